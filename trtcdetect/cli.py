@@ -1,0 +1,284 @@
+"""Command line: `trtcdetect [options]`, `trtcdetect probes`, `trtcdetect serve`, `trtcdetect demo`.
+
+One error handler maps every failure to an exit code: bad input and internal errors print one
+line on stderr and return 3; a finished run returns its worst status as a monitoring code.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import re
+import signal
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import NoReturn
+
+from . import __version__, thresholds
+from .config import (
+    Config,
+    ConfigError,
+    check_ca_file,
+    check_output_dir,
+    parse_host,
+    parse_port,
+    parse_ports,
+    parse_resolve,
+    parse_timeout,
+)
+
+EXIT_CODES = """\
+exit codes (monitoring-plugin convention):
+  0  every probe passed (skipped probes do not count)
+  1  the worst probe result is a warning
+  2  the worst probe result is a failure
+  3  unknown: bad usage, an internal error, or a probe that could not finish (error);
+     a failure elsewhere in the same run still gives 2
+"""
+
+EXAMPLES = """\
+examples:
+  trtcdetect                                   check qcloud.rtc.qq.com, write reports/*.html|json
+  trtcdetect --json > result.json              JSON on stdout (for monitoring), no files
+  trtcdetect --only ports --udp-ports 8000     one probe, one port
+  trtcdetect --target media.example.com --ca-file corp-ca.pem
+  trtcdetect serve --bind 0.0.0.0              run the reference endpoint on your own host
+  trtcdetect demo                              serve on loopback + full diagnosis against it
+"""
+
+
+class UsageError(Exception):
+    """Bad input: printed as one line, exit 3."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(message)
+
+
+def _build_run_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="trtcdetect",
+        description=(
+            "Pre-call diagnostics for Tencent TRTC / TRTCCalling. Checks the firewall ports "
+            "(TCP 8687; UDP 8000, 8080, 8800, 843, 443, 16285) and the media domain "
+            "(DNS, TCP, TLS, HTTPS) and writes an HTML and a JSON report. A UDP port that "
+            "does not answer is reported as 'no answer (open or filtered)', never as open. "
+            "Other commands: 'trtcdetect probes' lists the probes, 'trtcdetect serve' runs "
+            "the reference endpoint, 'trtcdetect demo' runs a full offline diagnosis."
+        ),
+        epilog=EXIT_CODES + "\n" + EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    add = parser.add_argument
+    add("--target", metavar="HOST", default=thresholds.DEFAULT_TARGET,
+        help="host to check (default: %(default)s)")
+    add("--tcp-ports", metavar="LIST", default=_join(thresholds.DEFAULT_TCP_PORTS),
+        help="comma-separated TCP ports (default: %(default)s)")
+    add("--udp-ports", metavar="LIST", default=_join(thresholds.DEFAULT_UDP_PORTS),
+        help="comma-separated UDP ports (default: %(default)s)")
+    add("--only", metavar="IDS", action="append", default=[],
+        help="run only these probes (comma-separated; see 'trtcdetect probes')")
+    add("--skip", metavar="IDS", action="append", default=[], help="do not run these probes")
+    add("--timeout", metavar="SECONDS", default=str(thresholds.DEFAULT_STEP_TIMEOUT_S),
+        help="ceiling for each network step (default: %(default)s)")
+    add("--https-port", metavar="PORT", default=str(thresholds.DOMAIN_HTTPS_PORT),
+        help="port of the domain probe's TLS/HTTPS steps (default: %(default)s)")
+    add("--json", action="store_true",
+        help="print the JSON document on stdout and nothing else there; progress goes to "
+             "stderr; report files are written only when --output is given")
+    add("--output", metavar="DIR", default=None,
+        help="folder for the reports (default: reports)")
+    add("--ca-file", metavar="PEM", default=None,
+        help="also trust the CA certificates in this PEM file (private deployments, labs)")
+    add("--resolve", metavar="HOST:ADDR", action="append", default=[],
+        help="use ADDR for HOST instead of DNS, like curl (repeatable)")
+    add("-q", "--quiet", action="store_true", help="no progress output")
+    add("--version", action="version", version=f"trtcdetect {__version__}")
+    return parser
+
+
+def _join(ports: Sequence[int]) -> str:
+    return ",".join(str(p) for p in ports)
+
+
+def _ids(values: list[str]) -> list[str]:
+    from .probes import REGISTRY
+
+    ids = [part.strip() for value in values for part in value.split(",") if part.strip()]
+    unknown = [i for i in ids if i not in REGISTRY]
+    if unknown:
+        raise UsageError(
+            f"unknown probe id {unknown[0]!r} (known: {', '.join(REGISTRY)})")
+    return ids
+
+
+def _config(args: argparse.Namespace) -> Config:
+    return Config(
+        target=parse_host(args.target),
+        tcp_ports=parse_ports(args.tcp_ports),
+        udp_ports=parse_ports(args.udp_ports),
+        timeout_s=parse_timeout(args.timeout),
+        ca_file=check_ca_file(args.ca_file) if args.ca_file is not None else None,
+        resolve=parse_resolve(args.resolve),
+        https_port=parse_port(args.https_port),
+    )
+
+
+def report_stem(host: str, started_at: str) -> str:
+    safe_host = re.sub(r"[^A-Za-z0-9.-]+", "-", host).strip("-") or "host"
+    stamp = started_at.replace("-", "").replace(":", "")
+    return f"trtcdetect-{safe_host}-{stamp}"
+
+
+def write_atomic(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def cmd_run(argv: Sequence[str]) -> int:
+    from . import runner
+    from .models import RunReport
+    from .probes import REGISTRY
+    from .report import html
+    from .report import json as json_report
+    from .ui import Progress, print_summary
+
+    args = _build_run_parser().parse_args(argv)
+    config = _config(args)
+    only, skip = _ids(args.only), _ids(args.skip)
+    probes = [p for pid, p in REGISTRY.items() if (not only or pid in only) and pid not in skip]
+    if not probes:
+        raise UsageError("--only/--skip leave no probe to run")
+    output = None
+    if args.output is not None or not args.json:
+        output = check_output_dir(args.output or "reports")
+    settings = {"timeout_s": config.timeout_s, "https_port": config.https_port,
+                "probes": [p.id for p in probes], "ca_file": str(config.ca_file or "") or None,
+                "resolve": {h: list(a) for h, a in config.resolve.items()}}
+    progress = Progress(enabled=not args.quiet, total=len(probes))
+
+    async def go() -> RunReport:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        loop.add_signal_handler(signal.SIGINT, stop.set)
+        loop.add_signal_handler(signal.SIGTERM, stop.set)
+        try:
+            return await runner.run(config, probes, stop=stop, progress=progress.update,
+                                    settings=settings)
+        finally:
+            loop.remove_signal_handler(signal.SIGINT)
+            loop.remove_signal_handler(signal.SIGTERM)
+
+    with progress:
+        report = asyncio.run(go())
+    paths: list[Path] = []
+    if output is not None:
+        stem = report_stem(config.target, report.started_at)
+        try:
+            write_atomic(output / f"{stem}.json", json_report.dumps(report))
+            write_atomic(output / f"{stem}.html", html.render(report))
+        except OSError as exc:
+            raise UsageError(f"cannot write the report to {output}: {exc.strerror or exc}") from None
+        paths = [output / f"{stem}.html", output / f"{stem}.json"]
+    if args.json:
+        sys.stdout.write(json_report.dumps(report))
+        sys.stdout.flush()
+        if not args.quiet:
+            print_summary(report, paths, stderr=True)
+    else:
+        print_summary(report, paths, stderr=False)
+    code: int = report.exit_code
+    return code
+
+
+def cmd_probes(argv: Sequence[str]) -> int:
+    from .probes import REGISTRY
+
+    parser = _Parser(prog="trtcdetect probes", description="List the probe ids, one a line.")
+    parser.parse_args(argv)
+    width = max(len(pid) for pid in REGISTRY)
+    for pid, probe in REGISTRY.items():
+        print(f"{pid:<{width}}  {probe.description}")  # noqa: T201
+    return 0
+
+
+def _build_serve_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="trtcdetect serve",
+        description=(
+            "Run the reference endpoint: a STUN responder on every UDP port, a TCP listener "
+            "on every TCP port and an HTTPS server, so trtcdetect can be pointed at a host you "
+            "control. Stops on Ctrl-C or SIGTERM. Without --cert it makes a throw-away CA; "
+            "pass the file written by --ca-out to clients as --ca-file."
+        ),
+    )
+    add = parser.add_argument
+    add("--bind", metavar="ADDR", default="127.0.0.1", help="address to listen on (default: %(default)s)")
+    add("--tcp-ports", metavar="LIST", default=_join(thresholds.DEFAULT_TCP_PORTS))
+    add("--udp-ports", metavar="LIST", default=_join(thresholds.DEFAULT_UDP_PORTS))
+    add("--https-port", metavar="PORT", default=str(thresholds.DOMAIN_HTTPS_PORT),
+        help="HTTPS port, 0 for none (default: %(default)s)")
+    add("--cert", metavar="PEM", help="certificate chain for HTTPS (default: a generated one)")
+    add("--key", metavar="PEM", help="private key for --cert")
+    add("--ca-out", metavar="PEM", help="write the generated CA certificate here")
+    add("--name", metavar="HOST", action="append", default=[],
+        help="host name for the generated certificate (repeatable; default: localhost)")
+    add("-q", "--quiet", action="store_true", help="do not log each request")
+    return parser
+
+
+def cmd_serve(argv: Sequence[str]) -> int:
+    import logging
+
+    from .server.app import ServeConfig, ServeError, run
+
+    args = _build_serve_parser().parse_args(argv)
+    https_port = 0 if args.https_port.strip() == "0" else parse_port(args.https_port)
+    config = ServeConfig(
+        bind=parse_host(args.bind),
+        tcp_ports=parse_ports(args.tcp_ports),
+        udp_ports=parse_ports(args.udp_ports),
+        https_port=https_port,
+        cert=Path(args.cert) if args.cert else None,
+        key=Path(args.key) if args.key else None,
+        ca_out=Path(args.ca_out) if args.ca_out else None,
+        names=tuple(parse_host(n) for n in args.name) or ("localhost",),
+    )
+    logging.basicConfig(level=logging.WARNING if args.quiet else logging.INFO,
+                        format="%(asctime)s %(message)s", stream=sys.stderr)
+    try:
+        run(config)
+    except ServeError as exc:
+        raise UsageError(str(exc)) from None
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    commands = {"probes": cmd_probes, "serve": cmd_serve, "demo": _demo}
+    try:
+        if args and args[0] in commands:
+            return commands[args[0]](args[1:])
+        return cmd_run(args)
+    except (UsageError, ConfigError) as exc:
+        print(f"trtcdetect: error: {exc}", file=sys.stderr)  # noqa: T201
+        return 3
+    except KeyboardInterrupt:
+        print("trtcdetect: interrupted", file=sys.stderr)  # noqa: T201
+        return 3
+    except Exception as exc:  # noqa: BLE001 - the one place that turns a bug into exit 3
+        print(f"trtcdetect: internal error: {type(exc).__name__}: {exc}", file=sys.stderr)  # noqa: T201
+        return 3
+
+
+def _demo(argv: Sequence[str]) -> int:
+    from .demo import run_demo
+
+    return run_demo(argv, cmd_run, _Parser)

@@ -1,0 +1,148 @@
+"""The run's configuration: what the CLI parsed, validated, and what every probe receives.
+
+`Config` is the seam between the outside world and the probes: tests point a probe at a lab by
+building a Config (`resolve` pins addresses, `ca_file` trusts a lab CA) instead of patching code.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import math
+import re
+import ssl
+import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import thresholds
+
+
+class ConfigError(ValueError):
+    """Bad input from the command line; its message is the one line the user sees."""
+
+
+@dataclass(frozen=True)
+class Config:
+    target: str = thresholds.DEFAULT_TARGET
+    tcp_ports: tuple[int, ...] = thresholds.DEFAULT_TCP_PORTS
+    udp_ports: tuple[int, ...] = thresholds.DEFAULT_UDP_PORTS
+    timeout_s: float = thresholds.DEFAULT_STEP_TIMEOUT_S
+    ca_file: Path | None = None
+    #: host name (lower case) -> addresses to use instead of DNS, like curl's --resolve
+    resolve: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    https_port: int = thresholds.DOMAIN_HTTPS_PORT
+
+    def ssl_context(self) -> ssl.SSLContext:
+        """The system's trust store, plus `ca_file` when one was given."""
+        ctx = ssl.create_default_context()
+        if self.ca_file is not None:
+            ctx.load_verify_locations(cafile=str(self.ca_file))
+        return ctx
+
+    @property
+    def probe_deadline_s(self) -> float:
+        return self.timeout_s * thresholds.PROBE_DEADLINE_STEPS + thresholds.PROBE_DEADLINE_MARGIN_S
+
+
+_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
+
+
+def parse_host(text: str) -> str:
+    """A DNS name or an IP literal (IPv6 with or without brackets), normalised."""
+    raw = text.strip()
+    if not raw:
+        raise ConfigError("host is empty")
+    literal = raw[1:-1] if raw.startswith("[") and raw.endswith("]") else raw
+    try:
+        return str(ipaddress.ip_address(literal))
+    except ValueError:
+        pass
+    try:
+        name = raw.rstrip(".").encode("idna").decode("ascii").lower()
+    except UnicodeError:
+        raise ConfigError(f"not a valid host name: {text!r}") from None
+    labels = name.split(".")
+    if len(name) > 253 or not all(_LABEL.match(label) for label in labels):
+        raise ConfigError(f"not a valid host name: {text!r}")
+    return name
+
+
+def parse_port(text: str) -> int:
+    try:
+        port = int(text.strip())
+    except ValueError:
+        raise ConfigError(f"not a port number: {text!r}") from None
+    if not 1 <= port <= 65535:
+        raise ConfigError(f"port out of range 1-65535: {port}")
+    return port
+
+
+def parse_ports(text: str) -> tuple[int, ...]:
+    """A comma-separated port list; empty means none. Duplicates are an error (likely a typo)."""
+    if not text.strip():
+        return ()
+    ports = tuple(parse_port(part) for part in text.split(","))
+    duplicates = sorted({p for p in ports if ports.count(p) > 1})
+    if duplicates:
+        raise ConfigError(f"port listed twice: {', '.join(map(str, duplicates))}")
+    return ports
+
+
+def parse_timeout(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise ConfigError(f"timeout is not a number: {text!r}") from None
+    if not math.isfinite(value) or value <= 0:
+        raise ConfigError(f"timeout must be a positive number of seconds: {text!r}")
+    if value > 300:
+        raise ConfigError(f"timeout above 300 s is not useful: {text!r}")
+    return value
+
+
+def parse_resolve(entries: list[str]) -> dict[str, tuple[str, ...]]:
+    """curl-style HOST:ADDR (ADDR may be an IPv6 literal, bracketed or not); repeatable."""
+    pinned: dict[str, list[str]] = {}
+    for entry in entries:
+        host, sep, addr = entry.partition(":")
+        if not sep or not host or not addr:
+            raise ConfigError(f"--resolve wants HOST:ADDR, got {entry!r}")
+        name = parse_host(host)
+        literal = addr[1:-1] if addr.startswith("[") and addr.endswith("]") else addr
+        try:
+            address = str(ipaddress.ip_address(literal))
+        except ValueError:
+            raise ConfigError(f"--resolve address is not an IP address: {addr!r}") from None
+        pinned.setdefault(name, []).append(address)
+    return {name: tuple(addrs) for name, addrs in pinned.items()}
+
+
+def check_ca_file(text: str) -> Path:
+    path = Path(text)
+    if path.is_dir():
+        raise ConfigError(f"CA file is a directory: {text}")
+    try:
+        ssl.create_default_context().load_verify_locations(cafile=str(path))
+    except FileNotFoundError:
+        raise ConfigError(f"CA file not found: {text}") from None
+    except PermissionError:
+        raise ConfigError(f"CA file not readable: {text}") from None
+    except (ssl.SSLError, OSError, ValueError) as exc:
+        raise ConfigError(f"CA file holds no usable PEM certificate: {text} ({exc})") from None
+    return path
+
+
+def check_output_dir(text: str) -> Path:
+    """Create the folder if needed and prove a file can be written there."""
+    path = Path(text)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigError(f"cannot create output folder {text}: {exc.strerror or exc}") from None
+    try:
+        with tempfile.TemporaryFile(dir=path):
+            pass
+    except OSError as exc:
+        raise ConfigError(f"output folder is not writable: {text} ({exc.strerror or exc})") from None
+    return path

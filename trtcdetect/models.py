@@ -1,0 +1,107 @@
+"""The result model every output is rendered from.
+
+A probe returns one :class:`ProbeResult`; the runner collects them into a :class:`RunReport`.
+All classes are frozen: renderers read them and never change them.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+
+class Status(enum.StrEnum):
+    PASS = "pass"
+    WARN = "warn"
+    FAIL = "fail"
+    SKIP = "skip"
+    ERROR = "error"
+
+    @property
+    def severity(self) -> int:
+        """Rank used to find a run's worst status.
+
+        A definite failure outranks an error (we could not tell), which outranks a warning;
+        a skipped probe ranks with a pass and so never changes the run's status.
+        """
+        return _SEVERITY[self]
+
+    @property
+    def exit_code(self) -> int:
+        """Monitoring-plugin convention: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN."""
+        return _EXIT_CODE[self]
+
+
+_SEVERITY = {Status.PASS: 0, Status.SKIP: 0, Status.WARN: 1, Status.ERROR: 2, Status.FAIL: 3}
+_EXIT_CODE = {Status.PASS: 0, Status.SKIP: 0, Status.WARN: 1, Status.FAIL: 2, Status.ERROR: 3}
+
+
+def worst(statuses: Sequence[Status]) -> Status:
+    """The run's status: its worst probe's, `pass` when every probe passed or was skipped."""
+    result = Status.PASS
+    for status in statuses:
+        if status.severity > result.severity:
+            result = status
+    return result
+
+
+@dataclass(frozen=True)
+class Metric:
+    """A number with its unit and, where one applies, the limits it was judged by."""
+
+    name: str
+    value: float | int | None
+    unit: str
+    warn: float | None = None
+    fail: float | None = None
+    better: str | None = None  # "lower" or "higher": which side of the limits is good
+
+
+@dataclass(frozen=True)
+class Advice:
+    """A remedy, by cause id (see :mod:`trtcdetect.advice`), with the values its text names."""
+
+    id: str
+    params: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ProbeResult:
+    id: str
+    title: str
+    status: Status
+    summary: str
+    duration_s: float = 0.0
+    metrics: tuple[Metric, ...] = ()
+    details: Mapping[str, Any] = field(default_factory=dict)
+    advice: tuple[Advice, ...] = ()
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class Target:
+    host: str
+    tcp_ports: tuple[int, ...]
+    udp_ports: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class RunReport:
+    tool_version: str
+    started_at: str  # ISO 8601, UTC
+    duration_s: float
+    target: Target
+    system: Mapping[str, str]
+    config: Mapping[str, Any]
+    probes: tuple[ProbeResult, ...]
+    interrupted: bool = False
+
+    @property
+    def status(self) -> Status:
+        return worst([p.status for p in self.probes])
+
+    @property
+    def exit_code(self) -> int:
+        return self.status.exit_code

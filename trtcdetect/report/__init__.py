@@ -1,0 +1,1 @@
+"""Pure renderers of a RunReport: JSON, HTML, terminal summary. Renderers never probe."""

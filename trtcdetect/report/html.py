@@ -1,0 +1,51 @@
+"""The HTML report: one self-contained file (inline CSS, no external resource), autoescaped."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import jinja2
+
+from .. import advice as advice_texts
+from ..models import Advice, RunReport
+from .json import to_dict
+
+_ENV = jinja2.Environment(
+    loader=jinja2.PackageLoader("trtcdetect.report", "templates"),
+    autoescape=True,
+    undefined=jinja2.StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+_ENV.filters["pretty"] = lambda value: json.dumps(value, ensure_ascii=False, indent=2)
+
+VERDICT = {
+    "pass": "Everything checked works: this machine is ready for TRTC calls.",
+    "warn": "Calls should work, but something will make them worse: see the warnings below.",
+    "fail": "Calls are likely to fail from this machine: see what failed below and what to do.",
+    "error": "Some checks could not finish, so the result is incomplete: see below.",
+}
+
+
+def render(report: RunReport, lang: str = "en") -> str:
+    return render_document(to_dict(report), lang)
+
+
+def render_document(document: dict[str, Any], lang: str = "en") -> str:
+    """Render a saved JSON document (advice is re-rendered from its ids where present)."""
+    advice: list[list[str]] = []
+    for probe in document["probes"]:
+        ids = probe.get("advice_ids")
+        if ids is not None:
+            advice.append([
+                advice_texts.render(Advice(a["id"], a["params"]), lang) for a in ids
+                if a["id"] in advice_texts.REMEDIES
+            ])
+        else:
+            advice.append(list(probe["advice"]))
+    template = _ENV.get_template("report.html.j2")
+    return template.render(
+        doc=document, lang=lang, verdict=VERDICT[document["status"]],
+        probes=list(zip(document["probes"], advice, strict=True)),
+    )

@@ -1,0 +1,75 @@
+"""The JSON document (schema_version 1). Monitoring depends on it: only add, never change.
+
+The schema lives beside this module in `schema.json`; every test run validates against it.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from importlib import resources
+from typing import Any
+
+from .. import advice as advice_texts
+from ..models import ProbeResult, RunReport
+
+SCHEMA_VERSION = 1
+
+
+def probe_to_dict(result: ProbeResult) -> dict[str, Any]:
+    return {
+        "id": result.id,
+        "title": result.title,
+        "status": str(result.status),
+        "summary": result.summary,
+        "duration_s": result.duration_s,
+        "metrics": [
+            {"name": m.name, "value": m.value, "unit": m.unit, "warn": m.warn, "fail": m.fail,
+             "better": m.better}
+            for m in result.metrics
+        ],
+        "details": dict(result.details),
+        "advice": [advice_texts.render(a, "en") for a in result.advice],
+        "advice_ids": [{"id": a.id, "params": dict(a.params)} for a in result.advice],
+        "error": result.error,
+    }
+
+
+def to_dict(report: RunReport) -> dict[str, Any]:
+    from .. import __name__ as tool_name
+
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "tool": {"name": tool_name, "version": report.tool_version},
+        "started_at": report.started_at,
+        "duration_s": report.duration_s,
+        "status": str(report.status),
+        "exit_code": report.exit_code,
+        "interrupted": report.interrupted,
+        "target": {
+            "host": report.target.host,
+            "tcp_ports": list(report.target.tcp_ports),
+            "udp_ports": list(report.target.udp_ports),
+        },
+        "system": dict(report.system),
+        "config": dict(report.config),
+        "probes": [probe_to_dict(p) for p in report.probes],
+    }
+
+
+def dumps(report: RunReport) -> str:
+    return json.dumps(to_dict(report), ensure_ascii=False, indent=2) + "\n"
+
+
+@cache
+def schema() -> dict[str, Any]:
+    text = resources.files(__package__).joinpath("schema.json").read_text("utf-8")
+    loaded: dict[str, Any] = json.loads(text)
+    return loaded
+
+
+def validate(document: dict[str, Any]) -> None:
+    """Raise jsonschema.ValidationError when `document` breaks the contract."""
+    import jsonschema
+
+    jsonschema.validate(document, schema())

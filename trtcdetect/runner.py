@@ -1,0 +1,111 @@
+"""Runs probes concurrently, each under its own deadline, and never raises.
+
+A probe that raises becomes `error` with the exception as its reason; one that overruns its
+deadline becomes `error: timed out`; when the stop event is set (Ctrl-C), unfinished probes are
+cancelled and recorded as `error: interrupted`, and the report is built from what there is.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+import platform
+import socket
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+from typing import Any
+
+from . import __version__, thresholds
+from .config import Config
+from .models import Advice, ProbeResult, RunReport, Status, Target
+from .probes import Probe
+
+log = logging.getLogger(__name__)
+
+#: Called when a probe starts (result None) and when it ends.
+Progress = Callable[[Probe, ProbeResult | None], None]
+
+
+def error_result(probe: Probe, reason: str, duration_s: float = 0.0) -> ProbeResult:
+    return ProbeResult(
+        id=probe.id, title=probe.title, status=Status.ERROR,
+        summary=f"error: {reason}", duration_s=round(duration_s, 3), error=reason,
+        advice=(Advice("probe-error", {"error": reason}),),
+    )
+
+
+async def run_probe(probe: Probe, config: Config) -> ProbeResult:
+    start = time.perf_counter()
+    deadline = probe.deadline_s(config)
+    try:
+        result = await asyncio.wait_for(probe.run(config), deadline)
+    except TimeoutError:
+        return error_result(probe, f"timed out after {deadline:g} s", time.perf_counter() - start)
+    except asyncio.CancelledError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - a crashing probe is a finding, not a crash
+        log.debug("probe %s crashed", probe.id, exc_info=True)
+        reason = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+        return error_result(probe, reason, time.perf_counter() - start)
+    return replace(result, duration_s=round(time.perf_counter() - start, 3))
+
+
+async def run(
+    config: Config,
+    probes: Sequence[Probe],
+    *,
+    stop: asyncio.Event | None = None,
+    progress: Progress | None = None,
+    settings: dict[str, Any] | None = None,
+) -> RunReport:
+    started_at = dt.datetime.now(dt.UTC)
+    start = time.perf_counter()
+    stop = stop or asyncio.Event()
+    results: dict[str, ProbeResult] = {}
+
+    async def one(probe: Probe) -> None:
+        if progress:
+            progress(probe, None)
+        result = await run_probe(probe, config)
+        results[probe.id] = result
+        if progress:
+            progress(probe, result)
+
+    tasks = [asyncio.create_task(one(p), name=f"probe-{p.id}") for p in probes]
+    stopper = asyncio.create_task(stop.wait())
+    pending: set[asyncio.Future[Any]] = set(tasks)
+    while pending and not stop.is_set():
+        _, pending = await asyncio.wait(pending | {stopper}, return_when=asyncio.FIRST_COMPLETED)
+        pending.discard(stopper)
+    interrupted = stop.is_set() and bool(pending)
+    stopper.cancel()
+    if pending:
+        for task in pending:
+            task.cancel()
+        await asyncio.wait(pending, timeout=thresholds.INTERRUPT_GRACE_S)
+    for probe in probes:
+        if probe.id not in results:
+            results[probe.id] = error_result(probe, "interrupted", time.perf_counter() - start)
+            if progress:
+                progress(probe, results[probe.id])
+    return RunReport(
+        tool_version=__version__,
+        started_at=started_at.isoformat(timespec="seconds").replace("+00:00", "Z"),
+        duration_s=round(time.perf_counter() - start, 3),
+        target=Target(config.target, config.tcp_ports, config.udp_ports),
+        system=system_info(),
+        config=settings or {},
+        probes=tuple(results[p.id] for p in probes),
+        interrupted=interrupted,
+    )
+
+
+def system_info() -> dict[str, str]:
+    return {
+        "os": f"{platform.system()} {platform.release()}",
+        "python": sys.version.split()[0],
+        "hostname": socket.gethostname(),
+    }

@@ -1,0 +1,139 @@
+"""`trtcdetect serve`: run the reference endpoint until SIGINT/SIGTERM.
+
+Listens on `bind`: a STUN responder on every UDP port, a TCP listener on every TCP port (it
+accepts and closes: a connect is all the ports probe needs) and an HTTPS server on `https_port`
+that answers GET / with a small JSON document, so the domain probe has all four steps to time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import ssl
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from aiohttp import web
+
+from .. import __version__
+from . import certs
+from .stun import StunResponder
+
+log = logging.getLogger("trtcdetect.serve")
+
+
+class ServeError(Exception):
+    """The endpoint could not start (address in use, not available, bad certificate)."""
+
+
+@dataclass(frozen=True)
+class ServeConfig:
+    bind: str
+    tcp_ports: tuple[int, ...]
+    udp_ports: tuple[int, ...]
+    https_port: int  # 0: no HTTPS listener
+    cert: Path | None = None
+    key: Path | None = None
+    ca_out: Path | None = None
+    names: tuple[str, ...] = ("localhost",)
+
+
+def _tls_context(config: ServeConfig) -> ssl.SSLContext:
+    ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    if config.cert is not None:
+        try:
+            ctx.load_cert_chain(str(config.cert), str(config.key) if config.key else None)
+        except (OSError, ssl.SSLError) as exc:
+            raise ServeError(f"cannot load certificate {config.cert}: {exc}") from None
+        return ctx
+    names = list(dict.fromkeys([*config.names, config.bind, "127.0.0.1", "::1"]))
+    issued = certs.issue(names)
+    if config.ca_out is not None:
+        config.ca_out.parent.mkdir(parents=True, exist_ok=True)
+        config.ca_out.write_bytes(issued.ca_pem)
+    with tempfile.TemporaryDirectory() as tmp:
+        cert, key = Path(tmp, "cert.pem"), Path(tmp, "key.pem")
+        cert.write_bytes(issued.cert_pem)
+        certs.write_private(key, issued.key_pem)
+        ctx.load_cert_chain(str(cert), str(key))
+    return ctx
+
+
+async def _index(request: web.Request) -> web.Response:
+    log.info("https %s %s %s", request.remote, request.method, request.path)
+    return web.json_response({"service": "trtcdetect reference endpoint", "version": __version__})
+
+
+async def _accept(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    peer, local = writer.get_extra_info("peername"), writer.get_extra_info("sockname")
+    log.info("tcp/%d %s:%d connected", local[1], peer[0], peer[1])
+    writer.close()
+    try:
+        await writer.wait_closed()
+    except OSError:
+        pass
+
+
+async def serve(config: ServeConfig, stop: asyncio.Event, ready: asyncio.Event | None = None) -> None:
+    loop = asyncio.get_running_loop()
+    closers: list[asyncio.BaseTransport | asyncio.Server] = []
+    runner: web.AppRunner | None = None
+    try:
+        for port in config.udp_ports:
+            try:
+                transport, _ = await loop.create_datagram_endpoint(
+                    lambda p=port: StunResponder(p), local_addr=(config.bind, port))  # type: ignore[misc]
+            except OSError as exc:
+                raise ServeError(f"cannot listen on UDP {config.bind}:{port}: {exc.strerror}") from None
+            closers.append(transport)
+        for port in config.tcp_ports:
+            try:
+                closers.append(await asyncio.start_server(_accept, config.bind, port))
+            except OSError as exc:
+                raise ServeError(f"cannot listen on TCP {config.bind}:{port}: {exc.strerror}") from None
+        if config.https_port:
+            app = web.Application()
+            app.router.add_get("/", _index)
+            runner = web.AppRunner(app, access_log=None)
+            await runner.setup()
+            site = web.TCPSite(runner, config.bind, config.https_port,
+                               ssl_context=_tls_context(config))
+            try:
+                await site.start()
+            except OSError as exc:
+                raise ServeError(
+                    f"cannot listen on TCP {config.bind}:{config.https_port} (HTTPS): {exc.strerror}"
+                ) from None
+        if ready is not None:
+            ready.set()
+        await stop.wait()
+    finally:
+        for closer in closers:
+            closer.close()
+        if runner is not None:
+            await runner.cleanup()
+
+
+def run(config: ServeConfig) -> None:
+    """Serve until SIGINT or SIGTERM; print one ready line so scripts can wait for it."""
+
+    async def main() -> None:
+        stop, ready = asyncio.Event(), asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        task = asyncio.create_task(serve(config, stop, ready))
+        waiter = asyncio.create_task(ready.wait())
+        await asyncio.wait({task, waiter}, return_when=asyncio.FIRST_COMPLETED)
+        if ready.is_set():
+            tcp = ",".join(map(str, config.tcp_ports)) or "-"
+            udp = ",".join(map(str, config.udp_ports)) or "-"
+            print(  # noqa: T201 - the one line scripts wait for
+                f"trtcdetect serve: ready on {config.bind} tcp {tcp} udp {udp} "
+                f"https {config.https_port or '-'}", flush=True)
+        waiter.cancel()
+        await task
+
+    asyncio.run(main())

@@ -1,0 +1,55 @@
+"""A STUN Binding responder (RFC 5389), built on aioice's message codec. Junk is counted and ignored."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import cast
+
+from aioice import stun
+
+log = logging.getLogger("trtcdetect.serve")
+
+SOFTWARE = "trtcdetect reference endpoint"
+
+
+class StunResponder(asyncio.DatagramProtocol):
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.transport: asyncio.DatagramTransport | None = None
+        self.answered = 0
+        self.ignored = 0
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = cast(asyncio.DatagramTransport, transport)
+
+    def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
+        try:
+            request = stun.parse_message(data)
+        except Exception:  # noqa: BLE001 - junk of any shape must not stop the server
+            request = None
+        if (
+            request is None
+            or request.message_method != stun.Method.BINDING
+            or request.message_class != stun.Class.REQUEST
+        ):
+            self.ignored += 1
+            log.info("udp/%d %s:%d ignored %d bytes (not a STUN Binding request)",
+                     self.port, addr[0], addr[1], len(data))
+            return
+        response = stun.Message(
+            message_method=stun.Method.BINDING,
+            message_class=stun.Class.RESPONSE,
+            transaction_id=request.transaction_id,
+        )
+        response.attributes["XOR-MAPPED-ADDRESS"] = (addr[0], addr[1])
+        response.attributes["MAPPED-ADDRESS"] = (addr[0], addr[1])
+        response.attributes["SOFTWARE"] = SOFTWARE
+        response.add_fingerprint()
+        assert self.transport is not None
+        self.transport.sendto(bytes(response), addr)
+        self.answered += 1
+        log.info("udp/%d %s:%d STUN Binding answered", self.port, addr[0], addr[1])
+
+    def error_received(self, exc: Exception) -> None:
+        log.debug("udp/%d error: %s", self.port, exc)

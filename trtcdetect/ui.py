@@ -1,0 +1,76 @@
+"""Terminal output: progress while probes run (stderr) and the summary table at the end (rich)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from types import TracebackType
+
+from rich.console import Console
+from rich.progress import BarColumn, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.progress import Progress as RichProgress
+from rich.table import Table
+
+from .models import ProbeResult, RunReport
+from .probes import Probe
+
+STYLE = {"pass": "green", "warn": "yellow", "fail": "red", "error": "magenta", "skip": "dim"}
+
+
+class Progress:
+    """A live bar on a terminal; one plain line per finished probe when stderr is a pipe."""
+
+    def __init__(self, *, enabled: bool, total: int) -> None:
+        self.console = Console(stderr=True, highlight=False)
+        self.enabled = enabled
+        self.live = enabled and self.console.is_terminal
+        self.bar = RichProgress(
+            SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
+            TextColumn("{task.completed}/{task.total}"), TimeElapsedColumn(),
+            console=self.console, transient=True,
+        )
+        self.task = self.bar.add_task("checking", total=total)
+        self.running: list[str] = []
+
+    def __enter__(self) -> Progress:
+        if self.live:
+            self.bar.start()
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        if self.live:
+            self.bar.stop()
+
+    def update(self, probe: Probe, result: ProbeResult | None) -> None:
+        if not self.enabled:
+            return
+        if result is None:
+            self.running.append(probe.id)
+        else:
+            if probe.id in self.running:
+                self.running.remove(probe.id)
+            self.bar.advance(self.task)
+            status = str(result.status)
+            self.console.print(
+                f"[{STYLE[status]}]{status:>5}[/] {probe.title}: {result.summary}"
+                f" [dim]({result.duration_s:.2f} s)[/]", markup=True, soft_wrap=True,
+            ) if self.live else print(  # noqa: T201 - plain progress for pipes and logs
+                f"{status:>5} {probe.title}: {result.summary} ({result.duration_s:.2f} s)",
+                file=sys.stderr, flush=True,
+            )
+        self.bar.update(self.task, description="checking " + ", ".join(self.running))
+
+
+def print_summary(report: RunReport, paths: list[Path], *, stderr: bool) -> None:
+    console = Console(stderr=stderr, highlight=False, soft_wrap=True)
+    table = Table(title=f"trtcdetect {report.target.host}: {report.status}", title_justify="left")
+    table.add_column("probe")
+    table.add_column("status")
+    table.add_column("summary", overflow="fold")
+    for probe in report.probes:
+        status = str(probe.status)
+        table.add_row(probe.id, f"[{STYLE[status]}]{status}[/]", probe.summary)
+    console.print(table)
+    for path in paths:
+        console.print(f"report: {path}", markup=False)
