@@ -9,6 +9,7 @@ import jinja2
 
 from .. import advice as advice_texts
 from ..models import Advice, RunReport
+from ..probes.ports import VERDICT_TEXT
 from .json import to_dict
 
 _ENV = jinja2.Environment(
@@ -46,6 +47,6 @@ def render_document(document: dict[str, Any], lang: str = "en") -> str:
             advice.append(list(probe["advice"]))
     template = _ENV.get_template("report.html.j2")
     return template.render(
-        doc=document, lang=lang, verdict=VERDICT[document["status"]],
+        doc=document, lang=lang, verdict=VERDICT[document["status"]], verdicts=VERDICT_TEXT,
         probes=list(zip(document["probes"], advice, strict=True)),
     )

@@ -1,0 +1,94 @@
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import trustme
+
+from tests.lab import SERVER_ADDRS, Lab, lab_available
+from trtcdetect.report.json import validate
+from trtcdetect.thresholds import DEFAULT_UDP_PORTS
+
+SERVE, COTURN, WRONG_NAME, EXPIRED, EXPIRING, NOTHING = SERVER_ADDRS[:6]
+DNS = {
+    "trtc.test": SERVE,
+    "coturn.test": COTURN,
+    "wrong.test": WRONG_NAME,
+    "expired.test": EXPIRED,
+    "soon.test": EXPIRING,
+    "refused.test": NOTHING,
+    "nx.test": None,  # NXDOMAIN
+}
+
+
+@dataclass(frozen=True)
+class Services:
+    lab: Lab
+    ca_file: Path
+
+
+@pytest.fixture(scope="session")
+def lab() -> Iterator[Lab]:
+    reason = lab_available()
+    if reason:
+        pytest.skip(reason)
+    lab = Lab().up()
+    try:
+        yield lab
+    finally:
+        lab.down()
+
+
+@pytest.fixture(scope="session")
+def services(lab: Lab, tmp_path_factory: pytest.TempPathFactory) -> Services:
+    """The lab's servers, started once: see DNS above for who is where.
+
+    - trtc.test: `trtcdetect serve` with every default port and HTTPS (certificate from a test CA)
+    - coturn.test: Debian's coturn on every default UDP port (an independent STUN server)
+    - wrong.test / expired.test / soon.test: HTTPS with a wrong-name / expired / 5-day certificate
+    - refused.test: an address where nothing listens; nx.test does not exist
+    """
+    tmp = tmp_path_factory.mktemp("services")
+    ca = trustme.CA()
+    ca_file = tmp / "ca.pem"
+    ca.cert_pem.write_to_path(str(ca_file))
+    now = dt.datetime.now(dt.UTC)
+
+    def cert(name: str, *identities: str, **validity: dt.datetime) -> list[str]:
+        leaf = ca.issue_cert(*identities, **validity)  # type: ignore[arg-type]
+        chain, key = tmp / f"{name}.pem", tmp / f"{name}.key"
+        chain.write_bytes(b"".join(blob.bytes() for blob in leaf.cert_chain_pems))
+        leaf.private_key_pem.write_to_path(str(key))
+        return ["--cert", str(chain), "--key", str(key)]
+
+    lab.dnsmasq(DNS)
+    lab.serve(SERVE, *cert("trtc", "trtc.test"))
+    https_only = ["--tcp-ports", "", "--udp-ports", ""]
+    lab.serve(WRONG_NAME, *https_only, *cert("wrong", "other.test"))
+    lab.serve(EXPIRED, *https_only, *cert(
+        "expired", "expired.test", not_before=now - dt.timedelta(days=30),
+        not_after=now - dt.timedelta(days=1)))
+    lab.serve(EXPIRING, *https_only, *cert(
+        "soon", "soon.test", not_after=now + dt.timedelta(days=5)))
+    for port in DEFAULT_UDP_PORTS:
+        lab.coturn(COTURN, port)
+    return Services(lab, ca_file)
+
+
+@pytest.fixture()
+def firewall(services: Services) -> Iterator[Lab]:
+    """The lab with an empty server-side firewall, emptied again after the test."""
+    services.lab.firewall([])
+    yield services.lab
+    services.lab.firewall([])
+
+
+def load_valid(path: Path | str) -> dict[str, object]:
+    """Load a report written by trtcdetect and check it against the JSON Schema."""
+    document: dict[str, object] = json.loads(Path(path).read_text("utf-8"))
+    validate(document)
+    return document
