@@ -47,6 +47,15 @@ def worst(statuses: Sequence[Status]) -> Status:
     return result
 
 
+#: How a port verdict reads: silence is never called open.
+PORT_VERDICT_TEXT = {
+    "open": "open",
+    "closed": "closed",
+    "no_answer": "no answer (open or filtered)",
+    "error": "error",
+}
+
+
 @dataclass(frozen=True)
 class Metric:
     """A number with its unit and, where one applies, the limits it was judged by."""

@@ -20,7 +20,7 @@ from cryptography import x509
 from .. import thresholds
 from ..config import Config
 from ..models import Advice, Metric, ProbeResult, Status
-from ..net import Resolution, ResolveError, resolve
+from ..net import Resolution, ResolveError, os_error_text, resolve
 
 STEPS = ("dns", "tcp", "tls", "https")
 
@@ -84,7 +84,7 @@ async def _tcp(config: Config, addresses: tuple[str, ...], step: Step) -> socket
                 continue
             except OSError as exc:
                 sock.close()
-                errors.append(f"{address}: {exc.strerror or exc}")
+                errors.append(f"{address}: {os_error_text(exc)}")
                 continue
             step.info = {"address": address, "port": config.https_port}
             step.ok = True

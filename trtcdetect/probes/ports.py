@@ -22,15 +22,9 @@ from aioice import stun
 from .. import thresholds
 from ..config import Config
 from ..models import Advice, Metric, ProbeResult, Status
-from ..net import ResolveError, resolve
+from ..net import ResolveError, os_error_text, resolve
 
 OPEN, CLOSED, NO_ANSWER, ERROR = "open", "closed", "no_answer", "error"
-VERDICT_TEXT = {
-    OPEN: "open",
-    CLOSED: "closed",
-    NO_ANSWER: "no answer (open or filtered)",
-    ERROR: "error",
-}
 #: Errors that mean "something on the path said no": a refusal or an ICMP unreachable.
 _REFUSALS = {errno.ECONNREFUSED, errno.EHOSTUNREACH, errno.ENETUNREACH, errno.EACCES, errno.EPERM}
 
@@ -79,7 +73,7 @@ async def probe_tcp(address: str, port: int, timeout_s: float, clock: PathClock)
         return PortVerdict("tcp", port, NO_ANSWER, error=f"no answer within {timeout_s:g} s")
     except OSError as exc:
         verdict = CLOSED if exc.errno in _REFUSALS else ERROR
-        return PortVerdict("tcp", port, verdict, error=_os_error_text(exc))
+        return PortVerdict("tcp", port, verdict, error=os_error_text(exc))
     rtt = time.perf_counter() - start
     clock.observe(rtt)
     writer.close()
@@ -114,7 +108,7 @@ class _StunClient(asyncio.DatagramProtocol):
 
     def error_received(self, exc: Exception) -> None:
         if isinstance(exc, OSError) and exc.errno in _REFUSALS:
-            self._settle((CLOSED, _os_error_text(exc)))
+            self._settle((CLOSED, os_error_text(exc)))
         else:
             self._settle((ERROR, str(exc)))
 
@@ -132,7 +126,7 @@ async def probe_udp(address: str, port: int, timeout_s: float, clock: PathClock)
         )
     except OSError as exc:
         verdict = CLOSED if exc.errno in _REFUSALS else ERROR
-        return PortVerdict("udp", port, verdict, error=_os_error_text(exc))
+        return PortVerdict("udp", port, verdict, error=os_error_text(exc))
     payload = bytes(request)
     start = time.perf_counter()
     deadline = start + timeout_s
@@ -166,12 +160,6 @@ async def probe_udp(address: str, port: int, timeout_s: float, clock: PathClock)
             return PortVerdict("udp", port, verdict, error=note, attempts=attempts)
     finally:
         transport.close()
-
-
-def _os_error_text(exc: OSError) -> str:
-    if exc.errno is not None and exc.strerror:
-        return f"{exc.strerror} (errno {exc.errno})"
-    return str(exc) or type(exc).__name__
 
 
 def judge(host: str, verdicts: list[PortVerdict]) -> tuple[Status, str, tuple[Advice, ...]]:

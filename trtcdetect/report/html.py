@@ -8,8 +8,7 @@ from typing import Any
 import jinja2
 
 from .. import advice as advice_texts
-from ..models import Advice, RunReport
-from ..probes.ports import VERDICT_TEXT
+from ..models import PORT_VERDICT_TEXT, Advice, RunReport
 from .json import to_dict
 
 _ENV = jinja2.Environment(
@@ -47,6 +46,6 @@ def render_document(document: dict[str, Any], lang: str = "en") -> str:
             advice.append(list(probe["advice"]))
     template = _ENV.get_template("report.html.j2")
     return template.render(
-        doc=document, lang=lang, verdict=VERDICT[document["status"]], verdicts=VERDICT_TEXT,
+        doc=document, lang=lang, verdict=VERDICT[document["status"]], verdicts=PORT_VERDICT_TEXT,
         probes=list(zip(document["probes"], advice, strict=True)),
     )

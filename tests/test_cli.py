@@ -1,0 +1,98 @@
+"""The command line: help, version, probe list, and bad input -> one line on stderr, exit 3."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from trtcdetect import __version__
+from trtcdetect.cli import main
+
+
+def test_version_and_help(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--version"])
+    assert exit_info.value.code == 0
+    assert capsys.readouterr().out.strip() == f"trtcdetect {__version__}"
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    out = capsys.readouterr().out
+    for words in ("exit codes", "0  every probe passed", "3  unknown", "--udp-ports", "8000,8080",
+                  "no answer (open or filtered)", "trtcdetect serve"):
+        assert words in out, words
+
+
+def test_probes_lists_each_probe_on_one_line(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["probes"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split()[0] for line in lines] == ["ports", "domain"]
+
+
+def _unwritable(tmp_path: Path) -> str:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    return str(blocker / "reports")  # a folder below a file cannot exist
+
+
+BAD_INPUT = [
+    (["--target", ""], "host is empty"),
+    (["--target", "bad host!"], "not a valid host name"),
+    (["--target", "a" * 300], "not a valid host name"),
+    (["--target=-lead.example"], "not a valid host name"),
+    (["--target", "x;rm -rf /"], "not a valid host name"),
+    (["--tcp-ports", "0"], "out of range"),
+    (["--udp-ports", "8000,70000"], "out of range"),
+    (["--udp-ports", "80a"], "not a port number"),
+    (["--udp-ports", "443,443"], "listed twice"),
+    (["--timeout", "0"], "positive"),
+    (["--timeout", "-1"], "positive"),
+    (["--timeout", "nan"], "positive"),
+    (["--timeout", "inf"], "positive"),
+    (["--timeout", "soon"], "not a number"),
+    (["--only", "nosuch"], "unknown probe id 'nosuch'"),
+    (["--skip", "ports,domain"], "no probe to run"),
+    (["--ca-file", "/nonexistent/ca.pem"], "CA file not found"),
+    (["--ca-file", "/"], "is a directory"),
+    (["--ca-file", "/etc/hostname"], "no usable PEM"),
+    (["--resolve", "nocolon"], "HOST:ADDR"),
+    (["--resolve", "a.test:not-an-ip"], "not an IP address"),
+    (["--frobnicate"], "unrecognized arguments"),
+    (["serve", "--udp-ports", "0"], "out of range"),
+]
+
+
+@pytest.mark.parametrize(("argv", "words"), BAD_INPUT, ids=[" ".join(a)[:40] for a, _ in BAD_INPUT])
+def test_bad_input_is_one_line_and_exit_3(
+    argv: list[str], words: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(argv) == 3
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    lines = captured.err.splitlines()
+    assert len(lines) == 1, captured.err
+    assert lines[0].startswith("trtcdetect: error: ") and words in lines[0], lines[0]
+
+
+def test_unwritable_output_folder(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--output", _unwritable(tmp_path)]) == 3
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "cannot create output folder" in err
+
+
+def test_ipv6_literals_are_accepted_with_and_without_brackets() -> None:
+    from trtcdetect.config import parse_host
+
+    assert parse_host("[2001:db8::1]") == parse_host("2001:db8::1") == "2001:db8::1"
+    assert parse_host("QCloud.RTC.qq.com.") == "qcloud.rtc.qq.com"
+    assert parse_host("例子.测试") == "xn--fsqu00a.xn--0zwm56d"
+
+
+def test_a_real_process_prints_no_traceback() -> None:
+    proc = subprocess.run([sys.executable, "-m", "trtcdetect", "--timeout", "-5"],
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 3
+    assert proc.stderr == "trtcdetect: error: timeout must be a positive number of seconds: '-5'\n"
+    assert proc.stdout == ""

@@ -1,0 +1,68 @@
+"""The runner's guarantees, with stand-in probes (the runner is what is under test here)."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass
+
+from trtcdetect import runner
+from trtcdetect.config import Config
+from trtcdetect.models import ProbeResult, Status, worst
+from trtcdetect.report.json import to_dict, validate
+
+
+@dataclass
+class StandIn:
+    id: str
+    behaviour: str  # "pass", "warn", "raise", "hang"
+    title: str = "stand-in"
+    description: str = "a stand-in probe"
+
+    def deadline_s(self, config: Config) -> float:
+        return 0.3
+
+    async def run(self, config: Config) -> ProbeResult:
+        if self.behaviour == "raise":
+            raise RuntimeError("boom")
+        if self.behaviour == "hang":
+            await asyncio.sleep(3600)
+        return ProbeResult(self.id, self.title, Status(self.behaviour), f"{self.behaviour}ed")
+
+
+def test_crash_and_hang_become_errors_and_the_run_goes_on() -> None:
+    probes = [StandIn("a", "pass"), StandIn("b", "raise"), StandIn("c", "hang"), StandIn("d", "warn")]
+    start = time.perf_counter()
+    report = asyncio.run(runner.run(Config(), probes))
+    assert time.perf_counter() - start < 1.0
+    by_id = {p.id: p for p in report.probes}
+    assert by_id["a"].status is Status.PASS and by_id["d"].status is Status.WARN
+    assert by_id["b"].status is Status.ERROR and by_id["b"].error == "RuntimeError: boom"
+    assert by_id["c"].status is Status.ERROR and "timed out after 0.3 s" in (by_id["c"].error or "")
+    assert [p.id for p in report.probes] == ["a", "b", "c", "d"]  # registry order, not finish order
+    assert report.exit_code == 3
+    validate(to_dict(report))
+
+
+def test_stop_event_interrupts_within_a_second() -> None:
+    async def go() -> runner.RunReport:
+        stop = asyncio.Event()
+        asyncio.get_running_loop().call_later(0.1, stop.set)
+        slow = StandIn("slow", "hang")
+        slow.deadline_s = lambda config: 60.0  # type: ignore[method-assign]
+        return await runner.run(Config(), [StandIn("fast", "pass"), slow], stop=stop)
+
+    start = time.perf_counter()
+    report = asyncio.run(go())
+    assert time.perf_counter() - start < 1.0
+    assert report.interrupted
+    assert report.probes[0].status is Status.PASS
+    assert report.probes[1].error == "interrupted"
+
+
+def test_worst_status_and_exit_codes() -> None:
+    assert worst([Status.PASS, Status.SKIP]) is Status.PASS
+    assert worst([Status.PASS, Status.WARN]).exit_code == 1
+    assert worst([Status.WARN, Status.ERROR]).exit_code == 3
+    assert worst([Status.ERROR, Status.FAIL]).exit_code == 2  # a definite failure outranks
+    assert worst([Status.SKIP]).exit_code == 0
