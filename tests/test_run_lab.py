@@ -75,5 +75,6 @@ def test_demo_command_runs_offline_against_its_own_endpoint(tmp_path: Path) -> N
     ports = doc["probes"][0]["details"]["ports"]  # type: ignore[index]
     assert len(ports) == 7 and {p["verdict"] for p in ports} == {"open"}
     # nothing left running
-    left = subprocess.run(["pgrep", "-f", "trtcdetect serve --bind 127.0.0.1"], capture_output=True, text=True)
+    left = subprocess.run(["pgrep", "-f", "trtcdetect serve --bind 127.0.0.1"],
+                          capture_output=True, text=True)
     assert left.stdout.strip() == ""

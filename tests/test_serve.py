@@ -76,7 +76,8 @@ def test_busy_port_is_one_line_and_exit_3() -> None:
              "--tcp-ports", "", "--https-port", "0"],
             capture_output=True, text=True, timeout=30)
     assert proc.returncode == 3
-    assert proc.stderr == f"trtcdetect: error: cannot listen on UDP 127.0.0.1:{port}: Address already in use\n"
+    assert proc.stderr == (
+        f"trtcdetect: error: cannot listen on UDP 127.0.0.1:{port}: Address already in use\n")
 
 
 def test_config_defaults_are_the_trtc_list() -> None:
