@@ -70,6 +70,66 @@ REMEDIES: Mapping[str, Remedy] = {
         ),
         zh="无法连通 {host} 的任何端口。请确认本机已联网，且防火墙未拦截到 TRTC 服务器的全部流量。",
     ),
+    "portaudio-missing": Remedy(
+        en="PortAudio, which trtcdetect uses to reach audio devices, is not installed. On Debian/Ubuntu install it with: apt-get install libportaudio2 (macOS: brew install portaudio).",
+        zh="未安装 trtcdetect 访问音频设备所需的 PortAudio。Debian/Ubuntu 请执行：apt-get install libportaudio2（macOS：brew install portaudio）。",
+    ),
+    "mic-missing": Remedy(
+        en="No microphone was found. Plug in a headset or microphone, check that the operating system lists it as an input device, and run the check again. TRTCCalling cannot start a call without one (\"获取用户设备权限失败\").",
+        zh="未找到麦克风。请插入耳机或麦克风，确认操作系统已将其识别为输入设备后重新检测。没有麦克风时 TRTCCalling 无法发起通话（报错“获取用户设备权限失败”）。",
+    ),
+    "mic-cannot-open": Remedy(
+        en="The microphone exists but could not be opened. Close other applications that may hold it (another call, a recorder), and grant microphone access: Windows Settings > Privacy > Microphone; macOS System Settings > Privacy & Security > Microphone; in Chrome, chrome://settings/content for the calling site.",
+        zh="麦克风存在但无法打开。请关闭可能占用它的其他应用（其他通话、录音软件），并授予麦克风权限：Windows 设置 > 隐私 > 麦克风；macOS 系统设置 > 隐私与安全性 > 麦克风；Chrome 中访问 chrome://settings/content 为通话网站开启麦克风权限。",
+    ),
+    "mic-no-data": Remedy(
+        en="The microphone opened but delivered no audio. Reconnect it, pick another input device, or restart the audio service; a driver problem is likely.",
+        zh="麦克风已打开但没有采集到任何音频数据。请重新插拔、换用其他输入设备或重启音频服务，可能是驱动问题。",
+    ),
+    "mic-silent": Remedy(
+        en="The microphone delivers silence: it is muted (a mute key or switch on the headset, or the input volume at zero) or not the one you speak into. Unmute it, raise the input volume, or choose the right input device.",
+        zh="麦克风采集到的是静音：可能被静音（耳机上的静音键/开关，或输入音量为零），或者并非您正在使用的那个麦克风。请取消静音、调高输入音量或选择正确的输入设备。",
+    ),
+    "mic-low": Remedy(
+        en="The microphone level is very low: the far end will hardly hear you. Raise the input volume or move closer to the microphone.",
+        zh="麦克风音量很低，对方可能听不清。请调高输入音量或靠近麦克风。",
+    ),
+    "mic-clipping": Remedy(
+        en="The microphone overloads (clips): your voice will sound distorted. Lower the input volume or turn off extra microphone boost.",
+        zh="麦克风过载（削波），声音会失真。请调低输入音量或关闭麦克风增强。",
+    ),
+    "camera-missing": Remedy(
+        en="No camera was found. Connect a camera and check that the operating system lists it; for an audio-only call none is needed. Starting a video call without one fails (\"getVideoTracks of null\").",
+        zh="未找到摄像头。请连接摄像头并确认操作系统已识别；纯语音通话无需摄像头。没有摄像头时发起视频通话会失败（报错“getVideoTracks of null”）。",
+    ),
+    "camera-permission": Remedy(
+        en="This user may not use the camera. On Linux add the user to the group that owns the device (usually 'video': sudo usermod -aG video USER, then log in again); on Windows allow camera access in Settings > Privacy > Camera; on macOS in System Settings > Privacy & Security > Camera; in Chrome allow the camera for the calling site at chrome://settings/content.",
+        zh="当前用户无权使用摄像头。Linux：将用户加入设备所属的组（通常为 video：sudo usermod -aG video 用户名，然后重新登录）；Windows：设置 > 隐私 > 相机 中允许访问；macOS：系统设置 > 隐私与安全性 > 摄像头；Chrome：在 chrome://settings/content 中为通话网站开启摄像头权限。",
+    ),
+    "camera-busy": Remedy(
+        en="The camera could not be opened: another application (another call, a meeting app, a browser tab) is probably using it. Close it and try again.",
+        zh="摄像头无法打开，可能正被其他应用（其他通话、会议软件或浏览器标签页）占用。请关闭后重试。",
+    ),
+    "camera-no-frames": Remedy(
+        en="The camera opened but sent no picture. Reconnect it, try another USB port, or restart the machine; a driver problem is likely.",
+        zh="摄像头已打开但没有画面。请重新插拔、换一个 USB 口或重启电脑，可能是驱动问题。",
+    ),
+    "camera-black": Remedy(
+        en="The camera sends black pictures: the lens is covered (privacy shutter or cover) or the camera is disabled by a key on the keyboard. Uncover or enable it.",
+        zh="摄像头画面全黑：镜头可能被遮挡（隐私挡板或贴纸），或被键盘上的摄像头开关关闭。请移开遮挡或开启摄像头。",
+    ),
+    "camera-frozen": Remedy(
+        en="The camera picture does not change (frozen). Reconnect the camera or restart the application that drives it.",
+        zh="摄像头画面静止不动（卡住）。请重新插拔摄像头或重启驱动它的应用。",
+    ),
+    "camera-low-fps": Remedy(
+        en="The camera delivers few frames per second: video will look jerky. Improve the lighting (cameras slow down in the dark), close other applications using the camera or the CPU, or use another USB port.",
+        zh="摄像头帧率偏低，视频会卡顿。请改善光线（光线暗时摄像头会降帧）、关闭占用摄像头或 CPU 的应用，或换一个 USB 口。",
+    ),
+    "camera-low-resolution": Remedy(
+        en="The camera delivers a lower resolution than requested: the far end will see a smaller picture. Use a better camera or request a resolution it supports.",
+        zh="摄像头实际分辨率低于请求的分辨率，对方看到的画面会较小。请更换摄像头或选择其支持的分辨率。",
+    ),
     "probe-error": Remedy(
         en="This check could not finish ({error}). Run it again; if it repeats, send this report to support.",
         zh="该项检测未能完成（{error}）。请重新运行；如仍出现，请将本报告发给技术支持。",

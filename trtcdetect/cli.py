@@ -26,6 +26,8 @@ from .config import (
     parse_port,
     parse_ports,
     parse_resolve,
+    parse_seconds,
+    parse_size,
     parse_timeout,
 )
 
@@ -63,8 +65,9 @@ def _build_run_parser() -> argparse.ArgumentParser:
         prog="trtcdetect",
         description=(
             "Pre-call diagnostics for Tencent TRTC / TRTCCalling. Checks the firewall ports "
-            "(TCP 8687; UDP 8000, 8080, 8800, 843, 443, 16285) and the media domain "
-            "(DNS, TCP, TLS, HTTPS) and writes an HTML and a JSON report. A UDP port that "
+            "(TCP 8687; UDP 8000, 8080, 8800, 843, 443, 16285), the media domain "
+            "(DNS, TCP, TLS, HTTPS), the camera and the microphone, and writes an HTML and a "
+            "JSON report. A UDP port that "
             "does not answer is reported as 'no answer (open or filtered)', never as open. "
             "Other commands: 'trtcdetect probes' lists the probes, 'trtcdetect serve' runs "
             "the reference endpoint, 'trtcdetect demo' runs a full offline diagnosis."
@@ -95,6 +98,22 @@ def _build_run_parser() -> argparse.ArgumentParser:
         help="also trust the CA certificates in this PEM file (private deployments, labs)")
     add("--resolve", metavar="HOST:ADDR", action="append", default=[],
         help="use ADDR for HOST instead of DNS, like curl (repeatable)")
+    devices = parser.add_argument_group("devices")
+    add = devices.add_argument
+    add("--camera", metavar="CAM", default=None,
+        help="camera to check: an index, a device path (/dev/video0), or a video file or "
+             "stream URL OpenCV opens, e.g. an IP camera's rtsp:// URL (default: the first found)")
+    add("--camera-seconds", metavar="S", default=str(thresholds.DEFAULT_CAMERA_SECONDS),
+        help="how long to capture video (default: %(default)s)")
+    add("--camera-size", metavar="WxH", default="{}x{}".format(*thresholds.DEFAULT_CAMERA_SIZE),
+        help="resolution to request (default: %(default)s)")
+    add("--mic", metavar="MIC", default=None,
+        help="microphone: a device index or part of its name (default: the system default)")
+    add("--mic-seconds", metavar="S", default=str(thresholds.DEFAULT_MIC_SECONDS),
+        help="how long to record (default: %(default)s)")
+    add("--require-devices", action="store_true",
+        help="a missing camera or microphone fails the run (default: skipped, as on a server)")
+    add = parser.add_argument
     add("-q", "--quiet", action="store_true", help="no progress output")
     add("--version", action="version", version=f"trtcdetect {__version__}")
     return parser
@@ -124,6 +143,12 @@ def _config(args: argparse.Namespace) -> Config:
         ca_file=check_ca_file(args.ca_file) if args.ca_file is not None else None,
         resolve=parse_resolve(args.resolve),
         https_port=parse_port(args.https_port),
+        camera=args.camera,
+        camera_seconds=parse_seconds(args.camera_seconds, "--camera-seconds"),
+        camera_size=parse_size(args.camera_size),
+        mic=args.mic,
+        mic_seconds=parse_seconds(args.mic_seconds, "--mic-seconds"),
+        require_devices=args.require_devices,
     )
 
 
@@ -161,7 +186,10 @@ def cmd_run(argv: Sequence[str]) -> int:
         output = check_output_dir(args.output or "reports")
     settings = {"timeout_s": config.timeout_s, "https_port": config.https_port,
                 "probes": [p.id for p in probes], "ca_file": str(config.ca_file or "") or None,
-                "resolve": {h: list(a) for h, a in config.resolve.items()}}
+                "resolve": {h: list(a) for h, a in config.resolve.items()},
+                "camera": config.camera, "camera_seconds": config.camera_seconds,
+                "camera_size": list(config.camera_size), "mic": config.mic,
+                "mic_seconds": config.mic_seconds, "require_devices": config.require_devices}
     progress = Progress(enabled=not args.quiet, total=len(probes))
 
     async def go() -> RunReport:

@@ -32,6 +32,15 @@ class Config:
     #: host name (lower case) -> addresses to use instead of DNS, like curl's --resolve
     resolve: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     https_port: int = thresholds.DOMAIN_HTTPS_PORT
+    #: camera: an index, a device path, or a file/URL OpenCV opens; None: the first found
+    camera: str | None = None
+    camera_seconds: float = thresholds.DEFAULT_CAMERA_SECONDS
+    camera_size: tuple[int, int] = thresholds.DEFAULT_CAMERA_SIZE
+    #: microphone: an index or (part of) a device name; None: the system default input
+    mic: str | None = None
+    mic_seconds: float = thresholds.DEFAULT_MIC_SECONDS
+    #: missing devices fail instead of being skipped (a desk machine must have them)
+    require_devices: bool = False
 
     def ssl_context(self) -> ssl.SSLContext:
         """The system's trust store, plus `ca_file` when one was given."""
@@ -99,6 +108,23 @@ def parse_timeout(text: str) -> float:
     if value > 300:
         raise ConfigError(f"timeout above 300 s is not useful: {text!r}")
     return value
+
+
+def parse_seconds(text: str, what: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise ConfigError(f"{what} is not a number: {text!r}") from None
+    if not math.isfinite(value) or not 0.5 <= value <= 60:
+        raise ConfigError(f"{what} must be between 0.5 and 60 seconds: {text!r}")
+    return value
+
+
+def parse_size(text: str) -> tuple[int, int]:
+    match = re.fullmatch(r"\s*(\d{2,5})\s*[xX]\s*(\d{2,5})\s*", text)
+    if not match:
+        raise ConfigError(f"size wants WIDTHxHEIGHT, e.g. 1280x720: {text!r}")
+    return int(match.group(1)), int(match.group(2))
 
 
 def parse_resolve(entries: list[str]) -> dict[str, tuple[str, ...]]:

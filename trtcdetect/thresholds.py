@@ -33,3 +33,44 @@ UDP_ADAPTIVE_RESENDS = 3
 #: A certificate that expires within this many days is a warning: renewals are usually
 #: automated 30 days ahead, so 14 days left means the automation has failed.
 CERT_EXPIRY_WARN_DAYS = 14
+
+# --- Devices ---
+#: Default capture lengths, s. Three seconds hold enough frames and 50 ms windows to judge.
+DEFAULT_CAMERA_SECONDS = 3.0
+DEFAULT_MIC_SECONDS = 3.0
+DEFAULT_CAMERA_SIZE = (640, 480)
+#: A device probe may take its capture time plus this (opening a device, warm-up), s.
+DEVICE_DEADLINE_MARGIN_S = 8.0
+
+# --- Camera (OpenCV) ---
+#: A frame is black when its mean luma (0-255) is below this. Real dark rooms sit above 20.
+BLACK_LUMA_MAX = 10.0
+#: A frame is frozen when its mean absolute difference from the previous one, on a 160x120
+#: grey copy (0-255), is below this: sensor noise alone keeps a live camera above ~1.
+FROZEN_MAD_MAX = 0.5
+#: More than this share of black or of frozen frames fails the camera.
+BAD_FRAME_RATIO_FAIL = 1 / 3
+#: Below this measured frame rate a video call looks jerky: warn.
+CAMERA_FPS_WARN = 15.0
+#: Width of the JPEG snapshot embedded in the report, px.
+SNAPSHOT_WIDTH = 320
+
+# --- Microphone (PortAudio via sounddevice) ---
+MIC_SAMPLE_RATE = 48000
+#: RMS below this is silence (testrtc uses the same -60 dBFS).
+SILENCE_DBFS = -60.0
+#: RMS below this (but above silence) is a very low level: warn (mic gain or distance).
+LOW_LEVEL_DBFS = -50.0
+#: A sample at or above this fraction of full scale counts as clipped.
+CLIP_LEVEL = 0.99
+#: More clipped samples than this share of all samples: warn (gain too high).
+CLIP_WARN_RATIO = 0.001
+#: Windows for the noise floor and the level series, s; the noise floor is the mean level of
+#: the quietest NOISE_FLOOR_SHARE of the 50 ms windows.
+LEVEL_WINDOW_S = 0.05
+NOISE_FLOOR_SHARE = 0.10
+LEVEL_SERIES_STEP_S = 0.1
+#: Audio delivered right after opening is dropped: some backends start with a burst or a stall.
+MIC_WARMUP_S = 0.2
+#: Levels are floored here so that digital silence stays a finite number in JSON.
+DBFS_FLOOR = -120.0

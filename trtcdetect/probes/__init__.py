@@ -5,9 +5,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from .base import Probe
+from .camera import PROBE as CAMERA
 from .domain import PROBE as DOMAIN
+from .microphone import PROBE as MICROPHONE
 from .ports import PROBE as PORTS
 
-REGISTRY: Mapping[str, Probe] = {probe.id: probe for probe in (PORTS, DOMAIN)}
+REGISTRY: Mapping[str, Probe] = {
+    probe.id: probe for probe in (PORTS, DOMAIN, CAMERA, MICROPHONE)
+}
 
 __all__ = ["REGISTRY", "Probe"]

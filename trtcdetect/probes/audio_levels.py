@@ -1,0 +1,62 @@
+"""Level analysis of captured audio: RMS, peak, noise floor, clipping, silence — all in dBFS."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from .. import thresholds
+
+
+def dbfs(value: float) -> float:
+    """Full scale (1.0) is 0 dBFS; digital silence is floored at DBFS_FLOOR."""
+    if value <= 0:
+        return thresholds.DBFS_FLOOR
+    return max(20 * math.log10(value), thresholds.DBFS_FLOOR)
+
+
+def _window_rms(mono: npt.NDArray[np.float64], size: int) -> npt.NDArray[np.float64]:
+    count = len(mono) // size
+    if count == 0:
+        return np.array([math.sqrt(float(np.mean(mono**2)))]) if len(mono) else np.zeros(1)
+    windows = mono[: count * size].reshape(count, size)
+    result: npt.NDArray[np.float64] = np.sqrt(np.mean(windows**2, axis=1))
+    return result
+
+
+def analyse(samples: npt.NDArray[Any], rate: int) -> dict[str, Any]:
+    """`samples`: float array (frames, channels) in [-1, 1]."""
+    data = np.asarray(samples, dtype=np.float64)
+    if data.ndim == 1:
+        data = data[:, None]
+    frames, channels = data.shape
+    rms = math.sqrt(float(np.mean(data**2))) if frames else 0.0
+    peak = float(np.max(np.abs(data))) if frames else 0.0
+    clipped = int(np.count_nonzero(np.abs(data) >= thresholds.CLIP_LEVEL))
+    per_channel = [dbfs(math.sqrt(float(np.mean(data[:, c] ** 2)))) for c in range(channels)]
+    # Levels over time use the loudest channel of each window: a dead channel of a stereo
+    # device must not halve the level of the live one.
+    loud = data[:, int(np.argmax(per_channel))] if channels else np.zeros(0)
+    floor_windows = np.sort(_window_rms(loud, max(1, int(rate * thresholds.LEVEL_WINDOW_S))))
+    quiet = floor_windows[: max(1, int(len(floor_windows) * thresholds.NOISE_FLOOR_SHARE))]
+    series = _window_rms(loud, max(1, int(rate * thresholds.LEVEL_SERIES_STEP_S)))
+    rms_dbfs = dbfs(rms)
+    return {
+        "sample_rate": rate,
+        "channels": channels,
+        "seconds": round(frames / rate, 3) if rate else 0.0,
+        "rms_dbfs": round(rms_dbfs, 2),
+        "peak_dbfs": round(dbfs(peak), 2),
+        "noise_floor_dbfs": round(dbfs(float(np.mean(quiet))), 2),
+        "clipped_samples": clipped,
+        "clipped_ratio": round(clipped / data.size, 6) if data.size else 0.0,
+        "silent": rms_dbfs < thresholds.SILENCE_DBFS,
+        "channels_with_signal": [c for c, level in enumerate(per_channel)
+                                 if level >= thresholds.SILENCE_DBFS],
+        "channel_rms_dbfs": [round(level, 2) for level in per_channel],
+        "level_series": {"step_s": thresholds.LEVEL_SERIES_STEP_S,
+                         "dbfs": [round(dbfs(float(v)), 1) for v in series]},
+    }

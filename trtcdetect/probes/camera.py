@@ -1,0 +1,233 @@
+"""Probe `camera`: present, permitted, and delivering real pictures (OpenCV).
+
+Tells apart: no camera, permission denied (names the group to join), busy or cannot open, opens
+but no frames, and frames — then judges them: black, frozen, frame rate, resolution.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import re
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from .. import thresholds
+from ..config import Config
+from ..models import Advice, Metric, ProbeResult, Status
+from .devices import DeviceProblem, absent, run_in_thread
+
+SYSFS_V4L = Path("/sys/class/video4linux")
+
+
+def list_cameras(dev: Path = Path("/dev")) -> list[dict[str, Any]]:
+    """Linux: the /dev/video* nodes, named from sysfs. Elsewhere: indexes OpenCV can open."""
+    if sys.platform.startswith("linux"):
+        nodes = sorted(dev.glob("video*"), key=lambda p: int(re.sub(r"\D", "", p.name) or 0))
+        cameras = []
+        for node in nodes:
+            name_file = SYSFS_V4L / node.name / "name"
+            try:
+                name = name_file.read_text().strip()
+            except OSError:
+                name = node.name
+            index = int(re.sub(r"\D", "", node.name) or 0)
+            cameras.append({"id": str(index), "name": name, "path": str(node)})
+        return cameras
+    import cv2
+
+    found = []
+    for index in range(4):
+        capture = cv2.VideoCapture(index)
+        if capture.isOpened():
+            found.append({"id": str(index), "name": f"camera {index}", "path": None})
+        capture.release()
+    return found
+
+
+def _source(config: Config, cameras: list[dict[str, Any]]) -> tuple[str | int, str | None]:
+    """What to hand OpenCV (index or path/URL), and the local path to check permissions on."""
+    wanted = config.camera
+    if wanted is None:
+        if not cameras:
+            raise DeviceProblem("camera-missing", "no camera found", missing=True)
+        first = cameras[0]
+        return (first["path"] or int(first["id"])), first["path"]
+    if wanted.isdigit():
+        node = f"/dev/video{wanted}"
+        return (node if os.path.exists(node) else int(wanted)), (
+            node if os.path.exists(node) else None)
+    if "://" in wanted:
+        return wanted, None  # an IP camera or stream URL
+    try:
+        os.stat(wanted)
+    except FileNotFoundError:
+        raise DeviceProblem("camera-missing", f"no camera at {wanted}", missing=True) from None
+    except PermissionError:
+        raise DeviceProblem("camera-permission",
+                            f"permission denied: this user may not reach {wanted}") from None
+    return wanted, wanted
+
+
+def _permission(path: str) -> None:
+    if os.access(path, os.R_OK):
+        return
+    import grp  # Unix only, and only needed here
+
+    try:
+        group = grp.getgrgid(os.stat(path).st_gid).gr_name
+    except (KeyError, OSError):
+        group = None
+    where = f" (join the group '{group}' and log in again)" if group else ""
+    raise DeviceProblem("camera-permission",
+                        f"permission denied: this user may not read {path}{where}")
+
+
+def capture(source: str | int, config: Config, stop: threading.Event) -> dict[str, Any]:
+    """Open, read for camera_seconds paced in real time, analyse; always release."""
+    import cv2
+    import numpy as np
+
+    cap = cv2.VideoCapture(source)
+    try:
+        if not cap.isOpened():
+            raise DeviceProblem("camera-busy",
+                                "the camera exists but cannot be opened (in use by another "
+                                "application, or not a video source)")
+        width, height = config.camera_size
+        cap.set(cv2.CAP_PROP_FRAME_WIDTH, width)
+        cap.set(cv2.CAP_PROP_FRAME_HEIGHT, height)
+        claimed_fps = cap.get(cv2.CAP_PROP_FPS)
+        interval = 1 / claimed_fps if 1 <= claimed_fps <= 240 else 0.0
+        stamps: list[float] = []
+        black = frozen = 0
+        previous: Any = None
+        snapshot: Any = None
+        last_good: Any = None
+        size = (0, 0)
+        start = time.monotonic()
+        end = start + config.camera_seconds
+        next_read = start
+        while not stop.is_set() and time.monotonic() < end:
+            # Files and some streams are not paced by the driver: read at the claimed rate.
+            delay = next_read - time.monotonic()
+            if delay > 0:
+                time.sleep(delay)
+            ok, frame = cap.read()
+            now = time.monotonic()
+            next_read = max(next_read + interval, now) if interval else now
+            if not ok or frame is None:
+                if not stamps and now - start > min(2.0, config.camera_seconds):
+                    break  # nothing at all for two seconds: it delivers no frames
+                if stamps and isinstance(source, str) and not source.startswith("/dev/"):
+                    cap.set(cv2.CAP_PROP_POS_FRAMES, 0)  # a file ended: loop it
+                continue
+            stamps.append(now)
+            last_good = frame
+            size = (frame.shape[1], frame.shape[0])
+            grey = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)
+            if float(grey.mean()) < thresholds.BLACK_LUMA_MAX:
+                black += 1
+            small = cv2.resize(grey, (160, 120), interpolation=cv2.INTER_AREA).astype(np.int16)
+            if previous is not None and float(np.abs(small - previous).mean()) < \
+                    thresholds.FROZEN_MAD_MAX:
+                frozen += 1
+            previous = small
+            if snapshot is None and now - start >= config.camera_seconds / 2:
+                snapshot = frame
+        if stop.is_set():
+            raise DeviceProblem("probe-error", "interrupted")
+        if not stamps:
+            raise DeviceProblem("camera-no-frames", "the camera opened but delivered no frames")
+    finally:
+        cap.release()
+    frames = len(stamps)
+    fps = (frames - 1) / (stamps[-1] - stamps[0]) if frames > 1 and stamps[-1] > stamps[0] else 0.0
+    if snapshot is None:
+        snapshot = last_good
+    return {
+        "width": size[0], "height": size[1],
+        "requested_width": config.camera_size[0], "requested_height": config.camera_size[1],
+        "fps": round(fps, 2), "claimed_fps": round(claimed_fps, 2) if claimed_fps > 0 else None,
+        "frames": frames,
+        "black_ratio": round(black / frames, 3),
+        "frozen_ratio": round(frozen / max(1, frames - 1), 3),
+        "snapshot_jpeg_base64": _jpeg(snapshot) if snapshot is not None else None,
+    }
+
+
+def _jpeg(frame: Any) -> str | None:
+    import cv2
+
+    height, width = frame.shape[:2]
+    scale = thresholds.SNAPSHOT_WIDTH / width if width > thresholds.SNAPSHOT_WIDTH else 1.0
+    small = cv2.resize(frame, (int(width * scale), int(height * scale)))
+    ok, encoded = cv2.imencode(".jpg", small, [int(cv2.IMWRITE_JPEG_QUALITY), 70])
+    return base64.b64encode(encoded.tobytes()).decode("ascii") if ok else None
+
+
+def judge(c: dict[str, Any]) -> tuple[Status, str, tuple[Advice, ...]]:
+    limit = thresholds.BAD_FRAME_RATIO_FAIL
+    if c["black_ratio"] > limit:
+        return (Status.FAIL, f"the camera delivers black frames ({c['black_ratio']:.0%})",
+                (Advice("camera-black"),))
+    if c["frozen_ratio"] > limit:
+        return (Status.FAIL, f"the picture is frozen ({c['frozen_ratio']:.0%} of frames unchanged)",
+                (Advice("camera-frozen"),))
+    problems, advice = [], []
+    if c["fps"] < thresholds.CAMERA_FPS_WARN:
+        problems.append(f"{c['fps']:.1f} fps")
+        advice.append(Advice("camera-low-fps"))
+    if c["width"] < c["requested_width"] or c["height"] < c["requested_height"]:
+        problems.append(f"{c['width']}x{c['height']} instead of "
+                        f"{c['requested_width']}x{c['requested_height']}")
+        advice.append(Advice("camera-low-resolution"))
+    if problems:
+        return Status.WARN, "the camera works, but: " + "; ".join(problems), tuple(advice)
+    return (Status.PASS, f"the camera delivers {c['width']}x{c['height']} at {c['fps']:.0f} fps",
+            ())
+
+
+class CameraProbe:
+    id = "camera"
+    title = "Camera"
+    description = "video device present, permitted, and delivering real frames (not black, frozen)"
+
+    def deadline_s(self, config: Config) -> float:
+        return config.camera_seconds + thresholds.DEVICE_DEADLINE_MARGIN_S
+
+    async def run(self, config: Config) -> ProbeResult:
+        os.environ.setdefault("OPENCV_LOG_LEVEL", "ERROR")  # no driver chatter on our stderr
+        cameras = list_cameras()
+        details: dict[str, Any] = {"devices": cameras, "source": config.camera}
+        try:
+            source, path = _source(config, cameras)
+            details["source"] = str(source)
+            if path is not None:
+                _permission(path)
+            result = await run_in_thread(lambda stop: capture(source, config, stop))
+        except DeviceProblem as problem:
+            if problem.missing:
+                return absent(self, config, details, problem.cause, problem.summary)
+            return ProbeResult(self.id, self.title, Status.FAIL, problem.summary,
+                               details=details, advice=(Advice(problem.cause),))
+        details["capture"] = result
+        status, summary, advice = judge(result)
+        metrics = (
+            Metric("fps", result["fps"], "fps", warn=thresholds.CAMERA_FPS_WARN, better="higher"),
+            Metric("width", result["width"], "px"),
+            Metric("height", result["height"], "px"),
+            Metric("frames", result["frames"], "count"),
+            Metric("black_ratio", result["black_ratio"], "ratio",
+                   fail=round(thresholds.BAD_FRAME_RATIO_FAIL, 3), better="lower"),
+            Metric("frozen_ratio", result["frozen_ratio"], "ratio",
+                   fail=round(thresholds.BAD_FRAME_RATIO_FAIL, 3), better="lower"),
+        )
+        return ProbeResult(self.id, self.title, status, summary, metrics=metrics,
+                           details=details, advice=advice)
+
+
+PROBE = CameraProbe()

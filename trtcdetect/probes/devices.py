@@ -1,0 +1,55 @@
+"""What the camera and microphone probes share: the missing-device rule and the capture thread."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Callable
+from typing import Any, Protocol, TypeVar
+
+from ..config import Config
+from ..models import Advice, ProbeResult, Status
+
+T = TypeVar("T")
+
+
+class DeviceProblem(Exception):
+    """A finding that ends a device probe: the cause id for the advice, and a summary.
+
+    `missing` marks "there is no such device", which the --require-devices rule decides.
+    """
+
+    def __init__(self, cause: str, summary: str, missing: bool = False) -> None:
+        super().__init__(summary)
+        self.cause, self.summary, self.missing = cause, summary, missing
+
+
+class _Named(Protocol):
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def title(self) -> str: ...
+
+
+def absent(probe: _Named, config: Config, details: dict[str, Any], cause: str,
+           summary: str) -> ProbeResult:
+    """No such device: `skip` (a server has no camera), or `fail` with --require-devices."""
+    status = Status.FAIL if config.require_devices else Status.SKIP
+    return ProbeResult(probe.id, probe.title, status, summary, details=details,
+                       advice=(Advice(cause),))
+
+
+async def run_in_thread(work: Callable[[threading.Event], T]) -> T:
+    """Run blocking device I/O in a thread; on cancellation tell it to stop and release.
+
+    The thread checks the event between reads, so the device is closed within one read even
+    when the run is interrupted or the probe's deadline passes.
+    """
+    stop = threading.Event()
+    future = asyncio.get_running_loop().run_in_executor(None, work, stop)
+    try:
+        return await asyncio.shield(future)
+    except asyncio.CancelledError:
+        stop.set()
+        raise

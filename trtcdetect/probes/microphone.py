@@ -1,0 +1,150 @@
+"""Probe `microphone`: present, openable, and capturing real signal (sounddevice / PortAudio).
+
+Tells apart: PortAudio missing, no input device, the device cannot be opened (permission, busy),
+it opens but delivers nothing, and it delivers audio — then judges the audio: silent (muted or
+dead), very low, clipping, or fine.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any
+
+from .. import thresholds
+from ..config import Config
+from ..models import Advice, Metric, ProbeResult, Status
+from .devices import DeviceProblem, absent, run_in_thread
+
+
+def list_inputs(sd: Any) -> list[dict[str, Any]]:
+    hostapis = sd.query_hostapis()
+    return [
+        {"id": d["index"], "name": d["name"], "host_api": hostapis[d["hostapi"]]["name"],
+         "channels": d["max_input_channels"], "default_sample_rate": d["default_samplerate"]}
+        for d in sd.query_devices() if d["max_input_channels"] > 0
+    ]
+
+
+def choose(devices: list[dict[str, Any]], wanted: str | None, default: int) -> dict[str, Any]:
+    if wanted is None:
+        for device in devices:
+            if device["id"] == default:
+                return device
+        if devices:
+            return devices[0]
+        raise DeviceProblem("mic-missing", "no microphone (input device) found", missing=True)
+    if wanted.strip().isdigit():
+        for device in devices:
+            if device["id"] == int(wanted):
+                return device
+    else:
+        for device in devices:
+            if wanted.lower() in device["name"].lower():
+                return device
+    raise DeviceProblem("mic-missing", f"no input device matches {wanted!r}", missing=True)
+
+
+def record(sd: Any, device: dict[str, Any], seconds: float, stop: threading.Event) -> dict[str, Any]:
+    """Capture `seconds` of audio after a short warm-up; runs in a worker thread."""
+    import numpy as np
+
+    from .audio_levels import analyse
+
+    channels = max(1, min(2, int(device["channels"])))
+    rate = thresholds.MIC_SAMPLE_RATE
+    try:
+        sd.check_input_settings(device=device["id"], channels=channels, samplerate=rate,
+                                dtype="float32")
+    except Exception:  # noqa: BLE001 - 48 kHz not supported: use the device's own rate
+        rate = int(device["default_sample_rate"])
+    blocks: list[Any] = []
+    got = threading.Event()
+    needed = int((seconds + thresholds.MIC_WARMUP_S) * rate)
+    have = 0
+
+    def callback(indata: Any, frames: int, _time: Any, _status: Any) -> None:
+        nonlocal have
+        blocks.append(indata.copy())
+        have += frames
+        if have >= needed:
+            got.set()
+
+    try:
+        stream = sd.InputStream(device=device["id"], channels=channels, samplerate=rate,
+                                dtype="float32", callback=callback)
+    except Exception as exc:  # noqa: BLE001 - PortAudioError and friends
+        raise DeviceProblem("mic-cannot-open", f"the microphone cannot be opened: {exc}") from None
+    opened = time.monotonic()
+    # Opening can stall for ~2 s on some backends before the first block: allow for it.
+    deadline = opened + seconds + thresholds.MIC_WARMUP_S + 4.0
+    try:
+        with stream:
+            while not got.is_set() and not stop.is_set() and time.monotonic() < deadline:
+                got.wait(0.05)
+    finally:
+        stream.close()
+    if stop.is_set():
+        raise DeviceProblem("probe-error", "interrupted")
+    if not blocks:
+        raise DeviceProblem("mic-no-data", "the microphone opened but delivered no audio")
+    data = np.concatenate(blocks)[int(thresholds.MIC_WARMUP_S * rate):]
+    capture = analyse(data, rate)
+    capture["first_audio_after_s"] = round(time.monotonic() - opened - capture["seconds"], 2)
+    return capture
+
+
+def judge(capture: dict[str, Any]) -> tuple[Status, str, tuple[Advice, ...]]:
+    level = capture["rms_dbfs"]
+    if capture["silent"]:
+        return (Status.FAIL, f"the microphone is silent ({level:.0f} dBFS): muted or dead",
+                (Advice("mic-silent"),))
+    if capture["clipped_ratio"] > thresholds.CLIP_WARN_RATIO:
+        return (Status.WARN, f"the microphone clips: {capture['clipped_samples']} samples at full "
+                f"scale", (Advice("mic-clipping"),))
+    if level < thresholds.LOW_LEVEL_DBFS:
+        return (Status.WARN, f"the microphone level is very low ({level:.0f} dBFS)",
+                (Advice("mic-low"),))
+    return Status.PASS, f"the microphone captures sound ({level:.0f} dBFS RMS)", ()
+
+
+class MicrophoneProbe:
+    id = "microphone"
+    title = "Microphone"
+    description = "input device present, opens, and captures real sound (level, silence, clipping)"
+
+    def deadline_s(self, config: Config) -> float:
+        return config.mic_seconds + thresholds.DEVICE_DEADLINE_MARGIN_S
+
+    async def run(self, config: Config) -> ProbeResult:
+        details: dict[str, Any] = {"devices": [], "device": None}
+        try:
+            import sounddevice as sd
+        except OSError as exc:  # the library is there, PortAudio is not
+            details["error"] = str(exc)
+            return absent(self, config, details, "portaudio-missing",
+                          "PortAudio is not installed, so no microphone can be opened")
+        details["devices"] = list_inputs(sd)
+        try:
+            device = choose(details["devices"], config.mic, int(sd.default.device[0]))
+            details["device"] = device
+            capture = await run_in_thread(lambda stop: record(sd, device, config.mic_seconds, stop))
+        except DeviceProblem as problem:
+            if problem.missing:
+                return absent(self, config, details, problem.cause, problem.summary)
+            return ProbeResult(self.id, self.title, Status.FAIL, problem.summary, details=details,
+                               advice=(Advice(problem.cause),))
+        details["capture"] = capture
+        status, summary, advice = judge(capture)
+        metrics = (
+            Metric("rms", capture["rms_dbfs"], "dBFS", warn=thresholds.LOW_LEVEL_DBFS,
+                   fail=thresholds.SILENCE_DBFS, better="higher"),
+            Metric("peak", capture["peak_dbfs"], "dBFS"),
+            Metric("noise_floor", capture["noise_floor_dbfs"], "dBFS", better="lower"),
+            Metric("clipped_samples", capture["clipped_samples"], "count"),
+        )
+        return ProbeResult(self.id, self.title, status, summary, metrics=metrics, details=details,
+                           advice=advice)
+
+
+PROBE = MicrophoneProbe()
