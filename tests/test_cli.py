@@ -28,7 +28,7 @@ def test_version_and_help(capsys: pytest.CaptureFixture[str]) -> None:
 def test_probes_lists_each_probe_on_one_line(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["probes"]) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert [line.split()[0] for line in lines] == ["ports", "domain"]
+    assert [line.split()[0] for line in lines] == ["ports", "domain", "camera", "microphone"]
 
 
 def _unwritable(tmp_path: Path) -> str:
@@ -53,7 +53,10 @@ BAD_INPUT = [
     (["--timeout", "inf"], "positive"),
     (["--timeout", "soon"], "not a number"),
     (["--only", "nosuch"], "unknown probe id 'nosuch'"),
-    (["--skip", "ports,domain"], "no probe to run"),
+    (["--skip", "ports,domain,camera,microphone"], "no probe to run"),
+    (["--camera-seconds", "0"], "between 0.5 and 60"),
+    (["--mic-seconds", "nan"], "between 0.5 and 60"),
+    (["--camera-size", "10"], "WIDTHxHEIGHT"),
     (["--ca-file", "/nonexistent/ca.pem"], "CA file not found"),
     (["--ca-file", "/"], "is a directory"),
     (["--ca-file", "/etc/hostname"], "no usable PEM"),

@@ -87,3 +87,27 @@ def test_report_is_self_contained_and_escapes_outside_strings(tmp_path: Path) ->
     shot.unlink(missing_ok=True)
     run_chromium(f"--screenshot={shot}", "--window-size=1100,1600", page.as_uri())
     assert shot.exists() and shot.stat().st_size > 10_000
+
+
+def test_real_camera_run_shows_the_snapshot_and_escapes_the_file_name(tmp_path: Path) -> None:
+    import subprocess as sp
+    import sys
+
+    from tests.media import write_video
+
+    hostile_name = "<img src=x onerror=alert(1)>.avi"
+    video = write_video(tmp_path / hostile_name, "moving", seconds=1)
+    out = tmp_path / "out"
+    proc = sp.run([sys.executable, "-m", "trtcdetect", "--only", "camera", "--camera", str(video),
+                   "--camera-seconds", "1", "--output", str(out), "--quiet"],
+                  capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    (page,) = out.glob("*.html")
+    dom = run_chromium("--dump-dom", page.as_uri()).stdout
+    images = re.findall(r"<img[^>]*>", dom)
+    assert len(images) == 1 and 'src="data:image/jpeg;base64,' in images[0]  # only the snapshot
+    assert "&lt;img src=x onerror=alert(1)&gt;.avi" in dom
+    shot = REPORTS / "screenshot-report-camera.png"
+    shot.unlink(missing_ok=True)
+    run_chromium(f"--screenshot={shot}", "--window-size=1100,1400", page.as_uri())
+    assert shot.exists()

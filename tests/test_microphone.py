@@ -69,7 +69,7 @@ def play(env: dict[str, str], wav: Path) -> subprocess.Popen[bytes]:
 def test_known_sine_is_measured_within_1_db(pulse: dict[str, str], tmp_path: Path) -> None:
     player = play(pulse, write_tone(tmp_path / "sine.wav", "sine", amplitude=0.5))
     try:
-        code, probe = microphone(pulse)
+        code, probe = microphone(pulse, "--output", str(tmp_path / "out"))
     finally:
         player.terminate()
         player.wait()
@@ -84,6 +84,8 @@ def test_known_sine_is_measured_within_1_db(pulse: dict[str, str], tmp_path: Pat
     series = capture["level_series"]["dbfs"]
     assert len(series) == pytest.approx(15, abs=1)  # 1.5 s in 100 ms steps
     assert all(abs(level + 9.03) < 1.5 for level in series)
+    (page,) = (tmp_path / "out").glob("*.html")
+    assert page.read_text().count("<polyline") == 1  # the level-over-time chart
     names = {d["name"] for d in probe["details"]["devices"]}
     assert "pulse" in names and probe["details"]["device"]["name"] in names
 

@@ -207,17 +207,19 @@ def cmd_run(argv: Sequence[str]) -> int:
     with progress:
         report = asyncio.run(go())
     paths: list[Path] = []
+    document = json_report.dumps(report)
+    if args.json:  # first: monitoring gets its document even if a later step fails
+        sys.stdout.write(document)
+        sys.stdout.flush()
     if output is not None:
         stem = report_stem(config.target, report.started_at)
         try:
-            write_atomic(output / f"{stem}.json", json_report.dumps(report))
+            write_atomic(output / f"{stem}.json", document)
             write_atomic(output / f"{stem}.html", html.render(report))
         except OSError as exc:
             raise UsageError(f"cannot write the report to {output}: {exc.strerror or exc}") from None
         paths = [output / f"{stem}.html", output / f"{stem}.json"]
     if args.json:
-        sys.stdout.write(json_report.dumps(report))
-        sys.stdout.flush()
         if not args.quiet:
             print_summary(report, paths, stderr=True)
     else:
