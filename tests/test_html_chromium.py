@@ -98,8 +98,9 @@ def test_real_camera_run_shows_the_snapshot_and_escapes_the_file_name(tmp_path: 
     hostile_name = "<img src=x onerror=alert(1)>.avi"
     video = write_video(tmp_path / hostile_name, "moving", seconds=1)
     out = tmp_path / "out"
-    proc = sp.run([sys.executable, "-m", "trtcdetect", "--only", "camera", "--camera", str(video),
-                   "--camera-seconds", "1", "--output", str(out), "--quiet"],
+    proc = sp.run([sys.executable, "-m", "trtcdetect", "--only", "camera,rtp", "--camera",
+                   str(video), "--camera-seconds", "1", "--call-seconds", "3", "--output",
+                   str(out), "--quiet"],
                   capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr
     (page,) = out.glob("*.html")
@@ -107,7 +108,9 @@ def test_real_camera_run_shows_the_snapshot_and_escapes_the_file_name(tmp_path: 
     images = re.findall(r"<img[^>]*>", dom)
     assert len(images) == 1 and 'src="data:image/jpeg;base64,' in images[0]  # only the snapshot
     assert "&lt;img src=x onerror=alert(1)&gt;.avi" in dom
+    assert dom.count("<polyline") == 4  # the test call's RTT, jitter, loss and bitrate charts
+    assert "set-up timeline" in dom
     shot = REPORTS / "screenshot-report-camera.png"
     shot.unlink(missing_ok=True)
-    run_chromium(f"--screenshot={shot}", "--window-size=1100,1400", page.as_uri())
+    run_chromium(f"--screenshot={shot}", "--window-size=1100,3000", page.as_uri())
     assert shot.exists()

@@ -130,6 +130,14 @@ REMEDIES: Mapping[str, Remedy] = {
         en="The camera delivers a lower resolution than requested: the far end will see a smaller picture. Use a better camera or request a resolution it supports.",
         zh="摄像头实际分辨率低于请求的分辨率，对方看到的画面会较小。请更换摄像头或选择其支持的分辨率。",
     ),
+    "call-no-connect": Remedy(
+        en="The test call could not connect ({stage} stage). For ICE and DTLS: a firewall drops the UDP media ports or the traffic between this machine and the media server; allow the UDP ports listed in the ports check. For signalling: check the echo peer's URL and token.",
+        zh="测试通话无法建立（{stage} 阶段）。ICE/DTLS 阶段失败：防火墙拦截了 UDP 媒体端口或本机与媒体服务器之间的流量，请放通端口检测中列出的 UDP 端口。信令阶段失败：请检查回声服务的 URL 和令牌。",
+    ),
+    "call-poor": Remedy(
+        en="The test call works, but its quality is low: high delay, jitter or packet loss. Use a wired connection instead of Wi-Fi, close downloads and other calls, and move closer to the access point; if it persists, ask the network administrator about congestion or a VPN in the path.",
+        zh="测试通话可以建立，但质量较差：延迟、抖动或丢包偏高。请改用有线网络、关闭下载和其他通话、靠近无线路由器；若仍如此，请询问网络管理员是否存在拥塞或 VPN。",
+    ),
     "probe-error": Remedy(
         en="This check could not finish ({error}). Run it again; if it repeats, send this report to support.",
         zh="该项检测未能完成（{error}）。请重新运行；如仍出现，请将本报告发给技术支持。",

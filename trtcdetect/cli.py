@@ -29,6 +29,7 @@ from .config import (
     parse_seconds,
     parse_size,
     parse_timeout,
+    parse_url,
 )
 
 EXIT_CODES = """\
@@ -113,6 +114,19 @@ def _build_run_parser() -> argparse.ArgumentParser:
         help="how long to record (default: %(default)s)")
     add("--require-devices", action="store_true",
         help="a missing camera or microphone fails the run (default: skipped, as on a server)")
+    call = parser.add_argument_group("test call")
+    add = call.add_argument
+    add("--echo-url", metavar="URL", default=None,
+        help="signalling URL of an echo peer ('trtcdetect serve --http-port 8089' answers at "
+             "http://HOST:8089/call); default: a local loopback call in this process")
+    add("--echo-token", metavar="TOKEN", default=os.environ.get("TRTCDETECT_TOKEN"),
+        help="the echo peer's shared token (default: $TRTCDETECT_TOKEN)")
+    add("--call-seconds", metavar="S", default=str(thresholds.DEFAULT_CALL_SECONDS),
+        help="how long the test call sends media; RTT needs about 2 s, as RTCP reports come "
+             "every 0.5-1.5 s (default: %(default)s)")
+    add("--connect-deadline", metavar="S", default=str(thresholds.DEFAULT_CONNECT_DEADLINE_S),
+        help="ICE and DTLS must be up within this (default: %(default)s)")
+    add("--audio-only", action="store_true", help="test call without video")
     add = parser.add_argument
     add("-q", "--quiet", action="store_true", help="no progress output")
     add("--version", action="version", version=f"trtcdetect {__version__}")
@@ -149,6 +163,11 @@ def _config(args: argparse.Namespace) -> Config:
         mic=args.mic,
         mic_seconds=parse_seconds(args.mic_seconds, "--mic-seconds"),
         require_devices=args.require_devices,
+        echo_url=parse_url(args.echo_url) if args.echo_url is not None else None,
+        echo_token=args.echo_token or None,
+        call_seconds=parse_seconds(args.call_seconds, "--call-seconds"),
+        connect_deadline_s=parse_seconds(args.connect_deadline, "--connect-deadline"),
+        audio_only=args.audio_only,
     )
 
 
@@ -189,7 +208,9 @@ def cmd_run(argv: Sequence[str]) -> int:
                 "resolve": {h: list(a) for h, a in config.resolve.items()},
                 "camera": config.camera, "camera_seconds": config.camera_seconds,
                 "camera_size": list(config.camera_size), "mic": config.mic,
-                "mic_seconds": config.mic_seconds, "require_devices": config.require_devices}
+                "mic_seconds": config.mic_seconds, "require_devices": config.require_devices,
+                "echo_url": config.echo_url, "call_seconds": config.call_seconds,
+                "connect_deadline_s": config.connect_deadline_s, "audio_only": config.audio_only}
     progress = Progress(enabled=not args.quiet, total=len(probes))
 
     async def go() -> RunReport:
@@ -260,6 +281,15 @@ def _build_serve_parser() -> argparse.ArgumentParser:
     add("--ca-out", metavar="PEM", help="write the generated CA certificate here")
     add("--name", metavar="HOST", action="append", default=[],
         help="host name for the generated certificate (repeatable; default: localhost)")
+    add("--http-port", metavar="PORT", default="0",
+        help="plain-HTTP port for the echo peer's signalling, 0 for none (default: %(default)s); "
+             "the HTTPS port answers POST /call too")
+    add("--token", metavar="TOKEN", default=os.environ.get("TRTCDETECT_TOKEN"),
+        help="require this shared token from callers (default: $TRTCDETECT_TOKEN, or none)")
+    add("--max-calls", metavar="N", type=int, default=4,
+        help="echo calls at the same time (default: %(default)s)")
+    add("--max-call-seconds", metavar="S", type=float, default=30.0,
+        help="each echo call is closed after this long (default: %(default)s)")
     add("-q", "--quiet", action="store_true", help="do not log each request")
     return parser
 
@@ -271,6 +301,11 @@ def cmd_serve(argv: Sequence[str]) -> int:
 
     args = _build_serve_parser().parse_args(argv)
     https_port = 0 if args.https_port.strip() == "0" else parse_port(args.https_port)
+    http_port = 0 if args.http_port.strip() == "0" else parse_port(args.http_port)
+    if not 1 <= args.max_calls <= 64:
+        raise UsageError("--max-calls must be between 1 and 64")
+    if not 1 <= args.max_call_seconds <= 3600:
+        raise UsageError("--max-call-seconds must be between 1 and 3600")
     config = ServeConfig(
         bind=parse_host(args.bind),
         tcp_ports=parse_ports(args.tcp_ports),
@@ -280,9 +315,15 @@ def cmd_serve(argv: Sequence[str]) -> int:
         key=Path(args.key) if args.key else None,
         ca_out=Path(args.ca_out) if args.ca_out else None,
         names=tuple(parse_host(n) for n in args.name) or ("localhost",),
+        http_port=http_port,
+        token=args.token or None,
+        max_calls=args.max_calls,
+        max_call_seconds=args.max_call_seconds,
     )
-    logging.basicConfig(level=logging.WARNING if args.quiet else logging.INFO,
-                        format="%(asctime)s %(message)s", stream=sys.stderr)
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(message)s",
+                        stream=sys.stderr)
+    # One line per request from us; aiortc/aioice's own chatter stays at warnings.
+    logging.getLogger("trtcdetect.serve").setLevel(logging.WARNING if args.quiet else logging.INFO)
     try:
         run(config)
     except ServeError as exc:

@@ -41,6 +41,12 @@ class Config:
     mic_seconds: float = thresholds.DEFAULT_MIC_SECONDS
     #: missing devices fail instead of being skipped (a desk machine must have them)
     require_devices: bool = False
+    #: test call: the echo peer's signalling URL (None: local loopback), its token, and timing
+    echo_url: str | None = None
+    echo_token: str | None = None
+    call_seconds: float = thresholds.DEFAULT_CALL_SECONDS
+    connect_deadline_s: float = thresholds.DEFAULT_CONNECT_DEADLINE_S
+    audio_only: bool = False
 
     def ssl_context(self) -> ssl.SSLContext:
         """The system's trust store, plus `ca_file` when one was given."""
@@ -118,6 +124,20 @@ def parse_seconds(text: str, what: str) -> float:
     if not math.isfinite(value) or not 0.5 <= value <= 60:
         raise ConfigError(f"{what} must be between 0.5 and 60 seconds: {text!r}")
     return value
+
+
+def parse_url(text: str) -> str:
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(text.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError(f"--echo-url wants an http:// or https:// URL: {text!r}")
+    parse_host(parts.hostname)
+    try:
+        parts.port  # noqa: B018 - raises on a bad port
+    except ValueError:
+        raise ConfigError(f"--echo-url has a bad port: {text!r}") from None
+    return text.strip()
 
 
 def parse_size(text: str) -> tuple[int, int]:

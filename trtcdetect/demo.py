@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 READY_TIMEOUT_S = 20.0
+ECHO_PORT = 8089
 
 
 def run_demo(
@@ -25,8 +26,9 @@ def run_demo(
         prog="trtcdetect demo",
         description=(
             "Start the reference endpoint ('trtcdetect serve') on 127.0.0.1 with the default "
-            "TRTC ports and HTTPS on 443, run every probe against it (target localhost), write "
-            "the reports and stop the endpoint. Needs no network; as root (ports below 1024)."
+            "TRTC ports, HTTPS on 443 and its echo peer on HTTP 8089, run every probe against "
+            "it (target localhost; the test call through the echo peer), write the reports and "
+            "stop the endpoint. Needs no network; as root (ports below 1024)."
         ),
     )
     parser.add_argument("--output", metavar="DIR", default="reports")
@@ -36,12 +38,13 @@ def run_demo(
         ca = Path(tmp, "ca.pem")
         server = subprocess.Popen(
             [sys.executable, "-m", "trtcdetect", "serve", "--bind", "127.0.0.1",
-             "--ca-out", str(ca), "--quiet"],
+             "--ca-out", str(ca), "--http-port", str(ECHO_PORT), "--quiet"],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         )
         try:
             _wait_ready(server)
-            run_args = ["--target", "localhost", "--ca-file", str(ca), "--output", args.output]
+            run_args = ["--target", "localhost", "--ca-file", str(ca), "--output", args.output,
+                        "--echo-url", f"http://127.0.0.1:{ECHO_PORT}/call"]
             return cmd_run([*run_args, *(["--json"] if args.json else [])])
         finally:
             server.terminate()

@@ -74,3 +74,22 @@ LEVEL_SERIES_STEP_S = 0.1
 MIC_WARMUP_S = 0.2
 #: Levels are floored here so that digital silence stays a finite number in JSON.
 DBFS_FLOOR = -120.0
+
+# --- Test call (aiortc) ---
+DEFAULT_CALL_SECONDS = 5.0
+#: ICE + DTLS must be up within this; with all UDP dropped aiortc itself would wait ~60 s.
+DEFAULT_CONNECT_DEADLINE_S = 10.0
+#: After the call, media stops and we wait up to this long for the far end's final RTCP
+#: receiver report, so the loss count covers every packet sent (RTCP comes every 0.5-1.5 s).
+RTCP_DRAIN_S = 1.8
+#: Generated media: a 440 Hz tone at -20 dBFS and a moving test pattern.
+CALL_VIDEO_SIZE = (320, 240)
+CALL_VIDEO_FPS = 30
+#: Call quality limits (warn / fail). Loss above 3 % is audible even with Opus FEC/PLC;
+#: ITU-T G.114 puts the limit of acceptable mouth-to-ear delay near 400 ms; 30 ms of jitter
+#: is where jitter buffers start adding noticeable delay; MOS 3.1 is "fair", below 2.5 "poor".
+CALL_LOSS_WARN_PCT = 3.0
+CALL_RTT_WARN_MS = 400.0
+CALL_JITTER_WARN_MS = 30.0
+CALL_MOS_WARN = 3.1
+CALL_MOS_FAIL = 2.5

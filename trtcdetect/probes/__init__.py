@@ -9,9 +9,10 @@ from .camera import PROBE as CAMERA
 from .domain import PROBE as DOMAIN
 from .microphone import PROBE as MICROPHONE
 from .ports import PROBE as PORTS
+from .rtp import PROBE as RTP
 
 REGISTRY: Mapping[str, Probe] = {
-    probe.id: probe for probe in (PORTS, DOMAIN, CAMERA, MICROPHONE)
+    probe.id: probe for probe in (PORTS, DOMAIN, CAMERA, MICROPHONE, RTP)
 }
 
 __all__ = ["REGISTRY", "Probe"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from typing import Any
 
 import jinja2
@@ -19,6 +20,17 @@ _ENV = jinja2.Environment(
     lstrip_blocks=True,
 )
 _ENV.filters["pretty"] = lambda value: json.dumps(value, ensure_ascii=False, indent=2)
+
+
+def _nice_max(values: list[float | None], floor: float = 1.0) -> float:
+    """A round upper bound for a chart axis: 1, 2 or 5 times a power of ten."""
+    top = max([v for v in values if v is not None] + [floor])
+    scale = 10 ** math.floor(math.log10(top))
+    bound: float = next(m * scale for m in (1, 2, 5, 10) if m * scale >= top)
+    return bound
+
+
+_ENV.filters["nice_max"] = _nice_max
 
 VERDICT = {
     "pass": "Everything checked works: this machine is ready for TRTC calls.",

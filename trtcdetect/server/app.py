@@ -8,17 +8,20 @@ that answers GET / with a small JSON document, so the domain probe has all four 
 from __future__ import annotations
 
 import asyncio
+import hmac
 import logging
 import signal
 import ssl
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from aiohttp import web
 
 from .. import __version__
 from . import certs
+from .echo import EchoBusy, EchoPeer
 from .stun import StunResponder
 
 log = logging.getLogger("trtcdetect.serve")
@@ -38,6 +41,10 @@ class ServeConfig:
     key: Path | None = None
     ca_out: Path | None = None
     names: tuple[str, ...] = ("localhost",)
+    http_port: int = 0  # plain HTTP for the echo peer's signalling; 0: none
+    token: str | None = None
+    max_calls: int = 4
+    max_call_seconds: float = 30.0
 
 
 def _tls_context(config: ServeConfig) -> ssl.SSLContext:
@@ -66,6 +73,33 @@ async def _index(request: web.Request) -> web.Response:
     return web.json_response({"service": "trtcdetect reference endpoint", "version": __version__})
 
 
+def _call_handler(echo: EchoPeer, token: str | None) -> Any:
+    async def call(request: web.Request) -> web.Response:
+        if token is not None and not hmac.compare_digest(
+            request.headers.get("Authorization", ""), f"Bearer {token}"
+        ):
+            log.info("call %s refused: bad or missing token", request.remote)
+            return web.json_response({"error": "bad or missing token"}, status=401)
+        try:
+            body = await request.json()
+            sdp, type_ = str(body["sdp"]), str(body.get("type", "offer"))
+        except (ValueError, KeyError, TypeError):
+            return web.json_response({"error": "want JSON {sdp, type}"}, status=400)
+        if type_ != "offer":
+            return web.json_response({"error": "want an offer"}, status=400)
+        try:
+            answer_sdp, answer_type = await echo.answer(sdp, type_)
+        except EchoBusy as exc:
+            return web.json_response({"error": str(exc)}, status=503)
+        except Exception as exc:  # noqa: BLE001 - a bad SDP must not stop the server
+            log.info("call %s refused: %s", request.remote, exc)
+            return web.json_response({"error": f"cannot answer: {exc}"}, status=400)
+        log.info("call %s answered (%d active)", request.remote, len(echo.calls))
+        return web.json_response({"sdp": answer_sdp, "type": answer_type})
+
+    return call
+
+
 async def _accept(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
     peer, local = writer.get_extra_info("peername"), writer.get_extra_info("sockname")
     log.info("tcp/%d %s:%d connected", local[1], peer[0], peer[1])
@@ -79,7 +113,11 @@ async def _accept(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) ->
 async def serve(config: ServeConfig, stop: asyncio.Event, ready: asyncio.Event | None = None) -> None:
     loop = asyncio.get_running_loop()
     closers: list[asyncio.BaseTransport | asyncio.Server] = []
-    runner: web.AppRunner | None = None
+    runners: list[web.AppRunner] = []
+    echo = EchoPeer(config.max_calls, config.max_call_seconds)
+    app = web.Application(client_max_size=256 * 1024)
+    app.router.add_get("/", _index)
+    app.router.add_post("/call", _call_handler(echo, config.token))
     try:
         for port in config.udp_ports:
             try:
@@ -93,26 +131,28 @@ async def serve(config: ServeConfig, stop: asyncio.Event, ready: asyncio.Event |
                 closers.append(await asyncio.start_server(_accept, config.bind, port))
             except OSError as exc:
                 raise ServeError(f"cannot listen on TCP {config.bind}:{port}: {exc.strerror}") from None
-        if config.https_port:
-            app = web.Application()
-            app.router.add_get("/", _index)
+        if config.https_port or config.http_port:
             runner = web.AppRunner(app, access_log=None)
             await runner.setup()
-            site = web.TCPSite(runner, config.bind, config.https_port,
-                               ssl_context=_tls_context(config))
+            runners.append(runner)
+        for port, tls in ((config.https_port, True), (config.http_port, False)):
+            if not port:
+                continue
+            site = web.TCPSite(runners[0], config.bind, port,
+                               ssl_context=_tls_context(config) if tls else None)
             try:
                 await site.start()
             except OSError as exc:
-                raise ServeError(
-                    f"cannot listen on TCP {config.bind}:{config.https_port} (HTTPS): {exc.strerror}"
-                ) from None
+                raise ServeError(f"cannot listen on TCP {config.bind}:{port} "
+                                 f"({'HTTPS' if tls else 'HTTP'}): {exc.strerror}") from None
         if ready is not None:
             ready.set()
         await stop.wait()
     finally:
         for closer in closers:
             closer.close()
-        if runner is not None:
+        await echo.close()
+        for runner in runners:
             await runner.cleanup()
 
 
@@ -132,7 +172,7 @@ def run(config: ServeConfig) -> None:
             udp = ",".join(map(str, config.udp_ports)) or "-"
             print(  # noqa: T201 - the one line scripts wait for
                 f"trtcdetect serve: ready on {config.bind} tcp {tcp} udp {udp} "
-                f"https {config.https_port or '-'}", flush=True)
+                f"https {config.https_port or '-'} http {config.http_port or '-'}", flush=True)
         waiter.cancel()
         await task
 

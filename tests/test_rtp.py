@@ -1,0 +1,178 @@
+"""The test-call probe: real aiortc calls, locally and across the user-space impaired link,
+checked against what the link really did to the packets."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from tests.impair import SERVER_ADDR, ImpairedLink, Impairment
+from tests.lab import lab_available
+from trtcdetect.config import Config
+from trtcdetect.probes.emodel import mos
+from trtcdetect.probes.rtp import PROBE
+from trtcdetect.report.json import validate
+
+ECHO = f"http://{SERVER_ADDR}:8089/call"
+AUDIO_PT = "rtp-96"  # aiortc offers Opus first, as payload type 96 (checked in the test below)
+
+
+def call(link: ImpairedLink, *args: str) -> tuple[int, dict[str, Any]]:
+    proc = link.client_run("--only", "rtp", "--echo-url", ECHO, "--json", "--quiet", *args)
+    assert proc.stderr == "", proc.stderr
+    doc = json.loads(proc.stdout)
+    validate(doc)
+    return proc.returncode, doc["probes"][0]
+
+
+@pytest.fixture(scope="module")
+def link() -> Iterator[ImpairedLink]:
+    reason = lab_available()
+    if reason:
+        pytest.skip(reason)
+    with ImpairedLink() as link:
+        link.serve_echo("--max-calls", "2", "--max-call-seconds", "20")
+        yield link
+
+
+def test_local_loopback_call_passes_with_sane_numbers() -> None:
+    result = asyncio.run(PROBE.run(Config(call_seconds=2)))
+    d = result.details
+    assert result.status.value == "pass", result.summary
+    assert d["mode"] == "local" and d["codecs"]["audio"]["mime_type"] == "audio/opus"
+    assert d["codecs"]["video"]["mime_type"] == "video/VP8"
+    setup = d["setup"]
+    assert setup["ice_gathering_ms"] <= setup["ice_connected_ms"] <= setup["first_media_ms"]
+    assert d["audio"]["rtt_ms"]["avg"] < 20  # same process
+    assert d["audio"]["uplink_loss_pct"] == 0 and d["audio"]["downlink_loss_pct"] == 0
+    assert 40 <= d["audio"]["packets_sent"] / d["media_seconds"] <= 60  # 20 ms Opus packets
+    metrics = {m.name: m.value for m in result.metrics}
+    assert set(metrics) >= {"setup", "rtt", "jitter", "loss", "bitrate", "mos"}
+    assert metrics["mos"] > 4.0
+    # a row a second, and one from the final reports after media stopped
+    assert len(d["series"]["t"]) == 3 and len(d["series"]["audio"]["rtt_ms"]) == 3
+
+
+def test_delay_50_ms_each_way_measures_rtt_100_ms(link: ImpairedLink) -> None:
+    link.set(Impairment(delay_ms=50), Impairment(delay_ms=50))
+    code, probe = call(link, "--call-seconds", "3", "--audio-only")
+    rtt = probe["details"]["audio"]["rtt_ms"]["avg"]
+    assert rtt == pytest.approx(100, rel=0.10), rtt
+    assert code == 0 and probe["details"]["mode"] == "echo"
+    assert probe["details"]["codecs"]["audio"]["payload_type"] == 96
+
+
+def test_random_loss_is_measured_as_the_link_dropped_it(link: ImpairedLink) -> None:
+    link.set(Impairment(delay_ms=10, loss_pct=5), Impairment(delay_ms=10, loss_pct=5))
+    code, probe = call(link, "--call-seconds", "6")
+    audio = probe["details"]["audio"]
+    counts = link.counts
+    up_truth = counts.window_loss_pct("up", AUDIO_PT)
+    down_truth = counts.window_loss_pct("down", AUDIO_PT)
+    # Within 1.5 percentage points of what the forwarder really dropped, each way.
+    assert audio["uplink_loss_pct"] == pytest.approx(up_truth, abs=1.5), (audio, up_truth)
+    assert audio["downlink_loss_pct"] == pytest.approx(down_truth, abs=1.5), (audio, down_truth)
+    # ... and the link did inject about the loss asked for (a check on the lab itself).
+    assert 1.5 <= counts.loss_pct("up", AUDIO_PT) <= 10
+    assert code == 1 and probe["status"] == "warn"  # 5 % is above the 3 % warning limit
+    assert "loss" in probe["summary"]
+
+
+def test_injected_jitter_raises_measured_jitter(link: ImpairedLink) -> None:
+    link.set(Impairment(), Impairment())
+    _, calm = call(link, "--call-seconds", "3", "--audio-only")
+    link.set(Impairment(delay_ms=5, jitter_ms=18), Impairment(delay_ms=5))
+    _, shaky = call(link, "--call-seconds", "4", "--audio-only")
+    base = calm["details"]["audio"]["jitter_ms"]["avg"]
+    jitter = shaky["details"]["audio"]["jitter_ms"]["avg"]
+    # Uniform delays over 18 ms give an RFC 3550 jitter of 18/3 = 6 ms on top of the baseline.
+    # The estimator averages ~16 packets (gain 1/16); over 4 s of 1 s samples its spread is
+    # about 15 %, so +-40 % is a bound that holds and still tells 6 ms from 0 or from 18.
+    assert jitter - base == pytest.approx(6.0, rel=0.40), (base, jitter)
+
+
+def test_blocked_path_fails_inside_the_deadline(link: ImpairedLink) -> None:
+    link.set(Impairment(loss_pct=100), Impairment(loss_pct=100))
+    start = time.monotonic()
+    code, probe = call(link, "--connect-deadline", "3", "--timeout", "1")
+    assert time.monotonic() - start < 10
+    assert code == 2 and probe["status"] == "fail"
+    # Signalling is plain HTTP over the same link, so it is the first thing to fail here.
+    assert probe["details"]["failed_stage"] == "signalling"
+    assert probe["advice_ids"][0]["id"] == "call-no-connect"
+
+
+def test_udp_blocked_fails_at_ice_with_could_not_connect(link: ImpairedLink) -> None:
+    link.set(Impairment(), Impairment())
+    from tests.lab import run
+
+    run(["ip", "netns", "exec", link.server, "nft", "-f", "-"], input=(
+        "table inet block {\n chain input {\n  type filter hook input priority 0;\n"
+        "  meta l4proto udp drop\n }\n}\n"))
+    try:
+        start = time.monotonic()
+        code, probe = call(link, "--connect-deadline", "3")
+        elapsed = time.monotonic() - start
+    finally:
+        run(["ip", "netns", "exec", link.server, "nft", "delete", "table", "inet", "block"])
+    assert code == 2 and probe["summary"] == "could not connect: ICE not done within 3 s"
+    assert probe["details"]["failed_stage"] == "ICE"
+    assert elapsed < 8, elapsed  # our deadline, not aiortc's ~60 s
+
+
+def test_echo_peer_wants_its_token_and_caps_concurrent_calls() -> None:
+    reason = lab_available()
+    if reason:
+        pytest.skip(reason)
+    import subprocess
+    import sys
+
+    with ImpairedLink() as link:
+        link.serve_echo("--token", "s3cret", "--max-calls", "1", "--max-call-seconds", "30")
+        code, probe = call(link, "--call-seconds", "1")
+        assert code == 2 and "HTTP 401" in probe["summary"]
+        # One call holds the only slot for 4 s; a second caller meanwhile is turned away.
+        first = link.spawn(link.client, [
+            sys.executable, "-m", "trtcdetect", "--only", "rtp", "--echo-url", ECHO,
+            "--echo-token", "s3cret", "--json", "--quiet", "--call-seconds", "4",
+            "--audio-only"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        time.sleep(2.0)
+        code, probe = call(link, "--call-seconds", "1", "--echo-token", "s3cret")
+        assert code == 2 and "HTTP 503" in probe["summary"], probe["summary"]
+        out, _ = first.communicate(timeout=30)
+        assert first.returncode == 0, out
+        assert json.loads(out)["probes"][0]["status"] == "pass"
+
+
+def test_twenty_calls_in_one_process_leak_no_fds_or_threads() -> None:
+    def fds() -> int:
+        return len(os.listdir("/proc/self/fd"))
+
+    async def calls(n: int) -> None:
+        for _ in range(n):
+            result = await PROBE.run(Config(call_seconds=0.5, audio_only=True))
+            # Half a second is too short to be sure of an RTT (RTCP every 0.5-1.5 s): the
+            # call must connect and carry media; its quality verdict is not the point here.
+            assert result.status.value in ("pass", "warn"), result.summary
+            assert result.details["audio"]["packets_sent"] > 0
+
+    asyncio.run(calls(1))  # warm up: imports, codec libraries, the default executor
+    fds_before, threads_before = fds(), threading.active_count()
+    asyncio.run(calls(20))
+    time.sleep(0.5)
+    assert fds() <= fds_before, (fds_before, fds())
+    assert threading.active_count() <= threads_before
+
+
+def test_emodel_reference_points() -> None:
+    assert mos(0, 0, 0) == pytest.approx(4.41, abs=0.02)  # R = 93.2 - 0.48 (20 ms packetisation)
+    assert mos(300, 10, 0) > mos(600, 10, 0) > 1
+    assert mos(50, 5, 5) < mos(50, 5, 1) < mos(50, 5, 0)
+    assert 2.5 < mos(100, 10, 5) < 4.0

@@ -1,0 +1,379 @@
+"""Probe `rtp`: a real test call through aiortc (ICE, DTLS-SRTP, Opus, VP8, RTCP).
+
+Local loopback (default): a second RTCPeerConnection in this process echoes the media back; it
+proves this machine's stack, codecs and CPU can carry a call. With --echo-url the far end is
+`trtcdetect serve`'s echo peer and the media crosses the real network twice.
+
+Numbers come from aiortc's stats, converted with care: jitter is in RTP clock units (48 kHz
+audio, 90 kHz video); fractionLost is 0-255; only the sending side has RTT (from the far end's
+receiver reports); a receiver's inbound-rtp entry can be overwritten by its RTX stream, so video
+downlink samples from any SSRC other than the first seen are ignored. Uplink loss is counted
+after media stops and one more receiver report has come, so it covers every packet sent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import statistics
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from .. import thresholds
+from ..config import Config
+from ..models import Advice, Metric, ProbeResult, Status
+from .emodel import mos
+
+CLOCK = {"audio": 48000, "video": 90000}
+
+
+class CallFailed(Exception):
+    def __init__(self, stage: str, reason: str) -> None:
+        super().__init__(reason)
+        self.stage, self.reason = stage, reason
+
+
+@dataclass
+class KindStats:
+    """What one media kind (audio or video) has shown so far."""
+
+    kind: str
+    packets_sent: int = 0
+    bytes_sent: int = 0
+    rr_lost: int | None = None
+    rr_jitter_ms: float | None = None
+    rr_at: Any = None
+    rtt_ms: float | None = None
+    fraction_lost_pct: float | None = None
+    received: int | None = None
+    lost_down: int | None = None
+    jitter_down_ms: float | None = None
+    primary_ssrc: int | None = None
+
+
+@dataclass
+class Series:
+    t: list[float] = field(default_factory=list)
+    rows: dict[str, dict[str, list[float | None]]] = field(default_factory=dict)
+
+    def add(self, kind: str, **values: float | None) -> None:
+        columns = self.rows.setdefault(kind, {})
+        for name, value in values.items():
+            columns.setdefault(name, []).append(None if value is None else round(value, 2))
+
+
+async def collect(pc: Any, stats: dict[str, KindStats]) -> None:
+    """Read every sender's and receiver's stats into `stats`, keyed by kind."""
+    for sender in pc.getSenders():
+        if sender.track is None:
+            continue
+        kind = sender.track.kind
+        entry = stats.setdefault(kind, KindStats(kind))
+        for s in (await sender.getStats()).values():
+            if s.type == "outbound-rtp":
+                entry.packets_sent, entry.bytes_sent = s.packetsSent, s.bytesSent
+            elif s.type == "remote-inbound-rtp":
+                entry.rr_lost = s.packetsLost
+                entry.rr_jitter_ms = s.jitter / CLOCK[kind] * 1000
+                entry.rr_at = s.timestamp
+                entry.fraction_lost_pct = s.fractionLost / 256 * 100
+                if s.roundTripTime is not None:
+                    entry.rtt_ms = s.roundTripTime * 1000
+    for receiver in pc.getReceivers():
+        kind = receiver.track.kind
+        entry = stats.setdefault(kind, KindStats(kind))
+        for s in (await receiver.getStats()).values():
+            if s.type != "inbound-rtp":
+                continue
+            if entry.primary_ssrc is None:
+                entry.primary_ssrc = s.ssrc
+            if s.ssrc != entry.primary_ssrc:
+                continue  # the RTX stream overwrote the entry: keep the last primary sample
+            entry.received, entry.lost_down = s.packetsReceived, s.packetsLost
+            entry.jitter_down_ms = s.jitter / CLOCK[kind] * 1000
+
+
+def _summary(values: list[float | None]) -> dict[str, float] | None:
+    present = [v for v in values if v is not None]
+    if not present:
+        return None
+    return {"min": round(min(present), 2), "avg": round(statistics.fmean(present), 2),
+            "max": round(max(present), 2)}
+
+
+class Call:
+    """One test call from this side: set-up timings, per-second samples, final counts."""
+
+    def __init__(self, config: Config) -> None:
+        self.config = config
+        self.marks: dict[str, float] = {}
+        self.start = time.monotonic()
+        self.connected = asyncio.Event()
+        self.failed = asyncio.Event()
+        self.first_media = asyncio.Event()
+        self.readers: list[asyncio.Task[None]] = []
+
+    def mark(self, name: str) -> None:
+        self.marks.setdefault(name, round((time.monotonic() - self.start) * 1000, 1))
+
+    def watch(self, pc: Any) -> None:
+        @pc.on("iceconnectionstatechange")  # type: ignore[untyped-decorator]
+        def on_ice() -> None:
+            if pc.iceConnectionState in ("completed", "connected"):
+                self.mark("ice_connected_ms")
+            elif pc.iceConnectionState == "failed":
+                self.failed.set()
+
+        @pc.on("connectionstatechange")  # type: ignore[untyped-decorator]
+        def on_connection() -> None:
+            if pc.connectionState == "connected":
+                self.mark("dtls_connected_ms")
+                self.connected.set()
+            elif pc.connectionState == "failed":
+                self.failed.set()
+
+        @pc.on("track")  # type: ignore[untyped-decorator]
+        def on_track(track: Any) -> None:
+            self.readers.append(asyncio.create_task(self._read(track)))
+
+    async def _read(self, track: Any) -> None:
+        """Consume the echoed media (else it piles up) and note when the first frame came."""
+        from aiortc.mediastreams import MediaStreamError
+
+        try:
+            while True:
+                await track.recv()
+                self.mark(f"first_{track.kind}_ms")
+                self.mark("first_media_ms")
+                self.first_media.set()
+        except MediaStreamError:
+            pass
+
+    async def wait_connected(self) -> None:
+        deadline = self.config.connect_deadline_s
+        remaining = deadline - (time.monotonic() - self.start)
+        waiter = asyncio.create_task(self.connected.wait())
+        failer = asyncio.create_task(self.failed.wait())
+        try:
+            await asyncio.wait({waiter, failer}, timeout=max(remaining, 0),
+                               return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            waiter.cancel()
+            failer.cancel()
+        if not self.connected.is_set():
+            stage = "DTLS" if "ice_connected_ms" in self.marks else "ICE"
+            how = "failed" if self.failed.is_set() else f"not done within {deadline:g} s"
+            raise CallFailed(stage, f"could not connect: {stage} {how}")
+        remaining = deadline - (time.monotonic() - self.start)
+        try:
+            await asyncio.wait_for(self.first_media.wait(), max(remaining, 0.5))
+        except TimeoutError:
+            raise CallFailed("media", "connected, but no media came back") from None
+
+
+async def _signal(config: Config, sdp: str, type_: str) -> tuple[str, str]:
+    import httpx
+
+    headers = {"Authorization": f"Bearer {config.echo_token}"} if config.echo_token else {}
+    assert config.echo_url is not None
+    try:
+        async with httpx.AsyncClient(verify=config.ssl_context(), timeout=config.timeout_s,
+                                     trust_env=False) as client:
+            response = await client.post(config.echo_url, json={"sdp": sdp, "type": type_},
+                                         headers=headers)
+    except httpx.HTTPError as exc:
+        raise CallFailed("signalling", f"echo peer unreachable: {type(exc).__name__}: {exc}") \
+            from None
+    if response.status_code != 200:
+        raise CallFailed("signalling", f"echo peer answered HTTP {response.status_code}: "
+                         f"{response.text[:200]}")
+    try:
+        body = response.json()
+        return str(body["sdp"]), str(body["type"])
+    except (ValueError, KeyError, TypeError):
+        raise CallFailed("signalling", "echo peer sent no SDP answer") from None
+
+
+def _codecs(sdp: str) -> dict[str, Any]:
+    """The codec each m-line settled on, read with aiortc's own SDP parser."""
+    from aiortc.sdp import SessionDescription
+
+    found: dict[str, Any] = {}
+    for media in SessionDescription.parse(sdp).media:
+        if media.rtp.codecs:
+            codec = media.rtp.codecs[0]
+            found[media.kind] = {"mime_type": codec.mimeType, "payload_type": codec.payloadType,
+                                 "clock_rate": codec.clockRate}
+    return found
+
+
+async def run_call(config: Config) -> dict[str, Any]:
+    """Make the call and return its details; raises CallFailed with the stage that failed."""
+    from aiortc import RTCPeerConnection, RTCSessionDescription
+
+    from ..server.echo import EchoPeer
+    from .rtp_media import PatternTrack, ToneTrack, pause
+
+    call = Call(config)
+    pc = RTCPeerConnection()
+    far: EchoPeer | None = None
+    tracks: list[Any] = [ToneTrack()] + ([] if config.audio_only else [PatternTrack()])
+    try:
+        call.watch(pc)
+        for track in tracks:
+            pc.addTrack(track)
+        await pc.setLocalDescription(await pc.createOffer())
+        call.mark("ice_gathering_ms")
+        offer = pc.localDescription
+        if config.echo_url:
+            answer_sdp, answer_type = await _signal(config, offer.sdp, offer.type)
+        else:
+            far = EchoPeer(max_calls=1, max_call_seconds=config.call_seconds + 30)
+            answer_sdp, answer_type = await far.answer(offer.sdp, offer.type)
+        call.mark("answer_ms")
+        await pc.setRemoteDescription(RTCSessionDescription(sdp=answer_sdp, type=answer_type))
+        await call.wait_connected()
+
+        stats: dict[str, KindStats] = {}
+        series = Series()
+        previous: dict[str, tuple[float, int]] = {}
+        media_start = time.monotonic()
+        ticks = max(1, round(config.call_seconds))
+        for tick in range(1, ticks + 1):
+            await asyncio.sleep(media_start + tick * config.call_seconds / ticks - time.monotonic())
+            await collect(pc, stats)
+            now = time.monotonic()
+            series.t.append(round(now - media_start, 2))
+            for kind, k in stats.items():
+                last_t, last_bytes = previous.get(kind, (media_start, 0))
+                series.add(kind, rtt_ms=k.rtt_ms, jitter_ms=k.rr_jitter_ms,
+                           loss_pct=k.fraction_lost_pct,
+                           bitrate_kbps=(k.bytes_sent - last_bytes) * 8 / (now - last_t) / 1000,
+                           packets_sent=k.packets_sent, packets_received=k.received,
+                           packets_lost=k.lost_down, downlink_jitter_ms=k.jitter_down_ms)
+                previous[kind] = (now, k.bytes_sent)
+        # Stop media, then wait for a receiver report that the far end wrote after the last
+        # packet reached it: one that arrives at least one RTT after the stop.
+        pause(*tracks)
+        stopped = time.monotonic()
+        rtt_s = max((k.rtt_ms or 0.0 for k in stats.values()), default=0.0) / 1000
+        covers_all = datetime.now(UTC) + timedelta(seconds=rtt_s + 0.02)
+        while time.monotonic() - stopped < thresholds.RTCP_DRAIN_S:
+            await asyncio.sleep(0.1)
+            await collect(pc, stats)
+            if all(k.rr_at is not None and k.rr_at >= covers_all for k in stats.values()):
+                break
+        # One last row from the final reports (a short call may have had no report before).
+        series.t.append(round(time.monotonic() - media_start, 2))
+        for kind, k in stats.items():
+            series.add(kind, rtt_ms=k.rtt_ms, jitter_ms=k.rr_jitter_ms,
+                       loss_pct=k.fraction_lost_pct, bitrate_kbps=None,
+                       packets_sent=k.packets_sent, packets_received=k.received,
+                       packets_lost=k.lost_down, downlink_jitter_ms=k.jitter_down_ms)
+        return {"marks": dict(call.marks), "stats": stats, "series": series,
+                "media_seconds": round(stopped - media_start, 2),
+                "codecs": _codecs(answer_sdp)}
+    finally:
+        for reader in call.readers:
+            reader.cancel()
+        for track in tracks:
+            track.stop()
+        await pc.close()
+        if far is not None:
+            await far.close()
+
+
+def _kind_details(k: KindStats, series: Series) -> dict[str, Any]:
+    uplink_loss = (100 * k.rr_lost / k.packets_sent) if k.rr_lost is not None and k.packets_sent \
+        else None
+    downlink_loss = None
+    if k.received is not None and k.lost_down is not None and k.received + k.lost_down > 0:
+        downlink_loss = 100 * k.lost_down / (k.received + k.lost_down)
+    rows = series.rows.get(k.kind, {})
+    return {
+        "packets_sent": k.packets_sent,
+        "bytes_sent": k.bytes_sent,
+        "uplink_packets_lost": k.rr_lost,
+        "uplink_loss_pct": None if uplink_loss is None else round(max(uplink_loss, 0), 3),
+        "packets_received": k.received,
+        "downlink_packets_lost": k.lost_down,
+        "downlink_loss_pct": None if downlink_loss is None else round(max(downlink_loss, 0), 3),
+        "rtt_ms": _summary(rows.get("rtt_ms", [])),
+        "jitter_ms": _summary(rows.get("jitter_ms", [])),
+        "downlink_jitter_ms": _summary(rows.get("downlink_jitter_ms", [])),
+        "bitrate_kbps": _summary(rows.get("bitrate_kbps", [])),
+    }
+
+
+def judge(details: dict[str, Any]) -> tuple[Status, str, tuple[Metric, ...], tuple[Advice, ...]]:
+    audio = details["audio"]
+    rtt = (audio["rtt_ms"] or {}).get("avg")
+    jitter = (audio["jitter_ms"] or {}).get("avg")
+    losses = [v for v in (audio["uplink_loss_pct"], audio["downlink_loss_pct"]) if v is not None]
+    loss = max(losses) if losses else None
+    bitrate = sum((details[k]["bitrate_kbps"] or {}).get("avg", 0.0)
+                  for k in ("audio", "video") if k in details)
+    score = mos(rtt or 0.0, jitter or 0.0, loss or 0.0) if rtt is not None else None
+    setup = details["setup"].get("first_media_ms")
+    t = thresholds
+    metrics = (
+        Metric("setup", setup, "ms", better="lower"),
+        Metric("rtt", rtt, "ms", warn=t.CALL_RTT_WARN_MS, better="lower"),
+        Metric("jitter", jitter, "ms", warn=t.CALL_JITTER_WARN_MS, better="lower"),
+        Metric("loss", None if loss is None else round(loss, 2), "%", warn=t.CALL_LOSS_WARN_PCT,
+               better="lower"),
+        Metric("bitrate", round(bitrate, 1), "kbps", better="higher"),
+        Metric("mos", None if score is None else round(score, 2), "MOS", warn=t.CALL_MOS_WARN,
+               fail=t.CALL_MOS_FAIL, better="higher"),
+    )
+    numbers = (f"RTT {rtt:.0f} ms, jitter {jitter:.1f} ms, loss {loss:.1f} %, MOS {score:.2f}"
+               if None not in (rtt, jitter, loss, score) else "no RTCP reports came back")
+    if score is None or rtt is None:
+        return Status.WARN, f"call connected but {numbers}", metrics, (Advice("call-poor"),)
+    if score < t.CALL_MOS_FAIL:
+        return Status.FAIL, f"call quality is poor: {numbers}", metrics, (Advice("call-poor"),)
+    problems = [rtt > t.CALL_RTT_WARN_MS, (jitter or 0) > t.CALL_JITTER_WARN_MS,
+                (loss or 0) > t.CALL_LOSS_WARN_PCT, score < t.CALL_MOS_WARN]
+    if any(problems):
+        return Status.WARN, f"call quality is degraded: {numbers}", metrics, (Advice("call-poor"),)
+    return Status.PASS, f"test call works: {numbers}", metrics, ()
+
+
+class RtpProbe:
+    id = "rtp"
+    title = "Test call"
+    description = ("a real WebRTC call through aiortc (ICE, DTLS-SRTP, Opus, VP8): set-up, RTT, "
+                   "jitter, loss, MOS")
+
+    def deadline_s(self, config: Config) -> float:
+        return (config.connect_deadline_s + config.call_seconds + thresholds.RTCP_DRAIN_S
+                + thresholds.PROBE_DEADLINE_MARGIN_S + 3)
+
+    async def run(self, config: Config) -> ProbeResult:
+        mode = "echo" if config.echo_url else "local"
+        details: dict[str, Any] = {
+            "mode": mode, "echo_url": config.echo_url,
+            "media": "generated 440 Hz tone" + ("" if config.audio_only else
+                                                 " and a moving test pattern (320x240, 30 fps)"),
+        }
+        try:
+            call = await run_call(config)
+        except CallFailed as failure:
+            details["failed_stage"] = failure.stage
+            return ProbeResult(self.id, self.title, Status.FAIL, failure.reason, details=details,
+                               advice=(Advice("call-no-connect", {"stage": failure.stage}),))
+        details["setup"] = call["marks"]
+        details["codecs"] = call["codecs"]
+        details["media_seconds"] = call["media_seconds"]
+        for kind, k in call["stats"].items():
+            details[kind] = _kind_details(k, call["series"])
+        details["series"] = {"t": call["series"].t, **call["series"].rows}
+        status, summary, metrics, advice = judge(details)
+        if mode == "local":
+            summary = summary.replace("test call works", "local test call works")
+        return ProbeResult(self.id, self.title, status, summary, metrics=metrics,
+                           details=details, advice=advice)
+
+
+PROBE = RtpProbe()

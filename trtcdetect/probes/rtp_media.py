@@ -1,0 +1,92 @@
+"""Generated call media: a tone and a moving test pattern, as aiortc tracks that can pause.
+
+Pausing (recv() waits) stops RTP while RTCP goes on: that is how the probe lets the far end
+send a final receiver report covering every packet before the loss is counted.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import fractions
+import math
+import time
+
+import av
+import numpy as np
+from aiortc import MediaStreamTrack
+
+from .. import thresholds
+
+AUDIO_RATE = 48000
+AUDIO_PTIME = 0.020
+
+
+class _Pacer:
+    def __init__(self) -> None:
+        self.start: float | None = None
+        self.running = asyncio.Event()
+        self.running.set()
+
+    async def wait(self, index: int, interval: float) -> None:
+        await self.running.wait()
+        if self.start is None:
+            self.start = time.monotonic()
+        delay = self.start + index * interval - time.monotonic()
+        if delay > 0:
+            await asyncio.sleep(delay)
+
+
+class ToneTrack(MediaStreamTrack):
+    kind = "audio"
+
+    def __init__(self, frequency: float = 440.0, dbfs: float = -20.0) -> None:
+        super().__init__()
+        self.pacer = _Pacer()
+        self.samples = int(AUDIO_RATE * AUDIO_PTIME)
+        amplitude = 10 ** (dbfs / 20) * math.sqrt(2) * 32767
+        t = np.arange(AUDIO_RATE) / AUDIO_RATE  # one second; 440 Hz repeats exactly
+        self.wave = (amplitude * np.sin(2 * math.pi * frequency * t)).astype(np.int16)
+        self.index = 0
+
+    async def recv(self) -> av.AudioFrame:
+        await self.pacer.wait(self.index, AUDIO_PTIME)
+        offset = (self.index * self.samples) % AUDIO_RATE
+        chunk = self.wave[offset:offset + self.samples]
+        frame = av.AudioFrame.from_ndarray(chunk.reshape(1, -1), format="s16", layout="mono")
+        frame.sample_rate = AUDIO_RATE
+        frame.pts = self.index * self.samples
+        frame.time_base = fractions.Fraction(1, AUDIO_RATE)
+        self.index += 1
+        return frame
+
+
+class PatternTrack(MediaStreamTrack):
+    kind = "video"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.pacer = _Pacer()
+        self.width, self.height = thresholds.CALL_VIDEO_SIZE
+        self.fps = thresholds.CALL_VIDEO_FPS
+        bars = np.linspace(16, 235, self.width, dtype=np.uint8)
+        self.background = np.repeat(bars[None, :], self.height, axis=0)
+        self.index = 0
+
+    async def recv(self) -> av.VideoFrame:
+        await self.pacer.wait(self.index, 1 / self.fps)
+        luma = self.background.copy()
+        x = (self.index * 4) % self.width
+        luma[:, x:x + 16] = 255 - luma[:, x:x + 16]
+        rgb = np.repeat(luma[:, :, None], 3, axis=2)
+        frame = av.VideoFrame.from_ndarray(rgb, format="rgb24")
+        frame.pts = self.index * (90000 // self.fps)
+        frame.time_base = fractions.Fraction(1, 90000)
+        self.index += 1
+        return frame
+
+
+def pause(*tracks: MediaStreamTrack) -> None:
+    for track in tracks:
+        pacer = getattr(track, "pacer", None)
+        if isinstance(pacer, _Pacer):
+            pacer.running.clear()
