@@ -140,3 +140,27 @@ def test_permission_denied_as_an_unprivileged_user(videos: dict[str, Path]) -> N
     assert probe["summary"].startswith("permission denied: this user may not read")
     assert "join the group 'root'" in probe["summary"]  # the group that owns the file
     assert probe["advice_ids"][0]["id"] == "camera-permission"
+
+
+def test_test_call_sends_the_working_camera(videos: dict[str, Path]) -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "trtcdetect", "--only", "camera,rtp", "--json", "--quiet",
+         "--camera", str(videos["moving"]), "--camera-seconds", "1", "--call-seconds", "2"],
+        capture_output=True, text=True, timeout=90)
+    doc = json.loads(proc.stdout)
+    camera_probe, call = doc["probes"]
+    assert camera_probe["status"] == "pass" and call["status"] in ("pass", "warn")
+    assert call["details"]["media"] == f"generated 440 Hz tone and camera {str(videos['moving'])!r}"
+    # The generated tone is sent at -20 dBFS and comes back 3 dB lower (mono upmixed to stereo).
+    assert call["details"]["received"]["audio_rms_dbfs"] == pytest.approx(-23.0, abs=1.5)
+    assert call["details"]["received"]["frames"]["video"] > 30
+
+
+def test_a_failed_camera_is_not_used_by_the_test_call(videos: dict[str, Path]) -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "trtcdetect", "--only", "camera,rtp", "--json", "--quiet",
+         "--camera", str(videos["black"]), "--camera-seconds", "1", "--call-seconds", "1"],
+        capture_output=True, text=True, timeout=90)
+    _, call = json.loads(proc.stdout)["probes"]
+    assert call["details"]["media"] == (
+        "generated 440 Hz tone and a moving test pattern (320x240, 30 fps)")

@@ -137,3 +137,24 @@ def test_portaudio_missing_names_the_package(tmp_path: Path) -> None:
     assert code == 0 and probe["status"] == "skip"
     assert "PortAudio is not installed" in probe["summary"]
     assert "apt-get install libportaudio2" in probe["advice"][0]
+
+
+def test_test_call_sends_the_working_microphone(pulse: dict[str, str], tmp_path: Path) -> None:
+    """The call carries the real capture: the tone played into the virtual source comes back
+    through Opus at its level, less the 3 dB of the mono-to-stereo upmix (libswresample puts a
+    mono channel into left and right at -3 dB each)."""
+    player = play(pulse, write_tone(tmp_path / "sine.wav", "sine", amplitude=0.5))
+    try:
+        proc = subprocess.run(
+            [sys.executable, "-m", "trtcdetect", "--only", "microphone,rtp", "--json", "--quiet",
+             "--mic-seconds", "1", "--call-seconds", "3", "--audio-only"],
+            capture_output=True, text=True, timeout=90, env=pulse)
+    finally:
+        player.terminate()
+        player.wait()
+    doc = json.loads(proc.stdout)
+    validate(doc)
+    mic, call = doc["probes"]
+    assert mic["status"] == "pass" and call["status"] == "pass", call["summary"]
+    assert call["details"]["media"] == f"microphone {mic['details']['device']['name']!r}"
+    assert call["details"]["received"]["audio_rms_dbfs"] == pytest.approx(-9.03 - 3.01, abs=1.5)

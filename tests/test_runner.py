@@ -66,3 +66,29 @@ def test_worst_status_and_exit_codes() -> None:
     assert worst([Status.WARN, Status.ERROR]).exit_code == 3
     assert worst([Status.ERROR, Status.FAIL]).exit_code == 2  # a definite failure outranks
     assert worst([Status.SKIP]).exit_code == 0
+
+
+def test_a_probe_runs_after_the_probes_it_uses_and_sees_their_results() -> None:
+    seen: dict[str, object] = {}
+
+    @dataclass
+    class User(StandIn):
+        after: tuple[str, ...] = ("slowdep", "absent")
+
+        async def run(self, config: Config) -> ProbeResult:
+            seen.update(config.prior)
+            seen["started"] = time.perf_counter()
+            return ProbeResult(self.id, self.title, Status.PASS, "used")
+
+    @dataclass
+    class SlowDep(StandIn):
+        async def run(self, config: Config) -> ProbeResult:
+            await asyncio.sleep(0.1)
+            seen["dep_done"] = time.perf_counter()
+            return ProbeResult(self.id, self.title, Status.WARN, "dep")
+
+    report = asyncio.run(runner.run(Config(), [User("user", "pass"), SlowDep("slowdep", "pass")]))
+    assert [p.id for p in report.probes] == ["user", "slowdep"]
+    assert seen["started"] > seen["dep_done"]  # type: ignore[operator]
+    assert set(seen) == {"slowdep", "started", "dep_done"}  # "absent" is not in this run
+    assert seen["slowdep"].status is Status.WARN  # type: ignore[attr-defined]

@@ -14,6 +14,7 @@ import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from . import thresholds
 
@@ -47,6 +48,8 @@ class Config:
     call_seconds: float = thresholds.DEFAULT_CALL_SECONDS
     connect_deadline_s: float = thresholds.DEFAULT_CONNECT_DEADLINE_S
     audio_only: bool = False
+    #: results of the probes a probe runs after (its `after`), filled in by the runner
+    prior: Mapping[str, Any] = field(default_factory=dict)
 
     def ssl_context(self) -> ssl.SSLContext:
         """The system's trust store, plus `ca_file` when one was given."""

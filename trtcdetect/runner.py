@@ -66,15 +66,26 @@ async def run(
     stop = stop or asyncio.Event()
     results: dict[str, ProbeResult] = {}
 
-    async def one(probe: Probe) -> None:
+    finished = {p.id: asyncio.Event() for p in probes}
+
+    async def after_dependencies(probe: Probe) -> None:
+        """A probe may list probes whose results it uses (`after`); it starts once those in
+        this run have finished, and gets their results in `config.prior`."""
+        wanted = [d for d in getattr(probe, "after", ()) if d in finished]
+        for dependency in wanted:
+            await finished[dependency].wait()
+        await one(probe, {d: results[d] for d in wanted})
+
+    async def one(probe: Probe, prior: dict[str, ProbeResult]) -> None:
         if progress:
             progress(probe, None)
-        result = await run_probe(probe, config)
+        result = await run_probe(probe, replace(config, prior=prior) if prior else config)
         results[probe.id] = result
+        finished[probe.id].set()
         if progress:
             progress(probe, result)
 
-    tasks = [asyncio.create_task(one(p), name=f"probe-{p.id}") for p in probes]
+    tasks = [asyncio.create_task(after_dependencies(p), name=f"probe-{p.id}") for p in probes]
     stopper = asyncio.create_task(stop.wait())
     pending: set[asyncio.Future[Any]] = set(tasks)
     while pending and not stop.is_set():

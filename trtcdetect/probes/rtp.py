@@ -113,6 +113,9 @@ class Call:
         self.failed = asyncio.Event()
         self.first_media = asyncio.Event()
         self.readers: list[asyncio.Task[None]] = []
+        self.audio_power = 0.0
+        self.audio_samples = 0
+        self.frames: dict[str, int] = {}
 
     def mark(self, name: str) -> None:
         self.marks.setdefault(name, round((time.monotonic() - self.start) * 1000, 1))
@@ -143,12 +146,26 @@ class Call:
 
         try:
             while True:
-                await track.recv()
+                frame = await track.recv()
                 self.mark(f"first_{track.kind}_ms")
                 self.mark("first_media_ms")
                 self.first_media.set()
+                count = self.frames[track.kind] = self.frames.get(track.kind, 0) + 1
+                if track.kind == "audio" and count > 25:  # past the codec's first half second
+                    samples = frame.to_ndarray().astype("float64") / 32768
+                    self.audio_power += float((samples**2).sum())
+                    self.audio_samples += samples.size
         except MediaStreamError:
             pass
+
+    def received(self) -> dict[str, Any]:
+        """What came back: frame counts, and the level of the audio (it should be what was sent)."""
+        from .audio_levels import dbfs
+
+        level = None
+        if self.audio_samples:
+            level = round(dbfs((self.audio_power / self.audio_samples) ** 0.5), 2)
+        return {"frames": dict(self.frames), "audio_rms_dbfs": level}
 
     async def wait_connected(self) -> None:
         deadline = self.config.connect_deadline_s
@@ -213,12 +230,12 @@ async def run_call(config: Config) -> dict[str, Any]:
     from aiortc import RTCPeerConnection, RTCSessionDescription
 
     from ..server.echo import EchoPeer
-    from .rtp_media import PatternTrack, ToneTrack, pause
+    from .rtp_media import pause
 
     call = Call(config)
     pc = RTCPeerConnection()
     far: EchoPeer | None = None
-    tracks: list[Any] = [ToneTrack()] + ([] if config.audio_only else [PatternTrack()])
+    tracks, media = choose_media(config)
     try:
         call.watch(pc)
         for track in tracks:
@@ -272,8 +289,8 @@ async def run_call(config: Config) -> dict[str, Any]:
                        packets_sent=k.packets_sent, packets_received=k.received,
                        packets_lost=k.lost_down, downlink_jitter_ms=k.jitter_down_ms)
         return {"marks": dict(call.marks), "stats": stats, "series": series,
-                "media_seconds": round(stopped - media_start, 2),
-                "codecs": _codecs(answer_sdp)}
+                "media_seconds": round(stopped - media_start, 2), "media": media,
+                "codecs": _codecs(answer_sdp), "received": call.received()}
     finally:
         for reader in call.readers:
             reader.cancel()
@@ -282,6 +299,45 @@ async def run_call(config: Config) -> dict[str, Any]:
         await pc.close()
         if far is not None:
             await far.close()
+
+
+def _usable(result: ProbeResult | None) -> ProbeResult | None:
+    """The result when its device works (pass or warn), else None."""
+    return result if result is not None and result.status in (Status.PASS, Status.WARN) else None
+
+
+def choose_media(config: Config) -> tuple[list[Any], str]:
+    """The tracks a call from here would send: the camera and microphone the device probes
+    found working in this run, else a generated tone and test pattern."""
+    from .rtp_media import MicTrack, PatternTrack, ToneTrack, camera_track
+
+    mic, cam = _usable(config.prior.get("microphone")), _usable(config.prior.get("camera"))
+    tracks: list[Any] = []
+    said: list[str] = []
+    if mic is not None and mic.details.get("device"):
+        device = mic.details["device"]
+        try:
+            tracks.append(MicTrack(int(device["id"])))
+            said.append(f"microphone {device['name']!r}")
+        except Exception as exc:  # noqa: BLE001 - fall back, and say so
+            said.append(f"generated 440 Hz tone (microphone failed to open: {exc})")
+    if not tracks:
+        tracks.append(ToneTrack())
+        said = said or ["generated 440 Hz tone"]
+    if not config.audio_only:
+        video = None
+        if cam is not None and cam.details.get("source"):
+            try:
+                video = camera_track(str(cam.details["source"]), config.camera_size)
+                said.append(f"camera {cam.details['source']!r}")
+            except Exception as exc:  # noqa: BLE001
+                said.append(f"test pattern (camera failed to open: {exc})")
+        if video is None:
+            video = PatternTrack()
+            if not any("test pattern" in s for s in said):
+                said.append("a moving test pattern (320x240, 30 fps)")
+        tracks.append(video)
+    return tracks, " and ".join(said)
 
 
 def _kind_details(k: KindStats, series: Series) -> dict[str, Any]:
@@ -342,6 +398,8 @@ def judge(details: dict[str, Any]) -> tuple[Status, str, tuple[Metric, ...], tup
 
 class RtpProbe:
     id = "rtp"
+    #: a call sends what the camera and microphone probes found working, so it runs after them
+    after = ("camera", "microphone")
     title = "Test call"
     description = ("a real WebRTC call through aiortc (ICE, DTLS-SRTP, Opus, VP8): set-up, RTT, "
                    "jitter, loss, MOS")
@@ -352,17 +410,15 @@ class RtpProbe:
 
     async def run(self, config: Config) -> ProbeResult:
         mode = "echo" if config.echo_url else "local"
-        details: dict[str, Any] = {
-            "mode": mode, "echo_url": config.echo_url,
-            "media": "generated 440 Hz tone" + ("" if config.audio_only else
-                                                 " and a moving test pattern (320x240, 30 fps)"),
-        }
+        details: dict[str, Any] = {"mode": mode, "echo_url": config.echo_url, "media": "none"}
         try:
             call = await run_call(config)
         except CallFailed as failure:
             details["failed_stage"] = failure.stage
             return ProbeResult(self.id, self.title, Status.FAIL, failure.reason, details=details,
                                advice=(Advice("call-no-connect", {"stage": failure.stage}),))
+        details["media"] = call["media"]
+        details["received"] = call["received"]
         details["setup"] = call["marks"]
         details["codecs"] = call["codecs"]
         details["media_seconds"] = call["media_seconds"]

@@ -10,6 +10,7 @@ import asyncio
 import fractions
 import math
 import time
+from typing import Any
 
 import av
 import numpy as np
@@ -86,7 +87,84 @@ class PatternTrack(MediaStreamTrack):
 
 
 def pause(*tracks: MediaStreamTrack) -> None:
+    """Stop sending media (RTCP goes on): every track here waits until it is closed."""
     for track in tracks:
         pacer = getattr(track, "pacer", None)
         if isinstance(pacer, _Pacer):
             pacer.running.clear()
+
+
+class MicTrack(MediaStreamTrack):
+    """The microphone, through PortAudio, as 20 ms mono frames: what a call would send."""
+
+    kind = "audio"
+
+    def __init__(self, device: int) -> None:
+        import sounddevice as sd
+
+        super().__init__()
+        self.pacer = _Pacer()
+        self.queue: asyncio.Queue[np.ndarray] = asyncio.Queue(maxsize=50)
+        self.index = 0
+        loop = asyncio.get_running_loop()
+        self.samples = int(AUDIO_RATE * AUDIO_PTIME)
+
+        def callback(indata: np.ndarray, frames: int, _time: object, _status: object) -> None:
+            loop.call_soon_threadsafe(self._put, indata[:, 0].copy())
+
+        self.stream = sd.InputStream(device=device, channels=1, samplerate=AUDIO_RATE,
+                                     dtype="int16", blocksize=self.samples, callback=callback)
+        self.stream.start()
+
+    def _put(self, block: np.ndarray) -> None:
+        if self.queue.full():
+            self.queue.get_nowait()  # a call drops old audio rather than fall behind
+        self.queue.put_nowait(block)
+
+    async def recv(self) -> av.AudioFrame:
+        await self.pacer.running.wait()
+        block = await self.queue.get()
+        frame = av.AudioFrame.from_ndarray(block.reshape(1, -1), format="s16", layout="mono")
+        frame.sample_rate = AUDIO_RATE
+        frame.pts = self.index * self.samples
+        frame.time_base = fractions.Fraction(1, AUDIO_RATE)
+        self.index += 1
+        return frame
+
+    def stop(self) -> None:
+        super().stop()
+        self.stream.stop()
+        self.stream.close()
+
+
+class Pausable(MediaStreamTrack):
+    """Another track (a camera through aiortc's MediaPlayer) that can be paused."""
+
+    def __init__(self, inner: MediaStreamTrack) -> None:
+        super().__init__()
+        self.kind = inner.kind
+        self.inner = inner
+        self.pacer = _Pacer()
+
+    async def recv(self) -> Any:
+        await self.pacer.running.wait()
+        return await self.inner.recv()
+
+    def stop(self) -> None:
+        super().stop()
+        self.inner.stop()
+
+
+def camera_track(source: str, size: tuple[int, int]) -> MediaStreamTrack:
+    """The camera the camera probe found working, opened as aiortc's MediaPlayer does."""
+    from aiortc.contrib.media import MediaPlayer
+
+    if source.startswith("/dev/video"):
+        player = MediaPlayer(source, format="v4l2", options={"video_size": f"{size[0]}x{size[1]}"})
+    elif "://" in source:
+        player = MediaPlayer(source)
+    else:
+        player = MediaPlayer(source, loop=True)  # a file stands in for a camera: keep it going
+    if player.video is None:
+        raise ValueError(f"no video in {source}")
+    return Pausable(player.video)
