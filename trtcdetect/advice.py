@@ -22,7 +22,7 @@ class Remedy:
 REMEDIES: Mapping[str, Remedy] = {
     "whitelist-udp": Remedy(
         en=(
-            "Ask the network administrator to allow outbound UDP to {host} on ports {ports}. "
+            "Ask the network administrator to whitelist outbound UDP to {host} on ports {ports}. "
             "Without them media falls back to TCP or a relay, with higher delay."
         ),
         zh=(
@@ -31,7 +31,7 @@ REMEDIES: Mapping[str, Remedy] = {
         ),
     ),
     "whitelist-tcp": Remedy(
-        en="Ask the network administrator to allow outbound TCP to {host} on ports {ports}.",
+        en="Ask the network administrator to whitelist outbound TCP to {host} on ports {ports}.",
         zh="请网络管理员放通到 {host} 的出站 TCP 端口 {ports}（加入防火墙白名单）。",
     ),
     "whitelist-domain": Remedy(
@@ -138,6 +138,14 @@ REMEDIES: Mapping[str, Remedy] = {
         en="The test call works, but its quality is low: high delay, jitter or packet loss. Use a wired connection instead of Wi-Fi, close downloads and other calls, and move closer to the access point; if it persists, ask the network administrator about congestion or a VPN in the path.",
         zh="测试通话可以建立，但质量较差：延迟、抖动或丢包偏高。请改用有线网络、关闭下载和其他通话、靠近无线路由器；若仍如此，请询问网络管理员是否存在拥塞或 VPN。",
     ),
+    "https-required": Remedy(
+        en="Browsers give a page the camera and microphone only in a secure context: HTTPS, or http://localhost / http://127.0.0.1 during development. {url} is plain HTTP on another host, so TRTCCalling cannot capture there: serve it over HTTPS.",
+        zh="浏览器只在安全上下文中允许页面使用摄像头和麦克风：HTTPS，或开发时的 http://localhost、http://127.0.0.1。{url} 是其他主机上的 HTTP 地址，TRTCCalling 无法采集音视频：请改用 HTTPS。",
+    ),
+    "upgrade-trtccalling": Remedy(
+        en="If calls fail with \"getVideoTracks of null\" or the user can join without devices, upgrade TRTCCalling to 1.0.0 or later: it acquires the devices before the call and refuses to start without them.",
+        zh="如出现“getVideoTracks of null”或用户未授权设备也能进入通话，请将 TRTCCalling 升级至 1.0.0 及以上：新版本在通话前先获取设备，获取失败时不允许进入通话。",
+    ),
     "probe-error": Remedy(
         en="This check could not finish ({error}). Run it again; if it repeats, send this report to support.",
         zh="该项检测未能完成（{error}）。请重新运行；如仍出现，请将本报告发给技术支持。",
@@ -150,3 +158,76 @@ def render(advice: Advice, lang: str = "en") -> str:
     remedy = REMEDIES[advice.id]
     text = remedy.zh if lang == "zh" else remedy.en
     return text.format_map(dict(advice.params))
+
+
+@dataclass(frozen=True)
+class KnownError:
+    """A TRTCCalling error message or symptom from the FAQ, its cause and its fix."""
+
+    symptom: str
+    cause: Remedy
+    fix: Remedy
+
+
+#: From the TRTCCalling Web FAQ (../shared/seeds/trtccalling-web-faq.zh.md); shown in every report
+#: so a support person can match what the user saw.
+KNOWN_ERRORS: tuple[KnownError, ...] = (
+    KnownError(
+        "NO_RESP",
+        Remedy(en="The invitation timed out, or the callee is not online.",
+               zh="邀请者超时，或被邀请者不在线。"),
+        Remedy(en="Handle the event by its cause: ask the callee to log in, or call again.",
+               zh="请根据触发条件进行事件处理：让被叫登录后重试，或重新呼叫。"),
+    ),
+    KnownError(
+        "Error: TRTCCalling.call - 获取用户设备权限失败",
+        Remedy(en="TRTCCalling has no permission for the camera/microphone, or there is no such device.",
+               zh="TRTCCalling 没有设备权限或者没有对应设备。"),
+        Remedy(en="Run this check (camera and microphone), and allow the camera and microphone for the calling site at chrome://settings/content.",
+               zh="使用本工具检测摄像头和麦克风，并在 Chrome 的网站设置（chrome://settings/content）中为通话网站开启摄像头/麦克风权限。"),
+    ),
+    KnownError(
+        "TypeError: Cannot read property 'getVideoTracks' of null",
+        Remedy(en="The call was accepted before permission for the camera and microphone was granted.",
+               zh="用户在接受通话时，还没有获取到摄像头和麦克风权限。"),
+        Remedy(en="Start devices asynchronously (startLocalView/startRemoteView), or upgrade TRTCCalling to 1.0.0 or later.",
+               zh="使用 startRemoteView、startLocalView 等设备方法时使用异步方式，或升级 TRTCCalling 至 1.0.0 及以上。"),
+    ),
+    KnownError(
+        "Works on localhost, fails when the page is opened by the server's IP",
+        Remedy(en="The page is served over plain HTTP: browsers allow the camera and microphone only over HTTPS or on http://localhost / 127.0.0.1.",
+               zh="通过 IP 访问时使用的是 HTTP 协议：浏览器只在 HTTPS 或 http://localhost、127.0.0.1 下允许使用摄像头和麦克风。"),
+        Remedy(en="Serve the page over HTTPS (TRTCCalling must run under HTTPS or localhost).",
+               zh="TRTCCalling SDK 需在 HTTPS 或 localhost 环境下运行，请为页面配置 HTTPS。"),
+    ),
+    KnownError(
+        "Chrome 90+: \"不支持，TRTCClient.您的浏览器不兼容此应用\"",
+        Remedy(en="The IM SDK is too old and its browser check is incomplete.",
+               zh="IM 版本过低，检测机制有所缺失。"),
+        Remedy(en="Upgrade the IM SDK (tim-js-sdk).", zh="建议升级 IM 版本。"),
+    ),
+    KnownError(
+        "No sound from the other side in WeChat's browser on iPhone",
+        Remedy(en="Autoplay is restricted.", zh="自动播放受限。"),
+        Remedy(en="Upgrade TRTCCalling to 1.0.0 or later, which handles it.",
+               zh="calling 在 1.0.0 版本已处理，建议升级至 1.0.0 及之后的版本。"),
+    ),
+    KnownError(
+        "TSignaling._onMessageReceived unknown bussinessID=undefined",
+        Remedy(en="An old tsignaling version with broken signalling.", zh="tsignaling 版本过旧，旧版本信令有问题。"),
+        Remedy(en="Upgrade tsignaling; the new file is named tsignaling-js.",
+               zh="升级 tsignaling，注意新版本文件名为 tsignaling-js。"),
+    ),
+    KnownError(
+        "Callee logs the call but handleNewInvitationReceived never fires",
+        Remedy(en="TRTCCalling <= 0.6.0 and tsignaling <= 0.3.0 are too old.",
+               zh="TRTCCalling <= 0.6.0 和 Tsignaling <= 0.3.0 版本过低。"),
+        Remedy(en="Upgrade TRTCCalling and tsignaling to the latest versions.",
+               zh="升级 TRTCCalling 和 Tsignaling 到最新版本。"),
+    ),
+    KnownError(
+        "Cannot call again after rejecting a call",
+        Remedy(en="The calling state was not reset after reject.", zh="call 之后主动 reject，calling 状态没有重置。"),
+        Remedy(en="Upgrade TRTCCalling to 1.0.3 or later.", zh="升级 TRTCCalling 版本 >= 1.0.3。"),
+    ),
+)

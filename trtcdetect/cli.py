@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import NoReturn
 
-from . import __version__, thresholds
+from . import __version__, i18n, thresholds
 from .config import (
     Config,
     ConfigError,
@@ -71,7 +71,8 @@ def _build_run_parser() -> argparse.ArgumentParser:
             "JSON report. A UDP port that "
             "does not answer is reported as 'no answer (open or filtered)', never as open. "
             "Other commands: 'trtcdetect probes' lists the probes, 'trtcdetect serve' runs "
-            "the reference endpoint, 'trtcdetect demo' runs a full offline diagnosis."
+            "the reference endpoint, 'trtcdetect demo' runs a full offline diagnosis, "
+            "'trtcdetect render REPORT.json --lang zh' renders a saved report again."
         ),
         epilog=EXIT_CODES + "\n" + EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -91,8 +92,17 @@ def _build_run_parser() -> argparse.ArgumentParser:
     add("--https-port", metavar="PORT", default=str(thresholds.DOMAIN_HTTPS_PORT),
         help="port of the domain probe's TLS/HTTPS steps (default: %(default)s)")
     add("--json", action="store_true",
-        help="print the JSON document on stdout and nothing else there; progress goes to "
-             "stderr; report files are written only when --output is given")
+        help="print the JSON document on stdout and nothing else there (same as --format "
+             "json); progress goes to stderr; report files are written only when --output is "
+             "given")
+    add("--format", choices=("json", "openmetrics"), default=None,
+        help="print the JSON document, or OpenMetrics text (Prometheus), on stdout")
+    add("--openmetrics", metavar="FILE", default=None,
+        help="also write OpenMetrics text to FILE, atomically (node_exporter's textfile "
+             "collector reads *.prom files)")
+    add("--lang", choices=i18n.LANGS, default=None,
+        help="language of the HTML report and the summary table (default: from the locale, "
+             "zh for a Chinese locale, else en); the JSON is language-neutral")
     add("--output", metavar="DIR", default=None,
         help="folder for the reports (default: reports)")
     add("--ca-file", metavar="PEM", default=None,
@@ -190,18 +200,21 @@ def cmd_run(argv: Sequence[str]) -> int:
     from . import runner
     from .models import RunReport
     from .probes import REGISTRY
-    from .report import html
+    from .report import html, metrics
     from .report import json as json_report
     from .ui import Progress, print_summary
 
     args = _build_run_parser().parse_args(argv)
     config = _config(args)
+    lang = args.lang or i18n.default_lang()
+    stdout_format = args.format or ("json" if args.json else None)
+    openmetrics_file = _metrics_path(args.openmetrics) if args.openmetrics else None
     only, skip = _ids(args.only), _ids(args.skip)
     probes = [p for pid, p in REGISTRY.items() if (not only or pid in only) and pid not in skip]
     if not probes:
         raise UsageError("--only/--skip leave no probe to run")
     output = None
-    if args.output is not None or not args.json:
+    if args.output is not None or stdout_format is None:
         output = check_output_dir(args.output or "reports")
     settings = {"timeout_s": config.timeout_s, "https_port": config.https_port,
                 "probes": [p.id for p in probes], "ca_file": str(config.ca_file or "") or None,
@@ -229,24 +242,83 @@ def cmd_run(argv: Sequence[str]) -> int:
         report = asyncio.run(go())
     paths: list[Path] = []
     document = json_report.dumps(report)
-    if args.json:  # first: monitoring gets its document even if a later step fails
+    # First: monitoring gets its output even if a later step fails.
+    if stdout_format == "json":
         sys.stdout.write(document)
         sys.stdout.flush()
-    if output is not None:
-        stem = report_stem(config.target, report.started_at)
-        try:
+    elif stdout_format == "openmetrics":
+        sys.stdout.write(metrics.render(json_report.to_dict(report)).decode())
+        sys.stdout.flush()
+    try:
+        if openmetrics_file is not None:
+            write_atomic(openmetrics_file, metrics.render(json_report.to_dict(report)).decode())
+            paths.append(openmetrics_file)
+        if output is not None:
+            stem = report_stem(config.target, report.started_at)
             write_atomic(output / f"{stem}.json", document)
-            write_atomic(output / f"{stem}.html", html.render(report))
-        except OSError as exc:
-            raise UsageError(f"cannot write the report to {output}: {exc.strerror or exc}") from None
-        paths = [output / f"{stem}.html", output / f"{stem}.json"]
-    if args.json:
+            write_atomic(output / f"{stem}.html", html.render(report, lang))
+            paths[:0] = [output / f"{stem}.html", output / f"{stem}.json"]
+    except OSError as exc:
+        raise UsageError(f"cannot write the report: {exc.strerror or exc} "
+                         f"({exc.filename or output})") from None
+    if stdout_format is not None:
         if not args.quiet:
-            print_summary(report, paths, stderr=True)
+            print_summary(report, paths, stderr=True, lang=lang)
     else:
-        print_summary(report, paths, stderr=False)
+        print_summary(report, paths, stderr=False, lang=lang)
     code: int = report.exit_code
     return code
+
+
+def _metrics_path(text: str) -> Path:
+    path = Path(text)
+    check_output_dir(str(path.parent))
+    if path.is_dir():
+        raise UsageError(f"--openmetrics wants a file, not a folder: {text}")
+    return path
+
+
+def cmd_render(argv: Sequence[str]) -> int:
+    import json
+
+    from .report import html
+    from .report.json import validate
+
+    parser = _Parser(prog="trtcdetect render",
+                     description="Render the HTML report again from a saved JSON report, e.g. "
+                                 "in another language. Writes REPORT.html beside the JSON, or "
+                                 "--output FILE ('-' for stdout).")
+    parser.add_argument("report", metavar="REPORT.json")
+    parser.add_argument("--lang", choices=i18n.LANGS, default=None,
+                        help="en or zh (default: from the locale)")
+    parser.add_argument("--output", metavar="FILE", default=None)
+    args = parser.parse_args(argv)
+    source = Path(args.report)
+    try:
+        document = json.loads(source.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise UsageError(f"no such report: {source}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"cannot read {source}: {exc}") from None
+    except json.JSONDecodeError as exc:
+        raise UsageError(f"{source} is not JSON: {exc.msg} at line {exc.lineno}") from None
+    try:
+        validate(document)
+    except Exception as exc:  # noqa: BLE001 - jsonschema.ValidationError and friends
+        where = "/".join(str(p) for p in getattr(exc, "absolute_path", [])) or "top level"
+        message = str(getattr(exc, "message", exc)).splitlines()[0][:200]
+        raise UsageError(f"{source} is not a trtcdetect report ({where}: {message})") from None
+    text = html.render_document(document, args.lang or i18n.default_lang())
+    if args.output == "-":
+        sys.stdout.write(text)
+        return 0
+    target = Path(args.output) if args.output else source.with_suffix(".html")
+    try:
+        write_atomic(target, text)
+    except OSError as exc:
+        raise UsageError(f"cannot write {target}: {exc.strerror or exc}") from None
+    print(f"report: {target}")  # noqa: T201
+    return 0
 
 
 def cmd_probes(argv: Sequence[str]) -> int:
@@ -333,7 +405,7 @@ def cmd_serve(argv: Sequence[str]) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
-    commands = {"probes": cmd_probes, "serve": cmd_serve, "demo": _demo}
+    commands = {"probes": cmd_probes, "serve": cmd_serve, "demo": _demo, "render": cmd_render}
     try:
         if args and args[0] in commands:
             return commands[args[0]](args[1:])

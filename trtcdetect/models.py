@@ -77,16 +77,40 @@ class Advice:
 
 
 @dataclass(frozen=True)
+class Message:
+    """A sentence by id (see :mod:`trtcdetect.i18n`) with its values, rendered per language.
+
+    A value may itself be a message, as {"id": ..., "params": ...}, or a list of them.
+    """
+
+    id: str
+    params: Mapping[str, Any] = field(default_factory=dict)
+
+    def text(self, lang: str = "en") -> str:
+        from .i18n import render
+
+        return render(self.id, self.params, lang)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "params": dict(self.params)}
+
+
+@dataclass(frozen=True)
 class ProbeResult:
     id: str
     title: str
     status: Status
-    summary: str
+    summary: str = ""  # English; filled from `message` when not given
     duration_s: float = 0.0
     metrics: tuple[Metric, ...] = ()
     details: Mapping[str, Any] = field(default_factory=dict)
     advice: tuple[Advice, ...] = ()
     error: str | None = None
+    message: Message | None = None
+
+    def __post_init__(self) -> None:
+        if self.message is not None and not self.summary:
+            object.__setattr__(self, "summary", self.message.text("en"))
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from typing import Any
 
 from . import __version__, thresholds
 from .config import Config
-from .models import Advice, ProbeResult, RunReport, Status, Target
+from .models import Advice, Message, ProbeResult, RunReport, Status, Target
 from .probes import Probe
 
 log = logging.getLogger(__name__)
@@ -32,7 +32,7 @@ Progress = Callable[[Probe, ProbeResult | None], None]
 def error_result(probe: Probe, reason: str, duration_s: float = 0.0) -> ProbeResult:
     return ProbeResult(
         id=probe.id, title=probe.title, status=Status.ERROR,
-        summary=f"error: {reason}", duration_s=round(duration_s, 3), error=reason,
+        message=Message("error", {"reason": reason}), duration_s=round(duration_s, 3), error=reason,
         advice=(Advice("probe-error", {"error": reason}),),
     )
 

@@ -7,10 +7,12 @@ from pathlib import Path
 from types import TracebackType
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.progress import Progress as RichProgress
 from rich.table import Table
 
+from . import i18n
 from .models import ProbeResult, RunReport
 from .probes import Probe
 
@@ -62,15 +64,19 @@ class Progress:
         self.bar.update(self.task, description="checking " + ", ".join(self.running))
 
 
-def print_summary(report: RunReport, paths: list[Path], *, stderr: bool) -> None:
+def print_summary(report: RunReport, paths: list[Path], *, stderr: bool, lang: str = "en") -> None:
     console = Console(stderr=stderr, highlight=False, soft_wrap=True)
-    table = Table(title=f"trtcdetect {report.target.host}: {report.status}", title_justify="left")
-    table.add_column("probe")
-    table.add_column("status")
-    table.add_column("summary", overflow="fold")
+    run_status = i18n.ui(f"status.{report.status}", lang)
+    table = Table(title=f"trtcdetect {report.target.host}: {run_status}", title_justify="left")
+    table.add_column(i18n.ui("check", lang))
+    table.add_column(i18n.ui("result", lang))
+    table.add_column(i18n.ui("summary", lang), overflow="fold")
     for probe in report.probes:
         status = str(probe.status)
-        table.add_row(probe.id, f"[{STYLE[status]}]{status}[/]", probe.summary)
+        summary = probe.message.text(lang) if probe.message is not None else probe.summary
+        table.add_row(i18n.title(probe.id, probe.title, lang),
+                      f"[{STYLE[status]}]{i18n.ui('status.' + status, lang)}[/]",
+                      escape(summary))
     console.print(table)
     for path in paths:
         console.print(f"report: {path}", markup=False)

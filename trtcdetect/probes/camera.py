@@ -17,8 +17,8 @@ from typing import Any
 
 from .. import thresholds
 from ..config import Config
-from ..models import Advice, Metric, ProbeResult, Status
-from .devices import DeviceProblem, absent, run_in_thread
+from ..models import Advice, Message, Metric, ProbeResult, Status
+from .devices import DeviceProblem, absent, device_advice, run_in_thread
 
 SYSFS_V4L = Path("/sys/class/video4linux")
 
@@ -53,7 +53,7 @@ def _source(config: Config, cameras: list[dict[str, Any]]) -> tuple[str | int, s
     wanted = config.camera
     if wanted is None:
         if not cameras:
-            raise DeviceProblem("camera-missing", "no camera found", missing=True)
+            raise DeviceProblem("camera-missing", Message("camera.none"), missing=True)
         first = cameras[0]
         return (first["path"] or int(first["id"])), first["path"]
     if wanted.isdigit():
@@ -65,10 +65,11 @@ def _source(config: Config, cameras: list[dict[str, Any]]) -> tuple[str | int, s
     try:
         os.stat(wanted)
     except FileNotFoundError:
-        raise DeviceProblem("camera-missing", f"no camera at {wanted}", missing=True) from None
+        raise DeviceProblem("camera-missing", Message("camera.not-at", {"path": wanted}),
+                            missing=True) from None
     except PermissionError:
         raise DeviceProblem("camera-permission",
-                            f"permission denied: this user may not reach {wanted}") from None
+                            Message("camera.unreachable", {"path": wanted})) from None
     return wanted, wanted
 
 
@@ -81,9 +82,8 @@ def _permission(path: str) -> None:
         group = grp.getgrgid(os.stat(path).st_gid).gr_name
     except (KeyError, OSError):
         group = None
-    where = f" (join the group '{group}' and log in again)" if group else ""
-    raise DeviceProblem("camera-permission",
-                        f"permission denied: this user may not read {path}{where}")
+    raise DeviceProblem("camera-permission", Message(
+        "camera.permission-group" if group else "camera.permission", {"path": path, "group": group}))
 
 
 def capture(source: str | int, config: Config, stop: threading.Event) -> dict[str, Any]:
@@ -94,9 +94,7 @@ def capture(source: str | int, config: Config, stop: threading.Event) -> dict[st
     cap = cv2.VideoCapture(source)
     try:
         if not cap.isOpened():
-            raise DeviceProblem("camera-busy",
-                                "the camera exists but cannot be opened (in use by another "
-                                "application, or not a video source)")
+            raise DeviceProblem("camera-busy", Message("camera.cannot-open"))
         width, height = config.camera_size
         cap.set(cv2.CAP_PROP_FRAME_WIDTH, width)
         cap.set(cv2.CAP_PROP_FRAME_HEIGHT, height)
@@ -139,9 +137,9 @@ def capture(source: str | int, config: Config, stop: threading.Event) -> dict[st
             if snapshot is None and now - start >= config.camera_seconds / 2:
                 snapshot = frame
         if stop.is_set():
-            raise DeviceProblem("probe-error", "interrupted")
+            raise DeviceProblem("probe-error", Message("interrupted"))
         if not stamps:
-            raise DeviceProblem("camera-no-frames", "the camera opened but delivered no frames")
+            raise DeviceProblem("camera-no-frames", Message("camera.no-frames"))
     finally:
         cap.release()
     frames = len(stamps)
@@ -169,26 +167,28 @@ def _jpeg(frame: Any) -> str | None:
     return base64.b64encode(encoded.tobytes()).decode("ascii") if ok else None
 
 
-def judge(c: dict[str, Any]) -> tuple[Status, str, tuple[Advice, ...]]:
+def judge(c: dict[str, Any]) -> tuple[Status, Message, tuple[Advice, ...]]:
     limit = thresholds.BAD_FRAME_RATIO_FAIL
     if c["black_ratio"] > limit:
-        return (Status.FAIL, f"the camera delivers black frames ({c['black_ratio']:.0%})",
+        return (Status.FAIL, Message("camera.black", {"ratio": c["black_ratio"]}),
                 (Advice("camera-black"),))
     if c["frozen_ratio"] > limit:
-        return (Status.FAIL, f"the picture is frozen ({c['frozen_ratio']:.0%} of frames unchanged)",
+        return (Status.FAIL, Message("camera.frozen", {"ratio": c["frozen_ratio"]}),
                 (Advice("camera-frozen"),))
-    problems, advice = [], []
+    problems: list[dict[str, Any]] = []
+    advice = []
     if c["fps"] < thresholds.CAMERA_FPS_WARN:
-        problems.append(f"{c['fps']:.1f} fps")
+        problems.append(Message("camera.low-fps", {"fps": c["fps"]}).as_dict())
         advice.append(Advice("camera-low-fps"))
     if c["width"] < c["requested_width"] or c["height"] < c["requested_height"]:
-        problems.append(f"{c['width']}x{c['height']} instead of "
-                        f"{c['requested_width']}x{c['requested_height']}")
+        problems.append(Message("camera.low-resolution", {
+            "width": c["width"], "height": c["height"], "req_width": c["requested_width"],
+            "req_height": c["requested_height"]}).as_dict())
         advice.append(Advice("camera-low-resolution"))
     if problems:
-        return Status.WARN, "the camera works, but: " + "; ".join(problems), tuple(advice)
-    return (Status.PASS, f"the camera delivers {c['width']}x{c['height']} at {c['fps']:.0f} fps",
-            ())
+        return Status.WARN, Message("camera.degraded", {"problems": problems}), tuple(advice)
+    return (Status.PASS, Message("camera.ok", {"width": c["width"], "height": c["height"],
+                                               "fps": c["fps"]}), ())
 
 
 class CameraProbe:
@@ -211,11 +211,11 @@ class CameraProbe:
             result = await run_in_thread(lambda stop: capture(source, config, stop))
         except DeviceProblem as problem:
             if problem.missing:
-                return absent(self, config, details, problem.cause, problem.summary)
-            return ProbeResult(self.id, self.title, Status.FAIL, problem.summary,
-                               details=details, advice=(Advice(problem.cause),))
+                return absent(self, config, details, problem.cause, problem.message)
+            return ProbeResult(self.id, self.title, Status.FAIL, message=problem.message,
+                               details=details, advice=device_advice(problem.cause))
         details["capture"] = result
-        status, summary, advice = judge(result)
+        status, message, advice = judge(result)
         metrics = (
             Metric("fps", result["fps"], "fps", warn=thresholds.CAMERA_FPS_WARN, better="higher"),
             Metric("width", result["width"], "px"),
@@ -226,7 +226,7 @@ class CameraProbe:
             Metric("frozen_ratio", result["frozen_ratio"], "ratio",
                    fail=round(thresholds.BAD_FRAME_RATIO_FAIL, 3), better="lower"),
         )
-        return ProbeResult(self.id, self.title, status, summary, metrics=metrics,
+        return ProbeResult(self.id, self.title, status, message=message, metrics=metrics,
                            details=details, advice=advice)
 
 

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from typing import Any, Protocol, TypeVar
 
 from ..config import Config
-from ..models import Advice, ProbeResult, Status
+from ..models import Advice, Message, ProbeResult, Status
 
 T = TypeVar("T")
 
@@ -19,9 +19,9 @@ class DeviceProblem(Exception):
     `missing` marks "there is no such device", which the --require-devices rule decides.
     """
 
-    def __init__(self, cause: str, summary: str, missing: bool = False) -> None:
-        super().__init__(summary)
-        self.cause, self.summary, self.missing = cause, summary, missing
+    def __init__(self, cause: str, message: Message, missing: bool = False) -> None:
+        super().__init__(message.text())
+        self.cause, self.message, self.missing = cause, message, missing
 
 
 class _Named(Protocol):
@@ -33,11 +33,21 @@ class _Named(Protocol):
 
 
 def absent(probe: _Named, config: Config, details: dict[str, Any], cause: str,
-           summary: str) -> ProbeResult:
+           message: Message) -> ProbeResult:
     """No such device: `skip` (a server has no camera), or `fail` with --require-devices."""
     status = Status.FAIL if config.require_devices else Status.SKIP
-    return ProbeResult(probe.id, probe.title, status, summary, details=details,
-                       advice=(Advice(cause),))
+    return ProbeResult(probe.id, probe.title, status, message=message, details=details,
+                       advice=device_advice(cause))
+
+
+#: causes that make TRTCCalling before 1.0.0 fail late ("getVideoTracks of null") instead of
+#: refusing the call: the FAQ's upgrade advice goes with them
+_OLD_SDK_CAUSES = {"camera-missing", "camera-permission", "mic-missing", "mic-cannot-open"}
+
+
+def device_advice(cause: str) -> tuple[Advice, ...]:
+    upgrade = (Advice("upgrade-trtccalling"),) if cause in _OLD_SDK_CAUSES else ()
+    return (Advice(cause), *upgrade)
 
 
 async def run_in_thread(work: Callable[[threading.Event], T]) -> T:

@@ -19,7 +19,7 @@ from cryptography import x509
 
 from .. import thresholds
 from ..config import Config
-from ..models import Advice, Metric, ProbeResult, Status
+from ..models import Advice, Message, Metric, ProbeResult, Status
 from ..net import Resolution, ResolveError, os_error_text, resolve
 
 STEPS = ("dns", "tcp", "tls", "https")
@@ -224,20 +224,21 @@ class DomainProbe:
             advice = Advice(cause, {"host": host, "error": failed.error or ""})
             return ProbeResult(
                 id=self.id, title=self.title, status=Status.FAIL,
-                summary=f"{failed.name.upper()} step failed: {failed.error}",
+                message=Message("domain.step-failed",
+                                {"step": failed.name.upper(), "error": failed.error or ""}),
                 metrics=tuple(metrics), details=details, advice=(advice,),
             )
         total = sum(s.ms or 0 for s in steps)
         if days_left is not None and days_left < thresholds.CERT_EXPIRY_WARN_DAYS:
             return ProbeResult(
                 id=self.id, title=self.title, status=Status.WARN,
-                summary=f"reachable, but the certificate expires in {days_left:.0f} days",
+                message=Message("domain.cert-expiring", {"days": days_left}),
                 metrics=tuple(metrics), details=details,
                 advice=(Advice("cert-expiring", {"host": host, "days": f"{days_left:.0f}"}),),
             )
         return ProbeResult(
             id=self.id, title=self.title, status=Status.PASS,
-            summary=f"DNS, TCP, TLS and HTTPS all work ({total:.0f} ms in all)",
+            message=Message("domain.ok", {"ms": round(total, 1)}),
             metrics=tuple(metrics), details=details,
         )
 

@@ -13,8 +13,8 @@ from typing import Any
 
 from .. import thresholds
 from ..config import Config
-from ..models import Advice, Metric, ProbeResult, Status
-from .devices import DeviceProblem, absent, run_in_thread
+from ..models import Advice, Message, Metric, ProbeResult, Status
+from .devices import DeviceProblem, absent, device_advice, run_in_thread
 
 
 def list_inputs(sd: Any) -> list[dict[str, Any]]:
@@ -33,7 +33,7 @@ def choose(devices: list[dict[str, Any]], wanted: str | None, default: int) -> d
                 return device
         if devices:
             return devices[0]
-        raise DeviceProblem("mic-missing", "no microphone (input device) found", missing=True)
+        raise DeviceProblem("mic-missing", Message("mic.none"), missing=True)
     if wanted.strip().isdigit():
         for device in devices:
             if device["id"] == int(wanted):
@@ -42,7 +42,7 @@ def choose(devices: list[dict[str, Any]], wanted: str | None, default: int) -> d
         for device in devices:
             if wanted.lower() in device["name"].lower():
                 return device
-    raise DeviceProblem("mic-missing", f"no input device matches {wanted!r}", missing=True)
+    raise DeviceProblem("mic-missing", Message("mic.no-match", {"wanted": wanted}), missing=True)
 
 
 def record(sd: Any, device: dict[str, Any], seconds: float, stop: threading.Event) -> dict[str, Any]:
@@ -74,7 +74,8 @@ def record(sd: Any, device: dict[str, Any], seconds: float, stop: threading.Even
         stream = sd.InputStream(device=device["id"], channels=channels, samplerate=rate,
                                 dtype="float32", callback=callback)
     except Exception as exc:  # noqa: BLE001 - PortAudioError and friends
-        raise DeviceProblem("mic-cannot-open", f"the microphone cannot be opened: {exc}") from None
+        raise DeviceProblem("mic-cannot-open",
+                            Message("mic.cannot-open", {"error": str(exc)})) from None
     opened = time.monotonic()
     # Opening can stall for ~2 s on some backends before the first block: allow for it.
     deadline = opened + seconds + thresholds.MIC_WARMUP_S + 4.0
@@ -85,27 +86,25 @@ def record(sd: Any, device: dict[str, Any], seconds: float, stop: threading.Even
     finally:
         stream.close()
     if stop.is_set():
-        raise DeviceProblem("probe-error", "interrupted")
+        raise DeviceProblem("probe-error", Message("interrupted"))
     if not blocks:
-        raise DeviceProblem("mic-no-data", "the microphone opened but delivered no audio")
+        raise DeviceProblem("mic-no-data", Message("mic.no-data"))
     data = np.concatenate(blocks)[int(thresholds.MIC_WARMUP_S * rate):]
     capture = analyse(data, rate)
     capture["first_audio_after_s"] = round(time.monotonic() - opened - capture["seconds"], 2)
     return capture
 
 
-def judge(capture: dict[str, Any]) -> tuple[Status, str, tuple[Advice, ...]]:
+def judge(capture: dict[str, Any]) -> tuple[Status, Message, tuple[Advice, ...]]:
     level = capture["rms_dbfs"]
     if capture["silent"]:
-        return (Status.FAIL, f"the microphone is silent ({level:.0f} dBFS): muted or dead",
-                (Advice("mic-silent"),))
+        return Status.FAIL, Message("mic.silent", {"level": level}), (Advice("mic-silent"),)
     if capture["clipped_ratio"] > thresholds.CLIP_WARN_RATIO:
-        return (Status.WARN, f"the microphone clips: {capture['clipped_samples']} samples at full "
-                f"scale", (Advice("mic-clipping"),))
+        return (Status.WARN, Message("mic.clipping", {"clipped": capture["clipped_samples"]}),
+                (Advice("mic-clipping"),))
     if level < thresholds.LOW_LEVEL_DBFS:
-        return (Status.WARN, f"the microphone level is very low ({level:.0f} dBFS)",
-                (Advice("mic-low"),))
-    return Status.PASS, f"the microphone captures sound ({level:.0f} dBFS RMS)", ()
+        return Status.WARN, Message("mic.low", {"level": level}), (Advice("mic-low"),)
+    return Status.PASS, Message("mic.ok", {"level": level}), ()
 
 
 class MicrophoneProbe:
@@ -122,8 +121,7 @@ class MicrophoneProbe:
             import sounddevice as sd
         except OSError as exc:  # the library is there, PortAudio is not
             details["error"] = str(exc)
-            return absent(self, config, details, "portaudio-missing",
-                          "PortAudio is not installed, so no microphone can be opened")
+            return absent(self, config, details, "portaudio-missing", Message("mic.portaudio"))
         details["devices"] = list_inputs(sd)
         try:
             device = choose(details["devices"], config.mic, int(sd.default.device[0]))
@@ -131,11 +129,11 @@ class MicrophoneProbe:
             capture = await run_in_thread(lambda stop: record(sd, device, config.mic_seconds, stop))
         except DeviceProblem as problem:
             if problem.missing:
-                return absent(self, config, details, problem.cause, problem.summary)
-            return ProbeResult(self.id, self.title, Status.FAIL, problem.summary, details=details,
-                               advice=(Advice(problem.cause),))
+                return absent(self, config, details, problem.cause, problem.message)
+            return ProbeResult(self.id, self.title, Status.FAIL, message=problem.message,
+                               details=details, advice=device_advice(problem.cause))
         details["capture"] = capture
-        status, summary, advice = judge(capture)
+        status, message, advice = judge(capture)
         metrics = (
             Metric("rms", capture["rms_dbfs"], "dBFS", warn=thresholds.LOW_LEVEL_DBFS,
                    fail=thresholds.SILENCE_DBFS, better="higher"),
@@ -143,8 +141,8 @@ class MicrophoneProbe:
             Metric("noise_floor", capture["noise_floor_dbfs"], "dBFS", better="lower"),
             Metric("clipped_samples", capture["clipped_samples"], "count"),
         )
-        return ProbeResult(self.id, self.title, status, summary, metrics=metrics, details=details,
-                           advice=advice)
+        return ProbeResult(self.id, self.title, status, message=message, metrics=metrics,
+                           details=details, advice=advice)
 
 
 PROBE = MicrophoneProbe()

@@ -21,7 +21,7 @@ from aioice import stun
 
 from .. import thresholds
 from ..config import Config
-from ..models import Advice, Metric, ProbeResult, Status
+from ..models import Advice, Message, Metric, ProbeResult, Status
 from ..net import ResolveError, os_error_text, resolve
 
 OPEN, CLOSED, NO_ANSWER, ERROR = "open", "closed", "no_answer", "error"
@@ -162,9 +162,9 @@ async def probe_udp(address: str, port: int, timeout_s: float, clock: PathClock)
         transport.close()
 
 
-def judge(host: str, verdicts: list[PortVerdict]) -> tuple[Status, str, tuple[Advice, ...]]:
+def judge(host: str, verdicts: list[PortVerdict]) -> tuple[Status, Message, tuple[Advice, ...]]:
     if not verdicts:
-        return Status.SKIP, "no ports to check", ()
+        return Status.SKIP, Message("ports.none"), ()
     open_ = [v for v in verdicts if v.verdict == OPEN]
     bad_udp = [v.port for v in verdicts if v.protocol == "udp" and v.verdict != OPEN]
     bad_tcp = [v.port for v in verdicts if v.protocol == "tcp" and v.verdict != OPEN]
@@ -175,9 +175,10 @@ def judge(host: str, verdicts: list[PortVerdict]) -> tuple[Status, str, tuple[Ad
         advice.append(Advice("whitelist-tcp", {"host": host, "ports": _join(bad_tcp)}))
     if not open_:
         advice.append(Advice("network-unreachable", {"host": host}))
-        return Status.FAIL, f"no port of {host} answered ({len(verdicts)} checked)", tuple(advice)
+        return (Status.FAIL, Message("ports.none-open", {"host": host, "count": len(verdicts)}),
+                tuple(advice))
     if len(open_) == len(verdicts):
-        return Status.PASS, f"all {len(verdicts)} ports answered", ()
+        return Status.PASS, Message("ports.all-open", {"count": len(verdicts)}), ()
     parts = []
     if bad_udp:
         parts.append(f"UDP {_join(bad_udp)}")
@@ -185,7 +186,8 @@ def judge(host: str, verdicts: list[PortVerdict]) -> tuple[Status, str, tuple[Ad
         parts.append(f"TCP {_join(bad_tcp)}")
     return (
         Status.WARN,
-        f"{len(open_)} of {len(verdicts)} ports answered; not reachable: {'; '.join(parts)}",
+        Message("ports.some-open",
+                {"open": len(open_), "count": len(verdicts), "which": "; ".join(parts)}),
         tuple(advice),
     )
 
@@ -213,7 +215,7 @@ class PortsProbe:
             details["ports"] = [v.as_dict() for v in verdicts]
             return ProbeResult(
                 id=self.id, title=self.title, status=Status.FAIL if verdicts else Status.SKIP,
-                summary=f"{host} did not resolve: {exc}", details=details,
+                message=Message("ports.dns", {"host": host, "error": str(exc)}), details=details,
                 advice=(Advice("dns-failure", {"host": host, "error": str(exc)}),),
             )
         address = resolution.addresses[0]
@@ -226,7 +228,7 @@ class PortsProbe:
         ]
         verdicts = list(await asyncio.gather(*checks))
         details["ports"] = [v.as_dict() for v in verdicts]
-        status, summary, advice = judge(host, verdicts)
+        status, message, advice = judge(host, verdicts)
         metrics = [
             Metric("ports_open", sum(v.verdict == OPEN for v in verdicts), "count"),
             Metric("ports_checked", len(verdicts), "count"),
@@ -236,7 +238,7 @@ class PortsProbe:
             for v in verdicts if v.rtt_ms is not None
         ]
         return ProbeResult(
-            id=self.id, title=self.title, status=status, summary=summary,
+            id=self.id, title=self.title, status=status, message=message,
             metrics=tuple(metrics), details=details, advice=advice,
         )
 

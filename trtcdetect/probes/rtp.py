@@ -22,16 +22,16 @@ from typing import Any
 
 from .. import thresholds
 from ..config import Config
-from ..models import Advice, Metric, ProbeResult, Status
+from ..models import Advice, Message, Metric, ProbeResult, Status
 from .emodel import mos
 
 CLOCK = {"audio": 48000, "video": 90000}
 
 
 class CallFailed(Exception):
-    def __init__(self, stage: str, reason: str) -> None:
-        super().__init__(reason)
-        self.stage, self.reason = stage, reason
+    def __init__(self, stage: str, message: Message) -> None:
+        super().__init__(message.text())
+        self.stage, self.message = stage, message
 
 
 @dataclass
@@ -180,13 +180,15 @@ class Call:
             failer.cancel()
         if not self.connected.is_set():
             stage = "DTLS" if "ice_connected_ms" in self.marks else "ICE"
-            how = "failed" if self.failed.is_set() else f"not done within {deadline:g} s"
-            raise CallFailed(stage, f"could not connect: {stage} {how}")
+            how = (Message("call.failed") if self.failed.is_set()
+                   else Message("call.not-within", {"seconds": deadline}))
+            raise CallFailed(stage, Message("call.no-connect",
+                                            {"stage": stage, "how": how.as_dict()}))
         remaining = deadline - (time.monotonic() - self.start)
         try:
             await asyncio.wait_for(self.first_media.wait(), max(remaining, 0.5))
         except TimeoutError:
-            raise CallFailed("media", "connected, but no media came back") from None
+            raise CallFailed("media", Message("call.no-media")) from None
 
 
 async def _signal(config: Config, sdp: str, type_: str) -> tuple[str, str]:
@@ -200,16 +202,17 @@ async def _signal(config: Config, sdp: str, type_: str) -> tuple[str, str]:
             response = await client.post(config.echo_url, json={"sdp": sdp, "type": type_},
                                          headers=headers)
     except httpx.HTTPError as exc:
-        raise CallFailed("signalling", f"echo peer unreachable: {type(exc).__name__}: {exc}") \
+        error = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+        raise CallFailed("signalling", Message("call.signal-unreachable", {"error": error})) \
             from None
     if response.status_code != 200:
-        raise CallFailed("signalling", f"echo peer answered HTTP {response.status_code}: "
-                         f"{response.text[:200]}")
+        raise CallFailed("signalling", Message("call.signal-http", {
+            "code": response.status_code, "body": response.text[:200]}))
     try:
         body = response.json()
         return str(body["sdp"]), str(body["type"])
     except (ValueError, KeyError, TypeError):
-        raise CallFailed("signalling", "echo peer sent no SDP answer") from None
+        raise CallFailed("signalling", Message("call.signal-no-sdp")) from None
 
 
 def _codecs(sdp: str) -> dict[str, Any]:
@@ -362,7 +365,9 @@ def _kind_details(k: KindStats, series: Series) -> dict[str, Any]:
     }
 
 
-def judge(details: dict[str, Any]) -> tuple[Status, str, tuple[Metric, ...], tuple[Advice, ...]]:
+def judge(
+    details: dict[str, Any], local: bool = False
+) -> tuple[Status, Message, tuple[Metric, ...], tuple[Advice, ...]]:
     audio = details["audio"]
     rtt = (audio["rtt_ms"] or {}).get("avg")
     jitter = (audio["jitter_ms"] or {}).get("avg")
@@ -383,17 +388,20 @@ def judge(details: dict[str, Any]) -> tuple[Status, str, tuple[Metric, ...], tup
         Metric("mos", None if score is None else round(score, 2), "MOS", warn=t.CALL_MOS_WARN,
                fail=t.CALL_MOS_FAIL, better="higher"),
     )
-    numbers = (f"RTT {rtt:.0f} ms, jitter {jitter:.1f} ms, loss {loss:.1f} %, MOS {score:.2f}"
-               if None not in (rtt, jitter, loss, score) else "no RTCP reports came back")
-    if score is None or rtt is None:
-        return Status.WARN, f"call connected but {numbers}", metrics, (Advice("call-poor"),)
+    if score is None or rtt is None or jitter is None or loss is None:
+        return Status.WARN, Message("call.no-rtcp"), metrics, (Advice("call-poor"),)
+    numbers = Message("call.numbers", {"rtt": rtt, "jitter": jitter, "loss": loss,
+                                       "mos": score}).as_dict()
     if score < t.CALL_MOS_FAIL:
-        return Status.FAIL, f"call quality is poor: {numbers}", metrics, (Advice("call-poor"),)
-    problems = [rtt > t.CALL_RTT_WARN_MS, (jitter or 0) > t.CALL_JITTER_WARN_MS,
-                (loss or 0) > t.CALL_LOSS_WARN_PCT, score < t.CALL_MOS_WARN]
+        return (Status.FAIL, Message("call.poor", {"numbers": numbers}), metrics,
+                (Advice("call-poor"),))
+    problems = [rtt > t.CALL_RTT_WARN_MS, jitter > t.CALL_JITTER_WARN_MS,
+                loss > t.CALL_LOSS_WARN_PCT, score < t.CALL_MOS_WARN]
     if any(problems):
-        return Status.WARN, f"call quality is degraded: {numbers}", metrics, (Advice("call-poor"),)
-    return Status.PASS, f"test call works: {numbers}", metrics, ()
+        return (Status.WARN, Message("call.degraded", {"numbers": numbers}), metrics,
+                (Advice("call-poor"),))
+    return Status.PASS, Message("call.ok-local" if local else "call.ok", {"numbers": numbers}), \
+        metrics, ()
 
 
 class RtpProbe:
@@ -415,7 +423,8 @@ class RtpProbe:
             call = await run_call(config)
         except CallFailed as failure:
             details["failed_stage"] = failure.stage
-            return ProbeResult(self.id, self.title, Status.FAIL, failure.reason, details=details,
+            return ProbeResult(self.id, self.title, Status.FAIL, message=failure.message,
+                               details=details,
                                advice=(Advice("call-no-connect", {"stage": failure.stage}),))
         details["media"] = call["media"]
         details["received"] = call["received"]
@@ -425,10 +434,8 @@ class RtpProbe:
         for kind, k in call["stats"].items():
             details[kind] = _kind_details(k, call["series"])
         details["series"] = {"t": call["series"].t, **call["series"].rows}
-        status, summary, metrics, advice = judge(details)
-        if mode == "local":
-            summary = summary.replace("test call works", "local test call works")
-        return ProbeResult(self.id, self.title, status, summary, metrics=metrics,
+        status, message, metrics, advice = judge(details, local=mode == "local")
+        return ProbeResult(self.id, self.title, status, message=message, metrics=metrics,
                            details=details, advice=advice)
 
 

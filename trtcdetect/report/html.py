@@ -1,14 +1,17 @@
-"""The HTML report: one self-contained file (inline CSS, no external resource), autoescaped."""
+"""The HTML report: one self-contained file (inline CSS and SVG, no external resource), autoescaped,
+in English or Chinese. It renders the JSON document, so a saved report renders the same again."""
 
 from __future__ import annotations
 
 import json
 import math
+from dataclasses import asdict
 from typing import Any
 
 import jinja2
 
 from .. import advice as advice_texts
+from .. import i18n
 from ..models import PORT_VERDICT_TEXT, Advice, RunReport
 from .json import to_dict
 
@@ -32,32 +35,46 @@ def _nice_max(values: list[float | None], floor: float = 1.0) -> float:
 
 _ENV.filters["nice_max"] = _nice_max
 
-VERDICT = {
-    "pass": "Everything checked works: this machine is ready for TRTC calls.",
-    "warn": "Calls should work, but something will make them worse: see the warnings below.",
-    "fail": "Calls are likely to fail from this machine: see what failed below and what to do.",
-    "error": "Some checks could not finish, so the result is incomplete: see below.",
-}
-
 
 def render(report: RunReport, lang: str = "en") -> str:
     return render_document(to_dict(report), lang)
 
 
+def _summary(probe: dict[str, Any], lang: str) -> str:
+    message = probe.get("message")
+    if message and message.get("id") in i18n.MESSAGES:
+        try:
+            return i18n.render(message["id"], message.get("params", {}), lang)
+        except (KeyError, ValueError, TypeError, IndexError):
+            pass  # a document from another version: its own English summary is still right
+    return str(probe["summary"])
+
+
+def _advice(probe: dict[str, Any], lang: str) -> list[str]:
+    ids = probe.get("advice_ids")
+    if ids is None:
+        return [str(a) for a in probe["advice"]]
+    texts = []
+    for entry in ids:
+        try:
+            texts.append(advice_texts.render(Advice(entry["id"], entry["params"]), lang))
+        except (KeyError, ValueError, TypeError, IndexError):
+            continue
+    return texts
+
+
 def render_document(document: dict[str, Any], lang: str = "en") -> str:
-    """Render a saved JSON document (advice is re-rendered from its ids where present)."""
-    advice: list[list[str]] = []
-    for probe in document["probes"]:
-        ids = probe.get("advice_ids")
-        if ids is not None:
-            advice.append([
-                advice_texts.render(Advice(a["id"], a["params"]), lang) for a in ids
-                if a["id"] in advice_texts.REMEDIES
-            ])
-        else:
-            advice.append(list(probe["advice"]))
+    """Render a JSON document (a run's, or one saved earlier) in `lang` ("en" or "zh")."""
     template = _ENV.get_template("report.html.j2")
+    probes = [
+        {"doc": p, "title": i18n.title(p["id"], p["title"], lang),
+         "summary": _summary(p, lang), "advice": _advice(p, lang)}
+        for p in document["probes"]
+    ]
+    verdicts = i18n.VERDICT_TEXT_ZH if lang == "zh" else PORT_VERDICT_TEXT
+    known = [{"symptom": e.symptom, "cause": asdict(e.cause), "fix": asdict(e.fix)}
+             for e in advice_texts.KNOWN_ERRORS]
     return template.render(
-        doc=document, lang=lang, verdict=VERDICT[document["status"]], verdicts=PORT_VERDICT_TEXT,
-        probes=list(zip(document["probes"], advice, strict=True)),
+        doc=document, lang=lang, probes=probes, verdicts=verdicts, known_errors=known,
+        t=lambda key, **values: i18n.ui(key, lang, **values),
     )

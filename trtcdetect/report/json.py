@@ -32,6 +32,7 @@ def probe_to_dict(result: ProbeResult) -> dict[str, Any]:
         "advice": [advice_texts.render(a, "en") for a in result.advice],
         "advice_ids": [{"id": a.id, "params": dict(a.params)} for a in result.advice],
         "error": result.error,
+        "message": result.message.as_dict() if result.message is not None else None,
     }
 
 

@@ -1,0 +1,147 @@
+"""RunReports for renderer tests: every probe, every status, hostile names — no network needed."""
+
+from __future__ import annotations
+
+import base64
+
+import numpy as np
+
+from trtcdetect.models import Advice, Message, Metric, ProbeResult, RunReport, Status, Target
+
+HOSTILE_FILE = "<img src=x onerror=alert(1)>.mp4"
+
+
+def snapshot() -> str:
+    import cv2
+
+    frame = np.zeros((120, 160, 3), np.uint8)
+    frame[:, :80] = (40, 160, 40)
+    ok, jpeg = cv2.imencode(".jpg", frame)
+    assert ok
+    return base64.b64encode(jpeg.tobytes()).decode()
+
+
+def _ports(status: Status) -> ProbeResult:
+    ports = [
+        {"protocol": "tcp", "port": 8687, "verdict": "open", "rtt_ms": 12.0, "error": None},
+        {"protocol": "udp", "port": 8000, "verdict": "no_answer", "rtt_ms": None,
+         "error": "no answer to 4 STUN requests in 1.1 s"},
+        {"protocol": "udp", "port": 8080, "verdict": "closed", "rtt_ms": None,
+         "error": "Connection refused (errno 111)"},
+        {"protocol": "udp", "port": 443, "verdict": "open", "rtt_ms": 14.5, "error": None},
+    ]
+    if status is Status.PASS:
+        ports = [dict(p, verdict="open", rtt_ms=10.0, error=None) for p in ports]
+        message = Message("ports.all-open", {"count": 4})
+        advice: tuple[Advice, ...] = ()
+    else:
+        message = Message("ports.some-open", {"open": 2, "count": 4, "which": "UDP 8000, 8080"})
+        advice = (Advice("whitelist-udp", {"host": "qcloud.rtc.qq.com", "ports": "8000, 8080"}),)
+    return ProbeResult("ports", "Firewall ports", status, message=message, duration_s=1.1,
+                       metrics=(Metric("ports_open", 2, "count"),),
+                       details={"host": "qcloud.rtc.qq.com", "address": "198.18.0.2",
+                                "ports": ports}, advice=advice)
+
+
+def _domain(status: Status) -> ProbeResult:
+    steps = [
+        {"name": "dns", "ok": True, "ms": 3.0, "error": None, "a": ["198.18.0.2"], "aaaa": [],
+         "source": "dns"},
+        {"name": "tcp", "ok": True, "ms": 1.0, "error": None, "address": "198.18.0.2", "port": 443},
+        {"name": "tls", "ok": status is Status.PASS, "ms": 6.0, "verified": status is Status.PASS,
+         "error": None if status is Status.PASS else "certificate not trusted: certificate has expired",
+         "version": "TLSv1.3", "subject": "CN=qcloud.rtc.qq.com", "issuer": "CN=<script>alert(2)</script>",
+         "not_after": "2030-01-01T00:00:00+00:00", "days_left": 1000.0, "dns_names": []},
+        {"name": "https", "ok": True if status is Status.PASS else None, "ms": 4.0, "error": None,
+         "status_code": 200, "http_version": "HTTP/1.1", "server": "<b>nginx</b>"},
+    ]
+    if status is Status.PASS:
+        message, advice = Message("domain.ok", {"ms": 14.0}), ()
+    else:
+        message = Message("domain.step-failed", {"step": "TLS",
+                                                 "error": "certificate not trusted: certificate has expired"})
+        advice = (Advice("tls-untrusted", {"host": "qcloud.rtc.qq.com", "error": "expired"}),)
+    return ProbeResult("domain", "Media domain", status, message=message, duration_s=0.02,
+                       metrics=(Metric("cert_days_left", 1000.0, "days", warn=14, better="higher"),),
+                       details={"host": "qcloud.rtc.qq.com", "steps": steps}, advice=advice)
+
+
+def _camera(status: Status) -> ProbeResult:
+    capture = {"width": 640, "height": 480, "requested_width": 640, "requested_height": 480,
+               "fps": 29.9, "claimed_fps": 30.0, "frames": 90, "black_ratio": 0.0,
+               "frozen_ratio": 0.0, "snapshot_jpeg_base64": snapshot()}
+    message = Message("camera.ok", {"width": 640, "height": 480, "fps": 29.9})
+    advice: tuple[Advice, ...] = ()
+    if status is Status.FAIL:
+        capture["black_ratio"] = 1.0
+        message, advice = Message("camera.black", {"ratio": 1.0}), (Advice("camera-black"),)
+    return ProbeResult("camera", "Camera", status, message=message, duration_s=3.0,
+                       metrics=(Metric("fps", 29.9, "fps", warn=15, better="higher"),),
+                       details={"devices": [{"id": "0", "name": "<i>USB Cam</i>", "path": "/dev/video0"}],
+                                "source": f"/tmp/{HOSTILE_FILE}", "capture": capture},
+                       advice=advice)
+
+
+def _microphone(status: Status) -> ProbeResult:
+    if status is Status.SKIP:
+        return ProbeResult("microphone", "Microphone", status, message=Message("mic.none"),
+                           details={"devices": [], "device": None},
+                           advice=(Advice("mic-missing"), Advice("upgrade-trtccalling")))
+    device = {"id": 1, "name": "default <mic>", "host_api": "ALSA", "channels": 2,
+              "default_sample_rate": 44100.0}
+    capture = {"sample_rate": 48000, "channels": 2, "rms_dbfs": -9.0, "peak_dbfs": 0.0,
+               "noise_floor_dbfs": -70.0, "clipped_samples": 4000, "clipped_ratio": 0.01,
+               "silent": False, "channels_with_signal": [0, 1], "channel_rms_dbfs": [-9.0, -9.0],
+               "level_series": {"step_s": 0.1, "dbfs": [-60.0, -20.0, -9.0, -3.0, -9.0, -40.0]}}
+    return ProbeResult("microphone", "Microphone", status,
+                       message=Message("mic.clipping", {"clipped": 4000}), duration_s=3.2,
+                       metrics=(Metric("rms", -9.0, "dBFS", warn=-50, fail=-60, better="higher"),),
+                       details={"devices": [device], "device": device, "capture": capture},
+                       advice=(Advice("mic-clipping"),))
+
+
+def _rtp(status: Status) -> ProbeResult:
+    if status is Status.ERROR:
+        return ProbeResult("rtp", "Test call", status, message=Message("error", {"reason": "interrupted"}),
+                           error="interrupted", advice=(Advice("probe-error", {"error": "interrupted"}),))
+    kind = {"packets_sent": 250, "bytes_sent": 75000, "uplink_packets_lost": 3,
+            "uplink_loss_pct": 1.2, "packets_received": 245, "downlink_packets_lost": 2,
+            "downlink_loss_pct": 0.8, "rtt_ms": {"min": 98.0, "avg": 101.0, "max": 104.0},
+            "jitter_ms": {"min": 1.0, "avg": 2.0, "max": 3.0},
+            "downlink_jitter_ms": {"min": 1.0, "avg": 2.5, "max": 4.0},
+            "bitrate_kbps": {"min": 100.0, "avg": 120.0, "max": 130.0}}
+    series = {"t": [1.0, 2.0, 3.0, 4.2],
+              "audio": {"rtt_ms": [None, 99.0, 101.0, 104.0], "jitter_ms": [1.0, 2.0, 3.0, 2.0],
+                        "loss_pct": [0.0, 2.0, 1.0, 0.0], "bitrate_kbps": [130.0, 120.0, 110.0, None]}}
+    numbers = Message("call.numbers", {"rtt": 101.0, "jitter": 2.0, "loss": 1.2, "mos": 4.3}).as_dict()
+    return ProbeResult("rtp", "Test call", status, message=Message("call.ok", {"numbers": numbers}),
+                       duration_s=6.9,
+                       metrics=(Metric("rtt", 101.0, "ms", warn=400, better="lower"),
+                                Metric("mos", 4.3, "MOS", warn=3.1, fail=2.5, better="higher")),
+                       details={"mode": "echo", "echo_url": "http://198.19.0.2:8089/call",
+                                "media": "generated 440 Hz tone", "setup": {
+                                    "ice_gathering_ms": 15.0, "ice_connected_ms": 120.0,
+                                    "dtls_connected_ms": 230.0, "first_media_ms": 400.0},
+                                "codecs": {"audio": {"mime_type": "audio/opus", "payload_type": 96,
+                                                     "clock_rate": 48000}},
+                                "audio": kind, "series": series,
+                                "received": {"frames": {"audio": 240}, "audio_rms_dbfs": -23.0}})
+
+
+def report_a() -> RunReport:
+    """warn ports, fail domain, pass camera (snapshot, hostile file name), skip mic, pass call."""
+    return _report((_ports(Status.WARN), _domain(Status.FAIL), _camera(Status.PASS),
+                    _microphone(Status.SKIP), _rtp(Status.PASS)))
+
+
+def report_b() -> RunReport:
+    """pass ports and domain, fail camera (black), warn mic (clipping), error call."""
+    return _report((_ports(Status.PASS), _domain(Status.PASS), _camera(Status.FAIL),
+                    _microphone(Status.WARN), _rtp(Status.ERROR)))
+
+
+def _report(probes: tuple[ProbeResult, ...]) -> RunReport:
+    return RunReport(tool_version="0.0.test", started_at="2026-11-21T00:00:00Z", duration_s=7.5,
+                     target=Target("qcloud.rtc.qq.com", (8687,), (8000, 8080, 443)),
+                     system={"os": "Linux", "python": "3.11", "hostname": "desk-<01>"},
+                     config={}, probes=probes)

@@ -1,0 +1,105 @@
+"""OpenMetrics (Prometheus) text for a run, with prometheus-client: for node_exporter's textfile
+collector or any scraper. Built from the JSON document, so names follow the contract there.
+
+Metric names and labels are stable: `target` on every series, `probe`, `protocol`, `port`,
+`step` where they apply. Times are in seconds and ratios in 0-1, as Prometheus conventions ask.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from prometheus_client import CollectorRegistry, Enum, Gauge
+from prometheus_client.openmetrics.exposition import generate_latest
+
+STATUSES = ["pass", "warn", "fail", "skip", "error"]
+VERDICTS = ["open", "closed", "no_answer", "error"]
+EXIT_CODE = {"pass": 0, "skip": 0, "warn": 1, "fail": 2, "error": 3}
+
+
+def _metric(probe: dict[str, Any], name: str) -> float | None:
+    for metric in probe.get("metrics", []):
+        if metric["name"] == name and metric["value"] is not None:
+            return float(metric["value"])
+    return None
+
+
+def render(document: dict[str, Any]) -> bytes:
+    registry = CollectorRegistry(auto_describe=True)
+    target = document["target"]["host"]
+    t = ["target"]
+
+    Gauge("trtcdetect_run_duration_seconds", "Wall time of the run", t,
+          registry=registry).labels(target).set(document["duration_s"])
+    Gauge("trtcdetect_run_status_code", "0 pass, 1 warn, 2 fail, 3 unknown (the exit code)", t,
+          registry=registry).labels(target).set(document.get("exit_code",
+                                                              EXIT_CODE[document["status"]]))
+    Gauge("trtcdetect_run_info", "Tool version of the run", [*t, "version"],
+          registry=registry).labels(target, document["tool"]["version"]).set(1)
+    status = Enum("trtcdetect_probe_status", "Status of each probe", [*t, "probe"],
+                  states=STATUSES, registry=registry)
+    code = Gauge("trtcdetect_probe_status_code", "0 pass/skip, 1 warn, 2 fail, 3 error",
+                 [*t, "probe"], registry=registry)
+    duration = Gauge("trtcdetect_probe_duration_seconds", "Wall time of each probe",
+                     [*t, "probe"], registry=registry)
+    port_state = Enum("trtcdetect_port_verdict", "Verdict per port (no_answer: open or filtered)",
+                      [*t, "protocol", "port"], states=VERDICTS, registry=registry)
+    port_rtt = Gauge("trtcdetect_port_rtt_seconds", "TCP connect / STUN round-trip time",
+                     [*t, "protocol", "port"], registry=registry)
+    step_time = Gauge("trtcdetect_domain_step_seconds", "Time of each DNS/TCP/TLS/HTTPS step",
+                      [*t, "step"], registry=registry)
+    step_ok = Gauge("trtcdetect_domain_step_ok", "1 when the step worked, 0 when it failed",
+                    [*t, "step"], registry=registry)
+    cert_days = Gauge("trtcdetect_certificate_days_left", "Days until the TLS certificate expires",
+                      t, registry=registry)
+    call = {
+        "rtt": Gauge("trtcdetect_call_rtt_seconds", "Test call RTT (RTCP), average", t,
+                     registry=registry),
+        "jitter": Gauge("trtcdetect_call_jitter_seconds", "Test call audio jitter, average", t,
+                        registry=registry),
+        "loss": Gauge("trtcdetect_call_loss_ratio", "Test call audio loss, worse direction", t,
+                      registry=registry),
+        "mos": Gauge("trtcdetect_call_mos", "Test call E-model MOS (1-4.5)", t, registry=registry),
+        "setup": Gauge("trtcdetect_call_setup_seconds", "Test call: until the first media", t,
+                       registry=registry),
+    }
+    device = {
+        ("camera", "fps"): Gauge("trtcdetect_camera_fps", "Measured camera frame rate", t,
+                                 registry=registry),
+        ("microphone", "rms"): Gauge("trtcdetect_microphone_rms_dbfs", "Microphone level", t,
+                                     registry=registry),
+    }
+    scale = {"rtt": 1e-3, "jitter": 1e-3, "loss": 1e-2, "mos": 1.0, "setup": 1e-3}
+
+    for probe in document["probes"]:
+        pid = probe["id"]
+        status.labels(target, pid).state(probe["status"])
+        code.labels(target, pid).set(EXIT_CODE[probe["status"]])
+        duration.labels(target, pid).set(probe["duration_s"])
+        details = probe.get("details") or {}
+        if pid == "ports":
+            for p in details.get("ports", []):
+                labels = (target, p["protocol"], str(p["port"]))
+                port_state.labels(*labels).state(p["verdict"])
+                if p.get("rtt_ms") is not None:
+                    port_rtt.labels(*labels).set(p["rtt_ms"] / 1000)
+        elif pid == "domain":
+            for s in details.get("steps", []):
+                if s["ok"] is not None:
+                    step_ok.labels(target, s["name"]).set(1 if s["ok"] else 0)
+                if s["ok"] and s["ms"] is not None:
+                    step_time.labels(target, s["name"]).set(s["ms"] / 1000)
+            days = _metric(probe, "cert_days_left")
+            if days is not None:
+                cert_days.labels(target).set(days)
+        elif pid == "rtp":
+            for name, gauge in call.items():
+                value = _metric(probe, name)
+                if value is not None:
+                    gauge.labels(target).set(value * scale[name])
+        for (owner, name), gauge in device.items():
+            value = _metric(probe, name) if pid == owner else None
+            if value is not None:
+                gauge.labels(target).set(value)
+    text: bytes = generate_latest(registry)  # type: ignore[no-untyped-call]
+    return text
