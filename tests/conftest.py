@@ -21,6 +21,7 @@ DNS = {
     "expired.test": EXPIRED,
     "soon.test": EXPIRING,
     "refused.test": NOTHING,
+    "redirect.test": SERVER_ADDRS[6],
     "nx.test": None,  # NXDOMAIN
 }
 

@@ -28,7 +28,7 @@ def test_version_and_help(capsys: pytest.CaptureFixture[str]) -> None:
 def test_probes_lists_each_probe_on_one_line(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["probes"]) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert [line.split()[0] for line in lines] == ["ports", "domain", "camera", "microphone", "rtp"]
+    assert [line.split()[0] for line in lines] == ["ports", "domain", "nat", "url", "camera", "microphone", "rtp"]
 
 
 def _unwritable(tmp_path: Path) -> str:
@@ -53,7 +53,12 @@ BAD_INPUT = [
     (["--timeout", "inf"], "positive"),
     (["--timeout", "soon"], "not a number"),
     (["--only", "nosuch"], "unknown probe id 'nosuch'"),
-    (["--skip", "ports,domain,camera,microphone,rtp"], "no probe to run"),
+    (["--skip", "ports,domain,nat,url,camera,microphone,rtp"], "no probe to run"),
+    (["--url", "ftp://x"], "http:// or https://"),
+    (["--stun", "nocolon"], "HOST:PORT"),
+    (["--stun", "[2001:db8::1]:0"], "out of range"),
+    (["--quality-count", "0"], "between 1 and 5000"),
+    (["--profile", "nosuch"], "unknown profile"),
     (["--echo-url", "ftp://x"], "http:// or https://"),
     (["--echo-url", "http://bad host/"], "not a valid host name"),
     (["--call-seconds", "-1"], "between 0.5 and 60"),

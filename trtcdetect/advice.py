@@ -146,6 +146,10 @@ REMEDIES: Mapping[str, Remedy] = {
         en="If calls fail with \"getVideoTracks of null\" or the user can join without devices, upgrade TRTCCalling to 1.0.0 or later: it acquires the devices before the call and refuses to start without them.",
         zh="如出现“getVideoTracks of null”或用户未授权设备也能进入通话，请将 TRTCCalling 升级至 1.0.0 及以上：新版本在通话前先获取设备，获取失败时不允许进入通话。",
     ),
+    "nat-relay": Remedy(
+        en="This network rewrites addresses per destination or blocks STUN, so peers cannot reach each other directly: calls will go through a relay (TURN), with more delay. Where possible use a network without such a NAT, or make sure TURN over UDP/TCP 443 is allowed.",
+        zh="当前网络按目的地址改变映射或拦截了 STUN，通话双方无法直连，媒体将经中继（TURN）转发，延迟更高。请尽量使用没有此类 NAT 的网络，或确认允许经 UDP/TCP 443 的 TURN 中继。",
+    ),
     "probe-error": Remedy(
         en="This check could not finish ({error}). Run it again; if it repeats, send this report to support.",
         zh="该项检测未能完成（{error}）。请重新运行；如仍出现，请将本报告发给技术支持。",

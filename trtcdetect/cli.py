@@ -22,7 +22,9 @@ from .config import (
     ConfigError,
     check_ca_file,
     check_output_dir,
+    parse_count,
     parse_host,
+    parse_hostport,
     parse_port,
     parse_ports,
     parse_resolve,
@@ -78,17 +80,35 @@ def _build_run_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     add = parser.add_argument
-    add("--target", metavar="HOST", default=thresholds.DEFAULT_TARGET,
-        help="host to check (default: %(default)s)")
-    add("--tcp-ports", metavar="LIST", default=_join(thresholds.DEFAULT_TCP_PORTS),
-        help="comma-separated TCP ports (default: %(default)s)")
-    add("--udp-ports", metavar="LIST", default=_join(thresholds.DEFAULT_UDP_PORTS),
-        help="comma-separated UDP ports (default: %(default)s)")
+    add("--profile", metavar="NAME|FILE", default="legacy",
+        help="what to check: 'legacy' (TRTCCalling / Web SDK before 4.12.0: TCP 8687; UDP "
+             "8000,8080,8800,843,443,16285; qcloud.rtc.qq.com), 'current' (SDK 4.12.0 and "
+             "later: TCP 443 on several domains), or a .toml file; see 'trtcdetect probes "
+             "--profile NAME' (default: %(default)s)")
+    add("--target", metavar="HOST", default=None,
+        help="host to check (default: the profile's first host, qcloud.rtc.qq.com)")
+    add("--tcp-ports", metavar="LIST", default=None,
+        help="comma-separated TCP ports (default: the profile's, 8687)")
+    add("--udp-ports", metavar="LIST", default=None,
+        help="comma-separated UDP ports (default: the profile's, 8000,8080,8800,843,443,16285)")
+    add("--port-quality", action="store_true",
+        help="after the verdicts, send a train of STUN requests to every UDP port that did not "
+             "refuse (about 2 s at 100 per second, all ports at once): RTT, jitter and loss "
+             "per port")
+    add("--quality-count", metavar="N", default=str(thresholds.QUALITY_TRAIN_COUNT),
+        help="requests per port in a quality train (default: %(default)s)")
+    add("--quality-rate", metavar="PPS", default=str(thresholds.QUALITY_TRAIN_RATE_PPS),
+        help="requests per second per port (default: %(default)s)")
+    add("--stun", metavar="HOST:PORT", action="append", default=[],
+        help="STUN server for the nat probe (repeatable; default: the target's UDP ports)")
+    add("--url", metavar="URL", action="append", default=[],
+        help="a deployment page to check: browsers allow camera and microphone only over "
+             "HTTPS or on http://localhost (repeatable)")
     add("--only", metavar="IDS", action="append", default=[],
         help="run only these probes (comma-separated; see 'trtcdetect probes')")
     add("--skip", metavar="IDS", action="append", default=[], help="do not run these probes")
-    add("--timeout", metavar="SECONDS", default=str(thresholds.DEFAULT_STEP_TIMEOUT_S),
-        help="ceiling for each network step (default: %(default)s)")
+    add("--timeout", metavar="SECONDS", default=None,
+        help=f"ceiling for each network step (default: {thresholds.DEFAULT_STEP_TIMEOUT_S:g})")
     add("--https-port", metavar="PORT", default=str(thresholds.DOMAIN_HTTPS_PORT),
         help="port of the domain probe's TLS/HTTPS steps (default: %(default)s)")
     add("--json", action="store_true",
@@ -159,11 +179,26 @@ def _ids(values: list[str]) -> list[str]:
 
 
 def _config(args: argparse.Namespace) -> Config:
+    from .profiles import load
+
+    profile = load(args.profile)
+    target = parse_host(args.target) if args.target is not None else profile.hosts[0]
+    hosts = profile.hosts if args.target is None else (target,)
+    timeout = args.timeout if args.timeout is not None else str(
+        profile.timeout_s or thresholds.DEFAULT_STEP_TIMEOUT_S)
     return Config(
-        target=parse_host(args.target),
-        tcp_ports=parse_ports(args.tcp_ports),
-        udp_ports=parse_ports(args.udp_ports),
-        timeout_s=parse_timeout(args.timeout),
+        target=target,
+        hosts=hosts,
+        profile=profile.name,
+        tcp_ports=parse_ports(args.tcp_ports) if args.tcp_ports is not None else profile.tcp_ports,
+        udp_ports=parse_ports(args.udp_ports) if args.udp_ports is not None else profile.udp_ports,
+        timeout_s=parse_timeout(timeout),
+        port_quality=args.port_quality,
+        quality_count=parse_count(args.quality_count, "--quality-count", 1, 5000),
+        quality_rate_pps=parse_count(args.quality_rate, "--quality-rate", 1, 1000),
+        stun=tuple(parse_hostport(s, "--stun") for s in args.stun),
+        urls=tuple(parse_url(u, "--url") for u in args.url),
+        wildcards=profile.wildcards if args.target is None else (),
         ca_file=check_ca_file(args.ca_file) if args.ca_file is not None else None,
         resolve=parse_resolve(args.resolve),
         https_port=parse_port(args.https_port),
@@ -216,7 +251,10 @@ def cmd_run(argv: Sequence[str]) -> int:
     output = None
     if args.output is not None or stdout_format is None:
         output = check_output_dir(args.output or "reports")
-    settings = {"timeout_s": config.timeout_s, "https_port": config.https_port,
+    settings = {"profile": config.profile, "hosts": list(config.hosts),
+                "port_quality": config.port_quality, "urls": list(config.urls),
+                "stun": [f"{h}:{p}" for h, p in config.stun],
+                "timeout_s": config.timeout_s, "https_port": config.https_port,
                 "probes": [p.id for p in probes], "ca_file": str(config.ca_file or "") or None,
                 "resolve": {h: list(a) for h, a in config.resolve.items()},
                 "camera": config.camera, "camera_seconds": config.camera_seconds,
@@ -323,12 +361,20 @@ def cmd_render(argv: Sequence[str]) -> int:
 
 def cmd_probes(argv: Sequence[str]) -> int:
     from .probes import REGISTRY
+    from .profiles import describe, load
 
-    parser = _Parser(prog="trtcdetect probes", description="List the probe ids, one a line.")
-    parser.parse_args(argv)
+    parser = _Parser(prog="trtcdetect probes",
+                     description="List the probe ids, one a line; with --profile, what the "
+                                 "profile checks.")
+    parser.add_argument("--profile", metavar="NAME|FILE", default=None)
+    args = parser.parse_args(argv)
     width = max(len(pid) for pid in REGISTRY)
     for pid, probe in REGISTRY.items():
         print(f"{pid:<{width}}  {probe.description}")  # noqa: T201
+    if args.profile is not None:
+        print()  # noqa: T201
+        for line in describe(load(args.profile)):
+            print(line)  # noqa: T201
     return 0
 
 

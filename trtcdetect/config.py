@@ -48,6 +48,19 @@ class Config:
     call_seconds: float = thresholds.DEFAULT_CALL_SECONDS
     connect_deadline_s: float = thresholds.DEFAULT_CONNECT_DEADLINE_S
     audio_only: bool = False
+    #: every host the domain probe checks (a profile's hosts); empty: just `target`
+    hosts: tuple[str, ...] = ()
+    profile: str = "legacy"
+    #: a profile's wildcard domains, which no check can reach: reported as not checked
+    wildcards: tuple[str, ...] = ()
+    #: nat probe: STUN servers to ask; empty: the target's UDP ports
+    stun: tuple[tuple[str, int], ...] = ()
+    #: ports probe: after the verdicts, a train of STUN requests per UDP port
+    port_quality: bool = False
+    quality_count: int = thresholds.QUALITY_TRAIN_COUNT
+    quality_rate_pps: float = thresholds.QUALITY_TRAIN_RATE_PPS
+    #: url probe: deployment pages to check for the secure-context rule
+    urls: tuple[str, ...] = ()
     #: results of the probes a probe runs after (its `after`), filled in by the runner
     prior: Mapping[str, Any] = field(default_factory=dict)
 
@@ -129,18 +142,40 @@ def parse_seconds(text: str, what: str) -> float:
     return value
 
 
-def parse_url(text: str) -> str:
+def parse_url(text: str, what: str = "--echo-url") -> str:
     from urllib.parse import urlsplit
 
     parts = urlsplit(text.strip())
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ConfigError(f"--echo-url wants an http:// or https:// URL: {text!r}")
+        raise ConfigError(f"{what} wants an http:// or https:// URL: {text!r}")
     parse_host(parts.hostname)
     try:
         parts.port  # noqa: B018 - raises on a bad port
     except ValueError:
-        raise ConfigError(f"--echo-url has a bad port: {text!r}") from None
+        raise ConfigError(f"{what} has a bad port: {text!r}") from None
     return text.strip()
+
+
+def parse_count(text: str, what: str, low: float, high: float) -> int:
+    try:
+        value = float(text)
+    except ValueError:
+        raise ConfigError(f"{what} is not a number: {text!r}") from None
+    if not math.isfinite(value) or not low <= value <= high:
+        raise ConfigError(f"{what} must be between {low:g} and {high:g}: {text!r}")
+    return int(value)
+
+
+def parse_hostport(text: str, what: str) -> tuple[str, int]:
+    """HOST:PORT, with an IPv6 literal in brackets ([2001:db8::1]:3478)."""
+    raw = text.strip()
+    if raw.startswith("["):
+        host, sep, port = raw[1:].partition("]:")
+    else:
+        host, sep, port = raw.rpartition(":")
+    if not sep or not host:
+        raise ConfigError(f"{what} wants HOST:PORT, got {text!r}")
+    return parse_host(host), parse_port(port)
 
 
 def parse_size(text: str) -> tuple[int, int]:

@@ -7,7 +7,7 @@ All classes are frozen: renderers read them and never change them.
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -74,6 +74,18 @@ class Advice:
 
     id: str
     params: Mapping[str, str] = field(default_factory=dict)
+
+
+def unique_advice(items: Iterable[Advice]) -> tuple[Advice, ...]:
+    """The remedies in order, each once (Advice holds a dict, so it is not hashable)."""
+    seen: set[tuple[str, tuple[tuple[str, str], ...]]] = set()
+    kept = []
+    for item in items:
+        key = (item.id, tuple(sorted((k, str(v)) for k, v in item.params.items())))
+        if key not in seen:
+            seen.add(key)
+            kept.append(item)
+    return tuple(kept)
 
 
 @dataclass(frozen=True)

@@ -8,11 +8,13 @@ from .base import Probe
 from .camera import PROBE as CAMERA
 from .domain import PROBE as DOMAIN
 from .microphone import PROBE as MICROPHONE
+from .nat import PROBE as NAT
 from .ports import PROBE as PORTS
 from .rtp import PROBE as RTP
+from .url import PROBE as URL
 
 REGISTRY: Mapping[str, Probe] = {
-    probe.id: probe for probe in (PORTS, DOMAIN, CAMERA, MICROPHONE, RTP)
+    probe.id: probe for probe in (PORTS, DOMAIN, NAT, URL, CAMERA, MICROPHONE, RTP)
 }
 
 __all__ = ["REGISTRY", "Probe"]

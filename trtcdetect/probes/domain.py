@@ -11,7 +11,7 @@ import datetime as dt
 import socket
 import ssl
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import httpx
@@ -19,7 +19,7 @@ from cryptography import x509
 
 from .. import thresholds
 from ..config import Config
-from ..models import Advice, Message, Metric, ProbeResult, Status
+from ..models import Advice, Message, Metric, ProbeResult, Status, unique_advice, worst
 from ..net import Resolution, ResolveError, os_error_text, resolve
 
 STEPS = ("dns", "tcp", "tls", "https")
@@ -196,7 +196,16 @@ class DomainProbe:
         return config.probe_deadline_s
 
     async def run(self, config: Config) -> ProbeResult:
-        host = config.target
+        hosts = config.hosts or (config.target,)
+        results = await asyncio.gather(*(self.check(config, host) for host in hosts))
+        result = results[0] if len(results) == 1 else self._combine(list(results))
+        if config.wildcards:
+            details = {**result.details, "not_checked": list(config.wildcards)}
+            result = replace(result, details=details)
+        return result
+
+    async def check(self, config: Config, host: str) -> ProbeResult:
+        """The four steps for one host (the url probe uses this too, on the URL's port)."""
         steps = {name: Step(name) for name in STEPS}
         resolution = await _dns(config, host, steps["dns"])
         sock = None
@@ -207,6 +216,25 @@ class DomainProbe:
             if await _tls(config, host, address, sock, steps["tls"]):
                 await _https(config, host, address, steps["https"])
         return self._result(host, list(steps.values()))
+
+    def _combine(self, results: list[ProbeResult]) -> ProbeResult:
+        """Every host of a profile: the first host's details as before, all hosts in `hosts`."""
+        first = results[0]
+        details = dict(first.details)
+        details["hosts"] = [{"host": r.details["host"], "status": str(r.status),
+                             "summary": r.summary, "steps": r.details["steps"]} for r in results]
+        bad = [r for r in results if r.status is not Status.PASS]
+        advice = unique_advice(a for r in results for a in r.advice)
+        ok = Metric("hosts_ok", len(results) - len(bad), "count")
+        if not bad:
+            message = Message("domain.all-ok", {"count": len(results)})
+        else:
+            which = ", ".join(f"{r.details['host']} ({r.summary})" for r in bad)
+            message = Message("domain.hosts-bad", {"bad": len(bad), "count": len(results),
+                                                   "which": which})
+        return ProbeResult(self.id, self.title, worst([r.status for r in results]),
+                           message=message, metrics=(*first.metrics, ok), details=details,
+                           advice=advice)
 
     def _result(self, host: str, steps: list[Step]) -> ProbeResult:
         details: dict[str, Any] = {"host": host, "steps": [s.as_dict() for s in steps]}

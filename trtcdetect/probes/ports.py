@@ -23,6 +23,7 @@ from .. import thresholds
 from ..config import Config
 from ..models import Advice, Message, Metric, ProbeResult, Status
 from ..net import ResolveError, os_error_text, resolve
+from .trains import run_train
 
 OPEN, CLOSED, NO_ANSWER, ERROR = "open", "closed", "no_answer", "error"
 #: Errors that mean "something on the path said no": a refusal or an ICMP unreachable.
@@ -202,7 +203,9 @@ class PortsProbe:
     description = "TCP connect and UDP STUN to every TRTC media port, all at once"
 
     def deadline_s(self, config: Config) -> float:
-        return config.timeout_s * 2 + thresholds.PROBE_DEADLINE_MARGIN_S
+        trains = (config.quality_count / config.quality_rate_pps
+                  + thresholds.QUALITY_TRAIN_LOSS_AFTER_S) if config.port_quality else 0.0
+        return config.timeout_s * 2 + thresholds.PROBE_DEADLINE_MARGIN_S + trains
 
     async def run(self, config: Config) -> ProbeResult:
         host = config.target
@@ -229,6 +232,22 @@ class PortsProbe:
         verdicts = list(await asyncio.gather(*checks))
         details["ports"] = [v.as_dict() for v in verdicts]
         status, message, advice = judge(host, verdicts)
+        quality: list[dict[str, Any]] = []
+        if config.port_quality:
+            # every UDP port that did not refuse: a silent (filtered) one shows as 100 % loss
+            trained = [v.port for v in verdicts
+                       if v.protocol == "udp" and v.verdict in (OPEN, NO_ANSWER)]
+            quality = list(await asyncio.gather(*(
+                run_train(address, port, config.quality_count, config.quality_rate_pps)
+                for port in trained)))
+            details["quality"] = quality
+            lossy = [q for q in quality if q["answered"] and
+                     q["loss_pct"] > thresholds.QUALITY_LOSS_WARN_PCT]
+            if lossy and status is Status.PASS:
+                status = Status.WARN
+                message = Message("ports.lossy", {"which": ", ".join(
+                    f"UDP {q['port']} {q['loss_pct']:g} %" for q in lossy)})
+                advice = (Advice("call-poor"),)
         metrics = [
             Metric("ports_open", sum(v.verdict == OPEN for v in verdicts), "count"),
             Metric("ports_checked", len(verdicts), "count"),
@@ -237,6 +256,12 @@ class PortsProbe:
             Metric(f"{v.protocol}_{v.port}_rtt", round(v.rtt_ms, 2), "ms", better="lower")
             for v in verdicts if v.rtt_ms is not None
         ]
+        for q in quality:
+            metrics.append(Metric(f"udp_{q['port']}_train_loss", q["loss_pct"], "%",
+                                  warn=thresholds.QUALITY_LOSS_WARN_PCT, better="lower"))
+            if q["jitter_ms"] is not None:
+                metrics.append(Metric(f"udp_{q['port']}_train_jitter", q["jitter_ms"], "ms",
+                                      better="lower"))
         return ProbeResult(
             id=self.id, title=self.title, status=status, message=message,
             metrics=tuple(metrics), details=details, advice=advice,

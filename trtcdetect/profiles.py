@@ -1,0 +1,153 @@
+"""What to check: the hosts and ports of a TRTC SDK generation, built in or from a TOML file.
+
+- `legacy` (default): the list in the TRTCCalling Web documents (../shared/seeds): TCP 8687;
+  UDP 8000, 8080, 8800, 843, 443, 16285; qcloud.rtc.qq.com. TRTC Web SDK v4 before 4.12.0.
+- `current`: Tencent's current firewall guidance: signalling and media over TCP 443 on several
+  domains (yun.tim.qq.com and hosts under *.rtc.qq.com, *.rtc.qcloud.com, *.cloud-rtc.com,
+  *.my-imcloud.com, *.rtc-web.com), media on the same UDP ports; TCP 8687 is only for SDKs
+  older than 4.12.0. A wildcard cannot be checked, so the profile names representative hosts;
+  wildcards with no host named here are listed under `wildcards` and shown in the report as not
+  checked — add their concrete hosts with a profile file. These hosts were written from the
+  documents and not resolved from the machine that built this (it has no internet).
+
+A profile file (`--profile FILE.toml`):
+
+    name = "my-deployment"
+    hosts = ["media.example.com", "signal.example.com"]   # the first is the ports target
+    tcp_ports = [443]
+    udp_ports = [8000, 8800]
+    [thresholds]
+    timeout_s = 2.0
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from . import thresholds
+from .config import ConfigError, parse_host
+
+
+@dataclass(frozen=True)
+class Profile:
+    name: str
+    hosts: tuple[str, ...]
+    tcp_ports: tuple[int, ...]
+    udp_ports: tuple[int, ...]
+    wildcards: tuple[str, ...] = ()
+    timeout_s: float | None = None
+    source: str = "built in"
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+
+BUILTIN: dict[str, Profile] = {
+    "legacy": Profile(
+        name="legacy",
+        hosts=(thresholds.DEFAULT_TARGET,),
+        tcp_ports=thresholds.DEFAULT_TCP_PORTS,
+        udp_ports=thresholds.DEFAULT_UDP_PORTS,
+        notes=("TRTCCalling Web / TRTC Web SDK v4 before 4.12.0 (the TRTCCalling documents)",),
+    ),
+    "current": Profile(
+        name="current",
+        hosts=("qcloud.rtc.qq.com", "yun.tim.qq.com"),
+        tcp_ports=(443,),
+        udp_ports=thresholds.DEFAULT_UDP_PORTS,
+        wildcards=("*.rtc.qcloud.com", "*.cloud-rtc.com", "*.my-imcloud.com", "*.rtc-web.com"),
+        notes=("TRTC Web SDK 4.12.0 and later: TCP 443 instead of 8687",
+               "qcloud.rtc.qq.com stands for *.rtc.qq.com"),
+    ),
+}
+
+_KEYS = {"name", "hosts", "tcp_ports", "udp_ports", "wildcards", "thresholds"}
+
+
+def load(spec: str) -> Profile:
+    """A built-in profile by name, or a TOML file; any problem is one ConfigError line."""
+    if spec in BUILTIN:
+        return BUILTIN[spec]
+    path = Path(spec)
+    if not path.suffix == ".toml" and not path.exists():
+        raise ConfigError(f"unknown profile {spec!r} (built in: {', '.join(BUILTIN)}; "
+                          "or a .toml file)")
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"profile file not found: {spec}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read profile {spec}: {exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"profile {spec} is not valid TOML: {exc}") from None
+    return _from_dict(data, spec)
+
+
+def _from_dict(data: dict[str, Any], spec: str) -> Profile:
+    unknown = sorted(set(data) - _KEYS)
+    if unknown:
+        raise ConfigError(f"profile {spec}: unknown key {unknown[0]!r} "
+                          f"(known: {', '.join(sorted(_KEYS))})")
+    hosts = data.get("hosts")
+    if not isinstance(hosts, list) or not hosts or not all(isinstance(h, str) for h in hosts):
+        raise ConfigError(f"profile {spec}: 'hosts' must be a non-empty list of host names")
+    return Profile(
+        name=_string(data.get("name", path_stem(spec)), "name", spec),
+        hosts=tuple(parse_host(h) for h in hosts),
+        tcp_ports=_ports(data.get("tcp_ports", []), "tcp_ports", spec),
+        udp_ports=_ports(data.get("udp_ports", []), "udp_ports", spec),
+        wildcards=tuple(_string(w, "wildcards", spec) for w in data.get("wildcards", [])),
+        timeout_s=_timeout(data.get("thresholds", {}), spec),
+        source=spec,
+    )
+
+
+def path_stem(spec: str) -> str:
+    return Path(spec).stem
+
+
+def _string(value: Any, key: str, spec: str) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise ConfigError(f"profile {spec}: '{key}' must be text")
+    return value
+
+
+def _ports(value: Any, key: str, spec: str) -> tuple[int, ...]:
+    if not isinstance(value, list) or not all(
+            isinstance(p, int) and not isinstance(p, bool) for p in value):
+        raise ConfigError(f"profile {spec}: '{key}' must be a list of port numbers")
+    bad = [p for p in value if not 1 <= p <= 65535]
+    if bad:
+        raise ConfigError(f"profile {spec}: port out of range 1-65535 in '{key}': {bad[0]}")
+    if len(set(value)) != len(value):
+        raise ConfigError(f"profile {spec}: a port is listed twice in '{key}'")
+    return tuple(value)
+
+
+def _timeout(table: Any, spec: str) -> float | None:
+    if not isinstance(table, dict):
+        raise ConfigError(f"profile {spec}: [thresholds] must be a table")
+    unknown = sorted(set(table) - {"timeout_s"})
+    if unknown:
+        raise ConfigError(f"profile {spec}: unknown threshold {unknown[0]!r} (known: timeout_s)")
+    value = table.get("timeout_s")
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value <= 300:
+        raise ConfigError(f"profile {spec}: timeout_s must be a number of seconds in (0, 300]")
+    return float(value)
+
+
+def describe(profile: Profile) -> list[str]:
+    lines = [f"profile {profile.name} ({profile.source})",
+             f"  hosts (domain probe): {', '.join(profile.hosts)}",
+             f"  ports target: {profile.hosts[0]}",
+             f"  TCP ports: {', '.join(map(str, profile.tcp_ports)) or '-'}",
+             f"  UDP ports: {', '.join(map(str, profile.udp_ports)) or '-'}"]
+    if profile.wildcards:
+        lines.append(f"  not checked (wildcards, no concrete host): {', '.join(profile.wildcards)}")
+    if profile.timeout_s is not None:
+        lines.append(f"  timeout: {profile.timeout_s:g} s")
+    lines += [f"  note: {n}" for n in profile.notes]
+    return lines
