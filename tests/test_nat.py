@@ -24,6 +24,7 @@ from trtcdetect.report.json import validate
 
 OUTSIDE = "198.18.20.1"
 SERVERS = ("198.18.20.2", "198.18.20.3")
+SERVER6 = "2001:db8:20::2"
 
 
 class NatLab:
@@ -50,8 +51,13 @@ class NatLab:
         for address in SERVERS:
             run(["ip", "-n", self.server, "addr", "add", f"{address}/24", "dev", f"{self.server}b"])
         run(["ip", "-n", self.client, "route", "add", "default", "via", "198.18.10.1"])
+        # IPv6 on the outside link only (documentation prefix, no duplicate detection wait)
+        run(["ip", "-n", self.router, "addr", "add", "2001:db8:20::1/64", "dev", f"{self.router}b",
+             "nodad"])
+        run(["ip", "-n", self.server, "addr", "add", f"{SERVER6}/64", "dev", f"{self.server}b",
+             "nodad"])
         run(["ip", "netns", "exec", self.router, "sysctl", "-qw", "net.ipv4.ip_forward=1"])
-        for address in SERVERS:
+        for address in (*SERVERS, SERVER6):
             proc = subprocess.Popen(
                 ["ip", "netns", "exec", self.server, sys.executable, "-m", "trtcdetect", "serve",
                  "--bind", address, "--quiet", "--https-port", "0", "--tcp-ports", "",
@@ -74,9 +80,9 @@ class NatLab:
         for ns in (self.client, self.router, self.server):
             subprocess.run(["ip", "netns", "del", ns], capture_output=True)
 
-    def nat_probe(self, ns: str | None = None) -> dict[str, Any]:
+    def nat_probe(self, ns: str | None = None, *extra: str) -> dict[str, Any]:
         stun = [arg for address in SERVERS for port in (3478, 3479)
-                for arg in ("--stun", f"{address}:{port}")]
+                for arg in ("--stun", f"{address}:{port}")] + list(extra)
         proc = subprocess.run(
             ["ip", "netns", "exec", ns or self.client, sys.executable, "-m", "trtcdetect",
              "--only", "nat", "--json", "--quiet", "--timeout", "2", *stun],
@@ -126,3 +132,15 @@ def test_without_nat_the_address_is_its_own(natlab: NatLab) -> None:
     nat = probe["details"]["ipv4"]
     assert nat["behind_nat"] is False and nat["public_addresses"] == [OUTSIDE]
     assert probe["status"] == "pass" and "no NAT" in probe["summary"]
+
+
+def test_ipv6_address_and_ipv6_stun(natlab: NatLab) -> None:
+    natlab.nat(None)
+    probe = natlab.nat_probe(natlab.router, "--stun", f"[{SERVER6}]:3478")
+    assert "2001:db8:20::1" in probe["details"]["ipv6_addresses"]
+    assert probe["details"]["ipv6_stun"] is True
+    v6 = [b for b in probe["details"]["bindings"] if b["destination"].startswith("[2001:")]
+    assert v6 and all(b["mapped"].startswith("[2001:db8:20::1]:") for b in v6)
+    # the client namespace has no IPv6 address: no host address, and IPv6 STUN not tried
+    probe = natlab.nat_probe(natlab.client, "--stun", f"[{SERVER6}]:3478")
+    assert probe["details"]["ipv6_addresses"] == [] and probe["details"]["ipv6_stun"] is None

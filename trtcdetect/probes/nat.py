@@ -65,6 +65,15 @@ class _Binding(asyncio.DatagramProtocol):
             self.waiting.pop(request.transaction_id, None)
 
 
+def hostport(address: str, port: int) -> str:
+    """'198.18.0.1:3478', or '[2001:db8::1]:3478' for IPv6."""
+    return f"[{address}]:{port}" if ":" in address else f"{address}:{port}"
+
+
+def _host(text: str) -> str:
+    return text.rsplit(":", 1)[0].strip("[]")
+
+
 def local_address(destination: tuple[str, int]) -> str | None:
     """The source address the kernel would use toward `destination` (no packet is sent)."""
     family = socket.AF_INET6 if ":" in destination[0] else socket.AF_INET
@@ -124,9 +133,9 @@ async def _ask_all(config: Config, family: int,
             transport.close()
         for destination, mapped in zip(destinations, answers, strict=True):
             rows.append({"socket": index, "local_port": local_port,
-                         "destination": f"{destination[0]}:{destination[1]}",
+                         "destination": hostport(*destination),
                          "local_address": local_address(destination),
-                         "mapped": None if mapped is None else f"{mapped[0]}:{mapped[1]}"})
+                         "mapped": None if mapped is None else hostport(*mapped)})
     return rows
 
 
@@ -134,12 +143,12 @@ def classify(rows: list[dict[str, Any]]) -> dict[str, Any]:
     answered = [r for r in rows if r["mapped"]]
     if not answered:
         return {"answered": False}
-    behind = any(r["mapped"].rsplit(":", 1)[0].strip("[]") != r["local_address"] for r in answered)
+    behind = any(_host(r["mapped"]) != r["local_address"] for r in answered)
     mappings: dict[int, set[str]] = {}
     for r in answered:
         mappings.setdefault(r["socket"], set()).add(r["mapped"])
     destinations = {r["destination"] for r in answered}
-    hosts = {d.rsplit(":", 1)[0] for d in destinations}
+    hosts = {_host(d) for d in destinations}
     if len(destinations) < 2:
         mapping = "unknown (one STUN destination answered: nothing to compare)"
     elif all(len(m) == 1 for m in mappings.values()):
@@ -150,7 +159,7 @@ def classify(rows: list[dict[str, Any]]) -> dict[str, Any]:
     return {
         "answered": True,
         "behind_nat": behind,
-        "public_addresses": sorted({r["mapped"].rsplit(":", 1)[0] for r in answered}),
+        "public_addresses": sorted({_host(r["mapped"]) for r in answered}),
         "mapping": mapping,
         "compared": "destinations differing in address and port" if len(hosts) > 1
         else "destinations differing only in port",
@@ -173,7 +182,7 @@ class NatProbe:
         ipv6_hosts = global_ipv6_addresses()
         rows4 = await _ask_all(config, socket.AF_INET, v4) if v4 else []
         rows6 = await _ask_all(config, socket.AF_INET6, v6) if v6 and ipv6_hosts else []
-        details: dict[str, Any] = {"stun": [f"{h}:{p}" for h, p in destinations],
+        details: dict[str, Any] = {"stun": [hostport(h, p) for h, p in destinations],
                                    "ipv4": classify(rows4) if rows4 else {"answered": False},
                                    "bindings": rows4 + rows6,
                                    "ipv6_addresses": ipv6_hosts,
