@@ -28,7 +28,8 @@ def test_version_and_help(capsys: pytest.CaptureFixture[str]) -> None:
 def test_probes_lists_each_probe_on_one_line(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["probes"]) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert [line.split()[0] for line in lines] == ["ports", "domain", "nat", "url", "camera", "microphone", "rtp"]
+    assert [line.split()[0] for line in lines] == [
+        "ports", "domain", "nat", "url", "camera", "microphone", "rtp"]
 
 
 def _unwritable(tmp_path: Path) -> str:
