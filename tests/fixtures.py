@@ -128,16 +128,74 @@ def _rtp(status: Status) -> ProbeResult:
                                 "received": {"frames": {"audio": 240}, "audio_rms_dbfs": -23.0}})
 
 
+def _nat(status: Status) -> ProbeResult:
+    ipv4 = {"answered": True, "behind_nat": True, "public_addresses": ["203.0.113.7"],
+            "mapping": "dependent" if status is Status.WARN else "endpoint-independent",
+            "compared": "destinations differing in address and port", "port_preserved": False}
+    message = Message("nat.symmetric" if status is Status.WARN else "nat.cone",
+                      {"address": "203.0.113.7", "mapping": ipv4["mapping"]})
+    return ProbeResult("nat", "NAT and public address", status, message=message,
+                       details={"stun": ["198.18.0.2:8000"], "ipv4": ipv4, "bindings": [],
+                                "ipv6_addresses": ["2001:db8::5"], "ipv6_stun": False},
+                       advice=(Advice("nat-relay"),) if status is Status.WARN else ())
+
+
+def _url(status: Status) -> ProbeResult:
+    if status is Status.SKIP:
+        return ProbeResult("url", "Deployment page", status, message=Message("url.none"))
+    url = "http://10.0.0.5/<call>.html"
+    entry = {"url": url, "secure_context": False, "status": "fail", "cause": "https-required",
+             "message": Message("url.plain-http", {"url": url}).as_dict()}
+    return ProbeResult("url", "Deployment page", status,
+                       message=Message("url.plain-http", {"url": url}), details={"urls": [entry]},
+                       advice=(Advice("https-required", {"url": url, "host": "10.0.0.5",
+                                                         "error": ""}),))
+
+
+def _speaker(status: Status) -> ProbeResult:
+    playback = {"played": True, "underruns": 0, "output_latency_ms": 32.0, "seconds": 3.5,
+                "loopback": {"heard": status is Status.PASS, "level_dbfs": -20.2,
+                             "delay_ms": 11.0, "peak_ratio": 900.0}}
+    message = (Message("speaker.verified", {"level": -20.2, "delay": 11.0, "device": "monitor"})
+               if status is Status.PASS else Message("speaker.not-verified"))
+    return ProbeResult("speaker", "Speaker", status, message=message,
+                       details={"devices": [], "device": {"id": 0, "name": "<speakers>"},
+                                "loopback_device": "monitor", "playback": playback},
+                       advice=() if status is Status.PASS else (Advice("speaker-check"),))
+
+
+def _browsers(status: Status) -> ProbeResult:
+    browsers = [
+        {"family": "chrome", "binary": "chromium", "path": "/usr/bin/chromium",
+         "version_text": "Chromium 156.0", "version": "156.0", "minimum": "56",
+         "name": "Chromium", "verdict": "supported"},
+        {"family": "firefox", "binary": "firefox", "path": "/usr/bin/firefox",
+         "version_text": "<b>Firefox</b> 50.0", "version": "50.0", "minimum": "56",
+         "name": "Firefox", "verdict": "too_old" if status is Status.WARN else "supported"},
+    ]
+    message = Message("browsers.some-old" if status is Status.WARN else "browsers.ok",
+                      {"list": "Chromium 156.0, Firefox 50.0"})
+    webrtc = {"browser": "/usr/bin/chromium", "stage": "done", "connected": True,
+              "stats": [{"type": "remote-inbound-rtp", "kind": "audio", "roundTripTime": 0.001,
+                         "packetsLost": 0}]}
+    return ProbeResult("browsers", "Browsers", status, message=message,
+                       details={"browsers": browsers, "minimums_source": "TRTC table",
+                                "minimums": {"chrome": "56"}, "webrtc": webrtc},
+                       advice=(Advice("browser-upgrade"),) if status is Status.WARN else ())
+
+
 def report_a() -> RunReport:
     """warn ports, fail domain, pass camera (snapshot, hostile file name), skip mic, pass call."""
-    return _report((_ports(Status.WARN), _domain(Status.FAIL), _camera(Status.PASS),
-                    _microphone(Status.SKIP), _rtp(Status.PASS)))
+    return _report((_ports(Status.WARN), _domain(Status.FAIL), _nat(Status.WARN),
+                    _url(Status.FAIL), _camera(Status.PASS), _microphone(Status.SKIP),
+                    _speaker(Status.PASS), _browsers(Status.WARN), _rtp(Status.PASS)))
 
 
 def report_b() -> RunReport:
     """pass ports and domain, fail camera (black), warn mic (clipping), error call."""
-    return _report((_ports(Status.PASS), _domain(Status.PASS), _camera(Status.FAIL),
-                    _microphone(Status.WARN), _rtp(Status.ERROR)))
+    return _report((_ports(Status.PASS), _domain(Status.PASS), _nat(Status.PASS),
+                    _url(Status.SKIP), _camera(Status.FAIL), _microphone(Status.WARN),
+                    _speaker(Status.WARN), _browsers(Status.PASS), _rtp(Status.ERROR)))
 
 
 def _report(probes: tuple[ProbeResult, ...]) -> RunReport:

@@ -29,7 +29,7 @@ def test_probes_lists_each_probe_on_one_line(capsys: pytest.CaptureFixture[str])
     assert main(["probes"]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert [line.split()[0] for line in lines] == [
-        "ports", "domain", "nat", "url", "camera", "microphone", "rtp"]
+        "ports", "domain", "nat", "url", "camera", "microphone", "speaker", "browsers", "rtp"]
 
 
 def _unwritable(tmp_path: Path) -> str:
@@ -54,7 +54,8 @@ BAD_INPUT = [
     (["--timeout", "inf"], "positive"),
     (["--timeout", "soon"], "not a number"),
     (["--only", "nosuch"], "unknown probe id 'nosuch'"),
-    (["--skip", "ports,domain,nat,url,camera,microphone,rtp"], "no probe to run"),
+    (["--skip", "ports,domain,nat,url,camera,microphone,speaker,browsers,rtp"],
+     "no probe to run"),
     (["--url", "ftp://x"], "http:// or https://"),
     (["--stun", "nocolon"], "HOST:PORT"),
     (["--stun", "[2001:db8::1]:0"], "out of range"),

@@ -22,7 +22,9 @@ from trtcdetect.report.json import dumps, to_dict, validate
 
 def test_fixtures_cover_every_probe_and_status() -> None:
     probes = [p for r in (report_a(), report_b()) for p in r.probes]
-    assert {p.id for p in probes} == {"ports", "domain", "camera", "microphone", "rtp"}
+    from trtcdetect.probes import REGISTRY
+
+    assert {p.id for p in probes} == set(REGISTRY)
     assert {str(p.status) for p in probes} == {"pass", "warn", "fail", "skip", "error"}
     for report in (report_a(), report_b()):
         validate(to_dict(report))
@@ -60,7 +62,8 @@ def test_report_in_chromium(lang: str, tmp_path: Path) -> None:
         images = re.findall(r"<img[^>]*>", dom)
         # outside-world strings are text: only the camera snapshot is an image, no tag survives
         assert all(i.startswith('<img class="snapshot"') for i in images), images
-        for hostile in ("<script>alert(2)</script>", "<b>nginx</b>", "<i>USB Cam</i>", "desk-<01>"):
+        for hostile in ("<script>alert(2)</script>", "<b>nginx</b>", "<i>USB Cam</i>", "desk-<01>",
+                        "<speakers>", "<b>Firefox</b>", "<call>.html"):
             assert hostile not in dom
         if name == "a":
             assert len(images) == 1

@@ -21,7 +21,7 @@ def test_full_run_writes_both_reports_and_exits_0(services: Services, tmp_path: 
     (doc_file,) = tmp_path.glob("trtcdetect-trtc.test-*Z.json")
     doc = load_valid(doc_file)
     ids = [p["id"] for p in doc["probes"]]  # type: ignore[union-attr]
-    assert ids == ["ports", "domain", "nat", "url", "rtp"]
+    assert ids == ["ports", "domain", "nat", "url", "speaker", "browsers", "rtp"]
     assert doc["status"] == "pass" and doc["exit_code"] == 0
     assert f"report: {html}" in proc.stdout  # the summary says where the reports are
     assert "ports" in proc.stdout and "domain" in proc.stdout  # summary table
@@ -42,7 +42,7 @@ def test_ctrl_c_ends_within_a_second_and_still_writes_the_report(
     proc = subprocess.Popen(
         ["ip", "netns", "exec", firewall.client, sys.executable, "-m", "trtcdetect",
          "--target", SERVE, "--timeout", "20", "--output", str(tmp_path),
-         "--skip", "nat,url,camera,microphone,rtp"],
+         "--skip", "nat,url,camera,microphone,speaker,browsers,rtp"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     assert proc.stderr is not None
     # The domain probe finishes first (TLS fails: the certificate names trtc.test); the ports
@@ -79,7 +79,8 @@ def test_demo_command_runs_offline_against_its_own_endpoint(tmp_path: Path) -> N
     rtp = next(p for p in doc["probes"] if p["id"] == "rtp")  # type: ignore[union-attr]
     assert rtp["details"]["mode"] == "echo"  # the test call went through serve's echo peer
     # This machine has no camera and no sound server: those probes skip, by the documented rule.
-    assert statuses["camera"] in ("pass", "skip") and statuses["microphone"] in ("pass", "skip")
+    for device in ("camera", "microphone", "speaker"):
+        assert statuses[device] in ("pass", "skip"), statuses
     ports = doc["probes"][0]["details"]["ports"]  # type: ignore[index]
     assert len(ports) == 7 and {p["verdict"] for p in ports} == {"open"}
     # nothing left running

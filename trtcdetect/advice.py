@@ -150,6 +150,26 @@ REMEDIES: Mapping[str, Remedy] = {
         en="This network rewrites addresses per destination or blocks STUN, so peers cannot reach each other directly: calls will go through a relay (TURN), with more delay. Where possible use a network without such a NAT, or make sure TURN over UDP/TCP 443 is allowed.",
         zh="当前网络按目的地址改变映射或拦截了 STUN，通话双方无法直连，媒体将经中继（TURN）转发，延迟更高。请尽量使用没有此类 NAT 的网络，或确认允许经 UDP/TCP 443 的 TURN 中继。",
     ),
+    "speaker-missing": Remedy(
+        en="No speaker or headset was found: the far end cannot be heard. Connect one and check that the operating system lists it as an output device.",
+        zh="未找到扬声器或耳机，将听不到对方声音。请连接设备，并确认操作系统已将其识别为输出设备。",
+    ),
+    "speaker-cannot-open": Remedy(
+        en="The speaker could not be opened ({error}). Close applications that may hold it exclusively, pick another output device, or restart the audio service.",
+        zh="扬声器无法打开（{error}）。请关闭可能独占它的应用、换用其他输出设备或重启音频服务。",
+    ),
+    "speaker-underruns": Remedy(
+        en="The sound had gaps (underruns): the machine is busy or the audio driver struggles. Close heavy applications, or use another output device.",
+        zh="声音出现中断（欠载）：机器负载过高或音频驱动异常。请关闭占用资源的应用，或换用其他输出设备。",
+    ),
+    "speaker-check": Remedy(
+        en="The test sound was played, but nothing recorded it back, so it is not verified. Ask the user whether they heard a short rising tone; if not, check the volume, mute and the chosen output device. In iPhone WeChat's browser, calls before TRTCCalling 1.0.0 stay silent because of autoplay limits: upgrade.",
+        zh="测试声音已播放，但没有设备录到回声，因此无法验证。请询问用户是否听到一段上升的提示音；如果没有，请检查音量、静音和所选的输出设备。在 iPhone 微信浏览器中，TRTCCalling 1.0.0 之前的版本因自动播放限制而无声，请升级。",
+    ),
+    "browser-upgrade": Remedy(
+        en="Use the latest Google Chrome: desktop Chrome has the most complete support for the TRTC Web SDK. The minimums are Chrome 56, Firefox 56, Edge 80, Safari 11 and QQ Browser 10.4.",
+        zh="请使用最新版 Chrome 浏览器：桌面版 Chrome 对 TRTC Web SDK 的支持最完整。最低版本要求：Chrome 56、Firefox 56、Edge 80、Safari 11、QQ 浏览器 10.4。",
+    ),
     "probe-error": Remedy(
         en="This check could not finish ({error}). Run it again; if it repeats, send this report to support.",
         zh="该项检测未能完成（{error}）。请重新运行；如仍出现，请将本报告发给技术支持。",

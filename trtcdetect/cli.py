@@ -142,6 +142,16 @@ def _build_run_parser() -> argparse.ArgumentParser:
         help="microphone: a device index or part of its name (default: the system default)")
     add("--mic-seconds", metavar="S", default=str(thresholds.DEFAULT_MIC_SECONDS),
         help="how long to record (default: %(default)s)")
+    add("--speaker", metavar="OUT", default=None,
+        help="speaker: a device index or part of its name (default: the system default)")
+    add("--speaker-loopback", metavar="MIC", default="auto",
+        help="input that can hear the speaker (a sink's monitor, or a microphone in the same "
+             "room): an index or name part, 'auto' (the default input) or 'none'")
+    add("--no-sound", action="store_true",
+        help="do not play the speaker's test sound (unattended runs)")
+    add("--browser-webrtc", action="store_true",
+        help="also run the found Chromium/Chrome headless with fake devices against the echo "
+             "peer of --echo-url: the browser's own WebRTC stack")
     add("--require-devices", action="store_true",
         help="a missing camera or microphone fails the run (default: skipped, as on a server)")
     call = parser.add_argument_group("test call")
@@ -208,6 +218,10 @@ def _config(args: argparse.Namespace) -> Config:
         mic=args.mic,
         mic_seconds=parse_seconds(args.mic_seconds, "--mic-seconds"),
         require_devices=args.require_devices,
+        speaker=args.speaker,
+        speaker_loopback=args.speaker_loopback,
+        no_sound=args.no_sound,
+        browser_webrtc=args.browser_webrtc,
         echo_url=parse_url(args.echo_url) if args.echo_url is not None else None,
         echo_token=args.echo_token or None,
         call_seconds=parse_seconds(args.call_seconds, "--call-seconds"),

@@ -42,6 +42,13 @@ class Config:
     mic_seconds: float = thresholds.DEFAULT_MIC_SECONDS
     #: missing devices fail instead of being skipped (a desk machine must have them)
     require_devices: bool = False
+    #: speaker: an output index or name part; loopback input: "auto" (the default input),
+    #: "none", or an input index or name part; no_sound skips playing
+    speaker: str | None = None
+    speaker_loopback: str = "auto"
+    no_sound: bool = False
+    #: browsers: also run the found Chromium's own WebRTC stack against --echo-url
+    browser_webrtc: bool = False
     #: test call: the echo peer's signalling URL (None: local loopback), its token, and timing
     echo_url: str | None = None
     echo_token: str | None = None

@@ -102,6 +102,23 @@ MESSAGES: Mapping[str, tuple[str, str]] = {
     "mic.ok": ("the microphone captures sound ({level:.0f} dBFS RMS)", "麦克风采集正常（RMS {level:.0f} dBFS）"),
     # device probes
     "interrupted": ("interrupted", "已中断"),
+    # speaker
+    "speaker.no-sound": ("not played (--no-sound)", "未播放（--no-sound）"),
+    "speaker.none": ("no speaker (output device) found", "未找到扬声器（输出设备）"),
+    "speaker.cannot-open": ("the speaker cannot be opened: {error}", "扬声器无法打开：{error}"),
+    "speaker.stalled": ("the speaker opened but did not take the sound", "扬声器已打开但未能播放声音"),
+    "speaker.underruns": ("played, with {count} underruns (gaps in the sound)", "已播放，但有 {count} 次欠载（声音中断）"),
+    "speaker.verified": ("played and heard back on {device} at {level:.0f} dBFS after {delay:.0f} ms",
+                         "已播放，并在 {device} 上以 {level:.0f} dBFS 收到回声，延迟 {delay:.0f} 毫秒"),
+    "speaker.not-verified": ("played, not verified: no input heard the sound",
+                             "已播放，未验证：没有输入设备听到该声音"),
+    # browsers
+    "browsers.none": ("no browser found on this machine", "本机未发现浏览器"),
+    "browsers.ok": ("supported: {list}", "均受支持：{list}"),
+    "browsers.some-old": ("some browsers are too old or unknown: {list}", "部分浏览器版本过低或无法识别：{list}"),
+    "browsers.none-supported": ("no browser here runs the TRTC Web SDK: {list}", "本机没有可运行 TRTC Web SDK 的浏览器：{list}"),
+    "browsers.webrtc-ok": ("{before}; {browser}'s own WebRTC reached the echo peer", "{before}；{browser} 自身的 WebRTC 已连通回声服务"),
+    "browsers.webrtc-failed": ("{before}; the browser's WebRTC failed at {stage}: {error}", "{before}；浏览器 WebRTC 在 {stage} 阶段失败：{error}"),
     # test call
     "call.no-connect": ("could not connect: {stage} {how}", "无法建立连接：{stage} {how}"),
     "call.failed": ("failed", "失败"),
@@ -126,6 +143,8 @@ TITLES: Mapping[str, tuple[str, str]] = {
     "microphone": ("Microphone", "麦克风"),
     "rtp": ("Test call", "测试通话"),
     "nat": ("NAT and public address", "NAT 与公网地址"),
+    "speaker": ("Speaker", "扬声器"),
+    "browsers": ("Browsers", "浏览器"),
     "url": ("Deployment page", "部署页面"),
 }
 
@@ -175,6 +194,15 @@ UI: Mapping[str, tuple[str, str]] = {
     "chart.rtt": ("Audio RTT", "音频往返时延"), "chart.jitter": ("Audio jitter", "音频抖动"),
     "chart.loss": ("Audio loss", "音频丢包"), "chart.bitrate": ("Audio bitrate", "音频码率"),
     "timeline": ("Set-up timeline", "建立过程时间线"),
+    "playback": ("Playback", "播放"), "underruns": ("underruns", "欠载"),
+    "latency": ("output latency", "输出延迟"), "loopback": ("Heard back on", "回录设备"),
+    "not-heard": ("not heard", "未录到"), "browser": ("Browser", "浏览器"),
+    "version": ("Version", "版本"), "minimum": ("Minimum", "最低版本"), "path": ("Path", "路径"),
+    "browser.supported": ("supported", "支持"), "browser.too_old": ("too old", "版本过低"),
+    "browser.unknown": ("unknown version", "版本未知"),
+    "browser-webrtc": ("The browser's own WebRTC call to the echo peer", "浏览器自身 WebRTC 到回声服务的通话"),
+    "public-address": ("Public address", "公网地址"), "yes": ("yes", "是"), "no": ("no", "否"),
+    "sent": ("Sent", "发送"), "loss": ("Loss", "丢包"), "jitter": ("Jitter", "抖动"),
     "exit-code": ("Exit code", "退出码"), "schema": ("JSON schema version", "JSON 模式版本"),
     "faq": ("Known TRTCCalling errors and what they mean", "常见 TRTCCalling 报错及含义"),
     "faq.error": ("Message or symptom", "报错或现象"), "faq.cause": ("Cause", "原因"),

@@ -106,3 +106,15 @@ QUALITY_LOSS_WARN_PCT = 3.0
 # --- NAT probe ---
 #: Local sockets the nat probe sends from; each asks every STUN destination.
 NAT_SOCKETS = 2
+
+# --- Speaker ---
+#: The test sound: a 300-3000 Hz sweep (unambiguous to cross-correlate, unlike a pure tone),
+#: 1 s at -20 dBFS RMS: clearly audible, not loud.
+SPEAKER_SECONDS = 1.0
+SPEAKER_DBFS = -20.0
+SPEAKER_SWEEP_HZ = (300.0, 3000.0)
+#: Recording goes on this long after the sound ends, for the path's delay (and a slow start), s.
+SPEAKER_TAIL_S = 2.5
+#: The sound came back when the correlation peak stands this far above the correlation's
+#: median (a ratio; noise alone stays near 1-3) and the recorded level is above silence.
+SPEAKER_PEAK_RATIO_MIN = 8.0

@@ -5,16 +5,18 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from .base import Probe
+from .browsers import PROBE as BROWSERS
 from .camera import PROBE as CAMERA
 from .domain import PROBE as DOMAIN
 from .microphone import PROBE as MICROPHONE
 from .nat import PROBE as NAT
 from .ports import PROBE as PORTS
 from .rtp import PROBE as RTP
+from .speaker import PROBE as SPEAKER
 from .url import PROBE as URL
 
 REGISTRY: Mapping[str, Probe] = {
-    probe.id: probe for probe in (PORTS, DOMAIN, NAT, URL, CAMERA, MICROPHONE, RTP)
+    probe.id: probe for probe in (PORTS, DOMAIN, NAT, URL, CAMERA, MICROPHONE, SPEAKER, BROWSERS, RTP)
 }
 
 __all__ = ["REGISTRY", "Probe"]

@@ -407,7 +407,7 @@ def judge(
 class RtpProbe:
     id = "rtp"
     #: a call sends what the camera and microphone probes found working, so it runs after them
-    after = ("camera", "microphone")
+    after = ("camera", "microphone", "speaker")
     title = "Test call"
     description = ("a real WebRTC call through aiortc (ICE, DTLS-SRTP, Opus, VP8): set-up, RTT, "
                    "jitter, loss, MOS")

@@ -77,4 +77,5 @@ def render_document(document: dict[str, Any], lang: str = "en") -> str:
     return template.render(
         doc=document, lang=lang, probes=probes, verdicts=verdicts, known_errors=known,
         t=lambda key, **values: i18n.ui(key, lang, **values),
+        render_message=lambda m: _summary({"message": m, "summary": ""}, lang),
     )

@@ -1,0 +1,216 @@
+"""Probe `speaker`: can this machine play the far end's voice? (sounddevice / PortAudio)
+
+Plays a short sweep on the output device and reports whether it opened, took the whole buffer
+without underruns, and the output latency PortAudio reports. Where the sound can come back to an
+input — a virtual sink's monitor, or --speaker-loopback MIC for a microphone in the same room, or
+by default the system's default input — it records while playing and cross-correlates what was
+played with what was heard: the level that came back and the round-trip delay. When nothing came
+back it says so plainly: "played, not verified".
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from typing import Any
+
+from .. import thresholds
+from ..config import Config
+from ..models import Advice, Message, Metric, ProbeResult, Status
+from .devices import DeviceProblem, absent, run_in_thread
+
+RATE = 48000
+
+
+def sweep() -> Any:
+    import numpy as np
+
+    low, high = thresholds.SPEAKER_SWEEP_HZ
+    n = int(RATE * thresholds.SPEAKER_SECONDS)
+    t = np.arange(n) / RATE
+    k = (high - low) / thresholds.SPEAKER_SECONDS
+    signal = np.sin(2 * math.pi * (low * t + k * t * t / 2))
+    ramp = np.minimum(1.0, np.minimum(t, t[-1] - t) / 0.01)  # 10 ms fades: no clicks
+    amplitude = 10 ** (thresholds.SPEAKER_DBFS / 20) * math.sqrt(2)
+    return (amplitude * signal * ramp).astype(np.float32)
+
+
+def list_outputs(sd: Any) -> list[dict[str, Any]]:
+    hostapis = sd.query_hostapis()
+    return [
+        {"id": d["index"], "name": d["name"], "host_api": hostapis[d["hostapi"]]["name"],
+         "channels": d["max_output_channels"], "default_sample_rate": d["default_samplerate"]}
+        for d in sd.query_devices() if d["max_output_channels"] > 0
+    ]
+
+
+def _pick(sd: Any, wanted: str | None, kind: str) -> dict[str, Any] | None:
+    """A device of `kind` ("input"/"output") by index or name part; None: the default."""
+    channels = "max_input_channels" if kind == "input" else "max_output_channels"
+    devices = [d for d in sd.query_devices() if d[channels] > 0]
+    if wanted is None:
+        default = sd.default.device[0 if kind == "input" else 1]
+        return next((d for d in devices if d["index"] == default), devices[0] if devices else None)
+    for d in devices:
+        if (wanted.isdigit() and d["index"] == int(wanted)) or \
+                (not wanted.isdigit() and wanted.lower() in d["name"].lower()):
+            return dict(d)
+    return None
+
+
+def play(sd: Any, output: dict[str, Any], loop_in: dict[str, Any] | None,
+         stop: threading.Event) -> dict[str, Any]:
+    """Play the sweep (and record from `loop_in` at the same time); runs in a thread."""
+    import numpy as np
+
+    sound = sweep()
+    total = len(sound) + int(RATE * thresholds.SPEAKER_TAIL_S)
+    played = np.zeros(total, np.float32)
+    played[:len(sound)] = sound
+    heard: list[Any] = []
+    underruns = 0
+    position = 0
+    done = threading.Event()
+
+    def write(out: Any, frames: int) -> None:
+        nonlocal position
+        chunk = played[position:position + frames]
+        out[:len(chunk), :] = chunk[:, None]
+        out[len(chunk):, :] = 0
+        position += frames
+        if position >= total:
+            done.set()
+
+    def output_only(outdata: Any, frames: int, _t: Any, status: Any) -> None:
+        nonlocal underruns
+        underruns += bool(status.output_underflow)
+        write(outdata, frames)
+
+    def duplex(indata: Any, outdata: Any, frames: int, _t: Any, status: Any) -> None:
+        nonlocal underruns
+        underruns += bool(status.output_underflow)
+        heard.append(indata[:, 0].copy())
+        write(outdata, frames)
+
+    try:
+        if loop_in is None:
+            # "high" latency: the buffers a call's playback uses, not a low-latency stress test
+            stream = sd.OutputStream(device=output["id"], channels=1, samplerate=RATE,
+                                     dtype="float32", callback=output_only, latency="high")
+        else:
+            stream = sd.Stream(device=(loop_in["index"], output["id"]), channels=1,
+                               samplerate=RATE, dtype="float32", callback=duplex,
+                               latency="high")
+    except Exception as exc:  # noqa: BLE001 - PortAudioError and friends
+        raise DeviceProblem("speaker-cannot-open",
+                            Message("speaker.cannot-open", {"error": str(exc)})) from None
+    latency = stream.latency
+    started = time.monotonic()
+    try:
+        with stream:
+            # the whole sound plus the tail, and up to 3 s more for a backend's slow start
+            limit = started + total / RATE + 3.0
+            while not done.is_set() and not stop.is_set() and time.monotonic() < limit:
+                done.wait(0.05)
+    finally:
+        stream.close()
+    if stop.is_set():
+        raise DeviceProblem("probe-error", Message("interrupted"))
+    result: dict[str, Any] = {
+        "played": done.is_set(), "underruns": underruns,
+        "output_latency_ms": round(1000 * (latency[1] if isinstance(latency, tuple)
+                                           else latency), 1),
+        "seconds": round(time.monotonic() - started, 2),
+    }
+    if loop_in is not None:
+        result["loopback"] = analyse_loopback(sound, np.concatenate(heard) if heard else
+                                              np.zeros(0, np.float32))
+    return result
+
+
+def analyse_loopback(sound: Any, heard: Any) -> dict[str, Any]:
+    """Where the sweep is in the recording (cross-correlation), and how loud it came back."""
+    import numpy as np
+
+    from .audio_levels import dbfs
+
+    if len(heard) < len(sound):
+        return {"heard": False, "reason": "too little audio recorded"}
+    size = 1 << int(math.ceil(math.log2(len(heard) + len(sound))))
+    spectrum = np.fft.rfft(heard, size) * np.conj(np.fft.rfft(sound, size))
+    correlation = np.abs(np.fft.irfft(spectrum, size)[:len(heard) - len(sound) + 1])
+    lag = int(np.argmax(correlation))
+    median = float(np.median(correlation)) or 1e-12
+    ratio = float(correlation[lag]) / median
+    segment = heard[lag:lag + len(sound)]
+    level = dbfs(float(np.sqrt(np.mean(segment.astype(np.float64) ** 2))))
+    came_back = ratio >= thresholds.SPEAKER_PEAK_RATIO_MIN and level >= thresholds.SILENCE_DBFS
+    return {"heard": came_back, "level_dbfs": round(level, 2),
+            "delay_ms": round(1000 * lag / RATE, 1) if came_back else None,
+            "peak_ratio": round(min(ratio, 1e6), 1)}
+
+
+class SpeakerProbe:
+    id = "speaker"
+    title = "Speaker"
+    description = "output device plays a test sound; verified through a loopback input where one exists"
+    #: it records from the input the microphone probe uses: not both at once
+    after = ("microphone",)
+
+    def deadline_s(self, config: Config) -> float:
+        return thresholds.SPEAKER_SECONDS + thresholds.SPEAKER_TAIL_S + \
+            thresholds.DEVICE_DEADLINE_MARGIN_S
+
+    async def run(self, config: Config) -> ProbeResult:
+        if config.no_sound:
+            return ProbeResult(self.id, self.title, Status.SKIP, message=Message("speaker.no-sound"))
+        details: dict[str, Any] = {"devices": [], "device": None}
+        try:
+            import sounddevice as sd
+        except OSError as exc:
+            details["error"] = str(exc)
+            return absent(self, config, details, "portaudio-missing", Message("mic.portaudio"))
+        details["devices"] = list_outputs(sd)
+        output = _pick(sd, config.speaker, "output")
+        if output is None:  # a server has none: the same rule as camera and microphone
+            return absent(self, config, details, "speaker-missing", Message("speaker.none"))
+        output = {"id": output["index"], "name": output["name"]}
+        details["device"] = output
+        loop_in = None
+        if config.speaker_loopback != "none":
+            wanted = None if config.speaker_loopback == "auto" else config.speaker_loopback
+            loop_in = _pick(sd, wanted, "input")
+        details["loopback_device"] = loop_in["name"] if loop_in else None
+        try:
+            result = await run_in_thread(lambda stop: play(sd, output, loop_in, stop))
+        except DeviceProblem as problem:
+            return ProbeResult(self.id, self.title, Status.FAIL, message=problem.message,
+                               details=details, advice=(Advice(problem.cause),))
+        details["playback"] = result
+        metrics = [Metric("output_latency", result["output_latency_ms"], "ms", better="lower"),
+                   Metric("underruns", result["underruns"], "count", warn=0, better="lower")]
+        loop = result.get("loopback") or {}
+        if loop.get("heard"):
+            metrics += [Metric("loopback_level", loop["level_dbfs"], "dBFS"),
+                        Metric("loopback_delay", loop["delay_ms"], "ms", better="lower")]
+        if not result["played"]:
+            return ProbeResult(self.id, self.title, Status.FAIL, message=Message("speaker.stalled"),
+                               metrics=tuple(metrics), details=details,
+                               advice=(Advice("speaker-cannot-open", {"error": "stalled"}),))
+        if result["underruns"]:
+            message = Message("speaker.underruns", {"count": result["underruns"]})
+            return ProbeResult(self.id, self.title, Status.WARN, message=message,
+                               metrics=tuple(metrics), details=details,
+                               advice=(Advice("speaker-underruns"),))
+        if loop.get("heard"):
+            return ProbeResult(self.id, self.title, Status.PASS, message=Message(
+                "speaker.verified", {"level": loop["level_dbfs"], "delay": loop["delay_ms"],
+                                     "device": details["loopback_device"]}),
+                metrics=tuple(metrics), details=details)
+        return ProbeResult(self.id, self.title, Status.WARN,
+                           message=Message("speaker.not-verified"), metrics=tuple(metrics),
+                           details=details, advice=(Advice("speaker-check"),))
+
+
+PROBE = SpeakerProbe()
