@@ -14,7 +14,7 @@ import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 from . import __version__, i18n, thresholds
 from .config import (
@@ -54,13 +54,22 @@ examples:
 """
 
 
+if TYPE_CHECKING:
+    from .probes import Probe
+
+
 class UsageError(Exception):
     """Bad input: printed as one line, exit 3."""
 
 
+def one_line(text: str) -> str:
+    """Control characters from the command line shown escaped: an error stays one line."""
+    return re.sub(r"[\x00-\x1f\x7f]", lambda m: f"\\x{ord(m.group()):02x}", text)
+
+
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
-        raise UsageError(message)
+        raise UsageError(one_line(message))
 
 
 def _build_run_parser() -> argparse.ArgumentParser:
@@ -181,6 +190,8 @@ def _ids(values: list[str]) -> list[str]:
     from .probes import REGISTRY
 
     ids = [part.strip() for value in values for part in value.split(",") if part.strip()]
+    if values and not ids:
+        raise UsageError(f"--only/--skip want probe ids (known: {', '.join(REGISTRY)})")
     unknown = [i for i in ids if i not in REGISTRY]
     if unknown:
         raise UsageError(
@@ -245,23 +256,31 @@ def write_atomic(path: Path, text: str) -> None:
         tmp.unlink(missing_ok=True)
 
 
-def cmd_run(argv: Sequence[str]) -> int:
-    from . import runner
-    from .models import RunReport
+def parse_run(argv: Sequence[str]) -> tuple[argparse.Namespace, Config, list[Probe]]:
+    """Everything a run checks before it starts; raises UsageError or ConfigError, nothing else
+    (the property tests hold it to that)."""
     from .probes import REGISTRY
-    from .report import html, metrics
-    from .report import json as json_report
-    from .ui import Progress, print_summary
 
     args = _build_run_parser().parse_args(argv)
     config = _config(args)
-    lang = args.lang or i18n.default_lang()
-    stdout_format = args.format or ("json" if args.json else None)
-    openmetrics_file = _metrics_path(args.openmetrics) if args.openmetrics else None
     only, skip = _ids(args.only), _ids(args.skip)
     probes = [p for pid, p in REGISTRY.items() if (not only or pid in only) and pid not in skip]
     if not probes:
         raise UsageError("--only/--skip leave no probe to run")
+    return args, config, probes
+
+
+def cmd_run(argv: Sequence[str]) -> int:
+    from . import runner
+    from .models import RunReport
+    from .report import html, metrics
+    from .report import json as json_report
+    from .ui import Progress, print_summary
+
+    args, config, probes = parse_run(argv)
+    lang = args.lang or i18n.default_lang()
+    stdout_format = args.format or ("json" if args.json else None)
+    openmetrics_file = _metrics_path(args.openmetrics) if args.openmetrics else None
     output = None
     if args.output is not None or stdout_format is None:
         output = check_output_dir(args.output or "reports")
@@ -471,13 +490,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             return commands[args[0]](args[1:])
         return cmd_run(args)
     except (UsageError, ConfigError) as exc:
-        print(f"trtcdetect: error: {exc}", file=sys.stderr)  # noqa: T201
+        print(f"trtcdetect: error: {one_line(str(exc))}", file=sys.stderr)  # noqa: T201
         return 3
     except KeyboardInterrupt:
         print("trtcdetect: interrupted", file=sys.stderr)  # noqa: T201
         return 3
     except Exception as exc:  # noqa: BLE001 - the one place that turns a bug into exit 3
-        print(f"trtcdetect: internal error: {type(exc).__name__}: {exc}", file=sys.stderr)  # noqa: T201
+        print(f"trtcdetect: internal error: {type(exc).__name__}: {one_line(str(exc))}",  # noqa: T201
+              file=sys.stderr)
         return 3
 
 

@@ -118,3 +118,13 @@ SPEAKER_TAIL_S = 2.5
 #: The sound came back when the correlation peak stands this far above the correlation's
 #: median (a ratio; noise alone stays near 1-3) and the recorded level is above silence.
 SPEAKER_PEAK_RATIO_MIN = 8.0
+
+# --- serve ---
+#: A TLS client that has not finished its handshake after this long is dropped. asyncio's
+#: default is 60 s, and until then a half-open connection keeps ~300 KB of TLS buffers: junk
+#: at a few hundred connections a second then grows the server by tens of MB (measured).
+SERVE_TLS_HANDSHAKE_TIMEOUT_S = 5.0
+#: asyncio's TLS transports end in reference cycles that hold OpenSSL's buffers (~300 KB a
+#: connection) until the cyclic garbage collector runs, which an idle server seldom triggers:
+#: junk connections then grew serve by ~60 MB per 200 (measured). serve collects this often, s.
+SERVE_GC_INTERVAL_S = 5.0

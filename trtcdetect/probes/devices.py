@@ -62,4 +62,7 @@ async def run_in_thread(work: Callable[[threading.Event], T]) -> T:
         return await asyncio.shield(future)
     except asyncio.CancelledError:
         stop.set()
+        # the thread ends with "interrupted" soon: nobody waits for it any more, so take its
+        # outcome here rather than let asyncio report an unretrieved exception
+        future.add_done_callback(lambda f: f.cancelled() or f.exception())
         raise

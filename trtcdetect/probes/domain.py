@@ -173,17 +173,20 @@ async def _https(config: Config, host: str, address: str, step: Step) -> None:
             async with httpx.AsyncClient(
                 verify=config.ssl_context(), timeout=config.timeout_s, trust_env=False
             ) as client:
-                response = await client.get(
-                    url, headers={"Host": host}, extensions={"sni_hostname": host}
-                )
+                # Up to the response headers, no further: a body that never ends must not
+                # hold the probe (the whole step is bounded by the step timeout too).
+                async with asyncio.timeout(config.timeout_s), client.stream(
+                    "GET", url, headers={"Host": host}, extensions={"sni_hostname": host}
+                ) as response:
+                    step.ok = True
+                    step.info = {"status_code": response.status_code,
+                                 "http_version": response.http_version,
+                                 "server": response.headers.get("server")}
         except httpx.HTTPError as exc:
             step.ok, step.error = False, f"{type(exc).__name__}: {exc}" if str(exc) else type(
                 exc).__name__
-        else:
-            step.ok = True
-            step.info = {"status_code": response.status_code,
-                         "http_version": response.http_version,
-                         "server": response.headers.get("server")}
+        except TimeoutError:
+            step.ok, step.error = False, f"no response within {config.timeout_s:g} s"
     step.ms = t.ms
 
 

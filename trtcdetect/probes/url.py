@@ -41,10 +41,13 @@ async def _follow(config: Config, url: str) -> tuple[list[dict[str, Any]], str |
         for _ in range(MAX_REDIRECTS + 1):
             start = time.perf_counter()
             try:
-                response = await client.get(current)
+                async with asyncio.timeout(config.timeout_s), client.stream("GET", current) as r:
+                    response = r  # headers are enough: the body is not read
             except httpx.HTTPError as exc:
                 return hops, f"{current}: {type(exc).__name__}: {exc}" if str(exc) else \
                     f"{current}: {type(exc).__name__}"
+            except TimeoutError:
+                return hops, f"{current}: no response within {config.timeout_s:g} s"
             hops.append({"url": current, "status_code": response.status_code,
                          "ms": round((time.perf_counter() - start) * 1000, 2)})
             location = response.headers.get("location")

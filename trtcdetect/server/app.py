@@ -8,6 +8,7 @@ that answers GET / with a small JSON document, so the domain probe has all four 
 from __future__ import annotations
 
 import asyncio
+import gc
 import hmac
 import logging
 import signal
@@ -19,7 +20,7 @@ from typing import Any
 
 from aiohttp import web
 
-from .. import __version__
+from .. import __version__, thresholds
 from . import certs
 from .echo import EchoBusy, EchoPeer
 from .stun import StunResponder
@@ -100,6 +101,13 @@ def _call_handler(echo: EchoPeer, token: str | None) -> Any:
     return call
 
 
+async def _collect_garbage() -> None:
+    """Free what dropped TLS connections leave in reference cycles (see thresholds)."""
+    while True:
+        await asyncio.sleep(thresholds.SERVE_GC_INTERVAL_S)
+        gc.collect()
+
+
 async def _accept(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
     peer, local = writer.get_extra_info("peername"), writer.get_extra_info("sockname")
     log.info("tcp/%d %s:%d connected", local[1], peer[0], peer[1])
@@ -138,16 +146,23 @@ async def serve(config: ServeConfig, stop: asyncio.Event, ready: asyncio.Event |
         for port, tls in ((config.https_port, True), (config.http_port, False)):
             if not port:
                 continue
-            site = web.TCPSite(runners[0], config.bind, port,
-                               ssl_context=_tls_context(config) if tls else None)
+            # aiohttp's protocol factory on our own listener: its TCPSite has no way to set
+            # the TLS handshake timeout, and asyncio's default (60 s) lets junk pile up.
+            extra: dict[str, Any] = {"ssl": _tls_context(config), "ssl_handshake_timeout":
+                                     thresholds.SERVE_TLS_HANDSHAKE_TIMEOUT_S} if tls else {}
             try:
-                await site.start()
+                factory = runners[0].server
+                assert factory is not None  # set up above
+                closers.append(await loop.create_server(
+                    factory, config.bind, port, reuse_address=True, **extra))
             except OSError as exc:
                 raise ServeError(f"cannot listen on TCP {config.bind}:{port} "
                                  f"({'HTTPS' if tls else 'HTTP'}): {exc.strerror}") from None
         if ready is not None:
             ready.set()
+        collector = asyncio.create_task(_collect_garbage())
         await stop.wait()
+        collector.cancel()
     finally:
         for closer in closers:
             closer.close()
