@@ -1,16 +1,18 @@
-"""Wall and CPU time of trtcdetect runs, median of N, printed as a table. Needs root (netns lab).
+"""Speed: wall and CPU time of trtcdetect runs (median of N) beside nmap on the same lab ports.
+Needs root (network namespaces) and, for the side-by-side, Debian's nmap (apt-get install nmap).
 
     .venv/bin/python benchmarks/speed.py [--runs 5]
 
-Cases: `--version`; the ports probe against `trtcdetect serve` in the lab with every port open;
-the same with every packet to the server dropped (target: about one --timeout, not one per port);
-the full offline diagnosis (`trtcdetect demo`). Not part of the test suite's pass/fail.
+Prints one table. Targets (issue "Prove it"): --version <= 0.3 s; the all-dropped case about one
+--timeout, not one per port; the full offline diagnosis <= 6 s. Not part of the test suite.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import resource
+import shutil
 import statistics
 import subprocess
 import sys
@@ -20,16 +22,30 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from tests.lab import SERVER_ADDRS, Lab  # noqa: E402
+from trtcdetect.thresholds import DEFAULT_TCP_PORTS, DEFAULT_UDP_PORTS  # noqa: E402
+
+SERVE = SERVER_ADDRS[0]
 
 
-def timed(cmd: list[str]) -> tuple[float, float, int]:
+def timed(cmd: list[str]) -> tuple[float, float, int, str]:
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     proc = subprocess.run(cmd, capture_output=True, text=True)
     wall = time.perf_counter() - start
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    return wall, cpu, proc.returncode
+    return wall, cpu, proc.returncode, proc.stdout
+
+
+def nmap_verdicts(xml: str) -> dict[str, str]:
+    import xml.etree.ElementTree as ET
+
+    found = {}
+    for port in ET.fromstring(xml).iter("port"):
+        state = port.find("state")
+        found[f"{port.get('protocol')}/{port.get('portid')}"] = (
+            state.get("state", "?") if state is not None else "?")
+    return found
 
 
 def main() -> None:
@@ -37,32 +53,61 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args()
     me = [sys.executable, "-m", "trtcdetect"]
+    udp = ",".join(map(str, DEFAULT_UDP_PORTS))
     lab = Lab().up()
-    rows = []
+    rows: list[tuple[str, float, float, str]] = []
     try:
-        lab.serve(SERVER_ADDRS[0], "--https-port", "0")
-        client = ["ip", "netns", "exec", lab.client, *me]
-        ports = ["--only", "ports", "--target", SERVER_ADDRS[0], "--json", "--quiet",
+        lab.serve(SERVE, "--https-port", "0")
+        client = ["ip", "netns", "exec", lab.client]
+        ports = [*client, *me, "--only", "ports", "--target", SERVE, "--json", "--quiet",
                  "--timeout", "3"]
-        cases = [
-            ("--version", None, [*me, "--version"]),
-            ("ports, all open (lab)", None, [*client, *ports]),
-            ("ports, all dropped, --timeout 3 (lab)", [f"ip daddr {SERVER_ADDRS[0]} drop"],
-             [*client, *ports]),
-            ("demo: full offline diagnosis", None, [*me, "demo", "--output",
-                                                    "/tmp/trtcdetect-bench"]),
+        cases: list[tuple[str, list[str] | None, list[str]]] = [
+            ("trtcdetect --version", None, [*me, "--version"]),
+            ("ports, all 7 open (lab)", None, ports),
+            ("ports, all UDP dropped, --timeout 3", [f"ip daddr {SERVE} udp dport != 53 drop"],
+             ports),
+            ("ports, everything dropped, --timeout 3", [f"ip daddr {SERVE} drop"], ports),
+            ("demo: full offline diagnosis (defaults)", None,
+             [*me, "demo", "--output", "/tmp/trtcdetect-bench", "--json"]),
+            ("demo --only ports,domain,nat,rtp --call-seconds 2", None,
+             [*me, "demo", "--output", "/tmp/trtcdetect-bench", "--json", "--quiet",
+              "--only", "ports,domain,nat,rtp", "--call-seconds", "2"]),
         ]
+        if shutil.which("nmap"):
+            nmap = [*client, "nmap", "-n", "-Pn", "-oX", "-", SERVE]
+            cases += [
+                ("nmap -sU on the 6 UDP ports (lab)", None, [*nmap[:-1], "-sU", "-p", udp, SERVE]),
+                ("nmap -sT on TCP 8687 (lab)", None,
+                 [*nmap[:-1], "-sT", "-p", ",".join(map(str, DEFAULT_TCP_PORTS)), SERVE]),
+                ("nmap -sU, all UDP dropped", [f"ip daddr {SERVE} udp dport != 53 drop"],
+                 [*nmap[:-1], "-sU", "-p", udp, SERVE]),
+            ]
         for name, rules, cmd in cases:
             lab.firewall(rules or [])
             samples = [timed(cmd) for _ in range(args.runs)]
-            codes = sorted({s[2] for s in samples})
+            note = f"exit {sorted({s[2] for s in samples})}"
+            last = samples[-1][3]
+            if name.startswith("nmap"):
+                note = ", ".join(f"{k} {v}" for k, v in nmap_verdicts(last).items())
+            elif name.startswith("ports"):
+                doc = json.loads(last)
+                verdicts = [p["verdict"] for p in doc["probes"][0]["details"]["ports"]]
+                note += "; " + ", ".join(f"{verdicts.count(v)} {v}"
+                                         for v in dict.fromkeys(verdicts))
             rows.append((name, statistics.median(s[0] for s in samples),
-                         statistics.median(s[1] for s in samples), codes))
+                         statistics.median(s[1] for s in samples), note))
     finally:
         lab.down()
-    print(f"{'case':<42} {'wall s':>8} {'cpu s':>8}  exit codes   (median of {args.runs})")  # noqa: T201
-    for name, wall, cpu, codes in rows:
-        print(f"{name:<42} {wall:>8.2f} {cpu:>8.2f}  {codes}")  # noqa: T201
+    print(f"| case (median of {args.runs}) | wall s | CPU s | result |")  # noqa: T201
+    print("|---|---:|---:|---|")  # noqa: T201
+    for name, wall, cpu, note in rows:
+        print(f"| {name} | {wall:.2f} | {cpu:.2f} | {note} |")  # noqa: T201
+    by = {name: wall for name, wall, _, _ in rows}
+    if "nmap -sU on the 6 UDP ports (lab)" in by:
+        ratio = by["ports, all 7 open (lab)"] / by["nmap -sU on the 6 UDP ports (lab)"]
+        dropped = by["ports, all UDP dropped, --timeout 3"] / by["nmap -sU, all UDP dropped"]
+        print(f"\ntrtcdetect / nmap wall time: all open {ratio:.2f}, "  # noqa: T201
+              f"all UDP dropped {dropped:.2f}")
 
 
 if __name__ == "__main__":

@@ -33,7 +33,9 @@ def run_demo(
     )
     parser.add_argument("--output", metavar="DIR", default="reports")
     parser.add_argument("--json", action="store_true", help="as in a normal run")
-    args = parser.parse_args(argv)
+    parser.epilog = ("Options of a normal run can follow, e.g. "
+                     "'trtcdetect demo --only ports,domain,nat,rtp --call-seconds 2'.")
+    args, extra = parser.parse_known_args(argv)
     with tempfile.TemporaryDirectory(prefix="trtcdetect-demo-") as tmp:
         ca = Path(tmp, "ca.pem")
         server = subprocess.Popen(
@@ -45,7 +47,7 @@ def run_demo(
             _wait_ready(server)
             run_args = ["--target", "localhost", "--ca-file", str(ca), "--output", args.output,
                         "--echo-url", f"http://127.0.0.1:{ECHO_PORT}/call"]
-            return cmd_run([*run_args, *(["--json"] if args.json else [])])
+            return cmd_run([*run_args, *(["--json"] if args.json else []), *extra])
         finally:
             server.terminate()
             try:
