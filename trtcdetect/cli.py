@@ -162,7 +162,8 @@ def _build_run_parser() -> argparse.ArgumentParser:
         help="also run the found Chromium/Chrome headless with fake devices against the echo "
              "peer of --echo-url: the browser's own WebRTC stack")
     add("--require-devices", action="store_true",
-        help="a missing camera or microphone fails the run (default: skipped, as on a server)")
+        help="a missing camera, microphone or speaker fails the run (default: skipped, as on "
+             "a server)")
     call = parser.add_argument_group("test call")
     add = call.add_argument
     add("--echo-url", metavar="URL", default=None,
@@ -259,9 +260,9 @@ def write_atomic(path: Path, text: str) -> None:
 def parse_run(argv: Sequence[str]) -> tuple[argparse.Namespace, Config, list[Probe]]:
     """Everything a run checks before it starts; raises UsageError or ConfigError, nothing else
     (the property tests hold it to that)."""
+    args = _build_run_parser().parse_args(argv)  # --help and --version end here, cheaply
     from .probes import REGISTRY
 
-    args = _build_run_parser().parse_args(argv)
     config = _config(args)
     only, skip = _ids(args.only), _ids(args.skip)
     probes = [p for pid, p in REGISTRY.items() if (not only or pid in only) and pid not in skip]
@@ -271,13 +272,14 @@ def parse_run(argv: Sequence[str]) -> tuple[argparse.Namespace, Config, list[Pro
 
 
 def cmd_run(argv: Sequence[str]) -> int:
+    args, config, probes = parse_run(argv)
+
     from . import runner
     from .models import RunReport
     from .report import html, metrics
     from .report import json as json_report
     from .ui import Progress, print_summary
 
-    args, config, probes = parse_run(argv)
     lang = args.lang or i18n.default_lang()
     stdout_format = args.format or ("json" if args.json else None)
     openmetrics_file = _metrics_path(args.openmetrics) if args.openmetrics else None

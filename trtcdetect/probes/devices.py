@@ -45,6 +45,17 @@ def absent(probe: _Named, config: Config, details: dict[str, Any], cause: str,
 _OLD_SDK_CAUSES = {"camera-missing", "camera-permission", "mic-missing", "mic-cannot-open"}
 
 
+def list_audio_devices(sd: Any, kind: str) -> list[dict[str, Any]]:
+    """PortAudio's input or output devices (`kind`), with host API, channels and rate."""
+    channels = "max_input_channels" if kind == "input" else "max_output_channels"
+    hostapis = sd.query_hostapis()
+    return [
+        {"id": d["index"], "name": d["name"], "host_api": hostapis[d["hostapi"]]["name"],
+         "channels": d[channels], "default_sample_rate": d["default_samplerate"]}
+        for d in sd.query_devices() if d[channels] > 0
+    ]
+
+
 def device_advice(cause: str) -> tuple[Advice, ...]:
     upgrade = (Advice("upgrade-trtccalling"),) if cause in _OLD_SDK_CAUSES else ()
     return (Advice(cause), *upgrade)

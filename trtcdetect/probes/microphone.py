@@ -14,16 +14,7 @@ from typing import Any
 from .. import thresholds
 from ..config import Config
 from ..models import Advice, Message, Metric, ProbeResult, Status
-from .devices import DeviceProblem, absent, device_advice, run_in_thread
-
-
-def list_inputs(sd: Any) -> list[dict[str, Any]]:
-    hostapis = sd.query_hostapis()
-    return [
-        {"id": d["index"], "name": d["name"], "host_api": hostapis[d["hostapi"]]["name"],
-         "channels": d["max_input_channels"], "default_sample_rate": d["default_samplerate"]}
-        for d in sd.query_devices() if d["max_input_channels"] > 0
-    ]
+from .devices import DeviceProblem, absent, device_advice, list_audio_devices, run_in_thread
 
 
 def choose(devices: list[dict[str, Any]], wanted: str | None, default: int) -> dict[str, Any]:
@@ -122,7 +113,7 @@ class MicrophoneProbe:
         except OSError as exc:  # the library is there, PortAudio is not
             details["error"] = str(exc)
             return absent(self, config, details, "portaudio-missing", Message("mic.portaudio"))
-        details["devices"] = list_inputs(sd)
+        details["devices"] = list_audio_devices(sd, "input")
         try:
             device = choose(details["devices"], config.mic, int(sd.default.device[0]))
             details["device"] = device

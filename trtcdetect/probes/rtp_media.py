@@ -37,6 +37,15 @@ class _Pacer:
             await asyncio.sleep(delay)
 
 
+def audio_frame(samples: np.ndarray, index: int) -> av.AudioFrame:
+    """Frame number `index` of a mono 48 kHz s16 stream."""
+    frame = av.AudioFrame.from_ndarray(samples.reshape(1, -1), format="s16", layout="mono")
+    frame.sample_rate = AUDIO_RATE
+    frame.pts = index * len(samples)
+    frame.time_base = fractions.Fraction(1, AUDIO_RATE)
+    return frame
+
+
 class ToneTrack(MediaStreamTrack):
     kind = "audio"
 
@@ -52,11 +61,7 @@ class ToneTrack(MediaStreamTrack):
     async def recv(self) -> av.AudioFrame:
         await self.pacer.wait(self.index, AUDIO_PTIME)
         offset = (self.index * self.samples) % AUDIO_RATE
-        chunk = self.wave[offset:offset + self.samples]
-        frame = av.AudioFrame.from_ndarray(chunk.reshape(1, -1), format="s16", layout="mono")
-        frame.sample_rate = AUDIO_RATE
-        frame.pts = self.index * self.samples
-        frame.time_base = fractions.Fraction(1, AUDIO_RATE)
+        frame = audio_frame(self.wave[offset:offset + self.samples], self.index)
         self.index += 1
         return frame
 
@@ -123,11 +128,7 @@ class MicTrack(MediaStreamTrack):
 
     async def recv(self) -> av.AudioFrame:
         await self.pacer.running.wait()
-        block = await self.queue.get()
-        frame = av.AudioFrame.from_ndarray(block.reshape(1, -1), format="s16", layout="mono")
-        frame.sample_rate = AUDIO_RATE
-        frame.pts = self.index * self.samples
-        frame.time_base = fractions.Fraction(1, AUDIO_RATE)
+        frame = audio_frame(await self.queue.get(), self.index)
         self.index += 1
         return frame
 

@@ -18,7 +18,7 @@ from typing import Any
 from .. import thresholds
 from ..config import Config
 from ..models import Advice, Message, Metric, ProbeResult, Status
-from .devices import DeviceProblem, absent, run_in_thread
+from .devices import DeviceProblem, absent, list_audio_devices, run_in_thread
 
 RATE = 48000
 
@@ -34,15 +34,6 @@ def sweep() -> Any:
     ramp = np.minimum(1.0, np.minimum(t, t[-1] - t) / 0.01)  # 10 ms fades: no clicks
     amplitude = 10 ** (thresholds.SPEAKER_DBFS / 20) * math.sqrt(2)
     return (amplitude * signal * ramp).astype(np.float32)
-
-
-def list_outputs(sd: Any) -> list[dict[str, Any]]:
-    hostapis = sd.query_hostapis()
-    return [
-        {"id": d["index"], "name": d["name"], "host_api": hostapis[d["hostapi"]]["name"],
-         "channels": d["max_output_channels"], "default_sample_rate": d["default_samplerate"]}
-        for d in sd.query_devices() if d["max_output_channels"] > 0
-    ]
 
 
 def _pick(sd: Any, wanted: str | None, kind: str) -> dict[str, Any] | None:
@@ -171,7 +162,7 @@ class SpeakerProbe:
         except OSError as exc:
             details["error"] = str(exc)
             return absent(self, config, details, "portaudio-missing", Message("mic.portaudio"))
-        details["devices"] = list_outputs(sd)
+        details["devices"] = list_audio_devices(sd, "output")
         output = _pick(sd, config.speaker, "output")
         if output is None:  # a server has none: the same rule as camera and microphone
             return absent(self, config, details, "speaker-missing", Message("speaker.none"))
