@@ -167,6 +167,7 @@ def test_probes_lists_what_a_profile_checks(capsys: pytest.CaptureFixture[str]) 
     assert main(["probes", "--profile", "current"]) == 0
     out = capsys.readouterr().out
     assert "TCP ports: 443" in out and "yun.tim.qq.com" in out and "*.rtc-web.com" in out
+    assert "events.my-imcloud.com" in out
     assert main(["probes", "--profile", "legacy"]) == 0
     out = capsys.readouterr().out
     assert "TCP ports: 8687" in out and "UDP ports: 8000, 8080, 8800, 843, 443, 16285" in out

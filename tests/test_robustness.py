@@ -385,3 +385,41 @@ def test_200_json_runs_in_one_process_leak_nothing(capsys: pytest.CaptureFixture
     assert after[0] <= before[0], (before, after)
     assert after[1] <= before[1], (before, after)
     assert after[2] <= before[2], (before, after)
+
+
+def test_unreadable_ca_file_as_an_unprivileged_user() -> None:
+    """Root reads anything, so a forked child drops to `nobody` to meet a chmod-000 CA file."""
+    if os.geteuid() != 0:
+        pytest.skip("needs root to become another user")
+    import shutil
+    import tempfile
+
+    from trtcdetect.config import check_ca_file
+
+    folder = Path(tempfile.mkdtemp(prefix="trtcdetect-ca-"))
+    folder.chmod(0o755)
+    ca = folder / "ca.pem"
+    ca.write_text("not even PEM")
+    ca.chmod(0o000)
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        message = "no error"
+        try:
+            os.setgroups([])
+            os.setgid(65534)
+            os.setuid(65534)
+            check_ca_file(str(ca))
+        except ConfigError as exc:
+            message = str(exc)
+        except BaseException as exc:  # noqa: BLE001 - reported to the parent
+            message = f"{type(exc).__name__}: {exc}"
+        finally:
+            os.write(write_end, message.encode())
+            os._exit(0)
+    os.close(write_end)
+    with os.fdopen(read_end) as pipe:
+        message = pipe.read()
+    os.waitpid(pid, 0)
+    shutil.rmtree(folder)
+    assert message == f"CA file not readable: {ca}"

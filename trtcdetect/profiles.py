@@ -2,13 +2,16 @@
 
 - `legacy` (default): the list in the TRTCCalling Web documents (../shared/seeds): TCP 8687;
   UDP 8000, 8080, 8800, 843, 443, 16285; qcloud.rtc.qq.com. TRTC Web SDK v4 before 4.12.0.
-- `current`: Tencent's current firewall guidance: signalling and media over TCP 443 on several
-  domains (yun.tim.qq.com and hosts under *.rtc.qq.com, *.rtc.qcloud.com, *.cloud-rtc.com,
-  *.my-imcloud.com, *.rtc-web.com), media on the same UDP ports; TCP 8687 is only for SDKs
-  older than 4.12.0. A wildcard cannot be checked, so the profile names representative hosts;
-  wildcards with no host named here are listed under `wildcards` and shown in the report as not
-  checked — add their concrete hosts with a profile file. These hosts were written from the
-  documents and not resolved from the machine that built this (it has no internet).
+- `current`: Tencent Cloud's firewall FAQ for the TRTC Web SDK (document 647/34399, "TRTC Web
+  SDK 如何配置防火墙白名单"): signalling on TCP 443 to yun.tim.qq.com, *.rtc.qcloud.com,
+  *.rtc.qq.com, *.cloud-rtc.com, *.my-imcloud.com, *.cloud-rtc.net, *.rtc-web.com and
+  *.rtc-web.io; media on TCP 443 and UDP 8000, 8080, 8800, 843, 443, 16285; TCP 8687 only for
+  SDKs older than 4.12.0. A wildcard cannot be checked, so the profile names representative
+  hosts that Tencent's documents name (qcloud.rtc.qq.com for *.rtc.qq.com; events. and
+  wss.my-imcloud.com for *.my-imcloud.com); the wildcards for which no document names a host are
+  listed under `wildcards` and shown in the report as not checked — add your deployment's hosts
+  with a profile file. These hosts were not resolved from the machine that built this (it has no
+  internet).
 
 A profile file (`--profile FILE.toml`):
 
@@ -53,12 +56,16 @@ BUILTIN: dict[str, Profile] = {
     ),
     "current": Profile(
         name="current",
-        hosts=("qcloud.rtc.qq.com", "yun.tim.qq.com"),
+        hosts=("qcloud.rtc.qq.com", "yun.tim.qq.com", "events.my-imcloud.com",
+               "wss.my-imcloud.com"),
         tcp_ports=(443,),
         udp_ports=thresholds.DEFAULT_UDP_PORTS,
-        wildcards=("*.rtc.qcloud.com", "*.cloud-rtc.com", "*.my-imcloud.com", "*.rtc-web.com"),
-        notes=("TRTC Web SDK 4.12.0 and later: TCP 443 instead of 8687",
-               "qcloud.rtc.qq.com stands for *.rtc.qq.com"),
+        wildcards=("*.rtc.qcloud.com", "*.cloud-rtc.com", "*.cloud-rtc.net", "*.rtc-web.com",
+                   "*.rtc-web.io"),
+        notes=("TRTC Web SDK 4.12.0 and later: TCP 443 instead of 8687 (Tencent Cloud FAQ "
+               "647/34399)",
+               "qcloud.rtc.qq.com stands for *.rtc.qq.com; events. and wss.my-imcloud.com for "
+               "*.my-imcloud.com"),
     ),
 }
 
