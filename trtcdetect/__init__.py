@@ -9,16 +9,18 @@ from __future__ import annotations
 
 import logging
 
-from .models import Advice, Metric, ProbeResult, RunReport, Status
+from .models import Advice, Message, Metric, ProbeResult, RunReport, Status, Target
 
 __version__ = "0.1.0"
 
 __all__ = [
     "Advice",
+    "Message",
     "Metric",
     "ProbeResult",
     "RunReport",
     "Status",
+    "Target",
     "__version__",
 ]
 
