@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from dataclasses import dataclass
 
@@ -92,3 +93,14 @@ def test_a_probe_runs_after_the_probes_it_uses_and_sees_their_results() -> None:
     assert seen["started"] > seen["dep_done"]  # type: ignore[operator]
     assert set(seen) == {"slowdep", "started", "dep_done"}  # "absent" is not in this run
     assert seen["slowdep"].status is Status.WARN  # type: ignore[attr-defined]
+
+
+def test_report_records_the_configuration_but_never_the_token() -> None:
+    config = Config(echo_token="s3cret-token", echo_url="http://198.18.0.9:8089/call")
+    report = asyncio.run(runner.run(config, [StandIn("a", "pass")],
+                                    settings={**config.settings(), "probes": ["a"]}))
+    document = to_dict(report)
+    validate(document)
+    assert document["config"]["echo_url"] == "http://198.18.0.9:8089/call"
+    assert "echo_token" not in document["config"]
+    assert "s3cret-token" not in json.dumps(document)

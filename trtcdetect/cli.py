@@ -286,17 +286,7 @@ def cmd_run(argv: Sequence[str]) -> int:
     output = None
     if args.output is not None or stdout_format is None:
         output = check_output_dir(args.output or "reports")
-    settings = {"profile": config.profile, "hosts": list(config.hosts),
-                "port_quality": config.port_quality, "urls": list(config.urls),
-                "stun": [f"{h}:{p}" for h, p in config.stun],
-                "timeout_s": config.timeout_s, "https_port": config.https_port,
-                "probes": [p.id for p in probes], "ca_file": str(config.ca_file or "") or None,
-                "resolve": {h: list(a) for h, a in config.resolve.items()},
-                "camera": config.camera, "camera_seconds": config.camera_seconds,
-                "camera_size": list(config.camera_size), "mic": config.mic,
-                "mic_seconds": config.mic_seconds, "require_devices": config.require_devices,
-                "echo_url": config.echo_url, "call_seconds": config.call_seconds,
-                "connect_deadline_s": config.connect_deadline_s, "audio_only": config.audio_only}
+    settings = {**config.settings(), "probes": [p.id for p in probes]}
     progress = Progress(enabled=not args.quiet, total=len(probes))
 
     async def go() -> RunReport:
@@ -315,16 +305,15 @@ def cmd_run(argv: Sequence[str]) -> int:
         report = asyncio.run(go())
     paths: list[Path] = []
     document = json_report.dumps(report)
+    openmetrics = (metrics.render(json_report.to_dict(report)).decode()
+                   if stdout_format == "openmetrics" or openmetrics_file else "")
     # First: monitoring gets its output even if a later step fails.
-    if stdout_format == "json":
-        sys.stdout.write(document)
-        sys.stdout.flush()
-    elif stdout_format == "openmetrics":
-        sys.stdout.write(metrics.render(json_report.to_dict(report)).decode())
+    if stdout_format is not None:
+        sys.stdout.write(document if stdout_format == "json" else openmetrics)
         sys.stdout.flush()
     try:
         if openmetrics_file is not None:
-            write_atomic(openmetrics_file, metrics.render(json_report.to_dict(report)).decode())
+            write_atomic(openmetrics_file, openmetrics)
             paths.append(openmetrics_file)
         if output is not None:
             stem = report_stem(config.target, report.started_at)

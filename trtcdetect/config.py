@@ -12,7 +12,7 @@ import re
 import ssl
 import tempfile
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -70,6 +70,23 @@ class Config:
     urls: tuple[str, ...] = ()
     #: results of the probes a probe runs after (its `after`), filled in by the runner
     prior: Mapping[str, Any] = field(default_factory=dict)
+
+    def settings(self) -> dict[str, Any]:
+        """The configuration as the JSON report records it: every field but the echo peer's
+        token (a secret) and `prior` (results, reported in their own right)."""
+        result: dict[str, Any] = {}
+        for item in fields(self):
+            if item.name in ("echo_token", "prior"):
+                continue
+            value = getattr(self, item.name)
+            if isinstance(value, Path):
+                value = str(value)
+            elif isinstance(value, tuple):
+                value = [list(v) if isinstance(v, tuple) else v for v in value]
+            elif isinstance(value, Mapping):
+                value = {k: list(v) for k, v in value.items()}
+            result[item.name] = value
+        return result
 
     def ssl_context(self) -> ssl.SSLContext:
         """The system's trust store, plus `ca_file` when one was given."""
