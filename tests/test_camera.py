@@ -10,18 +10,16 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
-import os
 import re
-import shutil
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.media import write_video
+from tests.unprivileged import locked_file, run_as_nobody
 from trtcdetect.config import Config
 from trtcdetect.probes.camera import PROBE
 from trtcdetect.report.json import probe_to_dict
@@ -112,34 +110,14 @@ def test_opens_but_delivers_no_frames(videos: dict[str, Path], tmp_path: Path) -
 
 def test_permission_denied_as_an_unprivileged_user(videos: dict[str, Path]) -> None:
     """A real permission check: a forked child drops to `nobody` and runs the probe."""
-    if os.geteuid() != 0:
-        pytest.skip("needs root to become another user")
     import grp  # noqa: F401 - imported before the fork: `nobody` cannot read this Python's files
-    folder = Path(tempfile.mkdtemp(prefix="trtcdetect-cam-"))  # world-searchable, unlike tmp_path
-    folder.chmod(0o755)
-    locked = folder / "video-locked.avi"
-    locked.write_bytes(videos["moving"].read_bytes())
-    locked.chmod(0o000)
-    read_end, write_end = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # child: become nobody, run the probe, report through the pipe
-        try:
-            import traceback
-            os.setgroups([])
-            os.setgid(65534)
-            os.setuid(65534)
-            result = asyncio.run(PROBE.run(Config(camera=str(locked))))
-            os.write(write_end, json.dumps(probe_to_dict(result)).encode())
-        except BaseException:
-            traceback.print_exc()
-        finally:
-            os._exit(0)
-    os.close(write_end)
-    with os.fdopen(read_end) as pipe:
-        output = pipe.read()
-    os.waitpid(pid, 0)
-    shutil.rmtree(folder)
-    probe = json.loads(output)
+
+    def probe_as_nobody() -> str:
+        result = asyncio.run(PROBE.run(Config(camera=str(locked))))
+        return json.dumps(probe_to_dict(result))
+
+    with locked_file("video-locked.avi", videos["moving"].read_bytes()) as locked:
+        probe = json.loads(run_as_nobody(probe_as_nobody))
     assert probe["status"] == "fail"
     assert probe["summary"].startswith("permission denied: this user may not read")
     assert "join the group 'root'" in probe["summary"]  # the group that owns the file

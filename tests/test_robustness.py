@@ -26,6 +26,7 @@ from hypothesis import strategies as st
 from tests.conftest import load_valid
 from tests.lab import free_port
 from tests.media import write_video
+from tests.unprivileged import locked_file, run_as_nobody
 from trtcdetect.cli import UsageError, main, parse_run
 from trtcdetect.config import Config, ConfigError
 from trtcdetect.probes.domain import PROBE as DOMAIN
@@ -389,37 +390,14 @@ def test_200_json_runs_in_one_process_leak_nothing(capsys: pytest.CaptureFixture
 
 def test_unreadable_ca_file_as_an_unprivileged_user() -> None:
     """Root reads anything, so a forked child drops to `nobody` to meet a chmod-000 CA file."""
-    if os.geteuid() != 0:
-        pytest.skip("needs root to become another user")
-    import shutil
-    import tempfile
-
     from trtcdetect.config import check_ca_file
 
-    folder = Path(tempfile.mkdtemp(prefix="trtcdetect-ca-"))
-    folder.chmod(0o755)
-    ca = folder / "ca.pem"
-    ca.write_text("not even PEM")
-    ca.chmod(0o000)
-    read_end, write_end = os.pipe()
-    pid = os.fork()
-    if pid == 0:
-        message = "no error"
+    def check() -> str:
         try:
-            os.setgroups([])
-            os.setgid(65534)
-            os.setuid(65534)
             check_ca_file(str(ca))
         except ConfigError as exc:
-            message = str(exc)
-        except BaseException as exc:  # noqa: BLE001 - reported to the parent
-            message = f"{type(exc).__name__}: {exc}"
-        finally:
-            os.write(write_end, message.encode())
-            os._exit(0)
-    os.close(write_end)
-    with os.fdopen(read_end) as pipe:
-        message = pipe.read()
-    os.waitpid(pid, 0)
-    shutil.rmtree(folder)
-    assert message == f"CA file not readable: {ca}"
+            return str(exc)
+        return "no error"
+
+    with locked_file("ca.pem", b"not even PEM") as ca:
+        assert run_as_nobody(check) == f"CA file not readable: {ca}"
