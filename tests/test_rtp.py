@@ -79,6 +79,14 @@ def test_random_loss_is_measured_as_the_link_dropped_it(link: ImpairedLink) -> N
     # Within 1.5 percentage points of what the forwarder really dropped, each way.
     assert audio["uplink_loss_pct"] == pytest.approx(up_truth, abs=1.5), (audio, up_truth)
     assert audio["downlink_loss_pct"] == pytest.approx(down_truth, abs=1.5), (audio, down_truth)
+    # The uplink was counted by the echo peer itself (asked when media stopped), for video too:
+    # its primary stream's loss is the raw loss, retransmissions come on another SSRC.
+    video = probe["details"]["video"]
+    assert audio["uplink_counted_by"] == video["uplink_counted_by"] == "far end"
+    video_pt = f"rtp-{probe['details']['codecs']['video']['payload_type']}"
+    video_truth = counts.window_loss_pct("up", video_pt)
+    assert video["uplink_loss_pct"] == pytest.approx(video_truth, abs=1.5), (video, video_truth)
+    assert 1.5 <= counts.loss_pct("up", video_pt) <= 10
     # ... and the link did inject about the loss asked for (a check on the lab itself).
     assert 1.5 <= counts.loss_pct("up", AUDIO_PT) <= 10
     assert code == 1 and probe["status"] == "warn"  # 5 % is above the 3 % warning limit
@@ -125,6 +133,94 @@ def test_udp_blocked_fails_at_ice_with_could_not_connect(link: ImpairedLink) -> 
     assert code == 2 and probe["summary"] == "could not connect: ICE not done within 3 s"
     assert probe["details"]["failed_stage"] == "ICE"
     assert elapsed < 8, elapsed  # our deadline, not aiortc's ~60 s
+
+
+def test_echo_peer_without_a_received_url_falls_back_to_receiver_reports() -> None:
+    """An echo peer that only answers offers (as an older serve did): the uplink loss then
+    comes from RTCP receiver reports, waited for after media stops."""
+    from aiohttp import web
+
+    from tests.lab import free_port
+    from trtcdetect.server.echo import EchoPeer
+
+    async def scenario() -> dict[str, Any]:
+        echo = EchoPeer(max_calls=1)
+
+        async def offer(request: web.Request) -> web.Response:
+            body = await request.json()
+            answer = await echo.answer(body["sdp"], body["type"])
+            return web.json_response({"sdp": answer.sdp, "type": answer.type})
+
+        app = web.Application()
+        app.router.add_post("/call", offer)
+        runner = web.AppRunner(app)
+        await runner.setup()
+        port = free_port()
+        await web.TCPSite(runner, "127.0.0.1", port).start()
+        try:
+            config = Config(echo_url=f"http://127.0.0.1:{port}/call", call_seconds=2,
+                            audio_only=True)
+            return (await PROBE.run(config)).details
+        finally:
+            await echo.close()
+            await runner.cleanup()
+
+    details = asyncio.run(scenario())
+    audio = details["audio"]
+    assert details["mode"] == "echo"
+    assert audio["uplink_counted_by"] == "receiver reports", audio
+    assert audio["uplink_loss_pct"] == 0 and audio["uplink_packets_lost"] == 0
+    assert audio["rtt_ms"] is not None
+
+
+def test_echo_peer_tells_what_it_received_to_its_caller_only() -> None:
+    """GET /call/ID/received: the token is asked for, an unknown call is 404, and the counts
+    are those of the caller's streams (SSRC, packets) while the call runs."""
+    import httpx
+    from aiortc import RTCPeerConnection, RTCSessionDescription
+
+    from tests.lab import free_port
+    from trtcdetect.probes.rtp_media import ToneTrack
+    from trtcdetect.server.app import ServeConfig, serve
+
+    async def scenario() -> None:
+        port = free_port()
+        stop, ready = asyncio.Event(), asyncio.Event()
+        server = asyncio.create_task(serve(ServeConfig(
+            bind="127.0.0.1", tcp_ports=(), udp_ports=(), https_port=0, http_port=port,
+            token="s3cret"), stop, ready))
+        await asyncio.wait_for(ready.wait(), 10)
+        pc = RTCPeerConnection()
+        track = ToneTrack()
+        pc.addTrack(track)
+        auth = {"Authorization": "Bearer s3cret"}
+        try:
+            await pc.setLocalDescription(await pc.createOffer())
+            async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
+                answer = (await client.post("/call", headers=auth, json={
+                    "sdp": pc.localDescription.sdp, "type": "offer"})).json()
+                url = answer["received"]
+                assert url.startswith("/call/") and url.endswith("/received")
+                await pc.setRemoteDescription(RTCSessionDescription(answer["sdp"], "answer"))
+                await asyncio.sleep(1.5)
+                assert (await client.get(url)).status_code == 401
+                assert (await client.get("/call/nothing/received", headers=auth)).status_code \
+                    == 404
+                streams = (await client.get(url, headers=auth)).json()["streams"]
+                sent = next(s for s in (await pc.getSenders()[0].getStats()).values()
+                            if s.type == "outbound-rtp")
+                [audio] = [s for s in streams if s["ssrc"] == sent.ssrc]
+                assert audio["kind"] == "audio" and audio["packets_lost"] == 0
+                # 1.5 s of 20 ms packets, less set-up: what was sent, give or take in flight
+                assert 0 <= sent.packetsSent - audio["packets_received"] <= 3, (sent, audio)
+                assert audio["packets_received"] >= 40
+        finally:
+            track.stop()
+            await pc.close()
+            stop.set()
+            await server
+
+    asyncio.run(scenario())
 
 
 def test_echo_peer_wants_its_token_and_caps_concurrent_calls() -> None:

@@ -12,6 +12,7 @@ import os
 import re
 import signal
 import sys
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
@@ -172,8 +173,8 @@ def _build_run_parser() -> argparse.ArgumentParser:
     add("--echo-token", metavar="TOKEN", default=os.environ.get("TRTCDETECT_TOKEN"),
         help="the echo peer's shared token (default: $TRTCDETECT_TOKEN)")
     add("--call-seconds", metavar="S", default=str(thresholds.DEFAULT_CALL_SECONDS),
-        help="how long the test call sends media; RTT needs about 2 s, as RTCP reports come "
-             "every 0.5-1.5 s (default: %(default)s)")
+        help="how long the test call sends media, from the moment it connects; RTT needs "
+             "about 2 s, as RTCP reports come every 0.5-1.5 s (default: %(default)s)")
     add("--connect-deadline", metavar="S", default=str(thresholds.DEFAULT_CONNECT_DEADLINE_S),
         help="ICE and DTLS must be up within this (default: %(default)s)")
     add("--audio-only", action="store_true", help="test call without video")
@@ -276,7 +277,6 @@ def cmd_run(argv: Sequence[str]) -> int:
 
     from . import runner
     from .models import RunReport
-    from .report import html, metrics
     from .report import json as json_report
     from .ui import Progress, print_summary
 
@@ -288,25 +288,35 @@ def cmd_run(argv: Sequence[str]) -> int:
         output = check_output_dir(args.output or "reports")
     settings = {**config.settings(), "probes": [p.id for p in probes]}
     progress = Progress(enabled=not args.quiet, total=len(probes))
+    ahead = threading.Thread(target=_prepare_report, name="trtcdetect-prepare-report", daemon=True)
 
     async def go() -> RunReport:
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         loop.add_signal_handler(signal.SIGINT, stop.set)
         loop.add_signal_handler(signal.SIGTERM, stop.set)
+        prepare = loop.call_later(thresholds.REPORT_PREPARE_AFTER_S, ahead.start) \
+            if output is not None else None
         try:
             return await runner.run(config, probes, stop=stop, progress=progress.update,
                                     settings=settings)
         finally:
+            if prepare is not None:
+                prepare.cancel()
             loop.remove_signal_handler(signal.SIGINT)
             loop.remove_signal_handler(signal.SIGTERM)
 
     with progress:
         report = asyncio.run(go())
+    if ahead.ident is not None:
+        ahead.join()
     paths: list[Path] = []
     document = json_report.dumps(report)
-    openmetrics = (metrics.render(json_report.to_dict(report)).decode()
-                   if stdout_format == "openmetrics" or openmetrics_file else "")
+    openmetrics = ""
+    if stdout_format == "openmetrics" or openmetrics_file:
+        from .report import metrics
+
+        openmetrics = metrics.render(json_report.to_dict(report)).decode()
     # First: monitoring gets its output even if a later step fails.
     if stdout_format is not None:
         sys.stdout.write(document if stdout_format == "json" else openmetrics)
@@ -318,6 +328,8 @@ def cmd_run(argv: Sequence[str]) -> int:
         if output is not None:
             stem = report_stem(config.target, report.started_at)
             write_atomic(output / f"{stem}.json", document)
+            from .report import html
+
             write_atomic(output / f"{stem}.html", html.render(report, lang))
             paths[:0] = [output / f"{stem}.html", output / f"{stem}.json"]
     except OSError as exc:
@@ -330,6 +342,17 @@ def cmd_run(argv: Sequence[str]) -> int:
         print_summary(report, paths, stderr=False, lang=lang)
     code: int = report.exit_code
     return code
+
+
+def _prepare_report() -> None:
+    """Import and compile the HTML report's template ahead of time (see cmd_run); a failure
+    here is left for the real render to report."""
+    try:
+        from .report import html
+
+        html.prepare()
+    except Exception:  # noqa: BLE001 - rendering later raises it where it is handled
+        pass
 
 
 def _metrics_path(text: str) -> Path:

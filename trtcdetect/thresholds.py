@@ -18,6 +18,9 @@ PROBE_DEADLINE_STEPS = 4
 PROBE_DEADLINE_MARGIN_S = 2.0
 #: After Ctrl-C, how long unfinished probes get to clean up before the report is written, s.
 INTERRUPT_GRACE_S = 0.3
+#: A run this long prepares the HTML report (imports, template) in a thread while probes still
+#: wait on the network; shorter runs prepare it when they end.
+REPORT_PREPARE_AFTER_S = 1.0
 
 # --- UDP port probe: adaptive retransmission, as nmap does ---
 #: Until any answer has measured the path, STUN requests are resent this often, s.
@@ -79,8 +82,12 @@ DBFS_FLOOR = -120.0
 DEFAULT_CALL_SECONDS = 5.0
 #: ICE + DTLS must be up within this; with all UDP dropped aiortc itself would wait ~60 s.
 DEFAULT_CONNECT_DEADLINE_S = 10.0
-#: After the call, media stops and we wait up to this long for the far end's final RTCP
-#: receiver report, so the loss count covers every packet sent (RTCP comes every 0.5-1.5 s).
+#: After the call, media stops and the far end's own counts are read this long later, so the
+#: last packets (and their echoes, on a short path) have landed. Packets still in flight then are
+#: neither received nor lost yet, so a short settle costs a few packets, never accuracy.
+CALL_SETTLE_S = 0.05
+#: Where the far end cannot give its counts, or no RTT came yet, we wait up to this long for its
+#: next RTCP receiver report, so the loss count covers every packet sent (RTCP every 0.5-1.5 s).
 RTCP_DRAIN_S = 1.8
 #: Generated media: a 440 Hz tone at -20 dBFS and a moving test pattern.
 CALL_VIDEO_SIZE = (320, 240)

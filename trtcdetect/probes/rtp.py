@@ -7,8 +7,13 @@ proves this machine's stack, codecs and CPU can carry a call. With --echo-url th
 Numbers come from aiortc's stats, converted with care: jitter is in RTP clock units (48 kHz
 audio, 90 kHz video); fractionLost is 0-255; only the sending side has RTT (from the far end's
 receiver reports); a receiver's inbound-rtp entry can be overwritten by its RTX stream, so video
-downlink samples from any SSRC other than the first seen are ignored. Uplink loss is counted
-after media stops and one more receiver report has come, so it covers every packet sent.
+downlink samples from any SSRC other than the first seen are ignored.
+
+Uplink loss is what the far end counted of every packet it got. When media stops, the far end
+is asked directly (in this process for the local call; GET the `received` URL the echo peer
+gave with its answer for an echo call): no waiting for its next receiver report. When it cannot
+say (an echo peer without that URL), media stops and we wait up to RTCP_DRAIN_S for a receiver
+report written after the last packet arrived, as before; `uplink_counted_by` says which.
 """
 
 from __future__ import annotations
@@ -23,9 +28,8 @@ from typing import Any
 from .. import thresholds
 from ..config import Config
 from ..models import Advice, Message, Metric, ProbeResult, Status
+from ..server.echo import CLOCK
 from .emodel import mos
-
-CLOCK = {"audio": 48000, "video": 90000}
 
 
 class CallFailed(Exception):
@@ -50,6 +54,9 @@ class KindStats:
     lost_down: int | None = None
     jitter_down_ms: float | None = None
     primary_ssrc: int | None = None
+    sender_ssrc: int | None = None
+    far_received: int | None = None
+    far_lost: int | None = None
 
 
 @dataclass
@@ -73,6 +80,7 @@ async def collect(pc: Any, stats: dict[str, KindStats]) -> None:
         for s in (await sender.getStats()).values():
             if s.type == "outbound-rtp":
                 entry.packets_sent, entry.bytes_sent = s.packetsSent, s.bytesSent
+                entry.sender_ssrc = s.ssrc
             elif s.type == "remote-inbound-rtp":
                 entry.rr_lost = s.packetsLost
                 entry.rr_jitter_ms = s.jitter / CLOCK[kind] * 1000
@@ -109,6 +117,7 @@ class Call:
         self.config = config
         self.marks: dict[str, float] = {}
         self.start = time.monotonic()
+        self.connected_at = self.start
         self.connected = asyncio.Event()
         self.failed = asyncio.Event()
         self.first_media = asyncio.Event()
@@ -132,6 +141,8 @@ class Call:
         def on_connection() -> None:
             if pc.connectionState == "connected":
                 self.mark("dtls_connected_ms")
+                if not self.connected.is_set():
+                    self.connected_at = time.monotonic()
                 self.connected.set()
             elif pc.connectionState == "failed":
                 self.failed.set()
@@ -191,16 +202,19 @@ class Call:
             raise CallFailed("media", Message("call.no-media")) from None
 
 
-async def _signal(config: Config, sdp: str, type_: str) -> tuple[str, str]:
+def _headers(config: Config) -> dict[str, str]:
+    return {"Authorization": f"Bearer {config.echo_token}"} if config.echo_token else {}
+
+
+async def _signal(client: Any, config: Config, sdp: str, type_: str) -> tuple[str, str, str | None]:
+    """POST the offer to the echo peer: its answer, and the URL where it tells what it received
+    (None from an echo peer that has none)."""
     import httpx
 
-    headers = {"Authorization": f"Bearer {config.echo_token}"} if config.echo_token else {}
     assert config.echo_url is not None
     try:
-        async with httpx.AsyncClient(verify=config.ssl_context(), timeout=config.timeout_s,
-                                     trust_env=False) as client:
-            response = await client.post(config.echo_url, json={"sdp": sdp, "type": type_},
-                                         headers=headers)
+        response = await client.post(config.echo_url, json={"sdp": sdp, "type": type_},
+                                     headers=_headers(config))
     except httpx.HTTPError as exc:
         error = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
         raise CallFailed("signalling", Message("call.signal-unreachable", {"error": error})) \
@@ -210,9 +224,36 @@ async def _signal(config: Config, sdp: str, type_: str) -> tuple[str, str]:
             "code": response.status_code, "body": response.text[:200]}))
     try:
         body = response.json()
-        return str(body["sdp"]), str(body["type"])
-    except (ValueError, KeyError, TypeError):
+        received = body.get("received")
+        return (str(body["sdp"]), str(body["type"]),
+                str(response.url.join(received)) if isinstance(received, str) else None)
+    except (ValueError, KeyError, TypeError, AttributeError):
         raise CallFailed("signalling", Message("call.signal-no-sdp")) from None
+
+
+async def _far_received(client: Any, config: Config, url: str) -> list[dict[str, Any]] | None:
+    """What the echo peer says it received, or None when it cannot say (the caller then waits
+    for receiver reports instead)."""
+    import httpx
+
+    try:
+        response = await client.get(url, headers=_headers(config))
+        streams = response.json()["streams"] if response.status_code == 200 else None
+    except (httpx.HTTPError, ValueError, KeyError, TypeError):
+        return None
+    return streams if isinstance(streams, list) else None
+
+
+def _apply_far(stats: dict[str, KindStats], streams: list[dict[str, Any]] | None) -> None:
+    """Take the far end's counts for the streams this side sent (matched by SSRC)."""
+    for entry in streams or ():
+        if not isinstance(entry, dict):
+            continue
+        k = stats.get(str(entry.get("kind")))
+        received, lost = entry.get("packets_received"), entry.get("packets_lost")
+        if k is not None and k.sender_ssrc is not None and entry.get("ssrc") == k.sender_ssrc \
+                and isinstance(received, int) and isinstance(lost, int):
+            k.far_received, k.far_lost = received, lost
 
 
 def _codecs(sdp: str) -> dict[str, Any]:
@@ -238,6 +279,9 @@ async def run_call(config: Config) -> dict[str, Any]:
     call = Call(config)
     pc = RTCPeerConnection()
     far: EchoPeer | None = None
+    client: Any = None
+    received_url: str | None = None
+    local_id = ""
     tracks, media = choose_media(config)
     try:
         call.watch(pc)
@@ -247,10 +291,16 @@ async def run_call(config: Config) -> dict[str, Any]:
         call.mark("ice_gathering_ms")
         offer = pc.localDescription
         if config.echo_url:
-            answer_sdp, answer_type = await _signal(config, offer.sdp, offer.type)
+            import httpx
+
+            client = httpx.AsyncClient(verify=config.ssl_context(), timeout=config.timeout_s,
+                                       trust_env=False)
+            answer_sdp, answer_type, received_url = await _signal(client, config, offer.sdp,
+                                                                  offer.type)
         else:
             far = EchoPeer(max_calls=1, max_call_seconds=config.call_seconds + 30)
-            answer_sdp, answer_type = await far.answer(offer.sdp, offer.type)
+            answer = await far.answer(offer.sdp, offer.type)
+            answer_sdp, answer_type, local_id = answer.sdp, answer.type, answer.call_id
         call.mark("answer_ms")
         await pc.setRemoteDescription(RTCSessionDescription(sdp=answer_sdp, type=answer_type))
         await call.wait_connected()
@@ -258,7 +308,9 @@ async def run_call(config: Config) -> dict[str, Any]:
         stats: dict[str, KindStats] = {}
         series = Series()
         previous: dict[str, tuple[float, int]] = {}
-        media_start = time.monotonic()
+        # The call lasts call_seconds from the moment it connected: each side sends from then on
+        # (the first frames take a few tens of ms to encode and arrive).
+        media_start = call.connected_at
         ticks = max(1, round(config.call_seconds))
         for tick in range(1, ticks + 1):
             await asyncio.sleep(media_start + tick * config.call_seconds / ticks - time.monotonic())
@@ -273,17 +325,29 @@ async def run_call(config: Config) -> dict[str, Any]:
                            packets_sent=k.packets_sent, packets_received=k.received,
                            packets_lost=k.lost_down, downlink_jitter_ms=k.jitter_down_ms)
                 previous[kind] = (now, k.bytes_sent)
-        # Stop media, then wait for a receiver report that the far end wrote after the last
-        # packet reached it: one that arrives at least one RTT after the stop.
+        # Stop media and let the last packets land; then ask the far end what it received.
         pause(*tracks)
         stopped = time.monotonic()
+        await asyncio.sleep(thresholds.CALL_SETTLE_S)
+        if far is not None:
+            _apply_far(stats, await far.received(local_id))
+        elif received_url is not None:
+            _apply_far(stats, await _far_received(client, config, received_url))
+        await collect(pc, stats)
+        # Where the far end could not say, or no RTT came yet (a short call), wait for a
+        # receiver report written after the last packet reached the far end: one that arrives
+        # at least one RTT after the stop.
         rtt_s = max((k.rtt_ms or 0.0 for k in stats.values()), default=0.0) / 1000
         covers_all = datetime.now(UTC) + timedelta(seconds=rtt_s + 0.02)
-        while time.monotonic() - stopped < thresholds.RTCP_DRAIN_S:
+
+        def settled(k: KindStats) -> bool:
+            counted = k.far_lost is not None or (k.rr_at is not None and k.rr_at >= covers_all)
+            return counted and k.rtt_ms is not None
+
+        while (not all(map(settled, stats.values()))
+               and time.monotonic() - stopped < thresholds.RTCP_DRAIN_S):
             await asyncio.sleep(0.1)
             await collect(pc, stats)
-            if all(k.rr_at is not None and k.rr_at >= covers_all for k in stats.values()):
-                break
         # One last row from the final reports (a short call may have had no report before).
         series.t.append(round(time.monotonic() - media_start, 2))
         for kind, k in stats.items():
@@ -302,6 +366,8 @@ async def run_call(config: Config) -> dict[str, Any]:
         await pc.close()
         if far is not None:
             await far.close()
+        if client is not None:
+            await client.aclose()
 
 
 def _usable(result: ProbeResult | None) -> ProbeResult | None:
@@ -344,8 +410,17 @@ def choose_media(config: Config) -> tuple[list[Any], str]:
 
 
 def _kind_details(k: KindStats, series: Series) -> dict[str, Any]:
-    uplink_loss = (100 * k.rr_lost / k.packets_sent) if k.rr_lost is not None and k.packets_sent \
-        else None
+    uplink_loss: float | None = None
+    counted_by: str | None
+    up_lost: int | None
+    if k.far_lost is not None and k.far_received is not None:
+        counted_by, up_lost = "far end", k.far_lost
+        if k.far_received + k.far_lost > 0:
+            uplink_loss = 100 * k.far_lost / (k.far_received + k.far_lost)
+    else:
+        counted_by, up_lost = ("receiver reports" if k.rr_lost is not None else None), k.rr_lost
+        if k.rr_lost is not None and k.packets_sent:
+            uplink_loss = 100 * k.rr_lost / k.packets_sent
     downlink_loss = None
     if k.received is not None and k.lost_down is not None and k.received + k.lost_down > 0:
         downlink_loss = 100 * k.lost_down / (k.received + k.lost_down)
@@ -353,8 +428,9 @@ def _kind_details(k: KindStats, series: Series) -> dict[str, Any]:
     return {
         "packets_sent": k.packets_sent,
         "bytes_sent": k.bytes_sent,
-        "uplink_packets_lost": k.rr_lost,
+        "uplink_packets_lost": up_lost,
         "uplink_loss_pct": None if uplink_loss is None else round(max(uplink_loss, 0), 3),
+        "uplink_counted_by": counted_by,
         "packets_received": k.received,
         "downlink_packets_lost": k.lost_down,
         "downlink_loss_pct": None if downlink_loss is None else round(max(downlink_loss, 0), 3),

@@ -36,6 +36,12 @@ def _nice_max(values: list[float | None], floor: float = 1.0) -> float:
 _ENV.filters["nice_max"] = _nice_max
 
 
+def prepare() -> None:
+    """Compile the template now (jinja2 keeps it), so rendering later is quick: a run calls
+    this in a thread while its probes wait on the network."""
+    _ENV.get_template("report.html.j2")
+
+
 def render(report: RunReport, lang: str = "en") -> str:
     return render_document(to_dict(report), lang)
 

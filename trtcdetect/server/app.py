@@ -74,12 +74,17 @@ async def _index(request: web.Request) -> web.Response:
     return web.json_response({"service": "trtcdetect reference endpoint", "version": __version__})
 
 
+def _authorized(request: web.Request, token: str | None) -> bool:
+    if token is None or hmac.compare_digest(request.headers.get("Authorization", ""),
+                                            f"Bearer {token}"):
+        return True
+    log.info("call %s refused: bad or missing token", request.remote)
+    return False
+
+
 def _call_handler(echo: EchoPeer, token: str | None) -> Any:
     async def call(request: web.Request) -> web.Response:
-        if token is not None and not hmac.compare_digest(
-            request.headers.get("Authorization", ""), f"Bearer {token}"
-        ):
-            log.info("call %s refused: bad or missing token", request.remote)
+        if not _authorized(request, token):
             return web.json_response({"error": "bad or missing token"}, status=401)
         try:
             body = await request.json()
@@ -89,16 +94,31 @@ def _call_handler(echo: EchoPeer, token: str | None) -> Any:
         if type_ != "offer":
             return web.json_response({"error": "want an offer"}, status=400)
         try:
-            answer_sdp, answer_type = await echo.answer(sdp, type_)
+            answer = await echo.answer(sdp, type_)
         except EchoBusy as exc:
             return web.json_response({"error": str(exc)}, status=503)
         except Exception as exc:  # noqa: BLE001 - a bad SDP must not stop the server
             log.info("call %s refused: %s", request.remote, exc)
             return web.json_response({"error": f"cannot answer: {exc}"}, status=400)
         log.info("call %s answered (%d active)", request.remote, len(echo.calls))
-        return web.json_response({"sdp": answer_sdp, "type": answer_type})
+        return web.json_response({"sdp": answer.sdp, "type": answer.type,
+                                  "received": f"/call/{answer.call_id}/received"})
 
     return call
+
+
+def _received_handler(echo: EchoPeer, token: str | None) -> Any:
+    """GET /call/{id}/received: what the echo peer has counted of that call's media so far."""
+
+    async def received(request: web.Request) -> web.Response:
+        if not _authorized(request, token):
+            return web.json_response({"error": "bad or missing token"}, status=401)
+        streams = await echo.received(request.match_info["call_id"])
+        if streams is None:
+            return web.json_response({"error": "no such call (ended?)"}, status=404)
+        return web.json_response({"streams": streams})
+
+    return received
 
 
 async def _collect_garbage() -> None:
@@ -126,6 +146,7 @@ async def serve(config: ServeConfig, stop: asyncio.Event, ready: asyncio.Event |
     app = web.Application(client_max_size=256 * 1024)
     app.router.add_get("/", _index)
     app.router.add_post("/call", _call_handler(echo, config.token))
+    app.router.add_get("/call/{call_id}/received", _received_handler(echo, config.token))
     try:
         for port in config.udp_ports:
             try:

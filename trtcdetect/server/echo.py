@@ -2,12 +2,18 @@
 
 Used by `trtcdetect serve` (HTTP signalling: POST /call with {"sdp", "type"}) and, in-process, by
 the test-call probe's local loopback mode. Calls are bounded in number and each is capped in time.
+
+Each call has a random id. `received(id)` gives what this end has counted of the caller's media
+(packets received and lost, jitter, per SSRC): the same numbers its RTCP receiver reports carry,
+but at once, so the caller need not wait up to 1.5 s for the next report after it stops sending.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import secrets
+from dataclasses import dataclass
 from typing import Any
 
 log = logging.getLogger("trtcdetect.serve")
@@ -17,21 +23,33 @@ class EchoBusy(Exception):
     """Every call slot is taken."""
 
 
+@dataclass(frozen=True)
+class Answer:
+    sdp: str
+    type: str
+    call_id: str
+
+
+#: RTP clock rates, to turn RFC 3550 jitter (clock units) into milliseconds
+CLOCK = {"audio": 48000, "video": 90000}
+
+
 class EchoPeer:
     def __init__(self, max_calls: int = 4, max_call_seconds: float = 30.0) -> None:
         self.max_calls = max_calls
         self.max_call_seconds = max_call_seconds
-        self.calls: set[Any] = set()
+        self.calls: dict[str, Any] = {}
         self._timers: set[asyncio.Task[None]] = set()
 
-    async def answer(self, sdp: str, type_: str = "offer") -> tuple[str, str]:
+    async def answer(self, sdp: str, type_: str = "offer") -> Answer:
         """Answer `sdp`; the call is closed after max_call_seconds, or when the far end leaves."""
         from aiortc import RTCPeerConnection, RTCSessionDescription
 
         if len(self.calls) >= self.max_calls:
             raise EchoBusy(f"all {self.max_calls} call slots are in use")
         pc = RTCPeerConnection()
-        self.calls.add(pc)
+        call_id = secrets.token_urlsafe(12)
+        self.calls[call_id] = pc
 
         @pc.on("track")
         def on_track(track: Any) -> None:
@@ -52,7 +70,32 @@ class EchoPeer:
         self._timers.add(timer)
         timer.add_done_callback(self._timers.discard)
         local = pc.localDescription
-        return local.sdp, local.type
+        return Answer(local.sdp, local.type, call_id)
+
+    async def received(self, call_id: str) -> list[dict[str, Any]] | None:
+        """What this end has received of call `call_id`'s media, one entry per SSRC; None when
+        there is no such call (ended, or never was)."""
+        pc = self.calls.get(call_id)
+        if pc is None:
+            return None
+        found: list[dict[str, Any]] = []
+        for receiver in pc.getReceivers():
+            kind = receiver.track.kind
+            # aiortc keeps one StreamStatistics per SSRC, but its getStats() reports them all
+            # under one id, so a retransmission (RTX) stream hides the primary one. Read them
+            # all where this aiortc has them; else what getStats() shows (the SSRC tells the
+            # caller whether it is the stream it sent).
+            streams = getattr(receiver, "_RTCRtpReceiver__remote_streams", None)
+            if isinstance(streams, dict):
+                rows = [(ssrc, st.packets_received, st.packets_lost, st.jitter)
+                        for ssrc, st in streams.items()]
+            else:
+                rows = [(s.ssrc, s.packetsReceived, s.packetsLost, s.jitter)
+                        for s in (await receiver.getStats()).values() if s.type == "inbound-rtp"]
+            found += [{"kind": kind, "ssrc": ssrc, "packets_received": received,
+                       "packets_lost": lost, "jitter_ms": round(jitter / CLOCK[kind] * 1000, 3)}
+                      for ssrc, received, lost, jitter in rows]
+        return found
 
     async def _cap(self, pc: Any) -> None:
         await asyncio.sleep(self.max_call_seconds)
@@ -60,11 +103,12 @@ class EchoPeer:
         await self._close(pc)
 
     async def _close(self, pc: Any) -> None:
-        if pc in self.calls:
-            self.calls.discard(pc)
-            await pc.close()
+        for call_id, known in list(self.calls.items()):
+            if known is pc:
+                del self.calls[call_id]
+                await pc.close()
 
     async def close(self) -> None:
         for timer in list(self._timers):
             timer.cancel()
-        await asyncio.gather(*(self._close(pc) for pc in list(self.calls)))
+        await asyncio.gather(*(self._close(pc) for pc in list(self.calls.values())))
