@@ -53,6 +53,10 @@ def test_local_loopback_call_passes_with_sane_numbers() -> None:
     assert d["audio"]["rtt_ms"]["avg"] < 20  # same process
     assert d["audio"]["uplink_loss_pct"] == 0 and d["audio"]["downlink_loss_pct"] == 0
     assert 40 <= d["audio"]["packets_sent"] / d["media_seconds"] <= 60  # 20 ms Opus packets
+    # The tone goes out at -20 dBFS and comes back 3 dB lower (mono upmixed to stereo); the
+    # test pattern comes back at about 30 frames a second.
+    assert d["received"]["audio_rms_dbfs"] == pytest.approx(-23.0, abs=1.5)
+    assert d["received"]["frames"]["video"] >= 20 * d["media_seconds"]
     metrics = {m.name: m.value for m in result.metrics}
     assert set(metrics) >= {"setup", "rtt", "jitter", "loss", "bitrate", "mos"}
     assert metrics["mos"] > 4.0
@@ -200,7 +204,7 @@ def test_echo_peer_tells_what_it_received_to_its_caller_only() -> None:
                 answer = (await client.post("/call", headers=auth, json={
                     "sdp": pc.localDescription.sdp, "type": "offer"})).json()
                 url = answer["received"]
-                assert url.startswith("/call/") and url.endswith("/received")
+                assert url.startswith("call/") and url.endswith("/received")
                 await pc.setRemoteDescription(RTCSessionDescription(answer["sdp"], "answer"))
                 await asyncio.sleep(1.5)
                 assert (await client.get(url)).status_code == 401

@@ -86,6 +86,8 @@ DEFAULT_CONNECT_DEADLINE_S = 10.0
 #: last packets (and their echoes, on a short path) have landed. Packets still in flight then are
 #: neither received nor lost yet, so a short settle costs a few packets, never accuracy.
 CALL_SETTLE_S = 0.05
+#: ... and for the local call, whose far end is in this process (RTT about 1 ms)
+CALL_SETTLE_LOCAL_S = 0.01
 #: Where the far end cannot give its counts, or no RTT came yet, we wait up to this long for its
 #: next RTCP receiver report, so the loss count covers every packet sent (RTCP every 0.5-1.5 s).
 RTCP_DRAIN_S = 1.8

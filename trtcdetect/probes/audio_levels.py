@@ -9,13 +9,9 @@ import numpy as np
 import numpy.typing as npt
 
 from .. import thresholds
+from .scale import dbfs
 
-
-def dbfs(value: float) -> float:
-    """Full scale (1.0) is 0 dBFS; digital silence is floored at DBFS_FLOOR."""
-    if value <= 0:
-        return thresholds.DBFS_FLOOR
-    return max(20 * math.log10(value), thresholds.DBFS_FLOOR)
+__all__ = ["analyse", "dbfs"]
 
 
 def _window_rms(mono: npt.NDArray[np.float64], size: int) -> npt.NDArray[np.float64]:

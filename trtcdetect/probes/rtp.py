@@ -155,6 +155,8 @@ class Call:
         """Consume the echoed media (else it piles up) and note when the first frame came."""
         from aiortc.mediastreams import MediaStreamError
 
+        from .rtp_media import s16_power
+
         try:
             while True:
                 frame = await track.recv()
@@ -163,15 +165,15 @@ class Call:
                 self.first_media.set()
                 count = self.frames[track.kind] = self.frames.get(track.kind, 0) + 1
                 if track.kind == "audio" and count > 25:  # past the codec's first half second
-                    samples = frame.to_ndarray().astype("float64") / 32768
-                    self.audio_power += float((samples**2).sum())
-                    self.audio_samples += samples.size
+                    power, samples = s16_power(frame)
+                    self.audio_power += power
+                    self.audio_samples += samples
         except MediaStreamError:
             pass
 
     def received(self) -> dict[str, Any]:
         """What came back: frame counts, and the level of the audio (it should be what was sent)."""
-        from .audio_levels import dbfs
+        from .scale import dbfs
 
         level = None
         if self.audio_samples:
@@ -328,7 +330,8 @@ async def run_call(config: Config) -> dict[str, Any]:
         # Stop media and let the last packets land; then ask the far end what it received.
         pause(*tracks)
         stopped = time.monotonic()
-        await asyncio.sleep(thresholds.CALL_SETTLE_S)
+        await asyncio.sleep(thresholds.CALL_SETTLE_LOCAL_S if far is not None
+                            else thresholds.CALL_SETTLE_S)
         if far is not None:
             _apply_far(stats, await far.received(local_id))
         elif received_url is not None:

@@ -1,20 +1,24 @@
 """Generated call media: a tone and a moving test pattern, as aiortc tracks that can pause.
 
-Pausing (recv() waits) stops RTP while RTCP goes on: that is how the probe lets the far end
-send a final receiver report covering every packet before the loss is counted.
+Pausing (recv() waits) stops RTP while RTCP goes on: the far end then counts every packet it got.
+The generated media is built from bytes (no numpy: its import would sit between starting a run
+and the call connecting).
 """
 
 from __future__ import annotations
 
+import array
 import asyncio
 import fractions
 import math
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import av
-import numpy as np
 from aiortc import MediaStreamTrack
+
+if TYPE_CHECKING:
+    import numpy as np
 
 from .. import thresholds
 
@@ -37,13 +41,23 @@ class _Pacer:
             await asyncio.sleep(delay)
 
 
-def audio_frame(samples: np.ndarray, index: int) -> av.AudioFrame:
-    """Frame number `index` of a mono 48 kHz s16 stream."""
-    frame = av.AudioFrame.from_ndarray(samples.reshape(1, -1), format="s16", layout="mono")
+def audio_frame(pcm: bytes, index: int) -> av.AudioFrame:
+    """Frame number `index` of a mono 48 kHz stream, from native-endian s16 samples."""
+    samples = len(pcm) // 2
+    frame = av.AudioFrame(format="s16", layout="mono", samples=samples)
+    plane = frame.planes[0]
+    plane.update(pcm.ljust(plane.buffer_size, b"\0"))  # any padding lies past the samples
     frame.sample_rate = AUDIO_RATE
-    frame.pts = index * len(samples)
+    frame.pts = index * samples
     frame.time_base = fractions.Fraction(1, AUDIO_RATE)
     return frame
+
+
+def s16_power(frame: av.AudioFrame) -> tuple[float, int]:
+    """Sum of squares (full scale 1.0) and count of the samples of a packed s16 frame."""
+    count = frame.samples * len(frame.layout.channels)
+    values = array.array("h", bytes(frame.planes[0])[:2 * count])
+    return sum(v * v for v in values) / 32768**2, len(values)
 
 
 class ToneTrack(MediaStreamTrack):
@@ -54,14 +68,16 @@ class ToneTrack(MediaStreamTrack):
         self.pacer = _Pacer()
         self.samples = int(AUDIO_RATE * AUDIO_PTIME)
         amplitude = 10 ** (dbfs / 20) * math.sqrt(2) * 32767
-        t = np.arange(AUDIO_RATE) / AUDIO_RATE  # one second; 440 Hz repeats exactly
-        self.wave = (amplitude * np.sin(2 * math.pi * frequency * t)).astype(np.int16)
+        # one second, which holds a whole number of 440 Hz periods and of 20 ms frames
+        self.wave = array.array("h", (round(amplitude * math.sin(2 * math.pi * frequency * i
+                                                                 / AUDIO_RATE))
+                                      for i in range(AUDIO_RATE))).tobytes()
         self.index = 0
 
     async def recv(self) -> av.AudioFrame:
         await self.pacer.wait(self.index, AUDIO_PTIME)
-        offset = (self.index * self.samples) % AUDIO_RATE
-        frame = audio_frame(self.wave[offset:offset + self.samples], self.index)
+        offset = 2 * ((self.index * self.samples) % AUDIO_RATE)
+        frame = audio_frame(self.wave[offset:offset + 2 * self.samples], self.index)
         self.index += 1
         return frame
 
@@ -74,17 +90,20 @@ class PatternTrack(MediaStreamTrack):
         self.pacer = _Pacer()
         self.width, self.height = thresholds.CALL_VIDEO_SIZE
         self.fps = thresholds.CALL_VIDEO_FPS
-        bars = np.linspace(16, 235, self.width, dtype=np.uint8)
-        self.background = np.repeat(bars[None, :], self.height, axis=0)
+        # grey bars from dark to light (video levels 16-235), and a 16 px inverted bar moving
+        # 4 px a frame; no colour (U and V at 128)
+        self.bars = bytes(16 + (235 - 16) * i // (self.width - 1) for i in range(self.width))
         self.index = 0
 
     async def recv(self) -> av.VideoFrame:
         await self.pacer.wait(self.index, 1 / self.fps)
-        luma = self.background.copy()
         x = (self.index * 4) % self.width
-        luma[:, x:x + 16] = 255 - luma[:, x:x + 16]
-        rgb = np.repeat(luma[:, :, None], 3, axis=2)
-        frame = av.VideoFrame.from_ndarray(rgb, format="rgb24")
+        row = self.bars[:x] + bytes(255 - b for b in self.bars[x:x + 16]) + self.bars[x + 16:]
+        frame = av.VideoFrame(self.width, self.height, "yuv420p")
+        luma, *chroma = frame.planes
+        luma.update(row.ljust(luma.line_size, b"\0") * self.height)
+        for plane in chroma:
+            plane.update(b"\x80" * plane.buffer_size)
         frame.pts = self.index * (90000 // self.fps)
         frame.time_base = fractions.Fraction(1, 90000)
         self.index += 1
@@ -109,19 +128,19 @@ class MicTrack(MediaStreamTrack):
 
         super().__init__()
         self.pacer = _Pacer()
-        self.queue: asyncio.Queue[np.ndarray] = asyncio.Queue(maxsize=50)
+        self.queue: asyncio.Queue[bytes] = asyncio.Queue(maxsize=50)
         self.index = 0
         loop = asyncio.get_running_loop()
         self.samples = int(AUDIO_RATE * AUDIO_PTIME)
 
         def callback(indata: np.ndarray, frames: int, _time: object, _status: object) -> None:
-            loop.call_soon_threadsafe(self._put, indata[:, 0].copy())
+            loop.call_soon_threadsafe(self._put, indata[:, 0].tobytes())
 
         self.stream = sd.InputStream(device=device, channels=1, samplerate=AUDIO_RATE,
                                      dtype="int16", blocksize=self.samples, callback=callback)
         self.stream.start()
 
-    def _put(self, block: np.ndarray) -> None:
+    def _put(self, block: bytes) -> None:
         if self.queue.full():
             self.queue.get_nowait()  # a call drops old audio rather than fall behind
         self.queue.put_nowait(block)

@@ -101,8 +101,9 @@ def _call_handler(echo: EchoPeer, token: str | None) -> Any:
             log.info("call %s refused: %s", request.remote, exc)
             return web.json_response({"error": f"cannot answer: {exc}"}, status=400)
         log.info("call %s answered (%d active)", request.remote, len(echo.calls))
+        # relative to the URL of the offer, so it holds behind a proxy that adds a path prefix
         return web.json_response({"sdp": answer.sdp, "type": answer.type,
-                                  "received": f"/call/{answer.call_id}/received"})
+                                  "received": f"call/{answer.call_id}/received"})
 
     return call
 

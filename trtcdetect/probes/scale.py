@@ -1,0 +1,14 @@
+"""The decibel scale for audio levels, without numpy (the test call uses it after a call)."""
+
+from __future__ import annotations
+
+import math
+
+from .. import thresholds
+
+
+def dbfs(value: float) -> float:
+    """Full scale (1.0) is 0 dBFS; digital silence is floored at DBFS_FLOOR."""
+    if value <= 0:
+        return thresholds.DBFS_FLOOR
+    return max(20 * math.log10(value), thresholds.DBFS_FLOOR)
