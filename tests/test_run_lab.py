@@ -87,3 +87,19 @@ def test_demo_command_runs_offline_against_its_own_endpoint(tmp_path: Path) -> N
     left = subprocess.run(["pgrep", "-f", "trtcdetect serve --bind 127.0.0.1"],
                           capture_output=True, text=True)
     assert left.stdout.strip() == ""
+
+
+def test_echo_call_over_https_checks_the_certificate(services: Services) -> None:
+    """Signalling over HTTPS (serve answers POST /call on its HTTPS port): with the lab's CA the
+    call works and the far end's counts are fetched over the same TLS; without it the call fails
+    at signalling on the certificate, not quietly unverified."""
+    args = ("--only", "rtp", "--echo-url", "https://trtc.test/call", "--json", "--quiet",
+            "--call-seconds", "2", "--audio-only")
+    proc = services.lab.trtcdetect(*args, "--ca-file", str(services.ca_file))
+    call = json.loads(proc.stdout)["probes"][0]
+    assert call["status"] == "pass", call["summary"]
+    assert call["details"]["audio"]["uplink_counted_by"] == "far end"
+    proc = services.lab.trtcdetect(*args)
+    call = json.loads(proc.stdout)["probes"][0]
+    assert proc.returncode == 2 and call["details"]["failed_stage"] == "signalling"
+    assert "CERTIFICATE_VERIFY_FAILED" in call["summary"], call["summary"]
