@@ -34,7 +34,7 @@ def test_speaker_is_heard_back_through_the_sink_monitor(pulse: dict[str, str]) -
     code, result = probe(pulse, "--only", "speaker")
     playback = result["details"]["playback"]
     loop = playback["loopback"]
-    assert code == 0 and result["status"] == "pass", result["summary"]
+    assert code == 0 and result["status"] == "pass", (result["summary"], playback)
     assert playback["played"] is True and playback["underruns"] == 0
     assert playback["output_latency_ms"] > 0
     # the sweep is played at -20 dBFS RMS; a null sink's monitor returns it unchanged
