@@ -17,7 +17,7 @@ from tests.impair import SERVER_ADDR, ImpairedLink, Impairment
 from tests.lab import lab_available
 from trtcdetect.config import Config
 from trtcdetect.probes.emodel import mos
-from trtcdetect.probes.rtp import PROBE
+from trtcdetect.probes.rtp import PROBE, Series, _kind_details
 from trtcdetect.report.json import validate
 
 ECHO = f"http://{SERVER_ADDR}:8089/call"
@@ -69,6 +69,7 @@ def test_delay_50_ms_each_way_measures_rtt_100_ms(link: ImpairedLink) -> None:
     code, probe = call(link, "--call-seconds", "3", "--audio-only")
     rtt = probe["details"]["audio"]["rtt_ms"]["avg"]
     assert rtt == pytest.approx(100, rel=0.10), rtt
+    assert probe["details"]["audio"]["rtt_reports"] >= 1
     assert code == 0 and probe["details"]["mode"] == "echo"
     assert probe["details"]["codecs"]["audio"]["payload_type"] == 96
 
@@ -108,6 +109,26 @@ def test_injected_jitter_raises_measured_jitter(link: ImpairedLink) -> None:
     # The estimator averages ~16 packets (gain 1/16); over 4 s of 1 s samples its spread is
     # about 15 %, so +-40 % is a bound that holds and still tells 6 ms from 0 or from 18.
     assert jitter - base == pytest.approx(6.0, rel=0.40), (base, jitter)
+
+
+def test_each_receiver_reports_rtt_is_recovered_from_aiortcs_smoothed_value() -> None:
+    """aiortc smooths RTT (new = a * old + (1 - a) * sample); reading it after every report,
+    the probe recovers each report's own RTT, so the call's RTT is their mean and not, as the
+    smoothed value is, mostly the first report's."""
+    from aiortc.rtcrtpsender import RTT_ALPHA
+
+    from trtcdetect.probes.rtp import KindStats, _rtt_sample
+
+    reports = [30.0, 10.0, 20.0, 12.0, 28.0]
+    entry, smoothed = KindStats("audio"), None
+    for rtt in reports:
+        smoothed = rtt if smoothed is None else RTT_ALPHA * smoothed + (1 - RTT_ALPHA) * rtt
+        _rtt_sample(entry, smoothed)
+        _rtt_sample(entry, smoothed)  # read again before the next report: no new sample
+    assert entry.rtt_samples == pytest.approx(reports)
+    assert smoothed is not None and smoothed > 24  # what aiortc itself would say: the first
+    result = _kind_details(entry, Series())["rtt_ms"]
+    assert result == {"min": 10.0, "avg": 20.0, "max": 30.0}
 
 
 def test_blocked_path_fails_inside_the_deadline(link: ImpairedLink) -> None:

@@ -86,6 +86,9 @@ DEFAULT_CONNECT_DEADLINE_S = 10.0
 #: last packets (and their echoes, on a short path) have landed. Packets still in flight then are
 #: neither received nor lost yet, so a short settle costs a few packets, never accuracy.
 CALL_SETTLE_S = 0.05
+#: During the call its stats are read this often: faster than receiver reports come, so each
+#: report's RTT can be told apart (see probes/rtp.py).
+CALL_POLL_S = 0.1
 #: ... and for the local call, whose far end is in this process (RTT about 1 ms)
 CALL_SETTLE_LOCAL_S = 0.01
 #: Where the far end cannot give its counts, or no RTT came yet, we wait up to this long for its

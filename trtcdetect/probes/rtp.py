@@ -9,6 +9,11 @@ audio, 90 kHz video); fractionLost is 0-255; only the sending side has RTT (from
 receiver reports); a receiver's inbound-rtp entry can be overwritten by its RTX stream, so video
 downlink samples from any SSRC other than the first seen are ignored.
 
+aiortc reports RTT smoothed (new = 0.85 old + 0.15 sample), so its value stays close to the first
+report's for the whole of a short call. The stats are read every CALL_POLL_S, faster than
+receiver reports come (0.5-1.5 s apart), so each change of the smoothed value is one report: the
+report's own RTT is recovered from it, and the call's RTT is the mean over the reports.
+
 Uplink loss is what the far end counted of every packet it got. When media stops, the far end
 is asked directly (in this process for the local call; GET the `received` URL the echo peer
 gave with its answer for an echo call): no waiting for its next receiver report. When it cannot
@@ -48,7 +53,9 @@ class KindStats:
     rr_lost: int | None = None
     rr_jitter_ms: float | None = None
     rr_at: Any = None
-    rtt_ms: float | None = None
+    rtt_ms: float | None = None  # aiortc's smoothed value, as last read
+    rtt_samples: list[float] = field(default_factory=list)  # one per receiver report
+    rtt_row_from: int = 0  # samples before this index are in earlier series rows
     fraction_lost_pct: float | None = None
     received: int | None = None
     lost_down: int | None = None
@@ -87,7 +94,7 @@ async def collect(pc: Any, stats: dict[str, KindStats]) -> None:
                 entry.rr_at = s.timestamp
                 entry.fraction_lost_pct = s.fractionLost / 256 * 100
                 if s.roundTripTime is not None:
-                    entry.rtt_ms = s.roundTripTime * 1000
+                    _rtt_sample(entry, s.roundTripTime * 1000)
     for receiver in pc.getReceivers():
         kind = receiver.track.kind
         entry = stats.setdefault(kind, KindStats(kind))
@@ -100,6 +107,25 @@ async def collect(pc: Any, stats: dict[str, KindStats]) -> None:
                 continue  # the RTX stream overwrote the entry: keep the last primary sample
             entry.received, entry.lost_down = s.packetsReceived, s.packetsLost
             entry.jitter_down_ms = s.jitter / CLOCK[kind] * 1000
+
+
+def _rtt_sample(entry: KindStats, smoothed: float) -> None:
+    """Recover the newest receiver report's RTT from aiortc's smoothed value (see above)."""
+    from aiortc import rtcrtpsender
+
+    alpha = getattr(rtcrtpsender, "RTT_ALPHA", None)
+    if entry.rtt_ms is None or not isinstance(alpha, float):
+        entry.rtt_samples.append(smoothed)  # the first report, or an aiortc that changed
+    elif smoothed != entry.rtt_ms:
+        entry.rtt_samples.append(max((smoothed - alpha * entry.rtt_ms) / (1 - alpha), 0.0))
+    entry.rtt_ms = smoothed
+
+
+def _row_rtt(k: KindStats) -> float | None:
+    """The mean RTT of the reports since the previous series row (None: no report)."""
+    fresh = k.rtt_samples[k.rtt_row_from:]
+    k.rtt_row_from = len(k.rtt_samples)
+    return statistics.fmean(fresh) if fresh else None
 
 
 def _summary(values: list[float | None]) -> dict[str, float] | None:
@@ -316,29 +342,39 @@ async def run_call(config: Config) -> dict[str, Any]:
         # The call lasts call_seconds from the moment it connected: each side sends from then on
         # (the first frames take a few tens of ms to encode and arrive).
         media_start = call.connected_at
-        ticks = max(1, round(config.call_seconds))
-        for tick in range(1, ticks + 1):
-            await asyncio.sleep(media_start + tick * config.call_seconds / ticks - time.monotonic())
+        ticks = max(1, round(config.call_seconds))  # a series row a second
+        per_row = max(1, round(config.call_seconds / ticks / thresholds.CALL_POLL_S))
+        polls = ticks * per_row
+        for poll in range(1, polls + 1):
+            await asyncio.sleep(media_start + poll * config.call_seconds / polls - time.monotonic())
             await collect(pc, stats)
+            if poll % per_row:
+                continue
             now = time.monotonic()
             series.t.append(round(now - media_start, 2))
             for kind, k in stats.items():
                 last_t, last_bytes = previous.get(kind, (media_start, 0))
-                series.add(kind, rtt_ms=k.rtt_ms, jitter_ms=k.rr_jitter_ms,
+                series.add(kind, rtt_ms=_row_rtt(k), jitter_ms=k.rr_jitter_ms,
                            loss_pct=k.fraction_lost_pct,
                            bitrate_kbps=(k.bytes_sent - last_bytes) * 8 / (now - last_t) / 1000,
                            packets_sent=k.packets_sent, packets_received=k.received,
                            packets_lost=k.lost_down, downlink_jitter_ms=k.jitter_down_ms)
                 previous[kind] = (now, k.bytes_sent)
-        # Stop media and let the last packets land; then ask the far end what it received.
+        # Stop media and let the last packets land; then ask the far end what it received,
+        # again until two answers agree: a busy far end may still hold packets it has not read.
         pause(*tracks)
         stopped = time.monotonic()
-        await asyncio.sleep(thresholds.CALL_SETTLE_LOCAL_S if far is not None
-                            else thresholds.CALL_SETTLE_S)
-        if far is not None:
-            _apply_far(stats, await far.received(local_id))
-        elif received_url is not None:
-            _apply_far(stats, await _far_received(client, config, received_url))
+        settle = thresholds.CALL_SETTLE_LOCAL_S if far is not None else thresholds.CALL_SETTLE_S
+        streams: list[dict[str, Any]] | None = None
+        while far is not None or received_url is not None:
+            await asyncio.sleep(settle)
+            before = streams
+            streams = (await far.received(local_id) if far is not None
+                       else await _far_received(client, config, str(received_url)))
+            if streams is None or streams == before \
+                    or time.monotonic() - stopped >= thresholds.RTCP_DRAIN_S:
+                break
+        _apply_far(stats, streams)
         await collect(pc, stats)
         # Where the far end could not say, or no RTT came yet (a short call), wait for a
         # receiver report written after the last packet reached the far end: one that arrives
@@ -357,7 +393,7 @@ async def run_call(config: Config) -> dict[str, Any]:
         # One last row from the final reports (a short call may have had no report before).
         series.t.append(round(time.monotonic() - media_start, 2))
         for kind, k in stats.items():
-            series.add(kind, rtt_ms=k.rtt_ms, jitter_ms=k.rr_jitter_ms,
+            series.add(kind, rtt_ms=_row_rtt(k), jitter_ms=k.rr_jitter_ms,
                        loss_pct=k.fraction_lost_pct, bitrate_kbps=None,
                        packets_sent=k.packets_sent, packets_received=k.received,
                        packets_lost=k.lost_down, downlink_jitter_ms=k.jitter_down_ms)
@@ -440,7 +476,8 @@ def _kind_details(k: KindStats, series: Series) -> dict[str, Any]:
         "packets_received": k.received,
         "downlink_packets_lost": k.lost_down,
         "downlink_loss_pct": None if downlink_loss is None else round(max(downlink_loss, 0), 3),
-        "rtt_ms": _summary(rows.get("rtt_ms", [])),
+        "rtt_ms": _summary(list(k.rtt_samples)),
+        "rtt_reports": len(k.rtt_samples),
         "jitter_ms": _summary(rows.get("jitter_ms", [])),
         "downlink_jitter_ms": _summary(rows.get("downlink_jitter_ms", [])),
         "bitrate_kbps": _summary(rows.get("bitrate_kbps", [])),
