@@ -160,10 +160,30 @@ def test_udp_blocked_fails_at_ice_with_could_not_connect(link: ImpairedLink) -> 
     assert elapsed < 8, elapsed  # our deadline, not aiortc's ~60 s
 
 
-def test_echo_peer_without_a_received_url_falls_back_to_receiver_reports() -> None:
+def test_echo_peer_without_a_received_url_falls_back_to_receiver_reports(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     """An echo peer that only answers offers (as an older serve did): the uplink loss then
-    comes from RTCP receiver reports, waited for after media stops."""
+    comes from RTCP receiver reports, waited for after media stops. Those late reports give no
+    RTT: once media stops aiortc's sender reports all carry the same stamp, and an answer to an
+    older one would be taken for an answer to the newest."""
     from aiohttp import web
+
+    from trtcdetect.probes import rtp, rtp_media
+
+    events: list[str] = []
+    sample, pause = rtp._rtt_sample, rtp_media.pause
+
+    def noted_sample(entry: Any, smoothed: float) -> None:
+        events.append("rtt")
+        sample(entry, smoothed)
+
+    def noted_pause(*tracks: Any) -> None:
+        events.append("pause")
+        pause(*tracks)
+
+    monkeypatch.setattr(rtp, "_rtt_sample", noted_sample)
+    monkeypatch.setattr(rtp_media, "pause", noted_pause)
 
     from tests.lab import free_port
     from trtcdetect.server.echo import EchoPeer
@@ -196,6 +216,9 @@ def test_echo_peer_without_a_received_url_falls_back_to_receiver_reports() -> No
     assert audio["uplink_counted_by"] == "receiver reports", audio
     assert audio["uplink_loss_pct"] == 0 and audio["uplink_packets_lost"] == 0
     assert audio["rtt_ms"] is not None
+    # RTT was read while media flowed, never after; the wait for the final receiver report
+    # (which the loss needs) happened after the pause
+    assert "rtt" in events and events[-1] == "pause", events
 
 
 def test_echo_peer_tells_what_it_received_to_its_caller_only() -> None:

@@ -188,6 +188,7 @@ UI: Mapping[str, tuple[str, str]] = {
     "packets": ("Packets", "数据包"),
     "packets-line": ("sent {sent}, lost on the way out {up_lost} ({up_pct} %); received {received}, lost on the way back {down_lost} ({down_pct} %)",
                      "发送 {sent}，上行丢失 {up_lost}（{up_pct}%）；接收 {received}，下行丢失 {down_lost}（{down_pct}%）"),
+    "rtt-reports": ("from {n} receiver reports", "来自 {n} 个接收报告"),
     "counted-by": ("Loss on the way out counted by", "上行丢包统计来源"),
     "counted-by.far end": ("the far end, asked when media stopped", "对端（媒体停止时直接询问）"),
     "counted-by.receiver reports": ("the far end's RTCP receiver reports", "对端的 RTCP 接收报告"),

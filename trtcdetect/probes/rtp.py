@@ -12,7 +12,11 @@ downlink samples from any SSRC other than the first seen are ignored.
 aiortc reports RTT smoothed (new = 0.85 old + 0.15 sample), so its value stays close to the first
 report's for the whole of a short call. The stats are read every CALL_POLL_S, faster than
 receiver reports come (0.5-1.5 s apart), so each change of the smoothed value is one report: the
-report's own RTT is recovered from it, and the call's RTT is the mean over the reports.
+report's own RTT is recovered from it, and the call's RTT is the mean over the reports. RTT is
+only taken while media flows: aiortc stamps a sender report with the time of the last RTP packet,
+so once media stops every report carries the same stamp, and a receiver report answering an
+older one is taken for an answer to the newest (a few such readings came out hundreds of ms
+wrong, even negative). A call with no RTT yet when its time is up goes on until one comes.
 
 Uplink loss is what the far end counted of every packet it got. When media stops, the far end
 is asked directly (in this process for the local call; GET the `received` URL the echo peer
@@ -77,8 +81,9 @@ class Series:
             columns.setdefault(name, []).append(None if value is None else round(value, 2))
 
 
-async def collect(pc: Any, stats: dict[str, KindStats]) -> None:
-    """Read every sender's and receiver's stats into `stats`, keyed by kind."""
+async def collect(pc: Any, stats: dict[str, KindStats], rtt: bool = True) -> None:
+    """Read every sender's and receiver's stats into `stats`, keyed by kind (RTT only with
+    `rtt`: while media flows)."""
     for sender in pc.getSenders():
         if sender.track is None:
             continue
@@ -93,7 +98,7 @@ async def collect(pc: Any, stats: dict[str, KindStats]) -> None:
                 entry.rr_jitter_ms = s.jitter / CLOCK[kind] * 1000
                 entry.rr_at = s.timestamp
                 entry.fraction_lost_pct = s.fractionLost / 256 * 100
-                if s.roundTripTime is not None:
+                if rtt and s.roundTripTime is not None:
                     _rtt_sample(entry, s.roundTripTime * 1000)
     for receiver in pc.getReceivers():
         kind = receiver.track.kind
@@ -360,6 +365,13 @@ async def run_call(config: Config) -> dict[str, Any]:
                            packets_sent=k.packets_sent, packets_received=k.received,
                            packets_lost=k.lost_down, downlink_jitter_ms=k.jitter_down_ms)
                 previous[kind] = (now, k.bytes_sent)
+        # A short call may have no RTT yet (reports come every 0.5-1.5 s): it goes on until one
+        # comes, as RTT cannot be measured once media stops (see above).
+        over = time.monotonic()
+        while (not all(k.rtt_ms is not None for k in stats.values())
+               and time.monotonic() - over < thresholds.RTCP_DRAIN_S):
+            await asyncio.sleep(thresholds.CALL_POLL_S)
+            await collect(pc, stats)
         # Stop media and let the last packets land; then ask the far end what it received,
         # again until two answers agree: a busy far end may still hold packets it has not read.
         pause(*tracks)
@@ -375,21 +387,19 @@ async def run_call(config: Config) -> dict[str, Any]:
                     or time.monotonic() - stopped >= thresholds.RTCP_DRAIN_S:
                 break
         _apply_far(stats, streams)
-        await collect(pc, stats)
-        # Where the far end could not say, or no RTT came yet (a short call), wait for a
-        # receiver report written after the last packet reached the far end: one that arrives
-        # at least one RTT after the stop.
+        await collect(pc, stats, rtt=False)
+        # Where the far end could not say, wait for a receiver report written after the last
+        # packet reached it: one that arrives at least one RTT after the stop.
         rtt_s = max((k.rtt_ms or 0.0 for k in stats.values()), default=0.0) / 1000
         covers_all = datetime.now(UTC) + timedelta(seconds=rtt_s + 0.02)
 
         def settled(k: KindStats) -> bool:
-            counted = k.far_lost is not None or (k.rr_at is not None and k.rr_at >= covers_all)
-            return counted and k.rtt_ms is not None
+            return k.far_lost is not None or (k.rr_at is not None and k.rr_at >= covers_all)
 
         while (not all(map(settled, stats.values()))
                and time.monotonic() - stopped < thresholds.RTCP_DRAIN_S):
-            await asyncio.sleep(0.1)
-            await collect(pc, stats)
+            await asyncio.sleep(thresholds.CALL_POLL_S)
+            await collect(pc, stats, rtt=False)
         # One last row from the final reports (a short call may have had no report before).
         series.t.append(round(time.monotonic() - media_start, 2))
         for kind, k in stats.items():
@@ -532,7 +542,8 @@ class RtpProbe:
                    "jitter, loss, MOS")
 
     def deadline_s(self, config: Config) -> float:
-        return (config.connect_deadline_s + config.call_seconds + thresholds.RTCP_DRAIN_S
+        # set-up, the call, waiting for a first RTT, then for the far end's counts
+        return (config.connect_deadline_s + config.call_seconds + 2 * thresholds.RTCP_DRAIN_S
                 + thresholds.PROBE_DEADLINE_MARGIN_S + 3)
 
     async def run(self, config: Config) -> ProbeResult:
