@@ -116,6 +116,7 @@ def main() -> None:
     print(f"| case (median of {args.runs}) | wall s | CPU s | result |")  # noqa: T201
     print("|---|---:|---:|---|")  # noqa: T201
     for name, wall, cpu, note in rows:
+        note = note.replace("|", "\\|")  # nmap's "open|filtered" inside a Markdown table
         print(f"| {name} | {wall:.2f} | {cpu:.2f} | {note} |")  # noqa: T201
     by = {name: wall for name, wall, _, _ in rows}
     if "nmap -sU on the 6 UDP ports (lab)" in by:
