@@ -127,6 +127,13 @@ SPEAKER_DBFS = -20.0
 SPEAKER_SWEEP_HZ = (300.0, 3000.0)
 #: Recording goes on this long after the sound ends, for the path's delay (and a slow start), s.
 SPEAKER_TAIL_S = 2.5
+#: Output buffer asked of PortAudio for the test sound. PortAudio's "high" latency is 32 ms
+#: through ALSA's PulseAudio plugin, and on a busy 2-core machine one 32 ms stall of the
+#: callback thread was reported as an underrun ("gaps in the sound") with a working speaker.
+SPEAKER_LATENCY_S = 0.2
+#: Silence played before the sweep: with that buffer the recording starts a little after the
+#: playback, and the start of the sweep was missing from it (-1.9 dB)
+SPEAKER_LEAD_S = 0.5
 #: The sound came back when the correlation peak stands this far above the correlation's
 #: median (a ratio; noise alone stays near 1-3) and the recorded level is above silence.
 SPEAKER_PEAK_RATIO_MIN = 8.0

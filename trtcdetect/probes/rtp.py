@@ -22,7 +22,7 @@ Uplink loss is what the far end counted of every packet it got. When media stops
 is asked directly (in this process for the local call; GET the `received` URL the echo peer
 gave with its answer for an echo call): no waiting for its next receiver report. When it cannot
 say (an echo peer without that URL), media stops and we wait up to RTCP_DRAIN_S for a receiver
-report written after the last packet arrived, as before; `uplink_counted_by` says which.
+report written after the last packet arrived; `uplink_counted_by` says which.
 """
 
 from __future__ import annotations

@@ -56,9 +56,11 @@ def play(sd: Any, output: dict[str, Any], loop_in: dict[str, Any] | None,
     import numpy as np
 
     sound = sweep()
-    total = len(sound) + int(RATE * thresholds.SPEAKER_TAIL_S)
+    # silence first, so the recording is running before the sweep reaches the speaker
+    lead = int(RATE * thresholds.SPEAKER_LEAD_S)
+    total = lead + len(sound) + int(RATE * thresholds.SPEAKER_TAIL_S)
     played = np.zeros(total, np.float32)
-    played[:len(sound)] = sound
+    played[lead:lead + len(sound)] = sound
     heard: list[Any] = []
     underruns = 0
     position = 0
@@ -86,13 +88,15 @@ def play(sd: Any, output: dict[str, Any], loop_in: dict[str, Any] | None,
 
     try:
         if loop_in is None:
-            # "high" latency: the buffers a call's playback uses, not a low-latency stress test
+            # A roomy buffer (SPEAKER_LATENCY_S): this checks that the device plays, not how
+            # the machine keeps up at low latency.
             stream = sd.OutputStream(device=output["id"], channels=1, samplerate=RATE,
-                                     dtype="float32", callback=output_only, latency="high")
+                                     dtype="float32", callback=output_only,
+                                     latency=thresholds.SPEAKER_LATENCY_S)
         else:
             stream = sd.Stream(device=(loop_in["index"], output["id"]), channels=1,
                                samplerate=RATE, dtype="float32", callback=duplex,
-                               latency="high")
+                               latency=thresholds.SPEAKER_LATENCY_S)
     except Exception as exc:  # noqa: BLE001 - PortAudioError and friends
         raise DeviceProblem("speaker-cannot-open",
                             Message("speaker.cannot-open", {"error": str(exc)})) from None
@@ -116,12 +120,13 @@ def play(sd: Any, output: dict[str, Any], loop_in: dict[str, Any] | None,
     }
     if loop_in is not None:
         result["loopback"] = analyse_loopback(sound, np.concatenate(heard) if heard else
-                                              np.zeros(0, np.float32))
+                                              np.zeros(0, np.float32), lead)
     return result
 
 
-def analyse_loopback(sound: Any, heard: Any) -> dict[str, Any]:
-    """Where the sweep is in the recording (cross-correlation), and how loud it came back."""
+def analyse_loopback(sound: Any, heard: Any, lead: int = 0) -> dict[str, Any]:
+    """Where the sweep is in the recording (cross-correlation), and how loud it came back;
+    `lead`: samples of silence played before the sweep (not part of the delay)."""
     import numpy as np
 
     from .audio_levels import dbfs
@@ -138,7 +143,7 @@ def analyse_loopback(sound: Any, heard: Any) -> dict[str, Any]:
     level = dbfs(float(np.sqrt(np.mean(segment.astype(np.float64) ** 2))))
     came_back = ratio >= thresholds.SPEAKER_PEAK_RATIO_MIN and level >= thresholds.SILENCE_DBFS
     return {"heard": came_back, "level_dbfs": round(level, 2),
-            "delay_ms": round(1000 * lag / RATE, 1) if came_back else None,
+            "delay_ms": round(1000 * max(lag - lead, 0) / RATE, 1) if came_back else None,
             "peak_ratio": round(min(ratio, 1e6), 1)}
 
 
@@ -150,8 +155,8 @@ class SpeakerProbe:
     after = ("microphone",)
 
     def deadline_s(self, config: Config) -> float:
-        return thresholds.SPEAKER_SECONDS + thresholds.SPEAKER_TAIL_S + \
-            thresholds.DEVICE_DEADLINE_MARGIN_S
+        return thresholds.SPEAKER_LEAD_S + thresholds.SPEAKER_SECONDS + thresholds.SPEAKER_TAIL_S \
+            + thresholds.DEVICE_DEADLINE_MARGIN_S
 
     async def run(self, config: Config) -> ProbeResult:
         if config.no_sound:
