@@ -25,6 +25,7 @@ import sys
 import threading
 import time
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 TUNSETIFF = 0x400454CA
@@ -204,3 +205,18 @@ class ImpairedLink:
         return subprocess.run(
             ["ip", "netns", "exec", self.client, sys.executable, "-m", "trtcdetect", *args],
             capture_output=True, text=True, timeout=timeout)
+
+
+def serving_link(*serve_args: str) -> Iterator[ImpairedLink]:
+    """A module fixture's body: the impaired link with `serve` (and its echo peer) on the server
+    side, or a skip where the lab cannot run."""
+    import pytest
+
+    from tests.lab import lab_available
+
+    reason = lab_available()
+    if reason:
+        pytest.skip(reason)
+    with ImpairedLink() as link:
+        link.serve_echo(*serve_args)
+        yield link

@@ -14,20 +14,15 @@ from typing import Any
 import pytest
 
 from tests.conftest import SERVE, Services
-from tests.impair import SERVER_ADDR, ImpairedLink, Impairment
-from tests.lab import lab_available, run
+from tests.impair import SERVER_ADDR, ImpairedLink, Impairment, serving_link
+from tests.lab import run
 from trtcdetect.cli import main
 from trtcdetect.report.json import validate
 
 
 @pytest.fixture(scope="module")
 def stun_link() -> Iterator[ImpairedLink]:
-    reason = lab_available()
-    if reason:
-        pytest.skip(reason)
-    with ImpairedLink() as link:
-        link.serve_echo()  # serve: STUN on every default UDP port
-        yield link
+    yield from serving_link()  # serve: STUN on every default UDP port
 
 
 def trains(link: ImpairedLink, *args: str) -> dict[str, Any]:

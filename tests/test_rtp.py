@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from tests.impair import SERVER_ADDR, ImpairedLink, Impairment
+from tests.impair import SERVER_ADDR, ImpairedLink, Impairment, serving_link
 from tests.lab import lab_available
 from trtcdetect.config import Config
 from trtcdetect.probes.emodel import mos
@@ -34,12 +34,7 @@ def call(link: ImpairedLink, *args: str) -> tuple[int, dict[str, Any]]:
 
 @pytest.fixture(scope="module")
 def link() -> Iterator[ImpairedLink]:
-    reason = lab_available()
-    if reason:
-        pytest.skip(reason)
-    with ImpairedLink() as link:
-        link.serve_echo("--max-calls", "2", "--max-call-seconds", "20")
-        yield link
+    yield from serving_link("--max-calls", "2", "--max-call-seconds", "20")
 
 
 def test_local_loopback_call_passes_with_sane_numbers() -> None:

@@ -88,6 +88,10 @@ class Config:
             result[item.name] = value
         return result
 
+    def echo_headers(self) -> dict[str, str]:
+        """HTTP headers for the echo peer's signalling: the shared token, when one is set."""
+        return {"Authorization": f"Bearer {self.echo_token}"} if self.echo_token else {}
+
     def ssl_context(self) -> ssl.SSLContext:
         """The system's trust store, plus `ca_file` when one was given."""
         ctx = ssl.create_default_context()

@@ -165,12 +165,11 @@ async def browser_webrtc(config: Config, binary: str) -> dict[str, Any]:
         return web.Response(text=page, content_type="text/html")
 
     async def offer(request: web.Request) -> web.Response:
-        headers = {"Authorization": f"Bearer {config.echo_token}"} if config.echo_token else {}
         try:
             async with httpx.AsyncClient(verify=config.ssl_context(), timeout=config.timeout_s,
                                          trust_env=False) as client:
                 answer = await client.post(str(config.echo_url), json=await request.json(),
-                                           headers=headers)
+                                           headers=config.echo_headers())
             return web.json_response(answer.json(), status=answer.status_code)
         except (httpx.HTTPError, ValueError) as exc:
             return web.json_response({"error": f"echo peer: {exc}"}, status=502)

@@ -235,10 +235,6 @@ class Call:
             raise CallFailed("media", Message("call.no-media")) from None
 
 
-def _headers(config: Config) -> dict[str, str]:
-    return {"Authorization": f"Bearer {config.echo_token}"} if config.echo_token else {}
-
-
 async def _signal(client: Any, config: Config, sdp: str, type_: str) -> tuple[str, str, str | None]:
     """POST the offer to the echo peer: its answer, and the URL where it tells what it received
     (None from an echo peer that has none)."""
@@ -247,7 +243,7 @@ async def _signal(client: Any, config: Config, sdp: str, type_: str) -> tuple[st
     assert config.echo_url is not None
     try:
         response = await client.post(config.echo_url, json={"sdp": sdp, "type": type_},
-                                     headers=_headers(config))
+                                     headers=config.echo_headers())
     except httpx.HTTPError as exc:
         error = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
         raise CallFailed("signalling", Message("call.signal-unreachable", {"error": error})) \
@@ -270,7 +266,7 @@ async def _far_received(client: Any, config: Config, url: str) -> list[dict[str,
     import httpx
 
     try:
-        response = await client.get(url, headers=_headers(config))
+        response = await client.get(url, headers=config.echo_headers())
         streams = response.json()["streams"] if response.status_code == 200 else None
     except (httpx.HTTPError, ValueError, KeyError, TypeError):
         return None
