@@ -66,8 +66,9 @@ def main() -> None:
         delays, losses, jitters = [25], [0, 5], [0, 10]
     print(f"machine: {platform.node()} {platform.machine()}, Python {platform.python_version()}")  # noqa: T201
     print("| delay ms | loss % | jitter ms | RTT exp | call RTT | train RTT | loss exp (call / train) | "  # noqa: T201
-          "call loss | link | train loss | jitter exp | call jitter | iperf3 loss | iperf3 jitter |")
-    print("|" + "---:|" * 14)  # noqa: T201
+          "call loss | link | train loss | jitter exp | call jitter | iperf3 loss | iperf3 jitter | "
+          "error in this cell (absolute) |")
+    print("|" + "---:|" * 14 + "---|")  # noqa: T201
     errors: dict[str, list[float]] = {}
     with ImpairedLink() as link:
         link.serve_echo()
@@ -93,6 +94,7 @@ def main() -> None:
                          if answered else None)
             train_loss = (sum(q["sent"] - q["answered"] for q in quality)
                           / max(1, sum(q["sent"] for q in quality)) * 100)
+            cell: list[str] = []
             for key, measured, expected in (("call RTT ms", call_rtt, rtt_exp),
                                             ("train RTT ms", train_rtt, rtt_exp),
                                             ("call loss pp", call_loss, loss),
@@ -104,6 +106,7 @@ def main() -> None:
                                              jitter_exp)):
                 if measured is not None:
                     errors.setdefault(key, []).append(abs(measured - expected))
+                    cell.append(f"{key.rsplit(' ', 1)[0]} {abs(measured - expected):.1f}")
 
             def fmt(value: float | None) -> str:
                 return "—" if value is None else f"{value:.1f}"
@@ -112,7 +115,8 @@ def main() -> None:
                   f"{fmt(train_rtt)} | {loss} / {train_loss_exp:.1f} | {fmt(call_loss)} | "
                   f"{fmt(link_loss)} | "
                   f"{fmt(train_loss)} | {jitter_exp:.1f} | {fmt(call_jitter)} | "
-                  f"{fmt(perf[0] if perf else None)} | {fmt(perf[1] if perf else None)} |")
+                  f"{fmt(perf[0] if perf else None)} | {fmt(perf[1] if perf else None)} | "
+                  f"{'; '.join(cell)} |")
     print("\n| |measured - expected| | median | max |")  # noqa: T201
     print("|---|---:|---:|")  # noqa: T201
     for key, values in errors.items():
