@@ -127,9 +127,9 @@ SPEAKER_DBFS = -20.0
 SPEAKER_SWEEP_HZ = (300.0, 3000.0)
 #: Recording goes on this long after the sound ends, for the path's delay (and a slow start), s.
 SPEAKER_TAIL_S = 2.5
-#: Output buffer asked of PortAudio for the test sound. PortAudio's "high" latency is 32 ms
-#: through ALSA's PulseAudio plugin, and on a busy 2-core machine one 32 ms stall of the
-#: callback thread was reported as an underrun ("gaps in the sound") with a working speaker.
+#: Output buffer asked of PortAudio for the test sound (its "high" latency is 32 ms through
+#: ALSA's PulseAudio plugin). The check is whether the device plays, not how the machine keeps up
+#: at low latency. (A larger buffer did not stop the occasional underrun seen in test runs.)
 SPEAKER_LATENCY_S = 0.2
 #: Silence played before the sweep: with that buffer the recording starts a little after the
 #: playback, and the start of the sweep was missing from it (-1.9 dB)
