@@ -74,7 +74,12 @@ def test_interrupted_microphone_capture_closes_the_stream(pulse: dict[str, str])
             loop.call_later(2.5, lambda: seen.append(recording()))
             loop.call_later(3.0, stop.set)
             report = await runner.run(Config(mic_seconds=30), [PROBE], stop=stop)
-            await asyncio.sleep(0.3)
+            # The run returns once the thread has closed the stream; PulseAudio drops the
+            # source-output from its list a moment later, on its own connection.
+            for _ in range(20):
+                if recording() == 0:
+                    break
+                await asyncio.sleep(0.1)
             print(seen[0], recording(), report.probes[0].error)
 
         asyncio.run(go())

@@ -17,7 +17,9 @@ DEFAULT_STEP_TIMEOUT_S = 3.0
 PROBE_DEADLINE_STEPS = 4
 PROBE_DEADLINE_MARGIN_S = 2.0
 #: After Ctrl-C, how long unfinished probes get to clean up before the report is written, s.
-INTERRUPT_GRACE_S = 0.3
+#: Network probes end at once; a device probe waits up to DEVICE_RELEASE_S for its capture
+#: thread to close the device, so this covers that.
+INTERRUPT_GRACE_S = 2.5
 #: A run this long prepares the HTML report (imports, template) in a thread while probes still
 #: wait on the network; shorter runs prepare it when they end.
 REPORT_PREPARE_AFTER_S = 1.0
@@ -44,6 +46,8 @@ DEFAULT_MIC_SECONDS = 3.0
 DEFAULT_CAMERA_SIZE = (640, 480)
 #: A device probe may take its capture time plus this (opening a device, warm-up), s.
 DEVICE_DEADLINE_MARGIN_S = 8.0
+#: When a device probe is interrupted, how long it waits for its thread to close the device, s.
+DEVICE_RELEASE_S = 2.0
 
 # --- Camera (OpenCV) ---
 #: A frame is black when its mean luma (0-255) is below this. Real dark rooms sit above 20.

@@ -7,6 +7,7 @@ import threading
 from collections.abc import Callable
 from typing import Any, Protocol, TypeVar
 
+from .. import thresholds
 from ..config import Config
 from ..models import Advice, Message, ProbeResult, Status
 
@@ -73,7 +74,9 @@ async def run_in_thread(work: Callable[[threading.Event], T]) -> T:
         return await asyncio.shield(future)
     except asyncio.CancelledError:
         stop.set()
-        # the thread ends with "interrupted" soon: nobody waits for it any more, so take its
-        # outcome here rather than let asyncio report an unretrieved exception
+        # The thread ends with "interrupted" within one read: wait (bounded) for it to close the
+        # device, so that a run that returns has released it. Its outcome is taken here rather
+        # than left for asyncio to report as an unretrieved exception.
         future.add_done_callback(lambda f: f.cancelled() or f.exception())
+        await asyncio.wait({future}, timeout=thresholds.DEVICE_RELEASE_S)
         raise
