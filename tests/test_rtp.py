@@ -126,6 +126,34 @@ def test_each_receiver_reports_rtt_is_recovered_from_aiortcs_smoothed_value() ->
     assert result == {"min": 10.0, "avg": 20.0, "max": 30.0}
 
 
+def test_a_busy_far_end_is_asked_again_until_two_answers_agree() -> None:
+    """A scripted far end stands in here: no lab makes a real echo peer slow to read its
+    socket on demand. It reads more packets between the first answers, then settles."""
+    from trtcdetect.probes.rtp import ask_until_stable
+
+    def far(answers: list[Any]) -> tuple[list[float], Any]:
+        asked: list[float] = []
+
+        async def ask() -> Any:
+            asked.append(time.monotonic())
+            return answers[min(len(asked), len(answers)) - 1]
+
+        return asked, ask
+
+    def counts(n: int) -> list[dict[str, Any]]:
+        return [{"kind": "audio", "ssrc": 1, "packets_received": n, "packets_lost": 250 - n}]
+
+    asked, ask = far([counts(180), counts(240), counts(250), counts(250)])
+    assert asyncio.run(ask_until_stable(ask, 0.01, 5.0)) == counts(250)
+    assert len(asked) == 4  # the third answer still differed from the second
+    asked, ask = far([None])  # a far end that cannot say: one question, then receiver reports
+    assert asyncio.run(ask_until_stable(ask, 0.01, 5.0)) is None and len(asked) == 1
+    asked, ask = far([counts(n) for n in range(1000)])  # never settles: the limit ends it
+    started = time.monotonic()
+    assert asyncio.run(ask_until_stable(ask, 0.05, 0.3)) is not None
+    assert time.monotonic() - started < 0.6 and 4 <= len(asked) <= 8
+
+
 def test_blocked_path_fails_inside_the_deadline(link: ImpairedLink) -> None:
     link.set(Impairment(loss_pct=100), Impairment(loss_pct=100))
     start = time.monotonic()

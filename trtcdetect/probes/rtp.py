@@ -30,6 +30,7 @@ from __future__ import annotations
 import asyncio
 import statistics
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -273,6 +274,19 @@ async def _far_received(client: Any, config: Config, url: str) -> list[dict[str,
     return streams if isinstance(streams, list) else None
 
 
+async def ask_until_stable(ask: Callable[[], Awaitable[list[dict[str, Any]] | None]],
+                           settle: float, limit: float) -> list[dict[str, Any]] | None:
+    """Ask the far end what it received, `settle` s apart, until two answers agree (a busy far
+    end may not have read every packet yet), it cannot say (None), or `limit` s have passed."""
+    started = time.monotonic()
+    streams: list[dict[str, Any]] | None = None
+    while True:
+        await asyncio.sleep(settle)
+        before, streams = streams, await ask()
+        if streams is None or streams == before or time.monotonic() - started >= limit:
+            return streams
+
+
 def _apply_far(stats: dict[str, KindStats], streams: list[dict[str, Any]] | None) -> None:
     """Take the far end's counts for the streams this side sent (matched by SSRC)."""
     for entry in streams or ():
@@ -369,20 +383,17 @@ async def run_call(config: Config) -> dict[str, Any]:
             await asyncio.sleep(thresholds.CALL_POLL_S)
             await collect(pc, stats)
         # Stop media and let the last packets land; then ask the far end what it received,
-        # again until two answers agree: a busy far end may still hold packets it has not read.
+        # again until two answers agree (ask_until_stable).
         pause(*tracks)
         stopped = time.monotonic()
         settle = thresholds.CALL_SETTLE_LOCAL_S if far is not None else thresholds.CALL_SETTLE_S
-        streams: list[dict[str, Any]] | None = None
-        while far is not None or received_url is not None:
-            await asyncio.sleep(settle)
-            before = streams
-            streams = (await far.received(local_id) if far is not None
-                       else await _far_received(client, config, str(received_url)))
-            if streams is None or streams == before \
-                    or time.monotonic() - stopped >= thresholds.RTCP_DRAIN_S:
-                break
-        _apply_far(stats, streams)
+        if far is not None or received_url is not None:
+            async def ask() -> list[dict[str, Any]] | None:
+                if far is not None:
+                    return await far.received(local_id)
+                return await _far_received(client, config, str(received_url))
+
+            _apply_far(stats, await ask_until_stable(ask, settle, thresholds.RTCP_DRAIN_S))
         await collect(pc, stats, rtt=False)
         # Where the far end could not say, wait for a receiver report written after the last
         # packet reached it: one that arrives at least one RTT after the stop.
