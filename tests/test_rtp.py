@@ -65,6 +65,11 @@ def test_delay_50_ms_each_way_measures_rtt_100_ms(link: ImpairedLink) -> None:
     rtt = probe["details"]["audio"]["rtt_ms"]["avg"]
     assert rtt == pytest.approx(100, rel=0.10), rtt
     assert probe["details"]["audio"]["rtt_reports"] >= 1
+    # --call-seconds counts from connect: set-up over a 100 ms RTT (signalling, ICE, DTLS:
+    # several round trips) does not eat into the media time
+    assert probe["details"]["setup"]["first_media_ms"] > 300
+    assert probe["details"]["media_seconds"] >= 3.0
+    assert probe["details"]["audio"]["packets_sent"] >= 3.0 * 50 * 0.97, probe["details"]  # 20 ms
     assert code == 0 and probe["details"]["mode"] == "echo"
     assert probe["details"]["codecs"]["audio"]["payload_type"] == 96
 
