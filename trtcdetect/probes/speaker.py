@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 from .. import thresholds
@@ -64,6 +65,9 @@ def play(sd: Any, output: dict[str, Any], loop_in: dict[str, Any] | None,
     heard: list[Any] = []
     underruns: list[float] = []  # where in the sound (s) each underflow was flagged
     position = 0
+    overflows = 0  # capture blocks PortAudio flagged as overrun (samples lost)
+    arrivals: list[tuple[float, int]] = []  # per capture block: when it came, frames so far
+    handed: list[float] = []  # when the sweep's first sample was handed to the output
     done = threading.Event()
 
     def write(out: Any, frames: int) -> None:
@@ -78,55 +82,74 @@ def play(sd: Any, output: dict[str, Any], loop_in: dict[str, Any] | None,
     def output_only(outdata: Any, frames: int, _t: Any, status: Any) -> None:
         if status.output_underflow:
             underruns.append(round(position / RATE, 3))
+        if position <= lead < position + frames:
+            handed.append(time.monotonic() + (lead - position) / RATE)
         write(outdata, frames)
 
-    def duplex(indata: Any, outdata: Any, frames: int, _t: Any, status: Any) -> None:
-        if status.output_underflow:
-            underruns.append(round(position / RATE, 3))
+    def record(indata: Any, _frames: int, _t: Any, status: Any) -> None:
+        nonlocal overflows
+        overflows += bool(status.input_overflow)
         heard.append(indata[:, 0].copy())
-        write(outdata, frames)
+        arrivals.append((time.monotonic(), (arrivals[-1][1] if arrivals else 0) + len(indata)))
 
+    def delay_of(lag: int) -> float:
+        """From handing the sweep to the output to getting it back from the input, s: both
+        streams' buffers plus the path between them (the two streams start independently, so
+        the recording's sample count alone does not say when the sweep was played)."""
+        if not handed:
+            return (lag - lead) / RATE
+        came, total_then = next((a for a in arrivals if a[1] > lag), arrivals[-1])
+        return came - (total_then - lag) / RATE - handed[0]
+
+    # Two streams, not one duplex stream: PortAudio's ALSA duplex stream polls both devices in
+    # one thread and, on a starved machine, stops for good at the first capture overrun
+    # ("PaAlsaStream_WaitForFrames failed"); the lag is found by cross-correlation anyway.
+    # A roomy buffer (SPEAKER_LATENCY_S): this checks that the device plays, not how the
+    # machine keeps up at low latency.
+    streams: list[Any] = []
     try:
-        if loop_in is None:
-            # A roomy buffer (SPEAKER_LATENCY_S): this checks that the device plays, not how
-            # the machine keeps up at low latency.
-            stream = sd.OutputStream(device=output["id"], channels=1, samplerate=RATE,
-                                     dtype="float32", callback=output_only,
-                                     latency=thresholds.SPEAKER_LATENCY_S)
-        else:
-            stream = sd.Stream(device=(loop_in["index"], output["id"]), channels=1,
-                               samplerate=RATE, dtype="float32", callback=duplex,
-                               latency=thresholds.SPEAKER_LATENCY_S)
+        if loop_in is not None:
+            streams.append(sd.InputStream(device=loop_in["index"], channels=1, samplerate=RATE,
+                                          dtype="float32", callback=record,
+                                          latency=thresholds.SPEAKER_LATENCY_S))
+        streams.append(sd.OutputStream(device=output["id"], channels=1, samplerate=RATE,
+                                       dtype="float32", callback=output_only,
+                                       latency=thresholds.SPEAKER_LATENCY_S))
     except Exception as exc:  # noqa: BLE001 - PortAudioError and friends
+        for stream in streams:
+            stream.close()
         raise DeviceProblem("speaker-cannot-open",
                             Message("speaker.cannot-open", {"error": str(exc)})) from None
-    latency = stream.latency
+    latency = streams[-1].latency
     started = time.monotonic()
     try:
-        with stream:
-            # the whole sound plus the tail, and up to 3 s more for a backend's slow start
-            limit = started + total / RATE + 3.0
-            while not done.is_set() and not stop.is_set() and time.monotonic() < limit:
-                done.wait(0.05)
+        for stream in streams:  # the recording first, so it runs before the sweep plays
+            stream.start()
+        # the whole sound plus the tail, and up to 3 s more for a backend's slow start
+        limit = started + total / RATE + 3.0
+        while not done.is_set() and not stop.is_set() and time.monotonic() < limit:
+            done.wait(0.05)
     finally:
-        stream.close()
+        for stream in reversed(streams):
+            stream.close()
     if stop.is_set():
         raise DeviceProblem("probe-error", Message("interrupted"))
     result: dict[str, Any] = {
         "played": done.is_set(), "underruns": len(underruns), "underruns_at_s": underruns,
-        "output_latency_ms": round(1000 * (latency[1] if isinstance(latency, tuple)
-                                           else latency), 1),
+        "output_latency_ms": round(1000 * latency, 1),
         "seconds": round(time.monotonic() - started, 2),
     }
     if loop_in is not None:
+        result["input_overflows"] = overflows
         result["loopback"] = analyse_loopback(sound, np.concatenate(heard) if heard else
-                                              np.zeros(0, np.float32), lead)
+                                              np.zeros(0, np.float32), delay_of)
     return result
 
 
-def analyse_loopback(sound: Any, heard: Any, lead: int = 0) -> dict[str, Any]:
+def analyse_loopback(sound: Any, heard: Any,
+                     delay_of: Callable[[int], float] = lambda lag: lag / RATE) -> dict[str, Any]:
     """Where the sweep is in the recording (cross-correlation), and how loud it came back;
-    `lead`: samples of silence played before the sweep (not part of the delay)."""
+    `delay_of`: the delay (s) at which a sweep found at a sample of the recording came back."""
     import numpy as np
 
     from .audio_levels import dbfs
@@ -143,7 +166,7 @@ def analyse_loopback(sound: Any, heard: Any, lead: int = 0) -> dict[str, Any]:
     level = dbfs(float(np.sqrt(np.mean(segment.astype(np.float64) ** 2))))
     came_back = ratio >= thresholds.SPEAKER_PEAK_RATIO_MIN and level >= thresholds.SILENCE_DBFS
     return {"heard": came_back, "level_dbfs": round(level, 2),
-            "delay_ms": round(1000 * max(lag - lead, 0) / RATE, 1) if came_back else None,
+            "delay_ms": round(1000 * max(delay_of(lag), 0.0), 1) if came_back else None,
             "peak_ratio": round(min(ratio, 1e6), 1)}
 
 
