@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import subprocess
 import sys
@@ -91,3 +92,46 @@ def test_interrupted_microphone_capture_closes_the_stream(pulse: dict[str, str])
     assert during == "1", "the probe was recording from the virtual source"
     assert after == "0", "the stream was closed after the interruption"
     assert error.strip() == "interrupted"
+
+
+STUCK_PCM = """\
+# A capture device whose reads block for ever: ALSA's file plugin reads its samples from a FIFO
+# that has a writer but never gets data. PortAudio then waits on that read even to stop.
+pcm.stuck {{
+    type file
+    slave.pcm "null"
+    file "/dev/null"
+    infile "{fifo}"
+    format "raw"
+}}
+"""
+
+
+def test_a_microphone_stuck_in_a_read_gives_no_data_and_the_run_still_ends(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    home.mkdir()
+    fifo = tmp_path / "in.fifo"
+    os.mkfifo(fifo)
+    (home / ".asoundrc").write_text(STUCK_PCM.format(fifo=fifo))
+    env = {**os.environ, "HOME": str(home), "XDG_RUNTIME_DIR": str(home)}
+    env.pop("PULSE_SERVER", None)
+    writer = os.open(fifo, os.O_RDWR)  # keeps the FIFO open without ever writing to it
+    try:
+        start = time.monotonic()
+        proc = subprocess.run(
+            [sys.executable, "-m", "trtcdetect", "--only", "microphone", "--mic", "stuck",
+             "--mic-seconds", "1", "--json", "--quiet", "--output", str(tmp_path / "out")],
+            capture_output=True, text=True, timeout=60, env=env)
+        elapsed = time.monotonic() - start
+    finally:
+        os.close(writer)
+    assert proc.returncode == 2, proc.stderr
+    probe = json.loads(proc.stdout)["probes"][0]
+    assert probe["status"] == "fail" and probe["details"]["device"]["name"] == "stuck"
+    assert probe["summary"] == ("the microphone opened but delivered no audio, and its driver "
+                                "would not let go of it")
+    # no data after 1 s + warm-up + 4 s of grace, then 2 s waiting for the close: the run
+    # ends on its own (it waited for ever on the stuck close before) and writes both reports
+    assert elapsed < 15, elapsed
+    assert len(list((tmp_path / "out").glob("*.json"))) == 1
+    assert len(list((tmp_path / "out").glob("*.html"))) == 1

@@ -515,6 +515,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 3
 
 
+def entry() -> None:
+    """The console script: main(), then exit — at once when a device driver is stuck in a read
+    (PortAudio would wait on it for ever at exit, after the reports are written)."""
+    code = main()
+    devices = sys.modules.get("trtcdetect.probes.devices")
+    if devices is not None and devices.STUCK:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    raise SystemExit(code)
+
+
 def _demo(argv: Sequence[str]) -> int:
     from .demo import run_demo
 

@@ -62,14 +62,63 @@ def device_advice(cause: str) -> tuple[Advice, ...]:
     return (Advice(cause), *upgrade)
 
 
+#: Device threads that never came back from closing a device (a driver stuck in a read:
+#: PortAudio then waits on it for ever). The command line exits without waiting for them.
+STUCK: list[str] = []
+
+
+def release(stream: Any, what: str) -> bool:
+    """Abort and close a PortAudio stream, waiting at most DEVICE_RELEASE_S; False when the
+    driver did not let go (the closing goes on in a daemon thread, listed in STUCK)."""
+    def close() -> None:
+        try:
+            stream.abort()
+        except Exception:  # noqa: BLE001 S110 - already stopped, or the device is gone
+            pass
+        finally:
+            stream.close(ignore_errors=True)
+
+    closer = threading.Thread(target=close, name=f"trtcdetect-release-{what}", daemon=True)
+    closer.start()
+    closer.join(thresholds.DEVICE_RELEASE_S)
+    if closer.is_alive():
+        STUCK.append(what)
+        return False
+    return True
+
+
 async def run_in_thread(work: Callable[[threading.Event], T]) -> T:
-    """Run blocking device I/O in a thread; on cancellation tell it to stop and release.
+    """Run blocking device I/O in a daemon thread; on cancellation tell it to stop and release.
 
     The thread checks the event between reads, so the device is closed within one read even
-    when the run is interrupted or the probe's deadline passes.
+    when the run is interrupted or the probe's deadline passes. A daemon thread, not the event
+    loop's executor: a driver stuck for good must not keep the process from exiting.
     """
     stop = threading.Event()
-    future = asyncio.get_running_loop().run_in_executor(None, work, stop)
+    loop = asyncio.get_running_loop()
+    future: asyncio.Future[T] = loop.create_future()
+
+    def deliver(result: T | None, error: BaseException | None) -> None:
+        if future.done():  # cancelled meanwhile
+            return
+        if error is not None:
+            future.set_exception(error)
+        else:
+            future.set_result(result)  # type: ignore[arg-type]  # T itself when no error
+
+    def target() -> None:
+        result: T | None = None
+        error: BaseException | None = None
+        try:
+            result = work(stop)
+        except BaseException as exc:  # noqa: BLE001 - handed to the awaiting task
+            error = exc
+        try:
+            loop.call_soon_threadsafe(deliver, result, error)
+        except RuntimeError:  # the loop is closed: nobody waits any more
+            pass
+
+    threading.Thread(target=target, name="trtcdetect-device", daemon=True).start()
     try:
         return await asyncio.shield(future)
     except asyncio.CancelledError:

@@ -14,7 +14,14 @@ from typing import Any
 from .. import thresholds
 from ..config import Config
 from ..models import Advice, Message, Metric, ProbeResult, Status
-from .devices import DeviceProblem, absent, device_advice, list_audio_devices, run_in_thread
+from .devices import (
+    DeviceProblem,
+    absent,
+    device_advice,
+    list_audio_devices,
+    release,
+    run_in_thread,
+)
 
 
 def choose(devices: list[dict[str, Any]], wanted: str | None, default: int) -> dict[str, Any]:
@@ -71,18 +78,19 @@ def record(sd: Any, device: dict[str, Any], seconds: float, stop: threading.Even
     # Opening can stall for ~2 s on some backends before the first block: allow for it.
     deadline = opened + seconds + thresholds.MIC_WARMUP_S + 4.0
     try:
-        with stream:
-            while not got.is_set() and not stop.is_set() and time.monotonic() < deadline:
-                got.wait(0.05)
+        stream.start()
+        while not got.is_set() and not stop.is_set() and time.monotonic() < deadline:
+            got.wait(0.05)
     finally:
-        stream.close()
+        released = release(stream, "microphone")
     if stop.is_set():
         raise DeviceProblem("probe-error", Message("interrupted"))
     if not blocks:
-        raise DeviceProblem("mic-no-data", Message("mic.no-data"))
+        raise DeviceProblem("mic-no-data", Message("mic.no-data" if released else "mic.no-data-stuck"))
     data = np.concatenate(blocks)[int(thresholds.MIC_WARMUP_S * rate):]
     capture = analyse(data, rate)
     capture["first_audio_after_s"] = round(time.monotonic() - opened - capture["seconds"], 2)
+    capture["released"] = released
     return capture
 
 

@@ -19,7 +19,7 @@ from typing import Any
 from .. import thresholds
 from ..config import Config
 from ..models import Advice, Message, Metric, ProbeResult, Status
-from .devices import DeviceProblem, absent, list_audio_devices, run_in_thread
+from .devices import DeviceProblem, absent, list_audio_devices, release, run_in_thread
 
 RATE = 48000
 
@@ -130,14 +130,13 @@ def play(sd: Any, output: dict[str, Any], loop_in: dict[str, Any] | None,
         while not done.is_set() and not stop.is_set() and time.monotonic() < limit:
             done.wait(0.05)
     finally:
-        for stream in reversed(streams):
-            stream.close()
+        released = all([release(stream, "speaker") for stream in reversed(streams)])
     if stop.is_set():
         raise DeviceProblem("probe-error", Message("interrupted"))
     result: dict[str, Any] = {
         "played": done.is_set(), "underruns": len(underruns), "underruns_at_s": underruns,
         "output_latency_ms": round(1000 * latency, 1),
-        "seconds": round(time.monotonic() - started, 2),
+        "seconds": round(time.monotonic() - started, 2), "released": released,
     }
     if loop_in is not None:
         result["input_overflows"] = overflows
