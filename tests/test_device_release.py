@@ -135,3 +135,31 @@ def test_a_microphone_stuck_in_a_read_gives_no_data_and_the_run_still_ends(tmp_p
     assert elapsed < 15, elapsed
     assert len(list((tmp_path / "out").glob("*.json"))) == 1
     assert len(list((tmp_path / "out").glob("*.html"))) == 1
+
+
+def test_an_audio_device_scan_that_hangs_fails_both_audio_probes_and_the_run_ends(
+        tmp_path: Path) -> None:
+    # The same device with no writer on its FIFO: opening it blocks, and PortAudio opens every
+    # device while sounddevice is imported.
+    home = tmp_path / "home"
+    home.mkdir()
+    fifo = tmp_path / "in.fifo"
+    os.mkfifo(fifo)
+    (home / ".asoundrc").write_text(STUCK_PCM.format(fifo=fifo))
+    env = {**os.environ, "HOME": str(home), "XDG_RUNTIME_DIR": str(home)}
+    env.pop("PULSE_SERVER", None)
+    start = time.monotonic()
+    proc = subprocess.run(
+        [sys.executable, "-m", "trtcdetect", "--only", "microphone,speaker", "--json",
+         "--quiet", "--output", str(tmp_path / "out")],
+        capture_output=True, text=True, timeout=60, env=env)
+    elapsed = time.monotonic() - start
+    assert proc.returncode == 2, proc.stderr
+    probes = json.loads(proc.stdout)["probes"]
+    for probe in probes:
+        assert probe["status"] == "fail", probe
+        assert probe["summary"] == "the audio system did not answer: listing the audio devices hung"
+        assert "did not end within 5 s" in probe["details"]["error"]
+    # each waits 5 s for the scan and 2 s for its thread; the speaker starts after the microphone
+    assert elapsed < 25, elapsed
+    assert len(list((tmp_path / "out").glob("*.html"))) == 1

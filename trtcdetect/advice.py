@@ -74,6 +74,10 @@ REMEDIES: Mapping[str, Remedy] = {
         en="PortAudio, which trtcdetect uses to reach audio devices, is not installed. On Debian/Ubuntu install it with: apt-get install libportaudio2 (macOS: brew install portaudio).",
         zh="未安装 trtcdetect 访问音频设备所需的 PortAudio。Debian/Ubuntu 请执行：apt-get install libportaudio2（macOS：brew install portaudio）。",
     ),
+    "audio-scan-hung": Remedy(
+        en="The audio system did not answer when asked for its devices: an audio driver or the sound service is stuck. Restart the sound service (Linux: systemctl --user restart pipewire pulseaudio; Windows: restart the Windows Audio service; macOS: sudo killall coreaudiod), unplug Bluetooth or USB audio devices, or reboot.",
+        zh="查询音频设备时音频系统没有响应：某个音频驱动或声音服务已卡死。请重启声音服务（Linux：systemctl --user restart pipewire pulseaudio；Windows：重启 Windows Audio 服务；macOS：sudo killall coreaudiod），拔下蓝牙或 USB 音频设备，或重启电脑。",
+    ),
     "mic-missing": Remedy(
         en="No microphone was found. Plug in a headset or microphone, check that the operating system lists it as an input device, and run the check again. TRTCCalling cannot start a call without one (\"获取用户设备权限失败\").",
         zh="未找到麦克风。请插入耳机或麦克风，确认操作系统已将其识别为输入设备后重新检测。没有麦克风时 TRTCCalling 无法发起通话（报错“获取用户设备权限失败”）。",

@@ -94,6 +94,8 @@ MESSAGES: Mapping[str, tuple[str, str]] = {
     "mic.no-match": ("no input device matches {wanted!r}", "没有与 {wanted!r} 匹配的输入设备"),
     "mic.cannot-open": ("the microphone cannot be opened: {error}", "麦克风无法打开：{error}"),
     "mic.no-data": ("the microphone opened but delivered no audio", "麦克风已打开但没有采集到音频"),
+    "audio.scan-hung": ("the audio system did not answer: listing the audio devices hung",
+                        "音频系统无响应：列出音频设备时卡住"),
     "mic.no-data-stuck": ("the microphone opened but delivered no audio, and its driver would not let "
                           "go of it", "麦克风已打开但没有采集到音频，且其驱动无法释放该设备"),
     "mic.silent": ("the microphone is silent ({level:.0f} dBFS): muted or dead",

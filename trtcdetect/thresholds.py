@@ -46,6 +46,8 @@ DEFAULT_MIC_SECONDS = 3.0
 DEFAULT_CAMERA_SIZE = (640, 480)
 #: A device probe may take its capture time plus this (opening a device, warm-up), s.
 DEVICE_DEADLINE_MARGIN_S = 8.0
+#: Listing the audio devices (PortAudio opens each one) normally takes well under a second, s.
+AUDIO_SCAN_S = 5.0
 #: When a device probe is interrupted, how long it waits for its thread to close the device, s.
 DEVICE_RELEASE_S = 2.0
 

@@ -129,3 +129,22 @@ async def run_in_thread(work: Callable[[threading.Event], T]) -> T:
         future.add_done_callback(lambda f: f.cancelled() or f.exception())
         await asyncio.wait({future}, timeout=thresholds.DEVICE_RELEASE_S)
         raise
+
+
+async def scan_audio(kind: str) -> tuple[Any, list[dict[str, Any]]]:
+    """Import sounddevice — PortAudio opens every device to list it — and list the `kind`
+    devices, in a device thread and for at most AUDIO_SCAN_S: a driver that blocks an open must
+    not block the run. TimeoutError when it did; OSError when PortAudio is not installed."""
+    def scan(_stop: threading.Event) -> tuple[Any, list[dict[str, Any]]]:
+        import sounddevice as sd
+
+        return sd, list_audio_devices(sd, kind)
+
+    return await asyncio.wait_for(run_in_thread(scan), thresholds.AUDIO_SCAN_S)
+
+
+def scan_hung(probe: _Named, details: dict[str, Any]) -> ProbeResult:
+    STUCK.append(f"{probe.id}-scan")
+    details["error"] = f"PortAudio's device scan did not end within {thresholds.AUDIO_SCAN_S:g} s"
+    return ProbeResult(probe.id, probe.title, Status.FAIL, message=Message("audio.scan-hung"),
+                       details=details, advice=(Advice("audio-scan-hung"),))

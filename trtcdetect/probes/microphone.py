@@ -18,9 +18,10 @@ from .devices import (
     DeviceProblem,
     absent,
     device_advice,
-    list_audio_devices,
     release,
     run_in_thread,
+    scan_audio,
+    scan_hung,
 )
 
 
@@ -117,11 +118,12 @@ class MicrophoneProbe:
     async def run(self, config: Config) -> ProbeResult:
         details: dict[str, Any] = {"devices": [], "device": None}
         try:
-            import sounddevice as sd
+            sd, details["devices"] = await scan_audio("input")
+        except TimeoutError:  # (an OSError too: first)
+            return scan_hung(self, details)
         except OSError as exc:  # the library is there, PortAudio is not
             details["error"] = str(exc)
             return absent(self, config, details, "portaudio-missing", Message("mic.portaudio"))
-        details["devices"] = list_audio_devices(sd, "input")
         try:
             device = choose(details["devices"], config.mic, int(sd.default.device[0]))
             details["device"] = device

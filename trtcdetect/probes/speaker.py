@@ -19,7 +19,7 @@ from typing import Any
 from .. import thresholds
 from ..config import Config
 from ..models import Advice, Message, Metric, ProbeResult, Status
-from .devices import DeviceProblem, absent, list_audio_devices, release, run_in_thread
+from .devices import DeviceProblem, absent, release, run_in_thread, scan_audio, scan_hung
 
 RATE = 48000
 
@@ -185,11 +185,12 @@ class SpeakerProbe:
             return ProbeResult(self.id, self.title, Status.SKIP, message=Message("speaker.no-sound"))
         details: dict[str, Any] = {"devices": [], "device": None}
         try:
-            import sounddevice as sd
+            sd, details["devices"] = await scan_audio("output")
+        except TimeoutError:  # (an OSError too: first)
+            return scan_hung(self, details)
         except OSError as exc:
             details["error"] = str(exc)
             return absent(self, config, details, "portaudio-missing", Message("mic.portaudio"))
-        details["devices"] = list_audio_devices(sd, "output")
         output = _pick(sd, config.speaker, "output")
         if output is None:  # a server has none: the same rule as camera and microphone
             return absent(self, config, details, "speaker-missing", Message("speaker.none"))
