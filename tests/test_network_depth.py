@@ -43,7 +43,11 @@ def test_trains_measure_the_injected_delay_and_loss(stun_link: ImpairedLink) -> 
     quality = probe["details"]["quality"]
     assert len(quality) == 6 and all(q["sent"] == 150 for q in quality)
     for q in quality:
-        assert q["rtt_ms"]["avg"] == pytest.approx(50, rel=0.10), q
+        # The fastest answer took the injected 50 ms and little more; the mean also carries the
+        # queueing of 300 requests a second through the Python forwarder, which on a busy
+        # machine has reached 69 ms (two full-suite runs of many): bounded, not pinned.
+        assert q["rtt_ms"]["min"] == pytest.approx(50, rel=0.10), q
+        assert 50 * 0.95 <= q["rtt_ms"]["avg"] <= 50 * 1.6, q
     # A request is lost when either it or its answer was dropped: 1 - (1 - up)(1 - down),
     # from what the link really dropped (STUN is "other" traffic to the forwarder).
     counts = stun_link.counts
