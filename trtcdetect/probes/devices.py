@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import sys
 import threading
 from collections.abc import Callable
 from typing import Any, Protocol, TypeVar
@@ -131,10 +133,28 @@ async def run_in_thread(work: Callable[[threading.Event], T]) -> T:
         raise
 
 
+def _own_stderr() -> None:
+    """Give Python's stderr its own duplicate of fd 2. sounddevice points fd 2 at /dev/null,
+    process-wide, while PortAudio starts (to hide ALSA's chatter); with the scan in a thread, our
+    progress lines would vanish meanwhile — and for good if the scan hangs."""
+    if "sounddevice" in sys.modules:  # started already: no redirection to come
+        return
+    try:
+        if sys.stderr is None or sys.stderr.fileno() != 2:
+            return
+    except (AttributeError, OSError, ValueError):  # a test's capture object, or closed
+        return
+    sys.stderr.flush()
+    sys.stderr = open(os.dup(2), "w", buffering=1, encoding=sys.stderr.encoding,  # noqa: SIM115
+                      errors=sys.stderr.errors)
+
+
 async def scan_audio(kind: str) -> tuple[Any, list[dict[str, Any]]]:
     """Import sounddevice — PortAudio opens every device to list it — and list the `kind`
     devices, in a device thread and for at most AUDIO_SCAN_S: a driver that blocks an open must
     not block the run. TimeoutError when it did; OSError when PortAudio is not installed."""
+    _own_stderr()
+
     def scan(_stop: threading.Event) -> tuple[Any, list[dict[str, Any]]]:
         import sounddevice as sd
 
