@@ -107,7 +107,8 @@ pcm.stuck {{
 """
 
 
-def test_a_microphone_stuck_in_a_read_gives_no_data_and_the_run_still_ends(tmp_path: Path) -> None:
+def stuck_device(tmp_path: Path) -> tuple[Path, dict[str, str]]:
+    """The FIFO behind the `stuck` device, and an environment whose ALSA configuration has it."""
     home = tmp_path / "home"
     home.mkdir()
     fifo = tmp_path / "in.fifo"
@@ -115,14 +116,23 @@ def test_a_microphone_stuck_in_a_read_gives_no_data_and_the_run_still_ends(tmp_p
     (home / ".asoundrc").write_text(STUCK_PCM.format(fifo=fifo))
     env = {**os.environ, "HOME": str(home), "XDG_RUNTIME_DIR": str(home)}
     env.pop("PULSE_SERVER", None)
+    return fifo, env
+
+
+def trtcdetect(env: dict[str, str], *args: str) -> tuple[subprocess.CompletedProcess[str], float]:
+    """A whole run in a fresh process, and how long it took (s)."""
+    start = time.monotonic()
+    proc = subprocess.run([sys.executable, "-m", "trtcdetect", *args], capture_output=True,
+                          text=True, timeout=60, env=env)
+    return proc, time.monotonic() - start
+
+
+def test_a_microphone_stuck_in_a_read_gives_no_data_and_the_run_still_ends(tmp_path: Path) -> None:
+    fifo, env = stuck_device(tmp_path)
     writer = os.open(fifo, os.O_RDWR)  # keeps the FIFO open without ever writing to it
     try:
-        start = time.monotonic()
-        proc = subprocess.run(
-            [sys.executable, "-m", "trtcdetect", "--only", "microphone", "--mic", "stuck",
-             "--mic-seconds", "1", "--json", "--quiet", "--output", str(tmp_path / "out")],
-            capture_output=True, text=True, timeout=60, env=env)
-        elapsed = time.monotonic() - start
+        proc, elapsed = trtcdetect(env, "--only", "microphone", "--mic", "stuck", "--mic-seconds",
+                                   "1", "--json", "--quiet", "--output", str(tmp_path / "out"))
     finally:
         os.close(writer)
     assert proc.returncode == 2, proc.stderr
@@ -141,19 +151,9 @@ def test_an_audio_device_scan_that_hangs_fails_both_audio_probes_and_the_run_end
         tmp_path: Path) -> None:
     # The same device with no writer on its FIFO: opening it blocks, and PortAudio opens every
     # device while sounddevice is imported.
-    home = tmp_path / "home"
-    home.mkdir()
-    fifo = tmp_path / "in.fifo"
-    os.mkfifo(fifo)
-    (home / ".asoundrc").write_text(STUCK_PCM.format(fifo=fifo))
-    env = {**os.environ, "HOME": str(home), "XDG_RUNTIME_DIR": str(home)}
-    env.pop("PULSE_SERVER", None)
-    start = time.monotonic()
-    proc = subprocess.run(
-        [sys.executable, "-m", "trtcdetect", "--only", "microphone,speaker", "--json",
-         "--output", str(tmp_path / "out")],
-        capture_output=True, text=True, timeout=60, env=env)
-    elapsed = time.monotonic() - start
+    _, env = stuck_device(tmp_path)
+    proc, elapsed = trtcdetect(env, "--only", "microphone,speaker", "--json",
+                               "--output", str(tmp_path / "out"))
     assert proc.returncode == 2, proc.stderr
     # sounddevice points fd 2 at /dev/null while PortAudio starts, here for good: the progress
     # lines still come (trtcdetect writes them through its own copy of fd 2)
