@@ -25,7 +25,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from tests.lab import SERVER_ADDRS, Lab  # noqa: E402
-from trtcdetect.thresholds import DEFAULT_TCP_PORTS, DEFAULT_UDP_PORTS  # noqa: E402
+from trtcdetect.defaults import DEFAULTS  # noqa: E402
 
 SERVE = SERVER_ADDRS[0]
 FULL = "full offline diagnosis: ports, domain, nat, rtp (local call, 5 s), reports written"
@@ -58,7 +58,7 @@ def main() -> None:
     parser.add_argument("--match", default="", help="only the cases whose name contains this")
     args = parser.parse_args()
     me = [sys.executable, "-m", "trtcdetect"]
-    udp = ",".join(map(str, DEFAULT_UDP_PORTS))
+    udp = ",".join(map(str, DEFAULTS.udp_ports))
     lab = Lab().up()
     rows: list[tuple[str, float, float, str]] = []
     tmp = Path(tempfile.mkdtemp(prefix="trtcdetect-bench-"))
@@ -88,7 +88,7 @@ def main() -> None:
             cases += [
                 ("nmap -sU on the 6 UDP ports (lab)", None, [*nmap[:-1], "-sU", "-p", udp, SERVE]),
                 ("nmap -sT on TCP 8687 (lab)", None,
-                 [*nmap[:-1], "-sT", "-p", ",".join(map(str, DEFAULT_TCP_PORTS)), SERVE]),
+                 [*nmap[:-1], "-sT", "-p", ",".join(map(str, DEFAULTS.tcp_ports)), SERVE]),
                 ("nmap -sU, all UDP dropped", [f"ip daddr {SERVE} udp dport != 53 drop"],
                  [*nmap[:-1], "-sU", "-p", udp, SERVE]),
             ]

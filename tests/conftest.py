@@ -10,8 +10,8 @@ import pytest
 import trustme
 
 from tests.lab import SERVER_ADDRS, Lab, lab_available
+from trtcdetect.defaults import DEFAULTS
 from trtcdetect.report.json import validate
-from trtcdetect.thresholds import DEFAULT_UDP_PORTS
 
 SERVE, COTURN, WRONG_NAME, EXPIRED, EXPIRING, NOTHING = SERVER_ADDRS[:6]
 DNS = {
@@ -75,7 +75,7 @@ def services(lab: Lab, tmp_path_factory: pytest.TempPathFactory) -> Services:
         not_after=now - dt.timedelta(days=1)))
     lab.serve(EXPIRING, *https_only, *cert(
         "soon", "soon.test", not_after=now + dt.timedelta(days=5)))
-    for port in DEFAULT_UDP_PORTS:
+    for port in DEFAULTS.udp_ports:
         lab.coturn(COTURN, port)
     return Services(lab, ca_file)
 

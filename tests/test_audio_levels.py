@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from trtcdetect.probes.audio_levels import analyse, dbfs
+from trtcdetect.devices.levels import analyse, dbfs
 
 RATE = 48000
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from trtcdetect import __version__
-from trtcdetect.cli import main
+from trtcdetect.main import main
 
 
 def test_version_and_help(capsys: pytest.CaptureFixture[str]) -> None:

@@ -16,7 +16,7 @@ import pytest
 from tests.conftest import SERVE, Services
 from tests.impair import SERVER_ADDR, ImpairedLink, Impairment, serving_link
 from tests.lab import run
-from trtcdetect.cli import main
+from trtcdetect.main import main
 from trtcdetect.report.json import validate
 
 

@@ -14,8 +14,8 @@ from prometheus_client.openmetrics.parser import text_string_to_metric_families
 
 from tests.fixtures import HOSTILE_FILE, report_a, report_b
 from tests.test_html_chromium import REPORTS, run_chromium
-from trtcdetect import advice, i18n
-from trtcdetect.cli import main
+from trtcdetect import text
+from trtcdetect.main import main
 from trtcdetect.report import html, metrics
 from trtcdetect.report.json import dumps, to_dict, validate
 
@@ -31,15 +31,16 @@ def test_fixtures_cover_every_probe_and_status() -> None:
 
 
 def test_every_message_and_remedy_exists_in_both_languages() -> None:
-    for message_id, (en, zh) in i18n.MESSAGES.items():
+    for message_id, sentence in text.SENTENCES.items():
+        en, zh = sentence.en, sentence.zh
         assert en and zh and en != zh, message_id
-    for cause, remedy in advice.REMEDIES.items():
+    for cause, remedy in text.REMEDIES.items():
         assert remedy.en and remedy.zh, cause
         assert re.findall(r"{(\w+)}", remedy.en) == re.findall(r"{(\w+)}", remedy.zh) or \
             set(re.findall(r"{(\w+)}", remedy.en)) == set(re.findall(r"{(\w+)}", remedy.zh)), cause
     from trtcdetect.probes import REGISTRY
 
-    assert set(i18n.TITLES) == set(REGISTRY)  # every probe has a title in both languages
+    assert set(text.TITLES) == set(REGISTRY)  # every probe has a title in both languages
 
 
 @pytest.mark.parametrize("lang", ["en", "zh"])
@@ -172,9 +173,9 @@ def test_lang_follows_the_locale(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("LANG", "zh_CN.UTF-8")
     monkeypatch.delenv("LC_ALL", raising=False)
     monkeypatch.delenv("LC_MESSAGES", raising=False)
-    assert i18n.default_lang() == "zh"
+    assert text.default_lang() == "zh"
     monkeypatch.setenv("LC_ALL", "en_US.UTF-8")
-    assert i18n.default_lang() == "en"
+    assert text.default_lang() == "en"
 
 
 def test_summary_table_in_chinese(tmp_path: Path) -> None:

@@ -27,12 +27,14 @@ from tests.conftest import load_valid
 from tests.lab import free_port
 from tests.media import write_video
 from tests.unprivileged import locked_file, run_as_nobody
-from trtcdetect.cli import UsageError, main, parse_run
+from trtcdetect.commands.run import parse_run
 from trtcdetect.config import Config, ConfigError
+from trtcdetect.errors import UsageError
+from trtcdetect.main import main
 from trtcdetect.probes.domain import PROBE as DOMAIN
 from trtcdetect.probes.ports import PathClock, probe_udp
 from trtcdetect.profiles import load
-from trtcdetect.thresholds import SERVE_TLS_HANDSHAKE_TIMEOUT_S
+from trtcdetect.server.app import SERVE_TLS_HANDSHAKE_TIMEOUT_S
 
 # --- bad input -------------------------------------------------------------------------------
 

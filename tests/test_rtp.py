@@ -15,9 +15,11 @@ import pytest
 
 from tests.impair import SERVER_ADDR, ImpairedLink, Impairment, serving_link
 from tests.lab import lab_available
+from trtcdetect.call.quality import mos
+from trtcdetect.call.stats import Series
+from trtcdetect.call.stats import kind_details as _kind_details
 from trtcdetect.config import Config
-from trtcdetect.probes.emodel import mos
-from trtcdetect.probes.rtp import PROBE, Series, _kind_details
+from trtcdetect.probes.rtp import PROBE
 from trtcdetect.report.json import validate
 
 ECHO = f"http://{SERVER_ADDR}:8089/call"
@@ -84,10 +86,13 @@ def test_random_loss_is_measured_as_the_link_dropped_it(link: ImpairedLink) -> N
     # Within 1.5 percentage points of what the forwarder really dropped, each way.
     assert audio["uplink_loss_pct"] == pytest.approx(up_truth, abs=1.5), (audio, up_truth)
     assert audio["downlink_loss_pct"] == pytest.approx(down_truth, abs=1.5), (audio, down_truth)
-    # The uplink was counted by the echo peer itself (asked when media stopped), for video too:
-    # its primary stream's loss is the raw loss, retransmissions come on another SSRC.
+    # The audio uplink was counted by the echo peer itself (asked when media stopped). Video
+    # under loss has retransmissions (RTX) on a second SSRC, which hides the primary stream in
+    # aiortc's public getStats(): its count then comes from the echo peer's receiver reports
+    # for the primary SSRC -- the same counter, sent over RTCP -- and is as exact.
     video = probe["details"]["video"]
-    assert audio["uplink_counted_by"] == video["uplink_counted_by"] == "far end"
+    assert audio["uplink_counted_by"] == "far end"
+    assert video["uplink_counted_by"] == "receiver reports"
     video_pt = f"rtp-{probe['details']['codecs']['video']['payload_type']}"
     video_truth = counts.window_loss_pct("up", video_pt)
     assert video["uplink_loss_pct"] == pytest.approx(video_truth, abs=1.5), (video, video_truth)
@@ -117,7 +122,8 @@ def test_each_receiver_reports_rtt_is_recovered_from_aiortcs_smoothed_value() ->
     smoothed value is, mostly the first report's."""
     from aiortc.rtcrtpsender import RTT_ALPHA
 
-    from trtcdetect.probes.rtp import KindStats, _rtt_sample
+    from trtcdetect.call.stats import KindStats
+    from trtcdetect.call.stats import rtt_sample as _rtt_sample
 
     reports = [30.0, 10.0, 20.0, 12.0, 28.0]
     entry, smoothed = KindStats("audio"), None
@@ -134,7 +140,7 @@ def test_each_receiver_reports_rtt_is_recovered_from_aiortcs_smoothed_value() ->
 def test_a_busy_far_end_is_asked_again_until_two_answers_agree() -> None:
     """A scripted far end stands in here: no lab makes a real echo peer slow to read its
     socket on demand. It reads more packets between the first answers, then settles."""
-    from trtcdetect.probes.rtp import ask_until_stable
+    from trtcdetect.call.signalling import ask_until_stable
 
     def far(answers: list[Any]) -> tuple[list[float], Any]:
         asked: list[float] = []
@@ -197,10 +203,11 @@ def test_echo_peer_without_a_received_url_falls_back_to_receiver_reports(
     older one would be taken for an answer to the newest."""
     from aiohttp import web
 
-    from trtcdetect.probes import rtp, rtp_media
+    from trtcdetect.call import media as rtp_media
+    from trtcdetect.call import stats as rtp
 
     events: list[str] = []
-    sample, pause = rtp._rtt_sample, rtp_media.pause
+    sample, pause = rtp.rtt_sample, rtp_media.pause
 
     def noted_sample(entry: Any, smoothed: float) -> None:
         events.append("rtt")
@@ -210,11 +217,11 @@ def test_echo_peer_without_a_received_url_falls_back_to_receiver_reports(
         events.append("pause")
         pause(*tracks)
 
-    monkeypatch.setattr(rtp, "_rtt_sample", noted_sample)
+    monkeypatch.setattr(rtp, "rtt_sample", noted_sample)
     monkeypatch.setattr(rtp_media, "pause", noted_pause)
 
     from tests.lab import free_port
-    from trtcdetect.server.echo import EchoPeer
+    from trtcdetect.call.echo import EchoPeer
 
     async def scenario() -> dict[str, Any]:
         echo = EchoPeer(max_calls=1)
@@ -256,7 +263,7 @@ def test_echo_peer_tells_what_it_received_to_its_caller_only() -> None:
     from aiortc import RTCPeerConnection, RTCSessionDescription
 
     from tests.lab import free_port
-    from trtcdetect.probes.rtp_media import ToneTrack
+    from trtcdetect.call.media import ToneTrack
     from trtcdetect.server.app import ServeConfig, serve
 
     async def scenario() -> None:

@@ -6,6 +6,7 @@ import asyncio
 import json
 import time
 from dataclasses import dataclass
+from typing import Any
 
 from trtcdetect import runner
 from trtcdetect.config import Config
@@ -19,11 +20,12 @@ class StandIn:
     behaviour: str  # "pass", "warn", "raise", "hang"
     title: str = "stand-in"
     description: str = "a stand-in probe"
+    after: tuple[str, ...] = ()
 
     def deadline_s(self, config: Config) -> float:
         return 0.3
 
-    async def run(self, config: Config) -> ProbeResult:
+    async def run(self, config: Config, prior: Any = None) -> ProbeResult:
         if self.behaviour == "raise":
             raise RuntimeError("boom")
         if self.behaviour == "hang":
@@ -76,14 +78,14 @@ def test_a_probe_runs_after_the_probes_it_uses_and_sees_their_results() -> None:
     class User(StandIn):
         after: tuple[str, ...] = ("slowdep", "absent")
 
-        async def run(self, config: Config) -> ProbeResult:
-            seen.update(config.prior)
+        async def run(self, config: Config, prior: Any = None) -> ProbeResult:
+            seen.update(prior)
             seen["started"] = time.perf_counter()
             return ProbeResult(self.id, self.title, Status.PASS, "used")
 
     @dataclass
     class SlowDep(StandIn):
-        async def run(self, config: Config) -> ProbeResult:
+        async def run(self, config: Config, prior: Any = None) -> ProbeResult:
             await asyncio.sleep(0.1)
             seen["dep_done"] = time.perf_counter()
             return ProbeResult(self.id, self.title, Status.WARN, "dep")

@@ -16,7 +16,12 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from . import thresholds
+from .defaults import DEFAULTS
+
+#: A probe gets this many step timeouts plus PROBE_DEADLINE_MARGIN_S before the runner calls it
+#: hung and records `error`. The domain probe has four sequential steps, hence 4.
+PROBE_DEADLINE_STEPS = 4
+PROBE_DEADLINE_MARGIN_S = 2.0
 
 
 class ConfigError(ValueError):
@@ -25,35 +30,35 @@ class ConfigError(ValueError):
 
 @dataclass(frozen=True)
 class Config:
-    target: str = thresholds.DEFAULT_TARGET
-    tcp_ports: tuple[int, ...] = thresholds.DEFAULT_TCP_PORTS
-    udp_ports: tuple[int, ...] = thresholds.DEFAULT_UDP_PORTS
-    timeout_s: float = thresholds.DEFAULT_STEP_TIMEOUT_S
+    target: str = DEFAULTS.target
+    tcp_ports: tuple[int, ...] = DEFAULTS.tcp_ports
+    udp_ports: tuple[int, ...] = DEFAULTS.udp_ports
+    timeout_s: float = DEFAULTS.timeout_s
     ca_file: Path | None = None
     #: host name (lower case) -> addresses to use instead of DNS, like curl's --resolve
     resolve: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
-    https_port: int = thresholds.DOMAIN_HTTPS_PORT
+    https_port: int = DEFAULTS.https_port
     #: camera: an index, a device path, or a file/URL OpenCV opens; None: the first found
     camera: str | None = None
-    camera_seconds: float = thresholds.DEFAULT_CAMERA_SECONDS
-    camera_size: tuple[int, int] = thresholds.DEFAULT_CAMERA_SIZE
+    camera_seconds: float = DEFAULTS.camera_seconds
+    camera_size: tuple[int, int] = DEFAULTS.camera_size
     #: microphone: an index or (part of) a device name; None: the system default input
     mic: str | None = None
-    mic_seconds: float = thresholds.DEFAULT_MIC_SECONDS
+    mic_seconds: float = DEFAULTS.mic_seconds
     #: missing devices fail instead of being skipped (a desk machine must have them)
     require_devices: bool = False
     #: speaker: an output index or name part; loopback input: "auto" (the default input),
     #: "none", or an input index or name part; no_sound skips playing
     speaker: str | None = None
-    speaker_loopback: str = "auto"
+    speaker_loopback: str = DEFAULTS.speaker_loopback
     no_sound: bool = False
     #: browsers: also run the found Chromium's own WebRTC stack against --echo-url
     browser_webrtc: bool = False
     #: test call: the echo peer's signalling URL (None: local loopback), its token, and timing
     echo_url: str | None = None
     echo_token: str | None = None
-    call_seconds: float = thresholds.DEFAULT_CALL_SECONDS
-    connect_deadline_s: float = thresholds.DEFAULT_CONNECT_DEADLINE_S
+    call_seconds: float = DEFAULTS.call_seconds
+    connect_deadline_s: float = DEFAULTS.connect_deadline_s
     audio_only: bool = False
     #: every host the domain probe checks (a profile's hosts); empty: just `target`
     hosts: tuple[str, ...] = ()
@@ -64,19 +69,17 @@ class Config:
     stun: tuple[tuple[str, int], ...] = ()
     #: ports probe: after the verdicts, a train of STUN requests per UDP port
     port_quality: bool = False
-    quality_count: int = thresholds.QUALITY_TRAIN_COUNT
-    quality_rate_pps: float = thresholds.QUALITY_TRAIN_RATE_PPS
+    quality_count: int = DEFAULTS.quality_count
+    quality_rate_pps: float = DEFAULTS.quality_rate_pps
     #: url probe: deployment pages to check for the secure-context rule
     urls: tuple[str, ...] = ()
-    #: results of the probes a probe runs after (its `after`), filled in by the runner
-    prior: Mapping[str, Any] = field(default_factory=dict)
 
     def settings(self) -> dict[str, Any]:
         """The configuration as the JSON report records it: every field but the echo peer's
-        token (a secret) and `prior` (results, reported in their own right)."""
+        token (a secret)."""
         result: dict[str, Any] = {}
         for item in fields(self):
-            if item.name in ("echo_token", "prior"):
+            if item.name == "echo_token":
                 continue
             value = getattr(self, item.name)
             if isinstance(value, Path):
@@ -99,9 +102,16 @@ class Config:
             ctx.load_verify_locations(cafile=str(self.ca_file))
         return ctx
 
+    async def tls_context(self) -> ssl.SSLContext:
+        """ssl_context() in a worker thread: reading the trust store takes ~30 ms, which on the
+        event loop would stall every other probe's timers."""
+        import asyncio
+
+        return await asyncio.to_thread(self.ssl_context)
+
     @property
     def probe_deadline_s(self) -> float:
-        return self.timeout_s * thresholds.PROBE_DEADLINE_STEPS + thresholds.PROBE_DEADLINE_MARGIN_S
+        return self.timeout_s * PROBE_DEADLINE_STEPS + PROBE_DEADLINE_MARGIN_S
 
 
 _LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
@@ -209,7 +219,7 @@ def parse_hostport(text: str, what: str) -> tuple[str, int]:
 def parse_size(text: str) -> tuple[int, int]:
     match = re.fullmatch(r"\s*(\d{2,5})\s*[xX]\s*(\d{2,5})\s*", text)
     if not match:
-        raise ConfigError(f"size wants WIDTHxHEIGHT, e.g. 1280x720: {text!r}")
+        raise ConfigError(f"--camera-size wants WIDTHxHEIGHT, e.g. 1280x720: {text!r}")
     return int(match.group(1)), int(match.group(2))
 
 
@@ -228,6 +238,16 @@ def parse_resolve(entries: list[str]) -> dict[str, tuple[str, ...]]:
             raise ConfigError(f"--resolve address is not an IP address: {addr!r}") from None
         pinned.setdefault(name, []).append(address)
     return {name: tuple(addrs) for name, addrs in pinned.items()}
+
+
+def read_text_file(path: Path, what: str) -> str:
+    """A file the user named, as text; any problem is one ConfigError line naming `what`."""
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"{what} not found: {path}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read {what} {path}: {exc}") from None
 
 
 def check_ca_file(text: str) -> Path:

@@ -47,15 +47,6 @@ def worst(statuses: Sequence[Status]) -> Status:
     return result
 
 
-#: How a port verdict reads: silence is never called open.
-PORT_VERDICT_TEXT = {
-    "open": "open",
-    "closed": "closed",
-    "no_answer": "no answer (open or filtered)",
-    "error": "error",
-}
-
-
 @dataclass(frozen=True)
 class Metric:
     """A number with its unit and, where one applies, the limits it was judged by."""
@@ -70,10 +61,21 @@ class Metric:
 
 @dataclass(frozen=True)
 class Advice:
-    """A remedy, by cause id (see :mod:`trtcdetect.advice`), with the values its text names."""
+    """A remedy, by cause id (see :mod:`trtcdetect.text.remedies`), with the values its text
+    names; checked against the catalogue when made (an unknown id or a missing value raises)."""
 
     id: str
     params: Mapping[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        from .text import check_remedy
+
+        check_remedy(self.id, self.params)
+
+    def text(self, lang: str = "en") -> str:
+        from .text import remedy
+
+        return remedy(self.id, self.params, lang)
 
 
 def unique_advice(items: Iterable[Advice]) -> tuple[Advice, ...]:
@@ -90,7 +92,8 @@ def unique_advice(items: Iterable[Advice]) -> tuple[Advice, ...]:
 
 @dataclass(frozen=True)
 class Message:
-    """A sentence by id (see :mod:`trtcdetect.i18n`) with its values, rendered per language.
+    """A sentence by id (see :mod:`trtcdetect.text.sentences`) with its values, rendered per
+    language; checked against the catalogue when made (an unknown id or a missing value raises).
 
     A value may itself be a message, as {"id": ..., "params": ...}, or a list of them.
     """
@@ -98,13 +101,28 @@ class Message:
     id: str
     params: Mapping[str, Any] = field(default_factory=dict)
 
-    def text(self, lang: str = "en") -> str:
-        from .i18n import render
+    def __post_init__(self) -> None:
+        from .text import check_sentence
 
-        return render(self.id, self.params, lang)
+        check_sentence(self.id, self.params)
+
+    def text(self, lang: str = "en") -> str:
+        from .text import sentence
+
+        return sentence(self.id, self.params, lang)
 
     def as_dict(self) -> dict[str, Any]:
         return {"id": self.id, "params": dict(self.params)}
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What a probe's judge concludes from what the probe saw: pure data, no evidence."""
+
+    status: Status
+    message: Message
+    advice: tuple[Advice, ...] = ()
+    metrics: tuple[Metric, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -30,8 +30,23 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import thresholds
-from .config import ConfigError, parse_host
+from .config import (
+    Config,
+    ConfigError,
+    check_ca_file,
+    parse_count,
+    parse_host,
+    parse_hostport,
+    parse_port,
+    parse_ports,
+    parse_resolve,
+    parse_seconds,
+    parse_size,
+    parse_timeout,
+    parse_url,
+    read_text_file,
+)
+from .defaults import DEFAULTS, Defaults
 
 
 @dataclass(frozen=True)
@@ -44,14 +59,16 @@ class Profile:
     timeout_s: float | None = None
     source: str = "built in"
     notes: tuple[str, ...] = field(default_factory=tuple)
+    #: What a run takes where the command line does not say (--help prints these).
+    defaults: Defaults = DEFAULTS
 
 
 BUILTIN: dict[str, Profile] = {
     "legacy": Profile(
         name="legacy",
-        hosts=(thresholds.DEFAULT_TARGET,),
-        tcp_ports=thresholds.DEFAULT_TCP_PORTS,
-        udp_ports=thresholds.DEFAULT_UDP_PORTS,
+        hosts=(DEFAULTS.target,),
+        tcp_ports=DEFAULTS.tcp_ports,
+        udp_ports=DEFAULTS.udp_ports,
         notes=("TRTCCalling Web / TRTC Web SDK v4 before 4.12.0 (the TRTCCalling documents)",),
     ),
     "current": Profile(
@@ -59,7 +76,7 @@ BUILTIN: dict[str, Profile] = {
         hosts=("qcloud.rtc.qq.com", "yun.tim.qq.com", "events.my-imcloud.com",
                "wss.my-imcloud.com"),
         tcp_ports=(443,),
-        udp_ports=thresholds.DEFAULT_UDP_PORTS,
+        udp_ports=DEFAULTS.udp_ports,
         wildcards=("*.rtc.qcloud.com", "*.cloud-rtc.com", "*.cloud-rtc.net", "*.rtc-web.com",
                    "*.rtc-web.io"),
         notes=("TRTC Web SDK 4.12.0 and later: TCP 443 instead of 8687 (Tencent Cloud FAQ "
@@ -68,6 +85,9 @@ BUILTIN: dict[str, Profile] = {
                "*.my-imcloud.com"),
     ),
 }
+
+#: The profile a run uses when --profile is not given.
+DEFAULT_PROFILE = "legacy"
 
 _KEYS = {"name", "hosts", "tcp_ports", "udp_ports", "wildcards", "thresholds"}
 
@@ -80,12 +100,9 @@ def load(spec: str) -> Profile:
     if not path.suffix == ".toml" and not path.exists():
         raise ConfigError(f"unknown profile {spec!r} (built in: {', '.join(BUILTIN)}; "
                           "or a .toml file)")
+    source = read_text_file(path, "profile file")
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConfigError(f"profile file not found: {spec}") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"cannot read profile {spec}: {exc}") from None
+        data = tomllib.loads(source)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"profile {spec} is not valid TOML: {exc}") from None
     return _from_dict(data, spec)
@@ -158,3 +175,90 @@ def describe(profile: Profile) -> list[str]:
         lines.append(f"  timeout: {profile.timeout_s:g} s")
     lines += [f"  note: {n}" for n in profile.notes]
     return lines
+
+
+@dataclass(frozen=True)
+class Overrides:
+    """What the command line said, as given (text; None: not given): everything a run's
+    configuration takes besides its profile."""
+
+    target: str | None = None
+    tcp_ports: str | None = None
+    udp_ports: str | None = None
+    timeout: str | None = None
+    port_quality: bool = False
+    quality_count: str | None = None
+    quality_rate: str | None = None
+    stun: tuple[str, ...] = ()
+    urls: tuple[str, ...] = ()
+    ca_file: str | None = None
+    resolve: tuple[str, ...] = ()
+    https_port: str | None = None
+    camera: str | None = None
+    camera_seconds: str | None = None
+    camera_size: str | None = None
+    mic: str | None = None
+    mic_seconds: str | None = None
+    require_devices: bool = False
+    speaker: str | None = None
+    speaker_loopback: str | None = None
+    no_sound: bool = False
+    browser_webrtc: bool = False
+    echo_url: str | None = None
+    echo_token: str | None = None
+    call_seconds: str | None = None
+    connect_deadline: str | None = None
+    audio_only: bool = False
+
+
+def apply(profile: Profile, given: Overrides) -> Config:
+    """A run's configuration: the profile (its hosts, ports and defaults), with what the command
+    line gave on top. A target given replaces the profile's hosts (and its wildcards, which belong
+    to those hosts)."""
+    d = profile.defaults
+    target = parse_host(given.target) if given.target is not None else profile.hosts[0]
+
+    def seconds(value: str | None, default: float, what: str) -> float:
+        return parse_seconds(value, what) if value is not None else default
+
+    return Config(
+        target=target,
+        hosts=profile.hosts if given.target is None else (target,),
+        profile=profile.name,
+        tcp_ports=parse_ports(given.tcp_ports) if given.tcp_ports is not None
+        else profile.tcp_ports,
+        udp_ports=parse_ports(given.udp_ports) if given.udp_ports is not None
+        else profile.udp_ports,
+        timeout_s=parse_timeout(given.timeout) if given.timeout is not None
+        else profile.timeout_s or d.timeout_s,
+        port_quality=given.port_quality,
+        quality_count=parse_count(given.quality_count, "--quality-count", 1, 5000)
+        if given.quality_count is not None else d.quality_count,
+        quality_rate_pps=parse_count(given.quality_rate, "--quality-rate", 1, 1000)
+        if given.quality_rate is not None else d.quality_rate_pps,
+        stun=tuple(parse_hostport(s, "--stun") for s in given.stun),
+        urls=tuple(parse_url(u, "--url") for u in given.urls),
+        wildcards=profile.wildcards if given.target is None else (),
+        ca_file=check_ca_file(given.ca_file) if given.ca_file is not None else None,
+        resolve=parse_resolve(list(given.resolve)),
+        https_port=parse_port(given.https_port) if given.https_port is not None
+        else d.https_port,
+        camera=given.camera,
+        camera_seconds=seconds(given.camera_seconds, d.camera_seconds, "--camera-seconds"),
+        camera_size=parse_size(given.camera_size) if given.camera_size is not None
+        else d.camera_size,
+        mic=given.mic,
+        mic_seconds=seconds(given.mic_seconds, d.mic_seconds, "--mic-seconds"),
+        require_devices=given.require_devices,
+        speaker=given.speaker,
+        speaker_loopback=given.speaker_loopback if given.speaker_loopback is not None
+        else d.speaker_loopback,
+        no_sound=given.no_sound,
+        browser_webrtc=given.browser_webrtc,
+        echo_url=parse_url(given.echo_url) if given.echo_url is not None else None,
+        echo_token=given.echo_token or None,
+        call_seconds=seconds(given.call_seconds, d.call_seconds, "--call-seconds"),
+        connect_deadline_s=seconds(given.connect_deadline, d.connect_deadline_s,
+                                   "--connect-deadline"),
+        audio_only=given.audio_only,
+    )

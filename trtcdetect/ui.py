@@ -12,7 +12,7 @@ from rich.progress import BarColumn, SpinnerColumn, TextColumn, TimeElapsedColum
 from rich.progress import Progress as RichProgress
 from rich.table import Table
 
-from . import i18n
+from . import text
 from .models import ProbeResult, RunReport
 from .probes import Probe
 
@@ -54,28 +54,30 @@ class Progress:
                 self.running.remove(probe.id)
             self.bar.advance(self.task)
             status = str(result.status)
+            # outside names (hosts, URLs, device names) are text, never markup: escaped
             self.console.print(
-                f"[{STYLE[status]}]{status:>5}[/] {probe.title}: {result.summary}"
+                f"[{STYLE[status]}]{status:>5}[/] {escape(probe.title)}: {escape(result.summary)}"
                 f" [dim]({result.duration_s:.2f} s)[/]", markup=True, soft_wrap=True,
             ) if self.live else print(  # noqa: T201 - plain progress for pipes and logs
                 f"{status:>5} {probe.title}: {result.summary} ({result.duration_s:.2f} s)",
                 file=sys.stderr, flush=True,
             )
-        self.bar.update(self.task, description="checking " + ", ".join(self.running))
+        self.bar.update(self.task, description=escape("checking " + ", ".join(self.running)))
 
 
 def print_summary(report: RunReport, paths: list[Path], *, stderr: bool, lang: str = "en") -> None:
     console = Console(stderr=stderr, highlight=False, soft_wrap=True)
-    run_status = i18n.ui(f"status.{report.status}", lang)
-    table = Table(title=f"trtcdetect {report.target.host}: {run_status}", title_justify="left")
-    table.add_column(i18n.ui("check", lang))
-    table.add_column(i18n.ui("result", lang))
-    table.add_column(i18n.ui("summary", lang), overflow="fold")
+    run_status = text.ui(f"status.{report.status}", lang)
+    table = Table(title=escape(f"trtcdetect {report.target.host}: {run_status}"),
+                  title_justify="left")
+    table.add_column(text.ui("check", lang))
+    table.add_column(text.ui("result", lang))
+    table.add_column(text.ui("summary", lang), overflow="fold")
     for probe in report.probes:
         status = str(probe.status)
         summary = probe.message.text(lang) if probe.message is not None else probe.summary
-        table.add_row(i18n.title(probe.id, probe.title, lang),
-                      f"[{STYLE[status]}]{i18n.ui('status.' + status, lang)}[/]",
+        table.add_row(escape(text.title(probe.id, probe.title, lang)),
+                      f"[{STYLE[status]}]{text.ui('status.' + status, lang)}[/]",
                       escape(summary))
     console.print(table)
     for path in paths:

@@ -1,11 +1,25 @@
-"""What a probe is: a module-level object satisfying :class:`Probe`, listed in the registry."""
+"""What a probe is: a module-level object satisfying :class:`Probe`, listed in the registry.
+
+Every probe is two steps. `measure(config, prior)` looks at the world (sockets, devices,
+processes) and returns an observation: a dataclass of what was seen, with `details()` for the
+report. `judge(observation)` is a pure function from that to a :class:`Verdict` — status,
+sentence, remedies, metrics with the limits they were judged by — tested by tables without a
+network or a device. `run` joins them; the runner adds the duration.
+"""
 
 from __future__ import annotations
 
-from typing import Protocol
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Generic, Protocol, TypeVar
 
 from ..config import Config
-from ..models import ProbeResult
+from ..models import ProbeResult, Verdict
+
+#: Results of the probes a probe runs after, by id (see `after`)
+Prior = Mapping[str, ProbeResult]
+__all__ = ["NO_PRIOR", "MeasuredProbe", "Observation", "Prior", "Probe", "Verdict", "result"]
+NO_PRIOR: Prior = {}
 
 
 class Probe(Protocol):
@@ -20,10 +34,54 @@ class Probe(Protocol):
         """One line for `trtcdetect probes`."""
         ...
 
+    @property
+    def after(self) -> tuple[str, ...]:
+        """Probes whose results this one uses: it starts once those in the run have ended."""
+        ...
+
     def deadline_s(self, config: Config) -> float:
         """After this long the runner stops waiting and records `error`."""
         ...
 
-    async def run(self, config: Config) -> ProbeResult:
+    async def run(self, config: Config, prior: Prior = NO_PRIOR) -> ProbeResult:
         """Check, never print, never raise on a network failure: that is a finding."""
         ...
+
+
+class Observation(Protocol):
+    def details(self) -> dict[str, Any]:
+        """The evidence, as the JSON document's `details` of the probe."""
+        ...
+
+
+def result(probe: Probe, observation: Observation, verdict: Verdict) -> ProbeResult:
+    """A probe's result from what it saw and what its judge said."""
+    return ProbeResult(probe.id, probe.title, verdict.status, message=verdict.message,
+                       metrics=verdict.metrics, details=observation.details(),
+                       advice=verdict.advice)
+
+
+Seen = TypeVar("Seen", bound=Observation)
+
+
+@dataclass(frozen=True)
+class MeasuredProbe(Generic[Seen]):
+    """A probe made of its two steps: what a probe module ends with (`PROBE = MeasuredProbe(...)`).
+
+    `deadline` says how long the runner waits for it, given the run's configuration; `after`
+    names the probes whose results `measure` receives as `prior`."""
+
+    id: str
+    title: str
+    description: str
+    measure: Callable[[Config, Prior], Awaitable[Seen]]
+    judge: Callable[[Seen], Verdict]
+    deadline: Callable[[Config], float]
+    after: tuple[str, ...] = ()
+
+    def deadline_s(self, config: Config) -> float:
+        return self.deadline(config)
+
+    async def run(self, config: Config, prior: Prior = NO_PRIOR) -> ProbeResult:
+        observation = await self.measure(config, prior)
+        return result(self, observation, self.judge(observation))

@@ -14,20 +14,16 @@ page (served here, on 127.0.0.1) that calls getUserMedia and makes a call to the
 from __future__ import annotations
 
 import asyncio
-import os
-import plistlib
 import re
-import shutil
-import subprocess
-import sys
-import tempfile
 from dataclasses import dataclass
-from importlib import resources
-from pathlib import Path
 from typing import Any
 
+from ..browser.find import find
+from ..browser.page import browser_webrtc
 from ..config import Config
-from ..models import Advice, Message, Metric, ProbeResult, Status, worst
+from ..models import Advice, Message, Metric, Status, worst
+from ..text.ids import R, S
+from .base import NO_PRIOR, MeasuredProbe, Prior, Verdict
 
 
 @dataclass(frozen=True)
@@ -46,100 +42,12 @@ MINIMUMS: dict[str, Minimum] = {
     "qqbrowser": Minimum("QQ Browser", (10, 4)),
 }
 MINIMUMS_SOURCE = "TRTCCalling Web platform table (平台支持), desktop browsers"
-
-#: Linux binaries per family; Chromium is Chrome's open-source build and shares its minimum.
-LINUX_BINARIES: dict[str, tuple[str, ...]] = {
-    "chrome": ("google-chrome", "google-chrome-stable", "chromium", "chromium-browser"),
-    "firefox": ("firefox", "firefox-esr"),
-    "edge": ("microsoft-edge", "microsoft-edge-stable"),
-}
-MACOS_APPS: dict[str, tuple[str, ...]] = {
-    "chrome": ("Google Chrome.app", "Chromium.app"), "firefox": ("Firefox.app",),
-    "edge": ("Microsoft Edge.app",), "safari": ("Safari.app",), "qqbrowser": ("QQBrowser.app",),
-}
-WINDOWS_EXES: dict[str, tuple[str, ...]] = {
-    "chrome": ("chrome.exe",), "firefox": ("firefox.exe",), "edge": ("msedge.exe",),
-    "qqbrowser": ("QQBrowser.exe",),
-}
 _VERSION = re.compile(r"(\d+(?:\.\d+)+)")
 
 
 def parse_version(text: str) -> tuple[int, ...] | None:
     match = _VERSION.search(text)
     return tuple(int(p) for p in match.group(1).split(".")) if match else None
-
-
-def find_linux(path: str | None = None) -> list[dict[str, Any]]:
-    found: list[dict[str, Any]] = []
-    seen: set[str] = set()
-    for family, names in LINUX_BINARIES.items():
-        for name in names:
-            binary = shutil.which(name, path=path)
-            if binary is None or os.path.realpath(binary) in seen:
-                continue
-            seen.add(os.path.realpath(binary))
-            try:
-                proc = subprocess.run([binary, "--version"], capture_output=True, text=True,
-                                      timeout=10, stdin=subprocess.DEVNULL)
-                text = (proc.stdout.strip() or proc.stderr.strip()).splitlines()
-                version_text = text[-1] if text else ""
-            except (OSError, subprocess.TimeoutExpired) as exc:
-                version_text = f"could not run --version: {exc}"
-            found.append({"family": family, "binary": name, "path": binary,
-                          "version_text": version_text[:200]})
-    return found
-
-
-def find_macos(apps: Path = Path("/Applications")) -> list[dict[str, Any]]:
-    found = []
-    for family, bundles in MACOS_APPS.items():
-        for bundle in bundles:
-            plist = apps / bundle / "Contents" / "Info.plist"
-            try:
-                info = plistlib.loads(plist.read_bytes())
-            except (OSError, plistlib.InvalidFileException):
-                continue
-            found.append({"family": family, "binary": bundle, "path": str(apps / bundle),
-                          "version_text": str(info.get("CFBundleShortVersionString", ""))})
-    return found
-
-
-def find_windows() -> list[dict[str, Any]]:  # pragma: no cover - not testable on Linux
-    import importlib
-
-    winreg: Any = importlib.import_module("winreg")  # Windows only
-
-    found = []
-    key = r"SOFTWARE\Microsoft\Windows\CurrentVersion\App Paths"
-    for family, exes in WINDOWS_EXES.items():
-        for exe in exes:
-            for root in (winreg.HKEY_LOCAL_MACHINE, winreg.HKEY_CURRENT_USER):
-                try:
-                    with winreg.OpenKey(root, f"{key}\\{exe}") as handle:
-                        path = winreg.QueryValue(handle, None)
-                except OSError:
-                    continue
-                version = ""
-                try:
-                    out = subprocess.run(
-                        ["powershell", "-NoProfile", "-Command",
-                         f"(Get-Item '{path}').VersionInfo.ProductVersion"],
-                        capture_output=True, text=True, timeout=10)
-                    version = out.stdout.strip()
-                except (OSError, subprocess.TimeoutExpired):
-                    pass
-                found.append({"family": family, "binary": exe, "path": path,
-                              "version_text": version})
-                break
-    return found
-
-
-def find() -> list[dict[str, Any]]:
-    if sys.platform == "darwin":
-        return find_macos()
-    if sys.platform == "win32":
-        return find_windows()
-    return find_linux()
 
 
 def judge_one(entry: dict[str, Any]) -> dict[str, Any]:
@@ -151,66 +59,6 @@ def judge_one(entry: dict[str, Any]) -> dict[str, Any]:
             "minimum": ".".join(map(str, minimum.version)),
             "name": "Chromium" if "chromium" in entry["binary"].lower() else minimum.name,
             "verdict": verdict}
-
-
-async def browser_webrtc(config: Config, binary: str) -> dict[str, Any]:
-    """Run the local WebRTC page in headless `binary`; return what the page reported."""
-    import httpx
-    from aiohttp import web
-
-    page = resources.files(__package__).joinpath("static/webrtc.html").read_text("utf-8")
-    result: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
-
-    async def index(_: web.Request) -> web.Response:
-        return web.Response(text=page, content_type="text/html")
-
-    async def offer(request: web.Request) -> web.Response:
-        try:
-            async with httpx.AsyncClient(verify=config.ssl_context(), timeout=config.timeout_s,
-                                         trust_env=False) as client:
-                answer = await client.post(str(config.echo_url), json=await request.json(),
-                                           headers=config.echo_headers())
-            return web.json_response(answer.json(), status=answer.status_code)
-        except (httpx.HTTPError, ValueError) as exc:
-            return web.json_response({"error": f"echo peer: {exc}"}, status=502)
-
-    async def report(request: web.Request) -> web.Response:
-        if not result.done():
-            result.set_result(await request.json())
-        return web.json_response({})
-
-    app = web.Application()
-    app.router.add_get("/", index)
-    app.router.add_post("/offer", offer)
-    app.router.add_post("/result", report)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    profile = tempfile.mkdtemp(prefix="trtcdetect-browser-")
-    browser = await asyncio.create_subprocess_exec(
-        binary, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync",
-        "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
-        "--disable-features=WebRtcHideLocalIpsWithMdns", f"--user-data-dir={profile}",
-        f"http://127.0.0.1:{port}/",
-        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL)
-    try:
-        return await asyncio.wait_for(result, 25)
-    except TimeoutError:
-        return {"stage": "timeout", "connected": False,
-                "error": "the page did not report within 25 s"}
-    finally:
-        if browser.returncode is None:
-            browser.terminate()
-            try:
-                await asyncio.wait_for(browser.wait(), 5)
-            except TimeoutError:
-                browser.kill()
-                await browser.wait()
-        await runner.cleanup()
-        shutil.rmtree(profile, ignore_errors=True)
 
 
 def webrtc_metrics(report: dict[str, Any]) -> list[Metric]:
@@ -226,66 +74,91 @@ def webrtc_metrics(report: dict[str, Any]) -> list[Metric]:
     return metrics
 
 
-class BrowsersProbe:
-    id = "browsers"
-    title = "Browsers"
-    description = "installed browsers and their versions against the TRTC Web SDK minimums"
+@dataclass(frozen=True)
+class BrowsersObservation:
+    entries: tuple[dict[str, Any], ...]
+    #: the --browser-webrtc call: None when not asked; else what the page said, or why not run
+    webrtc: dict[str, Any] | None = None
+    webrtc_asked: bool = False
 
-    def deadline_s(self, config: Config) -> float:
-        return 60.0 if config.browser_webrtc else 30.0
-
-    async def run(self, config: Config) -> ProbeResult:
-        entries = [judge_one(e) for e in await asyncio.to_thread(find)]
-        details: dict[str, Any] = {"browsers": entries, "minimums_source": MINIMUMS_SOURCE,
+    def details(self) -> dict[str, Any]:
+        details: dict[str, Any] = {"browsers": list(self.entries),
+                                   "minimums_source": MINIMUMS_SOURCE,
                                    "minimums": {k: ".".join(map(str, m.version))
                                                 for k, m in MINIMUMS.items()}}
-        metrics: list[Metric] = [Metric("browsers_found", len(entries), "count")]
-        statuses: list[Status] = []
-        advice: list[Advice] = []
-        if not entries:
-            message = Message("browsers.none")
-            statuses.append(Status.SKIP)
+        if self.webrtc_asked:
+            details["webrtc"] = self.webrtc
+        return details
+
+
+def judge(observation: BrowsersObservation) -> Verdict:
+    entries = observation.entries
+    metrics: list[Metric] = [Metric("browsers_found", len(entries), "count")]
+    statuses: list[Status] = []
+    advice: list[Advice] = []
+    if not entries:
+        message = Message(S.BROWSERS_NONE)
+        statuses.append(Status.SKIP)
+    else:
+        old = [e for e in entries if e["verdict"] == "too_old"]
+        unknown = [e for e in entries if e["verdict"] == "unknown"]
+        good = [e for e in entries if e["verdict"] == "supported"]
+        listing = ", ".join(f"{e['name']} {e['version'] or '?'}" for e in entries)
+        if not good:
+            statuses.append(Status.FAIL)
+            message = Message(S.BROWSERS_NONE_SUPPORTED, {"list": listing})
+        elif old or unknown:
+            statuses.append(Status.WARN)
+            message = Message(S.BROWSERS_SOME_OLD, {"list": listing})
         else:
-            old = [e for e in entries if e["verdict"] == "too_old"]
-            unknown = [e for e in entries if e["verdict"] == "unknown"]
-            good = [e for e in entries if e["verdict"] == "supported"]
-            listing = ", ".join(f"{e['name']} {e['version'] or '?'}" for e in entries)
-            if not good:
+            statuses.append(Status.PASS)
+            message = Message(S.BROWSERS_OK, {"list": listing})
+        if old or not good or not any(e["family"] == "chrome" for e in good):
+            advice.append(Advice(R.BROWSER_UPGRADE))
+    webrtc = observation.webrtc
+    if observation.webrtc_asked and webrtc is not None:
+        if "browser" not in webrtc:  # not run: no browser to run it in, or no echo peer
+            statuses.append(Status.WARN)
+        else:
+            metrics += webrtc_metrics(webrtc)
+            name = "Chromium" if "chromium" in str(webrtc["browser"]).lower() else "Chrome"
+            if webrtc.get("connected"):
+                message = Message(S.BROWSERS_WEBRTC_OK, {"before": message.as_dict(),
+                                                         "browser": name})
+            else:
                 statuses.append(Status.FAIL)
-                message = Message("browsers.none-supported", {"list": listing})
-            elif old or unknown:
-                statuses.append(Status.WARN)
-                message = Message("browsers.some-old", {"list": listing})
-            else:
-                statuses.append(Status.PASS)
-                message = Message("browsers.ok", {"list": listing})
-            if old or not good or not any(e["family"] == "chrome" for e in good):
-                advice.append(Advice("browser-upgrade"))
-        if config.browser_webrtc:
-            chromium = next((e for e in entries if e["family"] == "chrome"
-                             and e["verdict"] == "supported"), None)
-            if chromium is None:
-                details["webrtc"] = {"error": "no supported Chrome or Chromium to run"}
-                statuses.append(Status.WARN)
-            elif not config.echo_url:
-                details["webrtc"] = {"error": "--browser-webrtc needs --echo-url (trtcdetect serve)"}
-                statuses.append(Status.WARN)
-            else:
-                webrtc = await browser_webrtc(config, chromium["path"])
-                details["webrtc"] = {"browser": chromium["path"], **webrtc}
-                metrics += webrtc_metrics(webrtc)
-                if webrtc.get("connected"):
-                    message = Message("browsers.webrtc-ok", {"before": message.as_dict(),
-                                                             "browser": chromium["name"]})
-                else:
-                    statuses.append(Status.FAIL)
-                    message = Message("browsers.webrtc-failed", {
-                        "before": message.as_dict(), "stage": webrtc.get("stage", "?"),
-                        "error": webrtc.get("error", "")})
-                    advice.append(Advice("call-no-connect", {"stage": str(webrtc.get("stage"))}))
-        status = Status.SKIP if statuses == [Status.SKIP] else worst(statuses)
-        return ProbeResult(self.id, self.title, status, message=message,
-                           metrics=tuple(metrics), details=details, advice=tuple(advice))
+                message = Message(S.BROWSERS_WEBRTC_FAILED, {
+                    "before": message.as_dict(), "stage": webrtc.get("stage", "?"),
+                    "error": webrtc.get("error", "")})
+                advice.append(Advice(R.CALL_NO_CONNECT, {"stage": str(webrtc.get("stage"))}))
+    status = Status.SKIP if statuses == [Status.SKIP] else worst(statuses)
+    return Verdict(status, message, tuple(advice), tuple(metrics))
 
 
-PROBE = BrowsersProbe()
+async def measure(config: Config, prior: Prior = NO_PRIOR) -> BrowsersObservation:
+    entries = tuple(judge_one(e) for e in await asyncio.to_thread(find))
+    if not config.browser_webrtc:
+        return BrowsersObservation(entries)
+    chromium = next((e for e in entries if e["family"] == "chrome"
+                     and e["verdict"] == "supported"), None)
+    if chromium is None:
+        webrtc: dict[str, Any] = {"error": "no supported Chrome or Chromium to run"}
+    elif not config.echo_url:
+        webrtc = {"error": "--browser-webrtc needs --echo-url (trtcdetect serve)"}
+    else:
+        webrtc = {"browser": chromium["path"], **await browser_webrtc(config, chromium["path"])}
+    return BrowsersObservation(entries, webrtc, True)
+
+
+def deadline_s(config: Config) -> float:
+    return 60.0 if config.browser_webrtc else 30.0
+
+
+PROBE = MeasuredProbe(
+    id="browsers",
+    title="Browsers",
+    description="installed browsers and their versions against the TRTC Web SDK minimums",
+    measure=measure,
+    judge=judge,
+    deadline=deadline_s,
+)

@@ -12,13 +12,20 @@ import re
 import sys
 import threading
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from .. import thresholds
 from ..config import Config
-from ..models import Advice, Message, Metric, ProbeResult, Status
-from .devices import DeviceProblem, absent, device_advice, run_in_thread
+from ..devices.findings import problem_verdict
+from ..devices.threads import DEVICE_DEADLINE_MARGIN_S, DeviceProblem, run_in_thread
+from ..models import Advice, Message, Metric, Status
+from ..text.ids import R, S
+from .base import NO_PRIOR, MeasuredProbe, Prior, Verdict
+
+#: Width of the JPEG snapshot embedded in the report, px.
+SNAPSHOT_WIDTH = 320
 
 SYSFS_V4L = Path("/sys/class/video4linux")
 
@@ -53,7 +60,7 @@ def _source(config: Config, cameras: list[dict[str, Any]]) -> tuple[str | int, s
     wanted = config.camera
     if wanted is None:
         if not cameras:
-            raise DeviceProblem("camera-missing", Message("camera.none"), missing=True)
+            raise DeviceProblem(R.CAMERA_MISSING, Message(S.CAMERA_NONE), missing=True)
         first = cameras[0]
         return (first["path"] or int(first["id"])), first["path"]
     if wanted.isdigit():
@@ -65,11 +72,11 @@ def _source(config: Config, cameras: list[dict[str, Any]]) -> tuple[str | int, s
     try:
         os.stat(wanted)
     except FileNotFoundError:
-        raise DeviceProblem("camera-missing", Message("camera.not-at", {"path": wanted}),
+        raise DeviceProblem(R.CAMERA_MISSING, Message(S.CAMERA_NOT_AT, {"path": wanted}),
                             missing=True) from None
     except PermissionError:
-        raise DeviceProblem("camera-permission",
-                            Message("camera.unreachable", {"path": wanted})) from None
+        raise DeviceProblem(R.CAMERA_PERMISSION,
+                            Message(S.CAMERA_UNREACHABLE, {"path": wanted})) from None
     return wanted, wanted
 
 
@@ -82,8 +89,8 @@ def _permission(path: str) -> None:
         group = grp.getgrgid(os.stat(path).st_gid).gr_name
     except (KeyError, OSError):
         group = None
-    raise DeviceProblem("camera-permission", Message(
-        "camera.permission-group" if group else "camera.permission", {"path": path, "group": group}))
+    raise DeviceProblem(R.CAMERA_PERMISSION, Message(
+        S.CAMERA_PERMISSION_GROUP if group else S.CAMERA_PERMISSION, {"path": path, "group": group}))
 
 
 def capture(source: str | int, config: Config, stop: threading.Event) -> dict[str, Any]:
@@ -94,7 +101,7 @@ def capture(source: str | int, config: Config, stop: threading.Event) -> dict[st
     cap = cv2.VideoCapture(source)
     try:
         if not cap.isOpened():
-            raise DeviceProblem("camera-busy", Message("camera.cannot-open"))
+            raise DeviceProblem(R.CAMERA_BUSY, Message(S.CAMERA_CANNOT_OPEN))
         width, height = config.camera_size
         cap.set(cv2.CAP_PROP_FRAME_WIDTH, width)
         cap.set(cv2.CAP_PROP_FRAME_HEIGHT, height)
@@ -137,9 +144,9 @@ def capture(source: str | int, config: Config, stop: threading.Event) -> dict[st
             if snapshot is None and now - start >= config.camera_seconds / 2:
                 snapshot = frame
         if stop.is_set():
-            raise DeviceProblem("probe-error", Message("interrupted"))
+            raise DeviceProblem(R.PROBE_ERROR, Message(S.INTERRUPTED), params={"error": "interrupted"})
         if not stamps:
-            raise DeviceProblem("camera-no-frames", Message("camera.no-frames"))
+            raise DeviceProblem(R.CAMERA_NO_FRAMES, Message(S.CAMERA_NO_FRAMES))
     finally:
         cap.release()
     frames = len(stamps)
@@ -161,73 +168,90 @@ def _jpeg(frame: Any) -> str | None:
     import cv2
 
     height, width = frame.shape[:2]
-    scale = thresholds.SNAPSHOT_WIDTH / width if width > thresholds.SNAPSHOT_WIDTH else 1.0
+    scale = SNAPSHOT_WIDTH / width if width > SNAPSHOT_WIDTH else 1.0
     small = cv2.resize(frame, (int(width * scale), int(height * scale)))
     ok, encoded = cv2.imencode(".jpg", small, [int(cv2.IMWRITE_JPEG_QUALITY), 70])
     return base64.b64encode(encoded.tobytes()).decode("ascii") if ok else None
 
 
-def judge(c: dict[str, Any]) -> tuple[Status, Message, tuple[Advice, ...]]:
+def judge_capture(c: dict[str, Any]) -> tuple[Status, Message, tuple[Advice, ...]]:
     limit = thresholds.BAD_FRAME_RATIO_FAIL
     if c["black_ratio"] > limit:
-        return (Status.FAIL, Message("camera.black", {"ratio": c["black_ratio"]}),
-                (Advice("camera-black"),))
+        return (Status.FAIL, Message(S.CAMERA_BLACK, {"ratio": c["black_ratio"]}),
+                (Advice(R.CAMERA_BLACK),))
     if c["frozen_ratio"] > limit:
-        return (Status.FAIL, Message("camera.frozen", {"ratio": c["frozen_ratio"]}),
-                (Advice("camera-frozen"),))
+        return (Status.FAIL, Message(S.CAMERA_FROZEN, {"ratio": c["frozen_ratio"]}),
+                (Advice(R.CAMERA_FROZEN),))
     problems: list[dict[str, Any]] = []
     advice = []
     if c["fps"] < thresholds.CAMERA_FPS_WARN:
-        problems.append(Message("camera.low-fps", {"fps": c["fps"]}).as_dict())
-        advice.append(Advice("camera-low-fps"))
+        problems.append(Message(S.CAMERA_LOW_FPS, {"fps": c["fps"]}).as_dict())
+        advice.append(Advice(R.CAMERA_LOW_FPS))
     if c["width"] < c["requested_width"] or c["height"] < c["requested_height"]:
-        problems.append(Message("camera.low-resolution", {
+        problems.append(Message(S.CAMERA_LOW_RESOLUTION, {
             "width": c["width"], "height": c["height"], "req_width": c["requested_width"],
             "req_height": c["requested_height"]}).as_dict())
-        advice.append(Advice("camera-low-resolution"))
+        advice.append(Advice(R.CAMERA_LOW_RESOLUTION))
     if problems:
-        return Status.WARN, Message("camera.degraded", {"problems": problems}), tuple(advice)
-    return (Status.PASS, Message("camera.ok", {"width": c["width"], "height": c["height"],
+        return Status.WARN, Message(S.CAMERA_DEGRADED, {"problems": problems}), tuple(advice)
+    return (Status.PASS, Message(S.CAMERA_OK, {"width": c["width"], "height": c["height"],
                                                "fps": c["fps"]}), ())
 
 
-class CameraProbe:
-    id = "camera"
-    title = "Camera"
-    description = "video device present, permitted, and delivering real frames (not black, frozen)"
+@dataclass
+class CameraObservation:
+    evidence: dict[str, Any] = field(default_factory=dict)
+    problem: DeviceProblem | None = None
+    require_devices: bool = False
 
-    def deadline_s(self, config: Config) -> float:
-        return config.camera_seconds + thresholds.DEVICE_DEADLINE_MARGIN_S
-
-    async def run(self, config: Config) -> ProbeResult:
-        os.environ.setdefault("OPENCV_LOG_LEVEL", "ERROR")  # no driver chatter on our stderr
-        cameras = list_cameras()
-        details: dict[str, Any] = {"devices": cameras, "source": config.camera}
-        try:
-            source, path = _source(config, cameras)
-            details["source"] = str(source)
-            if path is not None:
-                _permission(path)
-            result = await run_in_thread(lambda stop: capture(source, config, stop))
-        except DeviceProblem as problem:
-            if problem.missing:
-                return absent(self, config, details, problem.cause, problem.message)
-            return ProbeResult(self.id, self.title, Status.FAIL, message=problem.message,
-                               details=details, advice=device_advice(problem.cause))
-        details["capture"] = result
-        status, message, advice = judge(result)
-        metrics = (
-            Metric("fps", result["fps"], "fps", warn=thresholds.CAMERA_FPS_WARN, better="higher"),
-            Metric("width", result["width"], "px"),
-            Metric("height", result["height"], "px"),
-            Metric("frames", result["frames"], "count"),
-            Metric("black_ratio", result["black_ratio"], "ratio",
-                   fail=round(thresholds.BAD_FRAME_RATIO_FAIL, 3), better="lower"),
-            Metric("frozen_ratio", result["frozen_ratio"], "ratio",
-                   fail=round(thresholds.BAD_FRAME_RATIO_FAIL, 3), better="lower"),
-        )
-        return ProbeResult(self.id, self.title, status, message=message, metrics=metrics,
-                           details=details, advice=advice)
+    def details(self) -> dict[str, Any]:
+        return self.evidence
 
 
-PROBE = CameraProbe()
+def judge(observation: CameraObservation) -> Verdict:
+    if observation.problem is not None:
+        return problem_verdict(observation.problem, observation.require_devices)
+    capture = observation.evidence["capture"]
+    status, message, advice = judge_capture(capture)
+    metrics = (
+        Metric("fps", capture["fps"], "fps", warn=thresholds.CAMERA_FPS_WARN, better="higher"),
+        Metric("width", capture["width"], "px"),
+        Metric("height", capture["height"], "px"),
+        Metric("frames", capture["frames"], "count"),
+        Metric("black_ratio", capture["black_ratio"], "ratio",
+               fail=round(thresholds.BAD_FRAME_RATIO_FAIL, 3), better="lower"),
+        Metric("frozen_ratio", capture["frozen_ratio"], "ratio",
+               fail=round(thresholds.BAD_FRAME_RATIO_FAIL, 3), better="lower"),
+    )
+    return Verdict(status, message, advice, metrics)
+
+
+async def measure(config: Config, prior: Prior = NO_PRIOR) -> CameraObservation:
+    os.environ.setdefault("OPENCV_LOG_LEVEL", "ERROR")  # no driver chatter on our stderr
+    cameras = list_cameras()
+    seen = CameraObservation(require_devices=config.require_devices)
+    details = seen.evidence
+    details.update(devices=cameras, source=config.camera)
+    try:
+        source, path = _source(config, cameras)
+        details["source"] = str(source)
+        if path is not None:
+            _permission(path)
+        details["capture"] = await run_in_thread(lambda stop: capture(source, config, stop))
+    except DeviceProblem as problem:
+        seen.problem = problem
+    return seen
+
+
+def deadline_s(config: Config) -> float:
+    return config.camera_seconds + DEVICE_DEADLINE_MARGIN_S
+
+
+PROBE = MeasuredProbe(
+    id="camera",
+    title="Camera",
+    description="video device present, permitted, and delivering real frames (not black, frozen)",
+    measure=measure,
+    judge=judge,
+    deadline=deadline_s,
+)

@@ -9,20 +9,20 @@ from __future__ import annotations
 
 import threading
 import time
+from dataclasses import dataclass, field
 from typing import Any
 
 from .. import thresholds
 from ..config import Config
-from ..models import Advice, Message, Metric, ProbeResult, Status
-from .devices import (
-    DeviceProblem,
-    absent,
-    device_advice,
-    release,
-    run_in_thread,
-    scan_audio,
-    scan_hung,
-)
+from ..devices.findings import audio_devices, problem_verdict
+from ..devices.threads import DEVICE_DEADLINE_MARGIN_S, DeviceProblem, release, run_in_thread
+from ..models import Advice, Message, Metric, Status
+from ..text.ids import R, S
+from .base import NO_PRIOR, MeasuredProbe, Prior, Verdict
+
+MIC_SAMPLE_RATE = 48000
+#: Audio delivered right after opening is dropped: some backends start with a burst or a stall.
+MIC_WARMUP_S = 0.2
 
 
 def choose(devices: list[dict[str, Any]], wanted: str | None, default: int) -> dict[str, Any]:
@@ -32,7 +32,7 @@ def choose(devices: list[dict[str, Any]], wanted: str | None, default: int) -> d
                 return device
         if devices:
             return devices[0]
-        raise DeviceProblem("mic-missing", Message("mic.none"), missing=True)
+        raise DeviceProblem(R.MIC_MISSING, Message(S.MIC_NONE), missing=True)
     if wanted.strip().isdigit():
         for device in devices:
             if device["id"] == int(wanted):
@@ -41,17 +41,17 @@ def choose(devices: list[dict[str, Any]], wanted: str | None, default: int) -> d
         for device in devices:
             if wanted.lower() in device["name"].lower():
                 return device
-    raise DeviceProblem("mic-missing", Message("mic.no-match", {"wanted": wanted}), missing=True)
+    raise DeviceProblem(R.MIC_MISSING, Message(S.MIC_NO_MATCH, {"wanted": wanted}), missing=True)
 
 
 def record(sd: Any, device: dict[str, Any], seconds: float, stop: threading.Event) -> dict[str, Any]:
     """Capture `seconds` of audio after a short warm-up; runs in a worker thread."""
     import numpy as np
 
-    from .audio_levels import analyse
+    from ..devices.levels import analyse
 
     channels = max(1, min(2, int(device["channels"])))
-    rate = thresholds.MIC_SAMPLE_RATE
+    rate = MIC_SAMPLE_RATE
     try:
         sd.check_input_settings(device=device["id"], channels=channels, samplerate=rate,
                                 dtype="float32")
@@ -59,7 +59,7 @@ def record(sd: Any, device: dict[str, Any], seconds: float, stop: threading.Even
         rate = int(device["default_sample_rate"])
     blocks: list[Any] = []
     got = threading.Event()
-    needed = int((seconds + thresholds.MIC_WARMUP_S) * rate)
+    needed = int((seconds + MIC_WARMUP_S) * rate)
     have = 0
 
     def callback(indata: Any, frames: int, _time: Any, _status: Any) -> None:
@@ -73,11 +73,11 @@ def record(sd: Any, device: dict[str, Any], seconds: float, stop: threading.Even
         stream = sd.InputStream(device=device["id"], channels=channels, samplerate=rate,
                                 dtype="float32", callback=callback)
     except Exception as exc:  # noqa: BLE001 - PortAudioError and friends
-        raise DeviceProblem("mic-cannot-open",
-                            Message("mic.cannot-open", {"error": str(exc)})) from None
+        raise DeviceProblem(R.MIC_CANNOT_OPEN,
+                            Message(S.MIC_CANNOT_OPEN, {"error": str(exc)})) from None
     opened = time.monotonic()
     # Opening can stall for ~2 s on some backends before the first block: allow for it.
-    deadline = opened + seconds + thresholds.MIC_WARMUP_S + 4.0
+    deadline = opened + seconds + MIC_WARMUP_S + 4.0
     try:
         stream.start()
         while not got.is_set() and not stop.is_set() and time.monotonic() < deadline:
@@ -85,65 +85,77 @@ def record(sd: Any, device: dict[str, Any], seconds: float, stop: threading.Even
     finally:
         released = release(stream, "microphone")
     if stop.is_set():
-        raise DeviceProblem("probe-error", Message("interrupted"))
+        raise DeviceProblem(R.PROBE_ERROR, Message(S.INTERRUPTED), params={"error": "interrupted"})
     if not blocks:
-        raise DeviceProblem("mic-no-data", Message("mic.no-data" if released else "mic.no-data-stuck"))
-    data = np.concatenate(blocks)[int(thresholds.MIC_WARMUP_S * rate):]
+        raise DeviceProblem(R.MIC_NO_DATA, Message(S.MIC_NO_DATA if released else S.MIC_NO_DATA_STUCK))
+    data = np.concatenate(blocks)[int(MIC_WARMUP_S * rate):]
     capture = analyse(data, rate)
     capture["first_audio_after_s"] = round(time.monotonic() - opened - capture["seconds"], 2)
     capture["released"] = released
     return capture
 
 
-def judge(capture: dict[str, Any]) -> tuple[Status, Message, tuple[Advice, ...]]:
+@dataclass
+class MicObservation:
+    evidence: dict[str, Any] = field(default_factory=dict)
+    problem: DeviceProblem | None = None
+    require_devices: bool = False
+
+    def details(self) -> dict[str, Any]:
+        return self.evidence
+
+
+def judge_capture(capture: dict[str, Any]) -> tuple[Status, Message, tuple[Advice, ...]]:
     level = capture["rms_dbfs"]
     if capture["silent"]:
-        return Status.FAIL, Message("mic.silent", {"level": level}), (Advice("mic-silent"),)
+        return Status.FAIL, Message(S.MIC_SILENT, {"level": level}), (Advice(R.MIC_SILENT),)
     if capture["clipped_ratio"] > thresholds.CLIP_WARN_RATIO:
-        return (Status.WARN, Message("mic.clipping", {"clipped": capture["clipped_samples"]}),
-                (Advice("mic-clipping"),))
+        return (Status.WARN, Message(S.MIC_CLIPPING, {"clipped": capture["clipped_samples"]}),
+                (Advice(R.MIC_CLIPPING),))
     if level < thresholds.LOW_LEVEL_DBFS:
-        return Status.WARN, Message("mic.low", {"level": level}), (Advice("mic-low"),)
-    return Status.PASS, Message("mic.ok", {"level": level}), ()
+        return Status.WARN, Message(S.MIC_LOW, {"level": level}), (Advice(R.MIC_LOW),)
+    return Status.PASS, Message(S.MIC_OK, {"level": level}), ()
 
 
-class MicrophoneProbe:
-    id = "microphone"
-    title = "Microphone"
-    description = "input device present, opens, and captures real sound (level, silence, clipping)"
-
-    def deadline_s(self, config: Config) -> float:
-        return config.mic_seconds + thresholds.DEVICE_DEADLINE_MARGIN_S
-
-    async def run(self, config: Config) -> ProbeResult:
-        details: dict[str, Any] = {"devices": [], "device": None}
-        try:
-            sd, details["devices"] = await scan_audio("input")
-        except TimeoutError:  # (an OSError too: first)
-            return scan_hung(self, details)
-        except OSError as exc:  # the library is there, PortAudio is not
-            details["error"] = str(exc)
-            return absent(self, config, details, "portaudio-missing", Message("mic.portaudio"))
-        try:
-            device = choose(details["devices"], config.mic, int(sd.default.device[0]))
-            details["device"] = device
-            capture = await run_in_thread(lambda stop: record(sd, device, config.mic_seconds, stop))
-        except DeviceProblem as problem:
-            if problem.missing:
-                return absent(self, config, details, problem.cause, problem.message)
-            return ProbeResult(self.id, self.title, Status.FAIL, message=problem.message,
-                               details=details, advice=device_advice(problem.cause))
-        details["capture"] = capture
-        status, message, advice = judge(capture)
-        metrics = (
-            Metric("rms", capture["rms_dbfs"], "dBFS", warn=thresholds.LOW_LEVEL_DBFS,
-                   fail=thresholds.SILENCE_DBFS, better="higher"),
-            Metric("peak", capture["peak_dbfs"], "dBFS"),
-            Metric("noise_floor", capture["noise_floor_dbfs"], "dBFS", better="lower"),
-            Metric("clipped_samples", capture["clipped_samples"], "count"),
-        )
-        return ProbeResult(self.id, self.title, status, message=message, metrics=metrics,
-                           details=details, advice=advice)
+def judge(observation: MicObservation) -> Verdict:
+    if observation.problem is not None:
+        return problem_verdict(observation.problem, observation.require_devices)
+    capture = observation.evidence["capture"]
+    status, message, advice = judge_capture(capture)
+    metrics = (
+        Metric("rms", capture["rms_dbfs"], "dBFS", warn=thresholds.LOW_LEVEL_DBFS,
+               fail=thresholds.SILENCE_DBFS, better="higher"),
+        Metric("peak", capture["peak_dbfs"], "dBFS"),
+        Metric("noise_floor", capture["noise_floor_dbfs"], "dBFS", better="lower"),
+        Metric("clipped_samples", capture["clipped_samples"], "count"),
+    )
+    return Verdict(status, message, advice, metrics)
 
 
-PROBE = MicrophoneProbe()
+async def measure(config: Config, prior: Prior = NO_PRIOR) -> MicObservation:
+    seen = MicObservation(require_devices=config.require_devices)
+    details = seen.evidence
+    details.update(devices=[], device=None)
+    try:
+        sd = await audio_devices("input", details, "microphone", Message(S.MIC_PORTAUDIO))
+        device = choose(details["devices"], config.mic, int(sd.default.device[0]))
+        details["device"] = device
+        details["capture"] = await run_in_thread(
+            lambda stop: record(sd, device, config.mic_seconds, stop))
+    except DeviceProblem as problem:
+        seen.problem = problem
+    return seen
+
+
+def deadline_s(config: Config) -> float:
+    return config.mic_seconds + DEVICE_DEADLINE_MARGIN_S
+
+
+PROBE = MeasuredProbe(
+    id="microphone",
+    title="Microphone",
+    description="input device present, opens, and captures real sound (level, silence, clipping)",
+    measure=measure,
+    judge=judge,
+    deadline=deadline_s,
+)

@@ -14,55 +14,19 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import socket
-import time
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from aioice import stun
-
-from .. import thresholds
-from ..config import Config
-from ..models import Advice, Message, ProbeResult, Status
+from ..config import PROBE_DEADLINE_MARGIN_S, Config
+from ..models import Advice, Message, Status
 from ..net import ResolveError, resolve
+from ..net.stun import StunSocket, mapped_address
+from ..text.ids import R, S
+from .base import NO_PRIOR, MeasuredProbe, Prior, Verdict
 
-
-class _Binding(asyncio.DatagramProtocol):
-    def __init__(self) -> None:
-        self.waiting: dict[bytes, asyncio.Future[tuple[str, int]]] = {}
-        self.transport: asyncio.DatagramTransport | None = None
-
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self.transport = transport  # type: ignore[assignment]
-
-    def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
-        try:
-            message = stun.parse_message(data)
-        except Exception:  # noqa: BLE001 - not STUN: ignore
-            return
-        future = self.waiting.get(message.transaction_id)
-        mapped = message.attributes.get("XOR-MAPPED-ADDRESS") or \
-            message.attributes.get("MAPPED-ADDRESS")
-        if future is not None and not future.done() and mapped:
-            future.set_result((str(mapped[0]), int(mapped[1])))
-
-    async def ask(self, destination: tuple[str, int], timeout_s: float) -> tuple[str, int] | None:
-        """The mapped address this socket has toward `destination`; resent up to 3 times."""
-        assert self.transport is not None
-        request = stun.Message(stun.Method.BINDING, stun.Class.REQUEST)
-        future: asyncio.Future[tuple[str, int]] = asyncio.get_running_loop().create_future()
-        self.waiting[request.transaction_id] = future
-        deadline = time.monotonic() + timeout_s
-        try:
-            for _ in range(3):
-                self.transport.sendto(bytes(request), destination)
-                wait = min(timeout_s / 3, deadline - time.monotonic())
-                try:
-                    return await asyncio.wait_for(asyncio.shield(future), max(wait, 0.01))
-                except TimeoutError:
-                    continue
-            return None
-        finally:
-            self.waiting.pop(request.transaction_id, None)
+#: Local sockets the nat probe sends from; each asks every STUN destination.
+NAT_SOCKETS = 2
 
 
 def hostport(address: str, port: int) -> str:
@@ -102,41 +66,53 @@ def global_ipv6_addresses(path: Path = Path("/proc/net/if_inet6")) -> list[str]:
     return found
 
 
-async def _destinations(config: Config) -> list[tuple[str, int]]:
-    if config.stun:
-        pairs = config.stun
-    else:
-        pairs = tuple((config.target, port) for port in config.udp_ports)
-    resolved: list[tuple[str, int]] = []
-    for host, port in pairs:
-        try:
-            resolution = await resolve(config, host)
-        except ResolveError:
-            continue
-        resolved += [(address, port) for address in resolution.addresses]
-    return list(dict.fromkeys(resolved))
+async def _destinations(config: Config) -> tuple[list[tuple[str, int]], dict[str, str]]:
+    """Every STUN server's addresses, each name resolved once and all names at once; and the
+    names that did not resolve, with why."""
+    pairs = config.stun or tuple((config.target, port) for port in config.udp_ports)
+    hosts = list(dict.fromkeys(host for host, _ in pairs))
+    answers = await asyncio.gather(*(resolve(config, host) for host in hosts),
+                                   return_exceptions=True)
+    addresses: dict[str, tuple[str, ...]] = {}
+    failed: dict[str, str] = {}
+    for host, answer in zip(hosts, answers, strict=True):
+        if isinstance(answer, ResolveError):
+            failed[host] = str(answer)
+        elif isinstance(answer, BaseException):
+            raise answer
+        else:
+            addresses[host] = answer.addresses
+    resolved = [(address, port) for host, port in pairs for address in addresses.get(host, ())]
+    return list(dict.fromkeys(resolved)), failed
+
+
+async def _ask_one(config: Config, family: int, index: int,
+                   destinations: list[tuple[str, int]]) -> list[dict[str, Any]]:
+    """From one new local socket, a Binding transaction to every destination at once."""
+    sock = await StunSocket.open(family=family)
+    try:
+        answers = await asyncio.gather(*(sock.transaction(d, config.timeout_s)
+                                         for d in destinations))
+        local_port = sock.local_port
+    finally:
+        sock.close()
+    rows = []
+    for destination, answer in zip(destinations, answers, strict=True):
+        mapped = mapped_address(answer) if answer is not None else None
+        rows.append({"socket": index, "local_port": local_port,
+                     "destination": hostport(*destination),
+                     "local_address": local_address(destination),
+                     "mapped": None if mapped is None else hostport(*mapped)})
+    return rows
 
 
 async def _ask_all(config: Config, family: int,
                    destinations: list[tuple[str, int]]) -> list[dict[str, Any]]:
-    loop = asyncio.get_running_loop()
-    bind = "::" if family == socket.AF_INET6 else "0.0.0.0"
-    rows: list[dict[str, Any]] = []
-    for index in range(thresholds.NAT_SOCKETS):
-        transport, protocol = await loop.create_datagram_endpoint(
-            _Binding, local_addr=(bind, 0), family=family)
-        try:
-            local_port = transport.get_extra_info("sockname")[1]
-            answers = await asyncio.gather(*(protocol.ask(d, config.timeout_s)
-                                             for d in destinations))
-        finally:
-            transport.close()
-        for destination, mapped in zip(destinations, answers, strict=True):
-            rows.append({"socket": index, "local_port": local_port,
-                         "destination": hostport(*destination),
-                         "local_address": local_address(destination),
-                         "mapped": None if mapped is None else hostport(*mapped)})
-    return rows
+    if not destinations:
+        return []
+    per_socket = await asyncio.gather(*(_ask_one(config, family, index, destinations)
+                                        for index in range(NAT_SOCKETS)))
+    return [row for rows in per_socket for row in rows]
 
 
 def classify(rows: list[dict[str, Any]]) -> dict[str, Any]:
@@ -167,47 +143,90 @@ def classify(rows: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
-class NatProbe:
-    id = "nat"
-    title = "NAT and public address"
-    description = "STUN from several sockets: public address, NAT or not, mapping behaviour, IPv6"
+@dataclass(frozen=True)
+class NatObservation:
+    destinations: list[tuple[str, int]]
+    rows4: list[dict[str, Any]] = field(default_factory=list)
+    rows6: list[dict[str, Any]] = field(default_factory=list)
+    ipv6_addresses: list[str] = field(default_factory=list)
+    dns_errors: dict[str, str] = field(default_factory=dict)
 
-    def deadline_s(self, config: Config) -> float:
-        return config.timeout_s * (thresholds.NAT_SOCKETS + 1) + thresholds.PROBE_DEADLINE_MARGIN_S
+    @property
+    def v4(self) -> list[tuple[str, int]]:
+        return [d for d in self.destinations if ":" not in d[0]]
 
-    async def run(self, config: Config) -> ProbeResult:
-        destinations = await _destinations(config)
-        v4 = [d for d in destinations if ":" not in d[0]]
-        v6 = [d for d in destinations if ":" in d[0]]
-        ipv6_hosts = global_ipv6_addresses()
-        rows4 = await _ask_all(config, socket.AF_INET, v4) if v4 else []
-        rows6 = await _ask_all(config, socket.AF_INET6, v6) if v6 and ipv6_hosts else []
-        details: dict[str, Any] = {"stun": [hostport(h, p) for h, p in destinations],
-                                   "ipv4": classify(rows4) if rows4 else {"answered": False},
-                                   "bindings": rows4 + rows6,
-                                   "ipv6_addresses": ipv6_hosts,
-                                   "ipv6_stun": (None if not v6 or not ipv6_hosts else
-                                                 any(r["mapped"] for r in rows6))}
-        nat = details["ipv4"]
-        if not destinations:
-            return ProbeResult(self.id, self.title, Status.SKIP, message=Message("nat.no-server"),
-                               details=details)
-        if not nat["answered"]:
-            return ProbeResult(self.id, self.title, Status.WARN,
-                               message=Message("nat.no-answer", {"count": len(v4)}),
-                               details=details, advice=(Advice("nat-relay"),))
-        public = ", ".join(nat["public_addresses"])
-        if not nat["behind_nat"]:
-            return ProbeResult(self.id, self.title, Status.PASS,
-                               message=Message("nat.public", {"address": public}), details=details)
-        if nat["mapping"] == "dependent":
-            return ProbeResult(self.id, self.title, Status.WARN,
-                               message=Message("nat.symmetric", {"address": public}),
-                               details=details, advice=(Advice("nat-relay"),))
-        return ProbeResult(self.id, self.title, Status.PASS,
-                           message=Message("nat.cone", {"address": public,
-                                                        "mapping": nat["mapping"]}),
-                           details=details)
+    @property
+    def v6(self) -> list[tuple[str, int]]:
+        return [d for d in self.destinations if ":" in d[0]]
+
+    def details(self) -> dict[str, Any]:
+        details: dict[str, Any] = {
+            "stun": [hostport(h, p) for h, p in self.destinations],
+            "ipv4": classify(self.rows4) if self.rows4 else {"answered": False},
+            "bindings": self.rows4 + self.rows6,
+            "ipv6_addresses": self.ipv6_addresses,
+            "ipv6_stun": (None if not self.v6 or not self.ipv6_addresses else
+                          any(r["mapped"] for r in self.rows6)),
+        }
+        if self.rows6:
+            details["ipv6"] = classify(self.rows6)
+        if self.dns_errors:
+            details["dns_errors"] = dict(self.dns_errors)
+        return details
 
 
-PROBE = NatProbe()
+def judge(observation: NatObservation) -> Verdict:
+    if not observation.destinations:
+        if observation.dns_errors:
+            host, error = next(iter(observation.dns_errors.items()))
+            return Verdict(Status.WARN, Message(S.NAT_DNS, {"host": host, "error": error}),
+                           (Advice(R.DNS_FAILURE, {"host": host, "error": error}),))
+        return Verdict(Status.SKIP, Message(S.NAT_NO_SERVER))
+    v4 = classify(observation.rows4)
+    v6 = classify(observation.rows6)
+    if not v4["answered"] and v6["answered"]:
+        public = ", ".join(v6["public_addresses"])
+        if not observation.v4:  # only IPv6 servers to ask: judge IPv6 as IPv4 is judged
+            return _judge_family(v6, public)
+        return Verdict(Status.WARN, Message(S.NAT_IPV6_ONLY, {
+            "count": len(observation.v4), "address": public}), (Advice(R.NAT_IPV4_BLOCKED),))
+    if not v4["answered"]:
+        asked = len(observation.v4) or len(observation.v6)
+        return Verdict(Status.WARN, Message(S.NAT_NO_ANSWER, {"count": asked}),
+                       (Advice(R.NAT_RELAY),))
+    return _judge_family(v4, ", ".join(v4["public_addresses"]))
+
+
+def _judge_family(nat: dict[str, Any], public: str) -> Verdict:
+    if not nat["behind_nat"]:
+        return Verdict(Status.PASS, Message(S.NAT_PUBLIC, {"address": public}))
+    if nat["mapping"] == "dependent":
+        return Verdict(Status.WARN, Message(S.NAT_SYMMETRIC, {"address": public}),
+                       (Advice(R.NAT_RELAY),))
+    return Verdict(Status.PASS, Message(S.NAT_CONE, {"address": public,
+                                                     "mapping": nat["mapping"]}))
+
+
+async def measure(config: Config, prior: Prior = NO_PRIOR) -> NatObservation:
+    destinations, dns_errors = await _destinations(config)
+    ipv6_hosts = global_ipv6_addresses()
+    v4 = [d for d in destinations if ":" not in d[0]]
+    v6 = [d for d in destinations if ":" in d[0]] if ipv6_hosts else []
+    rows4, rows6 = await asyncio.gather(_ask_all(config, socket.AF_INET, v4),
+                                        _ask_all(config, socket.AF_INET6, v6))
+    return NatObservation(destinations, rows4, rows6, ipv6_hosts, dns_errors)
+
+
+def deadline_s(config: Config) -> float:
+    # one DNS step, then every socket asks every server at once: two steps and a margin
+    return config.timeout_s * (NAT_SOCKETS + 1) + PROBE_DEADLINE_MARGIN_S
+
+
+PROBE = MeasuredProbe(
+    id="nat",
+    title="NAT and public address",
+    description="STUN from several sockets: public address, NAT or not, mapping behaviour, IPv6",
+    measure=measure,
+    judge=judge,
+    deadline=deadline_s,
+)

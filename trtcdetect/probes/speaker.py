@@ -14,12 +14,31 @@ import math
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 from .. import thresholds
 from ..config import Config
-from ..models import Advice, Message, Metric, ProbeResult, Status
-from .devices import DeviceProblem, absent, release, run_in_thread, scan_audio, scan_hung
+from ..devices.findings import audio_devices, problem_verdict
+from ..devices.threads import DEVICE_DEADLINE_MARGIN_S, DeviceProblem, release, run_in_thread
+from ..models import Advice, Message, Metric, Status
+from ..text.ids import R, S
+from .base import NO_PRIOR, MeasuredProbe, Prior, Verdict
+
+#: The test sound: a 300-3000 Hz sweep (unambiguous to cross-correlate, unlike a pure tone),
+#: 1 s at -20 dBFS RMS: clearly audible, not loud.
+SPEAKER_SECONDS = 1.0
+SPEAKER_DBFS = -20.0
+SPEAKER_SWEEP_HZ = (300.0, 3000.0)
+#: Recording goes on this long after the sound ends, for the path's delay (and a slow start), s.
+SPEAKER_TAIL_S = 2.5
+#: Output buffer asked of PortAudio for the test sound (its "high" latency is 32 ms through
+#: ALSA's PulseAudio plugin). The check is whether the device plays, not how the machine keeps up
+#: at low latency. (A larger buffer did not stop the occasional underrun seen in test runs.)
+SPEAKER_LATENCY_S = 0.2
+#: Silence played before the sweep: with that buffer the recording starts a little after the
+#: playback, and the start of the sweep was missing from it (-1.9 dB)
+SPEAKER_LEAD_S = 0.5
 
 RATE = 48000
 
@@ -27,13 +46,13 @@ RATE = 48000
 def sweep() -> Any:
     import numpy as np
 
-    low, high = thresholds.SPEAKER_SWEEP_HZ
-    n = int(RATE * thresholds.SPEAKER_SECONDS)
+    low, high = SPEAKER_SWEEP_HZ
+    n = int(RATE * SPEAKER_SECONDS)
     t = np.arange(n) / RATE
-    k = (high - low) / thresholds.SPEAKER_SECONDS
+    k = (high - low) / SPEAKER_SECONDS
     signal = np.sin(2 * math.pi * (low * t + k * t * t / 2))
     ramp = np.minimum(1.0, np.minimum(t, t[-1] - t) / 0.01)  # 10 ms fades: no clicks
-    amplitude = 10 ** (thresholds.SPEAKER_DBFS / 20) * math.sqrt(2)
+    amplitude = 10 ** (SPEAKER_DBFS / 20) * math.sqrt(2)
     return (amplitude * signal * ramp).astype(np.float32)
 
 
@@ -58,8 +77,8 @@ def play(sd: Any, output: dict[str, Any], loop_in: dict[str, Any] | None,
 
     sound = sweep()
     # silence first, so the recording is running before the sweep reaches the speaker
-    lead = int(RATE * thresholds.SPEAKER_LEAD_S)
-    total = lead + len(sound) + int(RATE * thresholds.SPEAKER_TAIL_S)
+    lead = int(RATE * SPEAKER_LEAD_S)
+    total = lead + len(sound) + int(RATE * SPEAKER_TAIL_S)
     played = np.zeros(total, np.float32)
     played[lead:lead + len(sound)] = sound
     heard: list[Any] = []
@@ -111,15 +130,16 @@ def play(sd: Any, output: dict[str, Any], loop_in: dict[str, Any] | None,
         if loop_in is not None:
             streams.append(sd.InputStream(device=loop_in["index"], channels=1, samplerate=RATE,
                                           dtype="float32", callback=record,
-                                          latency=thresholds.SPEAKER_LATENCY_S))
+                                          latency=SPEAKER_LATENCY_S))
         streams.append(sd.OutputStream(device=output["id"], channels=1, samplerate=RATE,
                                        dtype="float32", callback=output_only,
-                                       latency=thresholds.SPEAKER_LATENCY_S))
+                                       latency=SPEAKER_LATENCY_S))
     except Exception as exc:  # noqa: BLE001 - PortAudioError and friends
         for stream in streams:
             stream.close()
-        raise DeviceProblem("speaker-cannot-open",
-                            Message("speaker.cannot-open", {"error": str(exc)})) from None
+        raise DeviceProblem(R.SPEAKER_CANNOT_OPEN,
+                            Message(S.SPEAKER_CANNOT_OPEN, {"error": str(exc)}),
+                            params={"error": str(exc)}) from None
     latency = streams[-1].latency
     started = time.monotonic()
     try:
@@ -132,7 +152,7 @@ def play(sd: Any, output: dict[str, Any], loop_in: dict[str, Any] | None,
     finally:
         released = all([release(stream, "speaker") for stream in reversed(streams)])
     if stop.is_set():
-        raise DeviceProblem("probe-error", Message("interrupted"))
+        raise DeviceProblem(R.PROBE_ERROR, Message(S.INTERRUPTED), params={"error": "interrupted"})
     result: dict[str, Any] = {
         "played": done.is_set(), "underruns": len(underruns), "underruns_at_s": underruns,
         "output_latency_ms": round(1000 * latency, 1),
@@ -151,7 +171,7 @@ def analyse_loopback(sound: Any, heard: Any,
     `delay_of`: the delay (s) at which a sweep found at a sample of the recording came back."""
     import numpy as np
 
-    from .audio_levels import dbfs
+    from ..devices.scale import dbfs
 
     if len(heard) < len(sound):
         return {"heard": False, "reason": "too little audio recorded"}
@@ -169,67 +189,86 @@ def analyse_loopback(sound: Any, heard: Any,
             "peak_ratio": round(min(ratio, 1e6), 1)}
 
 
-class SpeakerProbe:
-    id = "speaker"
-    title = "Speaker"
-    description = "output device plays a test sound; verified through a loopback input where one exists"
+@dataclass
+class SpeakerObservation:
+    evidence: dict[str, Any] = field(default_factory=dict)
+    no_sound: bool = False
+    problem: DeviceProblem | None = None
+    require_devices: bool = False
+
+    def details(self) -> dict[str, Any]:
+        return self.evidence
+
+
+def judge(observation: SpeakerObservation) -> Verdict:
+    if observation.no_sound:
+        return Verdict(Status.SKIP, Message(S.SPEAKER_NO_SOUND))
+    if observation.problem is not None:
+        return problem_verdict(observation.problem, observation.require_devices)
+    played = observation.evidence["playback"]
+    metrics = [Metric("output_latency", played["output_latency_ms"], "ms", better="lower"),
+               Metric("underruns", played["underruns"], "count", warn=0, better="lower")]
+    loop = played.get("loopback") or {}
+    if loop.get("heard"):
+        metrics += [Metric("loopback_level", loop["level_dbfs"], "dBFS"),
+                    Metric("loopback_delay", loop["delay_ms"], "ms", better="lower")]
+    if not played["played"]:
+        error = "the device did not take the sound"
+        return Verdict(Status.FAIL, Message(S.SPEAKER_STALLED),
+                       (Advice(R.SPEAKER_CANNOT_OPEN, {"error": error}),), tuple(metrics))
+    if played["underruns"]:
+        return Verdict(Status.WARN, Message(S.SPEAKER_UNDERRUNS, {"count": played["underruns"]}),
+                       (Advice(R.SPEAKER_UNDERRUNS),), tuple(metrics))
+    if loop.get("heard"):
+        return Verdict(Status.PASS, Message(S.SPEAKER_VERIFIED, {
+            "level": loop["level_dbfs"], "delay": loop["delay_ms"],
+            "device": observation.evidence["loopback_device"]}), (), tuple(metrics))
+    return Verdict(Status.WARN, Message(S.SPEAKER_NOT_VERIFIED), (Advice(R.SPEAKER_CHECK),),
+                   tuple(metrics))
+
+
+async def measure(config: Config, prior: Prior = NO_PRIOR) -> SpeakerObservation:
+    seen = SpeakerObservation(require_devices=config.require_devices)
+    if config.no_sound:
+        seen.no_sound = True
+        return seen
+    details = seen.evidence
+    details.update(devices=[], device=None)
+    try:
+        sd = await audio_devices("output", details, "speaker", Message(S.SPEAKER_PORTAUDIO))
+    except DeviceProblem as problem:
+        seen.problem = problem
+        return seen
+    output = _pick(sd, config.speaker, "output")
+    if output is None:  # a server has none: the same rule as camera and microphone
+        seen.problem = DeviceProblem(R.SPEAKER_MISSING, Message(S.SPEAKER_NONE), missing=True)
+        return seen
+    output = {"id": output["index"], "name": output["name"]}
+    details["device"] = output
+    loop_in = None
+    if config.speaker_loopback != "none":
+        wanted = None if config.speaker_loopback == "auto" else config.speaker_loopback
+        loop_in = _pick(sd, wanted, "input")
+    details["loopback_device"] = loop_in["name"] if loop_in else None
+    try:
+        details["playback"] = await run_in_thread(lambda stop: play(sd, output, loop_in, stop))
+    except DeviceProblem as problem:
+        seen.problem = problem
+    return seen
+
+
+def deadline_s(config: Config) -> float:
+    return SPEAKER_LEAD_S + SPEAKER_SECONDS + SPEAKER_TAIL_S \
+        + DEVICE_DEADLINE_MARGIN_S
+
+
+PROBE = MeasuredProbe(
+    id="speaker",
+    title="Speaker",
+    description="output device plays a test sound; verified through a loopback input where one exists",
+    measure=measure,
+    judge=judge,
+    deadline=deadline_s,
     #: it records from the input the microphone probe uses: not both at once
-    after = ("microphone",)
-
-    def deadline_s(self, config: Config) -> float:
-        return thresholds.SPEAKER_LEAD_S + thresholds.SPEAKER_SECONDS + thresholds.SPEAKER_TAIL_S \
-            + thresholds.DEVICE_DEADLINE_MARGIN_S
-
-    async def run(self, config: Config) -> ProbeResult:
-        if config.no_sound:
-            return ProbeResult(self.id, self.title, Status.SKIP, message=Message("speaker.no-sound"))
-        details: dict[str, Any] = {"devices": [], "device": None}
-        try:
-            sd, details["devices"] = await scan_audio("output")
-        except TimeoutError:  # (an OSError too: first)
-            return scan_hung(self, details)
-        except OSError as exc:
-            details["error"] = str(exc)
-            return absent(self, config, details, "portaudio-missing", Message("mic.portaudio"))
-        output = _pick(sd, config.speaker, "output")
-        if output is None:  # a server has none: the same rule as camera and microphone
-            return absent(self, config, details, "speaker-missing", Message("speaker.none"))
-        output = {"id": output["index"], "name": output["name"]}
-        details["device"] = output
-        loop_in = None
-        if config.speaker_loopback != "none":
-            wanted = None if config.speaker_loopback == "auto" else config.speaker_loopback
-            loop_in = _pick(sd, wanted, "input")
-        details["loopback_device"] = loop_in["name"] if loop_in else None
-        try:
-            result = await run_in_thread(lambda stop: play(sd, output, loop_in, stop))
-        except DeviceProblem as problem:
-            return ProbeResult(self.id, self.title, Status.FAIL, message=problem.message,
-                               details=details, advice=(Advice(problem.cause),))
-        details["playback"] = result
-        metrics = [Metric("output_latency", result["output_latency_ms"], "ms", better="lower"),
-                   Metric("underruns", result["underruns"], "count", warn=0, better="lower")]
-        loop = result.get("loopback") or {}
-        if loop.get("heard"):
-            metrics += [Metric("loopback_level", loop["level_dbfs"], "dBFS"),
-                        Metric("loopback_delay", loop["delay_ms"], "ms", better="lower")]
-        if not result["played"]:
-            return ProbeResult(self.id, self.title, Status.FAIL, message=Message("speaker.stalled"),
-                               metrics=tuple(metrics), details=details,
-                               advice=(Advice("speaker-cannot-open", {"error": "stalled"}),))
-        if result["underruns"]:
-            message = Message("speaker.underruns", {"count": result["underruns"]})
-            return ProbeResult(self.id, self.title, Status.WARN, message=message,
-                               metrics=tuple(metrics), details=details,
-                               advice=(Advice("speaker-underruns"),))
-        if loop.get("heard"):
-            return ProbeResult(self.id, self.title, Status.PASS, message=Message(
-                "speaker.verified", {"level": loop["level_dbfs"], "delay": loop["delay_ms"],
-                                     "device": details["loopback_device"]}),
-                metrics=tuple(metrics), details=details)
-        return ProbeResult(self.id, self.title, Status.WARN,
-                           message=Message("speaker.not-verified"), metrics=tuple(metrics),
-                           details=details, advice=(Advice("speaker-check"),))
-
-
-PROBE = SpeakerProbe()
+    after=("microphone",),
+)

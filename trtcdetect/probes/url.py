@@ -3,23 +3,27 @@
 Browsers grant getUserMedia only in a secure context (the URL table in ../shared/seeds:
 HTTPS, or http://localhost / http://127.0.0.1 while developing; http://[machine IP] may play
 but not publish). The FAQ's "works on localhost, fails on the server's IP" is this rule.
-An https page is fetched with httpx, its certificate checked as the domain probe does, and every
-redirect followed by hand: a redirect to plain HTTP on another host fails.
+An https page gets the four HTTPS steps (`net.https`) on its host and port, then a GET with
+every redirect followed by hand: a redirect to plain HTTP on another host fails.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
-from dataclasses import replace
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import httpx
 
+from .. import thresholds
 from ..config import Config
-from ..models import Advice, Message, ProbeResult, Status, unique_advice, worst
-from .domain import PROBE as DOMAIN
+from ..models import Advice, Message, Status, unique_advice, worst
+from ..net import https
+from ..net.https import Step
+from ..text.ids import R, S
+from .base import NO_PRIOR, MeasuredProbe, Prior, Verdict
 
 LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1"}
 MAX_REDIRECTS = 10
@@ -35,7 +39,7 @@ def secure_context(url: str) -> bool:
 async def _follow(config: Config, url: str) -> tuple[list[dict[str, Any]], str | None]:
     """GET with redirects followed one by one; returns the hops and the first problem."""
     hops: list[dict[str, Any]] = []
-    async with httpx.AsyncClient(verify=config.ssl_context(), timeout=config.timeout_s,
+    async with httpx.AsyncClient(verify=(await config.tls_context()), timeout=config.timeout_s,
                                  trust_env=False, follow_redirects=False) as client:
         current = url
         for _ in range(MAX_REDIRECTS + 1):
@@ -60,70 +64,115 @@ async def _follow(config: Config, url: str) -> tuple[list[dict[str, Any]], str |
         return hops, f"more than {MAX_REDIRECTS} redirects"
 
 
-async def check(config: Config, url: str) -> dict[str, Any]:
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    entry: dict[str, Any] = {"url": url, "secure_context": secure_context(url)}
-    if parts.scheme == "http":
-        if entry["secure_context"]:
-            entry.update(status="pass", message=Message("url.localhost", {"url": url}).as_dict())
-        else:
-            entry.update(status="fail", cause="https-required",
-                         message=Message("url.plain-http", {"url": url}).as_dict())
-        return entry
-    port = parts.port or 443
-    tls = await DOMAIN.check(replace(config, https_port=port), host)
-    entry["steps"] = tls.details["steps"]
-    if tls.status is Status.FAIL:
-        entry.update(status="fail", cause=tls.advice[0].id if tls.advice else "tls-untrusted",
-                     message=Message("url.unreachable", {"url": url, "error": tls.summary}).as_dict())
-        return entry
-    hops, problem = await _follow(config, url)
-    entry["redirects"] = hops
-    if problem is not None:
-        insecure = problem.startswith("redirects to")
-        entry.update(status="fail", cause="https-required" if insecure else "whitelist-domain",
-                     message=Message("url.redirect-insecure" if insecure else "url.fetch-failed",
-                                     {"url": url, "problem": problem}).as_dict())
-        return entry
+@dataclass
+class Page:
+    """What was seen of one URL: its steps (https only), the redirects, the first problem."""
+
+    url: str
+    steps: list[Step] | None = None
+    redirects: list[dict[str, Any]] | None = None
+    problem: str | None = None
+
+    @property
+    def secure_context(self) -> bool:
+        return secure_context(self.url)
+
+
+@dataclass(frozen=True)
+class UrlObservation:
+    pages: tuple[Page, ...] = field(default_factory=tuple)
+
+    def details(self) -> dict[str, Any]:
+        return {"urls": [_entry(p) for p in self.pages]} if self.pages else {}
+
+
+def judge_page(page: Page) -> tuple[Status, Message, str | None, dict[str, Any]]:
+    """A page's status, sentence, remedy id and extra evidence (status code and time)."""
+    url = page.url
+    if page.steps is None:
+        if page.secure_context:
+            return Status.PASS, Message(S.URL_LOCALHOST, {"url": url}), None, {}
+        return Status.FAIL, Message(S.URL_PLAIN_HTTP, {"url": url}), R.HTTPS_REQUIRED, {}
+    host = urlsplit(url).hostname or ""
+    failed = https.first_failure(page.steps)
+    if failed is not None:
+        error = Message(S.DOMAIN_STEP_FAILED, {"step": failed.name.upper(),
+                                               "error": failed.error or "no reason given"})
+        return (Status.FAIL, Message(S.URL_UNREACHABLE, {"url": url, "error": error.as_dict()}),
+                https.STEP_CAUSE.get(failed.name, R.WHITELIST_DOMAIN), {"host": host})
+    if page.problem is not None:
+        insecure = page.problem.startswith("redirects to")
+        return (Status.FAIL, Message(S.URL_REDIRECT_INSECURE if insecure else S.URL_FETCH_FAILED,
+                                     {"url": url, "problem": page.problem}),
+                R.HTTPS_REQUIRED if insecure else R.WHITELIST_DOMAIN, {})
+    hops = page.redirects or []
     final = hops[-1]
-    entry.update(status_code=final["status_code"],
-                 ms=round(sum(h["ms"] for h in hops if h["ms"] is not None), 2))
+    extra = {"status_code": final["status_code"],
+             "ms": round(sum(h["ms"] for h in hops if h["ms"] is not None), 2)}
     if final["status_code"] >= 400:
-        entry.update(status="warn", cause=None, message=Message(
-            "url.http-error", {"url": url, "code": final["status_code"]}).as_dict())
-    else:
-        entry.update(status="warn" if tls.status is Status.WARN else "pass", message=Message(
-            "url.ok", {"url": url, "code": final["status_code"], "ms": entry["ms"]}).as_dict())
+        return Status.WARN, Message(S.URL_HTTP_ERROR, {"url": url, "code": final["status_code"]}), \
+            None, extra
+    days_left = page.steps[2].info.get("days_left")
+    expiring = days_left is not None and days_left < thresholds.CERT_EXPIRY_WARN_DAYS
+    return (Status.WARN if expiring else Status.PASS,
+            Message(S.URL_OK, {"url": url, "code": final["status_code"], "ms": extra["ms"]}),
+            None, extra)
+
+
+def _entry(page: Page) -> dict[str, Any]:
+    status, message, cause, extra = judge_page(page)
+    entry: dict[str, Any] = {"url": page.url, "secure_context": page.secure_context}
+    if page.steps is not None:
+        entry["steps"] = [s.as_dict() for s in page.steps]
+    if page.redirects is not None:
+        entry["redirects"] = page.redirects
+    entry.update(status=str(status), message=message.as_dict(), **extra)
+    if cause is not None or page.steps is not None:
+        entry["cause"] = cause
     return entry
 
 
-class UrlProbe:
-    id = "url"
-    title = "Deployment page"
-    description = "--url pages: HTTPS (or localhost) so browsers allow camera and microphone"
-
-    def deadline_s(self, config: Config) -> float:
-        return config.timeout_s * (4 + MAX_REDIRECTS) + 2
-
-    async def run(self, config: Config) -> ProbeResult:
-        if not config.urls:
-            return ProbeResult(self.id, self.title, Status.SKIP, message=Message("url.none"))
-        entries = list(await asyncio.gather(*(check(config, url) for url in config.urls)))
-        statuses = [Status(e["status"]) for e in entries]
-        advice = unique_advice(
-            Advice(e["cause"], {"url": e["url"], "host": urlsplit(e["url"]).hostname or "",
-                                "error": ""})
-            for e in entries if e.get("cause"))
-        if len(entries) == 1:
-            message = Message(entries[0]["message"]["id"], entries[0]["message"]["params"])
-        else:
-            bad = [e["url"] for e in entries if e["status"] != "pass"]
-            message = Message("url.summary", {"ok": len(entries) - len(bad),
-                                              "count": len(entries),
-                                              "which": ", ".join(bad) or "-"})
-        return ProbeResult(self.id, self.title, worst(statuses), message=message,
-                           details={"urls": entries}, advice=advice)
+def judge(observation: UrlObservation) -> Verdict:
+    if not observation.pages:
+        return Verdict(Status.SKIP, Message(S.URL_NONE))
+    judged = [judge_page(p) for p in observation.pages]
+    advice = unique_advice(
+        Advice(cause, {"url": p.url, "host": urlsplit(p.url).hostname or "", "error": ""})
+        for p, (_, _, cause, _) in zip(observation.pages, judged, strict=True) if cause)
+    if len(judged) == 1:
+        message = judged[0][1]
+    else:
+        bad = [p.url for p, j in zip(observation.pages, judged, strict=True)
+               if j[0] is not Status.PASS]
+        message = Message(S.URL_SUMMARY, {"ok": len(judged) - len(bad), "count": len(judged),
+                                          "which": ", ".join(bad) or "-"})
+    return Verdict(worst([j[0] for j in judged]), message, advice)
 
 
-PROBE = UrlProbe()
+async def _look(config: Config, url: str) -> Page:
+    parts = urlsplit(url)
+    page = Page(url)
+    if parts.scheme == "http":
+        return page
+    page.steps = await https.check(config, parts.hostname or "", parts.port or 443)
+    if https.first_failure(page.steps) is None:
+        page.redirects, page.problem = await _follow(config, url)
+    return page
+
+
+async def measure(config: Config, prior: Prior = NO_PRIOR) -> UrlObservation:
+    return UrlObservation(tuple(await asyncio.gather(*(_look(config, u) for u in config.urls))))
+
+
+def deadline_s(config: Config) -> float:
+    return config.timeout_s * (4 + MAX_REDIRECTS) + 2
+
+
+PROBE = MeasuredProbe(
+    id="url",
+    title="Deployment page",
+    description="--url pages: HTTPS (or localhost) so browsers allow camera and microphone",
+    measure=measure,
+    judge=judge,
+    deadline=deadline_s,
+)

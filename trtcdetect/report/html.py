@@ -10,9 +10,8 @@ from typing import Any
 
 import jinja2
 
-from .. import advice as advice_texts
-from .. import i18n
-from ..models import PORT_VERDICT_TEXT, Advice, RunReport
+from .. import text
+from ..models import RunReport
 from .json import to_dict
 
 _ENV = jinja2.Environment(
@@ -48,9 +47,9 @@ def render(report: RunReport, lang: str = "en") -> str:
 
 def _summary(probe: dict[str, Any], lang: str) -> str:
     message = probe.get("message")
-    if message and message.get("id") in i18n.MESSAGES:
+    if message and message.get("id") in text.SENTENCES:
         try:
-            return i18n.render(message["id"], message.get("params", {}), lang)
+            return text.sentence(message["id"], message.get("params", {}), lang)
         except (KeyError, ValueError, TypeError, IndexError):
             pass  # a document from another version: its own English summary is still right
     return str(probe["summary"])
@@ -60,10 +59,10 @@ def _advice(probe: dict[str, Any], lang: str) -> list[str]:
     ids = probe.get("advice_ids")
     if ids is None:
         return [str(a) for a in probe["advice"]]
-    texts = []
+    texts: list[str] = []
     for entry in ids:
         try:
-            texts.append(advice_texts.render(Advice(entry["id"], entry["params"]), lang))
+            texts.append(text.remedy(entry["id"], entry["params"], lang))
         except (KeyError, ValueError, TypeError, IndexError):
             continue
     return texts
@@ -73,15 +72,15 @@ def render_document(document: dict[str, Any], lang: str = "en") -> str:
     """Render a JSON document (a run's, or one saved earlier) in `lang` ("en" or "zh")."""
     template = _ENV.get_template("report.html.j2")
     probes = [
-        {"doc": p, "title": i18n.title(p["id"], p["title"], lang),
+        {"doc": p, "title": text.title(p["id"], p["title"], lang),
          "summary": _summary(p, lang), "advice": _advice(p, lang)}
         for p in document["probes"]
     ]
-    verdicts = i18n.VERDICT_TEXT_ZH if lang == "zh" else PORT_VERDICT_TEXT
+    verdicts = {word: text.verdict(word, lang) for word in text.VERDICTS}
     known = [{"symptom": e.symptom, "cause": asdict(e.cause), "fix": asdict(e.fix)}
-             for e in advice_texts.KNOWN_ERRORS]
+             for e in text.KNOWN_ERRORS]
     return template.render(
         doc=document, lang=lang, probes=probes, verdicts=verdicts, known_errors=known,
-        t=lambda key, **values: i18n.ui(key, lang, **values),
+        t=lambda key, **values: text.ui(key, lang, **values),
         render_message=lambda m: _summary({"message": m, "summary": ""}, lang),
     )

@@ -10,8 +10,7 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-from .. import advice as advice_texts
-from ..models import ProbeResult, RunReport
+from ..models import Advice, ProbeResult, RunReport
 
 SCHEMA_VERSION = 1
 
@@ -29,11 +28,20 @@ def probe_to_dict(result: ProbeResult) -> dict[str, Any]:
             for m in result.metrics
         ],
         "details": dict(result.details),
-        "advice": [advice_texts.render(a, "en") for a in result.advice],
+        "advice": [_advice_text(a) for a in result.advice],
         "advice_ids": [{"id": a.id, "params": dict(a.params)} for a in result.advice],
         "error": result.error,
         "message": result.message.as_dict() if result.message is not None else None,
     }
+
+
+def _advice_text(advice: Advice) -> str:
+    """The remedy in English; an advice that cannot be rendered (it is checked when made, so
+    only a foreign object could) still leaves a report: its id stands in for the text."""
+    try:
+        return advice.text("en")
+    except (KeyError, ValueError, TypeError, IndexError):
+        return advice.id
 
 
 def to_dict(report: RunReport) -> dict[str, Any]:

@@ -12,9 +12,10 @@ from typing import Any
 from prometheus_client import CollectorRegistry, Enum, Gauge
 from prometheus_client.openmetrics.exposition import generate_latest
 
-STATUSES = ["pass", "warn", "fail", "skip", "error"]
+from ..models import Status
+
+STATUSES = [str(s) for s in Status]
 VERDICTS = ["open", "closed", "no_answer", "error"]
-EXIT_CODE = {"pass": 0, "skip": 0, "warn": 1, "fail": 2, "error": 3}
 
 
 def _metric(probe: dict[str, Any], name: str) -> float | None:
@@ -33,7 +34,7 @@ def render(document: dict[str, Any]) -> bytes:
           registry=registry).labels(target).set(document["duration_s"])
     Gauge("trtcdetect_run_status_code", "0 pass, 1 warn, 2 fail, 3 unknown (the exit code)", t,
           registry=registry).labels(target).set(document.get("exit_code",
-                                                              EXIT_CODE[document["status"]]))
+                                                              Status(document["status"]).exit_code))
     Gauge("trtcdetect_run_info", "Tool version of the run", [*t, "version"],
           registry=registry).labels(target, document["tool"]["version"]).set(1)
     status = Enum("trtcdetect_probe_status", "Status of each probe", [*t, "probe"],
@@ -74,7 +75,7 @@ def render(document: dict[str, Any]) -> bytes:
     for probe in document["probes"]:
         pid = probe["id"]
         status.labels(target, pid).state(probe["status"])
-        code.labels(target, pid).set(EXIT_CODE[probe["status"]])
+        code.labels(target, pid).set(Status(probe["status"]).exit_code)
         duration.labels(target, pid).set(probe["duration_s"])
         details = probe.get("details") or {}
         if pid == "ports":

@@ -20,10 +20,19 @@ from typing import Any
 
 from aiohttp import web
 
-from .. import __version__, thresholds
+from .. import __version__
+from ..call.echo import EchoBusy, EchoPeer
 from . import certs
-from .echo import EchoBusy, EchoPeer
 from .stun import StunResponder
+
+#: A TLS client that has not finished its handshake after this long is dropped. asyncio's
+#: default is 60 s, and until then a half-open connection keeps ~300 KB of TLS buffers: junk
+#: at a few hundred connections a second then grows the server by tens of MB (measured).
+SERVE_TLS_HANDSHAKE_TIMEOUT_S = 5.0
+#: asyncio's TLS transports end in reference cycles that hold OpenSSL's buffers (~300 KB a
+#: connection) until the cyclic garbage collector runs, which an idle server seldom triggers:
+#: junk connections then grew serve by ~60 MB per 200 (measured). serve collects this often, s.
+SERVE_GC_INTERVAL_S = 5.0
 
 log = logging.getLogger("trtcdetect.serve")
 
@@ -125,7 +134,7 @@ def _received_handler(echo: EchoPeer, token: str | None) -> Any:
 async def _collect_garbage() -> None:
     """Free what dropped TLS connections leave in reference cycles (see thresholds)."""
     while True:
-        await asyncio.sleep(thresholds.SERVE_GC_INTERVAL_S)
+        await asyncio.sleep(SERVE_GC_INTERVAL_S)
         gc.collect()
 
 
@@ -171,7 +180,7 @@ async def serve(config: ServeConfig, stop: asyncio.Event, ready: asyncio.Event |
             # aiohttp's protocol factory on our own listener: its TCPSite has no way to set
             # the TLS handshake timeout, and asyncio's default (60 s) lets junk pile up.
             extra: dict[str, Any] = {"ssl": _tls_context(config), "ssl_handshake_timeout":
-                                     thresholds.SERVE_TLS_HANDSHAKE_TIMEOUT_S} if tls else {}
+                                     SERVE_TLS_HANDSHAKE_TIMEOUT_S} if tls else {}
             try:
                 factory = runners[0].server
                 assert factory is not None  # set up above

@@ -11,6 +11,7 @@ import array
 import asyncio
 import fractions
 import math
+import threading
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -20,7 +21,15 @@ from aiortc import MediaStreamTrack
 if TYPE_CHECKING:
     import numpy as np
 
-from .. import thresholds
+from ..devices.threads import release, release_soon, run_in_thread
+
+#: Opening a device for the call normally takes well under a second; one that takes longer is
+#: not used (the call falls back to generated media and says why), s.
+DEVICE_OPEN_S = 5.0
+
+#: Generated media: a 440 Hz tone at -20 dBFS and a moving test pattern.
+CALL_VIDEO_SIZE = (320, 240)
+CALL_VIDEO_FPS = 30
 
 AUDIO_RATE = 48000
 AUDIO_PTIME = 0.020
@@ -88,8 +97,8 @@ class PatternTrack(MediaStreamTrack):
     def __init__(self) -> None:
         super().__init__()
         self.pacer = _Pacer()
-        self.width, self.height = thresholds.CALL_VIDEO_SIZE
-        self.fps = thresholds.CALL_VIDEO_FPS
+        self.width, self.height = CALL_VIDEO_SIZE
+        self.fps = CALL_VIDEO_FPS
         # grey bars from dark to light (video levels 16-235), and a 16 px inverted bar moving
         # 4 px a frame; no colour (U and V at 128)
         self.bars = bytes(16 + (235 - 16) * i // (self.width - 1) for i in range(self.width))
@@ -119,26 +128,19 @@ def pause(*tracks: MediaStreamTrack) -> None:
 
 
 class MicTrack(MediaStreamTrack):
-    """The microphone, through PortAudio, as 20 ms mono frames: what a call would send."""
+    """The microphone, through PortAudio, as 20 ms mono frames: what a call would send.
+    Made by :func:`open_mic`, which opens the device off the event loop."""
 
     kind = "audio"
 
-    def __init__(self, device: int) -> None:
-        import sounddevice as sd
-
+    def __init__(self) -> None:
         super().__init__()
         self.pacer = _Pacer()
         self.queue: asyncio.Queue[bytes] = asyncio.Queue(maxsize=50)
         self.index = 0
-        loop = asyncio.get_running_loop()
         self.samples = int(AUDIO_RATE * AUDIO_PTIME)
-
-        def callback(indata: np.ndarray, frames: int, _time: object, _status: object) -> None:
-            loop.call_soon_threadsafe(self._put, indata[:, 0].tobytes())
-
-        self.stream = sd.InputStream(device=device, channels=1, samplerate=AUDIO_RATE,
-                                     dtype="int16", blocksize=self.samples, callback=callback)
-        self.stream.start()
+        self.stream: Any = None
+        self.released: asyncio.Future[bool] | None = None
 
     def _put(self, block: bytes) -> None:
         if self.queue.full():
@@ -152,9 +154,39 @@ class MicTrack(MediaStreamTrack):
         return frame
 
     def stop(self) -> None:
+        """Stop at once; the device is closed in a device thread (a driver may block in its
+        close: never on the event loop). `released` is done when it let go, or gave up."""
         super().stop()
-        self.stream.stop()
-        self.stream.close()
+        if self.released is None and self.stream is not None:
+            self.released = release_soon(self.stream, "call-microphone")
+
+
+async def open_mic(device: int) -> MicTrack:
+    """Open microphone `device` for a call in a device thread, bounded by DEVICE_OPEN_S: opening
+    (and starting) a PortAudio stream blocks, and a driver may block for good."""
+    track = MicTrack()
+    loop = asyncio.get_running_loop()
+
+    def callback(indata: np.ndarray, frames: int, _time: object, _status: object) -> None:
+        loop.call_soon_threadsafe(track._put, indata[:, 0].tobytes())
+
+    def work(stop: threading.Event) -> Any:
+        import sounddevice as sd
+
+        stream = sd.InputStream(device=device, channels=1, samplerate=AUDIO_RATE,
+                                dtype="int16", blocksize=track.samples, callback=callback)
+        stream.start()
+        if stop.is_set():  # given up meanwhile: let go of it here
+            release(stream, "call-microphone")
+            raise TimeoutError("opening the microphone was given up")
+        return stream
+
+    try:
+        async with asyncio.timeout(DEVICE_OPEN_S):
+            track.stream = await run_in_thread(work)
+    except TimeoutError:
+        raise TimeoutError(f"the microphone did not open within {DEVICE_OPEN_S:g} s") from None
+    return track
 
 
 class Pausable(MediaStreamTrack):
@@ -175,16 +207,28 @@ class Pausable(MediaStreamTrack):
         self.inner.stop()
 
 
-def camera_track(source: str, size: tuple[int, int]) -> MediaStreamTrack:
-    """The camera the camera probe found working, opened as aiortc's MediaPlayer does."""
+async def camera_track(source: str, size: tuple[int, int]) -> MediaStreamTrack:
+    """The camera the camera probe found working, opened as aiortc's MediaPlayer does — in a
+    device thread, bounded by DEVICE_OPEN_S (opening a camera or a stream URL blocks)."""
     from aiortc.contrib.media import MediaPlayer
 
-    if source.startswith("/dev/video"):
-        player = MediaPlayer(source, format="v4l2", options={"video_size": f"{size[0]}x{size[1]}"})
-    elif "://" in source:
-        player = MediaPlayer(source)
-    else:
-        player = MediaPlayer(source, loop=True)  # a file stands in for a camera: keep it going
-    if player.video is None:
-        raise ValueError(f"no video in {source}")
-    return Pausable(player.video)
+    def work(stop: threading.Event) -> MediaStreamTrack:
+        if source.startswith("/dev/video"):
+            player = MediaPlayer(source, format="v4l2",
+                                 options={"video_size": f"{size[0]}x{size[1]}"})
+        elif "://" in source:
+            player = MediaPlayer(source)
+        else:
+            player = MediaPlayer(source, loop=True)  # a file stands in for a camera: keep going
+        if player.video is None:
+            raise ValueError(f"no video in {source}")
+        if stop.is_set():
+            player.video.stop()
+            raise TimeoutError("opening the camera was given up")
+        return player.video
+
+    try:
+        async with asyncio.timeout(DEVICE_OPEN_S):
+            return Pausable(await run_in_thread(work))
+    except TimeoutError:
+        raise TimeoutError(f"the camera did not open within {DEVICE_OPEN_S:g} s") from None

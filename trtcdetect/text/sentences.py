@@ -1,22 +1,16 @@
-"""Every sentence the report shows, in English and Chinese, by id.
+"""Summary sentences, by id: what a probe found, as (English, Chinese) templates.
 
-Probes say what they found as a :class:`~trtcdetect.models.Message` (an id and its values); the
-JSON keeps the id, the values and the English rendering; the HTML renders the language asked for.
-Values from the outside world (host names, device names, error texts) are inserted as they are
-and escaped by the HTML template, never formatted into markup here.
+str.format fields name the values a sentence needs; `trtcdetect.text` checks them whenever a
+Message is made. Values from the outside world are inserted as they are and escaped by the
+renderers, never formatted into markup here.
 """
 
 from __future__ import annotations
 
-import locale
-import os
 from collections.abc import Mapping
-from typing import Any
-
-LANGS = ("en", "zh")
 
 #: summary sentences: id -> (English, Chinese); str.format fields name the message's values
-MESSAGES: Mapping[str, tuple[str, str]] = {
+SENTENCES: Mapping[str, tuple[str, str]] = {
     # runner
     "error": ("error: {reason}", "错误：{reason}"),
     # ports
@@ -31,6 +25,10 @@ MESSAGES: Mapping[str, tuple[str, str]] = {
                     "所有端口均有响应，但质量测试有丢包：{which}"),
     # nat
     "nat.no-server": ("no STUN server to ask", "没有可询问的 STUN 服务器"),
+    "nat.dns": ("{host} did not resolve ({error}): no STUN server to ask",
+                "{host} 无法解析（{error}）：没有可询问的 STUN 服务器"),
+    "nat.ipv6-only": ("no IPv4 STUN server answered ({count} asked), but IPv6 works: public address {address}",
+                      "IPv4 STUN 服务器均无响应（共询问 {count} 个），但 IPv6 可用：公网地址 {address}"),
     "nat.no-answer": ("no STUN server answered ({count} asked): the public address is unknown",
                       "STUN 服务器均无响应（共询问 {count} 个）：无法得知公网地址"),
     "nat.public": ("no NAT: this machine's address {address} is its public address",
@@ -109,6 +107,8 @@ MESSAGES: Mapping[str, tuple[str, str]] = {
     # speaker
     "speaker.no-sound": ("not played (--no-sound)", "未播放（--no-sound）"),
     "speaker.none": ("no speaker (output device) found", "未找到扬声器（输出设备）"),
+    "speaker.portaudio": ("PortAudio is not installed, so no speaker can be opened",
+                          "未安装 PortAudio，无法打开扬声器"),
     "speaker.cannot-open": ("the speaker cannot be opened: {error}", "扬声器无法打开：{error}"),
     "speaker.stalled": ("the speaker opened but did not take the sound", "扬声器已打开但未能播放声音"),
     "speaker.underruns": ("played, with {count} underruns (gaps in the sound)", "已播放，但有 {count} 次欠载（声音中断）"),
@@ -139,116 +139,3 @@ MESSAGES: Mapping[str, tuple[str, str]] = {
     "call.numbers": ("RTT {rtt:.0f} ms, jitter {jitter:.1f} ms, loss {loss:.1f} %, MOS {mos:.2f}",
                      "往返时延 {rtt:.0f} 毫秒，抖动 {jitter:.1f} 毫秒，丢包 {loss:.1f}%，MOS {mos:.2f}"),
 }
-
-TITLES: Mapping[str, tuple[str, str]] = {
-    "ports": ("Firewall ports", "防火墙端口"),
-    "domain": ("Media domain", "媒体域名"),
-    "camera": ("Camera", "摄像头"),
-    "microphone": ("Microphone", "麦克风"),
-    "rtp": ("Test call", "测试通话"),
-    "nat": ("NAT and public address", "NAT 与公网地址"),
-    "speaker": ("Speaker", "扬声器"),
-    "browsers": ("Browsers", "浏览器"),
-    "url": ("Deployment page", "部署页面"),
-}
-
-#: the report's own words
-UI: Mapping[str, tuple[str, str]] = {
-    "heading": ("TRTC pre-call check", "TRTC 通话前检测"),
-    "took": ("took", "耗时"),
-    "machine": ("machine", "机器"),
-    "interrupted": ("interrupted before all checks finished", "检测未全部完成即被中断"),
-    "verdict.pass": ("Everything checked works: this machine is ready for TRTC calls.",
-                     "所有检测项均正常：本机可以进行 TRTC 通话。"),
-    "verdict.warn": ("Calls should work, but something will make them worse: see the warnings below.",
-                     "通话应可进行，但有问题会影响质量：请查看下方警告。"),
-    "verdict.fail": ("Calls are likely to fail from this machine: see what failed below and what to do.",
-                     "本机很可能无法正常通话：请查看下方失败项及处理建议。"),
-    "verdict.error": ("Some checks could not finish, so the result is incomplete: see below.",
-                      "部分检测未能完成，结果不完整：请查看下方说明。"),
-    "status.pass": ("pass", "通过"), "status.warn": ("warn", "警告"), "status.fail": ("fail", "失败"),
-    "status.skip": ("skip", "跳过"), "status.error": ("error", "错误"),
-    "check": ("Check", "检测项"), "result": ("Result", "结果"), "summary": ("Summary", "摘要"),
-    "protocol": ("Protocol", "协议"), "port": ("Port", "端口"), "verdict": ("Verdict", "结论"),
-    "rtt": ("RTT", "往返时延"), "evidence": ("Evidence", "依据"), "address": ("Address checked", "检测地址"),
-    "step": ("Step", "步骤"), "time": ("Time", "耗时"),
-    "ok": ("ok", "正常"), "failed": ("failed", "失败"), "not-run": ("not run", "未执行"),
-    "metric": ("Metric", "指标"), "value": ("Value", "数值"), "limits": ("Limits", "阈值"),
-    "warn-above": ("warn above", "高于此值警告"), "warn-below": ("warn below", "低于此值警告"),
-    "fail-above": ("fail above", "高于此值失败"), "fail-below": ("fail below", "低于此值失败"),
-    "what-to-do": ("What to do", "处理建议"), "raw": ("Raw details", "原始数据"),
-    "devices": ("Devices found", "发现的设备"), "source": ("Source", "来源"),
-    "resolution": ("Resolution", "分辨率"), "requested": ("requested", "请求"),
-    "frame-rate": ("Frame rate", "帧率"), "measured": ("measured", "实测"),
-    "claims": ("device claims", "设备标称"), "frames": ("frames", "帧"),
-    "black": ("Black frames", "黑屏帧"), "frozen": ("Frozen frames", "静止帧"),
-    "device": ("Device", "设备"), "level": ("Level", "电平"), "peak": ("peak", "峰值"),
-    "noise-floor": ("noise floor", "底噪"), "clipped": ("Clipped samples", "削波采样"),
-    "format": ("Format", "格式"), "signal-on": ("signal on", "有信号的声道"),
-    "level-chart": ("level, dBFS", "电平，dBFS"), "per-step": ("one point per {step} s", "每 {step} 秒一个点"),
-    "mode": ("Mode", "模式"), "mode.echo": ("echo peer at {url}", "回声服务 {url}"),
-    "mode.local": ("local loopback (both ends in this process)", "本机回环（两端均在本进程内）"),
-    "media": ("media", "媒体"), "failed-stage": ("Failed at the {stage} stage.", "在 {stage} 阶段失败。"),
-    "packets": ("Packets", "数据包"),
-    "packets-line": ("sent {sent}, lost on the way out {up_lost} ({up_pct} %); received {received}, lost on the way back {down_lost} ({down_pct} %)",
-                     "发送 {sent}，上行丢失 {up_lost}（{up_pct}%）；接收 {received}，下行丢失 {down_lost}（{down_pct}%）"),
-    "rtt-reports": ("from {n} receiver reports", "来自 {n} 个接收报告"),
-    "counted-by": ("Loss on the way out counted by", "上行丢包统计来源"),
-    "counted-by.far end": ("the far end, asked when media stopped", "对端（媒体停止时直接询问）"),
-    "counted-by.receiver reports": ("the far end's RTCP receiver reports", "对端的 RTCP 接收报告"),
-    "jitter-out": ("Jitter (out)", "抖动（上行）"), "jitter-back": ("Jitter (back)", "抖动（下行）"),
-    "bitrate": ("Bitrate sent", "发送码率"), "over-call": ("over the call", "通话过程中"),
-    "per-second": ("one point a second; gaps: no report yet", "每秒一个点；空缺：尚无报告"),
-    "chart.rtt": ("Audio RTT", "音频往返时延"), "chart.jitter": ("Audio jitter", "音频抖动"),
-    "chart.loss": ("Audio loss", "音频丢包"), "chart.bitrate": ("Audio bitrate", "音频码率"),
-    "timeline": ("Set-up timeline", "建立过程时间线"),
-    "playback": ("Playback", "播放"), "underruns": ("underruns", "欠载"),
-    "latency": ("output latency", "输出延迟"), "loopback": ("Heard back on", "回录设备"),
-    "not-heard": ("not heard", "未录到"), "browser": ("Browser", "浏览器"),
-    "version": ("Version", "版本"), "minimum": ("Minimum", "最低版本"), "path": ("Path", "路径"),
-    "browser.supported": ("supported", "支持"), "browser.too_old": ("too old", "版本过低"),
-    "browser.unknown": ("unknown version", "版本未知"),
-    "browser-webrtc": ("The browser's own WebRTC call to the echo peer", "浏览器自身 WebRTC 到回声服务的通话"),
-    "public-address": ("Public address", "公网地址"), "yes": ("yes", "是"), "no": ("no", "否"),
-    "sent": ("Sent", "发送"), "loss": ("Loss", "丢包"), "jitter": ("Jitter", "抖动"),
-    "exit-code": ("Exit code", "退出码"), "schema": ("JSON schema version", "JSON 模式版本"),
-    "faq": ("Known TRTCCalling errors and what they mean", "常见 TRTCCalling 报错及含义"),
-    "faq.error": ("Message or symptom", "报错或现象"), "faq.cause": ("Cause", "原因"),
-    "faq.fix": ("What to do", "解决方法"),
-}
-
-VERDICT_TEXT_ZH = {"open": "开放", "closed": "关闭", "no_answer": "无响应（开放或被过滤）", "error": "错误"}
-
-
-def render(message_id: str, params: Mapping[str, Any], lang: str = "en") -> str:
-    en, zh = MESSAGES[message_id]
-    template = zh if lang == "zh" else en
-    values = dict(params)
-    # nested messages (e.g. the list of camera problems) are rendered in the same language
-    for key, value in values.items():
-        if isinstance(value, dict) and "id" in value and value["id"] in MESSAGES:
-            values[key] = render(value["id"], value.get("params", {}), lang)
-        elif isinstance(value, list) and all(isinstance(v, dict) and "id" in v for v in value):
-            values[key] = ("；" if lang == "zh" else "; ").join(
-                render(v["id"], v.get("params", {}), lang) for v in value)
-    return template.format_map(values)
-
-
-def ui(key: str, lang: str = "en", **values: Any) -> str:
-    en, zh = UI[key]
-    return (zh if lang == "zh" else en).format_map(values)
-
-
-def title(probe_id: str, fallback: str, lang: str = "en") -> str:
-    pair = TITLES.get(probe_id)
-    return (pair[1] if lang == "zh" else pair[0]) if pair else fallback
-
-
-def default_lang() -> str:
-    """zh when the locale says Chinese (LC_ALL, LC_MESSAGES, LANG), else en."""
-    for var in ("LC_ALL", "LC_MESSAGES", "LANG"):
-        value = os.environ.get(var)
-        if value:
-            return "zh" if value.lower().startswith("zh") else "en"
-    code = locale.getlocale()[0] or ""
-    return "zh" if code.lower().startswith("zh") else "en"

@@ -8,16 +8,8 @@ A probe names a cause by id with the values its text needs; renderers pick the l
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 
-from .models import Advice
-
-
-@dataclass(frozen=True)
-class Remedy:
-    en: str
-    zh: str
-
+from .base import Text as Remedy
 
 REMEDIES: Mapping[str, Remedy] = {
     "whitelist-udp": Remedy(
@@ -154,6 +146,10 @@ REMEDIES: Mapping[str, Remedy] = {
         en="This network rewrites addresses per destination or blocks STUN, so peers cannot reach each other directly: calls will go through a relay (TURN), with more delay. Where possible use a network without such a NAT, or make sure TURN over UDP/TCP 443 is allowed.",
         zh="当前网络按目的地址改变映射或拦截了 STUN，通话双方无法直连，媒体将经中继（TURN）转发，延迟更高。请尽量使用没有此类 NAT 的网络，或确认允许经 UDP/TCP 443 的 TURN 中继。",
     ),
+    "nat-ipv4-blocked": Remedy(
+        en="STUN over IPv4 got no answer while IPv6 works: something on the IPv4 path (a firewall, or a proxy that passes only TCP) drops UDP. Calls from browsers that prefer IPv4 will fall back to TCP or a relay. Ask the network administrator to allow outbound UDP over IPv4 to the TRTC ports.",
+        zh="IPv4 的 STUN 请求无响应，而 IPv6 正常：IPv4 路径上的某个设备（防火墙，或只转发 TCP 的代理）丢弃了 UDP。优先使用 IPv4 的浏览器将回退到 TCP 或中转。请网络管理员放通 IPv4 到 TRTC 端口的出站 UDP。",
+    ),
     "speaker-missing": Remedy(
         en="No speaker or headset was found: the far end cannot be heard. Connect one and check that the operating system lists it as an output device.",
         zh="未找到扬声器或耳机，将听不到对方声音。请连接设备，并确认操作系统已将其识别为输出设备。",
@@ -179,83 +175,3 @@ REMEDIES: Mapping[str, Remedy] = {
         zh="该项检测未能完成（{error}）。请重新运行；如仍出现，请将本报告发给技术支持。",
     ),
 }
-
-
-def render(advice: Advice, lang: str = "en") -> str:
-    """The remedy text for `advice` in `lang` ("en" or "zh"), with its values filled in."""
-    remedy = REMEDIES[advice.id]
-    text = remedy.zh if lang == "zh" else remedy.en
-    return text.format_map(dict(advice.params))
-
-
-@dataclass(frozen=True)
-class KnownError:
-    """A TRTCCalling error message or symptom from the FAQ, its cause and its fix."""
-
-    symptom: str
-    cause: Remedy
-    fix: Remedy
-
-
-#: From the TRTCCalling Web FAQ (../shared/seeds/trtccalling-web-faq.zh.md); shown in every report
-#: so a support person can match what the user saw.
-KNOWN_ERRORS: tuple[KnownError, ...] = (
-    KnownError(
-        "NO_RESP",
-        Remedy(en="The invitation timed out, or the callee is not online.",
-               zh="邀请者超时，或被邀请者不在线。"),
-        Remedy(en="Handle the event by its cause: ask the callee to log in, or call again.",
-               zh="请根据触发条件进行事件处理：让被叫登录后重试，或重新呼叫。"),
-    ),
-    KnownError(
-        "Error: TRTCCalling.call - 获取用户设备权限失败",
-        Remedy(en="TRTCCalling has no permission for the camera/microphone, or there is no such device.",
-               zh="TRTCCalling 没有设备权限或者没有对应设备。"),
-        Remedy(en="Run this check (camera and microphone), and allow the camera and microphone for the calling site at chrome://settings/content.",
-               zh="使用本工具检测摄像头和麦克风，并在 Chrome 的网站设置（chrome://settings/content）中为通话网站开启摄像头/麦克风权限。"),
-    ),
-    KnownError(
-        "TypeError: Cannot read property 'getVideoTracks' of null",
-        Remedy(en="The call was accepted before permission for the camera and microphone was granted.",
-               zh="用户在接受通话时，还没有获取到摄像头和麦克风权限。"),
-        Remedy(en="Start devices asynchronously (startLocalView/startRemoteView), or upgrade TRTCCalling to 1.0.0 or later.",
-               zh="使用 startRemoteView、startLocalView 等设备方法时使用异步方式，或升级 TRTCCalling 至 1.0.0 及以上。"),
-    ),
-    KnownError(
-        "Works on localhost, fails when the page is opened by the server's IP",
-        Remedy(en="The page is served over plain HTTP: browsers allow the camera and microphone only over HTTPS or on http://localhost / 127.0.0.1.",
-               zh="通过 IP 访问时使用的是 HTTP 协议：浏览器只在 HTTPS 或 http://localhost、127.0.0.1 下允许使用摄像头和麦克风。"),
-        Remedy(en="Serve the page over HTTPS (TRTCCalling must run under HTTPS or localhost).",
-               zh="TRTCCalling SDK 需在 HTTPS 或 localhost 环境下运行，请为页面配置 HTTPS。"),
-    ),
-    KnownError(
-        "Chrome 90+: \"不支持，TRTCClient.您的浏览器不兼容此应用\"",
-        Remedy(en="The IM SDK is too old and its browser check is incomplete.",
-               zh="IM 版本过低，检测机制有所缺失。"),
-        Remedy(en="Upgrade the IM SDK (tim-js-sdk).", zh="建议升级 IM 版本。"),
-    ),
-    KnownError(
-        "No sound from the other side in WeChat's browser on iPhone",
-        Remedy(en="Autoplay is restricted.", zh="自动播放受限。"),
-        Remedy(en="Upgrade TRTCCalling to 1.0.0 or later, which handles it.",
-               zh="calling 在 1.0.0 版本已处理，建议升级至 1.0.0 及之后的版本。"),
-    ),
-    KnownError(
-        "TSignaling._onMessageReceived unknown bussinessID=undefined",
-        Remedy(en="An old tsignaling version with broken signalling.", zh="tsignaling 版本过旧，旧版本信令有问题。"),
-        Remedy(en="Upgrade tsignaling; the new file is named tsignaling-js.",
-               zh="升级 tsignaling，注意新版本文件名为 tsignaling-js。"),
-    ),
-    KnownError(
-        "Callee logs the call but handleNewInvitationReceived never fires",
-        Remedy(en="TRTCCalling <= 0.6.0 and tsignaling <= 0.3.0 are too old.",
-               zh="TRTCCalling <= 0.6.0 和 Tsignaling <= 0.3.0 版本过低。"),
-        Remedy(en="Upgrade TRTCCalling and tsignaling to the latest versions.",
-               zh="升级 TRTCCalling 和 Tsignaling 到最新版本。"),
-    ),
-    KnownError(
-        "Cannot call again after rejecting a call",
-        Remedy(en="The calling state was not reset after reject.", zh="call 之后主动 reject，calling 状态没有重置。"),
-        Remedy(en="Upgrade TRTCCalling to 1.0.3 or later.", zh="升级 TRTCCalling 版本 >= 1.0.3。"),
-    ),
-)

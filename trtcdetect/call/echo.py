@@ -81,17 +81,12 @@ class EchoPeer:
         found: list[dict[str, Any]] = []
         for receiver in pc.getReceivers():
             kind = receiver.track.kind
-            # aiortc keeps one StreamStatistics per SSRC, but its getStats() reports them all
-            # under one id, so a retransmission (RTX) stream hides the primary one. Read them
-            # all where this aiortc has them; else what getStats() shows (the SSRC tells the
-            # caller whether it is the stream it sent).
-            streams = getattr(receiver, "_RTCRtpReceiver__remote_streams", None)
-            if isinstance(streams, dict):
-                rows = [(ssrc, st.packets_received, st.packets_lost, st.jitter)
-                        for ssrc, st in streams.items()]
-            else:
-                rows = [(s.ssrc, s.packetsReceived, s.packetsLost, s.jitter)
-                        for s in (await receiver.getStats()).values() if s.type == "inbound-rtp"]
+            # aiortc keeps one StreamStatistics per SSRC but getStats() reports them under one
+            # id, so once a retransmission (RTX) stream exists it hides the primary one. The
+            # SSRC in each row tells the caller whether it is the stream it sent; when it is
+            # not, the caller counts from its receiver reports instead (public in both cases).
+            rows = [(s.ssrc, s.packetsReceived, s.packetsLost, s.jitter)
+                    for s in (await receiver.getStats()).values() if s.type == "inbound-rtp"]
             found += [{"kind": kind, "ssrc": ssrc, "packets_received": received,
                        "packets_lost": lost, "jitter_ms": round(jitter / CLOCK[kind] * 1000, 3)}
                       for ssrc, received, lost, jitter in rows]

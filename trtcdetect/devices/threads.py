@@ -1,4 +1,8 @@
-"""What the camera and microphone probes share: the missing-device rule and the capture thread."""
+"""Device threads: blocking device I/O off the event loop, bounded release, the audio scan.
+
+A driver may block in an open, a read or a close for ever (PortAudio waits on it even to stop);
+nothing here lets that hold the event loop or the process.
+"""
 
 from __future__ import annotations
 
@@ -7,45 +11,31 @@ import os
 import sys
 import threading
 from collections.abc import Callable
-from typing import Any, Protocol, TypeVar
+from typing import Any, TypeVar
 
-from .. import thresholds
-from ..config import Config
-from ..models import Advice, Message, ProbeResult, Status
+from ..models import Message
+
+#: A device probe may take its capture time plus this (opening a device, warm-up), s.
+DEVICE_DEADLINE_MARGIN_S = 8.0
+#: Listing the audio devices (PortAudio opens each one) normally takes well under a second, s.
+AUDIO_SCAN_S = 5.0
+#: When a device probe is interrupted, how long it waits for its thread to close the device, s.
+DEVICE_RELEASE_S = 2.0
 
 T = TypeVar("T")
 
 
 class DeviceProblem(Exception):
-    """A finding that ends a device probe: the cause id for the advice, and a summary.
-
-    `missing` marks "there is no such device", which the --require-devices rule decides.
+    """A finding that ends a device probe: the cause id for the advice (with the values its
+    text needs), and a summary. `missing` marks "there is no such device", which the
+    --require-devices rule decides.
     """
 
-    def __init__(self, cause: str, message: Message, missing: bool = False) -> None:
+    def __init__(self, cause: str, message: Message, missing: bool = False,
+                 params: dict[str, str] | None = None) -> None:
         super().__init__(message.text())
         self.cause, self.message, self.missing = cause, message, missing
-
-
-class _Named(Protocol):
-    @property
-    def id(self) -> str: ...
-
-    @property
-    def title(self) -> str: ...
-
-
-def absent(probe: _Named, config: Config, details: dict[str, Any], cause: str,
-           message: Message) -> ProbeResult:
-    """No such device: `skip` (a server has no camera), or `fail` with --require-devices."""
-    status = Status.FAIL if config.require_devices else Status.SKIP
-    return ProbeResult(probe.id, probe.title, status, message=message, details=details,
-                       advice=device_advice(cause))
-
-
-#: causes that make TRTCCalling before 1.0.0 fail late ("getVideoTracks of null") instead of
-#: refusing the call: the FAQ's upgrade advice goes with them
-_OLD_SDK_CAUSES = {"camera-missing", "camera-permission", "mic-missing", "mic-cannot-open"}
+        self.params = params or {}
 
 
 def list_audio_devices(sd: Any, kind: str) -> list[dict[str, Any]]:
@@ -57,11 +47,6 @@ def list_audio_devices(sd: Any, kind: str) -> list[dict[str, Any]]:
          "channels": d[channels], "default_sample_rate": d["default_samplerate"]}
         for d in sd.query_devices() if d[channels] > 0
     ]
-
-
-def device_advice(cause: str) -> tuple[Advice, ...]:
-    upgrade = (Advice("upgrade-trtccalling"),) if cause in _OLD_SDK_CAUSES else ()
-    return (Advice(cause), *upgrade)
 
 
 #: Device threads that never came back from closing a device (a driver stuck in a read:
@@ -82,11 +67,32 @@ def release(stream: Any, what: str) -> bool:
 
     closer = threading.Thread(target=close, name=f"trtcdetect-release-{what}", daemon=True)
     closer.start()
-    closer.join(thresholds.DEVICE_RELEASE_S)
+    closer.join(DEVICE_RELEASE_S)
     if closer.is_alive():
         STUCK.append(what)
         return False
     return True
+
+
+def release_soon(stream: Any, what: str) -> asyncio.Future[bool]:
+    """`release`, from the event loop without blocking it: a future that is done when the
+    device let go (True) or DEVICE_RELEASE_S passed (False)."""
+    loop = asyncio.get_running_loop()
+    future: asyncio.Future[bool] = loop.create_future()
+
+    def deliver(released: bool) -> None:
+        if not future.done():
+            future.set_result(released)
+
+    def target() -> None:
+        released = release(stream, what)
+        try:
+            loop.call_soon_threadsafe(deliver, released)
+        except RuntimeError:  # the loop is closed: nobody waits any more
+            pass
+
+    threading.Thread(target=target, name=f"trtcdetect-release-{what}", daemon=True).start()
+    return future
 
 
 async def run_in_thread(work: Callable[[threading.Event], T]) -> T:
@@ -129,7 +135,7 @@ async def run_in_thread(work: Callable[[threading.Event], T]) -> T:
         # device, so that a run that returns has released it. Its outcome is taken here rather
         # than left for asyncio to report as an unretrieved exception.
         future.add_done_callback(lambda f: f.cancelled() or f.exception())
-        await asyncio.wait({future}, timeout=thresholds.DEVICE_RELEASE_S)
+        await asyncio.wait({future}, timeout=DEVICE_RELEASE_S)
         raise
 
 
@@ -160,11 +166,4 @@ async def scan_audio(kind: str) -> tuple[Any, list[dict[str, Any]]]:
 
         return sd, list_audio_devices(sd, kind)
 
-    return await asyncio.wait_for(run_in_thread(scan), thresholds.AUDIO_SCAN_S)
-
-
-def scan_hung(probe: _Named, details: dict[str, Any]) -> ProbeResult:
-    STUCK.append(f"{probe.id}-scan")
-    details["error"] = f"PortAudio's device scan did not end within {thresholds.AUDIO_SCAN_S:g} s"
-    return ProbeResult(probe.id, probe.title, Status.FAIL, message=Message("audio.scan-hung"),
-                       details=details, advice=(Advice("audio-scan-hung"),))
+    return await asyncio.wait_for(run_in_thread(scan), AUDIO_SCAN_S)

@@ -1,15 +1,14 @@
-"""Small network helpers shared by the probes: name resolution that honours --resolve pins."""
+"""Name resolution that honours --resolve pins, with the resolver's error said in words."""
 
 from __future__ import annotations
 
 import asyncio
 import ipaddress
-import os
 import socket
 import time
 from dataclasses import dataclass
 
-from .config import Config
+from ..config import Config
 
 
 class ResolveError(Exception):
@@ -75,10 +74,3 @@ def _gai_message(exc: socket.gaierror) -> str:
         names[nodata] = "name has no address records"
     code = exc.errno if exc.errno is not None else 0
     return names.get(code, exc.strerror or str(exc))
-
-
-def os_error_text(exc: OSError) -> str:
-    """'Connection refused (errno 111)': the kernel's words, whatever wrapped them."""
-    if exc.errno is not None:
-        return f"{os.strerror(exc.errno)} (errno {exc.errno})"
-    return str(exc) or type(exc).__name__

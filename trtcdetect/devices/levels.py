@@ -11,6 +11,12 @@ import numpy.typing as npt
 from .. import thresholds
 from .scale import dbfs
 
+#: Windows for the noise floor and the level series, s; the noise floor is the mean level of
+#: the quietest NOISE_FLOOR_SHARE of the 50 ms windows.
+LEVEL_WINDOW_S = 0.05
+NOISE_FLOOR_SHARE = 0.10
+LEVEL_SERIES_STEP_S = 0.1
+
 __all__ = ["analyse", "dbfs"]
 
 
@@ -36,9 +42,9 @@ def analyse(samples: npt.NDArray[Any], rate: int) -> dict[str, Any]:
     # Levels over time use the loudest channel of each window: a dead channel of a stereo
     # device must not halve the level of the live one.
     loud = data[:, int(np.argmax(per_channel))] if channels else np.zeros(0)
-    floor_windows = np.sort(_window_rms(loud, max(1, int(rate * thresholds.LEVEL_WINDOW_S))))
-    quiet = floor_windows[: max(1, int(len(floor_windows) * thresholds.NOISE_FLOOR_SHARE))]
-    series = _window_rms(loud, max(1, int(rate * thresholds.LEVEL_SERIES_STEP_S)))
+    floor_windows = np.sort(_window_rms(loud, max(1, int(rate * LEVEL_WINDOW_S))))
+    quiet = floor_windows[: max(1, int(len(floor_windows) * NOISE_FLOOR_SHARE))]
+    series = _window_rms(loud, max(1, int(rate * LEVEL_SERIES_STEP_S)))
     rms_dbfs = dbfs(rms)
     return {
         "sample_rate": rate,
@@ -53,6 +59,6 @@ def analyse(samples: npt.NDArray[Any], rate: int) -> dict[str, Any]:
         "channels_with_signal": [c for c, level in enumerate(per_channel)
                                  if level >= thresholds.SILENCE_DBFS],
         "channel_rms_dbfs": [round(level, 2) for level in per_channel],
-        "level_series": {"step_s": thresholds.LEVEL_SERIES_STEP_S,
+        "level_series": {"step_s": LEVEL_SERIES_STEP_S,
                          "dbfs": [round(dbfs(float(v)), 1) for v in series]},
     }

@@ -1,0 +1,172 @@
+"""Judge tables for the network probes: observation in, verdict out. Pure functions: no root,
+no network, milliseconds."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from trtcdetect.models import Status
+from trtcdetect.net.https import Step
+from trtcdetect.probes import domain, nat, ports, url
+from trtcdetect.probes.ports import PortsObservation, PortVerdict
+
+
+def v(proto: str, port: int, verdict: str, rtt: float | None = None) -> PortVerdict:
+    return PortVerdict(proto, port, verdict, rtt_ms=rtt)
+
+
+OPEN_ALL = (v("tcp", 8687, "open", 1.0), v("udp", 8000, "open", 1.0), v("udp", 8800, "open", 2.0))
+TRAIN_OK = {"port": 8000, "answered": 200, "loss_pct": 0.0, "jitter_ms": 0.1}
+TRAIN_LOSSY = {"port": 8800, "answered": 180, "loss_pct": 10.0, "jitter_ms": 0.3}
+
+
+@pytest.mark.parametrize("observation, status, message, advice", [
+    (PortsObservation("h", "1.2.3.4", OPEN_ALL), Status.PASS, "ports.all-open", []),
+    (PortsObservation("h", "1.2.3.4", (v("tcp", 8687, "open"), v("udp", 8000, "no_answer"))),
+     Status.WARN, "ports.some-open", ["whitelist-udp"]),
+    (PortsObservation("h", "1.2.3.4", (v("tcp", 8687, "closed"), v("udp", 8000, "open"))),
+     Status.WARN, "ports.some-open", ["whitelist-tcp"]),
+    (PortsObservation("h", "1.2.3.4", (v("tcp", 8687, "no_answer"), v("udp", 8000, "closed"))),
+     Status.FAIL, "ports.none-open", ["whitelist-udp", "whitelist-tcp", "network-unreachable"]),
+    (PortsObservation("h", None, (v("tcp", 8687, "error"),), dns_error="NXDOMAIN"),
+     Status.FAIL, "ports.dns", ["dns-failure"]),
+    (PortsObservation("h", None, (), dns_error="NXDOMAIN"), Status.SKIP, "ports.dns",
+     ["dns-failure"]),
+    (PortsObservation("h", "1.2.3.4", ()), Status.SKIP, "ports.none", []),
+    # the quality trains downgrade an all-open pass, and only that
+    (PortsObservation("h", "1.2.3.4", OPEN_ALL, quality=(TRAIN_OK, TRAIN_LOSSY)),
+     Status.WARN, "ports.lossy", ["call-poor"]),
+    (PortsObservation("h", "1.2.3.4", OPEN_ALL, quality=(TRAIN_OK,)), Status.PASS,
+     "ports.all-open", []),
+    (PortsObservation("h", "1.2.3.4", (v("tcp", 8687, "open"), v("udp", 8800, "no_answer")),
+                      quality=(TRAIN_LOSSY,)), Status.WARN, "ports.some-open", ["whitelist-udp"]),
+])
+def test_ports_judge(observation: PortsObservation, status: Status, message: str,
+                     advice: list[str]) -> None:
+    verdict = ports.judge(observation)
+    assert (verdict.status, verdict.message.id) == (status, message)
+    assert [a.id for a in verdict.advice] == advice
+
+
+def test_ports_judge_names_the_silent_ports_and_never_calls_them_open() -> None:
+    verdict = ports.judge(PortsObservation("h", "1.2.3.4", (
+        v("tcp", 8687, "open"), v("udp", 8000, "no_answer"), v("udp", 16285, "closed"))))
+    assert verdict.message.params["which"] == "UDP 8000, 16285"
+    assert verdict.advice[0].params == {"host": "h", "ports": "8000, 16285"}
+    metrics = {m.name: m.value for m in verdict.metrics}
+    assert metrics["ports_open"] == 1 and metrics["ports_checked"] == 3
+
+
+def row(socket_: int, dest: str, mapped: str | None, local: str = "10.0.0.2",
+        port: int = 40000) -> dict[str, Any]:
+    return {"socket": socket_, "local_port": port, "destination": dest, "local_address": local,
+            "mapped": mapped}
+
+
+V4 = [("198.18.0.1", 3478), ("198.18.0.1", 3479)]
+V6 = [("2001:db8::1", 3478), ("2001:db8::1", 3479)]
+CONE = [row(0, "198.18.0.1:3478", "203.0.113.5:50000"), row(0, "198.18.0.1:3479", "203.0.113.5:50000"),
+        row(1, "198.18.0.1:3478", "203.0.113.5:50001", port=40001),
+        row(1, "198.18.0.1:3479", "203.0.113.5:50001", port=40001)]
+SYMMETRIC = [row(0, "198.18.0.1:3478", "203.0.113.5:50000"), row(0, "198.18.0.1:3479", "203.0.113.5:50002")]
+PUBLIC = [row(0, "198.18.0.1:3478", "10.0.0.2:40000"), row(0, "198.18.0.1:3479", "10.0.0.2:40000")]
+SILENT4 = [row(0, "198.18.0.1:3478", None), row(0, "198.18.0.1:3479", None)]
+V6_PUBLIC = [row(0, "[2001:db8::1]:3478", "[2001:db8::2]:40000", local="2001:db8::2"),
+             row(0, "[2001:db8::1]:3479", "[2001:db8::2]:40000", local="2001:db8::2")]
+
+
+@pytest.mark.parametrize("observation, status, message, advice", [
+    (nat.NatObservation([]), Status.SKIP, "nat.no-server", []),
+    (nat.NatObservation([], dns_errors={"trtc.test": "DNS lookup timed out after 1 s"}),
+     Status.WARN, "nat.dns", ["dns-failure"]),
+    (nat.NatObservation(V4, rows4=CONE), Status.PASS, "nat.cone", []),
+    (nat.NatObservation(V4, rows4=PUBLIC), Status.PASS, "nat.public", []),
+    (nat.NatObservation(V4, rows4=SYMMETRIC), Status.WARN, "nat.symmetric", ["nat-relay"]),
+    (nat.NatObservation(V4, rows4=SILENT4), Status.WARN, "nat.no-answer", ["nat-relay"]),
+    # only IPv6 servers, and they answered: judged as IPv4 would be (not "0 asked")
+    (nat.NatObservation(V6, rows6=V6_PUBLIC, ipv6_addresses=["2001:db8::2"]), Status.PASS,
+     "nat.public", []),
+    # IPv4 silent, IPv6 answered: the IPv4 path drops UDP; no relay advice
+    (nat.NatObservation(V4 + V6, rows4=SILENT4, rows6=V6_PUBLIC, ipv6_addresses=["2001:db8::2"]),
+     Status.WARN, "nat.ipv6-only", ["nat-ipv4-blocked"]),
+])
+def test_nat_judge(observation: nat.NatObservation, status: Status, message: str,
+                   advice: list[str]) -> None:
+    verdict = nat.judge(observation)
+    assert (verdict.status, verdict.message.id) == (status, message), verdict.message.text()
+    assert [a.id for a in verdict.advice] == advice
+    if message == "nat.no-answer":
+        assert verdict.message.params["count"] == 2
+
+
+def steps(**outcome: Any) -> tuple[Step, ...]:
+    """Four steps; `failed="tls"` fails that one (later ones not run); `days_left` on TLS."""
+    failed = outcome.get("failed")
+    result, stopped = [], False
+    for name in ("dns", "tcp", "tls", "https"):
+        if stopped:
+            result.append(Step(name))
+        elif name == failed:
+            result.append(Step(name, ok=False, ms=5.0, error=outcome.get("error")))
+            stopped = True
+        else:
+            info = {"days_left": outcome["days_left"]} if name == "tls" and "days_left" in outcome \
+                else {}
+            result.append(Step(name, ok=True, ms=10.0, info=info))
+    return tuple(result)
+
+
+@pytest.mark.parametrize("hosts, status, message, advice", [
+    ([steps(days_left=90)], Status.PASS, "domain.ok", []),
+    ([steps(days_left=5)], Status.WARN, "domain.cert-expiring", ["cert-expiring"]),
+    ([steps(failed="dns", error="NXDOMAIN")], Status.FAIL, "domain.step-failed", ["dns-failure"]),
+    ([steps(failed="tcp", error="refused")], Status.FAIL, "domain.step-failed",
+     ["whitelist-domain"]),
+    ([steps(failed="tls", error="certificate not trusted")], Status.FAIL, "domain.step-failed",
+     ["tls-untrusted"]),
+    # an empty error never leaves empty brackets: the remedy still reads
+    ([steps(failed="https", error=None)], Status.FAIL, "domain.step-failed",
+     ["whitelist-domain"]),
+    ([steps(), steps()], Status.PASS, "domain.all-ok", []),
+    ([steps(), steps(failed="dns", error="NXDOMAIN")], Status.FAIL, "domain.hosts-bad",
+     ["dns-failure"]),
+])
+def test_domain_judge(hosts: list[tuple[Step, ...]], status: Status, message: str,
+                      advice: list[str]) -> None:
+    observation = domain.DomainObservation(tuple(
+        domain.HostSteps(f"h{i}.test", s) for i, s in enumerate(hosts)))
+    verdict = domain.judge(observation)
+    assert (verdict.status, verdict.message.id) == (status, message)
+    assert [a.id for a in verdict.advice] == advice
+    for item in verdict.advice:
+        assert "()" not in item.text("en") and "（）" not in item.text("zh")
+
+
+@pytest.mark.parametrize("page, status, message, cause", [
+    (url.Page("http://localhost:8080/"), Status.PASS, "url.localhost", None),
+    (url.Page("http://10.1.2.3/call.html"), Status.FAIL, "url.plain-http", "https-required"),
+    (url.Page("https://a.test/", steps=list(steps(failed="tls", error="expired"))), Status.FAIL,
+     "url.unreachable", "tls-untrusted"),
+    (url.Page("https://a.test/", steps=list(steps(days_left=90)),
+              redirects=[{"url": "https://a.test/", "status_code": 302, "ms": 3.0},
+                         {"url": "http://a.test/", "status_code": None, "ms": None}],
+              problem="redirects to http://a.test/"), Status.FAIL, "url.redirect-insecure",
+     "https-required"),
+    (url.Page("https://a.test/", steps=list(steps(days_left=90)),
+              redirects=[{"url": "https://a.test/", "status_code": 404, "ms": 3.0}]),
+     Status.WARN, "url.http-error", None),
+    (url.Page("https://a.test/", steps=list(steps(days_left=90)),
+              redirects=[{"url": "https://a.test/", "status_code": 200, "ms": 3.0}]),
+     Status.PASS, "url.ok", None),
+    (url.Page("https://a.test/", steps=list(steps(days_left=3)),
+              redirects=[{"url": "https://a.test/", "status_code": 200, "ms": 3.0}]),
+     Status.WARN, "url.ok", None),
+])
+def test_url_judge(page: url.Page, status: Status, message: str, cause: str | None) -> None:
+    got, said, remedy, _ = url.judge_page(page)
+    assert (got, said.id, remedy) == (status, message, cause)
+    verdict = url.judge(url.UrlObservation((page,)))
+    assert verdict.status is status
+    assert [a.id for a in verdict.advice] == ([cause] if cause else [])

@@ -1,0 +1,95 @@
+"""A profile merged with what the command line gave (profiles.apply), without argparse; and the
+one source of defaults: the built-in profile's defaults are Config's and --help's."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from trtcdetect.commands.options import build_parser
+from trtcdetect.config import Config, ConfigError
+from trtcdetect.defaults import DEFAULTS
+from trtcdetect.profiles import BUILTIN, DEFAULT_PROFILE, Overrides, Profile, apply
+
+
+def test_nothing_given_is_the_profile_and_its_defaults() -> None:
+    config = apply(BUILTIN["current"], Overrides())
+    assert config.hosts == BUILTIN["current"].hosts and config.target == "qcloud.rtc.qq.com"
+    assert config.tcp_ports == (443,) and config.wildcards == BUILTIN["current"].wildcards
+    assert config.profile == "current"
+    for name in ("timeout_s", "https_port", "camera_seconds", "camera_size", "mic_seconds",
+                 "call_seconds", "connect_deadline_s", "quality_count", "quality_rate_pps",
+                 "speaker_loopback"):
+        assert getattr(config, name) == getattr(DEFAULTS, name), name
+
+
+def test_the_default_profile_gives_what_config_starts_from() -> None:
+    """Config's own defaults and the default profile's agree field by field: one source."""
+    merged, plain = apply(BUILTIN[DEFAULT_PROFILE], Overrides()), Config()
+    differ = [f.name for f in dataclasses.fields(Config)
+              if getattr(merged, f.name) != getattr(plain, f.name)
+              and f.name not in ("hosts", "profile")]
+    assert differ == []
+    assert merged.hosts == (plain.target,)
+
+
+def test_what_was_given_wins_and_a_target_replaces_hosts_and_wildcards() -> None:
+    config = apply(BUILTIN["current"], Overrides(
+        target="media.example.com", udp_ports="8000", timeout="1.5", call_seconds="2",
+        camera_size="320x240", quality_count="10", speaker_loopback="none", echo_token=""))
+    assert config.target == "media.example.com" and config.hosts == ("media.example.com",)
+    assert config.wildcards == () and config.udp_ports == (8000,)
+    assert config.tcp_ports == (443,)  # not given: still the profile's
+    assert (config.timeout_s, config.call_seconds, config.camera_size) == (1.5, 2.0, (320, 240))
+    assert config.quality_count == 10 and config.speaker_loopback == "none"
+    assert config.echo_token is None
+
+
+def test_a_profile_timeout_is_used_unless_one_is_given() -> None:
+    profile = Profile(name="p", hosts=("a.example",), tcp_ports=(), udp_ports=(8000,),
+                      timeout_s=7.0)
+    assert apply(profile, Overrides()).timeout_s == 7.0
+    assert apply(profile, Overrides(timeout="2")).timeout_s == 2.0
+
+
+@pytest.mark.parametrize(("given", "says"), [
+    (Overrides(call_seconds="soon"), "--call-seconds"),
+    (Overrides(udp_ports="8000-8002"), "port"),
+    (Overrides(quality_rate="0"), "--quality-rate"),
+    (Overrides(camera_size="big"), "--camera-size"),
+    (Overrides(target="bad host"), "host"),
+])
+def test_bad_values_are_one_config_error_naming_the_option(given: Overrides, says: str) -> None:
+    with pytest.raises(ConfigError) as raised:
+        apply(BUILTIN[DEFAULT_PROFILE], given)
+    assert says in str(raised.value) and "\n" not in str(raised.value)
+
+
+def test_help_prints_the_profile_defaults() -> None:
+    """--help is generated from the defaults: each one shows there as a run would use it."""
+    text = " ".join(build_parser().format_help().split())
+    d = BUILTIN[DEFAULT_PROFILE].defaults
+    for option, value in [("--call-seconds", f"{d.call_seconds:g}"),
+                          ("--connect-deadline", f"{d.connect_deadline_s:g}"),
+                          ("--camera-size", "{}x{}".format(*d.camera_size)),
+                          ("--quality-count", str(d.quality_count)),
+                          ("--https-port", str(d.https_port)),
+                          ("--udp-ports", ",".join(map(str, d.udp_ports)))]:
+        start = text.index("options:") + text[text.index("options:"):].index(option + " ")
+        assert f"default: {value})" in text[start:start + 400] or \
+            f"default: the profile's, {value})" in text[start:start + 400], option
+
+
+def test_a_token_in_the_environment_is_not_an_argv_default() -> None:
+    """Secrets never reach argv defaults (they would show in --help and in a parsed namespace
+    printed for debugging)."""
+    import os
+
+    os.environ["TRTCDETECT_TOKEN"] = "s3cret-token-value"
+    try:
+        parser = build_parser()
+        assert parser.parse_args([]).echo_token is None
+        assert "s3cret" not in parser.format_help()
+    finally:
+        del os.environ["TRTCDETECT_TOKEN"]

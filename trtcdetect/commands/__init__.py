@@ -1,0 +1,1 @@
+"""One module per subcommand: run (the default), render, probes, serve, demo."""

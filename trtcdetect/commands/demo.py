@@ -1,0 +1,120 @@
+"""`trtcdetect demo`: start `trtcdetect serve` on loopback, diagnose it, stop it.
+
+The whole job offline: the same probes a real run uses, against real sockets on 127.0.0.1.
+serve's ready line is waited for at most READY_TIMEOUT_S; after it, both of serve's pipes are
+drained in threads, so a chatty endpoint can never block on a full pipe during the run.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import tempfile
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from typing import IO
+
+from ..errors import Parser, UsageError
+from .run import cmd_run
+
+READY_TIMEOUT_S = 20.0
+ECHO_PORT = 8089
+
+
+def cmd_demo(argv: Sequence[str]) -> int:
+    parser = Parser(
+        prog="trtcdetect demo",
+        description=(
+            "Start the reference endpoint ('trtcdetect serve') on 127.0.0.1 with the default "
+            "TRTC ports, HTTPS on 443 and its echo peer on HTTP 8089, run every probe against "
+            "it (target localhost; the test call through the echo peer), write the reports and "
+            "stop the endpoint. Needs no network; as root (ports below 1024)."
+        ),
+        epilog=("Options of a normal run can follow, e.g. "
+                "'trtcdetect demo --only ports,domain,nat,rtp --call-seconds 2'."),
+    )
+    parser.add_argument("--output", metavar="DIR", default="reports",
+                        help="folder for the reports (default: %(default)s)")
+    parser.add_argument("--json", action="store_true",
+                        help="print the JSON document on stdout, as in a normal run")
+    args, extra = parser.parse_known_args(argv)
+    with tempfile.TemporaryDirectory(prefix="trtcdetect-demo-") as tmp:
+        ca = Path(tmp, "ca.pem")
+        server = subprocess.Popen(
+            [sys.executable, "-m", "trtcdetect", "serve", "--bind", "127.0.0.1",
+             "--ca-out", str(ca), "--http-port", str(ECHO_PORT), "--quiet"],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )
+        try:
+            wait_ready(server, READY_TIMEOUT_S)
+            run_args = ["--target", "localhost", "--ca-file", str(ca), "--output", args.output,
+                        "--echo-url", f"http://127.0.0.1:{ECHO_PORT}/call"]
+            return cmd_run([*run_args, *(["--json"] if args.json else []), *extra])
+        finally:
+            stop(server)
+
+
+def _drain(stream: IO[str], keep: list[str] | None = None) -> threading.Thread:
+    """Read `stream` to its end in a daemon thread (keeping the lines in `keep`, if given)."""
+    def read() -> None:
+        try:
+            for line in stream:
+                if keep is not None:
+                    keep.append(line)
+        except (OSError, ValueError):  # closed under us: done
+            pass
+
+    thread = threading.Thread(target=read, name="trtcdetect-demo-drain", daemon=True)
+    thread.start()
+    return thread
+
+
+def wait_ready(server: subprocess.Popen[str], timeout_s: float) -> None:
+    """Wait for serve's ready line, at most `timeout_s`; then keep both pipes drained."""
+    assert server.stdout is not None and server.stderr is not None
+    errors: list[str] = []
+    stderr = _drain(server.stderr, errors)
+    ready = threading.Event()
+    lines: list[str] = []
+
+    def read_stdout() -> None:
+        assert server.stdout is not None
+        try:
+            for line in server.stdout:
+                if not ready.is_set():
+                    lines.append(line)
+                    if "ready" in line:
+                        ready.set()
+        except (OSError, ValueError):
+            pass
+        ready.set()  # serve ended (or closed its output): stop waiting
+
+    threading.Thread(target=read_stdout, name="trtcdetect-demo-ready", daemon=True).start()
+    if ready.wait(timeout_s) and any("ready" in line for line in lines):
+        return
+    if server.poll() is None:
+        stop(server)
+        raise UsageError(f"the reference endpoint did not say it was ready within "
+                         f"{timeout_s:g} s")
+    server.wait(5)
+    stderr.join(1.0)
+    reason = "".join(errors).strip().splitlines()
+    raise UsageError(
+        "the reference endpoint did not start: " + (reason[-1] if reason else "no output"))
+
+
+def stop(server: subprocess.Popen[str]) -> None:
+    if server.poll() is None:
+        server.terminate()
+        try:
+            server.wait(5)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+    for stream in (server.stdout, server.stderr):
+        if stream is not None:
+            try:
+                stream.close()
+            except OSError:
+                pass

@@ -1,0 +1,136 @@
+"""`trtcdetect [options]`: run the probes, print progress, write the reports, exit by status.
+
+The options themselves, and how they become a Config, are in `options`."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import signal
+import sys
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from .. import text
+from ..config import (
+    Config,
+    check_output_dir,
+)
+from ..errors import UsageError
+from ..report.files import report_stem, write_atomic
+from .options import build_parser, config_from, probe_ids
+
+#: A run this long prepares the HTML report (imports, template) in a thread while probes still
+#: wait on the network; shorter runs prepare it when they end.
+REPORT_PREPARE_AFTER_S = 1.0
+
+if TYPE_CHECKING:
+    from ..probes import Probe
+
+def parse_run(argv: Sequence[str]) -> tuple[argparse.Namespace, Config, list[Probe]]:
+    """Everything a run checks before it starts; raises UsageError or ConfigError, nothing else
+    (the property tests hold it to that)."""
+    args = build_parser().parse_args(argv)  # --help and --version end here, cheaply
+    from ..probes import REGISTRY
+
+    config = config_from(args)
+    only, skip = probe_ids(args.only), probe_ids(args.skip)
+    probes = [p for pid, p in REGISTRY.items() if (not only or pid in only) and pid not in skip]
+    if not probes:
+        raise UsageError("--only/--skip leave no probe to run")
+    return args, config, probes
+
+
+def cmd_run(argv: Sequence[str]) -> int:
+    args, config, probes = parse_run(argv)
+
+    from .. import runner
+    from ..models import RunReport
+    from ..report import json as json_report
+    from ..ui import Progress, print_summary
+
+    lang = args.lang or text.default_lang()
+    stdout_format = args.format or ("json" if args.json else None)
+    openmetrics_file = _metrics_path(args.openmetrics) if args.openmetrics else None
+    output = None
+    if args.output is not None or stdout_format is None:
+        output = check_output_dir(args.output or "reports")
+    settings = {**config.settings(), "probes": [p.id for p in probes]}
+    progress = Progress(enabled=not args.quiet, total=len(probes))
+    ahead = threading.Thread(target=_prepare_report, name="trtcdetect-prepare-report", daemon=True)
+
+    async def go() -> RunReport:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        loop.add_signal_handler(signal.SIGINT, stop.set)
+        loop.add_signal_handler(signal.SIGTERM, stop.set)
+        prepare = loop.call_later(REPORT_PREPARE_AFTER_S, ahead.start) \
+            if output is not None else None
+        try:
+            return await runner.run(config, probes, stop=stop, progress=progress.update,
+                                    settings=settings)
+        finally:
+            if prepare is not None:
+                prepare.cancel()
+            loop.remove_signal_handler(signal.SIGINT)
+            loop.remove_signal_handler(signal.SIGTERM)
+
+    with progress:
+        report = asyncio.run(go())
+    if ahead.ident is not None:
+        ahead.join()
+    paths: list[Path] = []
+    document = json_report.dumps(report)
+    openmetrics = ""
+    if stdout_format == "openmetrics" or openmetrics_file:
+        from ..report import metrics
+
+        openmetrics = metrics.render(json_report.to_dict(report)).decode()
+    # First: monitoring gets its output even if a later step fails.
+    if stdout_format is not None:
+        sys.stdout.write(document if stdout_format == "json" else openmetrics)
+        sys.stdout.flush()
+    try:
+        if openmetrics_file is not None:
+            write_atomic(openmetrics_file, openmetrics)
+            paths.append(openmetrics_file)
+        if output is not None:
+            stem = report_stem(config.target, report.started_at)
+            write_atomic(output / f"{stem}.json", document)
+            from ..report import html
+
+            write_atomic(output / f"{stem}.html", html.render(report, lang))
+            paths[:0] = [output / f"{stem}.html", output / f"{stem}.json"]
+    except OSError as exc:
+        raise UsageError(f"cannot write the report: {exc.strerror or exc} "
+                         f"({exc.filename or output})") from None
+    if stdout_format is not None:
+        if not args.quiet:
+            print_summary(report, paths, stderr=True, lang=lang)
+    else:
+        print_summary(report, paths, stderr=False, lang=lang)
+    code: int = report.exit_code
+    return code
+
+
+def _prepare_report() -> None:
+    """Import and compile the HTML report's template ahead of time (see cmd_run); a failure
+    here is left for the real render to report."""
+    try:
+        from ..report import html
+
+        html.prepare()
+    except Exception:  # noqa: BLE001 - rendering later raises it where it is handled
+        pass
+
+
+def _metrics_path(text: str) -> Path:
+    path = Path(text)
+    check_output_dir(str(path.parent))
+    if path.is_dir():
+        raise UsageError(f"--openmetrics wants a file, not a folder: {text}")
+    return path
+
+

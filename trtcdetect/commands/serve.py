@@ -1,0 +1,92 @@
+"""`trtcdetect serve`: the reference endpoint (STUN, TCP, HTTPS, echo peer) on your own host."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from ..config import parse_host, parse_port, parse_ports
+from ..defaults import DEFAULTS
+from ..errors import Parser, UsageError
+
+
+def _join(ports: Sequence[int]) -> str:
+    return ",".join(str(p) for p in ports)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = Parser(
+        prog="trtcdetect serve",
+        description=(
+            "Run the reference endpoint: a STUN responder on every UDP port, a TCP listener "
+            "on every TCP port and an HTTPS server, so trtcdetect can be pointed at a host you "
+            "control. Stops on Ctrl-C or SIGTERM. Without --cert it makes a throw-away CA; "
+            "pass the file written by --ca-out to clients as --ca-file."
+        ),
+    )
+    add = parser.add_argument
+    add("--bind", metavar="ADDR", default="127.0.0.1", help="address to listen on (default: %(default)s)")
+    add("--tcp-ports", metavar="LIST", default=_join(DEFAULTS.tcp_ports),
+        help="TCP ports to accept connections on (default: %(default)s)")
+    add("--udp-ports", metavar="LIST", default=_join(DEFAULTS.udp_ports),
+        help="UDP ports that answer STUN binding requests (default: %(default)s)")
+    add("--https-port", metavar="PORT", default=str(DEFAULTS.https_port),
+        help="HTTPS port, 0 for none (default: %(default)s)")
+    add("--cert", metavar="PEM", help="certificate chain for HTTPS (default: a generated one)")
+    add("--key", metavar="PEM", help="private key for --cert")
+    add("--ca-out", metavar="PEM", help="write the generated CA certificate here")
+    add("--name", metavar="HOST", action="append", default=[],
+        help="host name for the generated certificate (repeatable; default: localhost)")
+    add("--http-port", metavar="PORT", default="0",
+        help="plain-HTTP port for the echo peer's signalling, 0 for none (default: %(default)s); "
+             "the HTTPS port answers POST /call too")
+    add("--token", metavar="TOKEN", default=os.environ.get("TRTCDETECT_TOKEN"),
+        help="require this shared token from callers (default: $TRTCDETECT_TOKEN, or none)")
+    add("--max-calls", metavar="N", type=int, default=4,
+        help="echo calls at the same time (default: %(default)s)")
+    add("--max-call-seconds", metavar="S", type=float, default=30.0,
+        help="each echo call is closed after this long (default: %(default)s)")
+    add("-q", "--quiet", action="store_true", help="do not log each request")
+    return parser
+
+
+def cmd_serve(argv: Sequence[str]) -> int:
+    import logging
+
+    from ..server.app import ServeConfig, ServeError, run
+
+    args = build_parser().parse_args(argv)
+    https_port = 0 if args.https_port.strip() == "0" else parse_port(args.https_port)
+    http_port = 0 if args.http_port.strip() == "0" else parse_port(args.http_port)
+    if not 1 <= args.max_calls <= 64:
+        raise UsageError("--max-calls must be between 1 and 64")
+    if not 1 <= args.max_call_seconds <= 3600:
+        raise UsageError("--max-call-seconds must be between 1 and 3600")
+    config = ServeConfig(
+        bind=parse_host(args.bind),
+        tcp_ports=parse_ports(args.tcp_ports),
+        udp_ports=parse_ports(args.udp_ports),
+        https_port=https_port,
+        cert=Path(args.cert) if args.cert else None,
+        key=Path(args.key) if args.key else None,
+        ca_out=Path(args.ca_out) if args.ca_out else None,
+        names=tuple(parse_host(n) for n in args.name) or ("localhost",),
+        http_port=http_port,
+        token=args.token or None,
+        max_calls=args.max_calls,
+        max_call_seconds=args.max_call_seconds,
+    )
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(message)s",
+                        stream=sys.stderr)
+    # One line per request from us; aiortc/aioice's own chatter stays at warnings.
+    logging.getLogger("trtcdetect.serve").setLevel(logging.WARNING if args.quiet else logging.INFO)
+    try:
+        run(config)
+    except ServeError as exc:
+        raise UsageError(str(exc)) from None
+    return 0
+
+

@@ -1,0 +1,237 @@
+"""The four-step HTTPS chain: DNS -> TCP -> TLS -> HTTPS GET, each step timed, on one connection.
+
+The steps run in order on one resolved address and one connection, so the times add up to what
+a browser spends before its first response: the TLS handshake runs on the TCP connection the TCP
+step opened, and the GET goes over that TLS session (h11, the HTTP/1.1 engine httpx itself uses;
+httpx cannot be handed a connection that is already open). Anything not part of the network's
+time — building the TLS context, loading the trust store — happens before the timers start.
+The first failing step ends the chain; later steps are not run (`ok` None).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import socket
+import ssl
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import h11
+from cryptography import x509
+
+from ..config import Config
+from ..text.ids import R
+from .errors import os_error_text
+from .resolve import Resolution, ResolveError, resolve
+
+STEPS = ("dns", "tcp", "tls", "https")
+#: the remedy that goes with a failed step (any other step: allow the domain through)
+STEP_CAUSE = {"dns": R.DNS_FAILURE, "tls": R.TLS_UNTRUSTED}
+#: Bytes read from the server per call while waiting for the response headers
+_READ_SIZE = 16384
+
+
+@dataclass
+class Step:
+    name: str
+    ok: bool | None = None  # None: not run, because an earlier step failed
+    ms: float | None = None
+    error: str | None = None
+    info: dict[str, Any] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name, "ok": self.ok,
+            "ms": None if self.ms is None else round(self.ms, 2),
+            "error": self.error, **self.info,
+        }
+
+
+class _Timer:
+    def __enter__(self) -> _Timer:
+        self.start = time.perf_counter()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.ms = (time.perf_counter() - self.start) * 1000
+
+
+async def _dns(config: Config, host: str, port: int, step: Step) -> Resolution | None:
+    with _Timer() as t:
+        try:
+            resolution = await resolve(config, host, port)
+        except ResolveError as exc:
+            step.ok, step.error = False, str(exc)
+            resolution = None
+    step.ms = t.ms
+    if resolution is not None:
+        step.ok = True
+        step.info = {"source": resolution.source, "a": list(resolution.ipv4),
+                     "aaaa": list(resolution.ipv6)}
+    return resolution
+
+
+async def _tcp(config: Config, addresses: tuple[str, ...], port: int,
+               step: Step) -> socket.socket | None:
+    """Connect to each address in turn (IPv4 first) until one answers."""
+    errors = []
+    loop = asyncio.get_running_loop()
+    sock: socket.socket | None = None
+    with _Timer() as t:
+        for address in addresses:
+            family = socket.AF_INET6 if ":" in address else socket.AF_INET
+            candidate = socket.socket(family, socket.SOCK_STREAM)
+            candidate.setblocking(False)
+            try:
+                await asyncio.wait_for(loop.sock_connect(candidate, (address, port)),
+                                       config.timeout_s)
+            except TimeoutError:
+                candidate.close()
+                errors.append(f"{address}: no answer within {config.timeout_s:g} s")
+                continue
+            except OSError as exc:
+                candidate.close()
+                errors.append(f"{address}: {os_error_text(exc)}")
+                continue
+            step.info = {"address": address, "port": port}
+            step.ok, sock = True, candidate
+            break
+        else:
+            step.ok, step.error = False, "; ".join(errors) or "no address to connect to"
+    step.ms = t.ms
+    return sock
+
+
+def certificate_info(der: bytes | None) -> dict[str, Any]:
+    if not der:
+        return {}
+    cert = x509.load_der_x509_certificate(der)
+    not_after = cert.not_valid_after_utc
+    days_left = (not_after - dt.datetime.now(dt.UTC)).total_seconds() / 86400
+    try:
+        san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+        names = [str(n) for n in san.get_values_for_type(x509.DNSName)]
+    except x509.ExtensionNotFound:
+        names = []
+    return {
+        "subject": cert.subject.rfc4514_string(),
+        "issuer": cert.issuer.rfc4514_string(),
+        "not_after": not_after.isoformat(),
+        "days_left": round(days_left, 1),
+        "dns_names": names,
+    }
+
+
+Stream = tuple[asyncio.StreamReader, asyncio.StreamWriter]
+
+
+async def _tls(config: Config, context: ssl.SSLContext, host: str, address: str, port: int,
+               sock: socket.socket, step: Step) -> Stream | None:
+    """Handshake with verification; on a verification failure fetch the certificate anyway."""
+    stream: Stream | None = None
+    with _Timer() as t:
+        try:
+            stream = await asyncio.open_connection(
+                sock=sock, ssl=context, server_hostname=host,
+                ssl_handshake_timeout=config.timeout_s,
+            )
+        except ssl.SSLCertVerificationError as exc:
+            step.ok, step.error = False, f"certificate not trusted: {exc.verify_message}"
+            step.info = {"verified": False}
+        except (TimeoutError, ssl.SSLError, OSError) as exc:
+            step.ok = False
+            step.error = f"handshake failed: {exc}" if str(exc) else "handshake timed out"
+            step.info = {"verified": False}
+        else:
+            ssl_object = stream[1].get_extra_info("ssl_object")
+            step.ok = True
+            step.info = {"verified": True, "version": ssl_object.version(),
+                         **certificate_info(ssl_object.getpeercert(binary_form=True))}
+    step.ms = t.ms
+    if stream is None:
+        sock.close()
+        if step.error and step.error.startswith("certificate"):
+            step.info.update(await _unverified_certificate(config, host, address, port))
+    return stream
+
+
+async def _unverified_certificate(config: Config, host: str, address: str,
+                                  port: int) -> dict[str, Any]:
+    """The certificate a server presents, without trusting it: evidence for the report."""
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    try:
+        _, writer = await asyncio.wait_for(
+            asyncio.open_connection(address, port, ssl=ctx, server_hostname=host),
+            config.timeout_s,
+        )
+    except (TimeoutError, OSError):
+        return {}
+    ssl_object = writer.get_extra_info("ssl_object")
+    info = {"version": ssl_object.version(),
+            **certificate_info(ssl_object.getpeercert(binary_form=True))}
+    writer.close()
+    return info
+
+
+async def _https(config: Config, host: str, stream: Stream, step: Step) -> None:
+    """GET / over the TLS session the TLS step opened, up to the response headers and no
+    further: a body that never ends must not hold the probe."""
+    reader, writer = stream
+    connection = h11.Connection(our_role=h11.CLIENT)
+    request = h11.Request(method="GET", target="/", headers=[
+        ("Host", host), ("User-Agent", "trtcdetect"), ("Accept", "*/*"),
+        ("Connection", "close")])
+    with _Timer() as t:
+        try:
+            async with asyncio.timeout(config.timeout_s):
+                writer.write(connection.send(request))
+                writer.write(connection.send(h11.EndOfMessage()))
+                await writer.drain()
+                event: Any = h11.NEED_DATA
+                while event is h11.NEED_DATA:
+                    connection.receive_data(await reader.read(_READ_SIZE))
+                    event = connection.next_event()
+            if isinstance(event, h11.Response):
+                headers = {k.decode("latin-1").lower(): v.decode("latin-1")
+                           for k, v in event.headers}
+                step.ok = True
+                step.info = {"status_code": event.status_code,
+                             "http_version": f"HTTP/{event.http_version.decode()}",
+                             "server": headers.get("server")}
+            else:
+                step.ok, step.error = False, "the server closed the connection without a response"
+        except TimeoutError:
+            step.ok, step.error = False, f"no response within {config.timeout_s:g} s"
+        except h11.RemoteProtocolError as exc:
+            step.ok, step.error = False, f"not an HTTP response: {exc}"
+        except OSError as exc:
+            step.ok, step.error = False, f"connection lost: {os_error_text(exc)}"
+    step.ms = t.ms
+
+
+async def check(config: Config, host: str, port: int) -> list[Step]:
+    """The four steps against `host`:`port`; every step that ran has its time."""
+    context = await config.tls_context()  # outside the timers: loading the trust store is not network
+    steps = {name: Step(name) for name in STEPS}
+    resolution = await _dns(config, host, port, steps["dns"])
+    sock = None
+    if resolution is not None:
+        sock = await _tcp(config, resolution.addresses, port, steps["tcp"])
+    if sock is not None:
+        address = steps["tcp"].info["address"]
+        stream = await _tls(config, context, host, address, port, sock, steps["tls"])
+        if stream is not None:
+            try:
+                await _https(config, host, stream, steps["https"])
+            finally:
+                stream[1].close()
+    return list(steps.values())
+
+
+def first_failure(steps: list[Step] | tuple[Step, ...]) -> Step | None:
+    """The step that ended the chain, if one did."""
+    return next((s for s in steps if s.ok is False), None)
