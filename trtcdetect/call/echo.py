@@ -14,7 +14,10 @@ import asyncio
 import logging
 import secrets
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from aiortc import MediaStreamTrack, RTCPeerConnection
 
 log = logging.getLogger("trtcdetect.serve")
 
@@ -38,7 +41,7 @@ class EchoPeer:
     def __init__(self, max_calls: int = 4, max_call_seconds: float = 30.0) -> None:
         self.max_calls = max_calls
         self.max_call_seconds = max_call_seconds
-        self.calls: dict[str, Any] = {}
+        self.calls: dict[str, RTCPeerConnection] = {}
         self._timers: set[asyncio.Task[None]] = set()
 
     async def answer(self, sdp: str, type_: str = "offer") -> Answer:
@@ -52,7 +55,7 @@ class EchoPeer:
         self.calls[call_id] = pc
 
         @pc.on("track")
-        def on_track(track: Any) -> None:
+        def on_track(track: MediaStreamTrack) -> None:
             pc.addTrack(track)  # echo: what comes in goes straight back
 
         @pc.on("connectionstatechange")
@@ -92,12 +95,12 @@ class EchoPeer:
                       for ssrc, received, lost, jitter in rows]
         return found
 
-    async def _cap(self, pc: Any) -> None:
+    async def _cap(self, pc: RTCPeerConnection) -> None:
         await asyncio.sleep(self.max_call_seconds)
         log.info("echo call closed after the %.0f s cap", self.max_call_seconds)
         await self._close(pc)
 
-    async def _close(self, pc: Any) -> None:
+    async def _close(self, pc: RTCPeerConnection) -> None:
         for call_id, known in list(self.calls.items()):
             if known is pc:
                 del self.calls[call_id]

@@ -198,7 +198,7 @@ class Pausable(MediaStreamTrack):
         self.inner = inner
         self.pacer = _Pacer()
 
-    async def recv(self) -> Any:
+    async def recv(self) -> av.frame.Frame | av.packet.Packet:  # type: ignore[type-arg]
         await self.pacer.running.wait()
         return await self.inner.recv()
 

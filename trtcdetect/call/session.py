@@ -36,6 +36,7 @@ CALL_SETTLE_LOCAL_S = 0.01
 RTCP_DRAIN_S = 1.8
 
 if TYPE_CHECKING:
+    import httpx
     from aiortc import MediaStreamTrack, RTCPeerConnection
 
 
@@ -89,11 +90,12 @@ class Call:
                 self.failed.set()
 
         @pc.on("track")
-        def on_track(track: Any) -> None:
+        def on_track(track: MediaStreamTrack) -> None:
             self.readers.append(asyncio.create_task(self._read(track)))
 
-    async def _read(self, track: Any) -> None:
+    async def _read(self, track: MediaStreamTrack) -> None:
         """Consume the echoed media (else it piles up) and note when the first frame came."""
+        import av
         from aiortc.mediastreams import MediaStreamError
 
         from .media import s16_power
@@ -105,7 +107,7 @@ class Call:
                 self.mark("first_media_ms")
                 self.first_media.set()
                 count = self.frames[track.kind] = self.frames.get(track.kind, 0) + 1
-                if track.kind == "audio" and count > 25:  # past the codec's first half second
+                if isinstance(frame, av.AudioFrame) and count > 25:  # past Opus' first 0.5 s
                     power, samples = s16_power(frame)
                     self.audio_power += power
                     self.audio_samples += samples
@@ -168,7 +170,7 @@ async def run_call(config: Config, tracks: list[MediaStreamTrack]) -> CallResult
     call = Call(config)
     pc = RTCPeerConnection()
     far: EchoPeer | None = None
-    client: Any = None
+    client: httpx.AsyncClient | None = None
     received_url: str | None = None
     local_id = ""
     try:
@@ -236,6 +238,7 @@ async def run_call(config: Config, tracks: list[MediaStreamTrack]) -> CallResult
             async def ask() -> list[dict[str, Any]] | None:
                 if far is not None:
                     return await far.received(local_id)
+                assert client is not None  # received_url comes with the signalling client
                 return await far_received(client, config, str(received_url))
 
             apply_far(stats, await ask_until_stable(ask, settle, RTCP_DRAIN_S))

@@ -24,6 +24,8 @@ from .echo import CLOCK
 CALL_POLL_S = 0.1
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from aiortc import RTCPeerConnection
 
 
@@ -36,7 +38,7 @@ class KindStats:
     bytes_sent: int = 0
     rr_lost: int | None = None
     rr_jitter_ms: float | None = None
-    rr_at: Any = None
+    rr_at: datetime | None = None  # when the last receiver report was made (its timestamp)
     rtt_ms: float | None = None  # aiortc's smoothed value, as last read
     rtt_samples: list[float] = field(default_factory=list)  # one per receiver report
     rtt_row_from: int = 0  # samples before this index are in earlier series rows
