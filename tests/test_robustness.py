@@ -31,8 +31,8 @@ from trtcdetect.commands.run import parse_run
 from trtcdetect.config import Config, ConfigError
 from trtcdetect.errors import UsageError
 from trtcdetect.main import main
+from trtcdetect.net.ports import PathClock, probe_udp
 from trtcdetect.probes.domain import PROBE as DOMAIN
-from trtcdetect.probes.ports import PathClock, probe_udp
 from trtcdetect.profiles import load
 from trtcdetect.server.app import SERVE_TLS_HANDSHAKE_TIMEOUT_S
 

@@ -14,7 +14,7 @@ from aioice import stun
 
 from tests.lab import free_port
 from trtcdetect.config import Config
-from trtcdetect.probes.ports import PathClock, probe_udp
+from trtcdetect.net.ports import PathClock, probe_udp
 
 
 def _start(*args: str) -> subprocess.Popen[str]:

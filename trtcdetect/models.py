@@ -144,6 +144,26 @@ class ProbeResult:
 
 
 @dataclass(frozen=True)
+class Finding:
+    """One cause the diagnosis names (see :mod:`trtcdetect.diagnosis`): a headline, the probes
+    whose findings it explains, what to do, and who can do it.
+
+    `severity` is fail, warn or error for a problem; pass for a note that changes no verdict
+    (e.g. "the test call did not cross the network")."""
+
+    id: str
+    severity: Status
+    headline: Message
+    explains: tuple[str, ...] = ()
+    advice: tuple[Advice, ...] = ()
+    party: str = "user"  # text.remedies.PARTIES
+
+    @property
+    def note(self) -> bool:
+        return self.severity in (Status.PASS, Status.SKIP)
+
+
+@dataclass(frozen=True)
 class Target:
     host: str
     tcp_ports: tuple[int, ...]
@@ -156,14 +176,21 @@ class RunReport:
     started_at: str  # ISO 8601, UTC
     duration_s: float
     target: Target
-    system: Mapping[str, str]
+    system: Mapping[str, Any]
     config: Mapping[str, Any]
     probes: tuple[ProbeResult, ...]
     interrupted: bool = False
+    #: the causes, worst first; empty when the run was not diagnosed (a report from before)
+    diagnosis: tuple[Finding, ...] = ()
 
     @property
     def status(self) -> Status:
-        return worst([p.status for p in self.probes])
+        """The worst of the diagnosis' findings and of the probes no finding explains: a probe
+        that could not finish (error) because of a cause the diagnosis names counts as that
+        cause's severity."""
+        explained = {pid for f in self.diagnosis for pid in f.explains}
+        return worst([f.severity for f in self.diagnosis]
+                     + [p.status for p in self.probes if p.id not in explained])
 
     @property
     def exit_code(self) -> int:

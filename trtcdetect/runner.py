@@ -20,7 +20,10 @@ from typing import Any
 
 from . import __version__
 from .config import Config
+from .diagnosis import diagnose
 from .models import Advice, Message, ProbeResult, RunReport, Status, Target
+from .net import local
+from .net.resolve import new_run
 from .probes import Probe
 from .probes.base import NO_PRIOR, Prior
 from .text.ids import R, S
@@ -79,6 +82,9 @@ async def run(
     started_at = dt.datetime.now(dt.UTC)
     start = time.perf_counter()
     stop = stop or asyncio.Event()
+    new_run()
+    # this computer's network, read once (no packet sent; ~ms): for the diagnosis and support
+    network = await asyncio.to_thread(_local_network)
     results: dict[str, ProbeResult] = {}
 
     finished = {p.id: asyncio.Event() for p in probes}
@@ -117,16 +123,31 @@ async def run(
             results[probe.id] = error_result(probe, "interrupted", time.perf_counter() - start)
             if progress:
                 progress(probe, results[probe.id])
+    ordered = tuple(results[p.id] for p in probes)
+    try:
+        diagnosis = diagnose(ordered, network)
+    except Exception:  # noqa: BLE001 - a rule's bug must not cost the report
+        log.debug("the diagnosis failed", exc_info=True)
+        diagnosis = ()
     return RunReport(
         tool_version=__version__,
         started_at=started_at.isoformat(timespec="seconds").replace("+00:00", "Z"),
         duration_s=round(time.perf_counter() - start, 3),
         target=Target(config.target, config.tcp_ports, config.udp_ports),
-        system=system_info(),
+        system={**system_info(), "network": network},
         config=settings or {},
-        probes=tuple(results[p.id] for p in probes),
+        probes=ordered,
         interrupted=interrupted,
+        diagnosis=diagnosis,
     )
+
+
+def _local_network() -> dict[str, Any]:
+    try:
+        return local.read().details()
+    except Exception:  # noqa: BLE001 - context for support, never a reason to fail the run
+        log.debug("reading the local network failed", exc_info=True)
+        return {}
 
 
 def system_info() -> dict[str, str]:

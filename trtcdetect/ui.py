@@ -82,3 +82,27 @@ def print_summary(report: RunReport, paths: list[Path], *, stderr: bool, lang: s
     console.print(table)
     for path in paths:
         console.print(f"report: {path}", markup=False)
+    print_diagnosis(console, report, paths, lang)
+
+
+def print_diagnosis(console: Console, report: RunReport, paths: list[Path], lang: str) -> None:
+    """The last lines: each cause in one line with who can fix it and its first remedy, then
+    which file to send to support."""
+    problems = [f for f in report.diagnosis if not f.note]
+    notes = [f for f in report.diagnosis if f.note]
+    if problems or notes:
+        console.print(f"[bold]{escape(text.ui('diagnosis', lang))}[/]")
+    for finding in problems:
+        status = str(finding.severity)
+        party = text.ui(f"party.{finding.party}", lang)
+        console.print(f"  [{STYLE[status]}]{text.ui('status.' + status, lang)}[/] "
+                      f"{escape(finding.headline.text(lang))} "
+                      f"[dim]({escape(text.ui('for', lang))}: {escape(party)})[/]")
+        if finding.advice:
+            console.print(f"    -> {escape(finding.advice[0].text(lang))}")
+    for finding in notes:
+        console.print(f"  [dim]{escape(text.ui('note', lang))}[/] "
+                      f"{escape(finding.headline.text(lang))}")
+    html = [p for p in paths if p.suffix == ".html"]
+    if problems and html:
+        console.print(escape(text.ui("send-to-support", lang, path=str(html[0]))))

@@ -9,8 +9,9 @@ import pytest
 
 from trtcdetect.models import Status
 from trtcdetect.net.https import Step
+from trtcdetect.net.ports import PortVerdict
 from trtcdetect.probes import domain, nat, ports, url
-from trtcdetect.probes.ports import PortsObservation, PortVerdict
+from trtcdetect.probes.ports import PortsObservation
 
 
 def v(proto: str, port: int, verdict: str, rtt: float | None = None) -> PortVerdict:
@@ -53,7 +54,11 @@ def test_ports_judge(observation: PortsObservation, status: Status, message: str
 def test_ports_judge_names_the_silent_ports_and_never_calls_them_open() -> None:
     verdict = ports.judge(PortsObservation("h", "1.2.3.4", (
         v("tcp", 8687, "open"), v("udp", 8000, "no_answer"), v("udp", 16285, "closed"))))
-    assert verdict.message.params["which"] == "UDP 8000, 16285"
+    # in the ports table's own words (silence is never "unreachable"), in both languages
+    assert verdict.message.text("en") == (
+        "1 of 3 ports answered; UDP 16285 closed; UDP 8000 no answer (open or filtered)")
+    assert verdict.message.text("zh") == (
+        "3 个端口中 1 个有响应；UDP 16285 关闭；UDP 8000 无响应（开放或被过滤）")
     assert verdict.advice[0].params == {"host": "h", "ports": "8000, 16285"}
     metrics = {m.name: m.value for m in verdict.metrics}
     assert metrics["ports_open"] == 1 and metrics["ports_checked"] == 3
@@ -79,7 +84,9 @@ V6_PUBLIC = [row(0, "[2001:db8::1]:3478", "[2001:db8::2]:40000", local="2001:db8
 
 @pytest.mark.parametrize("observation, status, message, advice", [
     (nat.NatObservation([]), Status.SKIP, "nat.no-server", []),
-    (nat.NatObservation([], dns_errors={"trtc.test": "DNS lookup timed out after 1 s"}),
+    (nat.NatObservation([], dns_failures={"trtc.test": {
+        "host": "trtc.test", "kind": "timeout", "error": "DNS lookup timed out after 1 s",
+        "server": None}}),
      Status.WARN, "nat.dns", ["dns-failure"]),
     (nat.NatObservation(V4, rows4=CONE), Status.PASS, "nat.cone", []),
     (nat.NatObservation(V4, rows4=PUBLIC), Status.PASS, "nat.public", []),

@@ -10,6 +10,23 @@ REFUSALS = frozenset({errno.ECONNREFUSED, errno.EHOSTUNREACH, errno.ENETUNREACH,
                       errno.EPERM})
 
 
+#: Errors that this computer itself raised before a packet left: its firewall (an OUTPUT rule)
+#: or security software said no. The fix is on this computer, not on the network.
+BLOCKED_HERE = frozenset({errno.EPERM, errno.EACCES})
+
+
+def refused_by(exc: OSError) -> str | None:
+    """Who said no: "here" (this computer), "host" (the far host: port unreachable / RST),
+    "path" (a router: host or network unreachable, administratively prohibited), or None."""
+    if exc.errno in BLOCKED_HERE:
+        return "here"
+    if exc.errno == errno.ECONNREFUSED:
+        return "host"
+    if exc.errno in (errno.EHOSTUNREACH, errno.ENETUNREACH):
+        return "path"
+    return None
+
+
 def os_error_text(exc: OSError) -> str:
     """'Connection refused (errno 111)': the kernel's words, whatever wrapped them."""
     if exc.errno is not None:

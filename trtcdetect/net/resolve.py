@@ -1,18 +1,55 @@
-"""Name resolution that honours --resolve pins, with the resolver's error said in words."""
+"""Name resolution that honours --resolve pins, once per name per run, with the failure named.
+
+Addresses come from the system resolver (getaddrinfo: what applications use, with /etc/hosts
+and nsswitch). Its errors are coarse — glibc says "temporary failure" for a silent server, a
+REFUSED answer and a server it has no route to alike — so when it fails, the DNS servers of
+/etc/resolv.conf are asked directly (dnspython) and the failure is classified: no route to the
+server, blocked on this computer, no answer, SERVFAIL, REFUSED, NXDOMAIN, or no address
+records (NODATA).
+
+getaddrinfo runs in a daemon thread, not the event loop's executor: a lookup that hangs (UDP 53
+dropped: glibc waits 5 s per try) must not keep the process from ending once the run is done.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import errno
 import ipaddress
 import socket
+import threading
 import time
 from dataclasses import dataclass
+from typing import Any
 
 from ..config import Config
 
+#: Asking the DNS servers directly, after getaddrinfo failed, takes at most this long, s.
+EXPLAIN_S = 1.0
+#: A getaddrinfo still waiting after this long is explained in parallel (a silent server:
+#: getaddrinfo then fails at the timeout, and the explanation is ready with it), s.
+EXPLAIN_AFTER_S = 0.5
+#: How many of resolv.conf's servers are asked when explaining a failure.
+EXPLAIN_SERVERS = 3
+
+#: The kinds of DNS failure, each with the party that can fix it
+KINDS = ("no-route", "blocked-here", "timeout", "servfail", "refused", "nxdomain", "nodata",
+         "failed")
+
 
 class ResolveError(Exception):
-    """The name did not resolve; the message says why (NXDOMAIN, timeout, no address)."""
+    """The name did not resolve; the message says why, `kind` classifies it (KINDS) and
+    `server` names the DNS server that showed it, when one did."""
+
+    def __init__(self, message: str, kind: str = "failed", server: str | None = None) -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.server = server
+        self.ms: float | None = None  # how long the failed lookup took
+
+    def as_dict(self, host: str) -> dict[str, str | None]:
+        """As probes put it in their details (`dns_failure`), for the diagnosis."""
+        return {"host": host, "kind": self.kind, "error": str(self), "server": self.server}
 
 
 @dataclass(frozen=True)
@@ -30,9 +67,31 @@ class Resolution:
         return tuple(a for a in self.addresses if ipaddress.ip_address(a).version == 6)
 
 
+class _RunCache:
+    """One lookup per name per run: probes that ask for the same name share its answer (and
+    its failure), and a name whose server is silent costs one timeout, not one per probe."""
+
+    def __init__(self) -> None:
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self.lookups: dict[tuple[str, float], asyncio.Future[Resolution]] = {}
+
+    def get(self, key: tuple[str, float]) -> asyncio.Future[Resolution] | None:
+        loop = asyncio.get_running_loop()
+        if self.loop is not loop:  # a new run (each run has its own loop)
+            self.loop, self.lookups = loop, {}
+        return self.lookups.get(key)
+
+
+_CACHE = _RunCache()
+
+
+def new_run() -> None:
+    """Forget the lookups of an earlier run in this loop (the runner calls this)."""
+    _CACHE.loop, _CACHE.lookups = None, {}
+
+
 async def resolve(config: Config, host: str, port: int = 0) -> Resolution:
     """Addresses of `host` via an IP literal, a --resolve pin, or the system resolver."""
-    start = time.perf_counter()
     try:
         ipaddress.ip_address(host)
         return Resolution((host,), 0.0, "literal")
@@ -41,36 +100,200 @@ async def resolve(config: Config, host: str, port: int = 0) -> Resolution:
     pinned = config.resolve.get(host.lower())
     if pinned:
         return Resolution(_ipv4_first(pinned), 0.0, "pinned")
-    loop = asyncio.get_running_loop()
+    key = (host.lower(), config.timeout_s)
+    known = _CACHE.get(key)
+    if known is None:
+        known = asyncio.ensure_future(_lookup(host, config.timeout_s))
+        known.add_done_callback(lambda f: f.cancelled() or f.exception())  # retrieved: quiet
+        _CACHE.lookups[key] = known
+    return await asyncio.shield(known)
+
+
+async def _lookup(host: str, timeout_s: float) -> Resolution:
+    start = time.perf_counter()
     try:
-        infos = await asyncio.wait_for(
-            loop.getaddrinfo(host, port, type=socket.SOCK_STREAM), config.timeout_s
-        )
-    except TimeoutError:
-        raise ResolveError(f"DNS lookup timed out after {config.timeout_s:g} s") from None
-    except socket.gaierror as exc:
-        raise ResolveError(_gai_message(exc)) from None
+        return await _timed_lookup(host, timeout_s, start)
+    except ResolveError as exc:
+        exc.ms = (time.perf_counter() - start) * 1000
+        raise
+
+
+async def _timed_lookup(host: str, timeout_s: float, start: float) -> Resolution:
+    lookup = _getaddrinfo(host)
+    # A lookup still running after EXPLAIN_AFTER_S is asked about in parallel, so that a
+    # silent server is explained within the same timeout, not after it.
+    done, _ = await asyncio.wait({lookup}, timeout=min(EXPLAIN_AFTER_S, timeout_s))
+    explaining = None
+    if not done:
+        remaining = max(timeout_s - (time.perf_counter() - start), 0.05)
+        explaining = asyncio.ensure_future(explain(host, remaining))
+        explaining.add_done_callback(lambda f: f.cancelled() or f.exception())
+        done, _ = await asyncio.wait({lookup}, timeout=remaining)
+    try:
+        if not done:
+            failure = ResolveError(f"DNS lookup timed out after {timeout_s:g} s", "timeout")
+            raise await _explained(host, failure, explaining) from None
+        try:
+            infos = lookup.result()
+        except socket.gaierror as exc:
+            raise await _explained(host, ResolveError(*_gai_message(exc)), explaining) from None
+    finally:
+        if explaining is not None and not explaining.done():
+            explaining.cancel()
     addresses: list[str] = []
     for family, _, _, _, sockaddr in infos:
         if family in (socket.AF_INET, socket.AF_INET6) and sockaddr[0] not in addresses:
             addresses.append(str(sockaddr[0]))
     if not addresses:
-        raise ResolveError("DNS returned no IPv4 or IPv6 address")
+        raise ResolveError("DNS returned no IPv4 or IPv6 address", "nodata")
     return Resolution(_ipv4_first(addresses), (time.perf_counter() - start) * 1000, "dns")
+
+
+def _getaddrinfo(host: str) -> asyncio.Future[list[Any]]:
+    loop = asyncio.get_running_loop()
+    future: asyncio.Future[list[Any]] = loop.create_future()
+
+    def deliver(result: list[Any] | None, error: BaseException | None) -> None:
+        if future.done():
+            return
+        if error is not None:
+            future.set_exception(error)
+        else:
+            future.set_result(result or [])
+
+    def work() -> None:
+        result, error = None, None
+        try:
+            result = socket.getaddrinfo(host, 0, type=socket.SOCK_STREAM)
+        except BaseException as exc:  # noqa: BLE001 - handed to the awaiting task
+            error = exc
+        try:
+            loop.call_soon_threadsafe(deliver, result, error)
+        except RuntimeError:  # the run has ended meanwhile: nobody waits any more
+            pass
+
+    threading.Thread(target=work, name="trtcdetect-dns", daemon=True).start()
+    return future
+
+
+async def _explained(host: str, failure: ResolveError,
+                     explaining: asyncio.Future[ResolveError | None] | None = None
+                     ) -> ResolveError:
+    """`failure`, classified by asking the configured DNS servers directly (`explaining`: that
+    question, already under way); unchanged when they cannot tell more (no resolv.conf,
+    dnspython missing, a server that answers fine)."""
+    try:
+        async with asyncio.timeout(EXPLAIN_S + 0.2):
+            found = await (explaining if explaining is not None else explain(host, EXPLAIN_S))
+    except TimeoutError:
+        found = None
+    except Exception:  # noqa: BLE001 - an explanation that fails leaves the failure as it was
+        found = None
+    if found is None:
+        return failure
+    if found.kind == "timeout" and failure.kind == "timeout":
+        return ResolveError(f"{failure} (no answer from the DNS server {found.server})",
+                            "timeout", found.server)
+    return found
+
+
+async def explain(host: str, timeout_s: float,
+                  servers: list[str] | None = None) -> ResolveError | None:
+    """Ask each DNS server (default: resolv.conf's) for `host`'s A and AAAA records, all at
+    once; the most telling failure, or None when a server answered with an address."""
+    try:
+        import dns.asyncquery
+        import dns.exception
+        import dns.message
+        import dns.rcode
+        import dns.rdatatype
+        import dns.resolver
+    except ImportError:
+        return None
+    if servers is None:
+        try:
+            servers = [str(s) for s in dns.resolver.Resolver(configure=True).nameservers]
+        except dns.resolver.NoResolverConfiguration:
+            return ResolveError("no DNS server is configured (/etc/resolv.conf)", "failed")
+    servers = [str(s) for s in servers][:EXPLAIN_SERVERS]
+    if not servers:
+        return ResolveError("no DNS server is configured (/etc/resolv.conf)", "failed")
+
+    async def ask(server: str, rdtype: Any) -> tuple[str, Any]:
+        query = dns.message.make_query(host, rdtype)
+        try:
+            return server, await dns.asyncquery.udp(query, server, timeout=timeout_s)
+        except dns.exception.Timeout:
+            return server, "timeout"
+        except OSError as exc:
+            return server, exc
+
+    answers = await asyncio.gather(*(ask(s, t) for s in servers
+                                     for t in (dns.rdatatype.A, dns.rdatatype.AAAA)))
+    by_server: dict[str, list[Any]] = {}
+    for server, answer in answers:
+        by_server.setdefault(server, []).append(answer)
+    found: list[ResolveError] = []
+    for server, (a, aaaa) in by_server.items():
+        error = _classify(host, server, a, aaaa, timeout_s)
+        if error is None:
+            return None  # this server answers with an address: it is not DNS
+        found.append(error)
+    order = {kind: i for i, kind in enumerate(("nxdomain", "nodata", "refused", "servfail",
+                                               "blocked-here", "no-route", "timeout"))}
+    return min(found, key=lambda e: order.get(e.kind, len(order)))
+
+
+def _classify(host: str, server: str, a: Any, aaaa: Any, timeout_s: float) -> ResolveError | None:
+    import dns.rcode
+
+    for answer in (a, aaaa):
+        if isinstance(answer, OSError):
+            if answer.errno in (errno.EPERM, errno.EACCES):
+                return ResolveError(f"this computer blocks DNS to {server} ({answer.strerror})",
+                                    "blocked-here", server)
+            if answer.errno in (errno.ENETUNREACH, errno.EHOSTUNREACH):
+                return ResolveError(f"no route to the DNS server {server} ({answer.strerror})",
+                                    "no-route", server)
+            return ResolveError(f"cannot ask the DNS server {server}: {answer.strerror or answer}",
+                                "failed", server)
+    if a == "timeout" and aaaa == "timeout":
+        return ResolveError(f"the DNS server {server} did not answer within {timeout_s:g} s",
+                            "timeout", server)
+    responses = [r for r in (a, aaaa) if not isinstance(r, str)]
+    for response in responses:
+        code = response.rcode()
+        if code == dns.rcode.NXDOMAIN:
+            return ResolveError(f"{host} does not exist (NXDOMAIN from {server})", "nxdomain",
+                                server)
+        if code == dns.rcode.REFUSED:
+            return ResolveError(f"the DNS server {server} refused to answer (REFUSED)", "refused",
+                                server)
+        if code == dns.rcode.SERVFAIL:
+            return ResolveError(f"the DNS server {server} failed to answer (SERVFAIL)", "servfail",
+                                server)
+    if any(r.answer for r in responses):
+        return None
+    if len(responses) == 2:
+        return ResolveError(f"{host} has no address records (NODATA for A and AAAA from {server})",
+                            "nodata", server)
+    return ResolveError(f"the DNS server {server} did not answer within {timeout_s:g} s",
+                        "timeout", server)
 
 
 def _ipv4_first(addresses: tuple[str, ...] | list[str]) -> tuple[str, ...]:
     return tuple(sorted(addresses, key=lambda a: ipaddress.ip_address(a).version))
 
 
-def _gai_message(exc: socket.gaierror) -> str:
+def _gai_message(exc: socket.gaierror) -> tuple[str, str]:
+    """getaddrinfo's error in words, and its kind (as far as glibc's codes tell)."""
     names = {
-        socket.EAI_NONAME: "name does not exist (NXDOMAIN)",
-        socket.EAI_AGAIN: "temporary DNS failure (no answer from the DNS server)",
-        socket.EAI_FAIL: "DNS server failure (SERVFAIL or refused)",
+        socket.EAI_NONAME: ("name does not exist (NXDOMAIN)", "nxdomain"),
+        socket.EAI_AGAIN: ("temporary DNS failure (no answer from the DNS server)", "failed"),
+        socket.EAI_FAIL: ("DNS server failure (SERVFAIL or refused)", "servfail"),
     }
     nodata = getattr(socket, "EAI_NODATA", None)
     if nodata is not None:
-        names[nodata] = "name has no address records"
+        names[nodata] = ("name has no address records", "nodata")
     code = exc.errno if exc.errno is not None else 0
-    return names.get(code, exc.strerror or str(exc))
+    return names.get(code, (exc.strerror or str(exc), "failed"))

@@ -66,7 +66,8 @@ def global_ipv6_addresses(path: Path = Path("/proc/net/if_inet6")) -> list[str]:
     return found
 
 
-async def _destinations(config: Config) -> tuple[list[tuple[str, int]], dict[str, str]]:
+async def _destinations(
+        config: Config) -> tuple[list[tuple[str, int]], dict[str, dict[str, Any]]]:
     """Every STUN server's addresses, each name resolved once and all names at once; and the
     names that did not resolve, with why."""
     pairs = config.stun or tuple((config.target, port) for port in config.udp_ports)
@@ -74,10 +75,10 @@ async def _destinations(config: Config) -> tuple[list[tuple[str, int]], dict[str
     answers = await asyncio.gather(*(resolve(config, host) for host in hosts),
                                    return_exceptions=True)
     addresses: dict[str, tuple[str, ...]] = {}
-    failed: dict[str, str] = {}
+    failed: dict[str, dict[str, Any]] = {}
     for host, answer in zip(hosts, answers, strict=True):
         if isinstance(answer, ResolveError):
-            failed[host] = str(answer)
+            failed[host] = answer.as_dict(host)
         elif isinstance(answer, BaseException):
             raise answer
         else:
@@ -149,7 +150,12 @@ class NatObservation:
     rows4: list[dict[str, Any]] = field(default_factory=list)
     rows6: list[dict[str, Any]] = field(default_factory=list)
     ipv6_addresses: list[str] = field(default_factory=list)
-    dns_errors: dict[str, str] = field(default_factory=dict)
+    #: names that did not resolve: ResolveError.as_dict per name
+    dns_failures: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    @property
+    def dns_errors(self) -> dict[str, str]:
+        return {host: str(f["error"]) for host, f in self.dns_failures.items()}
 
     @property
     def v4(self) -> list[tuple[str, int]]:
@@ -170,8 +176,9 @@ class NatObservation:
         }
         if self.rows6:
             details["ipv6"] = classify(self.rows6)
-        if self.dns_errors:
-            details["dns_errors"] = dict(self.dns_errors)
+        if self.dns_failures:
+            details["dns_errors"] = self.dns_errors
+            details["dns_failure"] = next(iter(self.dns_failures.values()))
         return details
 
 
@@ -208,13 +215,13 @@ def _judge_family(nat: dict[str, Any], public: str) -> Verdict:
 
 
 async def measure(config: Config, prior: Prior = NO_PRIOR) -> NatObservation:
-    destinations, dns_errors = await _destinations(config)
+    destinations, dns_failures = await _destinations(config)
     ipv6_hosts = global_ipv6_addresses()
     v4 = [d for d in destinations if ":" not in d[0]]
     v6 = [d for d in destinations if ":" in d[0]] if ipv6_hosts else []
     rows4, rows6 = await asyncio.gather(_ask_all(config, socket.AF_INET, v4),
                                         _ask_all(config, socket.AF_INET6, v6))
-    return NatObservation(destinations, rows4, rows6, ipv6_hosts, dns_errors)
+    return NatObservation(destinations, rows4, rows6, ipv6_hosts, dns_failures)
 
 
 def deadline_s(config: Config) -> float:

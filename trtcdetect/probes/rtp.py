@@ -79,8 +79,9 @@ class RtpObservation:
 def judge(observation: RtpObservation) -> Verdict:
     if observation.failure is not None:
         failure = observation.failure
-        return Verdict(Status.FAIL, failure.message,
-                       (Advice(R.CALL_NO_CONNECT, {"stage": failure.stage}),))
+        advice = Advice(R.NO_NETWORK) if failure.stage == "network" else \
+            Advice(R.CALL_NO_CONNECT, {"stage": failure.stage})
+        return Verdict(Status.FAIL, failure.message, (advice,))
     details = observation.evidence
     audio = details["audio"]
     rtt = (audio["rtt_ms"] or {}).get("avg")
@@ -118,12 +119,25 @@ def judge(observation: RtpObservation) -> Verdict:
     return Verdict(Status.PASS, Message(ok, {"numbers": numbers}), (), metrics)
 
 
+def host_addresses() -> list[str]:
+    """The addresses aiortc would gather ICE host candidates on (aioice's own list)."""
+    from aioice.ice import get_host_addresses
+
+    return get_host_addresses(use_ipv4=True, use_ipv6=True)
+
+
 async def measure(config: Config, prior: Prior = NO_PRIOR) -> RtpObservation:
     from ..call.session import run_call
 
     mode = "echo" if config.echo_url else "local"
     seen = RtpObservation({"mode": mode, "echo_url": config.echo_url, "media": "none"})
     details = seen.evidence
+    if not host_addresses():
+        # aiortc gathers no ICE candidate on loopback: with nothing else the call can only
+        # time out at ICE (10 s); say why at once
+        seen.failure = CallFailed("network", Message(S.CALL_NO_NETWORK))
+        details["failed_stage"] = "network"
+        return seen
     tracks, media = await choose_media(config, prior)
     try:
         call = await run_call(config, tracks)

@@ -12,6 +12,7 @@ import jinja2
 
 from .. import text
 from ..models import RunReport
+from ..text.remedies import PARTIES
 from .json import to_dict
 
 _ENV = jinja2.Environment(
@@ -76,11 +77,21 @@ def render_document(document: dict[str, Any], lang: str = "en") -> str:
          "summary": _summary(p, lang), "advice": _advice(p, lang)}
         for p in document["probes"]
     ]
+    findings = [
+        {"doc": f, "headline": _summary({"message": f.get("message"), "summary": f["headline"]},
+                                        lang),
+         "advice": _advice(f, lang), "party": text.ui(f"party.{f['party']}", lang)
+         if f.get("party") in PARTIES else str(f.get("party", "")),
+         "note": f["severity"] in ("pass", "skip")}
+        for f in document.get("diagnosis") or ()
+    ]
+    explained = {pid for f in findings if not f["note"] for pid in f["doc"]["explains"]}
     verdicts = {word: text.verdict(word, lang) for word in text.VERDICTS}
     known = [{"symptom": e.symptom, "cause": asdict(e.cause), "fix": asdict(e.fix)}
              for e in text.KNOWN_ERRORS]
     return template.render(
         doc=document, lang=lang, probes=probes, verdicts=verdicts, known_errors=known,
+        findings=findings, explained=explained, network=document["system"].get("network"),
         t=lambda key, **values: text.ui(key, lang, **values),
         render_message=lambda m: _summary({"message": m, "summary": ""}, lang),
     )

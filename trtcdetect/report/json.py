@@ -10,7 +10,7 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-from ..models import Advice, ProbeResult, RunReport
+from ..models import Advice, Finding, ProbeResult, RunReport
 
 SCHEMA_VERSION = 1
 
@@ -44,6 +44,19 @@ def _advice_text(advice: Advice) -> str:
         return advice.id
 
 
+def finding_to_dict(finding: Finding) -> dict[str, Any]:
+    return {
+        "id": finding.id,
+        "severity": str(finding.severity),
+        "headline": finding.headline.text("en"),
+        "message": finding.headline.as_dict(),
+        "explains": list(finding.explains),
+        "advice": [_advice_text(a) for a in finding.advice],
+        "advice_ids": [{"id": a.id, "params": dict(a.params)} for a in finding.advice],
+        "party": finding.party,
+    }
+
+
 def to_dict(report: RunReport) -> dict[str, Any]:
     from .. import __name__ as tool_name
 
@@ -63,6 +76,7 @@ def to_dict(report: RunReport) -> dict[str, Any]:
         "system": dict(report.system),
         "config": dict(report.config),
         "probes": [probe_to_dict(p) for p in report.probes],
+        "diagnosis": [finding_to_dict(f) for f in report.diagnosis],
     }
 
 

@@ -1,8 +1,8 @@
 """Every sentence and remedy id of the catalogue as a constant: a misspelt id is an
 AttributeError where it is written (and a mypy error), not a KeyError in a renderer after the run.
 
-`S` holds the summary sentences (`sentences.py`), `R` the remedies (`remedies.py`); a test checks
-that these and the catalogue hold the same ids."""
+`S` holds the summary sentences (`sentences.py`), `R` the remedies (`remedies.py`). Written by
+scripts/update-text-ids; a test checks that these and the catalogue hold the same ids."""
 
 from __future__ import annotations
 
@@ -16,6 +16,9 @@ class S:
     PORTS_ALL_OPEN = "ports.all-open"
     PORTS_NONE_OPEN = "ports.none-open"
     PORTS_SOME_OPEN = "ports.some-open"
+    PORTS_GROUP_CLOSED = "ports.group-closed"
+    PORTS_GROUP_NO_ANSWER = "ports.group-no_answer"
+    PORTS_GROUP_ERROR = "ports.group-error"
     PORTS_LOSSY = "ports.lossy"
     NAT_NO_SERVER = "nat.no-server"
     NAT_DNS = "nat.dns"
@@ -89,7 +92,27 @@ class S:
     CALL_DEGRADED = "call.degraded"
     CALL_OK = "call.ok"
     CALL_OK_LOCAL = "call.ok-local"
+    CALL_NO_NETWORK = "call.no-network"
+    PORTS_BLOCKED_HERE = "ports.blocked-here"
     CALL_NUMBERS = "call.numbers"
+    DX_NO_NETWORK_LOOPBACK = "dx.no-network-loopback"
+    DX_NO_NETWORK_ROUTE = "dx.no-network-route"
+    DX_LOCAL_FIREWALL = "dx.local-firewall"
+    DX_DNS_NO_ROUTE = "dx.dns-no-route"
+    DX_DNS_BLOCKED_HERE = "dx.dns-blocked-here"
+    DX_DNS_TIMEOUT = "dx.dns-timeout"
+    DX_DNS_REFUSED = "dx.dns-refused"
+    DX_DNS_SERVFAIL = "dx.dns-servfail"
+    DX_DNS_NXDOMAIN = "dx.dns-nxdomain"
+    DX_DNS_NODATA = "dx.dns-nodata"
+    DX_DNS_FILTERED = "dx.dns-filtered"
+    DX_DNS_FAILED = "dx.dns-failed"
+    DX_UDP_NONE = "dx.udp-none"
+    DX_UDP_SOME = "dx.udp-some"
+    DX_TLS_UNTRUSTED = "dx.tls-untrusted"
+    DX_HTTP_PAGE = "dx.http-page"
+    DX_LOCAL_CALL = "dx.local-call"
+    DX_NO_UDP_EVIDENCE = "dx.no-udp-evidence"
 
 
 class R:
@@ -130,3 +153,8 @@ class R:
     SPEAKER_CHECK = "speaker-check"
     BROWSER_UPGRADE = "browser-upgrade"
     PROBE_ERROR = "probe-error"
+    NO_NETWORK = "no-network"
+    LOCAL_FIREWALL = "local-firewall"
+    DNS_NO_ROUTE = "dns-no-route"
+    DNS_SERVER = "dns-server"
+    DNS_NAME = "dns-name"

@@ -11,6 +11,10 @@ from collections.abc import Mapping
 
 from .base import Text as Remedy
 
+#: Who can act on a remedy: the person at this computer, the network administrator, the
+#: deployment's owner (who runs the page or the servers), or support (a bug, a rerun).
+PARTIES = ("user", "network", "owner", "support")
+
 REMEDIES: Mapping[str, Remedy] = {
     "whitelist-udp": Remedy(
         en=(
@@ -174,4 +178,41 @@ REMEDIES: Mapping[str, Remedy] = {
         en="This check could not finish ({error}). Run it again; if it repeats, send this report to support.",
         zh="该项检测未能完成（{error}）。请重新运行；如仍出现，请将本报告发给技术支持。",
     ),
+    "no-network": Remedy(
+        en="Connect this computer to a network (cable, Wi-Fi or mobile hotspot) and check that it gets an address, then run the check again.",
+        zh="请将本机连接到网络（网线、Wi-Fi 或手机热点）并确认已获得地址，然后重新检测。",
+    ),
+    "local-firewall": Remedy(
+        en="Allow outgoing {which} in this computer's firewall or security software (or let the application through), then run the check again. This is a setting on this computer, not on the network.",
+        zh="请在本机的防火墙或安全软件中放行出站的 {which}（或将应用加入允许列表），然后重新检测。这是本机上的设置，与网络无关。",
+    ),
+    "dns-no-route": Remedy(
+        en="This computer cannot reach its DNS server {server}. Check the network connection and the DNS server in the network settings (or the VPN that set it).",
+        zh="本机无法访问其 DNS 服务器 {server}。请检查网络连接以及网络设置中的 DNS 服务器（或设置它的 VPN）。",
+    ),
+    "dns-server": Remedy(
+        en="The DNS server {server} does not resolve {host} ({error}). Ask the network administrator to fix or allow DNS for this name, or use another DNS server.",
+        zh="DNS 服务器 {server} 无法解析 {host}（{error}）。请网络管理员修复或放行该域名的 DNS 解析，或改用其他 DNS 服务器。",
+    ),
+    "dns-name": Remedy(
+        en="{host} has no address in DNS ({error}). Check the name (--target, the profile), or ask the deployment's owner to publish it.",
+        zh="{host} 在 DNS 中没有地址（{error}）。请检查域名是否正确（--target、配置文件），或请部署方发布该域名的解析。",
+    ),
+}
+
+#: Who each remedy is addressed to (see PARTIES)
+PARTY: Mapping[str, str] = {
+    "whitelist-udp": "network", "whitelist-tcp": "network", "whitelist-domain": "network",
+    "dns-failure": "network", "tls-untrusted": "network", "cert-expiring": "owner",
+    "network-unreachable": "user", "portaudio-missing": "user", "audio-scan-hung": "user",
+    "mic-missing": "user", "mic-cannot-open": "user", "mic-no-data": "user", "mic-silent": "user",
+    "mic-low": "user", "mic-clipping": "user", "camera-missing": "user",
+    "camera-permission": "user", "camera-busy": "user", "camera-no-frames": "user",
+    "camera-black": "user", "camera-frozen": "user", "camera-low-fps": "user",
+    "camera-low-resolution": "user", "call-no-connect": "network", "call-poor": "network",
+    "https-required": "owner", "upgrade-trtccalling": "owner", "nat-relay": "network",
+    "nat-ipv4-blocked": "network", "speaker-missing": "user", "speaker-cannot-open": "user",
+    "speaker-underruns": "user", "speaker-check": "user", "browser-upgrade": "user",
+    "probe-error": "support", "no-network": "user", "local-firewall": "user",
+    "dns-no-route": "user", "dns-server": "network", "dns-name": "owner",
 }

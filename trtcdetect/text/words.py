@@ -79,6 +79,17 @@ UI: Mapping[str, tuple[str, str]] = {
     "faq": ("Known TRTCCalling errors and what they mean", "常见 TRTCCalling 报错及含义"),
     "faq.error": ("Message or symptom", "报错或现象"), "faq.cause": ("Cause", "原因"),
     "faq.fix": ("What to do", "解决方法"),
+    "diagnosis": ("Diagnosis", "诊断"), "for": ("for", "由谁处理"),
+    "party.user": ("you, at this computer", "本机用户"),
+    "party.network": ("the network administrator", "网络管理员"),
+    "party.owner": ("the deployment's owner", "部署方（应用或服务器的所有者）"),
+    "party.support": ("support", "技术支持"),
+    "explains": ("explains", "涉及"), "note": ("note", "说明"),
+    "send-to-support": ("Send this file to support: {path}", "请将此文件发送给技术支持：{path}"),
+    "local-network": ("This computer's network", "本机网络"),
+    "interfaces": ("Interfaces", "网络接口"), "default-routes": ("Default routes", "默认路由"),
+    "dns-servers": ("DNS servers", "DNS 服务器"), "proxies": ("Proxy settings", "代理设置"),
+    "none": ("none", "无"),
 }
 
 #: How a port verdict reads: silence is never called open.

@@ -1,0 +1,181 @@
+"""The diagnosis' rules as tables: probe results in, causes out (no network, no root).
+
+The results are written here in the shape the probes give them (their `details`); the lab tests
+(tests/test_diagnosis_lab.py) make the same faults for real and check the same headlines.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from trtcdetect.diagnosis import diagnose
+from trtcdetect.models import Advice, Message, ProbeResult, RunReport, Status, Target
+from trtcdetect.text import REMEDIES
+from trtcdetect.text.remedies import PARTIES, PARTY
+
+ONLINE = {"usable_addresses": ["192.0.2.2"], "no_network": False, "dns_servers": ["10.0.0.53"],
+          "default_routes": ["via 192.0.2.1 dev eth0"],
+          "routes": {"192.0.2.1": "192.0.2.2"}}
+LOOPBACK_ONLY = {"usable_addresses": [], "no_network": True, "dns_servers": ["10.0.0.53"],
+                 "routes": {"192.0.2.1": "no route: Network is unreachable"}}
+#: an address, but no default route: a private network or a lab reaches its hosts on-link
+NO_DEFAULT_ROUTE = {"usable_addresses": ["198.18.0.1"], "no_network": False,
+                    "default_routes": [], "dns_servers": ["10.255.255.53"]}
+
+
+def probe(pid: str, status: str, details: dict[str, Any] | None = None,
+          message: Message | None = None, advice: tuple[Advice, ...] = ()) -> ProbeResult:
+    return ProbeResult(pid, pid.title(), Status(status), summary=f"{pid} {status}",
+                       details=details or {}, message=message, advice=advice)
+
+
+def port(protocol: str, number: int, verdict: str, refused_by: str | None = None) -> dict[str, Any]:
+    return {"protocol": protocol, "port": number, "verdict": verdict, "rtt_ms": None,
+            "error": None, "refused_by": refused_by}
+
+
+def ports(status: str, *entries: dict[str, Any], host: str = "media.example.com",
+          **extra: Any) -> ProbeResult:
+    return probe("ports", status, {"host": host, "address": "192.0.2.9", "ports": list(entries),
+                                   **extra})
+
+
+def domain(status: str, *steps: dict[str, Any], host: str = "media.example.com") -> ProbeResult:
+    return probe("domain", status, {"host": host, "steps": list(steps)})
+
+
+def step(name: str, ok: bool | None, error: str | None = None, **info: Any) -> dict[str, Any]:
+    return {"name": name, "ok": ok, "ms": 1.0, "error": error, **info}
+
+
+LOCAL_CALL = probe("rtp", "pass", {"mode": "local"})
+ECHO_CALL_FAILED = probe("rtp", "fail", {"mode": "echo", "failed_stage": "ice"})
+NO_ANSWER_UDP = [port("udp", p, "no_answer") for p in (8000, 8080, 16285)]
+TCP_OPEN = port("tcp", 8687, "open")
+
+
+def ids(findings: tuple[Any, ...]) -> list[tuple[str, str, tuple[str, ...], str]]:
+    return [(f.id, str(f.severity), f.explains, f.party) for f in findings]
+
+
+def status_of(probes: list[ProbeResult], findings: tuple[Any, ...]) -> Status:
+    return RunReport("t", "2026-01-01T00:00:00Z", 1.0, Target("h", (), ()), {}, {},
+                     tuple(probes), diagnosis=findings).status
+
+
+@pytest.mark.parametrize("name, probes, network, expected, status", [
+    ("all UDP dropped, default run (case 1): one network cause, and the local call is no "
+     "evidence", [ports("warn", TCP_OPEN, *NO_ANSWER_UDP), LOCAL_CALL], ONLINE,
+     [("udp-none", "warn", ("ports",), "network"),
+      ("no-udp-evidence", "pass", ("rtp",), "user")], Status.WARN),
+    ("UDP dropped also fails the echo call: one cause explains both",
+     [ports("warn", TCP_OPEN, *NO_ANSWER_UDP), ECHO_CALL_FAILED], ONLINE,
+     [("udp-none", "fail", ("ports", "rtp"), "network")], Status.FAIL),
+    ("some UDP ports pass, others not",
+     [ports("warn", TCP_OPEN, port("udp", 8000, "open"), port("udp", 8080, "closed", "host"))],
+     ONLINE, [("udp-some", "warn", ("ports",), "network")], Status.WARN),
+    ("no network (case 3): one cause, the errors it explains count as its failure",
+     [ports("fail", port("tcp", 8687, "error")), domain("fail", step("dns", False, "x")),
+      probe("nat", "error"), probe("rtp", "fail", {"mode": "local", "failed_stage": "network"})],
+     LOOPBACK_ONLY, [("no-network", "fail", ("ports", "nat", "domain", "rtp"), "user")],
+     Status.FAIL),
+    ("no default route, and every port of the target unreachable: no network",
+     [domain("fail", step("dns", True), step("tcp", False, "Network is unreachable (errno 101)")),
+      ports("fail", dict(port("tcp", 8687, "closed", "path"),
+                         error="Network is unreachable (errno 101)"))], NO_DEFAULT_ROUTE,
+     [("no-network", "fail", ("ports", "domain"), "user")], Status.FAIL),
+    ("no default route, but only the DNS server is out of reach: a DNS cause, not no network",
+     [domain("fail", step("dns", False, "no route to the DNS server 10.255.255.53",
+                          kind="no-route", server="10.255.255.53"))], NO_DEFAULT_ROUTE,
+     [("dns-no-route", "fail", ("domain",), "user")], Status.FAIL),
+    ("no default route, but the target answers on-link: not a network problem",
+     [domain("warn", step("dns", True), step("tcp", True), step("tls", True))],
+     NO_DEFAULT_ROUTE, [("probe.domain", "warn", ("domain",), "user")], Status.WARN),
+    ("this computer's own firewall (case 4): the user's fix, not the network's",
+     [ports("fail", port("tcp", 8687, "open"), *[port("udp", p, "error", "here")
+                                                 for p in (8000, 8080)]),
+      probe("nat", "warn")], ONLINE,
+     [("local-firewall", "fail", ("ports", "nat"), "user")], Status.FAIL),
+    ("a deployment page on plain HTTP: the deployment's owner",
+     [probe("url", "fail", {"urls": [{"url": "http://app.example.com/", "secure_context": False}]})],
+     ONLINE, [("http-page", "fail", ("url",), "owner")], Status.FAIL),
+    ("an HTTPS certificate that is not trusted: named with its issuer",
+     [domain("fail", step("dns", True), step("tcp", True),
+             step("tls", False, "certificate not trusted: self-signed certificate in certificate "
+                  "chain", issuer="CN=Corp Inspect CA"))], ONLINE,
+     [("tls-untrusted", "fail", ("domain",), "network")], Status.FAIL),
+    ("a device problem no rule explains keeps its own finding and its party",
+     [probe("camera", "fail", message=Message("camera.cannot-open"),
+            advice=(Advice("camera-busy"),)), ports("pass", TCP_OPEN, port("udp", 8000, "open"))],
+     ONLINE, [("probe.camera", "fail", ("camera",), "user")], Status.FAIL),
+    ("all pass with UDP answered: the local call is noted, not counted as network evidence",
+     [ports("pass", TCP_OPEN, port("udp", 8000, "open")), LOCAL_CALL], ONLINE,
+     [("local-call", "pass", ("rtp",), "user")], Status.PASS),
+    ("all pass, echo call: nothing to say", [ports("pass", TCP_OPEN, port("udp", 8000, "open")),
+                                             probe("rtp", "pass", {"mode": "echo"})], ONLINE,
+     [], Status.PASS),
+    ("an unexplained error stays an error (exit 3)", [probe("speaker", "error")], ONLINE,
+     [("probe.speaker", "error", ("speaker",), "user")], Status.ERROR),
+])
+def test_rules(name: str, probes: list[ProbeResult], network: dict[str, Any],
+               expected: list[tuple[str, str, tuple[str, ...], str]], status: Status) -> None:
+    findings = diagnose(probes, network)
+    assert ids(findings) == expected, name
+    assert status_of(probes, findings) == status, name
+
+
+DNS_HOST = "media.example.com"
+
+
+@pytest.mark.parametrize("kind, server, host, finding, sentence, party", [
+    ("no-route", "10.255.255.53", DNS_HOST, "dns-no-route", "dx.dns-no-route", "user"),
+    ("blocked-here", "10.0.0.53", DNS_HOST, "dns-blocked-here", "dx.dns-blocked-here", "user"),
+    ("timeout", "10.0.0.53", DNS_HOST, "dns-timeout", "dx.dns-timeout", "network"),
+    ("refused", "10.0.0.53", DNS_HOST, "dns-refused", "dx.dns-refused", "network"),
+    ("servfail", "10.0.0.53", DNS_HOST, "dns-servfail", "dx.dns-servfail", "network"),
+    ("nxdomain", "10.0.0.53", DNS_HOST, "dns-nxdomain", "dx.dns-nxdomain", "owner"),
+    ("nodata", "10.0.0.53", DNS_HOST, "dns-nodata", "dx.dns-nodata", "owner"),
+    # Tencent's own names exist: a server that denies them filters them
+    ("nxdomain", "10.0.0.53", "qcloud.rtc.qq.com", "dns-nxdomain", "dx.dns-filtered", "network"),
+    # a failure no server could be asked about: said as the resolver said it
+    ("timeout", None, DNS_HOST, "dns-failed", "dx.dns-failed", "network"),
+])
+def test_dns_failures_are_named_by_kind(kind: str, server: str | None, host: str, finding: str,
+                                        sentence: str, party: str) -> None:
+    failure = {"host": host, "kind": kind, "error": f"{kind} error", "server": server}
+    probes = [domain("fail", step("dns", False, f"{kind} error", kind=kind, server=server),
+                     host=host),
+              ports("fail", *[port("udp", 8000, "error")], host=host, dns_failure=failure),
+              probe("nat", "warn", {"dns_failure": failure})]
+    (found,) = diagnose(probes, ONLINE)
+    assert (found.id, found.headline.id, found.party) == (finding, sentence, party)
+    assert found.explains == ("domain", "ports", "nat")  # one cause, three probes
+    assert len(found.advice) == 1
+    if server is not None and kind not in ("nxdomain", "nodata"):
+        assert server in found.headline.text("en")
+
+
+def test_findings_are_ordered_worst_first_and_notes_last() -> None:
+    probes = [probe("microphone", "warn", message=Message("mic.low", {"level": -55.0}),
+                    advice=(Advice("mic-low"),)),
+              probe("camera", "fail", message=Message("camera.cannot-open"),
+                    advice=(Advice("camera-busy"),)),
+              ports("pass", TCP_OPEN), LOCAL_CALL]
+    found = diagnose(probes, ONLINE)
+    assert [f.id for f in found] == ["probe.camera", "probe.microphone", "no-udp-evidence"]
+
+
+def test_every_remedy_names_who_can_act_on_it() -> None:
+    assert set(PARTY) == set(REMEDIES)
+    assert set(PARTY.values()) <= set(PARTIES)
+
+
+def test_every_finding_renders_in_both_languages() -> None:
+    probes = [ports("warn", TCP_OPEN, *NO_ANSWER_UDP), LOCAL_CALL]
+    for finding in diagnose(probes, ONLINE) + diagnose(
+            [domain("fail", step("dns", False, "x", kind="refused", server="10.0.0.53"))], ONLINE):
+        for lang in ("en", "zh"):
+            assert finding.headline.text(lang)
+            assert all(a.text(lang) for a in finding.advice)

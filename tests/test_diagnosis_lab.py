@@ -1,0 +1,167 @@
+"""The diagnosis against real faults (namespaces, `trtcdetect serve`, nftables, dnsmasq): one
+named cause, the right party, the right status — the cases of the diagnosis issue.
+
+The rules themselves are table-tested in tests/probes/test_diagnosis.py; here the faults are made
+for real and the whole run is read as a user would read it.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import SERVE, Services
+from tests.lab import SERVER_ADDRS, Lab, lab_available, run
+
+NETWORK_ONLY = ("--skip", "camera,microphone,speaker,browsers")
+
+
+def first(doc: dict[str, Any]) -> dict[str, Any]:
+    problems = [f for f in doc["diagnosis"] if f["severity"] not in ("pass", "skip")]
+    assert problems, doc["diagnosis"]
+    return problems[0]
+
+
+def probe(doc: dict[str, Any], pid: str) -> dict[str, Any]:
+    return next(p for p in doc["probes"] if p["id"] == pid)
+
+
+@pytest.fixture()
+def client_output_drop(services: Services) -> Iterator[Lab]:
+    """This computer's own firewall: an nftables OUTPUT rule in the client namespace that drops
+    UDP to the TRTC ports (the kernel answers sendto with EPERM)."""
+    lab = services.lab
+    script = ("table inet host\ndelete table inet host\ntable inet host {\n chain output {\n"
+              "  type filter hook output priority 0; policy accept;\n"
+              "  udp dport { 8000, 8080, 8800, 843, 443, 16285 } drop\n }\n}\n")
+    run(["ip", "netns", "exec", lab.client, "nft", "-f", "-"], input=script)
+    yield lab
+    run(["ip", "netns", "exec", lab.client, "nft", "delete", "table", "inet", "host"])
+
+
+@pytest.fixture()
+def resolv_conf(services: Services) -> Iterator[Path]:
+    """The client's resolv.conf, put back after the test."""
+    path = Path("/etc/netns") / services.lab.client / "resolv.conf"
+    saved = path.read_text()
+    yield path
+    path.write_text(saved)
+
+
+def test_udp_dropped_by_the_network_is_one_network_cause_not_calls_should_work(
+        firewall: Lab) -> None:
+    """Case 1: all UDP dropped on the way, default (local) test call. The local call's green MOS
+    is no evidence: the banner names UDP, the network administrator, and the local call is
+    noted as not crossing the network."""
+    firewall.firewall(["udp dport != 53 drop"])
+    code, doc = firewall.trtcdetect_json("--target", "trtc.test", "--timeout", "1",
+                                         "--only", "ports,rtp")
+    top = first(doc)
+    assert top["id"] == "udp-none" and top["party"] == "network", top
+    assert "TCP works" in top["headline"] and top["explains"] == ["ports"]
+    notes = [f["id"] for f in doc["diagnosis"] if f["severity"] == "pass"]
+    assert notes == ["no-udp-evidence"]
+    assert probe(doc, "rtp")["status"] == "pass"
+    assert "does not cross the network" in probe(doc, "rtp")["summary"]
+    assert code == 1 and doc["status"] == "warn"
+
+
+def test_no_network_at_all_is_one_cause_said_within_a_second() -> None:
+    """Case 3: a computer with only loopback. One finding (no network, for the user) explains
+    every network check; the test call says so at once instead of waiting 10 s for ICE."""
+    reason = lab_available()
+    if reason:
+        pytest.skip(reason)
+    ns = "tdcnonet"
+    subprocess.run(["ip", "netns", "del", ns], capture_output=True)
+    run(["ip", "netns", "add", ns])
+    try:
+        run(["ip", "-n", ns, "link", "set", "lo", "up"])
+        start = time.monotonic()
+        proc = subprocess.run(
+            ["ip", "netns", "exec", ns, sys.executable, "-m", "trtcdetect", "--json", "--quiet",
+             "--timeout", "1", *NETWORK_ONLY], capture_output=True, text=True, timeout=60)
+        took = time.monotonic() - start
+    finally:
+        run(["ip", "netns", "del", ns])
+    import json
+
+    doc = json.loads(proc.stdout)
+    (finding,) = doc["diagnosis"]
+    assert finding["id"] == "no-network" and finding["party"] == "user", finding
+    assert set(finding["explains"]) >= {"ports", "domain", "rtp"}
+    rtp = probe(doc, "rtp")
+    assert rtp["details"]["failed_stage"] == "network" and rtp["duration_s"] < 1.0, rtp
+    assert proc.returncode == 2 and doc["status"] == "fail"
+    assert took < 10, took
+
+
+def test_this_computers_firewall_is_the_users_to_fix(client_output_drop: Lab) -> None:
+    """Case 4: a local OUTPUT drop makes sendto fail with EPERM: "blocked on this computer",
+    remedy for the user, never "closed" with advice for the network administrator."""
+    code, doc = client_output_drop.trtcdetect_json("--target", SERVE, "--only", "ports,nat",
+                                                   "--timeout", "1")
+    ports = probe(doc, "ports")["details"]["ports"]
+    udp = [p for p in ports if p["protocol"] == "udp"]
+    assert all(p["refused_by"] == "here" and p["verdict"] == "error" for p in udp), udp
+    assert all("blocked on this computer" in p["error"] for p in udp)
+    top = first(doc)
+    assert top["id"] == "local-firewall" and top["party"] == "user", top
+    assert "this computer" in top["advice"][0] and "administrator" not in top["advice"][0]
+    assert top["explains"] == ["ports", "nat"]
+    assert code == 1  # TCP 8687 still answers: calls would fall back to TCP
+
+
+@pytest.mark.parametrize("fault, finding, party, said", [
+    # dnsmasq without upstream servers answers REFUSED for names it does not know
+    ("refused", "dns-refused", "network", f"{SERVER_ADDRS[0]} refuses"),
+    ("nxdomain", "dns-nxdomain", "owner", "does not exist"),
+    ("no-route", "dns-no-route", "user", "No route to the DNS server 10.255.255.53"),
+])
+def test_dns_failures_are_told_apart(services: Services, resolv_conf: Path, fault: str,
+                                     finding: str, party: str, said: str) -> None:
+    """Case 5: REFUSED, NXDOMAIN and no route to the DNS server read differently, name the
+    server, and blame the party that can fix each."""
+    target = {"refused": "unknown.example", "nxdomain": "nx.test", "no-route": "trtc.test"}[fault]
+    if fault == "no-route":
+        resolv_conf.write_text("nameserver 10.255.255.53\n")
+    code, doc = services.lab.trtcdetect_json("--target", target, "--only", "ports,domain,nat",
+                                             "--timeout", "1")
+    top = first(doc)
+    assert (top["id"], top["party"]) == (finding, party), top
+    assert said in top["headline"], top["headline"]
+    assert sorted(top["explains"]) == ["domain", "nat", "ports"]
+    assert len(top["advice"]) == 1
+    assert not any(p["status"] == "error" for p in doc["probes"])
+    assert code == 2
+
+
+def test_dns_dropped_ends_within_the_timeout_and_no_probe_errors(firewall: Lab) -> None:
+    """Case 5: UDP 53 dropped. The network probes end within --timeout + 1 s (no probe ends in
+    `error: timed out`, no silent wait for glibc's retries) and the cause is named."""
+    firewall.firewall(["udp dport 53 drop"])
+    start = time.monotonic()
+    code, doc = firewall.trtcdetect_json("--target", "trtc.test", "--only", "ports,domain,nat",
+                                         "--timeout", "1")
+    took = time.monotonic() - start
+    assert doc["duration_s"] <= 1 + 1, doc["duration_s"]
+    assert took < 1 + 1 + 2.5, took  # and the process ends: no thread keeps it (start-up ~1 s)
+    assert not any(p["status"] == "error" for p in doc["probes"]), doc["probes"]
+    top = first(doc)
+    assert top["id"] == "dns-timeout" and SERVER_ADDRS[0] in top["headline"], top
+    assert code == 2
+
+
+def test_summary_and_table_use_the_same_words(firewall: Lab) -> None:
+    """Case 8: silent ports are "no answer (open or filtered)" in the summary too, never "not
+    reachable"."""
+    firewall.firewall([f"ip daddr {SERVE} udp dport 8000 drop"])
+    _, doc = firewall.trtcdetect_json("--target", SERVE, "--only", "ports", "--timeout", "1")
+    summary = probe(doc, "ports")["summary"]
+    assert "UDP 8000 no answer (open or filtered)" in summary and "reachable" not in summary

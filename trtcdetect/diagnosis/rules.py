@@ -1,0 +1,250 @@
+"""The rules of the diagnosis: each looks for one cause in the probes' results.
+
+A rule is a pure function `(probes, network, explained) -> Finding | None`: `probes` by id,
+`network` this computer's network as the JSON's `system.network` holds it (empty when not
+read), `explained` the probes an earlier (nearer) cause already explains. Rules run in the
+order of RULES: the nearer the cause, the earlier (no network before DNS before the firewall).
+"""
+
+from __future__ import annotations
+
+import errno
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from ..models import Advice, Finding, Message, ProbeResult, Status
+from ..text.ids import R, S
+
+Probes = Mapping[str, ProbeResult]
+Network = Mapping[str, Any]
+Rule = Callable[[Probes, Network, frozenset[str]], Finding | None]
+
+#: probes whose result depends on the network
+NETWORK_PROBES = ("ports", "nat", "domain", "url", "rtp", "browsers")
+PROBLEM = (Status.FAIL, Status.WARN, Status.ERROR)
+
+
+def _problems(probes: Probes, ids: tuple[str, ...] | list[str],
+              explained: frozenset[str]) -> list[str]:
+    return [i for i in ids if i in probes and i not in explained and probes[i].status in PROBLEM]
+
+
+def _severity(probes: Probes, ids: list[str], at_least: Status = Status.WARN) -> Status:
+    from . import severity_of
+
+    return severity_of(probes, ids, at_least)
+
+
+def _ports(probes: Probes) -> list[dict[str, Any]]:
+    ports = probes.get("ports")
+    entries = ports.details.get("ports") if ports is not None else None
+    return [e for e in entries or () if isinstance(e, dict)]
+
+
+def _steps(probes: Probes, probe_id: str) -> list[dict[str, Any]]:
+    """The domain probe's steps, for every host it checked."""
+    probe = probes.get(probe_id)
+    if probe is None:
+        return []
+    hosts = probe.details.get("hosts")
+    if isinstance(hosts, list) and hosts:
+        return [dict(s, host=h.get("host")) for h in hosts for s in h.get("steps") or ()]
+    return [dict(s, host=probe.details.get("host")) for s in probe.details.get("steps") or ()]
+
+
+def _words(entries: list[dict[str, Any]]) -> str:
+    """'UDP 8000, 8080; TCP 8687'"""
+    parts = []
+    for protocol in ("udp", "tcp"):
+        ports = [str(e.get("port")) for e in entries if e.get("protocol") == protocol]
+        if ports:
+            parts.append(f"{protocol.upper()} {', '.join(ports)}")
+    return "; ".join(parts)
+
+
+def no_network(probes: Probes, network: Network, explained: frozenset[str]) -> Finding | None:
+    """Only loopback; or no default route while every port of the target was "network
+    unreachable": every network check fails for that one reason."""
+    affected = _problems(probes, NETWORK_PROBES, explained)
+    if not affected or "usable_addresses" not in network:
+        return None
+    if network.get("no_network"):
+        headline = Message(S.DX_NO_NETWORK_LOOPBACK)
+    elif not network.get("default_routes") and _unreachable(probes):
+        headline = Message(S.DX_NO_NETWORK_ROUTE, {"reason": "no default route"})
+    else:
+        return None
+    return Finding("no-network", _severity(probes, affected, Status.FAIL), headline,
+                   tuple(affected), (Advice(R.NO_NETWORK),), "user")
+
+
+def _unreachable(probes: Probes) -> bool:
+    """The kernel said "network unreachable" (no route) for every port of the target. (A DNS
+    server without a route is the DNS rule's: the network may reach its hosts on-link.)"""
+    entries = _ports(probes)
+    return bool(entries) and all(f"errno {errno.ENETUNREACH})" in str(e.get("error"))
+                                 for e in entries)
+
+
+def local_firewall(probes: Probes, network: Network,
+                   explained: frozenset[str]) -> Finding | None:
+    """This computer refused to send (EPERM/EACCES): its own firewall, not the network."""
+    blocked = [e for e in _ports(probes) if e.get("refused_by") == "here"]
+    if not blocked or "ports" in explained:
+        return None
+    which = _words(blocked)
+    affected = ["ports"] + [i for i in _problems(probes, ("nat", "rtp"), explained)
+                            if _all_udp_blocked(probes, blocked)]
+    return Finding("local-firewall", _severity(probes, affected), Message(
+        S.DX_LOCAL_FIREWALL, {"which": which}), tuple(affected),
+        (Advice(R.LOCAL_FIREWALL, {"which": which}),), "user")
+
+
+def _all_udp_blocked(probes: Probes, blocked: list[dict[str, Any]]) -> bool:
+    udp = [e for e in _ports(probes) if e.get("protocol") == "udp"]
+    return bool(udp) and all(e in blocked for e in udp)
+
+
+def dns(probes: Probes, network: Network, explained: frozenset[str]) -> Finding | None:
+    """A name did not resolve: which DNS failure, and who can fix it."""
+    failures: list[tuple[str, dict[str, Any]]] = []
+    for step in _steps(probes, "domain"):
+        if step.get("name") == "dns" and step.get("ok") is False:
+            failures.append(("domain", {"host": step.get("host"), "error": step.get("error"),
+                                        "kind": step.get("kind"), "server": step.get("server")}))
+    for probe_id in ("ports", "nat"):
+        probe = probes.get(probe_id)
+        failure = probe.details.get("dns_failure") if probe is not None else None
+        if isinstance(failure, dict):
+            failures.append((probe_id, failure))
+    affected = _problems(probes, list(dict.fromkeys(p for p, _ in failures)), explained)
+    if not affected:
+        return None
+    first = next(f for p, f in failures if p in affected)
+    host, error = str(first.get("host") or "?"), str(first.get("error") or "?")
+    kind, server = first.get("kind") or "failed", first.get("server")
+    if server is None and kind not in ("nxdomain", "nodata"):
+        kind = "failed"
+    servers = list(network.get("dns_servers") or ())
+    server = str(server) if server else (servers[0] if servers else "?")
+    advice: Advice
+    if kind == "no-route":
+        headline, advice, party = (Message(S.DX_DNS_NO_ROUTE, {"server": server}),
+                                   Advice(R.DNS_NO_ROUTE, {"server": server}), "user")
+    elif kind == "blocked-here":
+        headline, party = Message(S.DX_DNS_BLOCKED_HERE, {"server": server}), "user"
+        advice = Advice(R.LOCAL_FIREWALL, {"which": f"DNS (UDP 53) to {server}"})
+    elif kind in ("nxdomain", "nodata") and host.lower() in _public_hosts():
+        # Tencent's own names exist: a DNS server that says otherwise filters them
+        headline = Message(S.DX_DNS_FILTERED, {"server": server, "host": host,
+                                               "error": kind.upper()})
+        advice = Advice(R.DNS_SERVER, {"server": server, "host": host, "error": error})
+        party = "network"
+    elif kind in ("nxdomain", "nodata"):
+        sentence = S.DX_DNS_NXDOMAIN if kind == "nxdomain" else S.DX_DNS_NODATA
+        headline, advice, party = (Message(sentence, {"host": host}),
+                                   Advice(R.DNS_NAME, {"host": host, "error": error}), "owner")
+    elif kind in ("timeout", "refused", "servfail"):
+        sentence = {"timeout": S.DX_DNS_TIMEOUT, "refused": S.DX_DNS_REFUSED,
+                    "servfail": S.DX_DNS_SERVFAIL}[kind]
+        headline = Message(sentence, {"server": server, "host": host})
+        advice = Advice(R.DNS_SERVER, {"server": server, "host": host, "error": error})
+        party = "network"
+    else:
+        headline, advice, party = (Message(S.DX_DNS_FAILED, {"host": host, "error": error}),
+                                   Advice(R.DNS_FAILURE, {"host": host, "error": error}),
+                                   "network")
+    return Finding(f"dns-{kind}", _severity(probes, affected), headline, tuple(affected),
+                   (advice,), party)
+
+
+def _public_hosts() -> set[str]:
+    """The TRTC names the built-in profiles check: public names that do exist."""
+    from ..profiles import BUILTIN
+
+    return {h.lower() for p in BUILTIN.values() for h in p.hosts}
+
+
+def tls(probes: Probes, network: Network, explained: frozenset[str]) -> Finding | None:
+    """The media domain's certificate is not trusted: interception, or a wrong clock."""
+    if "domain" in explained or "domain" not in probes:
+        return None
+    for step in _steps(probes, "domain"):
+        if step.get("name") == "tls" and step.get("ok") is False \
+                and str(step.get("error", "")).startswith("certificate"):
+            host = str(step.get("host") or "?")
+            issuer = step.get("issuer")
+            error = str(step.get("error"))
+            shown = f"{error}; issuer {issuer}" if issuer else error
+            return Finding("tls-untrusted", _severity(probes, ["domain"]), Message(
+                S.DX_TLS_UNTRUSTED, {"host": host, "error": shown}), ("domain",),
+                (Advice(R.TLS_UNTRUSTED, {"host": host, "error": shown}),), "network")
+    return None
+
+
+def udp(probes: Probes, network: Network, explained: frozenset[str]) -> Finding | None:
+    """UDP does not get through to the target while TCP does (or only on some ports)."""
+    if "ports" in explained or "ports" not in probes:
+        return None
+    entries = _ports(probes)
+    udp_entries = [e for e in entries if e.get("protocol") == "udp" and e.get("refused_by") != "here"]
+    if not udp_entries:
+        return None
+    open_udp = [e for e in udp_entries if e.get("verdict") == "open"]
+    silent = [e for e in udp_entries if e.get("verdict") != "open"]
+    if not silent:
+        return None
+    host = str(probes["ports"].details.get("host") or "?")
+    ports = ", ".join(str(e.get("port")) for e in silent)
+    advice = (Advice(R.WHITELIST_UDP, {"host": host, "ports": ports}),)
+    if open_udp:
+        return Finding("udp-some", _severity(probes, ["ports"]), Message(S.DX_UDP_SOME, {
+            "host": host, "open": "UDP " + ", ".join(str(e.get("port")) for e in open_udp),
+            "blocked": "UDP " + ports}), ("ports",), advice, "network")
+    tcp_works = any(e.get("protocol") == "tcp" and e.get("verdict") == "open" for e in entries) \
+        or any(s.get("name") == "tcp" and s.get("ok") for s in _steps(probes, "domain"))
+    if not tcp_works:
+        return None
+    affected = ["ports"] + [i for i in _problems(probes, ("nat",), explained)]
+    rtp = probes.get("rtp")
+    if rtp is not None and rtp.details.get("mode") == "echo" and "rtp" not in explained \
+            and rtp.status in PROBLEM:
+        affected.append("rtp")
+    return Finding("udp-none", _severity(probes, affected), Message(S.DX_UDP_NONE, {
+        "host": host, "ports": "UDP " + ports}), tuple(affected), advice, "network")
+
+
+def http_page(probes: Probes, network: Network, explained: frozenset[str]) -> Finding | None:
+    """A deployment page on plain HTTP: browsers refuse it the camera and microphone."""
+    url = probes.get("url")
+    if url is None or "url" in explained:
+        return None
+    for entry in url.details.get("urls") or ():
+        if isinstance(entry, dict) and entry.get("secure_context") is False \
+                and str(entry.get("url", "")).startswith("http://"):
+            page = str(entry["url"])
+            return Finding("http-page", _severity(probes, ["url"]), Message(
+                S.DX_HTTP_PAGE, {"url": page}), ("url",),
+                (Advice(R.HTTPS_REQUIRED, {"url": page}),), "owner")
+    return None
+
+
+def local_call(probes: Probes, network: Network, explained: frozenset[str]) -> Finding | None:
+    """A note: the default test call stays inside this computer, so it is no evidence that the
+    network carries calls; said louder when nothing else crossed the network over UDP."""
+    rtp = probes.get("rtp")
+    if rtp is None or rtp.details.get("mode") != "local" or rtp.status not in (
+            Status.PASS, Status.WARN):
+        return None
+    crossed = any(e.get("protocol") == "udp" and e.get("verdict") == "open"
+                  for e in _ports(probes))
+    nat = probes.get("nat")
+    if nat is not None and any(b.get("mapped") for b in nat.details.get("bindings") or ()
+                               if isinstance(b, dict)):
+        crossed = True
+    headline = Message(S.DX_LOCAL_CALL if crossed else S.DX_NO_UDP_EVIDENCE)
+    return Finding("local-call" if crossed else "no-udp-evidence", Status.PASS, headline,
+                   ("rtp",), (), "user")
+
+
+RULES: tuple[Rule, ...] = (no_network, local_firewall, dns, tls, udp, http_page, local_call)

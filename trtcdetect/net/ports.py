@@ -1,0 +1,150 @@
+"""One port, checked: a TCP connect, or a STUN Binding request on a connected UDP socket.
+
+An answer means open, a refusal closed (and who refused: this computer, the far host or a
+router on the way), silence "no answer (open or filtered)" — never "open". Waiting is adaptive,
+as nmap's is: until some answer has measured the path, silent UDP ports are resent every
+UDP_INITIAL_RTO_S; afterwards every few RTTs (a PathClock shared by the ports checked at once).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from aioice import stun
+
+from .errors import REFUSALS, os_error_text, refused_by
+from .stun import StunSocket, binding_request
+
+#: Until any answer has measured the path, STUN requests are resent this often, s.
+UDP_INITIAL_RTO_S = 0.5
+#: Once an answer has measured the RTT, silent ports are resent every RTT * this factor ...
+UDP_RTO_RTT_FACTOR = 4.0
+#: ... but never faster than this, s (an RTO below scheduler noise only adds packets).
+UDP_MIN_RTO_S = 0.2
+#: ... and a silent port is given up after this many resends at the measured RTO.
+UDP_ADAPTIVE_RESENDS = 3
+
+OPEN, CLOSED, NO_ANSWER, ERROR = "open", "closed", "no_answer", "error"
+
+
+@dataclass(frozen=True)
+class PortVerdict:
+    protocol: str
+    port: int
+    verdict: str
+    rtt_ms: float | None = None
+    error: str | None = None
+    attempts: int = 1
+    #: who said no (net.errors.refused_by): "here", "host", "path"; None when nobody did
+    refused_by: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "protocol": self.protocol,
+            "port": self.port,
+            "verdict": self.verdict,
+            "rtt_ms": None if self.rtt_ms is None else round(self.rtt_ms, 2),
+            "error": self.error,
+            "attempts": self.attempts,
+            "refused_by": self.refused_by,
+        }
+
+
+def refusal(protocol: str, port: int, exc: OSError, attempts: int = 1) -> PortVerdict:
+    """A port that something said no to. This computer's own "no" (EPERM/EACCES: its
+    firewall) says nothing about the port: error, not closed."""
+    by = refused_by(exc)
+    if by == "here":
+        return PortVerdict(protocol, port, ERROR, attempts=attempts, refused_by=by,
+                           error=f"blocked on this computer: {os_error_text(exc)}")
+    verdict = CLOSED if exc.errno in REFUSALS else ERROR
+    return PortVerdict(protocol, port, verdict, error=os_error_text(exc), attempts=attempts,
+                       refused_by=by)
+
+
+class PathClock:
+    """What the answers so far say about the path: the first measured RTT sets the resend timer."""
+
+    def __init__(self) -> None:
+        self.rtt_s: float | None = None
+
+    def observe(self, rtt_s: float) -> None:
+        if self.rtt_s is None or rtt_s < self.rtt_s:
+            self.rtt_s = rtt_s
+
+    def rto(self) -> float:
+        if self.rtt_s is None:
+            return UDP_INITIAL_RTO_S
+        return max(self.rtt_s * UDP_RTO_RTT_FACTOR, UDP_MIN_RTO_S)
+
+
+async def probe_tcp(address: str, port: int, timeout_s: float, clock: PathClock) -> PortVerdict:
+    start = time.perf_counter()
+    try:
+        _, writer = await asyncio.wait_for(asyncio.open_connection(address, port), timeout_s)
+    except TimeoutError:
+        return PortVerdict("tcp", port, NO_ANSWER, error=f"no answer within {timeout_s:g} s")
+    except OSError as exc:
+        return refusal("tcp", port, exc)
+    rtt = time.perf_counter() - start
+    clock.observe(rtt)
+    writer.close()
+    try:
+        await asyncio.wait_for(writer.wait_closed(), 1.0)
+    except (OSError, TimeoutError):
+        pass
+    return PortVerdict("tcp", port, OPEN, rtt_ms=rtt * 1000)
+
+
+async def probe_udp(address: str, port: int, timeout_s: float, clock: PathClock) -> PortVerdict:
+    """A STUN Binding request on a connected socket, resent on the path's timer: an answer is
+    open, an ICMP error closed, silence "no answer (open or filtered)"."""
+    try:
+        sock = await StunSocket.open(remote=(address, port))
+    except OSError as exc:
+        return refusal("udp", port, exc)
+    request = binding_request()
+    answer = sock.reply(request.transaction_id)
+    outcomes = (answer, sock.garbage, sock.icmp)
+    start = time.perf_counter()
+    deadline = start + timeout_s
+    attempts = 0
+    adaptive_resends = 0
+    try:
+        while True:
+            sock.send_stun(request, None)
+            attempts += 1
+            sent_at = time.perf_counter()
+            adaptive = clock.rtt_s is not None
+            wait = min(sent_at + clock.rto(), deadline) - sent_at
+            done, _ = await asyncio.wait(outcomes, timeout=wait,
+                                         return_when=asyncio.FIRST_COMPLETED)
+            if not done:
+                now = time.perf_counter()
+                adaptive_resends += adaptive
+                if now >= deadline or adaptive_resends >= UDP_ADAPTIVE_RESENDS:
+                    return PortVerdict(
+                        "udp", port, NO_ANSWER, attempts=attempts,
+                        error=f"no answer to {attempts} STUN requests in {now - start:.1f} s",
+                    )
+                continue
+            if sock.icmp.done() and not answer.done():
+                return refusal("udp", port, sock.icmp.result(), attempts)
+            reply = answer.result() if answer.done() else sock.garbage.result()
+            # The RTT of the request that was answered: the last one sent.
+            rtt = reply.at - sent_at
+            clock.observe(rtt)
+            note = None
+            if reply.message is None:
+                note = f"answered with {reply.size} bytes that are not STUN"
+            elif reply.message.message_class == stun.Class.ERROR:
+                note = f"STUN error response {reply.message.error_code}"
+            return PortVerdict("udp", port, OPEN, rtt_ms=max(rtt, 0.0) * 1000, error=note,
+                               attempts=attempts)
+    finally:
+        sock.close()
+
+
