@@ -165,3 +165,25 @@ def test_summary_and_table_use_the_same_words(firewall: Lab) -> None:
     _, doc = firewall.trtcdetect_json("--target", SERVE, "--only", "ports", "--timeout", "1")
     summary = probe(doc, "ports")["summary"]
     assert "UDP 8000 no answer (open or filtered)" in summary and "reachable" not in summary
+
+
+def test_url_uses_resolve_on_every_request_and_says_why_tls_failed(
+        services: Services, resolv_conf: Path) -> None:
+    """Case 6: with DNS broken, `--resolve` must carry the page's own GET too (it used to pass
+    the four steps, then fail the GET on DNS); a TLS failure's remedy says why, never "()"."""
+    resolv_conf.write_text("nameserver 10.255.255.53\n")  # no route: only the pin can work
+    code, doc = services.lab.trtcdetect_json(
+        "--only", "url", "--ca-file", str(services.ca_file), "--timeout", "2",
+        "--url", "https://trtc.test/", "--resolve", f"trtc.test:{SERVE}")
+    (entry,) = probe(doc, "url")["details"]["urls"]
+    assert entry["status"] == "pass" and entry["redirects"][0]["status_code"] == 200, entry
+    assert code == 0
+    # no --ca-file: the lab CA is not trusted; the remedy names the reason once
+    code, doc = services.lab.trtcdetect_json(
+        "--only", "url", "--timeout", "2",
+        "--url", "https://trtc.test/", "--resolve", f"trtc.test:{SERVE}")
+    url = probe(doc, "url")
+    (advice,) = url["advice"]
+    assert "()" not in advice and "certificate" in advice, advice
+    (finding,) = doc["diagnosis"]
+    assert finding["advice"] == url["advice"] and code == 2

@@ -13,7 +13,7 @@ import asyncio
 import time
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urljoin, urlsplit, urlunsplit
 
 import httpx
 
@@ -36,6 +36,22 @@ def secure_context(url: str) -> bool:
         parts.scheme == "http" and (host in LOCAL_HOSTS or host.endswith(".localhost")))
 
 
+def pinned(config: Config, url: str) -> tuple[str, dict[str, str], dict[str, Any]]:
+    """`url` as --resolve has it: the pinned address in the URL, the name in the Host header
+    and in TLS (SNI and certificate check) — what curl --resolve does. Unpinned: unchanged."""
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower()
+    addresses = config.resolve.get(host)
+    if not addresses:
+        return url, {}, {}
+    address = sorted(addresses, key=lambda a: ":" in a)[0]  # IPv4 first, as resolve() does
+    netloc = f"[{address}]" if ":" in address else address
+    if parts.port is not None:
+        netloc += f":{parts.port}"
+    return (urlunsplit(parts._replace(netloc=netloc)), {"Host": parts.netloc.rpartition("@")[2]},
+            {"sni_hostname": parts.hostname})
+
+
 async def _follow(config: Config, url: str) -> tuple[list[dict[str, Any]], str | None]:
     """GET with redirects followed one by one; returns the hops and the first problem."""
     hops: list[dict[str, Any]] = []
@@ -44,8 +60,10 @@ async def _follow(config: Config, url: str) -> tuple[list[dict[str, Any]], str |
         current = url
         for _ in range(MAX_REDIRECTS + 1):
             start = time.perf_counter()
+            target, headers, extensions = pinned(config, current)
             try:
-                async with asyncio.timeout(config.timeout_s), client.stream("GET", current) as r:
+                async with asyncio.timeout(config.timeout_s), client.stream(
+                        "GET", target, headers=headers, extensions=extensions) as r:
                     response = r  # headers are enough: the body is not read
             except httpx.HTTPError as exc:
                 return hops, f"{current}: {type(exc).__name__}: {exc}" if str(exc) else \
@@ -137,7 +155,7 @@ def judge(observation: UrlObservation) -> Verdict:
         return Verdict(Status.SKIP, Message(S.URL_NONE))
     judged = [judge_page(p) for p in observation.pages]
     advice = unique_advice(
-        Advice(cause, {"url": p.url, "host": urlsplit(p.url).hostname or "", "error": ""})
+        Advice(cause, {"url": p.url, "host": urlsplit(p.url).hostname or "", "error": _why(p)})
         for p, (_, _, cause, _) in zip(observation.pages, judged, strict=True) if cause)
     if len(judged) == 1:
         message = judged[0][1]
@@ -147,6 +165,14 @@ def judge(observation: UrlObservation) -> Verdict:
         message = Message(S.URL_SUMMARY, {"ok": len(judged) - len(bad), "count": len(judged),
                                           "which": ", ".join(bad) or "-"})
     return Verdict(worst([j[0] for j in judged]), message, advice)
+
+
+def _why(page: Page) -> str:
+    """What went wrong with a page, for its remedy's text (never empty)."""
+    failed = https.first_failure(page.steps) if page.steps is not None else None
+    if failed is not None and failed.error:
+        return failed.error
+    return page.problem or "no reason given"
 
 
 async def _look(config: Config, url: str) -> Page:
