@@ -15,6 +15,7 @@ from rich.table import Table
 from . import text
 from .models import ProbeResult, RunReport
 from .probes import Probe
+from .report.files import checks_target
 
 STYLE = {"pass": "green", "warn": "yellow", "fail": "red", "error": "magenta", "skip": "dim"}
 
@@ -68,7 +69,8 @@ class Progress:
 def print_summary(report: RunReport, paths: list[Path], *, stderr: bool, lang: str = "en") -> None:
     console = Console(stderr=stderr, highlight=False, soft_wrap=True)
     run_status = text.ui(f"status.{report.status}", lang)
-    table = Table(title=escape(f"trtcdetect {report.target.host}: {run_status}"),
+    about = f" {report.target.host}" if checks_target([p.id for p in report.probes]) else ""
+    table = Table(title=escape(f"trtcdetect{about}: {run_status}"),
                   title_justify="left")
     table.add_column(text.ui("check", lang))
     table.add_column(text.ui("result", lang))

@@ -19,7 +19,7 @@ from ..config import (
     check_output_dir,
 )
 from ..errors import UsageError
-from ..report.files import report_stem, write_atomic
+from ..report.files import checks_target, report_stem, write_atomic
 from .options import build_parser, config_from, probe_ids
 
 #: A run this long prepares the HTML report (imports, template) in a thread while probes still
@@ -97,7 +97,8 @@ def cmd_run(argv: Sequence[str]) -> int:
             write_atomic(openmetrics_file, openmetrics)
             paths.append(openmetrics_file)
         if output is not None:
-            stem = report_stem(config.target, report.started_at)
+            about = config.target if checks_target([p.id for p in report.probes]) else None
+            stem = report_stem(about, report.started_at)
             write_atomic(output / f"{stem}.json", document)
             from ..report import html
 

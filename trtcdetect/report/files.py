@@ -6,10 +6,20 @@ import os
 import re
 from pathlib import Path
 
+#: the probes that check the run's target host; a run without them is not about that host
+TARGET_PROBES = frozenset({"ports", "nat", "domain"})
 
-def report_stem(host: str, started_at: str) -> str:
-    safe_host = re.sub(r"[^A-Za-z0-9.-]+", "-", host).strip("-") or "host"
+
+def checks_target(probe_ids: list[str] | tuple[str, ...]) -> bool:
+    return bool(TARGET_PROBES & set(probe_ids))
+
+
+def report_stem(host: str | None, started_at: str) -> str:
+    """trtcdetect-HOST-STAMP, or trtcdetect-STAMP when no probe of the run checked a host."""
     stamp = started_at.replace("-", "").replace(":", "")
+    if host is None:
+        return f"trtcdetect-{stamp}"
+    safe_host = re.sub(r"[^A-Za-z0-9.-]+", "-", host).strip("-") or "host"
     return f"trtcdetect-{safe_host}-{stamp}"
 
 

@@ -13,6 +13,7 @@ import jinja2
 from .. import text
 from ..models import RunReport
 from ..text.remedies import PARTIES
+from .files import checks_target
 from .json import to_dict
 
 _ENV = jinja2.Environment(
@@ -92,6 +93,8 @@ def render_document(document: dict[str, Any], lang: str = "en") -> str:
     return template.render(
         doc=document, lang=lang, probes=probes, verdicts=verdicts, known_errors=known,
         findings=findings, explained=explained, network=document["system"].get("network"),
+        about=document["target"]["host"] if checks_target([p["id"] for p in document["probes"]])
+        else None,
         t=lambda key, **values: text.ui(key, lang, **values),
         render_message=lambda m: _summary({"message": m, "summary": ""}, lang),
     )
