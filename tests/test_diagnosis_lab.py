@@ -187,3 +187,38 @@ def test_url_uses_resolve_on_every_request_and_says_why_tls_failed(
     assert "()" not in advice and "certificate" in advice, advice
     (finding,) = doc["diagnosis"]
     assert finding["advice"] == url["advice"] and code == 2
+
+
+@pytest.fixture()
+def trtc_ports_only(services: Services) -> Iterator[Lab]:
+    """A corporate firewall on the client's side that lets out only what TRTC's documents ask
+    for (UDP 8000, 8080, 8800, 843, 443, 16285; TCP 8687 and the HTTPS signalling on 443; DNS)
+    and nothing in that the client did not start."""
+    lab = services.lab
+    script = (
+        "table inet corp\ndelete table inet corp\ntable inet corp {\n"
+        " chain output {\n  type filter hook output priority 0; policy drop;\n"
+        "  oif lo accept\n  ct state established,related accept\n"
+        "  udp dport { 53, 8000, 8080, 8800, 843, 443, 16285 } accept\n"
+        "  tcp dport { 443, 8687 } accept\n }\n"
+        " chain input {\n  type filter hook input priority 0; policy drop;\n"
+        "  iif lo accept\n  ct state established,related accept\n }\n}\n")
+    run(["ip", "netns", "exec", lab.client, "nft", "-f", "-"], input=script)
+    yield lab
+    run(["ip", "netns", "exec", lab.client, "nft", "delete", "table", "inet", "corp"])
+
+
+def test_a_firewall_open_only_for_the_trtc_ports_carries_the_echo_call(
+        trtc_ports_only: Lab, services: Services) -> None:
+    """Case 2: serve's echo peer takes the call's media on the TRTC media port (8000, shared by
+    every call) instead of ephemeral ports, so a firewall opened exactly as TRTC documents
+    carries the test call end to end — and the ports, being open, get no advice to open them."""
+    code, doc = trtc_ports_only.trtcdetect_json(
+        "--target", "trtc.test", "--ca-file", str(services.ca_file), "--only", "ports,rtp",
+        "--echo-url", "https://trtc.test/call", "--call-seconds", "2", "--audio-only",
+        "--timeout", "2")
+    rtp = probe(doc, "rtp")
+    assert rtp["status"] == "pass", (rtp["summary"], rtp["details"].get("failed_stage"))
+    assert rtp["details"]["audio"]["packets_sent"] > 50
+    assert probe(doc, "ports")["status"] == "pass"
+    assert doc["diagnosis"] == [] and code == 0

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -38,9 +39,11 @@ CLOCK = {"audio": 48000, "video": 90000}
 
 
 class EchoPeer:
-    def __init__(self, max_calls: int = 4, max_call_seconds: float = 30.0) -> None:
+    def __init__(self, max_calls: int = 4, max_call_seconds: float = 30.0,
+                 on_close: Callable[[str], None] | None = None) -> None:
         self.max_calls = max_calls
         self.max_call_seconds = max_call_seconds
+        self.on_close = on_close  # told each call id that ends
         self.calls: dict[str, RTCPeerConnection] = {}
         self._timers: set[asyncio.Task[None]] = set()
 
@@ -104,6 +107,8 @@ class EchoPeer:
         for call_id, known in list(self.calls.items()):
             if known is pc:
                 del self.calls[call_id]
+                if self.on_close is not None:
+                    self.on_close(call_id)
                 await pc.close()
 
     async def close(self) -> None:

@@ -43,14 +43,31 @@ def build_parser() -> argparse.ArgumentParser:
     add("--http-port", metavar="PORT", default="0",
         help="plain-HTTP port for the echo peer's signalling, 0 for none (default: %(default)s); "
              "the HTTPS port answers POST /call too")
-    add("--token", metavar="TOKEN", default=os.environ.get("TRTCDETECT_TOKEN"),
-        help="require this shared token from callers (default: $TRTCDETECT_TOKEN, or none)")
+    add("--token", metavar="TOKEN", default=None,
+        help="require this shared token from callers (default: $TRTCDETECT_TOKEN, or none; "
+             "prefer the variable: a command line is visible to other users)")
+    add("--media-port", metavar="PORT", default=None,
+        help="UDP port (one of --udp-ports) that carries the echo calls' media, shared by all "
+             "calls as a TRTC media server's port is, so a firewall opened only for the TRTC "
+             "ports carries them; 0: the echo's own ephemeral ports "
+             "(default: the first UDP port)")
     add("--max-calls", metavar="N", type=int, default=4,
         help="echo calls at the same time (default: %(default)s)")
     add("--max-call-seconds", metavar="S", type=float, default=30.0,
         help="each echo call is closed after this long (default: %(default)s)")
     add("-q", "--quiet", action="store_true", help="do not log each request")
     return parser
+
+
+def _media_port(text: str | None, udp_ports: tuple[int, ...]) -> int:
+    if text is None:
+        return udp_ports[0] if udp_ports else 0
+    if text.strip() == "0":
+        return 0
+    port = parse_port(text)
+    if port not in udp_ports:
+        raise UsageError(f"--media-port {port} is not one of --udp-ports")
+    return port
 
 
 def cmd_serve(argv: Sequence[str]) -> int:
@@ -65,17 +82,19 @@ def cmd_serve(argv: Sequence[str]) -> int:
         raise UsageError("--max-calls must be between 1 and 64")
     if not 1 <= args.max_call_seconds <= 3600:
         raise UsageError("--max-call-seconds must be between 1 and 3600")
+    udp_ports = parse_ports(args.udp_ports)
     config = ServeConfig(
         bind=parse_host(args.bind),
         tcp_ports=parse_ports(args.tcp_ports),
-        udp_ports=parse_ports(args.udp_ports),
+        udp_ports=udp_ports,
         https_port=https_port,
         cert=Path(args.cert) if args.cert else None,
         key=Path(args.key) if args.key else None,
         ca_out=Path(args.ca_out) if args.ca_out else None,
         names=tuple(parse_host(n) for n in args.name) or ("localhost",),
         http_port=http_port,
-        token=args.token or None,
+        token=args.token or os.environ.get("TRTCDETECT_TOKEN") or None,
+        media_port=_media_port(args.media_port, udp_ports),
         max_calls=args.max_calls,
         max_call_seconds=args.max_call_seconds,
     )

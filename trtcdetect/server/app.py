@@ -23,6 +23,7 @@ from aiohttp import web
 from .. import __version__
 from ..call.echo import EchoBusy, EchoPeer
 from . import certs
+from .mux import MediaMux
 from .stun import StunResponder
 
 #: A TLS client that has not finished its handshake after this long is dropped. asyncio's
@@ -55,6 +56,8 @@ class ServeConfig:
     token: str | None = None
     max_calls: int = 4
     max_call_seconds: float = 30.0
+    #: echo calls' media goes over this UDP port (one of udp_ports); 0: ephemeral ports
+    media_port: int = 0
 
 
 def _tls_context(config: ServeConfig) -> ssl.SSLContext:
@@ -91,7 +94,7 @@ def _authorized(request: web.Request, token: str | None) -> bool:
     return False
 
 
-def _call_handler(echo: EchoPeer, token: str | None) -> Any:
+def _call_handler(echo: EchoPeer, token: str | None, mux: MediaMux | None) -> Any:
     async def call(request: web.Request) -> web.Response:
         if not _authorized(request, token):
             return web.json_response({"error": "bad or missing token"}, status=401)
@@ -110,8 +113,13 @@ def _call_handler(echo: EchoPeer, token: str | None) -> Any:
             log.info("call %s refused: %s", request.remote, exc)
             return web.json_response({"error": f"cannot answer: {exc}"}, status=400)
         log.info("call %s answered (%d active)", request.remote, len(echo.calls))
+        sdp = answer.sdp
+        if mux is not None and request.transport is not None:
+            # the address the caller reached this server on is the one to send media to
+            sdp = mux.register(answer.call_id, sdp,
+                               str(request.transport.get_extra_info("sockname")[0]))
         # relative to the URL of the offer, so it holds behind a proxy that adds a path prefix
-        return web.json_response({"sdp": answer.sdp, "type": answer.type,
+        return web.json_response({"sdp": sdp, "type": answer.type,
                                   "received": f"call/{answer.call_id}/received"})
 
     return call
@@ -152,16 +160,19 @@ async def serve(config: ServeConfig, stop: asyncio.Event, ready: asyncio.Event |
     loop = asyncio.get_running_loop()
     closers: list[asyncio.BaseTransport | asyncio.Server] = []
     runners: list[web.AppRunner] = []
-    echo = EchoPeer(config.max_calls, config.max_call_seconds)
+    mux = MediaMux(config.media_port) if config.media_port in config.udp_ports else None
+    echo = EchoPeer(config.max_calls, config.max_call_seconds,
+                    on_close=mux.unregister if mux is not None else None)
     app = web.Application(client_max_size=256 * 1024)
     app.router.add_get("/", _index)
-    app.router.add_post("/call", _call_handler(echo, config.token))
+    app.router.add_post("/call", _call_handler(echo, config.token, mux))
     app.router.add_get("/call/{call_id}/received", _received_handler(echo, config.token))
     try:
         for port in config.udp_ports:
             try:
                 transport, _ = await loop.create_datagram_endpoint(
-                    lambda p=port: StunResponder(p), local_addr=(config.bind, port))  # type: ignore[misc]
+                    lambda p=port: StunResponder(p, mux if p == config.media_port else None),  # type: ignore[misc]
+                    local_addr=(config.bind, port))
             except OSError as exc:
                 raise ServeError(f"cannot listen on UDP {config.bind}:{port}: {exc.strerror}") from None
             closers.append(transport)

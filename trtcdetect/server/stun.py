@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
 from aioice import stun
+
+if TYPE_CHECKING:
+    from .mux import MediaMux
 
 log = logging.getLogger("trtcdetect.serve")
 
@@ -14,20 +17,27 @@ SOFTWARE = "trtcdetect reference endpoint"
 
 
 class StunResponder(asyncio.DatagramProtocol):
-    def __init__(self, port: int) -> None:
+    """Answers STUN Binding requests; on the media port, echo calls' datagrams go to `mux`."""
+
+    def __init__(self, port: int, mux: MediaMux | None = None) -> None:
         self.port = port
+        self.mux = mux
         self.transport: asyncio.DatagramTransport | None = None
         self.answered = 0
         self.ignored = 0
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = cast(asyncio.DatagramTransport, transport)
+        if self.mux is not None:
+            self.mux.transport = self.transport
 
     def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
         try:
             request = stun.parse_message(data)
         except Exception:  # noqa: BLE001 - junk of any shape must not stop the server
             request = None
+        if self.mux is not None and self.mux.handle(data, addr, request):
+            return
         if (
             request is None
             or request.message_method != stun.Method.BINDING
