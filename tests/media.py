@@ -10,7 +10,9 @@ import numpy as np
 
 def write_video(path: Path, kind: str, fps: int = 30, seconds: float = 2.0,
                 size: tuple[int, int] = (640, 480)) -> Path:
-    """kind: "moving" (a test pattern with a moving bar and a frame counter), "black", "still"."""
+    """kind: "moving" (a test pattern with a moving bar and a frame counter), "black", "still",
+    "slow" (noise-free slow motion: a small square moving one pixel a frame, as a virtual camera
+    or a synthetic clip shows a nearly still scene)."""
     import cv2
 
     writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), fps, size)
@@ -21,6 +23,9 @@ def write_video(path: Path, kind: str, fps: int = 30, seconds: float = 2.0,
             x = (i * 12) % size[0]
             cv2.rectangle(frame, (x, 100), (x + 80, 300), (255, 255, 255), -1)
             cv2.putText(frame, str(i), (20, 60), cv2.FONT_HERSHEY_SIMPLEX, 2, (0, 255, 0), 3)
+        elif kind == "slow":
+            frame[:] = (40, 80, 120)
+            cv2.rectangle(frame, (100 + i, 200), (140 + i, 240), (200, 200, 200), -1)
         elif kind == "still":
             frame[:] = (40, 80, 120)
             cv2.circle(frame, (size[0] // 2, size[1] // 2), 100, (200, 200, 200), -1)

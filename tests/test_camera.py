@@ -68,6 +68,29 @@ def test_still_image_fails_frozen(videos: dict[str, Path]) -> None:
     assert probe["details"]["capture"]["frozen_ratio"] == 1.0
 
 
+def test_noise_free_slow_motion_is_not_frozen(tmp_path: Path) -> None:
+    """A still-looking, noise-free picture that does change (a square moving a pixel a frame)
+    is a live source; only an exact repeat is frozen. A mean-difference rule called most of
+    these frames frozen."""
+    slow = write_video(tmp_path / "slow.avi", "slow", seconds=2)
+    code, probe = camera("--camera", str(slow), "--camera-seconds", "1")
+    capture = probe["details"]["capture"]
+    assert capture["frozen_ratio"] == 0.0 and code == 0, (probe["summary"], capture)
+    # what the old rule saw: the mean difference of a 160x120 grey copy, frame to frame
+    import cv2
+    import numpy as np
+
+    cap, small = cv2.VideoCapture(str(slow)), []
+    for _ in range(10):
+        ok, frame = cap.read()
+        assert ok
+        grey = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)
+        small.append(cv2.resize(grey, (160, 120), interpolation=cv2.INTER_AREA).astype(np.int16))
+    cap.release()
+    means = [float(np.abs(b - a).mean()) for a, b in zip(small, small[1:], strict=False)]
+    assert sum(m < 0.5 for m in means) / len(means) > 1 / 3  # the old rule: frozen
+
+
 def test_low_resolution_and_frame_rate_warn(tmp_path: Path) -> None:
     small = write_video(tmp_path / "small.avi", "moving", fps=10, size=(320, 240))
     code, probe = camera("--camera", str(small), "--camera-seconds", "1.5")

@@ -103,6 +103,35 @@ def test_random_loss_is_measured_as_the_link_dropped_it(link: ImpairedLink) -> N
     assert "loss" in probe["summary"]
 
 
+def test_an_outage_of_the_way_back_is_one_freeze_of_its_length(link: ImpairedLink) -> None:
+    """Video truth: the link drops everything on the way back for 1.5 s mid-call. The video
+    that came back shows one freeze of about that length (WebRTC's freeze definition), the
+    verdict says the video stalled, and the way-back counts are not a stale "lost 0"."""
+    link.set(Impairment(delay_ms=10), Impairment(delay_ms=10))
+    outage = {}
+
+    def cut() -> None:
+        time.sleep(3.0)  # the client starts (~1 s), connects and sends for a while first
+        link.set(Impairment(delay_ms=10), Impairment(delay_ms=10, loss_pct=100))
+        outage["start"] = time.monotonic()
+        time.sleep(1.5)
+        link.set(Impairment(delay_ms=10), Impairment(delay_ms=10))
+        outage["s"] = time.monotonic() - outage["start"]
+
+    cutter = threading.Thread(target=cut)
+    cutter.start()
+    code, probe = call(link, "--call-seconds", "6")
+    cutter.join()
+    video = probe["details"]["received"]["video"]
+    assert video["freezes"] >= 1, video
+    # the freeze lasts the outage, plus up to a round trip and a key frame to recover
+    assert outage["s"] - 0.2 <= video["frozen_s"] <= outage["s"] + 0.6, (video, outage)
+    assert "video that came back stalled" in probe["summary"], probe["summary"]
+    assert code in (1, 2)
+    down = probe["details"]["video"]
+    assert down["packets_received"] is None or down["downlink_packets_lost"] > 0, down
+
+
 def test_injected_jitter_raises_measured_jitter(link: ImpairedLink) -> None:
     link.set(Impairment(), Impairment())
     _, calm = call(link, "--call-seconds", "3", "--audio-only")

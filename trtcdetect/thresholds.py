@@ -13,9 +13,10 @@ CERT_EXPIRY_WARN_DAYS = 14
 # --- Camera (OpenCV) ---
 #: A frame is black when its mean luma (0-255) is below this. Real dark rooms sit above 20.
 BLACK_LUMA_MAX = 10.0
-#: A frame is frozen when its mean absolute difference from the previous one, on a 160x120
-#: grey copy (0-255), is below this: sensor noise alone keeps a live camera above ~1.
-FROZEN_MAD_MAX = 0.5
+#: A frame is frozen when not one pixel of its grey copy differs from the frame before (an
+#: exact repeat: a stuck driver or a still image). Sensor noise changes most pixels of a live
+#: camera's frame; noise-free slow motion (a virtual camera) still changes a few hundred. (A
+#: mean-difference limit, 0.5 on a 160x120 copy, called 60 % of such frames frozen.)
 #: More than this share of black or of frozen frames fails the camera.
 BAD_FRAME_RATIO_FAIL = 1 / 3
 #: Below this measured frame rate a video call looks jerky: warn.
@@ -40,6 +41,11 @@ CALL_RTT_WARN_MS = 400.0
 CALL_JITTER_WARN_MS = 30.0
 CALL_MOS_WARN = 3.1
 CALL_MOS_FAIL = 2.5
+#: The echoed video (sent at 30 fps) arriving at fewer frames a second than this looks like a
+#: slide show: warn. A tenth of the call frozen (WebRTC's freeze definition: a frame interval of
+#: 3x the average or +150 ms) is what users call "the video keeps freezing": warn.
+CALL_VIDEO_FPS_WARN = 10.0
+CALL_FROZEN_SHARE_WARN = 0.1
 
 # --- Per-port quality trains (--port-quality) ---
 QUALITY_LOSS_WARN_PCT = 3.0

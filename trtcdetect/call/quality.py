@@ -34,3 +34,24 @@ def mos(rtt_ms: float, jitter_ms: float, loss_pct: float) -> float:
     if r >= 100:
         return 4.5
     return 1 + 0.035 * r + r * (r - 60) * (100 - r) * 7e-6
+
+
+def video_freezes(arrivals: list[float], until: float) -> tuple[int, float]:
+    """Freezes of received video, as WebRTC's statistics define them (w3c webrtc-stats,
+    freezeCount / totalFreezesDuration): a frame interval of at least max(3 x the average
+    interval, the average + 150 ms), the average taken over the 30 intervals before. The time
+    from the last frame to `until` (the end of the media) counts as one more interval: video
+    that stops for good is one long freeze. Returns (count, total seconds)."""
+    intervals = [b - a for a, b in zip(arrivals, arrivals[1:], strict=False)]
+    if arrivals and until > arrivals[-1]:
+        intervals.append(until - arrivals[-1])
+    count, total = 0, 0.0
+    for i, interval in enumerate(intervals):
+        recent = intervals[max(0, i - 30):i]
+        if not recent:
+            continue
+        average = sum(recent) / len(recent)
+        if interval >= max(3 * average, average + 0.150):
+            count += 1
+            total += interval
+    return count, round(total, 3)

@@ -64,9 +64,11 @@ class Call:
         self.failed = asyncio.Event()
         self.first_media = asyncio.Event()
         self.readers: list[asyncio.Task[None]] = []
+        self.kinds: set[str] = set()  # what this side sends
         self.audio_power = 0.0
         self.audio_samples = 0
         self.frames: dict[str, int] = {}
+        self.video_arrivals: list[float] = []  # when each echoed video frame came, monotonic
 
     def mark(self, name: str) -> None:
         self.marks.setdefault(name, round((time.monotonic() - self.start) * 1000, 1))
@@ -107,6 +109,8 @@ class Call:
                 self.mark("first_media_ms")
                 self.first_media.set()
                 count = self.frames[track.kind] = self.frames.get(track.kind, 0) + 1
+                if isinstance(frame, av.VideoFrame):
+                    self.video_arrivals.append(time.monotonic())
                 if isinstance(frame, av.AudioFrame) and count > 25:  # past Opus' first 0.5 s
                     power, samples = s16_power(frame)
                     self.audio_power += power
@@ -114,14 +118,23 @@ class Call:
         except MediaStreamError:
             pass
 
-    def received(self) -> dict[str, Any]:
-        """What came back: frame counts, and the level of the audio (it should be what was sent)."""
+    def received(self, media_start: float, media_end: float) -> dict[str, Any]:
+        """What came back: frame counts, the level of the audio (it should be what was sent),
+        and the echoed video's frame rate and freezes over the media time."""
         from ..devices.scale import dbfs
+        from .quality import video_freezes
 
         level = None
         if self.audio_samples:
             level = round(dbfs((self.audio_power / self.audio_samples) ** 0.5), 2)
-        return {"frames": dict(self.frames), "audio_rms_dbfs": level}
+        found: dict[str, Any] = {"frames": dict(self.frames), "audio_rms_dbfs": level}
+        if "video" in self.kinds:
+            arrivals = [t for t in self.video_arrivals if media_start <= t <= media_end]
+            seconds = max(media_end - media_start, 1e-3)
+            freezes, frozen_s = video_freezes(arrivals, media_end)
+            found["video"] = {"fps": round(len(arrivals) / seconds, 1), "freezes": freezes,
+                              "frozen_s": frozen_s, "frozen_share": round(frozen_s / seconds, 3)}
+        return found
 
     async def wait_connected(self) -> None:
         deadline = self.config.connect_deadline_s
@@ -177,6 +190,7 @@ async def run_call(config: Config, tracks: list[MediaStreamTrack]) -> CallResult
         call.watch(pc)
         for track in tracks:
             pc.addTrack(track)
+            call.kinds.add(track.kind)
         await pc.setLocalDescription(await pc.createOffer())
         call.mark("ice_gathering_ms")
         offer = pc.localDescription
@@ -263,7 +277,7 @@ async def run_call(config: Config, tracks: list[MediaStreamTrack]) -> CallResult
                        packets_sent=k.packets_sent, packets_received=k.received,
                        packets_lost=k.lost_down, downlink_jitter_ms=k.jitter_down_ms)
         return CallResult(dict(call.marks), stats, series, round(stopped - media_start, 2),
-                          codecs(answer_sdp), call.received())
+                          codecs(answer_sdp), call.received(media_start, stopped))
     finally:
         for reader in call.readers:
             reader.cancel()

@@ -47,6 +47,9 @@ class KindStats:
     lost_down: int | None = None
     jitter_down_ms: float | None = None
     primary_ssrc: int | None = None
+    #: a retransmission (RTX) stream appeared: aiortc's getStats() then shows it instead of the
+    #: primary stream, whose received/lost counts stop at their last value (stale)
+    down_hidden: bool = False
     sender_ssrc: int | None = None
     far_received: int | None = None
     far_lost: int | None = None
@@ -91,7 +94,8 @@ async def collect(pc: RTCPeerConnection, stats: dict[str, KindStats], rtt: bool 
             if entry.primary_ssrc is None:
                 entry.primary_ssrc = s.ssrc
             if s.ssrc != entry.primary_ssrc:
-                continue  # the RTX stream overwrote the entry: keep the last primary sample
+                entry.down_hidden = True  # the RTX stream overwrote the entry
+                continue
             entry.received, entry.lost_down = s.packetsReceived, s.packetsLost
             entry.jitter_down_ms = s.jitter / CLOCK[kind] * 1000
 
@@ -136,8 +140,9 @@ def kind_details(k: KindStats, series: Series) -> dict[str, Any]:
         if k.rr_lost is not None and k.packets_sent:
             uplink_loss = 100 * k.rr_lost / k.packets_sent
     downlink_loss = None
-    if k.received is not None and k.lost_down is not None and k.received + k.lost_down > 0:
-        downlink_loss = 100 * k.lost_down / (k.received + k.lost_down)
+    received, lost_down = (None, None) if k.down_hidden else (k.received, k.lost_down)
+    if received is not None and lost_down is not None and received + lost_down > 0:
+        downlink_loss = 100 * lost_down / (received + lost_down)
     rows = series.rows.get(k.kind, {})
     return {
         "packets_sent": k.packets_sent,
@@ -145,8 +150,12 @@ def kind_details(k: KindStats, series: Series) -> dict[str, Any]:
         "uplink_packets_lost": up_lost,
         "uplink_loss_pct": None if uplink_loss is None else round(max(uplink_loss, 0), 3),
         "uplink_counted_by": counted_by,
-        "packets_received": k.received,
-        "downlink_packets_lost": k.lost_down,
+        # None when retransmissions hid the primary stream's counts (never a stale count: it
+        # read "received 6, lost 0" for video that stalled at 10 % loss)
+        "packets_received": received,
+        "downlink_packets_lost": lost_down,
+        "downlink_counted": "hidden by retransmissions" if k.down_hidden else
+        ("receiver" if received is not None else None),
         "downlink_loss_pct": None if downlink_loss is None else round(max(downlink_loss, 0), 3),
         "rtt_ms": summary(list(k.rtt_samples)),
         "rtt_reports": len(k.rtt_samples),

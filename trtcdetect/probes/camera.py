@@ -109,6 +109,7 @@ def capture(source: str | int, config: Config, stop: threading.Event) -> dict[st
         interval = 1 / claimed_fps if 1 <= claimed_fps <= 240 else 0.0
         stamps: list[float] = []
         black = frozen = 0
+        changes: list[int] = []  # pixels that changed from the frame before, per frame
         previous: Any = None
         snapshot: Any = None
         last_good: Any = None
@@ -136,11 +137,15 @@ def capture(source: str | int, config: Config, stop: threading.Event) -> dict[st
             grey = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)
             if float(grey.mean()) < thresholds.BLACK_LUMA_MAX:
                 black += 1
-            small = cv2.resize(grey, (160, 120), interpolation=cv2.INTER_AREA).astype(np.int16)
-            if previous is not None and float(np.abs(small - previous).mean()) < \
-                    thresholds.FROZEN_MAD_MAX:
-                frozen += 1
-            previous = small
+            # Frozen is a frame repeated exactly: not one pixel changed. A mean difference
+            # (below FROZEN_MAD_MAX) also calls noise-free slow motion frozen -- a virtual
+            # camera, a synthetic clip -- where a few hundred pixels move a little per frame.
+            if previous is not None and previous.shape == grey.shape:
+                changed = int(np.count_nonzero(cv2.absdiff(grey, previous)))
+                changes.append(changed)
+                if changed == 0:
+                    frozen += 1
+            previous = grey
             if snapshot is None and now - start >= config.camera_seconds / 2:
                 snapshot = frame
         if stop.is_set():
@@ -160,6 +165,7 @@ def capture(source: str | int, config: Config, stop: threading.Event) -> dict[st
         "frames": frames,
         "black_ratio": round(black / frames, 3),
         "frozen_ratio": round(frozen / max(1, frames - 1), 3),
+        "changed_pixels_median": int(np.median(changes)) if changes else None,
         "snapshot_jpeg_base64": _jpeg(snapshot) if snapshot is not None else None,
     }
 

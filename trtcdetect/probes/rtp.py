@@ -107,16 +107,34 @@ def judge(observation: RtpObservation) -> Verdict:
         return Verdict(Status.WARN, Message(S.CALL_NO_RTCP), (Advice(R.CALL_POOR),), metrics)
     numbers = Message(S.CALL_NUMBERS, {"rtt": rtt, "jitter": jitter, "loss": loss,
                                        "mos": score}).as_dict()
-    if score < t.CALL_MOS_FAIL:
-        return Verdict(Status.FAIL, Message(S.CALL_POOR, {"numbers": numbers}),
-                       (Advice(R.CALL_POOR),), metrics)
     problems = [rtt > t.CALL_RTT_WARN_MS, jitter > t.CALL_JITTER_WARN_MS,
                 loss > t.CALL_LOSS_WARN_PCT, score < t.CALL_MOS_WARN]
-    if any(problems):
-        return Verdict(Status.WARN, Message(S.CALL_DEGRADED, {"numbers": numbers}),
-                       (Advice(R.CALL_POOR),), metrics)
+    poor = score < t.CALL_MOS_FAIL
+    said = [Message(S.CALL_POOR if poor else S.CALL_DEGRADED, {"numbers": numbers})] \
+        if poor or any(problems) else []
+    stalled = stalled_video(details.get("received") or {})
+    if stalled is not None:
+        said.append(stalled)
+    if said:
+        message = said[0] if len(said) == 1 else Message(S.CALL_SEVERAL, {
+            "which": [m.as_dict() for m in said]})
+        return Verdict(Status.FAIL if poor else Status.WARN, message, (Advice(R.CALL_POOR),),
+                       metrics)
     ok = S.CALL_OK_LOCAL if observation.local else S.CALL_OK
     return Verdict(Status.PASS, Message(ok, {"numbers": numbers}), (), metrics)
+
+
+def stalled_video(received: dict[str, Any]) -> Message | None:
+    """The video that came back, judged as a viewer would see it: too few frames a second, or
+    frozen for a good part of the call (WebRTC's freeze definition, call/quality.py)."""
+    video = received.get("video")
+    if not isinstance(video, dict):
+        return None
+    if video["fps"] < thresholds.CALL_VIDEO_FPS_WARN \
+            or video["frozen_share"] > thresholds.CALL_FROZEN_SHARE_WARN:
+        return Message(S.CALL_VIDEO_STALLED, {"fps": video["fps"], "freezes": video["freezes"],
+                                              "seconds": video["frozen_s"]})
+    return None
 
 
 def host_addresses() -> list[str]:

@@ -48,8 +48,8 @@ def pinned(config: Config, url: str) -> tuple[str, dict[str, str], dict[str, Any
     netloc = f"[{address}]" if ":" in address else address
     if parts.port is not None:
         netloc += f":{parts.port}"
-    return (urlunsplit(parts._replace(netloc=netloc)), {"Host": parts.netloc.rpartition("@")[2]},
-            {"sni_hostname": parts.hostname})
+    target = urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+    return target, {"Host": parts.netloc.rpartition("@")[2]}, {"sni_hostname": parts.hostname}
 
 
 async def _follow(config: Config, url: str) -> tuple[list[dict[str, Any]], str | None]:

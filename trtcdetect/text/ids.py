@@ -90,6 +90,8 @@ class S:
     CALL_NO_RTCP = "call.no-rtcp"
     CALL_POOR = "call.poor"
     CALL_DEGRADED = "call.degraded"
+    CALL_VIDEO_STALLED = "call.video-stalled"
+    CALL_SEVERAL = "call.several"
     CALL_OK = "call.ok"
     CALL_OK_LOCAL = "call.ok-local"
     CALL_NO_NETWORK = "call.no-network"

@@ -137,6 +137,10 @@ SENTENCES: Mapping[str, tuple[str, str]] = {
     "call.no-rtcp": ("call connected but no RTCP reports came back", "通话已建立，但没有收到 RTCP 报告"),
     "call.poor": ("call quality is poor: {numbers}", "通话质量差：{numbers}"),
     "call.degraded": ("call quality is degraded: {numbers}", "通话质量下降：{numbers}"),
+    "call.video-stalled": ("the video that came back stalled: {fps:g} frames a second, "
+                           "{freezes} freezes ({seconds:g} s frozen)",
+                           "回传的视频卡顿：每秒 {fps:g} 帧，卡住 {freezes} 次（共 {seconds:g} 秒）"),
+    "call.several": ("the test call has problems: {which}", "测试通话有问题：{which}"),
     "call.ok": ("test call works: {numbers}", "测试通话正常：{numbers}"),
     "call.ok-local": ("this machine's WebRTC stack works (a call inside this computer: it does "
                       "not cross the network): {numbers}",

@@ -56,6 +56,8 @@ UI: Mapping[str, tuple[str, str]] = {
     "packets": ("Packets", "数据包"),
     "packets-line": ("sent {sent}, lost on the way out {up_lost} ({up_pct} %); received {received}, lost on the way back {down_lost} ({down_pct} %)",
                      "发送 {sent}，上行丢失 {up_lost}（{up_pct}%）；接收 {received}，下行丢失 {down_lost}（{down_pct}%）"),
+    "packets-line-hidden": ("sent {sent}, lost on the way out {up_lost} ({up_pct} %); on the way back not countable: retransmissions hide the stream's counts (see the video that came back)",
+                            "发送 {sent}，上行丢失 {up_lost}（{up_pct}%）；下行无法统计：重传流掩盖了该流的计数（见回传视频）"),
     "rtt-reports": ("from {n} receiver reports", "来自 {n} 个接收报告"),
     "counted-by": ("Loss on the way out counted by", "上行丢包统计来源"),
     "counted-by.far end": ("the far end, asked when media stopped", "对端（媒体停止时直接询问）"),
@@ -90,6 +92,9 @@ UI: Mapping[str, tuple[str, str]] = {
     "interfaces": ("Interfaces", "网络接口"), "default-routes": ("Default routes", "默认路由"),
     "dns-servers": ("DNS servers", "DNS 服务器"), "proxies": ("Proxy settings", "代理设置"),
     "none": ("none", "无"),
+    "video-back": ("Video that came back", "回传视频"),
+    "video-back-line": ("{fps} frames a second; {freezes} freezes, {seconds} s frozen",
+                        "每秒 {fps} 帧；卡住 {freezes} 次，共 {seconds} 秒"),
 }
 
 #: How a port verdict reads: silence is never called open.

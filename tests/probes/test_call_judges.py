@@ -1,0 +1,54 @@
+"""The test call's video truth as tables: freezes by WebRTC's definition, and the judge."""
+
+from __future__ import annotations
+
+import pytest
+
+from trtcdetect.call.quality import video_freezes
+from trtcdetect.call.stats import KindStats, Series, kind_details
+from trtcdetect.probes.rtp import stalled_video
+
+
+def steady(fps: float, seconds: float, start: float = 0.0) -> list[float]:
+    return [start + i / fps for i in range(int(fps * seconds))]
+
+
+@pytest.mark.parametrize("name, arrivals, until, freezes, frozen_s", [
+    ("30 fps throughout", steady(30, 5), 5.0, 0, 0.0),
+    ("a 1 s gap", steady(30, 2) + steady(30, 2, start=3.0), 5.0, 1, 1.0),
+    ("stops for good after 2 s", steady(30, 2), 5.0, 1, 3.033),
+    ("a 120 ms hiccup at 30 fps is not a freeze (< average + 150 ms)",
+     steady(30, 2) + steady(30, 2, start=2.12), 4.1, 0, 0.0),
+    ("no video at all", [], 5.0, 0, 0.0),
+])
+def test_freezes_follow_webrtcs_definition(name: str, arrivals: list[float], until: float,
+                                          freezes: int, frozen_s: float) -> None:
+    count, total = video_freezes(arrivals, until)
+    assert count == freezes, name
+    assert total == pytest.approx(frozen_s, abs=0.05), name
+
+
+@pytest.mark.parametrize("video, stalled", [
+    ({"fps": 29.6, "freezes": 0, "frozen_s": 0.0, "frozen_share": 0.0}, False),
+    ({"fps": 6.0, "freezes": 0, "frozen_s": 0.0, "frozen_share": 0.0}, True),  # slide show
+    ({"fps": 29.7, "freezes": 1, "frozen_s": 1.56, "frozen_share": 0.26}, True),
+    ({"fps": 28.0, "freezes": 1, "frozen_s": 0.3, "frozen_share": 0.06}, False),
+])
+def test_stalled_video_is_judged_by_frames_and_freezes(video: dict[str, float],
+                                                       stalled: bool) -> None:
+    message = stalled_video({"video": video})
+    assert (message is not None) is stalled
+    if message is not None:
+        assert "stalled" in message.text("en") and message.text("zh")
+    assert stalled_video({}) is None  # audio-only call
+
+
+def test_counts_hidden_by_retransmissions_are_unknown_not_stale() -> None:
+    """Once an RTX stream hides the primary stream in getStats(), its counts stop where they
+    were: they must read as unknown, not as "received 6, lost 0"."""
+    k = KindStats("video", received=6, lost_down=0, down_hidden=True)
+    details = kind_details(k, Series())
+    assert details["packets_received"] is None and details["downlink_loss_pct"] is None
+    assert details["downlink_counted"] == "hidden by retransmissions"
+    shown = kind_details(KindStats("video", received=600, lost_down=6), Series())
+    assert shown["downlink_loss_pct"] == pytest.approx(0.99, abs=0.01)
