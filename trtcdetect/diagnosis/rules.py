@@ -174,7 +174,7 @@ def tls(probes: Probes, network: Network, explained: frozenset[str]) -> Finding 
                 and str(step.get("error", "")).startswith("certificate"):
             host = str(step.get("host") or "?")
             issuer = step.get("issuer")
-            error = str(step.get("error"))
+            error = str(step.get("error")).removeprefix("certificate not trusted: ")
             shown = f"{error}; issuer {issuer}" if issuer else error
             return Finding("tls-untrusted", _severity(probes, ["domain"]), Message(
                 S.DX_TLS_UNTRUSTED, {"host": host, "error": shown}), ("domain",),

@@ -29,38 +29,39 @@ def _usable(result: ProbeResult | None) -> ProbeResult | None:
     return result if result is not None and result.status in (Status.PASS, Status.WARN) else None
 
 
-async def choose_media(config: Config, prior: Prior = NO_PRIOR) -> tuple[list[MediaStreamTrack], str]:
+async def choose_media(config: Config,
+                       prior: Prior = NO_PRIOR) -> tuple[list[MediaStreamTrack], list[Message]]:
     """The tracks a call from here would send: the camera and microphone the device probes
-    found working in this run, else a generated tone and test pattern."""
+    found working in this run, else a generated tone and test pattern; and what they are."""
     from ..call.media import PatternTrack, ToneTrack, camera_track, open_mic
 
     mic, cam = _usable(prior.get("microphone")), _usable(prior.get("camera"))
     tracks: list[MediaStreamTrack] = []
-    said: list[str] = []
+    said: list[Message] = []
     if mic is not None and mic.details.get("device"):
         device = mic.details["device"]
         try:
             tracks.append(await open_mic(int(device["id"])))
-            said.append(f"microphone {device['name']!r}")
+            said.append(Message(S.MEDIA_MIC, {"name": str(device["name"])}))
         except Exception as exc:  # noqa: BLE001 - fall back, and say so
-            said.append(f"generated 440 Hz tone (microphone failed to open: {exc})")
+            said.append(Message(S.MEDIA_TONE_MIC_FAILED, {"error": str(exc)}))
     if not tracks:
         tracks.append(ToneTrack())
-        said = said or ["generated 440 Hz tone"]
+        said = said or [Message(S.MEDIA_TONE)]
     if not config.audio_only:
         video = None
         if cam is not None and cam.details.get("source"):
             try:
                 video = await camera_track(str(cam.details["source"]), config.camera_size)
-                said.append(f"camera {cam.details['source']!r}")
+                said.append(Message(S.MEDIA_CAMERA, {"source": str(cam.details["source"])}))
             except Exception as exc:  # noqa: BLE001
-                said.append(f"test pattern (camera failed to open: {exc})")
+                said.append(Message(S.MEDIA_PATTERN_CAMERA_FAILED, {"error": str(exc)}))
         if video is None:
             video = PatternTrack()
-            if not any("test pattern" in s for s in said):
-                said.append("a moving test pattern (320x240, 30 fps)")
+            if not any(m.id == S.MEDIA_PATTERN_CAMERA_FAILED for m in said):
+                said.append(Message(S.MEDIA_PATTERN))
         tracks.append(video)
-    return tracks, " and ".join(said)
+    return tracks, said
 
 
 @dataclass
@@ -163,7 +164,8 @@ async def measure(config: Config, prior: Prior = NO_PRIOR) -> RtpObservation:
         details["failed_stage"] = failure.stage
         seen.failure = failure
         return seen
-    details["media"] = media
+    details["media"] = " and ".join(m.text("en") for m in media)  # as before: English
+    details["media_messages"] = [m.as_dict() for m in media]  # for the report, in its language
     details["received"] = call.received
     details["setup"] = call.marks
     details["codecs"] = call.codecs

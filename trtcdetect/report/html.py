@@ -88,7 +88,8 @@ def render_document(document: dict[str, Any], lang: str = "en") -> str:
     ]
     explained = {pid for f in findings if not f["note"] for pid in f["doc"]["explains"]}
     verdicts = {word: text.verdict(word, lang) for word in text.VERDICTS}
-    known = [{"symptom": e.symptom, "cause": asdict(e.cause), "fix": asdict(e.fix)}
+    known = [{"symptom": e.symptom if isinstance(e.symptom, str) else asdict(e.symptom),
+              "cause": asdict(e.cause), "fix": asdict(e.fix)}
              for e in text.KNOWN_ERRORS]
     return template.render(
         doc=document, lang=lang, probes=probes, verdicts=verdicts, known_errors=known,
@@ -96,5 +97,7 @@ def render_document(document: dict[str, Any], lang: str = "en") -> str:
         about=document["target"]["host"] if checks_target([p["id"] for p in document["probes"]])
         else None,
         t=lambda key, **values: text.ui(key, lang, **values),
+        tt=lambda key, fallback: text.ui(key, lang) if key in text.WORDS else fallback,
+        ev=lambda error: text.evidence(str(error), lang),
         render_message=lambda m: _summary({"message": m, "summary": ""}, lang),
     )

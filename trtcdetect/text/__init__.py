@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from .base import LANGS, Text
+from .evidence import evidence
 from .faq import KNOWN_ERRORS, KnownError
 from .remedies import REMEDIES
 from .sentences import SENTENCES as _SENTENCES
@@ -30,7 +31,12 @@ VERDICTS: Mapping[str, Text] = {k: Text(*v) for k, v in _VERDICTS.items()}
 
 __all__ = ["KNOWN_ERRORS", "LANGS", "REMEDIES", "SENTENCES", "TITLES", "VERDICTS", "WORDS",
            "KnownError", "Text", "TextError", "check_remedy", "check_sentence", "default_lang",
-           "remedy", "sentence", "title", "ui", "verdict"]
+           "evidence", "remedy", "sentence", "title", "ui", "verdict"]
+
+
+#: values that carry what went wrong (the outside world's words): said in the reader's language
+#: where trtcdetect wrote them, quoted where it did not (text.evidence)
+EVIDENCE_PARAMS = frozenset({"error", "reason", "problem", "body"})
 
 
 class TextError(ValueError):
@@ -60,6 +66,9 @@ def sentence(text_id: str, params: Mapping[str, Any], lang: str = "en") -> str:
     rendered in the same language."""
     values = dict(params)
     for key, value in values.items():
+        if key in EVIDENCE_PARAMS and isinstance(value, str):
+            values[key] = evidence(value, lang)
+            continue
         if isinstance(value, dict) and value.get("id") in SENTENCES:
             values[key] = sentence(value["id"], value.get("params", {}), lang)
         elif isinstance(value, list) and all(
@@ -70,7 +79,9 @@ def sentence(text_id: str, params: Mapping[str, Any], lang: str = "en") -> str:
 
 
 def remedy(text_id: str, params: Mapping[str, Any], lang: str = "en") -> str:
-    return REMEDIES[text_id].pick(lang).format_map(dict(params))
+    values = {k: evidence(v, lang) if k in EVIDENCE_PARAMS and isinstance(v, str) else v
+              for k, v in params.items()}
+    return REMEDIES[text_id].pick(lang).format_map(values)
 
 
 def ui(key: str, lang: str = "en", **values: Any) -> str:

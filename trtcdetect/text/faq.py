@@ -15,7 +15,7 @@ from .base import Text as Remedy
 class KnownError:
     """A TRTCCalling error message or symptom from the FAQ, its cause and its fix."""
 
-    symptom: str
+    symptom: str | Remedy  # an error message as it appears (str), or a symptom in words
     cause: Remedy
     fix: Remedy
 
@@ -43,7 +43,7 @@ KNOWN_ERRORS: tuple[KnownError, ...] = (
                zh="使用 startRemoteView、startLocalView 等设备方法时使用异步方式，或升级 TRTCCalling 至 1.0.0 及以上。"),
     ),
     KnownError(
-        "Works on localhost, fails when the page is opened by the server's IP",
+        Remedy(en="Works on localhost, fails when the page is opened by the server's IP", zh="在 localhost 上正常，用服务器 IP 打开页面时失败"),
         Remedy(en="The page is served over plain HTTP: browsers allow the camera and microphone only over HTTPS or on http://localhost / 127.0.0.1.",
                zh="通过 IP 访问时使用的是 HTTP 协议：浏览器只在 HTTPS 或 http://localhost、127.0.0.1 下允许使用摄像头和麦克风。"),
         Remedy(en="Serve the page over HTTPS (TRTCCalling must run under HTTPS or localhost).",
@@ -56,7 +56,7 @@ KNOWN_ERRORS: tuple[KnownError, ...] = (
         Remedy(en="Upgrade the IM SDK (tim-js-sdk).", zh="建议升级 IM 版本。"),
     ),
     KnownError(
-        "No sound from the other side in WeChat's browser on iPhone",
+        Remedy(en="No sound from the other side in WeChat's browser on iPhone", zh="iPhone 微信浏览器中听不到对方声音"),
         Remedy(en="Autoplay is restricted.", zh="自动播放受限。"),
         Remedy(en="Upgrade TRTCCalling to 1.0.0 or later, which handles it.",
                zh="calling 在 1.0.0 版本已处理，建议升级至 1.0.0 及之后的版本。"),
@@ -68,14 +68,14 @@ KNOWN_ERRORS: tuple[KnownError, ...] = (
                zh="升级 tsignaling，注意新版本文件名为 tsignaling-js。"),
     ),
     KnownError(
-        "Callee logs the call but handleNewInvitationReceived never fires",
+        Remedy(en="Callee logs the call but handleNewInvitationReceived never fires", zh="被叫端日志显示有呼叫，但 handleNewInvitationReceived 从未触发"),
         Remedy(en="TRTCCalling <= 0.6.0 and tsignaling <= 0.3.0 are too old.",
                zh="TRTCCalling <= 0.6.0 和 Tsignaling <= 0.3.0 版本过低。"),
         Remedy(en="Upgrade TRTCCalling and tsignaling to the latest versions.",
                zh="升级 TRTCCalling 和 Tsignaling 到最新版本。"),
     ),
     KnownError(
-        "Cannot call again after rejecting a call",
+        Remedy(en="Cannot call again after rejecting a call", zh="拒绝一次通话后无法再次呼叫"),
         Remedy(en="The calling state was not reset after reject.", zh="call 之后主动 reject，calling 状态没有重置。"),
         Remedy(en="Upgrade TRTCCalling to 1.0.3 or later.", zh="升级 TRTCCalling 版本 >= 1.0.3。"),
     ),
