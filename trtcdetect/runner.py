@@ -21,6 +21,7 @@ from typing import Any
 from . import __version__
 from .config import Config
 from .diagnosis import diagnose
+from .load import LoadMonitor
 from .models import Advice, Message, ProbeResult, RunReport, Status, Target
 from .net import local
 from .net.resolve import new_run
@@ -83,6 +84,8 @@ async def run(
     start = time.perf_counter()
     stop = stop or asyncio.Event()
     new_run()
+    load = LoadMonitor()
+    load.start()
     # this computer's network, read once (no packet sent; ~ms): for the diagnosis and support
     network = await asyncio.to_thread(_local_network)
     results: dict[str, ProbeResult] = {}
@@ -124,6 +127,7 @@ async def run(
             if progress:
                 progress(probe, results[probe.id])
     ordered = tuple(results[p.id] for p in probes)
+    busy = load.stop()
     try:
         diagnosis = diagnose(ordered, network)
     except Exception:  # noqa: BLE001 - a rule's bug must not cost the report
@@ -134,7 +138,7 @@ async def run(
         started_at=started_at.isoformat(timespec="seconds").replace("+00:00", "Z"),
         duration_s=round(time.perf_counter() - start, 3),
         target=Target(config.target, config.tcp_ports, config.udp_ports),
-        system={**system_info(), "network": network},
+        system={**system_info(), "network": network, **busy},
         config=settings or {},
         probes=ordered,
         interrupted=interrupted,

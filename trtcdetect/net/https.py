@@ -22,9 +22,11 @@ import h11
 from cryptography import x509
 
 from ..config import Config
+from ..load import lag_during
 from ..text.ids import R
 from .errors import os_error_text
 from .resolve import Resolution, ResolveError, resolve
+from .timing import tcp_rtt_ms
 
 STEPS = ("dns", "tcp", "tls", "https")
 #: the remedy that goes with a failed step (any other step: allow the domain through)
@@ -55,7 +57,19 @@ class _Timer:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self.ms = (time.perf_counter() - self.start) * 1000
+        self.end = time.perf_counter()
+        self.ms = (self.end - self.start) * 1000
+        #: how late the event loop was at worst meanwhile: what this figure may carry
+        self.lag_ms = lag_during(self.start, self.end)
+
+
+#: A step's time is marked as possibly inflated when the loop was this late meanwhile, ms
+LAG_NOTE_MS = 1.0
+
+
+def _note_lag(step: Step, timer: _Timer) -> None:
+    if timer.lag_ms is not None and timer.lag_ms >= LAG_NOTE_MS:
+        step.info["loop_lag_ms"] = timer.lag_ms
 
 
 async def _dns(config: Config, host: str, port: int, step: Step) -> Resolution | None:
@@ -71,9 +85,11 @@ async def _dns(config: Config, host: str, port: int, step: Step) -> Resolution |
         step.ok, step.error = False, str(failure)
         step.info = {"kind": failure.kind, "server": failure.server}
         step.ms = failure.ms if failure.ms is not None else t.ms
+        _note_lag(step, t)
         return None
     step.ok = True
     step.ms = resolution.ms if resolution.source == "dns" else t.ms
+    _note_lag(step, t)
     step.info = {"source": resolution.source, "a": list(resolution.ipv4),
                  "aaaa": list(resolution.ipv6)}
     return resolution
@@ -85,8 +101,10 @@ async def _tcp(config: Config, addresses: tuple[str, ...], port: int,
     errors = []
     loop = asyncio.get_running_loop()
     sock: socket.socket | None = None
+    tried = 0
     with _Timer() as t:
         for address in addresses:
+            tried += 1
             family = socket.AF_INET6 if ":" in address else socket.AF_INET
             candidate = socket.socket(family, socket.SOCK_STREAM)
             candidate.setblocking(False)
@@ -107,6 +125,12 @@ async def _tcp(config: Config, addresses: tuple[str, ...], port: int,
         else:
             step.ok, step.error = False, "; ".join(errors) or "no address to connect to"
     step.ms = t.ms
+    _note_lag(step, t)
+    kernel_ms = tcp_rtt_ms(sock) if sock is not None and tried == 1 else None
+    if kernel_ms is not None and kernel_ms <= t.ms:
+        step.ms = kernel_ms  # the handshake as the kernel timed it: no loop wait in it
+        step.info.pop("loop_lag_ms", None)
+    step.info["timing"] = "kernel" if kernel_ms is not None else "wall"
     return sock
 
 
@@ -156,6 +180,7 @@ async def _tls(config: Config, context: ssl.SSLContext, host: str, address: str,
             step.info = {"verified": True, "version": ssl_object.version(),
                          **certificate_info(ssl_object.getpeercert(binary_form=True))}
     step.ms = t.ms
+    _note_lag(step, t)
     if stream is None:
         sock.close()
         if step.error and step.error.startswith("certificate"):
@@ -217,6 +242,7 @@ async def _https(config: Config, host: str, stream: Stream, step: Step) -> None:
         except OSError as exc:
             step.ok, step.error = False, f"connection lost: {os_error_text(exc)}"
     step.ms = t.ms
+    _note_lag(step, t)
 
 
 async def check(config: Config, host: str, port: int) -> list[Step]:

@@ -17,6 +17,7 @@ from aioice import stun
 
 from .errors import REFUSALS, os_error_text, refused_by
 from .stun import StunSocket, binding_request
+from .timing import tcp_rtt_ms
 
 #: Until any answer has measured the path, STUN requests are resent this often, s.
 UDP_INITIAL_RTO_S = 0.5
@@ -40,6 +41,8 @@ class PortVerdict:
     attempts: int = 1
     #: who said no (net.errors.refused_by): "here", "host", "path"; None when nobody did
     refused_by: str | None = None
+    #: how rtt_ms was taken: "kernel" (TCP_INFO / the receive stamp) or "wall" (the loop's)
+    timing: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -50,6 +53,7 @@ class PortVerdict:
             "error": self.error,
             "attempts": self.attempts,
             "refused_by": self.refused_by,
+            "timing": self.timing,
         }
 
 
@@ -90,13 +94,17 @@ async def probe_tcp(address: str, port: int, timeout_s: float, clock: PathClock)
     except OSError as exc:
         return refusal("tcp", port, exc)
     rtt = time.perf_counter() - start
+    kernel_ms = tcp_rtt_ms(writer.get_extra_info("socket"))  # the handshake, as the kernel saw it
+    if kernel_ms is not None and kernel_ms <= rtt * 1000:
+        rtt = kernel_ms / 1000
     clock.observe(rtt)
     writer.close()
     try:
         await asyncio.wait_for(writer.wait_closed(), 1.0)
     except (OSError, TimeoutError):
         pass
-    return PortVerdict("tcp", port, OPEN, rtt_ms=rtt * 1000)
+    return PortVerdict("tcp", port, OPEN, rtt_ms=rtt * 1000,
+                       timing="kernel" if kernel_ms is not None else "wall")
 
 
 async def probe_udp(address: str, port: int, timeout_s: float, clock: PathClock) -> PortVerdict:
@@ -117,7 +125,7 @@ async def probe_udp(address: str, port: int, timeout_s: float, clock: PathClock)
         while True:
             sock.send_stun(request, None)
             attempts += 1
-            sent_at = time.perf_counter()
+            sent_at = sock.sent[request.transaction_id]  # taken just before the send
             adaptive = clock.rtt_s is not None
             wait = min(sent_at + clock.rto(), deadline) - sent_at
             done, _ = await asyncio.wait(outcomes, timeout=wait,
@@ -143,7 +151,8 @@ async def probe_udp(address: str, port: int, timeout_s: float, clock: PathClock)
             elif reply.message.message_class == stun.Class.ERROR:
                 note = f"STUN error response {reply.message.error_code}"
             return PortVerdict("udp", port, OPEN, rtt_ms=max(rtt, 0.0) * 1000, error=note,
-                               attempts=attempts)
+                               attempts=attempts,
+                               timing="kernel" if sock.kernel_stamps else "wall")
     finally:
         sock.close()
 

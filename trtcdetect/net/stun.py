@@ -17,6 +17,8 @@ from typing import cast
 
 from aioice import stun
 
+from .timing import enable_receive_stamps, received_at
+
 
 @dataclass(frozen=True)
 class Reply:
@@ -58,6 +60,7 @@ class StunSocket(asyncio.DatagramProtocol):
         #: the first ICMP-born error (a connected socket only) and how many came
         self.icmp: asyncio.Future[OSError] = loop.create_future()
         self.errors = 0
+        self.kernel_stamps = 0  # replies timed by the kernel's receive stamp
 
     @classmethod
     async def open(cls, remote: tuple[str, int] | None = None,
@@ -76,9 +79,17 @@ class StunSocket(asyncio.DatagramProtocol):
     # asyncio.DatagramProtocol
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = cast(asyncio.DatagramTransport, transport)
+        sock = self.transport.get_extra_info("socket")
+        if sock is not None:
+            enable_receive_stamps(sock)
 
     def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
-        now = time.perf_counter()
+        # when the kernel got it, not when the loop got to it (see net/timing.py)
+        now, stamped = time.perf_counter(), False
+        sock = self.transport.get_extra_info("socket") if self.transport is not None else None
+        if sock is not None:
+            now, stamped = received_at(sock, now)
+        self.kernel_stamps += stamped
         try:
             message = stun.parse_message(data)
         except Exception:  # noqa: BLE001 - any garbage: something answered, but not STUN

@@ -7,6 +7,7 @@ proves this machine's stack, codecs and CPU can carry a call. With --echo-url th
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -16,6 +17,7 @@ from ..call.session import RTCP_DRAIN_S
 from ..call.signalling import CallFailed
 from ..call.stats import kind_details
 from ..config import PROBE_DEADLINE_MARGIN_S, Config
+from ..load import lag_during
 from ..models import Advice, Message, Metric, ProbeResult, Status
 from ..text.ids import R, S
 from .base import NO_PRIOR, MeasuredProbe, Prior, Verdict
@@ -158,12 +160,14 @@ async def measure(config: Config, prior: Prior = NO_PRIOR) -> RtpObservation:
         details["failed_stage"] = "network"
         return seen
     tracks, media = await choose_media(config, prior)
+    started = time.perf_counter()
     try:
         call = await run_call(config, tracks)
     except CallFailed as failure:
         details["failed_stage"] = failure.stage
         seen.failure = failure
         return seen
+    details["loop_lag_ms"] = lag_during(started, time.perf_counter())  # RTCP is read on the loop
     details["media"] = " and ".join(m.text("en") for m in media)  # as before: English
     details["media_messages"] = [m.as_dict() for m in media]  # for the report, in its language
     details["received"] = call.received

@@ -10,7 +10,7 @@ from typing import Any
 
 import jinja2
 
-from .. import text
+from .. import text, thresholds
 from ..models import RunReport
 from ..text.remedies import PARTIES
 from .files import checks_target
@@ -99,5 +99,7 @@ def render_document(document: dict[str, Any], lang: str = "en") -> str:
         t=lambda key, **values: text.ui(key, lang, **values),
         tt=lambda key, fallback: text.ui(key, lang) if key in text.WORDS else fallback,
         ev=lambda error: text.evidence(str(error), lang),
+        busy_ms=thresholds.BUSY_NOTE_MS,
+        worst_lag=lambda steps: max([s.get("loop_lag_ms") or 0 for s in steps] or [0]),
         render_message=lambda m: _summary({"message": m, "summary": ""}, lang),
     )
