@@ -222,3 +222,35 @@ def test_a_firewall_open_only_for_the_trtc_ports_carries_the_echo_call(
     assert rtp["details"]["audio"]["packets_sent"] > 50
     assert probe(doc, "ports")["status"] == "pass"
     assert doc["diagnosis"] == [] and code == 0
+
+
+def test_two_calls_share_the_media_port(trtc_ports_only: Lab, services: Services) -> None:
+    """Several calls share one media port, as on a media server: two clients call at once
+    through the firewall that opens only the TRTC ports; both pass."""
+    cmd = ["ip", "netns", "exec", trtc_ports_only.client, sys.executable, "-m", "trtcdetect",
+           "--target", "trtc.test", "--ca-file", str(services.ca_file), "--only", "rtp",
+           "--echo-url", "https://trtc.test/call", "--call-seconds", "2", "--audio-only",
+           "--json", "--quiet"]
+    procs = [subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for _ in range(2)]
+    import json
+
+    results = [json.loads(p.communicate(timeout=60)[0]) for p in procs]
+    for doc in results:
+        rtp = probe(doc, "rtp")
+        assert rtp["status"] == "pass", (rtp["summary"], rtp["details"].get("failed_stage"))
+
+
+@pytest.mark.parametrize("reject, refused_by, verdict", [
+    ("reject with icmp type port-unreachable", "host", "closed"),  # the host: nothing there
+    ("reject with icmp type admin-prohibited", "path", "closed"),  # a firewall on the way
+])
+def test_who_said_no_is_told_from_the_icmp_error(firewall: Lab, reject: str, refused_by: str,
+                                                 verdict: str) -> None:
+    """ICMP port-unreachable (the host) and administratively-prohibited (a router or firewall)
+    are told apart where the error allows: ECONNREFUSED vs EHOSTUNREACH."""
+    firewall.firewall([f"ip daddr {SERVE} udp dport 8000 {reject}"])
+    _, doc = firewall.trtcdetect_json("--target", SERVE, "--only", "ports", "--timeout", "1",
+                                      "--udp-ports", "8000", "--tcp-ports", "8687")
+    (udp,) = [p for p in probe(doc, "ports")["details"]["ports"] if p["protocol"] == "udp"]
+    assert (udp["refused_by"], udp["verdict"]) == (refused_by, verdict), udp
