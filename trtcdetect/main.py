@@ -12,16 +12,16 @@ from .errors import ConfigError, UsageError, one_line
 
 
 def _commands() -> dict[str, Callable[[Sequence[str]], int]]:
-    from .commands import demo, probes, render, serve
+    from .commands import credentials, demo, probes, render, serve
 
     return {"probes": probes.cmd_probes, "serve": serve.cmd_serve, "demo": demo.cmd_demo,
-            "render": render.cmd_render}
+            "render": render.cmd_render, "credentials": credentials.cmd_credentials}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     try:
-        if args and args[0] in ("probes", "serve", "demo", "render"):
+        if args and args[0] in ("probes", "serve", "demo", "render", "credentials"):
             return _commands()[args[0]](args[1:])
         from .commands.run import cmd_run
 

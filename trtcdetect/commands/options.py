@@ -52,7 +52,8 @@ def build_parser() -> argparse.ArgumentParser:
             "does not answer is reported as 'no answer (open or filtered)', never as open. "
             "Other commands: 'trtcdetect probes' lists the probes, 'trtcdetect serve' runs "
             "the reference endpoint, 'trtcdetect demo' runs a full offline diagnosis, "
-            "'trtcdetect render REPORT.json --lang zh' renders a saved report again."
+            "'trtcdetect render REPORT.json --lang zh' renders a saved report again, "
+            "'trtcdetect credentials' makes short-lived test-room credentials for support."
         ),
         epilog=EXIT_CODES + "\n" + EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
