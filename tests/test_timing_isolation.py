@@ -107,3 +107,47 @@ def test_the_report_says_when_a_figure_may_be_inflated(tmp_path: Any) -> None:
         "their times may be inflated by up to 151 ms" in busy
     assert "scheduling lag p99 20.0 ms, max 151.3 ms" in busy and "CPU busy 80.0 %" in busy
     assert "may be inflated" not in page(2.0)
+
+
+def test_tls_and_https_steps_run_on_a_loop_of_their_own(tmp_path: Any) -> None:
+    """The domain probe's TCP, TLS and HTTPS steps beside a probe that holds the run's loop
+    for 300 ms at a time (as imports and a browser start do): the steps read as on an idle
+    machine, while the run's own loop lag shows the stalls."""
+    https = free_port()
+    ca = tmp_path / "ca.pem"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "trtcdetect", "serve", "--bind", "127.0.0.1", "--quiet",
+         "--tcp-ports", "", "--udp-ports", "", "--https-port", str(https), "--ca-out", str(ca)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout is not None and "ready" in proc.stdout.readline()
+
+        class Hog:  # a stand-in probe: holds the loop 300 ms, ten times over 3 s
+            id, title, description, after = "hog", "Hog", "holds the loop", ()
+
+            def deadline_s(self, config: Config) -> float:
+                return 10.0
+
+            async def run(self, config: Config, prior: Any = None) -> Any:
+                from trtcdetect.models import ProbeResult, Status
+
+                for _ in range(10):
+                    await asyncio.sleep(0.001)
+                    time.sleep(HOLD_S)
+                return ProbeResult("hog", "Hog", Status.PASS, summary="held")
+
+        from trtcdetect.probes.domain import PROBE as DOMAIN
+
+        config = Config(target="localhost", https_port=https, ca_file=ca, timeout_s=5.0,
+                        resolve={"localhost": ("127.0.0.1",)})
+        report = asyncio.run(runner.run(config, [Hog(), DOMAIN]))
+    finally:
+        proc.terminate()
+        proc.wait(10)
+    domain = next(p for p in report.probes if p.id == "domain")
+    steps = {s["name"]: s for s in domain.details["steps"]}
+    assert all(steps[n]["ok"] for n in ("tcp", "tls", "https")), steps
+    for name in ("tcp", "tls", "https"):
+        assert steps[name]["ms"] < 100, steps[name]  # a held loop would add 300 ms or more
+        assert "loop_lag_ms" not in steps[name]  # the run's stalls did not touch them
+    assert report.system["loop_lag_ms"]["max"] >= HOLD_S * 1000 * 0.8

@@ -24,11 +24,13 @@ class LoadMonitor:
         self.woke: list[float] = []  # when each sample woke (perf_counter)
         self._task: asyncio.Task[None] | None = None
         self._cpu = _cpu_times()
+        self.loop: asyncio.AbstractEventLoop | None = None
 
     def start(self) -> None:
         global _current
         _current = self
-        self._task = asyncio.get_running_loop().create_task(self._watch())
+        self.loop = asyncio.get_running_loop()
+        self._task = self.loop.create_task(self._watch())
 
     async def _watch(self) -> None:
         while True:
@@ -73,8 +75,15 @@ _current: LoadMonitor | None = None
 
 
 def lag_during(start: float, end: float) -> float | None:
-    """The running monitor's lag_during, or None when no run is being watched."""
-    return _current.lag_during(start, end) if _current is not None else None
+    """The running monitor's lag_during, or None when no run is being watched or the caller
+    runs on another loop (net/isolated.py): the run's loop lag did not touch its figure."""
+    if _current is None:
+        return None
+    try:
+        here = asyncio.get_running_loop()
+    except RuntimeError:
+        return None
+    return _current.lag_during(start, end) if here is _current.loop else None
 
 
 def _pick(ordered: list[float], share: float) -> float:

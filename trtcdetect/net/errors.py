@@ -32,3 +32,18 @@ def os_error_text(exc: OSError) -> str:
     if exc.errno is not None:
         return f"{os.strerror(exc.errno)} (errno {exc.errno})"
     return str(exc) or type(exc).__name__
+
+
+class ResolveError(Exception):
+    """The name did not resolve; the message says why, `kind` classifies it (KINDS) and
+    `server` names the DNS server that showed it, when one did."""
+
+    def __init__(self, message: str, kind: str = "failed", server: str | None = None) -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.server = server
+        self.ms: float | None = None  # how long the failed lookup took
+
+    def as_dict(self, host: str) -> dict[str, str | None]:
+        """As probes put it in their details (`dns_failure`), for the diagnosis."""
+        return {"host": host, "kind": self.kind, "error": str(self), "server": self.server}

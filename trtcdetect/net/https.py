@@ -24,8 +24,9 @@ from cryptography import x509
 from ..config import Config
 from ..load import lag_during
 from ..text.ids import R
-from .errors import os_error_text
-from .resolve import Resolution, ResolveError, resolve
+from .errors import ResolveError, os_error_text
+from .isolated import in_own_loop
+from .resolve import Resolution, resolve
 from .timing import tcp_rtt_ms
 
 STEPS = ("dns", "tcp", "tls", "https")
@@ -246,22 +247,36 @@ async def _https(config: Config, host: str, stream: Stream, step: Step) -> None:
 
 
 async def check(config: Config, host: str, port: int) -> list[Step]:
-    """The four steps against `host`:`port`; every step that ran has its time."""
-    context = await config.tls_context()  # outside the timers: loading the trust store is not network
+    """The four steps against `host`:`port`; every step that ran has its time.
+
+    DNS runs on this loop (one lookup per name per run, timed in its own thread); TCP, TLS and
+    HTTPS run on an event loop of their own (net/isolated.py), so that the rest of the run
+    (imports, a browser starting, the test call) cannot queue in front of their replies."""
     steps = {name: Step(name) for name in STEPS}
     resolution = await _dns(config, host, port, steps["dns"])
-    sock = None
     if resolution is not None:
-        sock = await _tcp(config, resolution.addresses, port, steps["tcp"])
-    if sock is not None:
-        address = steps["tcp"].info["address"]
-        stream = await _tls(config, context, host, address, port, sock, steps["tls"])
-        if stream is not None:
-            try:
-                await _https(config, host, stream, steps["https"])
-            finally:
-                stream[1].close()
+        await in_own_loop(lambda: _connect(config, host, port, resolution, steps))
     return list(steps.values())
+
+
+async def _connect(config: Config, host: str, port: int, resolution: Resolution,
+                   steps: dict[str, Step]) -> None:
+    context = await config.tls_context()  # outside the timers: loading the trust store is not network
+    sock = await _tcp(config, resolution.addresses, port, steps["tcp"])
+    if sock is None:
+        return
+    address = steps["tcp"].info["address"]
+    stream = await _tls(config, context, host, address, port, sock, steps["tls"])
+    if stream is None:
+        return
+    try:
+        await _https(config, host, stream, steps["https"])
+    finally:
+        stream[1].close()
+        try:
+            await asyncio.wait_for(stream[1].wait_closed(), 1.0)
+        except (OSError, TimeoutError, ssl.SSLError):
+            pass
 
 
 def first_failure(steps: list[Step] | tuple[Step, ...]) -> Step | None:

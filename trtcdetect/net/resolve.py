@@ -14,7 +14,6 @@ dropped: glibc waits 5 s per try) must not keep the process from ending once the
 from __future__ import annotations
 
 import asyncio
-import errno
 import ipaddress
 import socket
 import threading
@@ -23,33 +22,18 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..config import Config
+from .dnsexplain import explain
+from .errors import ResolveError
 
 #: Asking the DNS servers directly, after getaddrinfo failed, takes at most this long, s.
 EXPLAIN_S = 1.0
 #: A getaddrinfo still waiting after this long is explained in parallel (a silent server:
 #: getaddrinfo then fails at the timeout, and the explanation is ready with it), s.
 EXPLAIN_AFTER_S = 0.5
-#: How many of resolv.conf's servers are asked when explaining a failure.
-EXPLAIN_SERVERS = 3
 
 #: The kinds of DNS failure, each with the party that can fix it
 KINDS = ("no-route", "blocked-here", "timeout", "servfail", "refused", "nxdomain", "nodata",
          "failed")
-
-
-class ResolveError(Exception):
-    """The name did not resolve; the message says why, `kind` classifies it (KINDS) and
-    `server` names the DNS server that showed it, when one did."""
-
-    def __init__(self, message: str, kind: str = "failed", server: str | None = None) -> None:
-        super().__init__(message)
-        self.kind = kind
-        self.server = server
-        self.ms: float | None = None  # how long the failed lookup took
-
-    def as_dict(self, host: str) -> dict[str, str | None]:
-        """As probes put it in their details (`dns_failure`), for the diagnosis."""
-        return {"host": host, "kind": self.kind, "error": str(self), "server": self.server}
 
 
 @dataclass(frozen=True)
@@ -146,7 +130,12 @@ async def _timed_lookup(host: str, timeout_s: float, start: float) -> Resolution
             addresses.append(str(sockaddr[0]))
     if not addresses:
         raise ResolveError("DNS returned no IPv4 or IPv6 address", "nodata")
-    return Resolution(_ipv4_first(addresses), (time.perf_counter() - start) * 1000, "dns")
+    took = timed.pop(host, (time.perf_counter() - start) * 1000)
+    return Resolution(_ipv4_first(addresses), round(took, 3), "dns")
+
+
+#: how long each name's last getaddrinfo took, measured in its own thread, ms
+timed: dict[str, float] = {}
 
 
 def _getaddrinfo(host: str) -> asyncio.Future[list[Any]]:
@@ -163,8 +152,10 @@ def _getaddrinfo(host: str) -> asyncio.Future[list[Any]]:
 
     def work() -> None:
         result, error = None, None
+        start = time.perf_counter()
         try:
             result = socket.getaddrinfo(host, 0, type=socket.SOCK_STREAM)
+            timed[host] = (time.perf_counter() - start) * 1000  # in this thread: no loop wait
         except BaseException as exc:  # noqa: BLE001 - handed to the awaiting task
             error = exc
         try:
@@ -195,90 +186,6 @@ async def _explained(host: str, failure: ResolveError,
         return ResolveError(f"{failure} (no answer from the DNS server {found.server})",
                             "timeout", found.server)
     return found
-
-
-async def explain(host: str, timeout_s: float,
-                  servers: list[str] | None = None) -> ResolveError | None:
-    """Ask each DNS server (default: resolv.conf's) for `host`'s A and AAAA records, all at
-    once; the most telling failure, or None when a server answered with an address."""
-    try:
-        import dns.asyncquery
-        import dns.exception
-        import dns.message
-        import dns.rcode
-        import dns.rdatatype
-        import dns.resolver
-    except ImportError:
-        return None
-    if servers is None:
-        try:
-            servers = [str(s) for s in dns.resolver.Resolver(configure=True).nameservers]
-        except dns.resolver.NoResolverConfiguration:
-            return ResolveError("no DNS server is configured (/etc/resolv.conf)", "failed")
-    servers = [str(s) for s in servers][:EXPLAIN_SERVERS]
-    if not servers:
-        return ResolveError("no DNS server is configured (/etc/resolv.conf)", "failed")
-
-    async def ask(server: str, rdtype: Any) -> tuple[str, Any]:
-        query = dns.message.make_query(host, rdtype)
-        try:
-            return server, await dns.asyncquery.udp(query, server, timeout=timeout_s)
-        except dns.exception.Timeout:
-            return server, "timeout"
-        except OSError as exc:
-            return server, exc
-
-    answers = await asyncio.gather(*(ask(s, t) for s in servers
-                                     for t in (dns.rdatatype.A, dns.rdatatype.AAAA)))
-    by_server: dict[str, list[Any]] = {}
-    for server, answer in answers:
-        by_server.setdefault(server, []).append(answer)
-    found: list[ResolveError] = []
-    for server, (a, aaaa) in by_server.items():
-        error = _classify(host, server, a, aaaa, timeout_s)
-        if error is None:
-            return None  # this server answers with an address: it is not DNS
-        found.append(error)
-    order = {kind: i for i, kind in enumerate(("nxdomain", "nodata", "refused", "servfail",
-                                               "blocked-here", "no-route", "timeout"))}
-    return min(found, key=lambda e: order.get(e.kind, len(order)))
-
-
-def _classify(host: str, server: str, a: Any, aaaa: Any, timeout_s: float) -> ResolveError | None:
-    import dns.rcode
-
-    for answer in (a, aaaa):
-        if isinstance(answer, OSError):
-            if answer.errno in (errno.EPERM, errno.EACCES):
-                return ResolveError(f"this computer blocks DNS to {server} ({answer.strerror})",
-                                    "blocked-here", server)
-            if answer.errno in (errno.ENETUNREACH, errno.EHOSTUNREACH):
-                return ResolveError(f"no route to the DNS server {server} ({answer.strerror})",
-                                    "no-route", server)
-            return ResolveError(f"cannot ask the DNS server {server}: {answer.strerror or answer}",
-                                "failed", server)
-    if a == "timeout" and aaaa == "timeout":
-        return ResolveError(f"the DNS server {server} did not answer within {timeout_s:g} s",
-                            "timeout", server)
-    responses = [r for r in (a, aaaa) if not isinstance(r, str)]
-    for response in responses:
-        code = response.rcode()
-        if code == dns.rcode.NXDOMAIN:
-            return ResolveError(f"{host} does not exist (NXDOMAIN from {server})", "nxdomain",
-                                server)
-        if code == dns.rcode.REFUSED:
-            return ResolveError(f"the DNS server {server} refused to answer (REFUSED)", "refused",
-                                server)
-        if code == dns.rcode.SERVFAIL:
-            return ResolveError(f"the DNS server {server} failed to answer (SERVFAIL)", "servfail",
-                                server)
-    if any(r.answer for r in responses):
-        return None
-    if len(responses) == 2:
-        return ResolveError(f"{host} has no address records (NODATA for A and AAAA from {server})",
-                            "nodata", server)
-    return ResolveError(f"the DNS server {server} did not answer within {timeout_s:g} s",
-                        "timeout", server)
 
 
 def _ipv4_first(addresses: tuple[str, ...] | list[str]) -> tuple[str, ...]:
