@@ -52,6 +52,9 @@ def cmd_run(argv: Sequence[str]) -> int:
     from ..ui import Progress, print_summary
 
     lang = args.lang or text.default_lang()
+    if args.json and args.format not in (None, "json"):
+        raise UsageError(f"--json and --format {args.format} ask for two different outputs on "
+                         "stdout: give one")
     stdout_format = args.format or ("json" if args.json else None)
     openmetrics_file = _metrics_path(args.openmetrics) if args.openmetrics else None
     output = None

@@ -25,6 +25,12 @@ def _metric(probe: dict[str, Any], name: str) -> float | None:
     return None
 
 
+def _seconds(ms: float) -> float:
+    """ms as seconds without binary noise (33.41 ms is 0.03341, not 0.033409999999999995): the
+    figures have at most microsecond resolution."""
+    return round(ms / 1000, 9)
+
+
 def render(document: dict[str, Any]) -> bytes:
     registry = CollectorRegistry(auto_describe=True)
     target = document["target"]["host"]
@@ -83,13 +89,13 @@ def render(document: dict[str, Any]) -> bytes:
                 labels = (target, p["protocol"], str(p["port"]))
                 port_state.labels(*labels).state(p["verdict"])
                 if p.get("rtt_ms") is not None:
-                    port_rtt.labels(*labels).set(p["rtt_ms"] / 1000)
+                    port_rtt.labels(*labels).set(_seconds(p["rtt_ms"]))
         elif pid == "domain":
             for s in details.get("steps", []):
                 if s["ok"] is not None:
                     step_ok.labels(target, s["name"]).set(1 if s["ok"] else 0)
                 if s["ok"] and s["ms"] is not None:
-                    step_time.labels(target, s["name"]).set(s["ms"] / 1000)
+                    step_time.labels(target, s["name"]).set(_seconds(s["ms"]))
             days = _metric(probe, "cert_days_left")
             if days is not None:
                 cert_days.labels(target).set(days)
@@ -97,7 +103,7 @@ def render(document: dict[str, Any]) -> bytes:
             for name, gauge in call.items():
                 value = _metric(probe, name)
                 if value is not None:
-                    gauge.labels(target).set(value * scale[name])
+                    gauge.labels(target).set(round(value * scale[name], 9))
         for (owner, name), gauge in device.items():
             value = _metric(probe, name) if pid == owner else None
             if value is not None:

@@ -1,0 +1,36 @@
+"""OpenMetrics output details: no binary float noise, and conflicting output options refused."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from prometheus_client.openmetrics.parser import text_string_to_metric_families
+
+from trtcdetect.main import main
+from trtcdetect.report import metrics
+
+
+def document(rtt_ms: float, step_ms: float) -> dict[str, Any]:
+    return {"target": {"host": "h"}, "duration_s": 1.0, "status": "pass", "exit_code": 0,
+            "tool": {"version": "t"},
+            "probes": [{"id": "ports", "status": "pass", "duration_s": 0.1, "metrics": [],
+                        "details": {"ports": [{"protocol": "udp", "port": 8000,
+                                               "verdict": "open", "rtt_ms": rtt_ms}]}},
+                       {"id": "domain", "status": "pass", "duration_s": 0.1, "metrics": [],
+                        "details": {"steps": [{"name": "tls", "ok": True, "ms": step_ms}]}}]}
+
+
+def test_seconds_carry_no_binary_noise() -> None:
+    text = metrics.render(document(33.41, 0.1 + 0.2)).decode()
+    assert "0.03341" in text and "0.033409999999999995" not in text
+    assert "0.00030000000000000003" not in text
+    values = {s.name: s.value for f in text_string_to_metric_families(text) for s in f.samples}
+    assert values["trtcdetect_port_rtt_seconds"] == 0.03341  # the library's own parser
+
+
+def test_json_and_another_format_are_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--json", "--format", "openmetrics", "--only", "url"]) == 3
+    err = capsys.readouterr().err
+    assert "--json and --format openmetrics" in err and err.count("\n") == 1
+    assert main(["--json", "--format", "json", "--only", "url", "--quiet"]) == 0
