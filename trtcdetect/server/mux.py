@@ -46,14 +46,20 @@ class _Relay(asyncio.DatagramProtocol):
         self.mux, self.caller = mux, caller
         self.transport: asyncio.DatagramTransport | None = None
         self.pending: list[bytes] = []  # what came before the socket was ready (a few checks)
+        self.closed = False  # its call ended: a socket that opens now is closed at once
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = cast(asyncio.DatagramTransport, transport)
+        if self.closed:
+            self.transport.close()
+            return
         for data in self.pending:
             self.transport.sendto(data)
         self.pending.clear()
 
     def send(self, data: bytes) -> None:
+        if self.closed:
+            return
         if self.transport is not None:
             self.transport.sendto(data)
         elif len(self.pending) < 16:
@@ -98,6 +104,7 @@ class MediaMux:
             return
         for caller, relay in call.relays.items():
             self.by_caller.pop(caller, None)
+            relay.closed = True
             if relay.transport is not None:
                 relay.transport.close()
 
