@@ -51,6 +51,7 @@ _ZH: list[Rule] = [
     (re.compile(r"^(\S+) has no address records \(NODATA for A and AAAA from (\S+)\)$"),
      lambda m: f"{m[1]} 没有地址记录（来自 {m[2]} 的 A 和 AAAA 均为 NODATA）"),
     (re.compile(r"^name does not exist \(NXDOMAIN\)$"), lambda m: "域名不存在（NXDOMAIN）"),
+    (re.compile(r"^no default route$"), lambda m: "没有默认路由"),
     (re.compile(r"^temporary DNS failure \(no answer from the DNS server\)$"),
      lambda m: "DNS 临时故障（DNS 服务器没有响应）"),
 ]
