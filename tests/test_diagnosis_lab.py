@@ -208,6 +208,47 @@ def trtc_ports_only(services: Services) -> Iterator[Lab]:
     run(["ip", "netns", "exec", lab.client, "nft", "delete", "table", "inet", "corp"])
 
 
+@pytest.fixture()
+def strict_trtc_ports(services: Services) -> Iterator[tuple[Lab, str]]:
+    """Exactly the seven documented ports between client and a serve of its own: UDP 8000,
+    8080, 8800, 843, 443, 16285 and TCP 8687 -- which also carries serve's HTTP signalling --
+    out; only replies in; no DNS, no 443."""
+    lab = services.lab
+    address = "198.18.0.10"
+    run(["ip", "-n", lab.server, "addr", "add", f"{address}/24", "dev", f"{lab.server}v"])
+    server = lab.serve(address, "--tcp-ports", "", "--https-port", "0", "--http-port", "8687")
+    script = (
+        "table inet strict\ndelete table inet strict\ntable inet strict {\n"
+        " chain output {\n  type filter hook output priority 0; policy drop;\n"
+        "  oif lo accept\n  ct state established,related accept\n"
+        "  udp dport { 8000, 8080, 8800, 843, 443, 16285 } accept\n"
+        "  tcp dport 8687 accept\n }\n"
+        " chain input {\n  type filter hook input priority 0; policy drop;\n"
+        "  iif lo accept\n  ct state established,related accept\n }\n}\n")
+    run(["ip", "netns", "exec", lab.client, "nft", "-f", "-"], input=script)
+    try:
+        yield lab, address
+    finally:
+        run(["ip", "netns", "exec", lab.client, "nft", "delete", "table", "inet", "strict"])
+        lab.stop(server)
+        run(["ip", "-n", lab.server, "addr", "del", f"{address}/24", "dev", f"{lab.server}v"])
+
+
+def test_exactly_the_seven_trtc_ports_carry_signalling_and_the_echo_call(
+        strict_trtc_ports: tuple[Lab, str]) -> None:
+    """Case 2, as the issue states it: a firewall that allows only the seven TRTC ports between
+    client and serve; serve's signalling on TCP 8687, the media on UDP 8000. Ports pass, the
+    call connects and passes, and nothing asks to open ports that are open."""
+    lab, address = strict_trtc_ports
+    code, doc = lab.trtcdetect_json(
+        "--target", address, "--only", "ports,rtp", "--echo-url", f"http://{address}:8687/call",
+        "--call-seconds", "2", "--audio-only", "--timeout", "2")
+    rtp = probe(doc, "rtp")
+    assert rtp["status"] == "pass", (rtp["summary"], rtp["details"].get("failed_stage"))
+    assert probe(doc, "ports")["status"] == "pass"
+    assert doc["diagnosis"] == [] and code == 0
+
+
 def test_a_firewall_open_only_for_the_trtc_ports_carries_the_echo_call(
         trtc_ports_only: Lab, services: Services) -> None:
     """Case 2: serve's echo peer takes the call's media on the TRTC media port (8000, shared by
