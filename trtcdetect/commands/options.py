@@ -97,8 +97,12 @@ def build_parser() -> argparse.ArgumentParser:
     add("--format", choices=("json", "openmetrics"), default=None,
         help="print the JSON document, or OpenMetrics text (Prometheus), on stdout")
     add("--openmetrics", metavar="FILE", default=None,
-        help="also write OpenMetrics text to FILE, atomically (node_exporter's textfile "
-             "collector reads *.prom files)")
+        help="also write OpenMetrics text to FILE, atomically (for a Pushgateway or a scraper "
+             "that takes OpenMetrics)")
+    add("--textfile", metavar="FILE", default=None,
+        help="also write the metrics in Prometheus' text format to FILE, atomically: what "
+             "node_exporter's textfile collector reads (*.prom in its directory; it rejects "
+             "OpenMetrics)")
     add("--lang", choices=text.LANGS, default=None,
         help="language of the HTML report and the summary table (default: from the locale, "
              "zh for a Chinese locale, else en); the JSON is language-neutral")

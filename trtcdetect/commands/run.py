@@ -56,7 +56,9 @@ def cmd_run(argv: Sequence[str]) -> int:
         raise UsageError(f"--json and --format {args.format} ask for two different outputs on "
                          "stdout: give one")
     stdout_format = args.format or ("json" if args.json else None)
-    openmetrics_file = _metrics_path(args.openmetrics) if args.openmetrics else None
+    openmetrics_file = _metrics_path(args.openmetrics, "--openmetrics") \
+        if args.openmetrics else None
+    textfile = _metrics_path(args.textfile, "--textfile") if args.textfile else None
     output = None
     if args.output is not None or stdout_format is None:
         output = check_output_dir(args.output or "reports")
@@ -99,6 +101,12 @@ def cmd_run(argv: Sequence[str]) -> int:
         if openmetrics_file is not None:
             write_atomic(openmetrics_file, openmetrics)
             paths.append(openmetrics_file)
+        if textfile is not None:
+            from ..report import metrics
+
+            write_atomic(textfile, metrics.render(json_report.to_dict(report),
+                                                  flavour="prometheus").decode())
+            paths.append(textfile)
         if output is not None:
             about = config.target if checks_target([p.id for p in report.probes]) else None
             stem = report_stem(about, report.started_at)
@@ -130,11 +138,11 @@ def _prepare_report() -> None:
         pass
 
 
-def _metrics_path(text: str) -> Path:
+def _metrics_path(text: str, option: str) -> Path:
     path = Path(text)
     check_output_dir(str(path.parent))
     if path.is_dir():
-        raise UsageError(f"--openmetrics wants a file, not a folder: {text}")
+        raise UsageError(f"{option} wants a file, not a folder: {text}")
     return path
 
 

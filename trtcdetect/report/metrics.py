@@ -31,7 +31,10 @@ def _seconds(ms: float) -> float:
     return round(ms / 1000, 9)
 
 
-def render(document: dict[str, Any]) -> bytes:
+def render(document: dict[str, Any], flavour: str = "openmetrics") -> bytes:
+    """The run's metrics as OpenMetrics text, or with flavour "prometheus" in Prometheus' text
+    format 0.0.4 (node_exporter's textfile collector: no stateset type, state sets become
+    gauges with one series per state, as prometheus-client writes them there)."""
     registry = CollectorRegistry(auto_describe=True)
     target = document["target"]["host"]
     t = ["target"]
@@ -108,5 +111,10 @@ def render(document: dict[str, Any]) -> bytes:
             value = _metric(probe, name) if pid == owner else None
             if value is not None:
                 gauge.labels(target).set(value)
+    if flavour == "prometheus":
+        from prometheus_client.exposition import generate_latest as generate_text
+
+        plain: bytes = generate_text(registry)
+        return plain
     text: bytes = generate_latest(registry)  # type: ignore[no-untyped-call]
     return text
