@@ -14,9 +14,9 @@ CERT_EXPIRY_WARN_DAYS = 14
 #: A frame is black when its mean luma (0-255) is below this. Real dark rooms sit above 20.
 BLACK_LUMA_MAX = 10.0
 #: A frame is frozen when not one pixel of its grey copy differs from the frame before (an
-#: exact repeat: a stuck driver or a still image). Sensor noise changes most pixels of a live
-#: camera's frame; noise-free slow motion (a virtual camera) still changes a few hundred. (A
-#: mean-difference limit, 0.5 on a 160x120 copy, called 60 % of such frames frozen.)
+#: exact repeat: a stuck driver or a still image). Noise-free slow motion (a virtual camera, a
+#: synthetic clip) still changes some pixels every frame; a mean-difference limit (0.5 on a
+#: 160x120 copy) called most such frames frozen (tests/test_camera.py shows it on a clip).
 #: More than this share of black or of frozen frames fails the camera.
 BAD_FRAME_RATIO_FAIL = 1 / 3
 #: Below this measured frame rate a video call looks jerky: warn.
@@ -60,6 +60,7 @@ SPEAKER_PEAK_RATIO_MIN = 8.0
 # --- Measurement confidence ---
 #: A wall-clock figure (DNS, TLS, HTTPS steps; the call's RTCP round trip) taken while the
 #: event loop was this late, ms, carries a note: "this machine was busy: may be inflated by up
-#: to N ms". Below 10 ms the inflation is inside the run-to-run spread of those steps on a real
-#: network (+-10 ms measured on DNS and TLS), so saying it would only alarm.
+#: to N ms". A choice, not a measurement: 10 ms is well above the loop's own lag on an idle
+#: run (its max was 0.6-2 ms in benchmarks/contamination.py's "alone" runs) and small beside
+#: what a stall does (a full run's loop lagged 132-155 ms), so the note appears when it matters.
 BUSY_NOTE_MS = 10.0
