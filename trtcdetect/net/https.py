@@ -69,6 +69,9 @@ LAG_NOTE_MS = 1.0
 
 
 def _note_lag(step: Step, timer: _Timer) -> None:
+    """A failed DNS lookup is timed on the run's loop: say how late that loop was meanwhile.
+    (A lookup that answered is timed in its own thread; TCP, TLS and HTTPS run on a loop of
+    their own, see check(): the run's lag touches neither.)"""
     if timer.lag_ms is not None and timer.lag_ms >= LAG_NOTE_MS:
         step.info["loop_lag_ms"] = timer.lag_ms
 
@@ -89,8 +92,7 @@ async def _dns(config: Config, host: str, port: int, step: Step) -> Resolution |
         _note_lag(step, t)
         return None
     step.ok = True
-    step.ms = resolution.ms if resolution.source == "dns" else t.ms
-    _note_lag(step, t)
+    step.ms = resolution.ms if resolution.source == "dns" else t.ms  # timed in its thread
     step.info = {"source": resolution.source, "a": list(resolution.ipv4),
                  "aaaa": list(resolution.ipv6)}
     return resolution
@@ -126,11 +128,9 @@ async def _tcp(config: Config, addresses: tuple[str, ...], port: int,
         else:
             step.ok, step.error = False, "; ".join(errors) or "no address to connect to"
     step.ms = t.ms
-    _note_lag(step, t)
     kernel_ms = tcp_rtt_ms(sock) if sock is not None and tried == 1 else None
     if kernel_ms is not None and kernel_ms <= t.ms:
         step.ms = kernel_ms  # the handshake as the kernel timed it: no loop wait in it
-        step.info.pop("loop_lag_ms", None)
     step.info["timing"] = "kernel" if kernel_ms is not None else "wall"
     return sock
 
@@ -181,7 +181,6 @@ async def _tls(config: Config, context: ssl.SSLContext, host: str, address: str,
             step.info = {"verified": True, "version": ssl_object.version(),
                          **certificate_info(ssl_object.getpeercert(binary_form=True))}
     step.ms = t.ms
-    _note_lag(step, t)
     if stream is None:
         sock.close()
         if step.error and step.error.startswith("certificate"):
@@ -243,7 +242,6 @@ async def _https(config: Config, host: str, stream: Stream, step: Step) -> None:
         except OSError as exc:
             step.ok, step.error = False, f"connection lost: {os_error_text(exc)}"
     step.ms = t.ms
-    _note_lag(step, t)
 
 
 async def check(config: Config, host: str, port: int) -> list[Step]:

@@ -118,7 +118,7 @@ async def _timed_lookup(host: str, timeout_s: float, start: float) -> Resolution
             failure = ResolveError(f"DNS lookup timed out after {timeout_s:g} s", "timeout")
             raise await _explained(host, failure, explaining) from None
         try:
-            infos = lookup.result()
+            infos, took = lookup.result()
         except socket.gaierror as exc:
             raise await _explained(host, ResolveError(*_gai_message(exc)), explaining) from None
     finally:
@@ -130,32 +130,30 @@ async def _timed_lookup(host: str, timeout_s: float, start: float) -> Resolution
             addresses.append(str(sockaddr[0]))
     if not addresses:
         raise ResolveError("DNS returned no IPv4 or IPv6 address", "nodata")
-    took = timed.pop(host, (time.perf_counter() - start) * 1000)
     return Resolution(_ipv4_first(addresses), round(took, 3), "dns")
 
 
-#: how long each name's last getaddrinfo took, measured in its own thread, ms
-timed: dict[str, float] = {}
-
-
-def _getaddrinfo(host: str) -> asyncio.Future[list[Any]]:
+def _getaddrinfo(host: str) -> asyncio.Future[tuple[list[Any], float]]:
+    """getaddrinfo in a daemon thread: its addresses, and how long it took, timed in that thread
+    (a busy event loop does not add to it), ms."""
     loop = asyncio.get_running_loop()
-    future: asyncio.Future[list[Any]] = loop.create_future()
+    future: asyncio.Future[tuple[list[Any], float]] = loop.create_future()
 
-    def deliver(result: list[Any] | None, error: BaseException | None) -> None:
+    def deliver(result: tuple[list[Any], float] | None, error: BaseException | None) -> None:
         if future.done():
             return
         if error is not None:
             future.set_exception(error)
         else:
-            future.set_result(result or [])
+            future.set_result(result or ([], 0.0))
 
     def work() -> None:
-        result, error = None, None
+        result: tuple[list[Any], float] | None = None
+        error: BaseException | None = None
         start = time.perf_counter()
         try:
-            result = socket.getaddrinfo(host, 0, type=socket.SOCK_STREAM)
-            timed[host] = (time.perf_counter() - start) * 1000  # in this thread: no loop wait
+            infos = socket.getaddrinfo(host, 0, type=socket.SOCK_STREAM)
+            result = (infos, (time.perf_counter() - start) * 1000)
         except BaseException as exc:  # noqa: BLE001 - handed to the awaiting task
             error = exc
         try:
