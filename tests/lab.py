@@ -17,7 +17,8 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 CLIENT_ADDR = "198.18.0.1"
@@ -144,6 +145,17 @@ class Lab:
                   "  type filter hook input priority 0; policy accept;",
                   *[f"  {rule}" for rule in rules], " }", "}"]
         run(["ip", "netns", "exec", self.server, "nft", "-f", "-"], input="\n".join(script) + "\n")
+
+    @contextmanager
+    def client_firewall(self, name: str, chains: str) -> Iterator[None]:
+        """An nftables table `name` with `chains` in the client namespace -- this computer's
+        own firewall -- removed afterwards."""
+        script = f"table inet {name}\ndelete table inet {name}\ntable inet {name} {{\n{chains}}}\n"
+        run(["ip", "netns", "exec", self.client, "nft", "-f", "-"], input=script)
+        try:
+            yield
+        finally:
+            run(["ip", "netns", "exec", self.client, "nft", "delete", "table", "inet", name])
 
     # --- the client -------------------------------------------------------------------------
     def trtcdetect(self, *args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:

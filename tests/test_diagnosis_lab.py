@@ -37,12 +37,10 @@ def client_output_drop(services: Services) -> Iterator[Lab]:
     """This computer's own firewall: an nftables OUTPUT rule in the client namespace that drops
     UDP to the TRTC ports (the kernel answers sendto with EPERM)."""
     lab = services.lab
-    script = ("table inet host\ndelete table inet host\ntable inet host {\n chain output {\n"
-              "  type filter hook output priority 0; policy accept;\n"
-              "  udp dport { 8000, 8080, 8800, 843, 443, 16285 } drop\n }\n}\n")
-    run(["ip", "netns", "exec", lab.client, "nft", "-f", "-"], input=script)
-    yield lab
-    run(["ip", "netns", "exec", lab.client, "nft", "delete", "table", "inet", "host"])
+    with lab.client_firewall("host", " chain output {\n"
+                             "  type filter hook output priority 0; policy accept;\n"
+                             "  udp dport { 8000, 8080, 8800, 843, 443, 16285 } drop\n }\n"):
+        yield lab
 
 
 @pytest.fixture()
@@ -189,23 +187,24 @@ def test_url_uses_resolve_on_every_request_and_says_why_tls_failed(
     assert finding["advice"] == url["advice"] and code == 2
 
 
+def only_out(allowed: str) -> str:
+    """Chains of a corporate firewall: out only what `allowed` accepts, in only replies."""
+    return (" chain output {\n  type filter hook output priority 0; policy drop;\n"
+            f"  oif lo accept\n  ct state established,related accept\n  {allowed}\n }}\n"
+            " chain input {\n  type filter hook input priority 0; policy drop;\n"
+            "  iif lo accept\n  ct state established,related accept\n }\n")
+
+
 @pytest.fixture()
 def trtc_ports_only(services: Services) -> Iterator[Lab]:
     """A corporate firewall on the client's side that lets out only what TRTC's documents ask
     for (UDP 8000, 8080, 8800, 843, 443, 16285; TCP 8687 and the HTTPS signalling on 443; DNS)
     and nothing in that the client did not start."""
     lab = services.lab
-    script = (
-        "table inet corp\ndelete table inet corp\ntable inet corp {\n"
-        " chain output {\n  type filter hook output priority 0; policy drop;\n"
-        "  oif lo accept\n  ct state established,related accept\n"
-        "  udp dport { 53, 8000, 8080, 8800, 843, 443, 16285 } accept\n"
-        "  tcp dport { 443, 8687 } accept\n }\n"
-        " chain input {\n  type filter hook input priority 0; policy drop;\n"
-        "  iif lo accept\n  ct state established,related accept\n }\n}\n")
-    run(["ip", "netns", "exec", lab.client, "nft", "-f", "-"], input=script)
-    yield lab
-    run(["ip", "netns", "exec", lab.client, "nft", "delete", "table", "inet", "corp"])
+    with lab.client_firewall("corp", only_out(
+            "udp dport { 53, 8000, 8080, 8800, 843, 443, 16285 } accept\n"
+            "  tcp dport { 443, 8687 } accept")):
+        yield lab
 
 
 @pytest.fixture()
@@ -217,19 +216,12 @@ def strict_trtc_ports(services: Services) -> Iterator[tuple[Lab, str]]:
     address = "198.18.0.10"
     run(["ip", "-n", lab.server, "addr", "add", f"{address}/24", "dev", f"{lab.server}v"])
     server = lab.serve(address, "--tcp-ports", "", "--https-port", "0", "--http-port", "8687")
-    script = (
-        "table inet strict\ndelete table inet strict\ntable inet strict {\n"
-        " chain output {\n  type filter hook output priority 0; policy drop;\n"
-        "  oif lo accept\n  ct state established,related accept\n"
-        "  udp dport { 8000, 8080, 8800, 843, 443, 16285 } accept\n"
-        "  tcp dport 8687 accept\n }\n"
-        " chain input {\n  type filter hook input priority 0; policy drop;\n"
-        "  iif lo accept\n  ct state established,related accept\n }\n}\n")
-    run(["ip", "netns", "exec", lab.client, "nft", "-f", "-"], input=script)
     try:
-        yield lab, address
+        with lab.client_firewall("strict", only_out(
+                "udp dport { 8000, 8080, 8800, 843, 443, 16285 } accept\n"
+                "  tcp dport 8687 accept")):
+            yield lab, address
     finally:
-        run(["ip", "netns", "exec", lab.client, "nft", "delete", "table", "inet", "strict"])
         lab.stop(server)
         run(["ip", "-n", lab.server, "addr", "del", f"{address}/24", "dev", f"{lab.server}v"])
 
