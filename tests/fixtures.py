@@ -7,6 +7,7 @@ import base64
 import numpy as np
 
 from trtcdetect.models import Advice, Message, Metric, ProbeResult, RunReport, Status, Target
+from trtcdetect.probes.browsers import MINIMUMS_SOURCE
 
 HOSTILE_FILE = "<img src=x onerror=alert(1)>.mp4"
 
@@ -179,7 +180,7 @@ def _browsers(status: Status) -> ProbeResult:
               "stats": [{"type": "remote-inbound-rtp", "kind": "audio", "roundTripTime": 0.001,
                          "packetsLost": 0}]}
     return ProbeResult("browsers", "Browsers", status, message=message,
-                       details={"browsers": browsers, "minimums_source": "TRTC table",
+                       details={"browsers": browsers, "minimums_source": MINIMUMS_SOURCE,
                                 "minimums": {"chrome": "56"}, "webrtc": webrtc},
                        advice=(Advice("browser-upgrade"),) if status is Status.WARN else ())
 

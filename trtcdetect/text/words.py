@@ -73,6 +73,8 @@ UI: Mapping[str, tuple[str, str]] = {
     "not-heard": ("not heard", "未录到"), "browser": ("Browser", "浏览器"),
     "version": ("Version", "版本"), "minimum": ("Minimum", "最低版本"), "path": ("Path", "路径"),
     "browser.supported": ("supported", "支持"), "browser.too_old": ("too old", "版本过低"),
+    "browser.minimums-source": ("Minimums: the TRTCCalling Web platform table (平台支持), desktop browsers",
+                                "最低版本：TRTCCalling Web 平台支持表，桌面浏览器"),
     "browser.unknown": ("unknown version", "版本未知"),
     "browser-webrtc": ("The browser's own WebRTC call to the echo peer", "浏览器自身 WebRTC 到回声服务的通话"),
     "public-address": ("Public address", "公网地址"), "yes": ("yes", "是"), "no": ("no", "否"),
