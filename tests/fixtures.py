@@ -185,17 +185,47 @@ def _browsers(status: Status) -> ProbeResult:
                        advice=(Advice("browser-upgrade"),) if status is Status.WARN else ())
 
 
+def _trtc(status: Status) -> ProbeResult:
+    """fail: the real judge on a log recorded from Tencent's SDK offline (packets dropped, names
+    NXDOMAIN); pass: an answer as Tencent documents it (tests/probes/test_trtc_judge.py)."""
+    from pathlib import Path
+
+    from trtcdetect.probes.trtc import PROBE, TrtcObservation, judge
+    from trtcdetect.trtc.sdklog import parse
+
+    if status is Status.FAIL:
+        lines = (Path(__file__).parent / "data" / "trtc" /
+                 "offline-dropped-nxdomain.log").read_text().splitlines(keepends=True)
+        routes = {a.host: "no route: Network is unreachable" if ":" in a.host else "192.0.2.2"
+                  for a in parse(lines).tried()}
+        seen = TrtcObservation(mode="reach", target="qcloud.rtc.qq.com", log=parse(lines),
+                               ended_by="deadline", elapsed_s=12.05, deadline_s=12,
+                               routes=routes)
+    else:
+        lines = ["[I][12-01/10:00:00.000+0.0][1,2][x.cc:1]QueryAccessServerInfo from server: "
+                 "162.14.22.165:8000 [UDP]\n",
+                 "[I][12-01/10:00:00.043+0.0][1,2][x.cc:1]OnEnterRoom , code: [-100018]x, "
+                 "cost_time: 43ms\n"]
+        seen = TrtcObservation(mode="reach", target="qcloud.rtc.qq.com", log=parse(lines),
+                               ended_by="done", elapsed_s=0.05, deadline_s=12)
+    verdict = judge(seen)
+    assert verdict.status is status
+    return ProbeResult("trtc", PROBE.title, status, message=verdict.message,
+                       metrics=verdict.metrics, details=seen.details(), advice=verdict.advice,
+                       duration_s=seen.elapsed_s)
+
+
 def report_a() -> RunReport:
     """warn ports, fail domain, pass camera (snapshot, hostile file name), skip mic, pass call."""
     return _report((_ports(Status.WARN), _domain(Status.FAIL), _nat(Status.WARN),
-                    _url(Status.FAIL), _camera(Status.PASS), _microphone(Status.SKIP),
+                    _trtc(Status.FAIL), _url(Status.FAIL), _camera(Status.PASS), _microphone(Status.SKIP),
                     _speaker(Status.PASS), _browsers(Status.WARN), _rtp(Status.PASS)))
 
 
 def report_b() -> RunReport:
     """pass ports and domain, fail camera (black), warn mic (clipping), error call."""
     return _report((_ports(Status.PASS), _domain(Status.PASS), _nat(Status.PASS),
-                    _url(Status.SKIP), _camera(Status.FAIL), _microphone(Status.WARN),
+                    _trtc(Status.PASS), _url(Status.SKIP), _camera(Status.FAIL), _microphone(Status.WARN),
                     _speaker(Status.WARN), _browsers(Status.PASS), _rtp(Status.ERROR)))
 
 

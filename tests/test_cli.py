@@ -29,7 +29,8 @@ def test_probes_lists_each_probe_on_one_line(capsys: pytest.CaptureFixture[str])
     assert main(["probes"]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert [line.split()[0] for line in lines] == [
-        "ports", "domain", "nat", "url", "camera", "microphone", "speaker", "browsers", "rtp"]
+        "ports", "domain", "nat", "trtc", "url", "camera", "microphone", "speaker", "browsers",
+        "rtp"]
 
 
 def _unwritable(tmp_path: Path) -> str:
@@ -54,7 +55,7 @@ BAD_INPUT = [
     (["--timeout", "inf"], "positive"),
     (["--timeout", "soon"], "not a number"),
     (["--only", "nosuch"], "unknown probe id 'nosuch'"),
-    (["--skip", "ports,domain,nat,url,camera,microphone,speaker,browsers,rtp"],
+    (["--skip", "ports,domain,nat,trtc,url,camera,microphone,speaker,browsers,rtp"],
      "no probe to run"),
     (["--url", "ftp://x"], "http:// or https://"),
     (["--stun", "nocolon"], "HOST:PORT"),
@@ -70,6 +71,16 @@ BAD_INPUT = [
     (["--ca-file", "/nonexistent/ca.pem"], "CA file not found"),
     (["--ca-file", "/"], "is a directory"),
     (["--ca-file", "/etc/hostname"], "no usable PEM"),
+    (["--secret-key", "5bd2850fff3e"], "--secret-key is refused"),
+    (["--sdk-app-id", "1400000000"], "no SecretKey"),
+    (["--sdk-app-id", "app"], "numeric SDKAppID"),
+    (["--secret-key-file", "/etc/hostname"], "needs --sdk-app-id"),
+    (["--credentials", "/nonexistent/creds.json"], "credentials file not found"),
+    (["--credentials", "/etc/hostname"], "not a trtcdetect credentials file"),
+    (["--credentials", "/etc/hostname", "--sdk-app-id", "1"], "give one"),
+    (["--socks5", "nocolon"], "HOST:PORT"),
+    (["--trtc-deadline", "0"], "between 0.5 and 60"),
+    (["--trtc-seconds", "600"], "between 0.5 and 60"),
     (["--resolve", "nocolon"], "HOST:ADDR"),
     (["--resolve", "a.test:not-an-ip"], "not an IP address"),
     (["--frobnicate"], "unrecognized arguments"),

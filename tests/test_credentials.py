@@ -22,6 +22,9 @@ from trtcdetect.config import ConfigError
 from trtcdetect.credentials import Secret, generate, load, parse_expire, secret_key
 
 KEY = "5bd2850fff3ecb11d7c805251c51ee463a25727bddc2385f3fa8bfee1bb93b5e"
+#: Tencent's generator, tls-sig-api-v2 1.1, for KEY, user trtcdetect_vector, SDKAppID 1400000000,
+#: 3600 s, at Unix time 1_700_000_000 (the HMAC-SHA256 of the four signed fields, base64)
+VECTOR_SIG = "jP+n2L0Vdqp2la+O7Cz7CpoJMLUdTjvxsIOXYMRgRDI="
 
 
 def decode(sig: str) -> dict[str, Any]:
@@ -109,3 +112,16 @@ def test_a_secret_key_on_the_command_line_is_refused_without_repeating_it() -> N
     assert "--secret-key is refused" in proc.stderr and KEY not in proc.stderr
     proc = run("--help")
     assert "TRTC_SECRET_KEY" in proc.stdout and KEY not in proc.stdout
+
+
+def test_a_fixed_vector_from_tencents_generator(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tencent's tls-sig-api-v2 with its clock pinned: the same inputs give this UserSig's
+    content (compared decoded: the compressed bytes depend on the zlib build)."""
+    import TLSSigAPIv2
+
+    monkeypatch.setattr(TLSSigAPIv2.time, "time", lambda: 1_700_000_000)
+    sig = TLSSigAPIv2.TLSSigAPIv2(1400000000, KEY).gen_sig("trtcdetect_vector", 3600)
+    assert decode(sig) == {
+        "TLS.ver": "2.0", "TLS.identifier": "trtcdetect_vector", "TLS.sdkappid": 1400000000,
+        "TLS.expire": 3600, "TLS.time": 1_700_000_000,
+        "TLS.sig": VECTOR_SIG}

@@ -37,6 +37,8 @@ SEAMS: dict[str, tuple[list[str], list[str]]] = {
         "trtcdetect.probes.browsers:find", "trtcdetect.probes.browsers:browser_webrtc"]),
     "rtp": (["--audio-only"], ["trtcdetect.probes.rtp:choose_media",
                                "trtcdetect.call.session:run_call"]),
+    # Tencent's SDK never runs here: both seams come before it (see the test)
+    "trtc": ([], ["trtcdetect.probes.trtc:unavailable", "trtcdetect.probes.trtc:run_worker"]),
 }
 CASES = [(probe, seam) for probe, (_, seams) in SEAMS.items() for seam in seams]
 #: seams an earlier step keeps this in-process run from reaching (no device, no TLS server, no
@@ -80,6 +82,15 @@ def test_a_step_that_raises_still_gives_a_report(probe: str, seam: str, tmp_path
     monkeypatch.setattr(module, attribute,
                         broken_async if inspect.iscoroutinefunction(real) else broken)
     extra, _ = SEAMS[probe]
+    if probe == "trtc":
+        # the SDK may run only in a namespace with no route out: here the seam under test, or
+        # unavailable() before it, stops the probe first; without the SDK run_worker is never
+        # reached, so there is nothing to test
+        from trtcdetect.probes.trtc import unavailable
+
+        if seam.endswith("run_worker") and unavailable() is not None:
+            pytest.skip("Tencent's SDK is not installed: run_worker is not reached")
+        monkeypatch.delenv("TRTCDETECT_NO_SDK")
     code = main([*LOCAL, "--only", probe, *extra, "--quiet", "--output", str(tmp_path)])
     (doc_file,) = tmp_path.glob("*.json")
     assert list(tmp_path.glob("*.html"))

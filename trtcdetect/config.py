@@ -14,9 +14,12 @@ import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .defaults import DEFAULTS
+
+if TYPE_CHECKING:
+    from .credentials import Credentials, Secret
 
 #: A probe gets this many step timeouts plus PROBE_DEADLINE_MARGIN_S before the runner calls it
 #: hung and records `error`. The domain probe has four sequential steps, hence 4.
@@ -73,15 +76,32 @@ class Config:
     quality_rate_pps: float = DEFAULTS.quality_rate_pps
     #: url probe: deployment pages to check for the secure-context rule
     urls: tuple[str, ...] = ()
+    #: trtc probe (Tencent's SDK); credentials None: the credential-free reachability check
+    trtc_deadline_s: float = DEFAULTS.trtc_deadline_s
+    trtc_seconds: float = DEFAULTS.trtc_seconds
+    trtc_logs: Path | None = None
+    socks5: tuple[str, int] | None = None
+    socks5_user: str = ""
+    socks5_password: Secret | None = None
+    trtc_credentials: Credentials | None = None
+    trtc_asked: bool = False
 
     def settings(self) -> dict[str, Any]:
-        """The configuration as the JSON report records it: every field but the echo peer's
-        token (a secret)."""
+        """The configuration as the JSON report records it: every field but the secrets (the
+        echo peer's token, the proxy's password; of the credentials only the public parts)."""
         result: dict[str, Any] = {}
         for item in fields(self):
-            if item.name == "echo_token":
+            if item.name in ("echo_token", "socks5_password"):
                 continue
             value = getattr(self, item.name)
+            if item.name == "trtc_credentials":
+                result[item.name] = None if value is None else {
+                    "sdk_app_id": value.sdk_app_id, "room_id": value.room_id,
+                    "expires_at": value.expires_at,
+                    "user_ids": [u.user_id for u in value.users]}
+                continue
+            if item.name == "socks5" and value is not None:
+                value = f"{value[0]}:{value[1]}"
             if isinstance(value, Path):
                 value = str(value)
             elif isinstance(value, tuple):

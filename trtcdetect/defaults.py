@@ -35,6 +35,14 @@ class Defaults:
     quality_rate_pps: float = 100.0
     #: Where the speaker probe listens for its own sound: the default input.
     speaker_loopback: str = "auto"
+    #: trtc probe: how long Tencent's SDK may try to reach its access servers, s. Offline it
+    #: gives up by itself only after 21.3 s; by 12 s it has asked on all six of its ports
+    #: (UDP 8000, 8080, 16285; TCP 443, 13275, 23275) and waited its own 3 s on each of the
+    #: first nine endpoints (recorded: tests/data/trtc/*.log). An answering server answers in
+    #: one round trip.
+    trtc_deadline_s: float = 12.0
+    #: trtc test call (with credentials): media time, s -- Tencent's own pre-call test length.
+    trtc_seconds: float = 15.0
 
 
 DEFAULTS = Defaults()

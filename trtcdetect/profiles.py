@@ -34,6 +34,7 @@ from .config import (
     Config,
     ConfigError,
     check_ca_file,
+    check_output_dir,
     parse_count,
     parse_host,
     parse_hostport,
@@ -209,6 +210,10 @@ class Overrides:
     call_seconds: str | None = None
     connect_deadline: str | None = None
     audio_only: bool = False
+    trtc_deadline: str | None = None
+    trtc_seconds: str | None = None
+    trtc_logs: str | None = None
+    socks5: str | None = None
 
 
 def apply(profile: Profile, given: Overrides) -> Config:
@@ -261,4 +266,8 @@ def apply(profile: Profile, given: Overrides) -> Config:
         connect_deadline_s=seconds(given.connect_deadline, d.connect_deadline_s,
                                    "--connect-deadline"),
         audio_only=given.audio_only,
+        trtc_deadline_s=seconds(given.trtc_deadline, d.trtc_deadline_s, "--trtc-deadline"),
+        trtc_seconds=seconds(given.trtc_seconds, d.trtc_seconds, "--trtc-seconds"),
+        trtc_logs=check_output_dir(given.trtc_logs) if given.trtc_logs is not None else None,
+        socks5=parse_hostport(given.socks5, "--socks5") if given.socks5 is not None else None,
     )

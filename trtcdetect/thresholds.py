@@ -64,3 +64,10 @@ SPEAKER_PEAK_RATIO_MIN = 8.0
 #: run (its max was 0.6-2 ms in benchmarks/contamination.py's "alone" runs) and small beside
 #: what a stall does (a full run's loop lagged 132-155 ms), so the note appears when it matters.
 BUSY_NOTE_MS = 10.0
+
+# --- TRTC cloud (Tencent's SDK) ---
+#: Tencent's network quality scale: 1 excellent, 2 good, 3 poor, 4 bad, 5 very bad, 6 down.
+#: The mean of a test call's known samples (both users) rounds to 3 ("poor") from 2.5: warn;
+#: to 4 ("bad") or worse from 3.5: fail. A single "down" (6) fails the call.
+TRTC_QUALITY_WARN = 2.5
+TRTC_QUALITY_FAIL = 3.5

@@ -153,6 +153,33 @@ def build_parser() -> argparse.ArgumentParser:
     add("--connect-deadline", metavar="S", default=None,
         help=f"ICE and DTLS must be up within this (default: {D.connect_deadline_s:g})")
     add("--audio-only", action="store_true", help="test call without video")
+    trtc = parser.add_argument_group(
+        "TRTC cloud (probe 'trtc', Tencent's own SDK: pip install 'trtcdetect[trtc]')",
+        "Without credentials the probe enters a room with a placeholder application: if "
+        "TRTC's access servers answer (even to say the credentials are wrong), the cloud is "
+        "reachable from here. With credentials it makes a two-user test call through the "
+        "cloud. It runs by default when the target is Tencent's (the built-in profiles) and "
+        "the SDK is installed; '--only trtc' runs it whatever the target.")
+    add = trtc.add_argument
+    add("--credentials", metavar="FILE",
+        help="a credentials file from 'trtcdetect credentials' (support makes it; no "
+             "SecretKey reaches this machine)")
+    add("--sdk-app-id", metavar="N",
+        help="the application's SDKAppID; its SecretKey from $TRTC_SECRET_KEY or "
+             "--secret-key-file: trtcdetect makes 10-minute UserSigs itself")
+    add("--secret-key-file", metavar="FILE", help="read the SecretKey from this file")
+    add("--secret-key", metavar="KEY", help=argparse.SUPPRESS)
+    add("--socks5", metavar="HOST:PORT",
+        help="send the SDK's traffic through this SOCKS5 proxy (user and password from "
+             "$TRTCDETECT_SOCKS5_USER and $TRTCDETECT_SOCKS5_PASSWORD)")
+    add("--trtc-deadline", metavar="S", default=None,
+        help="how long the SDK may try to reach the cloud (default: "
+             f"{D.trtc_deadline_s:g}; offline the SDK itself gives up after 21 s)")
+    add("--trtc-seconds", metavar="S", default=None,
+        help=f"length of the test call with credentials (default: {D.trtc_seconds:g}, "
+             "Tencent's own pre-call test)")
+    add("--trtc-logs", metavar="DIR", default=None,
+        help="keep the SDK's logs in DIR, secrets removed, for Tencent's support")
     add = parser.add_argument
     add("-q", "--quiet", action="store_true", help="no progress output")
     add("--version", action="version", version=f"trtcdetect {__version__}")
@@ -173,7 +200,7 @@ def probe_ids(values: list[str]) -> list[str]:
 
 
 def config_from(args: argparse.Namespace) -> Config:
-    return apply(load(args.profile), Overrides(
+    config = apply(load(args.profile), Overrides(
         target=args.target, tcp_ports=args.tcp_ports, udp_ports=args.udp_ports,
         timeout=args.timeout, port_quality=args.port_quality, quality_count=args.quality_count,
         quality_rate=args.quality_rate, stun=tuple(args.stun), urls=tuple(args.url),
@@ -184,6 +211,40 @@ def config_from(args: argparse.Namespace) -> Config:
         browser_webrtc=args.browser_webrtc, echo_url=args.echo_url,
         echo_token=args.echo_token or os.environ.get("TRTCDETECT_TOKEN"),
         call_seconds=args.call_seconds,
-        connect_deadline=args.connect_deadline, audio_only=args.audio_only))
+        connect_deadline=args.connect_deadline, audio_only=args.audio_only,
+        trtc_deadline=args.trtc_deadline, trtc_seconds=args.trtc_seconds,
+        trtc_logs=args.trtc_logs, socks5=args.socks5))
+    return trtc_credentials(args, config)
+
+
+#: UserSigs trtcdetect makes itself from --sdk-app-id live this long: a run, with room to spare
+RUN_SIG_EXPIRE_S = 600
+
+
+def trtc_credentials(args: argparse.Namespace, config: Config) -> Config:
+    """The trtc probe's credentials and proxy secrets, from files and the environment only."""
+    from dataclasses import replace
+
+    from ..credentials import Secret, generate, load, parse_sdk_app_id, secret_key
+
+    if args.secret_key is not None:
+        raise UsageError("--secret-key is refused: a command line is visible to other users "
+                         "of the machine; set $TRTC_SECRET_KEY or use --secret-key-file")
+    if args.credentials and args.sdk_app_id:
+        raise UsageError("--credentials and --sdk-app-id are two ways to the same thing: "
+                         "give one")
+    if args.secret_key_file and not args.sdk_app_id:
+        raise UsageError("--secret-key-file needs --sdk-app-id")
+    found = None
+    if args.credentials:
+        found = load(args.credentials)
+    elif args.sdk_app_id:
+        found = generate(parse_sdk_app_id(args.sdk_app_id),
+                         secret_key(args.secret_key_file, os.environ), RUN_SIG_EXPIRE_S)
+    password = os.environ.get("TRTCDETECT_SOCKS5_PASSWORD", "")
+    return replace(config, trtc_credentials=found,
+                   socks5_user=os.environ.get("TRTCDETECT_SOCKS5_USER", "") if config.socks5
+                   else "",
+                   socks5_password=Secret(password) if config.socks5 and password else None)
 
 

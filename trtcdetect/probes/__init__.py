@@ -13,10 +13,12 @@ from .nat import PROBE as NAT
 from .ports import PROBE as PORTS
 from .rtp import PROBE as RTP
 from .speaker import PROBE as SPEAKER
+from .trtc import PROBE as TRTC
 from .url import PROBE as URL
 
 REGISTRY: Mapping[str, Probe] = {
-    probe.id: probe for probe in (PORTS, DOMAIN, NAT, URL, CAMERA, MICROPHONE, SPEAKER, BROWSERS, RTP)
+    probe.id: probe for probe in (PORTS, DOMAIN, NAT, TRTC, URL, CAMERA, MICROPHONE, SPEAKER, BROWSERS,
+                                   RTP)
 }
 
 __all__ = ["REGISTRY", "Probe"]

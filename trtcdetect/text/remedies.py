@@ -198,6 +198,26 @@ REMEDIES: Mapping[str, Remedy] = {
         en="{host} has no address in DNS ({error}). Check the name (--target, the profile), or ask the deployment's owner to publish it.",
         zh="{host} 在 DNS 中没有地址（{error}）。请检查域名是否正确（--target、配置文件），或请部署方发布该域名的解析。",
     ),
+    "trtc-install": Remedy(
+        en="To check TRTC's cloud with Tencent's own SDK, install it: pip install 'trtcdetect[trtc]' (Linux on x86_64 or aarch64; Tencent publishes no build for other systems).",
+        zh="如需用腾讯自己的 SDK 检测 TRTC 云服务，请安装：pip install 'trtcdetect[trtc]'（仅支持 x86_64 或 aarch64 的 Linux；腾讯未提供其他系统的版本）。",
+    ),
+    "trtc-whitelist": Remedy(
+        en="Ask the network administrator to allow outbound UDP 8000, 8080 and 16285 and TCP 443, 13275 and 23275 to TRTC's access servers ({addresses}; names the SDK looks up: {names}). Where traffic may leave only through a SOCKS5 proxy, run trtcdetect --socks5 HOST:PORT.",
+        zh="请网络管理员放通到 TRTC 接入服务器（{addresses}；SDK 查询的域名：{names}）的出站 UDP 8000、8080、16285 和 TCP 443、13275、23275。若网络只允许经 SOCKS5 代理出网，请运行 trtcdetect --socks5 主机:端口。",
+    ),
+    "trtc-no-route": Remedy(
+        en="This computer has no route to TRTC's access servers ({addresses}): connect it to a network, or check its default route, and run again.",
+        zh="本机没有到 TRTC 接入服务器（{addresses}）的路由：请连接网络或检查默认路由后重试。",
+    ),
+    "trtc-credentials": Remedy(
+        en="TRTC's servers refused the test credentials (code {code}, Tencent's error table). Make a new credentials file with 'trtcdetect credentials' (UserSigs expire) and check the SDKAppID and the account's status in the TRTC console.",
+        zh="TRTC 服务器拒绝了测试凭据（代码 {code}，见腾讯错误码表）。请用 'trtcdetect credentials' 重新生成凭据文件（UserSig 会过期），并在 TRTC 控制台检查 SDKAppID 和账号状态。",
+    ),
+    "trtc-proxy": Remedy(
+        en="Nothing came back through the SOCKS5 proxy {proxy}: check that it runs, that it allows UDP (UDP ASSOCIATE) as well as TCP, and the user and password in $TRTCDETECT_SOCKS5_USER and $TRTCDETECT_SOCKS5_PASSWORD.",
+        zh="经 SOCKS5 代理 {proxy} 没有收到任何响应：请确认代理在运行、同时允许 UDP（UDP ASSOCIATE）和 TCP，并检查 $TRTCDETECT_SOCKS5_USER 和 $TRTCDETECT_SOCKS5_PASSWORD 中的用户名和密码。",
+    ),
 }
 
 #: Who each remedy is addressed to (see PARTIES)
@@ -215,4 +235,6 @@ PARTY: Mapping[str, str] = {
     "speaker-underruns": "user", "speaker-check": "user", "browser-upgrade": "user",
     "probe-error": "support", "no-network": "user", "local-firewall": "user",
     "dns-no-route": "user", "dns-server": "network", "dns-name": "owner",
+    "trtc-install": "user", "trtc-whitelist": "network", "trtc-no-route": "user",
+    "trtc-credentials": "owner", "trtc-proxy": "network",
 }

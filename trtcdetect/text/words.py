@@ -14,6 +14,7 @@ TITLES: Mapping[str, tuple[str, str]] = {
     "speaker": ("Speaker", "扬声器"),
     "browsers": ("Browsers", "浏览器"),
     "url": ("Deployment page", "部署页面"),
+    "trtc": ("TRTC cloud (Tencent's SDK)", "TRTC 云服务（腾讯 SDK）"),
 }
 
 #: the report's own words

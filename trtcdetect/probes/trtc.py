@@ -1,0 +1,295 @@
+"""Probe `trtc`: TRTC's real cloud, through Tencent's own native SDK (PyPI `liteav`).
+
+Tencent's access servers speak Tencent's own encrypted protocol, not STUN, so only Tencent's
+SDK can show that they are reachable. Without credentials the SDK enters a room with a
+placeholder application: any answer from the servers (even "no such application") proves the
+cloud is reachable from here. With credentials (--credentials, or --sdk-app-id and a SecretKey)
+two SDK users make a test call through the cloud for --trtc-seconds, as Tencent's own pre-call
+test does, and the call is judged on Tencent's network-quality scale.
+
+The SDK runs in a child process (trtc/session.py); what it tried comes from its log
+(trtc/sdklog.py), the call's figures from its callbacks (trtc/events.py). `judge` is pure.
+What was exercised where: README, "Tencent's SDK".
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import platform
+import secrets
+from dataclasses import dataclass, field
+from typing import Any
+
+from .. import thresholds
+from ..config import PROBE_DEADLINE_MARGIN_S, Config
+from ..credentials import Secret
+from ..models import Advice, Message, Metric, Status
+from ..net.local import route
+from ..text.ids import R, S
+from ..trtc import TENCENT_SUFFIXES, is_tencent
+from ..trtc.events import CallFigures, summarize
+from ..trtc.reading import (
+    CREDENTIAL_CODES,
+    NO_ANSWER_CODES,
+    PLACEHOLDER_SDK_APP_ID,
+    PLACEHOLDER_SIG,
+    addresses,
+    answered_over,
+    meaning,
+    outcomes,
+)
+from ..trtc.sdklog import SdkLog, parse
+from ..trtc.session import Job, Proxy, WorkerRun, run_worker
+from .base import NO_PRIOR, MeasuredProbe, Prior, Verdict
+
+__all__ = ["PROBE", "TENCENT_SUFFIXES", "TrtcObservation", "judge"]
+
+#: Switch the probe off (test suites, CI machines where the SDK must not dial out)
+DISABLE_ENV = "TRTCDETECT_NO_SDK"
+
+
+@dataclass(frozen=True)
+class TrtcObservation:
+    #: why the probe did not run the SDK: ("no-sdk" | "not-tencent" | "disabled", reason)
+    skipped: tuple[str, str] | None = None
+    mode: str = "reach"
+    target: str = ""
+    log: SdkLog = field(default_factory=SdkLog)
+    events: tuple[dict[str, Any], ...] = ()
+    ended_by: str = ""
+    returncode: int | None = None
+    deadline_s: float = 0.0
+    elapsed_s: float = 0.0
+    #: address -> the kernel's route toward it ("no route: ..." or a source address)
+    routes: dict[str, str] = field(default_factory=dict)
+    proxy: str | None = None
+    call: CallFigures | None = None
+    kept_logs: tuple[str, ...] = ()
+    #: the last SDK log lines when it ended without a verdict (secrets already removed)
+    tail: tuple[str, ...] = ()
+
+    def details(self) -> dict[str, Any]:
+        if self.skipped is not None:
+            return {"skipped": self.skipped[0], "reason": self.skipped[1]}
+        details: dict[str, Any] = {
+            "mode": self.mode, "ended_by": self.ended_by, "returncode": self.returncode,
+            "deadline_s": self.deadline_s, "elapsed_s": round(self.elapsed_s, 3),
+            "proxy": self.proxy, "routes": self.routes, **self.log.details()}
+        if self.call is not None:
+            details["call"] = self.call.as_dict()
+        if self.kept_logs:
+            details["kept_logs"] = list(self.kept_logs)
+        if self.tail:
+            details["tail"] = list(self.tail)
+        return details
+
+
+def unavailable() -> str | None:
+    """Why Tencent's SDK cannot run here, or None."""
+    if platform.system() != "Linux" or platform.machine() not in ("x86_64", "aarch64"):
+        return f"Tencent publishes liteav for Linux x86_64/aarch64 only, not " \
+               f"{platform.system()} {platform.machine()}"
+    if importlib.util.find_spec("liteav") is None:
+        return "the Python package liteav is not installed"
+    return None
+
+
+# --- judge -------------------------------------------------------------------------------------
+
+def _proxy(observation: TrtcObservation) -> str | dict[str, Any]:
+    return "" if observation.proxy is None else \
+        Message(S.TRTC_VIA_PROXY, {"proxy": observation.proxy}).as_dict()
+
+
+def _no_answer(observation: TrtcObservation) -> Verdict:
+    log = observation.log
+    tried_hosts = {a.host for a in log.tried()}
+    no_route = [h for h in tried_hosts if observation.routes.get(h, "").startswith("no route")]
+    seconds = observation.elapsed_s if observation.ended_by == "deadline" else \
+        (log.enter_s or observation.elapsed_s)
+    which = outcomes(log, observation.routes)
+    metrics = (Metric("trtc_endpoints_tried", len(log.attempts), "count"),)
+    if tried_hosts and len(no_route) == len(tried_hosts):
+        return Verdict(Status.FAIL, Message(S.TRTC_NO_ROUTE, {"which": which}),
+                       (Advice(R.TRTC_NO_ROUTE, {"addresses": addresses(log)}),), metrics)
+    advice = [Advice(R.TRTC_WHITELIST, {
+        "addresses": addresses(log), "names": ", ".join(log.names) or "-"})]
+    for name in log.names.values():
+        if name.error is not None and not name.addresses:
+            advice.append(Advice(R.DNS_FAILURE, {"host": name.name, "error": name.error}))
+    if observation.proxy is not None:
+        advice.insert(0, Advice(R.TRTC_PROXY, {"proxy": observation.proxy}))
+    return Verdict(Status.FAIL, Message(S.TRTC_NO_ANSWER, {
+        "seconds": seconds, "which": which, "proxy": _proxy(observation)}),
+        tuple(advice), metrics)
+
+
+def judge(observation: TrtcObservation) -> Verdict:
+    if observation.skipped is not None:
+        kind, reason = observation.skipped
+        if kind == "no-sdk":
+            return Verdict(Status.SKIP, Message(S.TRTC_NO_SDK, {"reason": reason}),
+                           (Advice(R.TRTC_INSTALL),))
+        if kind == "disabled":
+            return Verdict(Status.SKIP, Message(S.TRTC_DISABLED))
+        return Verdict(Status.SKIP, Message(S.TRTC_NOT_TENCENT, {"target": observation.target}))
+    log = observation.log
+    if observation.mode == "call":
+        return _judge_call(observation)
+    code = log.enter_code
+    if code is None and any(e.get("event") == "entered" for e in observation.events):
+        code = 0
+    if code is not None and code not in NO_ANSWER_CODES and (code == 0 or code in CREDENTIAL_CODES):
+        endpoint, transport = answered_over(log)
+        ms = float(log.enter_cost_ms if log.enter_cost_ms is not None
+                   else 1000 * (log.enter_s or observation.elapsed_s))
+        return Verdict(Status.PASS, Message(S.TRTC_ANSWERED, {
+            "ms": ms, "endpoint": endpoint, "transport": transport,
+            "proxy": _proxy(observation)}), (),
+            (Metric("trtc_answer", round(ms, 1), "ms", better="lower"),))
+    if code is not None and code not in NO_ANSWER_CODES:
+        return Verdict(Status.WARN, Message(S.TRTC_UNKNOWN_CODE, {
+            "code": code, "message": log.enter_message or "-"}))
+    if code is None and observation.ended_by not in ("deadline", "done"):
+        reason = f"the SDK's process ended with code {observation.returncode}"
+        if observation.tail:
+            reason += f": {observation.tail[-1].strip()}"
+        return Verdict(Status.ERROR, Message(S.TRTC_SDK_FAILED, {"reason": reason}))
+    return _no_answer(observation)
+
+
+def _quality_word(level: float | None) -> dict[str, Any]:
+    """Tencent's word for a mean level; "unknown" when Tencent gave no known sample."""
+    rounded = 0 if level is None else min(6, max(1, round(level)))
+    return Message(getattr(S, f"TRTC_QUALITY_{rounded}")).as_dict()
+
+
+def _judge_call(observation: TrtcObservation) -> Verdict:
+    call, log = observation.call, observation.log
+    assert call is not None
+    codes = call.up.error_codes + call.down.error_codes + (
+        (log.enter_code,) if log.enter_code is not None else ())
+    rejected = next((c for c in codes if c in CREDENTIAL_CODES), None)
+    if rejected is not None:
+        return Verdict(Status.FAIL, Message(S.TRTC_REJECTED, {"code": rejected,
+                                                              "meaning": meaning(rejected)}),
+                       (Advice(R.TRTC_CREDENTIALS, {"code": str(rejected)}),))
+    if not call.entered:
+        if observation.ended_by not in ("deadline", "done") and log.enter_code is None \
+                and not call.up.error_codes and not call.down.error_codes:
+            reason = f"the SDK's process ended with code {observation.returncode}"
+            return Verdict(Status.ERROR, Message(S.TRTC_SDK_FAILED, {"reason": reason}))
+        return _no_answer(observation)
+    metrics = _call_metrics(call)
+    seconds = call.seconds or observation.elapsed_s
+    if call.audio_frames == 0 or call.video_frames == 0:
+        what = S.TRTC_MEDIA_BOTH if call.audio_frames == call.video_frames == 0 else \
+            S.TRTC_MEDIA_AUDIO if call.audio_frames == 0 else S.TRTC_MEDIA_VIDEO
+        return Verdict(Status.FAIL, Message(S.TRTC_NO_MEDIA, {
+            "what": Message(what).as_dict(), "seconds": seconds}),
+            (Advice(R.CALL_POOR),), metrics)
+    if call.worst_quality == 6:
+        return Verdict(Status.FAIL, Message(S.TRTC_CALL_DOWN), (Advice(R.CALL_POOR),), metrics)
+    mean = call.quality_mean
+    status = Status.PASS
+    if mean is not None and mean >= thresholds.TRTC_QUALITY_FAIL:
+        status = Status.FAIL
+    elif mean is not None and mean >= thresholds.TRTC_QUALITY_WARN:
+        status = Status.WARN
+    rtt = "-" if call.rtt_median_ms is None else f"{call.rtt_median_ms:.0f} ms"
+    loss = "-" if call.ping_loss_pct is None else f"{call.ping_loss_pct:g} %"
+    return Verdict(status, Message(S.TRTC_CALL, {
+        "quality": _quality_word(mean), "mean": "-" if mean is None else f"{mean:.1f}",
+        "rtt": rtt, "loss": loss}),
+        (Advice(R.CALL_POOR),) if status is not Status.PASS else (), metrics)
+
+
+def _call_metrics(call: CallFigures) -> tuple[Metric, ...]:
+    return (
+        Metric("trtc_quality_mean", call.quality_mean, "level",
+               warn=thresholds.TRTC_QUALITY_WARN, fail=thresholds.TRTC_QUALITY_FAIL,
+               better="lower"),
+        Metric("trtc_enter_up", call.up.entered_ms, "ms", better="lower"),
+        Metric("trtc_enter_down", call.down.entered_ms, "ms", better="lower"),
+        Metric("trtc_first_audio", call.first_audio_ms, "ms", better="lower"),
+        Metric("trtc_first_video", call.first_video_ms, "ms", better="lower"),
+        Metric("trtc_rtt", call.rtt_median_ms, "ms", better="lower"),
+        Metric("trtc_message_loss", call.ping_loss_pct, "%", better="lower"),
+        Metric("trtc_audio_gaps", call.audio_gaps, "count", better="lower"),
+        Metric("trtc_audio_level", call.audio_level_dbfs, "dBFS"),
+    )
+
+
+# --- measure -----------------------------------------------------------------------------------
+
+def _job(config: Config) -> Job:
+    proxy = None if config.socks5 is None else Proxy(
+        config.socks5[0], config.socks5[1], config.socks5_user,
+        config.socks5_password or Secret(""))
+    found = config.trtc_credentials
+    if found is None:
+        return Job("reach", PLACEHOLDER_SDK_APP_ID, secrets.randbelow(2**31) + 1,
+                   (("trtcdetect_" + secrets.token_hex(4), Secret(PLACEHOLDER_SIG)),),
+                   proxy=proxy)
+    return Job("call", found.sdk_app_id, found.room_id,
+               tuple((u.user_id, u.user_sig) for u in found.users),
+               seconds=config.trtc_seconds, proxy=proxy)
+
+
+def _reach_done(run: WorkerRun) -> bool:
+    if any("OnEnterRoom , code:" in line for line in run.log[-3:]):
+        return True
+    return run.has("entered") or run.has("error")
+
+
+def _call_done(run: WorkerRun) -> bool:
+    if run.has("call_over"):
+        return True
+    # both users failed to enter: nothing more will come
+    failed = {e.get("user") for e in run.events if e.get("event") == "error"}
+    return {"up", "down"} <= failed
+
+
+async def measure(config: Config, prior: Prior = NO_PRIOR) -> TrtcObservation:
+    if os.environ.get(DISABLE_ENV):
+        return TrtcObservation(skipped=("disabled", DISABLE_ENV), target=config.target)
+    if not config.trtc_asked and not is_tencent(config.target):
+        return TrtcObservation(skipped=("not-tencent", config.target), target=config.target)
+    reason = unavailable()
+    if reason is not None:
+        return TrtcObservation(skipped=("no-sdk", reason), target=config.target)
+    job = _job(config)
+    deadline = config.trtc_deadline_s + (config.trtc_seconds + 5 if job.mode == "call" else 0)
+    run = await run_worker(job, deadline, _call_done if job.mode == "call" else _reach_done,
+                           keep_logs=config.trtc_logs)
+    log = parse(run.log)
+    proxy = None if config.socks5 is None else f"{config.socks5[0]}:{config.socks5[1]}"
+    # through a proxy this computer's own routes do not decide where the SDK's packets go
+    routes = {} if proxy else {host: route(host)
+                               for host in dict.fromkeys(a.host for a in log.tried())}
+    return TrtcObservation(
+        mode=job.mode, target=config.target, log=log, events=tuple(run.events),
+        ended_by=run.ended_by, returncode=run.returncode, deadline_s=deadline,
+        elapsed_s=run.elapsed_s, routes=routes, proxy=proxy,
+        call=summarize(run.events) if job.mode == "call" else None,
+        kept_logs=tuple(run.kept),
+        tail=tuple(line.rstrip() for line in run.log[-3:])
+        if log.enter_code is None and run.ended_by == "exit" else ())
+
+
+def deadline_s(config: Config) -> float:
+    call = config.trtc_seconds + 5 if config.trtc_credentials is not None else 0.0
+    # the worker's own deadline, its exit grace (close, TERM, KILL: 2 s each) and a margin
+    return config.trtc_deadline_s + call + 6 + PROBE_DEADLINE_MARGIN_S
+
+
+PROBE = MeasuredProbe(
+    id="trtc",
+    title="TRTC cloud (Tencent's SDK)",
+    description="Tencent's own SDK enters a room: are TRTC's access servers reachable "
+                "(with credentials: a two-user test call through the cloud)",
+    measure=measure,
+    judge=judge,
+    deadline=deadline_s,
+)

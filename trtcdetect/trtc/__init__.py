@@ -1,0 +1,16 @@
+"""Tencent's native TRTC SDK (PyPI `liteav`), run in a child process: `worker` (the child),
+`session` (starting, feeding and ending it), `sdklog` (what its log says it tried), `events`
+(a test call's figures). The probe that uses them is `probes/trtc.py`."""
+
+from __future__ import annotations
+
+#: Domains of Tencent's TRTC cloud: a target under one of these is Tencent's (the built-in
+#: profiles' hosts, the names the SDKs use: ../shared/TRTC-SDKS.md)
+TENCENT_SUFFIXES = ("qq.com", "tencent-cloud.com", "tencent-cloud.net", "tencentcloud.com",
+                    "qcloud.com", "myqcloud.com", "my-imcloud.com", "cloud-rtc.com",
+                    "cloud-rtc.net", "rtc-web.com", "rtc-web.io", "whyrtc.com", "trtc.io")
+
+
+def is_tencent(host: str) -> bool:
+    name = host.lower().rstrip(".")
+    return any(name == s or name.endswith("." + s) for s in TENCENT_SUFFIXES)

@@ -1,0 +1,78 @@
+"""The SDK's log in words: how each endpoint ended, which server answered, what a room-entry
+code means. Pure; used by the trtc probe's judge (probes/trtc.py)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..models import Message
+from ..text.ids import S
+from .sdklog import SdkLog
+
+#: Placeholder credentials for the credential-free check: a number in TRTC's SDKAppID range
+#: that is not an application, and a UserSig that is not one. The room id is random per run.
+PLACEHOLDER_SDK_APP_ID = 1400000001
+PLACEHOLDER_SIG = "trtcdetect-reachability-check-not-a-usersig"
+#: Room-entry codes that mean no server answered (Tencent's error table: -3307/-3308 request
+#: timeouts, -6 request timeout, -103 network unavailable)
+NO_ANSWER_CODES = frozenset({-3307, -3308, -6, -103})
+#: Codes a server gives when it judged the credentials (Tencent's error table: text/sentences.py
+#: trtc.code-N says each). Offline the SDK never gave one (it checks only that none is empty).
+CREDENTIAL_CODES = frozenset({-3317, -3318, -3319, -3320, -100006, -100013, -100018})
+
+
+def meaning(code: int) -> dict[str, Any]:
+    """What Tencent's error table says a credential code means, as a nested message."""
+    return Message(f"trtc.code{code}").as_dict()
+
+
+def outcomes(log: SdkLog, routes: dict[str, str]) -> list[dict[str, Any]]:
+    """'UDP 8000, 8080 no answer; TCP 443 refused; IPv6 no route; ...': one nested message per
+    outcome. Endpoints this computer has no route to are grouped by address family (an IPv4-only
+    network has no route to the SDK's IPv6 addresses: their ports say nothing)."""
+    groups: dict[str, dict[str, list[int]]] = {}
+    families: list[str] = []
+    for attempt in log.tried():
+        if routes.get(attempt.host, "").startswith("no route"):
+            family = "IPv6" if ":" in attempt.host else "IPv4"
+            if family not in families:
+                families.append(family)
+            continue
+        outcome = attempt.outcome or "pending"
+        ports = groups.setdefault(outcome, {}).setdefault(attempt.transport, [])
+        if attempt.port not in ports:
+            ports.append(attempt.port)
+    known = {"timeout": S.TRTC_OUTCOME_TIMEOUT, "refused": S.TRTC_OUTCOME_REFUSED,
+             "unreachable": S.TRTC_OUTCOME_UNREACHABLE, "pending": S.TRTC_OUTCOME_PENDING}
+    said = []
+    for outcome, by_transport in groups.items():
+        which = "; ".join(f"{t} {', '.join(map(str, sorted(p)))}" for t, p in
+                          sorted(by_transport.items(), key=lambda kv: kv[0] != "UDP"))
+        if outcome in known:
+            said.append(Message(known[outcome], {"which": which}).as_dict())
+        else:
+            said.append(Message(S.TRTC_OUTCOME_OTHER, {"which": which,
+                                                       "outcome": outcome}).as_dict())
+    if families:
+        said.append(Message(S.TRTC_OUTCOME_UNREACHABLE, {"which": ", ".join(families)}).as_dict())
+    for name in log.names.values():
+        if name.error is not None and not name.addresses:
+            # the resolver's words are in the advice (dns-failure): the summary stays short
+            said.append(Message(S.TRTC_DNS_FAILED, {"name": name.name}).as_dict())
+    return said
+
+
+def addresses(log: SdkLog) -> str:
+    hosts = list(dict.fromkeys(a.host for a in log.tried()))
+    return ", ".join(hosts) or "-"
+
+
+def answered_over(log: SdkLog) -> tuple[str, str]:
+    """The endpoint the SDK was waiting on when the answer came: the earliest attempt that had
+    not ended by then."""
+    at = log.enter_s if log.enter_s is not None else float("inf")
+    waiting = [a for a in log.tried() if a.first_s <= at and (a.ended_s is None or a.ended_s >= at)]
+    chosen = waiting[0] if waiting else (log.tried()[-1] if log.tried() else None)
+    if chosen is None:
+        return "-", "-"
+    return chosen.endpoint, f"{chosen.transport} {chosen.port}"
