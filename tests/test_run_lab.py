@@ -76,6 +76,7 @@ def test_demo_command_runs_offline_against_its_own_endpoint(tmp_path: Path) -> N
     statuses = {p["id"]: p["status"] for p in doc["probes"]}  # type: ignore[union-attr]
     assert statuses["ports"] == statuses["domain"] == statuses["rtp"] == statuses["nat"] == "pass"
     assert statuses["url"] == "skip"  # no --url given
+    assert "trtc" not in statuses  # Tencent's SDK dials the internet: never part of the demo
     rtp = next(p for p in doc["probes"] if p["id"] == "rtp")  # type: ignore[union-attr]
     assert rtp["details"]["mode"] == "echo"  # the test call went through serve's echo peer
     # This machine has no camera and no sound server: those probes skip, by the documented rule.

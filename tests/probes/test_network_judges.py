@@ -25,8 +25,26 @@ TRAIN_LOSSY = {"port": 8800, "answered": 180, "loss_pct": 10.0, "jitter_ms": 0.3
 
 @pytest.mark.parametrize("observation, status, message, advice", [
     (PortsObservation("h", "1.2.3.4", OPEN_ALL), Status.PASS, "ports.all-open", []),
-    (PortsObservation("h", "1.2.3.4", (v("tcp", 8687, "open"), v("udp", 8000, "no_answer"))),
+    (PortsObservation("h", "1.2.3.4", (v("tcp", 8687, "open"), v("udp", 8000, "no_answer"),
+                                       v("udp", 8080, "open"))),
      Status.WARN, "ports.some-open", ["whitelist-udp"]),
+    # not one STUN answer while TCP works: filtered, or no STUN there -- not determined
+    (PortsObservation("h", "1.2.3.4", (v("tcp", 8687, "open"), v("udp", 8000, "no_answer"))),
+     Status.WARN, "ports.udp-undetermined", ["ports-decisive", "whitelist-udp"]),
+    (PortsObservation("qcloud.rtc.qq.com", "1.2.3.4", (v("udp", 8000, "no_answer"),)),
+     Status.WARN, "ports.udp-undetermined", ["ports-decisive", "whitelist-udp"]),
+    # ... unless Tencent's SDK reached TRTC's cloud over UDP in the same run
+    (PortsObservation("qcloud.rtc.qq.com", "1.2.3.4", (v("tcp", 8687, "open"),
+                                                       v("udp", 8000, "no_answer")),
+                      trtc_udp="UDP 8000"), Status.PASS, "ports.udp-explained", []),
+    (PortsObservation("qcloud.rtc.qq.com", "1.2.3.4", (v("tcp", 8687, "closed"),
+                                                       v("udp", 8000, "no_answer")),
+                      trtc_udp="UDP 8000"), Status.WARN, "ports.some-open", ["whitelist-tcp"]),
+    # the SDK's answer is about Tencent's cloud, not another host
+    (PortsObservation("media.example.com", "1.2.3.4", (v("tcp", 8687, "open"),
+                                                       v("udp", 8000, "no_answer")),
+                      trtc_udp="UDP 8000"), Status.WARN, "ports.udp-undetermined",
+     ["ports-decisive", "whitelist-udp"]),
     (PortsObservation("h", "1.2.3.4", (v("tcp", 8687, "closed"), v("udp", 8000, "open"))),
      Status.WARN, "ports.some-open", ["whitelist-tcp"]),
     (PortsObservation("h", "1.2.3.4", (v("tcp", 8687, "no_answer"), v("udp", 8000, "closed"))),
@@ -42,7 +60,8 @@ TRAIN_LOSSY = {"port": 8800, "answered": 180, "loss_pct": 10.0, "jitter_ms": 0.3
     (PortsObservation("h", "1.2.3.4", OPEN_ALL, quality=(TRAIN_OK,)), Status.PASS,
      "ports.all-open", []),
     (PortsObservation("h", "1.2.3.4", (v("tcp", 8687, "open"), v("udp", 8800, "no_answer")),
-                      quality=(TRAIN_LOSSY,)), Status.WARN, "ports.some-open", ["whitelist-udp"]),
+                      quality=(TRAIN_LOSSY,)), Status.WARN, "ports.udp-undetermined",
+     ["ports-decisive", "whitelist-udp"]),
 ])
 def test_ports_judge(observation: PortsObservation, status: Status, message: str,
                      advice: list[str]) -> None:
@@ -177,3 +196,17 @@ def test_url_judge(page: url.Page, status: Status, message: str, cause: str | No
     verdict = url.judge(url.UrlObservation((page,)))
     assert verdict.status is status
     assert [a.id for a in verdict.advice] == ([cause] if cause else [])
+
+
+def test_ports_reads_the_trtc_probes_transport_from_its_result() -> None:
+    from trtcdetect.models import ProbeResult
+
+    def trtc(status: Status, transport: str) -> dict[str, ProbeResult]:
+        return {"trtc": ProbeResult("trtc", "TRTC", status, details={
+            "reached_over": {"endpoint": "162.14.22.165:8000", "transport": transport}})}
+
+    assert ports._trtc_udp(trtc(Status.PASS, "UDP 8000")) == "UDP 8000"
+    assert ports._trtc_udp(trtc(Status.PASS, "TCP 443")) is None  # TCP says nothing of UDP
+    assert ports._trtc_udp(trtc(Status.FAIL, "UDP 8000")) is None
+    assert ports._trtc_udp({}) is None
+    assert ports.PROBE.after == ("trtc",)

@@ -95,6 +95,7 @@ def test_recorded_offline_runs_fail_naming_how_each_ended(name: str, says: list[
                                                           not_says: list[str]) -> None:
     lines = recorded(name)
     verdict = judge(reach(lines, routes_v4_only(lines)))
+    assert "reached_over" not in reach(lines, {}).details()
     assert verdict.status is Status.FAIL and verdict.message.id == S.TRTC_NO_ANSWER
     text = verdict.message.text("en")
     assert "did not answer within 21 s" in text
@@ -160,6 +161,9 @@ def test_from_the_docs_any_server_judgement_proves_the_cloud_answered(code: int)
     assert verdict.message.text("en") == ("TRTC's access servers answered in 43 ms (the SDK "
                                           "was asking 162.14.22.165:8000 over UDP 8000)")
     assert verdict.metrics[0].value == 43
+    observation = reach(lines, {}, ended_by="done")
+    assert observation.details()["reached_over"] == {"endpoint": "162.14.22.165:8000",
+                                                     "transport": "UDP 8000"}
 
 
 def test_from_the_docs_an_unlisted_code_is_not_claimed_either_way() -> None:

@@ -22,6 +22,7 @@ from ..net import ResolveError, resolve
 from ..net.ports import ERROR, NO_ANSWER, OPEN, PathClock, PortVerdict, probe_tcp, probe_udp
 from ..net.trains import QUALITY_TRAIN_LOSS_AFTER_S, run_train
 from ..text.ids import R, S
+from ..trtc import is_tencent
 from .base import NO_PRIOR, MeasuredProbe, Prior, Verdict
 
 
@@ -35,6 +36,8 @@ class PortsObservation:
     dns_error: str | None = None
     quality: tuple[dict[str, Any], ...] | None = None  # None: not asked for
     dns_failure: dict[str, Any] | None = None  # ResolveError.as_dict, for the diagnosis
+    #: the trtc probe reached TRTC's cloud over this UDP transport ("UDP 8000"), this run
+    trtc_udp: str | None = None
 
     def details(self) -> dict[str, Any]:
         details: dict[str, Any] = {"host": self.host, "address": self.address,
@@ -43,6 +46,8 @@ class PortsObservation:
             details["quality"] = list(self.quality)
         if self.dns_failure is not None:
             details["dns_failure"] = dict(self.dns_failure)
+        if self.trtc_udp is not None and is_tencent(self.host):
+            details["udp_explained_by"] = f"trtc: {self.trtc_udp}"
         return details
 
 
@@ -63,6 +68,27 @@ def judge(observation: PortsObservation) -> Verdict:
         return Verdict(Status.WARN if open_ else Status.FAIL,
                        Message(S.PORTS_BLOCKED_HERE, {"which": which}),
                        (Advice(R.LOCAL_FIREWALL, {"which": which}),), metrics)
+    udp = [v for v in verdicts if v.protocol == "udp"]
+    silent = [v for v in udp if v.verdict == NO_ANSWER]
+    explained = False
+    if silent and observation.trtc_udp is not None and is_tencent(host):
+        # TRTC's servers speak Tencent's protocol, not STUN: their silence is no finding
+        # when Tencent's own SDK reached them over UDP in this run
+        verdicts = [v for v in verdicts if v not in silent]
+        if all(v.verdict == OPEN for v in verdicts):
+            return Verdict(Status.PASS, Message(S.PORTS_UDP_EXPLAINED, {
+                "ports": "UDP " + _join([v.port for v in silent]),
+                "via": observation.trtc_udp}), (), metrics)
+        open_ = [v for v in verdicts if v.verdict == OPEN]
+        explained = True
+    elif udp and len(silent) == len(udp) and all(
+            v.verdict == OPEN for v in verdicts if v.protocol == "tcp"):
+        # not one STUN answer: a filter, or a host that does not speak STUN -- not determined
+        ports = _join([v.port for v in silent])
+        return Verdict(Status.WARN, Message(S.PORTS_UDP_UNDETERMINED, {
+            "host": host, "ports": "UDP " + ports}),
+            (Advice(R.PORTS_DECISIVE, {"host": host}),
+             Advice(R.WHITELIST_UDP, {"host": host, "ports": ports})), metrics)
     bad_udp = [v.port for v in verdicts if v.protocol == "udp" and v.verdict != OPEN]
     bad_tcp = [v.port for v in verdicts if v.protocol == "tcp" and v.verdict != OPEN]
     advice: list[Advice] = []
@@ -70,7 +96,7 @@ def judge(observation: PortsObservation) -> Verdict:
         advice.append(Advice(R.WHITELIST_UDP, {"host": host, "ports": _join(bad_udp)}))
     if bad_tcp:
         advice.append(Advice(R.WHITELIST_TCP, {"host": host, "ports": _join(bad_tcp)}))
-    if not open_:
+    if not open_ and not explained:  # explained: UDP reached TRTC, so the network is up
         advice.append(Advice(R.NETWORK_UNREACHABLE, {"host": host}))
         return Verdict(Status.FAIL,
                        Message(S.PORTS_NONE_OPEN, {"host": host, "count": len(verdicts)}),
@@ -127,6 +153,17 @@ def _join(ports: list[int]) -> str:
     return ", ".join(str(p) for p in ports)
 
 
+def _trtc_udp(prior: Prior) -> str | None:
+    """'UDP 8000' when the trtc probe reached TRTC's cloud over UDP in this run."""
+    found = prior.get("trtc")
+    if found is None or found.status not in (Status.PASS, Status.WARN):
+        return None
+    reached = found.details.get("reached_over")
+    transport = reached.get("transport") if isinstance(reached, dict) else None
+    return str(transport) if isinstance(transport, str) and transport.startswith("UDP") \
+        else None
+
+
 async def measure(config: Config, prior: Prior = NO_PRIOR) -> PortsObservation:
     host = config.target
     ports = [("tcp", p) for p in config.tcp_ports] + [("udp", p) for p in config.udp_ports]
@@ -150,7 +187,7 @@ async def measure(config: Config, prior: Prior = NO_PRIOR) -> PortsObservation:
         quality = tuple(await asyncio.gather(*(
             run_train(address, port, config.quality_count, config.quality_rate_pps)
             for port in trained)))
-    return PortsObservation(host, address, verdicts, quality=quality)
+    return PortsObservation(host, address, verdicts, quality=quality, trtc_udp=_trtc_udp(prior))
 
 
 def deadline_s(config: Config) -> float:
@@ -166,4 +203,6 @@ PROBE = MeasuredProbe(
     measure=measure,
     judge=judge,
     deadline=deadline_s,
+    # Tencent's SDK tells whether TRTC's servers, which do not answer STUN, were reached
+    after=("trtc",),
 )

@@ -17,13 +17,11 @@ from __future__ import annotations
 import importlib.util
 import os
 import platform
-import secrets
 from dataclasses import dataclass, field
 from typing import Any
 
 from .. import thresholds
 from ..config import PROBE_DEADLINE_MARGIN_S, Config
-from ..credentials import Secret
 from ..models import Advice, Message, Metric, Status
 from ..net.local import route
 from ..text.ids import R, S
@@ -32,15 +30,13 @@ from ..trtc.events import CallFigures, summarize
 from ..trtc.reading import (
     CREDENTIAL_CODES,
     NO_ANSWER_CODES,
-    PLACEHOLDER_SDK_APP_ID,
-    PLACEHOLDER_SIG,
     addresses,
     answered_over,
     meaning,
     outcomes,
 )
 from ..trtc.sdklog import SdkLog, parse
-from ..trtc.session import Job, Proxy, WorkerRun, run_worker
+from ..trtc.session import call_done, job_for, reach_done, run_worker
 from .base import NO_PRIOR, MeasuredProbe, Prior, Verdict
 
 __all__ = ["PROBE", "TENCENT_SUFFIXES", "TrtcObservation", "judge"]
@@ -76,6 +72,9 @@ class TrtcObservation:
             "mode": self.mode, "ended_by": self.ended_by, "returncode": self.returncode,
             "deadline_s": self.deadline_s, "elapsed_s": round(self.elapsed_s, 3),
             "proxy": self.proxy, "routes": self.routes, **self.log.details()}
+        reached = self.reached_over()
+        if reached is not None:
+            details["reached_over"] = {"endpoint": reached[0], "transport": reached[1]}
         if self.call is not None:
             details["call"] = self.call.as_dict()
         if self.kept_logs:
@@ -83,6 +82,16 @@ class TrtcObservation:
         if self.tail:
             details["tail"] = list(self.tail)
         return details
+
+
+    def reached_over(self) -> tuple[str, str] | None:
+        """(endpoint, "UDP 8000") of the access server that answered, when one did."""
+        code = self.log.enter_code
+        entered = any(e.get("event") == "entered" for e in self.events)
+        if not entered and (code is None or not (code == 0 or code in CREDENTIAL_CODES)):
+            return None
+        endpoint, transport = answered_over(self.log)
+        return None if endpoint == "-" else (endpoint, transport)
 
 
 def unavailable() -> str | None:
@@ -223,34 +232,6 @@ def _call_metrics(call: CallFigures) -> tuple[Metric, ...]:
 
 # --- measure -----------------------------------------------------------------------------------
 
-def _job(config: Config) -> Job:
-    proxy = None if config.socks5 is None else Proxy(
-        config.socks5[0], config.socks5[1], config.socks5_user,
-        config.socks5_password or Secret(""))
-    found = config.trtc_credentials
-    if found is None:
-        return Job("reach", PLACEHOLDER_SDK_APP_ID, secrets.randbelow(2**31) + 1,
-                   (("trtcdetect_" + secrets.token_hex(4), Secret(PLACEHOLDER_SIG)),),
-                   proxy=proxy)
-    return Job("call", found.sdk_app_id, found.room_id,
-               tuple((u.user_id, u.user_sig) for u in found.users),
-               seconds=config.trtc_seconds, proxy=proxy)
-
-
-def _reach_done(run: WorkerRun) -> bool:
-    if any("OnEnterRoom , code:" in line for line in run.log[-3:]):
-        return True
-    return run.has("entered") or run.has("error")
-
-
-def _call_done(run: WorkerRun) -> bool:
-    if run.has("call_over"):
-        return True
-    # both users failed to enter: nothing more will come
-    failed = {e.get("user") for e in run.events if e.get("event") == "error"}
-    return {"up", "down"} <= failed
-
-
 async def measure(config: Config, prior: Prior = NO_PRIOR) -> TrtcObservation:
     if os.environ.get(DISABLE_ENV):
         return TrtcObservation(skipped=("disabled", DISABLE_ENV), target=config.target)
@@ -259,9 +240,9 @@ async def measure(config: Config, prior: Prior = NO_PRIOR) -> TrtcObservation:
     reason = unavailable()
     if reason is not None:
         return TrtcObservation(skipped=("no-sdk", reason), target=config.target)
-    job = _job(config)
+    job = job_for(config)
     deadline = config.trtc_deadline_s + (config.trtc_seconds + 5 if job.mode == "call" else 0)
-    run = await run_worker(job, deadline, _call_done if job.mode == "call" else _reach_done,
+    run = await run_worker(job, deadline, call_done if job.mode == "call" else reach_done,
                            keep_logs=config.trtc_logs)
     log = parse(run.log)
     proxy = None if config.socks5 is None else f"{config.socks5[0]}:{config.socks5[1]}"

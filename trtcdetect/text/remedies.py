@@ -198,6 +198,10 @@ REMEDIES: Mapping[str, Remedy] = {
         en="{host} has no address in DNS ({error}). Check the name (--target, the profile), or ask the deployment's owner to publish it.",
         zh="{host} 在 DNS 中没有地址（{error}）。请检查域名是否正确（--target、配置文件），或请部署方发布该域名的解析。",
     ),
+    "ports-decisive": Remedy(
+        en="Silence on every UDP port does not tell a firewall from a server that does not answer STUN (TRTC's own servers do not). Decisive checks: the trtc probe (Tencent's SDK: pip install 'trtcdetect[trtc]'), or 'trtcdetect serve' on a host outside the firewall, checked with --target.",
+        zh="所有 UDP 端口均无响应，无法区分是防火墙拦截还是服务器不应答 STUN（TRTC 自己的服务器就不应答）。可确定结论的检测：trtc 检测（腾讯 SDK：pip install 'trtcdetect[trtc]'），或在防火墙外的主机上运行 'trtcdetect serve' 并用 --target 检测它。",
+    ),
     "trtc-install": Remedy(
         en="To check TRTC's cloud with Tencent's own SDK, install it: pip install 'trtcdetect[trtc]' (Linux on x86_64 or aarch64; Tencent publishes no build for other systems).",
         zh="如需用腾讯自己的 SDK 检测 TRTC 云服务，请安装：pip install 'trtcdetect[trtc]'（仅支持 x86_64 或 aarch64 的 Linux；腾讯未提供其他系统的版本）。",
@@ -235,6 +239,6 @@ PARTY: Mapping[str, str] = {
     "speaker-underruns": "user", "speaker-check": "user", "browser-upgrade": "user",
     "probe-error": "support", "no-network": "user", "local-firewall": "user",
     "dns-no-route": "user", "dns-server": "network", "dns-name": "owner",
-    "trtc-install": "user", "trtc-whitelist": "network", "trtc-no-route": "user",
+    "ports-decisive": "user", "trtc-install": "user", "trtc-whitelist": "network", "trtc-no-route": "user",
     "trtc-credentials": "owner", "trtc-proxy": "network",
 }

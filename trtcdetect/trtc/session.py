@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 import json
 import os
+import secrets
 import shutil
 import sys
 import tempfile
@@ -24,7 +25,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..config import Config
 from ..credentials import Secret
+from .reading import PLACEHOLDER_SDK_APP_ID, PLACEHOLDER_SIG
 
 #: After the parent closes the worker's stdin, how long it may take to leave its rooms (then
 #: TERM, the same again, then KILL); when the run is interrupted, each step gets the shorter time
@@ -214,3 +217,36 @@ def _keep(home: Path, log: list[str], folder: Path, secrets: list[str]) -> list[
         target.write_text(text, encoding="utf-8")
         kept.append(str(target))
     return kept
+
+
+def job_for(config: Config) -> Job:
+    """The worker's job for this run: the reachability check with placeholder credentials and
+    a random room, or, with credentials, the two-user call."""
+    proxy = None if config.socks5 is None else Proxy(
+        config.socks5[0], config.socks5[1], config.socks5_user,
+        config.socks5_password or Secret(""))
+    found = config.trtc_credentials
+    if found is None:
+        return Job("reach", PLACEHOLDER_SDK_APP_ID, secrets.randbelow(2**31) + 1,
+                   (("trtcdetect_" + secrets.token_hex(4), Secret(PLACEHOLDER_SIG)),),
+                   proxy=proxy)
+    return Job("call", found.sdk_app_id, found.room_id,
+               tuple((u.user_id, u.user_sig) for u in found.users),
+               seconds=config.trtc_seconds, proxy=proxy)
+
+
+def reach_done(run: WorkerRun) -> bool:
+    """The reachability check has its answer: the SDK logged the room-entry code, or said
+    entered or failed (the remaining log lines are still read after this)."""
+    if any("OnEnterRoom , code:" in line for line in run.log[-3:]):
+        return True
+    return run.has("entered") or run.has("error")
+
+
+def call_done(run: WorkerRun) -> bool:
+    """The call ran its length, or neither user can enter any more."""
+    if run.has("call_over"):
+        return True
+    # both users failed to enter: nothing more will come
+    failed = {e.get("user") for e in run.events if e.get("event") == "error"}
+    return {"up", "down"} <= failed
