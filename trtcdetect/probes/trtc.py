@@ -72,6 +72,8 @@ class TrtcObservation:
             "mode": self.mode, "ended_by": self.ended_by, "returncode": self.returncode,
             "deadline_s": self.deadline_s, "elapsed_s": round(self.elapsed_s, 3),
             "proxy": self.proxy, "routes": self.routes, **self.log.details()}
+        for endpoint in details["endpoints"]:  # this computer's route toward each
+            endpoint["route"] = self.routes.get(endpoint["endpoint"].rsplit(":", 1)[0].strip("[]"))
         reached = self.reached_over()
         if reached is not None:
             details["reached_over"] = {"endpoint": reached[0], "transport": reached[1]}
