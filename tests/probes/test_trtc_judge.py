@@ -242,6 +242,7 @@ def test_from_the_docs_a_good_call_passes_with_its_figures() -> None:
     assert figures.ping_loss_pct == pytest.approx(10, abs=1)  # every 10th ping lost
     assert figures.audio_gaps == 0 and figures.audio_level_dbfs == -15.1
     assert figures.quality_mean == pytest.approx(10 / 7, abs=0.01)  # 1,2,1,2,1,2,1 per user
+    assert figures.as_dict()["up"]["quality_series"][:2] == [[2.4, 1], [4.4, 2]]  # every 2 s
     verdict = judge(call(call_events()))
     assert verdict.status is Status.PASS and verdict.message.id == S.TRTC_CALL
     assert "network quality excellent (mean 1.4" in verdict.message.text("en")

@@ -27,10 +27,14 @@ class UserFigures:
     error_codes: tuple[int, ...]
     #: this user's own network quality samples (OnNetworkQuality local), Tencent's scale
     quality: tuple[int, ...]
+    #: when each sample came, s from the worker's start
+    quality_t: tuple[float, ...] = ()
 
     def as_dict(self) -> dict[str, Any]:
         return {"entered_ms": self.entered_ms, "error_codes": list(self.error_codes),
                 "quality": list(self.quality),
+                "quality_series": [[round(t, 2), q] for t, q in zip(self.quality_t,
+                                                                     self.quality, strict=False)],
                 "quality_mean": mean_quality(self.quality)}
 
 
@@ -95,7 +99,8 @@ def _user(events: Sequence[dict[str, Any]], role: str) -> UserFigures:
     return UserFigures(
         entered_ms=None if entered is None or asked is None else round(1000 * (entered - asked), 1),
         error_codes=tuple(int(e["code"]) for e in mine if e["event"] == "error"),
-        quality=tuple(int(e["local"]) for e in mine if e["event"] == "quality"))
+        quality=tuple(int(e["local"]) for e in mine if e["event"] == "quality"),
+        quality_t=tuple(float(e["t"]) for e in mine if e["event"] == "quality"))
 
 
 def summarize(events: Sequence[dict[str, Any]]) -> CallFigures:
