@@ -215,18 +215,43 @@ def _trtc(status: Status) -> ProbeResult:
                        duration_s=seen.elapsed_s)
 
 
+def _trtcweb(status: Status) -> ProbeResult:
+    """fail: the real judge on what the page reported offline (recorded in a namespace with no
+    route out); skip: no browser to run it in."""
+    from trtcdetect.probes.trtcweb import PROBE, TrtcWebObservation, judge
+
+    if status is Status.SKIP:
+        seen = TrtcWebObservation(skipped="no supported Chrome, Chromium or Edge to run headless")
+    else:
+        seen = TrtcWebObservation(
+            browser="/usr/bin/chromium", sdk_version="5.17.1", ended_by="done", deadline_s=12,
+            elapsed_s=1.1, schedule={"entered": False, "ms": 197, "error": {
+                "name": "OPERATION_FAILED", "code": 5500, "functionName": "enterRoom",
+                "message": "'enterRoom' failed, reason: Failed to join room - schedule failed: "
+                           "Failed to fetch code: 0 \nRefer to: https://web.sdk.qcloud.com/"}},
+            net_errors=(("schedule.cloud-rtc.com", "ERR_NAME_NOT_RESOLVED"),
+                        ("schedule.cloud-rtc.net", "ERR_NAME_NOT_RESOLVED")))
+    verdict = judge(seen)
+    assert verdict.status is status
+    return ProbeResult("trtcweb", PROBE.title, status, message=verdict.message,
+                       metrics=verdict.metrics, details=seen.details(), advice=verdict.advice,
+                       duration_s=seen.elapsed_s)
+
+
 def report_a() -> RunReport:
     """warn ports, fail domain, pass camera (snapshot, hostile file name), skip mic, pass call."""
     return _report((_ports(Status.WARN), _domain(Status.FAIL), _nat(Status.WARN),
                     _trtc(Status.FAIL), _url(Status.FAIL), _camera(Status.PASS), _microphone(Status.SKIP),
-                    _speaker(Status.PASS), _browsers(Status.WARN), _rtp(Status.PASS)))
+                    _speaker(Status.PASS), _browsers(Status.WARN), _trtcweb(Status.FAIL),
+                    _rtp(Status.PASS)))
 
 
 def report_b() -> RunReport:
     """pass ports and domain, fail camera (black), warn mic (clipping), error call."""
     return _report((_ports(Status.PASS), _domain(Status.PASS), _nat(Status.PASS),
                     _trtc(Status.PASS), _url(Status.SKIP), _camera(Status.FAIL), _microphone(Status.WARN),
-                    _speaker(Status.WARN), _browsers(Status.PASS), _rtp(Status.ERROR)))
+                    _speaker(Status.WARN), _browsers(Status.PASS), _trtcweb(Status.SKIP),
+                    _rtp(Status.ERROR)))
 
 
 def _report(probes: tuple[ProbeResult, ...]) -> RunReport:

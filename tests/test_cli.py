@@ -30,7 +30,7 @@ def test_probes_lists_each_probe_on_one_line(capsys: pytest.CaptureFixture[str])
     lines = capsys.readouterr().out.splitlines()
     assert [line.split()[0] for line in lines] == [
         "ports", "domain", "nat", "trtc", "url", "camera", "microphone", "speaker", "browsers",
-        "rtp"]
+        "trtcweb", "rtp"]
 
 
 def _unwritable(tmp_path: Path) -> str:
@@ -55,7 +55,7 @@ BAD_INPUT = [
     (["--timeout", "inf"], "positive"),
     (["--timeout", "soon"], "not a number"),
     (["--only", "nosuch"], "unknown probe id 'nosuch'"),
-    (["--skip", "ports,domain,nat,trtc,url,camera,microphone,speaker,browsers,rtp"],
+    (["--skip", "ports,domain,nat,trtc,url,camera,microphone,speaker,browsers,trtcweb,rtp"],
      "no probe to run"),
     (["--url", "ftp://x"], "http:// or https://"),
     (["--stun", "nocolon"], "HOST:PORT"),

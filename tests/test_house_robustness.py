@@ -39,6 +39,8 @@ SEAMS: dict[str, tuple[list[str], list[str]]] = {
                                "trtcdetect.call.session:run_call"]),
     # Tencent's SDK never runs here: both seams come before it (see the test)
     "trtc": ([], ["trtcdetect.probes.trtc:unavailable", "trtcdetect.probes.trtc:run_worker"]),
+    # Chromium never starts here: the browser is looked up first, in the browsers probe's result
+    "trtcweb": ([], ["trtcdetect.probes.trtcweb:_browser"]),
 }
 CASES = [(probe, seam) for probe, (_, seams) in SEAMS.items() for seam in seams]
 #: seams an earlier step keeps this in-process run from reaching (no device, no TLS server, no
@@ -82,7 +84,7 @@ def test_a_step_that_raises_still_gives_a_report(probe: str, seam: str, tmp_path
     monkeypatch.setattr(module, attribute,
                         broken_async if inspect.iscoroutinefunction(real) else broken)
     extra, _ = SEAMS[probe]
-    if probe == "trtc":
+    if probe in ("trtc", "trtcweb"):
         # the SDK may run only in a namespace with no route out: here the seam under test, or
         # unavailable() before it, stops the probe first; without the SDK run_worker is never
         # reached, so there is nothing to test

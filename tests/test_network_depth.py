@@ -165,7 +165,8 @@ def test_custom_profile_file(services: Services, tmp_path: Path) -> None:
 def test_probes_lists_what_a_profile_checks(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["probes", "--profile", "current"]) == 0
     out = capsys.readouterr().out
-    assert "TCP ports: 443" in out and "yun.tim.qq.com" in out and "*.rtc-web.com" in out
+    assert "TCP ports: 443" in out and "yun.tim.qq.com" in out and "*.rtc.qq.com" in out
+    assert "schedule.cloud-rtc.com" in out
     assert "events.my-imcloud.com" in out
     assert main(["probes", "--profile", "legacy"]) == 0
     out = capsys.readouterr().out

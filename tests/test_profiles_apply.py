@@ -15,7 +15,7 @@ from trtcdetect.profiles import BUILTIN, DEFAULT_PROFILE, Overrides, Profile, ap
 
 def test_nothing_given_is_the_profile_and_its_defaults() -> None:
     config = apply(BUILTIN["current"], Overrides())
-    assert config.hosts == BUILTIN["current"].hosts and config.target == "qcloud.rtc.qq.com"
+    assert config.hosts == BUILTIN["current"].hosts and config.target == "schedule.cloud-rtc.com"
     assert config.tcp_ports == (443,) and config.wildcards == BUILTIN["current"].wildcards
     assert config.profile == "current"
     for name in ("timeout_s", "https_port", "camera_seconds", "camera_size", "mic_seconds",

@@ -85,10 +85,10 @@ class Config:
     socks5_password: Secret | None = None
     trtc_credentials: Credentials | None = None
     trtc_asked: bool = False
+    trtc_proxy: str | None = None
 
     def settings(self) -> dict[str, Any]:
-        """The configuration as the JSON report records it: every field but the secrets (the
-        echo peer's token, the proxy's password; of the credentials only the public parts)."""
+        """What the JSON report records: every field but secrets (credentials: public parts)."""
         result: dict[str, Any] = {}
         for item in fields(self):
             if item.name in ("echo_token", "socks5_password"):

@@ -2,16 +2,14 @@
 
 - `legacy` (default): the list in the TRTCCalling Web documents (../shared/seeds): TCP 8687;
   UDP 8000, 8080, 8800, 843, 443, 16285; qcloud.rtc.qq.com. TRTC Web SDK v4 before 4.12.0.
-- `current`: Tencent Cloud's firewall FAQ for the TRTC Web SDK (document 647/34399, "TRTC Web
-  SDK 如何配置防火墙白名单"): signalling on TCP 443 to yun.tim.qq.com, *.rtc.qcloud.com,
-  *.rtc.qq.com, *.cloud-rtc.com, *.my-imcloud.com, *.cloud-rtc.net, *.rtc-web.com and
-  *.rtc-web.io; media on TCP 443 and UDP 8000, 8080, 8800, 843, 443, 16285; TCP 8687 only for
-  SDKs older than 4.12.0. A wildcard cannot be checked, so the profile names representative
-  hosts that Tencent's documents name (qcloud.rtc.qq.com for *.rtc.qq.com; events. and
-  wss.my-imcloud.com for *.my-imcloud.com); the wildcards for which no document names a host are
-  listed under `wildcards` and shown in the report as not checked — add your deployment's hosts
-  with a profile file. These hosts were not resolved from the machine that built this (it has no
-  internet).
+- `current`: TRTC Web SDK 4.12.0 and later, by the names the SDK itself uses (`WEB_SDK_HOSTS`,
+  read from the vendored trtc.js; tests/test_trtc_web.py fails when the SDK names a host the
+  profile lacks): the scheduling service, signalling, reports and its asset hosts, plus the IM
+  names TRTCCalling's documents add (events. and wss.my-imcloud.com); TCP 443; media on UDP 8000,
+  8080, 8800, 843, 443, 16285 (Tencent Cloud's firewall FAQ, document 647/34399). The SDK never
+  contacts qcloud.rtc.qq.com or TCP 8687. Signalling hosts `<name>.rtc.qq.com` are made at run
+  time, so `*.rtc.qq.com` stays a wildcard, shown as not checked. These hosts were not resolved
+  from the machine that built this (it has no internet).
 
 A profile file (`--profile FILE.toml`):
 
@@ -64,6 +62,16 @@ class Profile:
     defaults: Defaults = DEFAULTS
 
 
+#: The hosts Tencent's Web SDK (trtc.js 5.17.1, vendored in browser/static/vendor) names: the
+#: scheduling service first (enterRoom asks it before anything else), signalling, quality
+#: reports (yun.tim.qq.com; apisgp.my-imcloud.com for SDKAppIDs below 1400000000), asset hosts
+WEB_SDK_HOSTS = ("schedule.cloud-rtc.com", "schedule.cloud-rtc.net", "schedule.rtc-web.com",
+                 "schedule.rtc-web.io", "intl-schedule.cloud-rtc.com", "trtc.rtc.qq.com",
+                 "webrtc.qq.com", "yun.tim.qq.com", "apisgp.my-imcloud.com",
+                 "web.sdk.qcloud.com", "web.sdk.tencent.cn", "web.sdk.cloud.tencent.cn")
+#: Names in trtc.js that are links for people, not hosts the SDK contacts
+WEB_SDK_NOT_CONTACTED = {"console.cloud.tencent.com": "a link to the console in error texts"}
+
 BUILTIN: dict[str, Profile] = {
     "legacy": Profile(
         name="legacy",
@@ -74,16 +82,13 @@ BUILTIN: dict[str, Profile] = {
     ),
     "current": Profile(
         name="current",
-        hosts=("qcloud.rtc.qq.com", "yun.tim.qq.com", "events.my-imcloud.com",
-               "wss.my-imcloud.com"),
+        hosts=(*WEB_SDK_HOSTS, "events.my-imcloud.com", "wss.my-imcloud.com"),
         tcp_ports=(443,),
         udp_ports=DEFAULTS.udp_ports,
-        wildcards=("*.rtc.qcloud.com", "*.cloud-rtc.com", "*.cloud-rtc.net", "*.rtc-web.com",
-                   "*.rtc-web.io"),
+        wildcards=("*.rtc.qq.com",),
         notes=("TRTC Web SDK 4.12.0 and later: TCP 443 instead of 8687 (Tencent Cloud FAQ "
-               "647/34399)",
-               "qcloud.rtc.qq.com stands for *.rtc.qq.com; events. and wss.my-imcloud.com for "
-               "*.my-imcloud.com"),
+               "647/34399); the hosts are the ones trtc.js 5.17.1 names",
+               "*.rtc.qq.com: signalling hosts the SDK makes at run time"),
     ),
 }
 
@@ -214,6 +219,7 @@ class Overrides:
     trtc_seconds: str | None = None
     trtc_logs: str | None = None
     socks5: str | None = None
+    trtc_proxy: str | None = None
 
 
 def apply(profile: Profile, given: Overrides) -> Config:
@@ -270,4 +276,5 @@ def apply(profile: Profile, given: Overrides) -> Config:
         trtc_seconds=seconds(given.trtc_seconds, d.trtc_seconds, "--trtc-seconds"),
         trtc_logs=check_output_dir(given.trtc_logs) if given.trtc_logs is not None else None,
         socks5=parse_hostport(given.socks5, "--socks5") if given.socks5 is not None else None,
+        trtc_proxy=parse_host(given.trtc_proxy) if given.trtc_proxy is not None else None,
     )

@@ -7,6 +7,7 @@ drained in threads, so a chatty endpoint can never block on a full pipe during t
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import tempfile
@@ -48,10 +49,13 @@ def cmd_demo(argv: Sequence[str]) -> int:
         )
         try:
             wait_ready(server, READY_TIMEOUT_S)
-            # never the trtc probe: Tencent's SDK checks Tencent's cloud on the internet, and the
+            # Tencent's SDKs (native, and the Web SDK in the browser) dial Tencent's names: the
+            # demo is offline by design, so it switches them off for its run
+            os.environ["TRTCDETECT_NO_SDK"] = "1"
+            # never the trtc probes: Tencent's SDKs check Tencent's cloud on the internet, and the
             # demo is offline by design
             run_args = ["--target", "localhost", "--ca-file", str(ca), "--output", args.output,
-                        "--echo-url", f"http://127.0.0.1:{ECHO_PORT}/call", "--skip", "trtc"]
+                        "--echo-url", f"http://127.0.0.1:{ECHO_PORT}/call", "--skip", "trtc,trtcweb"]
             return cmd_run([*run_args, *(["--json"] if args.json else []), *extra])
         finally:
             stop(server)

@@ -172,6 +172,9 @@ def build_parser() -> argparse.ArgumentParser:
     add("--socks5", metavar="HOST:PORT",
         help="send the SDK's traffic through this SOCKS5 proxy (user and password from "
              "$TRTCDETECT_SOCKS5_USER and $TRTCDETECT_SOCKS5_PASSWORD)")
+    add("--trtc-proxy", metavar="HOST",
+        help="probe 'trtcweb': Tencent's enterprise proxy for the Web SDK (its "
+             "proxy.unifiedProxy): schedule and report requests go to https://HOST/")
     add("--trtc-deadline", metavar="S", default=None,
         help="how long the SDK may try to reach the cloud (default: "
              f"{D.trtc_deadline_s:g}; offline the SDK itself gives up after 21 s)")
@@ -213,7 +216,7 @@ def config_from(args: argparse.Namespace) -> Config:
         call_seconds=args.call_seconds,
         connect_deadline=args.connect_deadline, audio_only=args.audio_only,
         trtc_deadline=args.trtc_deadline, trtc_seconds=args.trtc_seconds,
-        trtc_logs=args.trtc_logs, socks5=args.socks5))
+        trtc_logs=args.trtc_logs, socks5=args.socks5, trtc_proxy=args.trtc_proxy))
     return trtc_credentials(args, config)
 
 

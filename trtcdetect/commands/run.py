@@ -40,7 +40,7 @@ def parse_run(argv: Sequence[str]) -> tuple[argparse.Namespace, Config, list[Pro
     probes = [p for pid, p in REGISTRY.items() if (not only or pid in only) and pid not in skip]
     if not probes:
         raise UsageError("--only/--skip leave no probe to run")
-    if "trtc" in only:
+    if {"trtc", "trtcweb"} & set(only):
         from dataclasses import replace
 
         config = replace(config, trtc_asked=True)

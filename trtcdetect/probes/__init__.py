@@ -14,11 +14,12 @@ from .ports import PROBE as PORTS
 from .rtp import PROBE as RTP
 from .speaker import PROBE as SPEAKER
 from .trtc import PROBE as TRTC
+from .trtcweb import PROBE as TRTCWEB
 from .url import PROBE as URL
 
 REGISTRY: Mapping[str, Probe] = {
     probe.id: probe for probe in (PORTS, DOMAIN, NAT, TRTC, URL, CAMERA, MICROPHONE, SPEAKER, BROWSERS,
-                                   RTP)
+                                   TRTCWEB, RTP)
 }
 
 __all__ = ["REGISTRY", "Probe"]

@@ -14,16 +14,22 @@ page (served here, on 127.0.0.1) that calls getUserMedia and makes a call to the
 from __future__ import annotations
 
 import asyncio
+import os
 import re
 from dataclasses import dataclass
 from typing import Any
 
 from ..browser.find import find
 from ..browser.page import browser_webrtc
+from ..browser.trtcweb import manifest, run_trtc_page
 from ..config import Config
 from ..models import Advice, Message, Metric, Status, worst
 from ..text.ids import R, S
 from .base import NO_PRIOR, MeasuredProbe, Prior, Verdict
+
+#: Switch Tencent's SDKs off (test suites, machines where a browser must not dial out); the
+#: same switch as the trtc probe's
+DISABLE_ENV = "TRTCDETECT_NO_SDK"
 
 
 @dataclass(frozen=True)
@@ -80,6 +86,9 @@ class BrowsersObservation:
     #: the --browser-webrtc call: None when not asked; else what the page said, or why not run
     webrtc: dict[str, Any] | None = None
     webrtc_asked: bool = False
+    #: Tencent's own checks (trtc.js isSupported, rtc-detect) in the found Chromium/Chrome/Edge,
+    #: headless and resolving no name: {"browser", "sdk_version", "detect"} or {"skipped": why}
+    tencent: dict[str, Any] | None = None
 
     def details(self) -> dict[str, Any]:
         details: dict[str, Any] = {"browsers": list(self.entries),
@@ -88,6 +97,8 @@ class BrowsersObservation:
                                                 for k, m in MINIMUMS.items()}}
         if self.webrtc_asked:
             details["webrtc"] = self.webrtc
+        if self.tencent is not None:
+            details["tencent"] = self.tencent
         return details
 
 
@@ -131,14 +142,74 @@ def judge(observation: BrowsersObservation) -> Verdict:
                     "before": message.as_dict(), "stage": webrtc.get("stage", "?"),
                     "error": webrtc.get("error", "")})
                 advice.append(Advice(R.CALL_NO_CONNECT, {"stage": str(webrtc.get("stage"))}))
+    tencent = observation.tencent
+    if tencent is not None and tencent.get("detect") is not None:
+        failed = tencent_failures(tencent["detect"])
+        words = {"before": message.as_dict(), "browser": str(tencent.get("name", "?")),
+                 "version": str(tencent.get("sdk_version") or "?")}
+        if failed:
+            statuses.append(Status.FAIL)
+            message = Message(S.BROWSERS_TENCENT_FAILED, {**words, "which": ", ".join(failed)})
+            advice.append(Advice(R.BROWSER_UPGRADE))
+        else:
+            statuses.append(Status.PASS)
+            message = Message(S.BROWSERS_TENCENT_OK, words)
     status = Status.SKIP if statuses == [Status.SKIP] else worst(statuses)
-    return Verdict(status, message, tuple(advice), tuple(metrics))
+    return Verdict(status, message, tuple(advice), tuple(unique_metrics(metrics)))
+
+
+def unique_metrics(metrics: list[Metric]) -> list[Metric]:
+    return list({m.name: m for m in metrics}.values())
+
+
+def tencent_failures(detect: dict[str, Any]) -> list[str]:
+    """The checks of Tencent's Web SDK and rtc-detect that said no, by their own names; TRTC
+    needs H.264 or VP8, each both ways."""
+    failed = [f"script: {e}" for e in detect.get("errors") or () if "did not load" in str(e)]
+    supported = detect.get("isSupported") or {}
+    if supported and supported.get("result") is False:
+        failed += [f"isSupported.{k}" for k, v in (supported.get("detail") or {}).items()
+                   if v is False and "H265" not in k and "ScreenShare" not in k] \
+            or ["isSupported"]
+    if (detect.get("isTRTCSupported") or {}).get("result") is False:
+        failed.append("isTRTCSupported")
+    codec = detect.get("codec") or supported.get("detail") or {}
+    if codec and not any(codec.get(f"is{c}EncodeSupported") and codec.get(f"is{c}DecodeSupported")
+                         for c in ("H264", "Vp8")):
+        failed.append("H.264/VP8 encode and decode")
+    return list(dict.fromkeys(failed))
+
+
+#: How long Tencent's capability checks may take in the page (they run ~1 s), s
+TENCENT_DETECT_S = 20.0
+
+
+def headless_capable(entries: tuple[dict[str, Any], ...]) -> dict[str, Any] | None:
+    """The first supported Chromium-family browser (Chrome, Chromium, Edge): they run headless."""
+    return next((e for e in entries if e["family"] in ("chrome", "edge")
+                 and e["verdict"] == "supported"), None)
+
+
+async def tencent_checks(entries: tuple[dict[str, Any], ...]) -> dict[str, Any]:
+    if os.environ.get(DISABLE_ENV):
+        return {"skipped": f"switched off by {DISABLE_ENV}"}
+    browser = headless_capable(entries)
+    if browser is None:
+        return {"skipped": "no supported Chrome, Chromium or Edge to run headless"}
+    run = await run_trtc_page(browser["path"], {"schedule": False}, TENCENT_DETECT_S)
+    sdk = next((p["version"] for p in manifest()["packages"] if p["file"] == "trtc.js"), None)
+    if run.detect is None:
+        return {"skipped": run.error or f"the page did not report within {TENCENT_DETECT_S:g} s",
+                "browser": browser["path"]}
+    return {"browser": browser["path"], "name": browser["name"], "sdk_version": sdk,
+            "detect": run.detect}
 
 
 async def measure(config: Config, prior: Prior = NO_PRIOR) -> BrowsersObservation:
     entries = tuple(judge_one(e) for e in await asyncio.to_thread(find))
+    tencent = await tencent_checks(entries) if entries else None
     if not config.browser_webrtc:
-        return BrowsersObservation(entries)
+        return BrowsersObservation(entries, tencent=tencent)
     chromium = next((e for e in entries if e["family"] == "chrome"
                      and e["verdict"] == "supported"), None)
     if chromium is None:
@@ -147,11 +218,11 @@ async def measure(config: Config, prior: Prior = NO_PRIOR) -> BrowsersObservatio
         webrtc = {"error": "--browser-webrtc needs --echo-url (trtcdetect serve)"}
     else:
         webrtc = {"browser": chromium["path"], **await browser_webrtc(config, chromium["path"])}
-    return BrowsersObservation(entries, webrtc, True)
+    return BrowsersObservation(entries, webrtc, True, tencent)
 
 
 def deadline_s(config: Config) -> float:
-    return 60.0 if config.browser_webrtc else 30.0
+    return (60.0 if config.browser_webrtc else 30.0) + TENCENT_DETECT_S
 
 
 PROBE = MeasuredProbe(

@@ -15,6 +15,7 @@ TITLES: Mapping[str, tuple[str, str]] = {
     "browsers": ("Browsers", "浏览器"),
     "url": ("Deployment page", "部署页面"),
     "trtc": ("TRTC cloud (Tencent's SDK)", "TRTC 云服务（腾讯 SDK）"),
+    "trtcweb": ("TRTC Web SDK scheduling", "TRTC Web SDK 调度"),
 }
 
 #: the report's own words

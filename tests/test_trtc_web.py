@@ -1,0 +1,239 @@
+"""Tencent's Web SDK and rtc-detect, vendored, in real headless Chromium -- only inside network
+namespaces with no route out (the safety rule: the SDK and Chromium dial public names).
+
+Pure parts first (the manifest, the `current` profile against the host names in trtc.js, the
+judges' tables); then the real page: Tencent's capability checks, the scheduling check with no
+route, with the scheduling names resolving to a host that drops everything (the deadline, and no
+browser left), and through `--trtc-proxy` to a logging listener in the lab.
+What cannot run here -- an answer from Tencent's scheduling service -- is tabled from the
+documented error codes (TRTC.ERROR_CODE: SERVER_ERROR 5400 is the service's own refusal).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.lab import SERVER_ADDRS, Lab, lab_available, run
+from trtcdetect.models import Status
+from trtcdetect.probes.browsers import tencent_failures
+from trtcdetect.probes.trtcweb import TrtcWebObservation, judge
+from trtcdetect.profiles import BUILTIN, WEB_SDK_HOSTS, WEB_SDK_NOT_CONTACTED
+from trtcdetect.text.ids import R, S
+
+VENDOR = resources.files("trtcdetect.browser").joinpath("static/vendor")
+TENCENT = re.compile(r"[a-z0-9][a-z0-9.-]*\.(?:qq\.com|cloud-rtc\.com|cloud-rtc\.net|rtc-web\.com|"
+                     r"rtc-web\.io|my-imcloud\.com|qcloud\.com|tencent\.cn|tencent-cloud\.com|"
+                     r"tencentcloud\.com|myqcloud\.com|cloud\.tencent\.com)\b")
+
+
+# --- the vendored files ---------------------------------------------------------------------
+
+def test_vendored_files_match_their_manifest() -> None:
+    manifest = json.loads(VENDOR.joinpath("MANIFEST.json").read_text())
+    assert {p["package"] for p in manifest["packages"]} == {"trtc-sdk-v5", "rtc-detect"}
+    for package in manifest["packages"]:
+        data = VENDOR.joinpath(package["file"]).read_bytes()
+        assert package["license"] == "ISC"
+        assert len(data) == package["bytes"]
+        assert hashlib.sha256(data).hexdigest() == package["sha256"], package["file"]
+
+
+def test_the_current_profile_names_every_host_trtc_js_names() -> None:
+    """Updating the SDK updates the profile or fails here."""
+    named = set(TENCENT.findall(VENDOR.joinpath("trtc.js").read_text("utf-8", "replace")))
+    profile = BUILTIN["current"]
+    covered = set(profile.hosts) | set(WEB_SDK_NOT_CONTACTED)
+    wildcard_roots = {w.removeprefix("*.") for w in profile.wildcards}
+    missing = {n for n in named if n not in covered and n not in wildcard_roots}
+    assert missing == set(), f"trtc.js names hosts the current profile lacks: {missing}"
+    stale = set(WEB_SDK_HOSTS) - named
+    assert stale == set(), f"the profile names hosts trtc.js no longer does: {stale}"
+    assert "qcloud.rtc.qq.com" not in profile.hosts  # the Web SDK never contacts it
+    assert profile.hosts[0] == "schedule.cloud-rtc.com"
+
+
+# --- the judges, pure -------------------------------------------------------------------------
+
+SUPPORTED = {"isSupported": {"result": True, "detail": {
+    "isBrowserSupported": True, "isWebRTCSupported": True, "isH264EncodeSupported": True,
+    "isH264DecodeSupported": True, "isVp8EncodeSupported": True, "isVp8DecodeSupported": True,
+    "isH265EncodeSupported": False}}, "isTRTCSupported": {"result": True},
+    "codec": {"isH264EncodeSupported": True, "isH264DecodeSupported": True,
+              "isVp8EncodeSupported": True, "isVp8DecodeSupported": True}, "errors": []}
+
+
+@pytest.mark.parametrize("change, failed", [
+    ({}, []),
+    ({"isSupported": {"result": False, "detail": {"isWebRTCSupported": False,
+                                                  "isH265EncodeSupported": False}}},
+     ["isSupported.isWebRTCSupported"]),
+    ({"codec": {"isH264EncodeSupported": True, "isH264DecodeSupported": False,
+                "isVp8EncodeSupported": False, "isVp8DecodeSupported": True}},
+     ["H.264/VP8 encode and decode"]),
+    ({"codec": {"isH264EncodeSupported": False, "isH264DecodeSupported": False,
+                "isVp8EncodeSupported": True, "isVp8DecodeSupported": True}}, []),
+    ({"isTRTCSupported": {"result": False}}, ["isTRTCSupported"]),
+    ({"errors": ["trtc.js did not load"]}, ["script: trtc.js did not load"]),
+])
+def test_tencents_checks_name_what_said_no(change: dict[str, Any], failed: list[str]) -> None:
+    assert tencent_failures({**SUPPORTED, **change}) == failed
+
+
+def web(schedule: dict[str, Any] | None, ended_by: str = "done",
+        net_errors: tuple[tuple[str, str], ...] = (), proxy: str | None = None) -> TrtcWebObservation:
+    return TrtcWebObservation(browser="/usr/bin/chromium", sdk_version="5.17.1",
+                              schedule=schedule, ended_by=ended_by, deadline_s=12,
+                              elapsed_s=1.0, net_errors=net_errors, proxy=proxy)
+
+
+RECORDED_OFFLINE = {"entered": False, "ms": 129, "error": {
+    "name": "OPERATION_FAILED", "code": 5500, "functionName": "enterRoom",
+    "message": "'enterRoom' failed, reason: Failed to join room - schedule failed: Failed to "
+               "fetch code: 0 \nRefer to: https://web.sdk.qcloud.com/trtc/webrtc/doc/en/"}}
+
+
+def test_recorded_offline_schedule_failure_names_the_hosts_and_chromiums_errors() -> None:
+    verdict = judge(web(RECORDED_OFFLINE, net_errors=(
+        ("schedule.cloud-rtc.com", "ERR_INTERNET_DISCONNECTED"),
+        ("schedule.cloud-rtc.net", "ERR_INTERNET_DISCONNECTED"))))
+    assert verdict.status is Status.FAIL and verdict.message.id == S.TRTCWEB_UNREACHABLE
+    text = verdict.message.text("en")
+    assert "schedule.cloud-rtc.com ERR_INTERNET_DISCONNECTED" in text and "Refer to" not in text
+    assert [a.id for a in verdict.advice] == [R.WHITELIST_DOMAIN, R.TRTC_WEB_PROXY]
+
+
+@pytest.mark.parametrize("schedule", [
+    {"entered": False, "ms": 80, "error": {"name": "SERVER_ERROR", "code": 5400,
+                                           "message": "user sig check failed"}},
+    {"entered": True, "ms": 310}])
+def test_from_the_docs_the_scheduling_service_answering_is_a_pass(schedule: dict[str, Any]) -> None:
+    verdict = judge(web(schedule, proxy="proxy.example.com"))
+    assert verdict.status is Status.PASS and verdict.message.id == S.TRTCWEB_ANSWERED
+    assert "through TRTC's proxy proxy.example.com" in verdict.message.text("en")
+
+
+def test_no_answer_at_the_deadline_and_unknown_codes() -> None:
+    verdict = judge(web(None, ended_by="deadline"))
+    assert verdict.status is Status.FAIL and "within 12 s" in verdict.message.text("en")
+    verdict = judge(web({"entered": False, "ms": 5, "error": {"code": 5000, "message": "x"}}))
+    assert verdict.status is Status.WARN
+    assert judge(TrtcWebObservation(skipped="no browser")).status is Status.SKIP
+
+
+# --- real Chromium, in namespaces with no route out -----------------------------------------
+
+def chromium_available() -> str | None:
+    from shutil import which
+
+    return None if which("chromium") else "Debian's chromium is not installed"
+
+
+@pytest.fixture()
+def web_lab() -> Any:
+    reason = lab_available() or chromium_available()
+    if reason:
+        pytest.skip(reason)
+    lab = Lab().up()
+    try:
+        yield lab
+    finally:
+        lab.down()
+
+
+def trtcdetect(lab: Lab, *args: str, timeout: float = 90) -> tuple[int, dict[str, Any], str]:
+    env = {k: v for k, v in os.environ.items() if k != "TRTCDETECT_NO_SDK"}
+    proc = subprocess.run(["ip", "netns", "exec", lab.client, sys.executable, "-m", "trtcdetect",
+                           "--json", "--quiet", *args], capture_output=True, text=True,
+                          timeout=timeout, env=env)
+    assert "Traceback" not in proc.stderr, proc.stderr
+    return proc.returncode, json.loads(proc.stdout), proc.stderr
+
+
+def probe(document: dict[str, Any], pid: str) -> dict[str, Any]:
+    return next(p for p in document["probes"] if p["id"] == pid)  # type: ignore[no-any-return]
+
+
+def browsers_left() -> list[str]:
+    """Chromium processes still running (zombies, already ended, do not count)."""
+    out = subprocess.run(["ps", "-eo", "stat=,args="], capture_output=True, text=True).stdout
+    return [line for line in out.splitlines()
+            if "trtcdetect-browser-" in line and not line.strip().startswith("Z")]
+
+
+def test_tencents_checks_and_no_route_to_the_scheduling_service(web_lab: Lab) -> None:
+    web_lab.dnsmasq({"#": None})  # every name NXDOMAIN; and no route out at all
+    started = time.monotonic()
+    _, document, _ = trtcdetect(web_lab, "--only", "browsers,trtcweb", "--trtc-deadline", "6")
+    took = time.monotonic() - started
+    browsers = probe(document, "browsers")
+    tencent = browsers["details"]["tencent"]
+    detect = tencent["detect"]
+    assert tencent["sdk_version"] == "5.17.1" and detect["sdkVersion"] == "5.17.1"
+    flags = {**detect["isSupported"]["detail"], **detect["codec"]}
+    assert all(isinstance(v, bool) for v in flags.values())
+    for codec in ("H264", "Vp8"):  # what TRTC needs, on Debian's Chromium
+        assert flags[f"is{codec}EncodeSupported"] and flags[f"is{codec}DecodeSupported"]
+    assert detect["isTRTCSupported"]["result"] is True and detect["api"]["isWebRTCSupported"]
+    assert detect["devices"]["cameras"] and detect["system"]["OS"] == "Linux"
+    assert "Tencent's Web SDK 5.17.1" in browsers["summary"]
+    web_result = probe(document, "trtcweb")
+    assert web_result["status"] == "fail", web_result["summary"]
+    assert web_result["details"]["schedule"]["error"]["code"] == 5500, web_result["details"]
+    # from Chromium's NetLog: the name did not resolve
+    assert "schedule.cloud-rtc.com ERR_NAME_NOT_RESOLVED" in web_result["summary"]
+    assert took < 40 and browsers_left() == []
+
+
+def test_silently_dropped_scheduling_ends_at_the_deadline_with_no_browser_left(
+        web_lab: Lab) -> None:
+    run(["ip", "-n", web_lab.client, "route", "add", "default", "via", SERVER_ADDRS[0]])
+    web_lab.dnsmasq({"#": SERVER_ADDRS[2]})  # every name -> a lab address that drops
+    web_lab.firewall([f"ip daddr {SERVER_ADDRS[2]} drop"])
+    started = time.monotonic()
+    _, document, _ = trtcdetect(web_lab, "--only", "trtcweb,browsers", "--trtc-deadline", "5")
+    took = time.monotonic() - started
+    result = probe(document, "trtcweb")
+    assert result["status"] == "fail"
+    assert result["summary"].startswith("no answer from TRTC's scheduling service within 5 s")
+    assert result["details"]["ended_by"] == "deadline"
+    assert took < 35 and browsers_left() == []
+
+
+def test_trtc_proxy_sends_the_sdks_requests_to_the_proxy(web_lab: Lab, tmp_path: Path) -> None:
+    log = tmp_path / "connections.txt"
+    listener = web_lab.spawn([sys.executable, "-c", LISTENER, SERVER_ADDRS[3], str(log)],
+                             stdout=subprocess.PIPE)
+    assert listener.stdout is not None and listener.stdout.readline().strip() == b"ready"
+    run(["ip", "-n", web_lab.client, "route", "add", "default", "via", SERVER_ADDRS[0]])
+    _, document, _ = trtcdetect(web_lab, "--only", "trtcweb,browsers", "--trtc-deadline", "6",
+                                "--trtc-proxy", SERVER_ADDRS[3])
+    result = probe(document, "trtcweb")
+    assert result["details"]["proxy"] == SERVER_ADDRS[3]
+    assert f"through TRTC's proxy {SERVER_ADDRS[3]}" in result["summary"]
+    assert log.read_text().count("connection from 198.18.0.1") >= 1  # the SDK came here
+    assert browsers_left() == []
+
+
+#: A TCP listener on port 443 that logs who connected and closes (the SDK's HTTPS request to
+#: the proxy then fails; that it arrived is what the test needs)
+LISTENER = """
+import socket, sys
+server = socket.create_server((sys.argv[1], 443))
+print("ready", flush=True)
+with open(sys.argv[2], "a") as log:
+    while True:
+        conn, peer = server.accept()
+        log.write(f"connection from {peer[0]}\\n"); log.flush()
+        conn.close()
+"""

@@ -1,0 +1,115 @@
+"""A local page in a headless Chromium-family browser, and nothing left behind afterwards.
+
+`open_page` serves a page and its files on 127.0.0.1 (a secure context: getUserMedia and
+Tencent's Web SDK work there), starts the browser headless with a temporary profile in its own
+process group, and on the way out ends the whole group (TERM, then KILL) and deletes the
+profile -- also when the caller is cancelled or the browser never started.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import shutil
+import signal
+import tempfile
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+#: Flags every headless run gets: no first-run UI, no background traffic of Chromium's own
+BASE_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+              "--disable-background-networking", "--disable-component-update", "--disable-sync",
+              "--use-fake-ui-for-media-stream", "--disable-features=WebRtcHideLocalIpsWithMdns")
+#: With these the browser resolves no name at all: a page that needs only 127.0.0.1 cannot
+#: reach anything else by name (Tencent's SDK prefetches its scheduling names on load)
+SEALED_FLAGS = ("--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1",)
+#: How long the browser may take to end after TERM before its group is killed, s
+BROWSER_EXIT_S = 3.0
+
+Handler = Callable[[Any], Awaitable[Any]]
+
+
+@dataclass
+class Page:
+    """A running page: where it is, and the browser's profile folder (for files it writes)."""
+
+    url: str
+    profile: Path
+    browser: asyncio.subprocess.Process | None = None
+
+
+@contextlib.asynccontextmanager
+async def open_page(binary: str, html: str, *, files: Mapping[str, bytes] | None = None,
+                    posts: Mapping[str, Handler] | None = None,
+                    gets: Mapping[str, Handler] | None = None,
+                    flags: tuple[str, ...] = ()) -> AsyncIterator[Page]:
+    """Serve `html` at / (and `files`, `gets`, `posts` beside it) and open it; "{profile}" in a
+    flag becomes the temporary profile folder."""
+    from aiohttp import web
+
+    async def index(_: web.Request) -> web.Response:
+        return web.Response(text=html, content_type="text/html")
+
+    def serve_file(data: bytes, kind: str) -> Handler:
+        async def handler(_: web.Request) -> web.Response:
+            return web.Response(body=data, content_type=kind)
+        return handler
+
+    app = web.Application(client_max_size=8 * 1024 * 1024)
+    app.router.add_get("/", index)
+    for path, data in (files or {}).items():
+        kind = "application/javascript" if path.endswith(".js") else "application/octet-stream"
+        app.router.add_get(f"/{path}", serve_file(data, kind))
+    for path, handler in (gets or {}).items():
+        app.router.add_get(f"/{path}", handler)
+    for path, handler in (posts or {}).items():
+        app.router.add_post(f"/{path}", handler)
+    runner = web.AppRunner(app, access_log=None)
+    profile = Path(tempfile.mkdtemp(prefix="trtcdetect-browser-"))
+    page: Page | None = None
+    try:
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        page = Page(f"http://127.0.0.1:{bound_port(runner)}/", profile)
+        page.browser = await asyncio.create_subprocess_exec(
+            binary, *BASE_FLAGS, *(f.replace("{profile}", str(profile)) for f in flags),
+            f"--user-data-dir={profile}", page.url,
+            stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
+            start_new_session=True)
+        yield page
+    finally:
+        if page is not None and page.browser is not None:
+            await end_group(page.browser)
+        await runner.cleanup()
+        shutil.rmtree(profile, ignore_errors=True)
+
+
+async def end_group(proc: asyncio.subprocess.Process) -> None:
+    """TERM the browser's process group (it has renderer, GPU and network children), wait,
+    then KILL whatever is left of the group; cancelled meanwhile: KILL at once."""
+    try:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            await asyncio.wait_for(proc.wait(), BROWSER_EXIT_S)
+        except TimeoutError:
+            pass
+    finally:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        if proc.returncode is None:
+            with contextlib.suppress(ProcessLookupError):
+                proc.kill()
+
+
+def bound_port(runner: Any) -> int:
+    """The port the local page's server got (it asked for port 0), from aiohttp's public
+    `AppRunner.addresses`."""
+    for address in runner.addresses:
+        if isinstance(address, tuple) and len(address) >= 2:
+            return int(address[1])
+    raise OSError("the local page's server has no TCP address")

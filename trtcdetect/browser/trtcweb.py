@@ -1,0 +1,137 @@
+"""Tencent's Web SDK (trtc-sdk-v5) and detect library (rtc-detect) in a headless browser.
+
+The vendored scripts (static/vendor, MANIFEST.json) are served with static/trtc.html on
+127.0.0.1: no CDN, works offline. The page runs Tencent's capability checks and posts them
+("detect"); with a scheduling job it then enters a room with placeholder credentials and posts
+how that ended ("schedule"). The job, which may carry UserSigs, is fetched by the page from its
+own server: never in the URL, the browser's command line or its profile.
+
+Without a scheduling job the browser resolves no name at all (headless.SEALED_FLAGS): the
+capability checks stay on this computer. With one it writes a NetLog in its temporary profile,
+from which each request's URL and Chromium's own net error are read (`net_errors`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from .headless import SEALED_FLAGS, end_group, open_page
+
+#: A scheduling run records Chromium's NetLog in its temporary profile (deleted afterwards)
+NETLOG_FLAGS = ("--log-net-log={profile}/netlog.json", "--net-log-capture-mode=Default")
+
+
+@dataclass
+class WebRun:
+    detect: dict[str, Any] | None = None
+    schedule: dict[str, Any] | None = None
+    #: "done", "deadline" (no schedule answer in time) or "start" (no browser)
+    ended_by: str = "done"
+    elapsed_s: float = 0.0
+    #: (url, Chromium's net error name) for every request of the page that failed
+    net_errors: list[tuple[str, str]] = field(default_factory=list)
+    error: str | None = None
+
+
+def vendored() -> dict[str, bytes]:
+    folder = resources.files(__package__).joinpath("static/vendor")
+    return {f"vendor/{name}": folder.joinpath(name).read_bytes()
+            for name in ("trtc.js", "rtc-detect.js")}
+
+
+def manifest() -> dict[str, Any]:
+    text = resources.files(__package__).joinpath("static/vendor/MANIFEST.json").read_text()
+    return json.loads(text)  # type: ignore[no-any-return]
+
+
+async def run_trtc_page(binary: str, job: dict[str, Any], deadline_s: float,
+                        fake_devices: bool = True) -> WebRun:
+    """Run the page with `job` ({"schedule": False} for the capability checks only)."""
+    from aiohttp import web
+
+    html = resources.files(__package__).joinpath("static/trtc.html").read_text("utf-8")
+    run = WebRun()
+    detected = asyncio.Event()
+    finished = asyncio.Event()
+
+    async def give_job(_: web.Request) -> web.Response:
+        return web.json_response(job)
+
+    async def got_detect(request: web.Request) -> web.Response:
+        run.detect = await request.json()
+        detected.set()
+        return web.json_response({})
+
+    async def got_schedule(request: web.Request) -> web.Response:
+        run.schedule = await request.json()
+        finished.set()
+        return web.json_response({})
+
+    async def got_done(_: web.Request) -> web.Response:
+        finished.set()
+        return web.json_response({})
+
+    scheduling = bool(job.get("schedule"))
+    flags: tuple[str, ...] = ("--use-fake-device-for-media-stream",) if fake_devices else ()
+    started = time.monotonic()
+    netlog: Path | None = None
+    try:
+        async with open_page(binary, html, files=vendored(), gets={"job": give_job},
+                             posts={"detect": got_detect, "schedule": got_schedule,
+                                    "done": got_done},
+                             flags=flags + (NETLOG_FLAGS if scheduling else SEALED_FLAGS)) as page:
+            if scheduling:
+                netlog = page.profile / "netlog.json"
+            try:
+                await asyncio.wait_for(finished.wait(), deadline_s)
+            except TimeoutError:
+                run.ended_by = "deadline"
+            if netlog is not None:
+                # the NetLog is complete only once the browser has ended: end it here, while
+                # the profile folder still exists
+                if page.browser is not None:
+                    await end_group(page.browser)
+                run.net_errors = net_errors(netlog)
+    except OSError as exc:
+        run.ended_by, run.error = "start", f"the browser did not start: {exc}"
+    run.elapsed_s = time.monotonic() - started
+    return run
+
+
+def net_errors(path: Path) -> list[tuple[str, str]]:
+    """(url, net error) for each URL request in a Chromium NetLog that ended in an error. A
+    NetLog cut short (the browser killed) lacks its closing brackets: read what is there."""
+    try:
+        text = path.read_text("utf-8", "replace")
+    except OSError:
+        return []
+    document: dict[str, Any] | None = None
+    for ending in ("", "]}", "}]}", "\n]}"):
+        try:
+            document = json.loads(text.rstrip().rstrip(",") + ending)
+            break
+        except ValueError:
+            continue
+    if not isinstance(document, dict):
+        return []
+    names = {v: k for k, v in (document.get("constants", {}).get("netError") or {}).items()}
+    urls: dict[int, str] = {}
+    failed: dict[int, str] = {}
+    for event in document.get("events") or ():
+        source = (event.get("source") or {}).get("id")
+        params = event.get("params") or {}
+        if not isinstance(source, int):
+            continue
+        if isinstance(params.get("url"), str) and source not in urls:
+            urls[source] = params["url"]
+        error = params.get("net_error")
+        if isinstance(error, int) and error < 0:
+            failed[source] = names.get(error, str(error))
+    found = [(urls[s], e) for s, e in failed.items() if s in urls]
+    return list(dict.fromkeys(found))

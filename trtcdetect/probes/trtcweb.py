@@ -1,0 +1,148 @@
+"""Probe `trtcweb`: can Tencent's Web SDK reach TRTC's scheduling service from this browser?
+
+A TRTCCalling Web call starts with the Web SDK's `enterRoom`, which first asks Tencent's
+scheduling service over HTTPS (schedule.cloud-rtc.com and .net, schedule.rtc-web.com and .io,
+intl-schedule.cloud-rtc.com). The probe runs the vendored SDK (browser/static/vendor) in the found
+Chromium/Chrome/Edge, headless, and enters a room with a placeholder application: a rejection
+from the scheduling service proves it reachable from this browser; a network failure names, from
+Chromium's own NetLog, which scheduling names failed how. The SDK has no deadline of its own
+when packets are silently dropped (it hung for minutes, ../shared/TRTC-SDKS.md): the probe stops
+at --trtc-deadline, ends the browser's whole process group and says "no answer within N s".
+`--trtc-proxy HOST` passes TRTC's enterprise-proxy setting (proxy.unifiedProxy).
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+from ..browser.trtcweb import manifest, run_trtc_page
+from ..config import PROBE_DEADLINE_MARGIN_S, Config
+from ..models import Advice, Message, Metric, Status
+from ..text.ids import R, S
+from ..trtc import is_tencent
+from ..trtc.reading import PLACEHOLDER_SDK_APP_ID, PLACEHOLDER_SIG
+from .base import NO_PRIOR, MeasuredProbe, Prior, Verdict
+
+DISABLE_ENV = "TRTCDETECT_NO_SDK"
+#: Tencent's error codes (TRTC.ERROR_CODE): SERVER_ERROR is the service's own refusal
+SERVER_ERROR = 5400
+OPERATION_FAILED = 5500
+#: The scheduling names in trtc.js 5.17.1 (profiles.CURRENT_WEB_HOSTS holds the whole list)
+SCHEDULE_HOSTS = ("schedule.cloud-rtc.com", "schedule.cloud-rtc.net", "schedule.rtc-web.com",
+                  "schedule.rtc-web.io", "intl-schedule.cloud-rtc.com")
+#: The browser may take this long to start and load the page, on top of the deadline, s
+START_S = 8.0
+
+
+@dataclass(frozen=True)
+class TrtcWebObservation:
+    skipped: str | None = None
+    browser: str | None = None
+    sdk_version: str | None = None
+    schedule: dict[str, Any] | None = None
+    ended_by: str = ""
+    deadline_s: float = 0.0
+    elapsed_s: float = 0.0
+    #: (host, Chromium's net error) for the page's failed requests to Tencent's names
+    net_errors: tuple[tuple[str, str], ...] = field(default_factory=tuple)
+    proxy: str | None = None
+    error: str | None = None
+
+    def details(self) -> dict[str, Any]:
+        if self.skipped is not None:
+            return {"skipped": self.skipped}
+        return {"browser": self.browser, "sdk_version": self.sdk_version,
+                "schedule": self.schedule, "ended_by": self.ended_by,
+                "deadline_s": self.deadline_s, "elapsed_s": round(self.elapsed_s, 3),
+                "net_errors": [{"host": h, "error": e} for h, e in self.net_errors],
+                "proxy": self.proxy, "error": self.error}
+
+
+def _failed_names(observation: TrtcWebObservation) -> str:
+    return "; ".join(f"{h} {e}" for h, e in observation.net_errors) or "-"
+
+
+def judge(observation: TrtcWebObservation) -> Verdict:
+    if observation.skipped is not None:
+        return Verdict(Status.SKIP, Message(S.TRTCWEB_SKIPPED, {"reason": observation.skipped}))
+    via = "" if observation.proxy is None else \
+        Message(S.TRTC_VIA_PROXY_WEB, {"proxy": observation.proxy}).as_dict()
+    schedule = observation.schedule
+    advice = (Advice(R.WHITELIST_DOMAIN, {"host": ", ".join(SCHEDULE_HOSTS)}),
+              Advice(R.TRTC_WEB_PROXY))
+    if schedule is None:
+        if observation.ended_by == "start":
+            return Verdict(Status.ERROR, Message(S.TRTCWEB_NO_BROWSER, {
+                "error": observation.error or "?"}))
+        return Verdict(Status.FAIL, Message(S.TRTCWEB_NO_ANSWER, {
+            "seconds": observation.deadline_s, "which": _failed_names(observation),
+            "via": via}), advice)
+    ms = float(schedule.get("ms") or 0)
+    metric = (Metric("trtcweb_schedule", ms, "ms", better="lower"),)
+    error = schedule.get("error") or {}
+    if schedule.get("entered") or error.get("code") == SERVER_ERROR:
+        return Verdict(Status.PASS, Message(S.TRTCWEB_ANSWERED, {"ms": ms, "via": via}), (),
+                       metric)
+    if error.get("code") == OPERATION_FAILED and "schedule failed" in str(error.get("message")):
+        # the SDK's own words are in the details; the summary names hosts and net errors
+        which = _failed_names(observation) if observation.net_errors else f"enterRoom {OPERATION_FAILED}"
+        return Verdict(Status.FAIL, Message(S.TRTCWEB_UNREACHABLE, {"which": which, "via": via}),
+                       advice, metric)
+    return Verdict(Status.WARN, Message(S.TRTCWEB_UNKNOWN, {
+        "code": str(error.get("code")), "error": str(error.get("message", "")).split("\n")[0]}),
+        (), metric)
+
+
+def _browser(prior: Prior) -> tuple[str | None, str]:
+    found = prior.get("browsers")
+    if found is None:
+        return None, "the browsers probe did not run"
+    for entry in found.details.get("browsers") or ():
+        if entry.get("family") in ("chrome", "edge") and entry.get("verdict") == "supported":
+            return str(entry["path"]), ""
+    return None, "no supported Chrome, Chromium or Edge to run headless"
+
+
+async def measure(config: Config, prior: Prior = NO_PRIOR) -> TrtcWebObservation:
+    if os.environ.get(DISABLE_ENV):
+        return TrtcWebObservation(skipped=f"switched off by {DISABLE_ENV}")
+    if not config.trtc_asked and not is_tencent(config.target):
+        return TrtcWebObservation(skipped=f"the target {config.target} is not Tencent's cloud")
+    binary, why = _browser(prior)
+    if binary is None:
+        return TrtcWebObservation(skipped=why)
+    job: dict[str, Any] = {"schedule": True, "sdkAppId": PLACEHOLDER_SDK_APP_ID,
+                           "userId": "trtcdetect_" + secrets.token_hex(4),
+                           "userSig": PLACEHOLDER_SIG, "roomId": secrets.randbelow(2**31) + 1}
+    if config.trtc_proxy:
+        job["proxy"] = config.trtc_proxy
+    run = await run_trtc_page(binary, job, config.trtc_deadline_s + START_S)
+    sdk = next((p["version"] for p in manifest()["packages"] if p["file"] == "trtc.js"), None)
+    errors = tuple(dict.fromkeys(
+        (host, error) for url, error in run.net_errors
+        if (host := urlsplit(url).hostname or "") and is_tencent(host)))
+    return TrtcWebObservation(browser=binary, sdk_version=sdk, schedule=run.schedule,
+                              ended_by=run.ended_by, deadline_s=config.trtc_deadline_s,
+                              elapsed_s=run.elapsed_s, net_errors=errors,
+                              proxy=config.trtc_proxy, error=run.error)
+
+
+def deadline_s(config: Config) -> float:
+    # the page's deadline, the browser's start, its exit (TERM then KILL) and a margin
+    return config.trtc_deadline_s + START_S + 4 + PROBE_DEADLINE_MARGIN_S
+
+
+PROBE = MeasuredProbe(
+    id="trtcweb",
+    title="TRTC Web SDK scheduling",
+    description="Tencent's Web SDK in the found Chrome/Chromium/Edge, headless: does TRTC's "
+                "scheduling service answer from this browser",
+    measure=measure,
+    judge=judge,
+    deadline=deadline_s,
+    after=("browsers",),
+)
