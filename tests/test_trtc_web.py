@@ -237,3 +237,80 @@ with open(sys.argv[2], "a") as log:
         log.write(f"connection from {peer[0]}\\n"); log.flush()
         conn.close()
 """
+
+
+# --- Tencent's two-client network test, FROM THE DOCS (TRTC.EVENT names and fields) ------------
+
+def network_events(quality: int = 1, video: bool = True, error: int | None = None) -> list[Any]:
+    ev: list[dict[str, Any]] = [{"t": 0, "client": "up", "event": "enter"},
+                                {"t": 0, "client": "down", "event": "enter"}]
+    if error is not None:
+        return ev + [{"t": 90, "client": "up", "event": "error", "step": "enterRoom",
+                      "code": error, "message": "x"}]
+    ev += [{"t": 400, "client": "up", "event": "entered"},
+           {"t": 450, "client": "down", "event": "entered"},
+           {"t": 900, "client": "up", "event": "publishing"},
+           {"t": 1100, "client": "down", "event": "remote_audio"}]
+    if video:
+        ev += [{"t": 1300, "client": "down", "event": "remote_video"},
+               {"t": 1500, "client": "down", "event": "first_video_frame"}]
+    for n in range(7):
+        ev += [{"t": 2000 * (n + 1), "client": "up", "event": "quality", "uplink": quality,
+                "downlink": 0, "uplinkRTT": 40 + n, "uplinkLoss": 0},
+               {"t": 2000 * (n + 1), "client": "down", "event": "quality", "uplink": 0,
+                "downlink": quality, "downlinkRTT": 44, "downlinkLoss": 1}]
+    return ev
+
+
+def network_verdict(events: list[Any]) -> Any:
+    from trtcdetect.trtc.webevents import summarize
+
+    return judge(TrtcWebObservation(browser="/usr/bin/chromium", sdk_version="5.17.1",
+                                    schedule={"network": events}, network=summarize(events),
+                                    ended_by="done", deadline_s=12))
+
+
+def test_from_the_docs_the_network_test_figures_and_verdicts() -> None:
+    from trtcdetect.trtc.webevents import summarize
+
+    figures = summarize(network_events())
+    assert figures["entered_ms"] == {"up": 400, "down": 450}
+    assert figures["first_audio_ms"] == 200 and figures["first_video_ms"] == 600
+    assert figures["uplink_quality"] == [1] * 7 and figures["quality_mean"] == 1
+    assert figures["rtt_median_ms"] == 44 and figures["loss_median_pct"] == 0.5
+    verdict = network_verdict(network_events())
+    assert verdict.status is Status.PASS and verdict.message.id == S.TRTCWEB_NETWORK
+    assert "network quality excellent (mean 1.0" in verdict.message.text("en")
+    assert network_verdict(network_events(quality=3)).status is Status.WARN
+    assert network_verdict(network_events(quality=4)).status is Status.FAIL
+    assert network_verdict(network_events(quality=6)).status is Status.FAIL
+    assert network_verdict(network_events(video=False)).message.id == S.TRTCWEB_NO_MEDIA
+    refused = network_verdict(network_events(error=5400))
+    assert refused.status is Status.FAIL and [a.id for a in refused.advice] == [R.TRTC_CREDENTIALS]
+    offline = network_verdict(network_events(error=5500))
+    assert offline.status is Status.FAIL and offline.message.id == S.TRTCWEB_UNREACHABLE
+
+
+def test_with_credentials_offline_the_browser_test_fails_and_no_usersig_leaks(
+        web_lab: Lab, tmp_path: Path) -> None:
+    web_lab.dnsmasq({"#": None})
+    made = subprocess.run([sys.executable, "-m", "trtcdetect", "credentials", "--sdk-app-id",
+                           "1400000000", "--expire", "1h"], capture_output=True, text=True,
+                          env={**os.environ, "TRTC_SECRET_KEY": "k" * 64}, check=True)
+    creds = tmp_path / "creds.json"
+    creds.write_text(made.stdout)
+    sigs = [u["user_sig"] for u in json.loads(made.stdout)["users"]]
+    out = tmp_path / "out"
+    env = {k: v for k, v in os.environ.items() if k != "TRTCDETECT_NO_SDK"}
+    proc = subprocess.run(["ip", "netns", "exec", web_lab.client, sys.executable, "-m",
+                           "trtcdetect", "--only", "trtcweb,browsers", "--credentials",
+                           str(creds), "--trtc-deadline", "5", "--trtc-seconds", "2",
+                           "--output", str(out)], capture_output=True, text=True, timeout=90,
+                          env=env)
+    document = json.loads(next(out.glob("*.json")).read_text())
+    result = probe(document, "trtcweb")
+    assert result["status"] == "fail" and result["details"]["network"] is not None
+    assert result["details"]["network"]["errors"][0]["code"] == 5500
+    texts = [proc.stdout, proc.stderr] + [p.read_text() for p in out.iterdir()]
+    assert not any(sig in text for sig in sigs for text in texts)
+    assert browsers_left() == []

@@ -34,6 +34,7 @@ from ..trtc.reading import (
     answered_over,
     meaning,
     outcomes,
+    quality_word,
 )
 from ..trtc.sdklog import SdkLog, parse
 from ..trtc.session import call_done, job_for, reach_done, run_worker
@@ -170,12 +171,6 @@ def judge(observation: TrtcObservation) -> Verdict:
     return _no_answer(observation)
 
 
-def _quality_word(level: float | None) -> dict[str, Any]:
-    """Tencent's word for a mean level; "unknown" when Tencent gave no known sample."""
-    rounded = 0 if level is None else min(6, max(1, round(level)))
-    return Message(getattr(S, f"TRTC_QUALITY_{rounded}")).as_dict()
-
-
 def _judge_call(observation: TrtcObservation) -> Verdict:
     call, log = observation.call, observation.log
     assert call is not None
@@ -211,7 +206,7 @@ def _judge_call(observation: TrtcObservation) -> Verdict:
     rtt = "-" if call.rtt_median_ms is None else f"{call.rtt_median_ms:.0f} ms"
     loss = "-" if call.ping_loss_pct is None else f"{call.ping_loss_pct:g} %"
     return Verdict(status, Message(S.TRTC_CALL, {
-        "quality": _quality_word(mean), "mean": "-" if mean is None else f"{mean:.1f}",
+        "quality": quality_word(mean), "mean": "-" if mean is None else f"{mean:.1f}",
         "rtt": rtt, "loss": loss}),
         (Advice(R.CALL_POOR),) if status is not Status.PASS else (), metrics)
 

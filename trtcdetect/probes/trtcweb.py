@@ -19,12 +19,14 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
+from .. import thresholds
 from ..browser.trtcweb import manifest, run_trtc_page
 from ..config import PROBE_DEADLINE_MARGIN_S, Config
 from ..models import Advice, Message, Metric, Status
 from ..text.ids import R, S
 from ..trtc import is_tencent
-from ..trtc.reading import PLACEHOLDER_SDK_APP_ID, PLACEHOLDER_SIG
+from ..trtc.reading import PLACEHOLDER_SDK_APP_ID, PLACEHOLDER_SIG, quality_word
+from ..trtc.webevents import summarize
 from .base import NO_PRIOR, MeasuredProbe, Prior, Verdict
 
 DISABLE_ENV = "TRTCDETECT_NO_SDK"
@@ -51,12 +53,14 @@ class TrtcWebObservation:
     net_errors: tuple[tuple[str, str], ...] = field(default_factory=tuple)
     proxy: str | None = None
     error: str | None = None
+    #: with credentials: Tencent's two-client network test, summarized (trtc/webevents.py)
+    network: dict[str, Any] | None = None
 
     def details(self) -> dict[str, Any]:
         if self.skipped is not None:
             return {"skipped": self.skipped}
         return {"browser": self.browser, "sdk_version": self.sdk_version,
-                "schedule": self.schedule, "ended_by": self.ended_by,
+                "schedule": self.schedule, "network": self.network, "ended_by": self.ended_by,
                 "deadline_s": self.deadline_s, "elapsed_s": round(self.elapsed_s, 3),
                 "net_errors": [{"host": h, "error": e} for h, e in self.net_errors],
                 "proxy": self.proxy, "error": self.error}
@@ -71,6 +75,8 @@ def judge(observation: TrtcWebObservation) -> Verdict:
         return Verdict(Status.SKIP, Message(S.TRTCWEB_SKIPPED, {"reason": observation.skipped}))
     via = "" if observation.proxy is None else \
         Message(S.TRTC_VIA_PROXY_WEB, {"proxy": observation.proxy}).as_dict()
+    if observation.network is not None:
+        return judge_network(observation, observation.network, via)
     schedule = observation.schedule
     advice = (Advice(R.WHITELIST_DOMAIN, {"host": ", ".join(SCHEDULE_HOSTS)}),
               Advice(R.TRTC_WEB_PROXY))
@@ -97,6 +103,44 @@ def judge(observation: TrtcWebObservation) -> Verdict:
         (), metric)
 
 
+def judge_network(observation: TrtcWebObservation, net: dict[str, Any],
+                  via: str | dict[str, Any]) -> Verdict:
+    """Tencent's two-client test, on Tencent's scale (the same limits as the trtc probe's)."""
+    errors = net.get("errors") or []
+    refused = next((e for e in errors if e.get("code") == SERVER_ERROR), None)
+    if refused is not None:
+        return Verdict(Status.FAIL, Message(S.TRTCWEB_REFUSED, {"code": SERVER_ERROR}),
+                       (Advice(R.TRTC_CREDENTIALS, {"code": str(SERVER_ERROR)}),))
+    entered = net.get("entered_ms") or {}
+    if entered.get("up") is None or entered.get("down") is None:
+        return Verdict(Status.FAIL, Message(S.TRTCWEB_UNREACHABLE, {
+            "which": _failed_names(observation) if observation.net_errors
+            else f"enterRoom {errors[0].get('code') if errors else '?'}", "via": via}),
+            (Advice(R.WHITELIST_DOMAIN, {"host": ", ".join(SCHEDULE_HOSTS)}),
+             Advice(R.TRTC_WEB_PROXY)))
+    metrics = (
+        Metric("trtcweb_quality_mean", net.get("quality_mean"), "level",
+               warn=thresholds.TRTC_QUALITY_WARN, fail=thresholds.TRTC_QUALITY_FAIL,
+               better="lower"),
+        Metric("trtcweb_rtt", net.get("rtt_median_ms"), "ms", better="lower"),
+        Metric("trtcweb_loss", net.get("loss_median_pct"), "%", better="lower"),
+        Metric("trtcweb_first_video", net.get("first_video_ms"), "ms", better="lower"))
+    if net.get("first_audio_ms") is None or net.get("first_video_ms") is None:
+        return Verdict(Status.FAIL, Message(S.TRTCWEB_NO_MEDIA), (Advice(R.CALL_POOR),), metrics)
+    mean, worst = net.get("quality_mean"), net.get("worst_quality")
+    status = Status.PASS
+    if worst == 6 or (mean is not None and mean >= thresholds.TRTC_QUALITY_FAIL):
+        status = Status.FAIL
+    elif mean is not None and mean >= thresholds.TRTC_QUALITY_WARN:
+        status = Status.WARN
+    rtt, loss = net.get("rtt_median_ms"), net.get("loss_median_pct")
+    return Verdict(status, Message(S.TRTCWEB_NETWORK, {
+        "quality": quality_word(mean), "mean": "-" if mean is None else f"{mean:.1f}",
+        "rtt": "-" if rtt is None else f"{rtt:.0f} ms",
+        "loss": "-" if loss is None else f"{loss:g} %"}),
+        (Advice(R.CALL_POOR),) if status is not Status.PASS else (), metrics)
+
+
 def _browser(prior: Prior) -> tuple[str | None, str]:
     found = prior.get("browsers")
     if found is None:
@@ -118,9 +162,19 @@ async def measure(config: Config, prior: Prior = NO_PRIOR) -> TrtcWebObservation
     job: dict[str, Any] = {"schedule": True, "sdkAppId": PLACEHOLDER_SDK_APP_ID,
                            "userId": "trtcdetect_" + secrets.token_hex(4),
                            "userSig": PLACEHOLDER_SIG, "roomId": secrets.randbelow(2**31) + 1}
+    found = config.trtc_credentials
+    if found is not None:  # Tencent's two-client test; the UserSigs reach only the page
+        job = {"network": True, "sdkAppId": found.sdk_app_id, "roomId": found.room_id,
+               "seconds": config.trtc_seconds,
+               "users": [{"userId": u.user_id, "userSig": u.user_sig.reveal()}
+                         for u in found.users]}
     if config.trtc_proxy:
         job["proxy"] = config.trtc_proxy
-    run = await run_trtc_page(binary, job, config.trtc_deadline_s + START_S)
+    wait = config.trtc_deadline_s + START_S + (config.trtc_seconds if found else 0)
+    run = await run_trtc_page(binary, job, wait)
+    network = None
+    if found is not None and run.schedule is not None:
+        network = summarize(run.schedule.get("network") or [])
     sdk = next((p["version"] for p in manifest()["packages"] if p["file"] == "trtc.js"), None)
     errors = tuple(dict.fromkeys(
         (host, error) for url, error in run.net_errors
@@ -128,12 +182,14 @@ async def measure(config: Config, prior: Prior = NO_PRIOR) -> TrtcWebObservation
     return TrtcWebObservation(browser=binary, sdk_version=sdk, schedule=run.schedule,
                               ended_by=run.ended_by, deadline_s=config.trtc_deadline_s,
                               elapsed_s=run.elapsed_s, net_errors=errors,
-                              proxy=config.trtc_proxy, error=run.error)
+                              proxy=config.trtc_proxy, error=run.error, network=network)
 
 
 def deadline_s(config: Config) -> float:
-    # the page's deadline, the browser's start, its exit (TERM then KILL) and a margin
-    return config.trtc_deadline_s + START_S + 4 + PROBE_DEADLINE_MARGIN_S
+    # the page's deadline (and the test's length), the browser's start, its exit (TERM then
+    # KILL) and a margin
+    test = config.trtc_seconds if config.trtc_credentials is not None else 0.0
+    return config.trtc_deadline_s + START_S + test + 4 + PROBE_DEADLINE_MARGIN_S
 
 
 PROBE = MeasuredProbe(
@@ -144,5 +200,6 @@ PROBE = MeasuredProbe(
     measure=measure,
     judge=judge,
     deadline=deadline_s,
-    after=("browsers",),
+    # after trtc: with credentials both use the same two users, which must not meet themselves
+    after=("browsers", "trtc"),
 )

@@ -145,6 +145,12 @@ SENTENCES: Mapping[str, tuple[str, str]] = {
                           "TRTC 调度服务在 {seconds:.0f} 秒内无响应{via}：{which}"),
     "trtcweb.unknown": ("Tencent's Web SDK ended enterRoom with code {code} ({error}): whether the scheduling service answered is not known",
                         "腾讯 Web SDK 以代码 {code}（{error}）结束 enterRoom：无法确定调度服务是否响应"),
+    "trtcweb.refused": ("TRTC's service refused the test credentials in the browser (code {code})",
+                        "TRTC 服务在浏览器中拒绝了测试凭据（代码 {code}）"),
+    "trtcweb.no-media": ("both browser clients entered the room, but no remote audio or video arrived",
+                         "两个浏览器客户端均已进房，但未收到远端音频或视频"),
+    "trtcweb.network": ("Tencent's network test in this browser: network quality {quality} (mean {mean} on Tencent's 1-6 scale), RTT {rtt}, loss {loss}",
+                        "本浏览器中的腾讯网络测试：网络质量{quality}（腾讯 1-6 级平均 {mean}），往返时延 {rtt}，丢包 {loss}"),
     "trtc.via-proxy-web": (" through TRTC's proxy {proxy}", "（经 TRTC 代理 {proxy}）"),
     # trtc (Tencent's native SDK)
     "trtc.no-sdk": ("Tencent's SDK is not installed here ({reason}): TRTC's cloud was not checked with it",

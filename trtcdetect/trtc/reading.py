@@ -76,3 +76,9 @@ def answered_over(log: SdkLog) -> tuple[str, str]:
     if chosen is None:
         return "-", "-"
     return chosen.endpoint, f"{chosen.transport} {chosen.port}"
+
+
+def quality_word(level: float | None) -> dict[str, Any]:
+    """Tencent's word for a mean level; "unknown" when Tencent gave no known sample."""
+    rounded = 0 if level is None else min(6, max(1, round(level)))
+    return Message(getattr(S, f"TRTC_QUALITY_{rounded}")).as_dict()
