@@ -130,7 +130,7 @@ def test_openmetrics_parses_and_names_are_stable() -> None:
                 "trtcdetect_probe_status", "trtcdetect_probe_status_code",
                 "trtcdetect_port_verdict", "trtcdetect_port_rtt_seconds",
                 "trtcdetect_domain_step_seconds", "trtcdetect_domain_step_ok",
-                "trtcdetect_certificate_days_left", "trtcdetect_call_rtt_seconds",
+                "trtcdetect_certificate_expiry_timestamp_seconds", "trtcdetect_call_rtt_seconds",
                 "trtcdetect_call_mos", "trtcdetect_camera_fps"}
     assert expected <= set(families)
 

@@ -94,8 +94,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="print the JSON document on stdout and nothing else there (same as --format "
              "json); progress goes to stderr; report files are written only when --output is "
              "given")
-    add("--format", choices=("json", "openmetrics"), default=None,
-        help="print the JSON document, or OpenMetrics text (Prometheus), on stdout")
+    add("--format", choices=("json", "openmetrics", "nagios"), default=None,
+        help="print the JSON document, OpenMetrics text (Prometheus), or one Nagios/Icinga "
+             "plugin line with performance data, on stdout")
     add("--openmetrics", metavar="FILE", default=None,
         help="also write OpenMetrics text to FILE, atomically (for a Pushgateway or a scraper "
              "that takes OpenMetrics)")

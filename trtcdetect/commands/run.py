@@ -99,7 +99,12 @@ def cmd_run(argv: Sequence[str]) -> int:
         openmetrics = metrics.render(json_report.to_dict(report)).decode()
     # First: monitoring gets its output even if a later step fails.
     if stdout_format is not None:
-        sys.stdout.write(document if stdout_format == "json" else openmetrics)
+        if stdout_format == "nagios":
+            from ..report import nagios
+
+            sys.stdout.write(nagios.render(report))
+        else:
+            sys.stdout.write(document if stdout_format == "json" else openmetrics)
         sys.stdout.flush()
     try:
         if openmetrics_file is not None:

@@ -7,6 +7,7 @@ Metric names and labels are stable: `target` on every series, `probe`, `protocol
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Enum, Gauge
@@ -40,7 +41,7 @@ def render(document: dict[str, Any], flavour: str = "openmetrics") -> bytes:
     t = ["target"]
 
     Gauge("trtcdetect_run_duration_seconds", "Wall time of the run", t,
-          registry=registry).labels(target).set(document["duration_s"])
+          unit="seconds", registry=registry).labels(target).set(document["duration_s"])
     Gauge("trtcdetect_run_status_code", "0 pass, 1 warn, 2 fail, 3 unknown (the exit code)", t,
           registry=registry).labels(target).set(document.get("exit_code",
                                                               Status(document["status"]).exit_code))
@@ -48,30 +49,34 @@ def render(document: dict[str, Any], flavour: str = "openmetrics") -> bytes:
           registry=registry).labels(target, document["tool"]["version"]).set(1)
     status = Enum("trtcdetect_probe_status", "Status of each probe", [*t, "probe"],
                   states=STATUSES, registry=registry)
-    code = Gauge("trtcdetect_probe_status_code", "0 pass/skip, 1 warn, 2 fail, 3 error",
-                 [*t, "probe"], registry=registry)
+    code = Gauge("trtcdetect_probe_status_code",
+                 "0 pass, 1 warn, 2 fail, 3 error; a skipped probe is 0 here and 1 in "
+                 "trtcdetect_probe_skipped", [*t, "probe"], registry=registry)
+    skipped = Gauge("trtcdetect_probe_skipped", "1 when the probe was skipped (did not check)",
+                    [*t, "probe"], registry=registry)
     duration = Gauge("trtcdetect_probe_duration_seconds", "Wall time of each probe",
-                     [*t, "probe"], registry=registry)
+                     [*t, "probe"], unit="seconds", registry=registry)
     port_state = Enum("trtcdetect_port_verdict", "Verdict per port (no_answer: open or filtered)",
                       [*t, "protocol", "port"], states=VERDICTS, registry=registry)
     port_rtt = Gauge("trtcdetect_port_rtt_seconds", "TCP connect / STUN round-trip time",
-                     [*t, "protocol", "port"], registry=registry)
+                     [*t, "protocol", "port"], unit="seconds", registry=registry)
     step_time = Gauge("trtcdetect_domain_step_seconds", "Time of each DNS/TCP/TLS/HTTPS step",
-                      [*t, "step"], registry=registry)
+                      [*t, "step"], unit="seconds", registry=registry)
     step_ok = Gauge("trtcdetect_domain_step_ok", "1 when the step worked, 0 when it failed",
                     [*t, "step"], registry=registry)
-    cert_days = Gauge("trtcdetect_certificate_days_left", "Days until the TLS certificate expires",
-                      t, registry=registry)
+    cert_expiry = Gauge("trtcdetect_certificate_expiry_timestamp_seconds",
+                        "When the TLS certificate expires, Unix time (alert on it minus time())",
+                        t, unit="seconds", registry=registry)
     call = {
         "rtt": Gauge("trtcdetect_call_rtt_seconds", "Test call RTT (RTCP), average", t,
-                     registry=registry),
+                     unit="seconds", registry=registry),
         "jitter": Gauge("trtcdetect_call_jitter_seconds", "Test call audio jitter, average", t,
-                        registry=registry),
+                        unit="seconds", registry=registry),
         "loss": Gauge("trtcdetect_call_loss_ratio", "Test call audio loss, worse direction", t,
-                      registry=registry),
+                      unit="ratio", registry=registry),
         "mos": Gauge("trtcdetect_call_mos", "Test call E-model MOS (1-4.5)", t, registry=registry),
         "setup": Gauge("trtcdetect_call_setup_seconds", "Test call: until the first media", t,
-                       registry=registry),
+                       unit="seconds", registry=registry),
     }
     device = {
         ("camera", "fps"): Gauge("trtcdetect_camera_fps", "Measured camera frame rate", t,
@@ -85,6 +90,7 @@ def render(document: dict[str, Any], flavour: str = "openmetrics") -> bytes:
         pid = probe["id"]
         status.labels(target, pid).state(probe["status"])
         code.labels(target, pid).set(Status(probe["status"]).exit_code)
+        skipped.labels(target, pid).set(1 if probe["status"] == "skip" else 0)
         duration.labels(target, pid).set(probe["duration_s"])
         details = probe.get("details") or {}
         if pid == "ports":
@@ -99,9 +105,13 @@ def render(document: dict[str, Any], flavour: str = "openmetrics") -> bytes:
                     step_ok.labels(target, s["name"]).set(1 if s["ok"] else 0)
                 if s["ok"] and s["ms"] is not None:
                     step_time.labels(target, s["name"]).set(_seconds(s["ms"]))
-            days = _metric(probe, "cert_days_left")
-            if days is not None:
-                cert_days.labels(target).set(days)
+            for s in details.get("steps", []):
+                if s.get("name") == "tls" and s.get("not_after"):
+                    try:
+                        expiry = dt.datetime.fromisoformat(str(s["not_after"]))
+                    except ValueError:
+                        continue
+                    cert_expiry.labels(target).set(expiry.timestamp())
         elif pid == "rtp":
             for name, gauge in call.items():
                 value = _metric(probe, name)
