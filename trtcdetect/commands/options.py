@@ -31,6 +31,9 @@ examples:
   trtcdetect --target media.example.com --ca-file corp-ca.pem
   trtcdetect serve --bind 0.0.0.0              run the reference endpoint on your own host
   trtcdetect demo                              serve on loopback + full diagnosis against it
+  trtcdetect --only trtc --credentials creds.json   a test call through TRTC's cloud
+  trtcdetect --only ports,domain --format nagios    one Nagios/Icinga plugin line
+  trtcdetect exporter --config exporter.toml   serve /probe?module=&target= for Prometheus
 """
 
 
@@ -53,7 +56,8 @@ def build_parser() -> argparse.ArgumentParser:
             "Other commands: 'trtcdetect probes' lists the probes, 'trtcdetect serve' runs "
             "the reference endpoint, 'trtcdetect demo' runs a full offline diagnosis, "
             "'trtcdetect render REPORT.json --lang zh' renders a saved report again, "
-            "'trtcdetect credentials' makes short-lived test-room credentials for support."
+            "'trtcdetect credentials' makes short-lived test-room credentials for support, "
+            "'trtcdetect exporter' serves the probes to Prometheus."
         ),
         epilog=EXIT_CODES + "\n" + EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -155,12 +159,14 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"ICE and DTLS must be up within this (default: {D.connect_deadline_s:g})")
     add("--audio-only", action="store_true", help="test call without video")
     trtc = parser.add_argument_group(
-        "TRTC cloud (probe 'trtc', Tencent's own SDK: pip install 'trtcdetect[trtc]')",
-        "Without credentials the probe enters a room with a placeholder application: if "
-        "TRTC's access servers answer (even to say the credentials are wrong), the cloud is "
-        "reachable from here. With credentials it makes a two-user test call through the "
-        "cloud. It runs by default when the target is Tencent's (the built-in profiles) and "
-        "the SDK is installed; '--only trtc' runs it whatever the target.")
+        "TRTC cloud (probes 'trtc' and 'trtcweb': Tencent's own SDKs)",
+        "'trtc' runs Tencent's native SDK (pip install 'trtcdetect[trtc]'), 'trtcweb' its Web "
+        "SDK in the Chrome/Chromium/Edge found here, headless. Without credentials each enters "
+        "a room with a placeholder application: if TRTC's servers answer (even to say the "
+        "credentials are wrong), the cloud is reachable from here. With credentials they make "
+        "a two-user test call through the cloud. They run by default when the target is "
+        "Tencent's (the built-in profiles); '--only trtc,trtcweb' runs them whatever the "
+        "target.")
     add = trtc.add_argument
     add("--credentials", metavar="FILE",
         help="a credentials file from 'trtcdetect credentials' (support makes it; no "

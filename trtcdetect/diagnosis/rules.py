@@ -20,7 +20,7 @@ Network = Mapping[str, Any]
 Rule = Callable[[Probes, Network, frozenset[str]], Finding | None]
 
 #: probes whose result depends on the network
-NETWORK_PROBES = ("ports", "nat", "domain", "url", "rtp", "browsers")
+NETWORK_PROBES = ("ports", "nat", "domain", "url", "rtp", "browsers", "trtc", "trtcweb")
 PROBLEM = (Status.FAIL, Status.WARN, Status.ERROR)
 
 

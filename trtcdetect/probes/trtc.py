@@ -86,7 +86,6 @@ class TrtcObservation:
             details["tail"] = list(self.tail)
         return details
 
-
     def reached_over(self) -> tuple[str, str] | None:
         """(endpoint, "UDP 8000") of the access server that answered, when one did."""
         code = self.log.enter_code
