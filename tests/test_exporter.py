@@ -247,3 +247,15 @@ def test_prometheus_sees_a_dropped_port_and_its_return(services: Services,
         assert list(up.values()) == [1.0]
     finally:
         lab.firewall([])
+
+
+def test_sigterm_during_a_run_exits_within_5_s(exporter: Running) -> None:
+    thread = threading.Thread(target=lambda: httpx.get(
+        f"{exporter.base}/probe?module=slow&target=127.0.0.1", timeout=20), daemon=True)
+    thread.start()
+    time.sleep(0.5)  # the run has started: its UDP port never answers
+    started = time.monotonic()
+    exporter.proc.send_signal(signal.SIGTERM)
+    assert exporter.proc.wait(8) == 0
+    assert time.monotonic() - started < 5.5
+    assert not any("Traceback" in line for line in exporter.errors)
