@@ -314,3 +314,14 @@ def test_with_credentials_offline_the_browser_test_fails_and_no_usersig_leaks(
     texts = [proc.stdout, proc.stderr] + [p.read_text() for p in out.iterdir()]
     assert not any(sig in text for sig in sigs for text in texts)
     assert browsers_left() == []
+
+
+def test_real_devices_are_what_the_machine_has(web_lab: Lab) -> None:
+    """This machine has no camera: with --browser-devices real Tencent's detect finds none (with
+    the default fake devices it finds Chromium's fake camera)."""
+    _, document, _ = trtcdetect(web_lab, "--only", "browsers", "--browser-devices", "real")
+    tencent = probe(document, "browsers")["details"]["tencent"]
+    assert tencent["devices"] == "real"
+    labels = [c.get("label") for c in tencent["detect"]["devices"]["cameras"]]
+    assert "fake_device_0" not in labels
+    assert not Path("/dev/video0").exists() or labels  # a machine with a camera lists it

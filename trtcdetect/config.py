@@ -55,8 +55,10 @@ class Config:
     speaker: str | None = None
     speaker_loopback: str = DEFAULTS.speaker_loopback
     no_sound: bool = False
-    #: browsers: also run the found Chromium's own WebRTC stack against --echo-url
+    #: browsers: the found Chromium's own WebRTC call to --echo-url; Tencent's checks with
+    #: "fake" or "real" devices
     browser_webrtc: bool = False
+    browser_devices: str = "fake"
     #: test call: the echo peer's signalling URL (None: local loopback), its token, and timing
     echo_url: str | None = None
     echo_token: str | None = None
@@ -66,10 +68,8 @@ class Config:
     #: every host the domain probe checks (a profile's hosts); empty: just `target`
     hosts: tuple[str, ...] = ()
     profile: str = "legacy"
-    #: a profile's wildcard domains, which no check can reach: reported as not checked
-    wildcards: tuple[str, ...] = ()
-    #: nat probe: STUN servers to ask; empty: the target's UDP ports
-    stun: tuple[tuple[str, int], ...] = ()
+    wildcards: tuple[str, ...] = ()  # a profile's wildcard domains: reported as not checked
+    stun: tuple[tuple[str, int], ...] = ()  # nat probe's STUN servers; empty: the target's
     #: ports probe: after the verdicts, a train of STUN requests per UDP port
     port_quality: bool = False
     quality_count: int = DEFAULTS.quality_count

@@ -210,6 +210,7 @@ class Overrides:
     speaker_loopback: str | None = None
     no_sound: bool = False
     browser_webrtc: bool = False
+    browser_devices: str = "fake"
     echo_url: str | None = None
     echo_token: str | None = None
     call_seconds: str | None = None
@@ -266,6 +267,7 @@ def apply(profile: Profile, given: Overrides) -> Config:
         else d.speaker_loopback,
         no_sound=given.no_sound,
         browser_webrtc=given.browser_webrtc,
+        browser_devices=given.browser_devices,
         echo_url=parse_url(given.echo_url) if given.echo_url is not None else None,
         echo_token=given.echo_token or None,
         call_seconds=seconds(given.call_seconds, d.call_seconds, "--call-seconds"),

@@ -141,6 +141,9 @@ def build_parser() -> argparse.ArgumentParser:
     add("--browser-webrtc", action="store_true",
         help="also run the found Chromium/Chrome headless with fake devices against the echo "
              "peer of --echo-url: the browser's own WebRTC stack")
+    add("--browser-devices", choices=("fake", "real"), default="fake",
+        help="Tencent's checks in the browser with the browser's fake camera and microphone "
+             "(default) or the real ones: their names, resolutions and permission state")
     add("--require-devices", action="store_true",
         help="a missing camera, microphone or speaker fails the run (default: skipped, as on "
              "a server)")
@@ -218,7 +221,8 @@ def config_from(args: argparse.Namespace) -> Config:
         camera=args.camera, camera_seconds=args.camera_seconds, camera_size=args.camera_size,
         mic=args.mic, mic_seconds=args.mic_seconds, require_devices=args.require_devices,
         speaker=args.speaker, speaker_loopback=args.speaker_loopback, no_sound=args.no_sound,
-        browser_webrtc=args.browser_webrtc, echo_url=args.echo_url,
+        browser_webrtc=args.browser_webrtc, browser_devices=args.browser_devices,
+        echo_url=args.echo_url,
         echo_token=args.echo_token or os.environ.get("TRTCDETECT_TOKEN"),
         call_seconds=args.call_seconds,
         connect_deadline=args.connect_deadline, audio_only=args.audio_only,

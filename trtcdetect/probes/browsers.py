@@ -190,24 +190,26 @@ def headless_capable(entries: tuple[dict[str, Any], ...]) -> dict[str, Any] | No
                  and e["verdict"] == "supported"), None)
 
 
-async def tencent_checks(entries: tuple[dict[str, Any], ...]) -> dict[str, Any]:
+async def tencent_checks(entries: tuple[dict[str, Any], ...],
+                         devices: str = "fake") -> dict[str, Any]:
     if os.environ.get(DISABLE_ENV):
         return {"skipped": f"switched off by {DISABLE_ENV}"}
     browser = headless_capable(entries)
     if browser is None:
         return {"skipped": "no supported Chrome, Chromium or Edge to run headless"}
-    run = await run_trtc_page(browser["path"], {"schedule": False}, TENCENT_DETECT_S)
+    run = await run_trtc_page(browser["path"], {"schedule": False}, TENCENT_DETECT_S,
+                              fake_devices=devices == "fake")
     sdk = next((p["version"] for p in manifest()["packages"] if p["file"] == "trtc.js"), None)
     if run.detect is None:
         return {"skipped": run.error or f"the page did not report within {TENCENT_DETECT_S:g} s",
                 "browser": browser["path"]}
     return {"browser": browser["path"], "name": browser["name"], "sdk_version": sdk,
-            "detect": run.detect}
+            "devices": devices, "detect": run.detect}
 
 
 async def measure(config: Config, prior: Prior = NO_PRIOR) -> BrowsersObservation:
     entries = tuple(judge_one(e) for e in await asyncio.to_thread(find))
-    tencent = await tencent_checks(entries) if entries else None
+    tencent = await tencent_checks(entries, config.browser_devices) if entries else None
     if not config.browser_webrtc:
         return BrowsersObservation(entries, tencent=tencent)
     chromium = next((e for e in entries if e["family"] == "chrome"

@@ -78,6 +78,9 @@ class TrtcObservation:
         reached = self.reached_over()
         if reached is not None:
             details["reached_over"] = {"endpoint": reached[0], "transport": reached[1]}
+            for endpoint in details["endpoints"]:
+                if endpoint["endpoint"] == reached[0] and endpoint["outcome"] == "pending":
+                    endpoint["outcome"] = "answered"
         if self.call is not None:
             details["call"] = self.call.as_dict()
         if self.kept_logs:
