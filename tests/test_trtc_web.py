@@ -325,3 +325,44 @@ def test_real_devices_are_what_the_machine_has(web_lab: Lab) -> None:
     labels = [c.get("label") for c in tencent["detect"]["devices"]["cameras"]]
     assert "fake_device_0" not in labels
     assert not Path("/dev/video0").exists() or labels  # a machine with a camera lists it
+
+
+def test_every_headless_browser_is_asked_and_one_that_says_no_is_named() -> None:
+    from trtcdetect.probes.browsers import BrowsersObservation
+    from trtcdetect.probes.browsers import judge as browsers_judge
+
+    entries = ({"family": "chrome", "binary": "google-chrome", "path": "/usr/bin/google-chrome",
+                "version_text": "Google Chrome 150.0", "version": "150.0", "minimum": "56",
+                "name": "Chrome", "verdict": "supported"},)
+    good = {"name": "Chrome", "sdk_version": "5.17.1", "detect": SUPPORTED}
+    old = {"name": "Edge", "sdk_version": "5.17.1", "detect": {
+        **SUPPORTED, "isTRTCSupported": {"result": False}}}
+    one_says_no = browsers_judge(BrowsersObservation(entries, tencent=good, tencent_others=(old,)))
+    assert one_says_no.status is Status.WARN
+    assert "in Edge says no: isTRTCSupported" in one_says_no.message.text("en")
+    all_say_no = browsers_judge(BrowsersObservation(entries, tencent=old))
+    assert all_say_no.status is Status.FAIL
+    both_fine = browsers_judge(BrowsersObservation(entries, tencent=good, tencent_others=(
+        {**good, "name": "Edge"},)))
+    assert both_fine.status is Status.PASS and "in Chrome, Edge: supported" in \
+        both_fine.message.text("en")
+
+
+def test_usersigs_never_reach_the_browsers_command_line(tmp_path: Path) -> None:
+    """The browser here is a stand-in script that records its argv and exits: what matters is
+    what trtcdetect passes to a browser, and no real browser is needed to see it."""
+    import asyncio
+
+    from trtcdetect.browser.trtcweb import run_trtc_page
+
+    argv_file = tmp_path / "argv"
+    stand_in = tmp_path / "browser"
+    stand_in.write_text(f"#!/bin/sh\nprintf '%s\\n' \"$@\" > {argv_file}\n")
+    stand_in.chmod(0o755)
+    job = {"network": True, "sdkAppId": 1400000000, "roomId": 5, "seconds": 1,
+           "users": [{"userId": "a", "userSig": "eJwSECRET-ONE"},
+                     {"userId": "b", "userSig": "eJwSECRET-TWO"}]}
+    run = asyncio.run(run_trtc_page(str(stand_in), job, 1.0))
+    argv = argv_file.read_text()
+    assert "--user-data-dir=" in argv and "http://127.0.0.1:" in argv
+    assert "SECRET" not in argv and run.ended_by == "deadline"
