@@ -49,6 +49,10 @@ BAD_INPUT = [
     (["--udp-ports", "8000,70000"], "out of range"),
     (["--udp-ports", "80a"], "not a port number"),
     (["--udp-ports", "443,443"], "listed twice"),
+    (["--udp-ports", "8010-8000"], "runs backwards"),
+    (["--udp-ports", "1-5000"], "port range too long"),
+    (["--udp-ports", "8000-8003,8002"], "listed twice"),
+    (["--tcp-ports", "8000-"], "not a port number"),
     (["--timeout", "0"], "positive"),
     (["--timeout", "-1"], "positive"),
     (["--timeout", "nan"], "positive"),
@@ -120,3 +124,28 @@ def test_a_real_process_prints_no_traceback() -> None:
     assert proc.returncode == 3
     assert proc.stderr == "trtcdetect: error: timeout must be a positive number of seconds: '-5'\n"
     assert proc.stdout == ""
+
+
+def test_port_lists_take_ranges() -> None:
+    from trtcdetect.config import MAX_PORTS, parse_ports
+
+    assert parse_ports("8000-8003,16285") == (8000, 8001, 8002, 8003, 16285)
+    assert parse_ports(" 443 ") == (443,) and parse_ports("") == ()
+    assert len(parse_ports(f"1000-{1000 + MAX_PORTS - 1}")) == MAX_PORTS
+
+
+def test_every_option_of_every_command_has_help() -> None:
+    """Walks the parser of each command: an option without help text fails here (hidden ones,
+    like the refused --secret-key of a run, are hidden on purpose)."""
+    import argparse
+
+    from trtcdetect.commands import credentials, demo, exporter, options, probes, render, serve
+
+    parsers = {"run": options.build_parser(), "serve": serve.build_parser(),
+               "credentials": credentials.build_parser(), "exporter": exporter.build_parser(),
+               "demo": demo.build_parser(), "render": render.build_parser(),
+               "probes": probes.build_parser()}
+    missing = [f"{name} {'/'.join(action.option_strings) or action.dest}"
+               for name, parser in parsers.items() for action in parser._actions
+               if not action.help and not isinstance(action, argparse._HelpAction)]
+    assert missing == [], missing

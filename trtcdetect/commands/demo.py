@@ -23,7 +23,7 @@ READY_TIMEOUT_S = 20.0
 ECHO_PORT = 8089
 
 
-def cmd_demo(argv: Sequence[str]) -> int:
+def build_parser() -> Parser:
     parser = Parser(
         prog="trtcdetect demo",
         description=(
@@ -39,7 +39,11 @@ def cmd_demo(argv: Sequence[str]) -> int:
                         help="folder for the reports (default: %(default)s)")
     parser.add_argument("--json", action="store_true",
                         help="print the JSON document on stdout, as in a normal run")
-    args, extra = parser.parse_known_args(argv)
+    return parser
+
+
+def cmd_demo(argv: Sequence[str]) -> int:
+    args, extra = build_parser().parse_known_args(argv)
     with tempfile.TemporaryDirectory(prefix="trtcdetect-demo-") as tmp:
         ca = Path(tmp, "ca.pem")
         server = subprocess.Popen(

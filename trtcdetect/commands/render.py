@@ -12,21 +12,27 @@ from ..errors import Parser, UsageError
 from ..report.files import write_atomic
 
 
+def build_parser() -> Parser:
+    parser = Parser(prog="trtcdetect render",
+                    description="Render the HTML report again from a saved JSON report, e.g. "
+                                "in another language. Writes REPORT.html beside the JSON, or "
+                                "--output FILE ('-' for stdout).")
+    parser.add_argument("report", metavar="REPORT.json",
+                        help="a JSON report trtcdetect wrote (checked against its schema)")
+    parser.add_argument("--lang", choices=text.LANGS, default=None,
+                        help="en or zh (default: from the locale)")
+    parser.add_argument("--output", metavar="FILE", default=None,
+                        help="where to write the HTML ('-': stdout; default: beside the JSON)")
+    return parser
+
+
 def cmd_render(argv: Sequence[str]) -> int:
     import json
 
     from ..report import html
     from ..report.json import validate
 
-    parser = Parser(prog="trtcdetect render",
-                     description="Render the HTML report again from a saved JSON report, e.g. "
-                                 "in another language. Writes REPORT.html beside the JSON, or "
-                                 "--output FILE ('-' for stdout).")
-    parser.add_argument("report", metavar="REPORT.json")
-    parser.add_argument("--lang", choices=text.LANGS, default=None,
-                        help="en or zh (default: from the locale)")
-    parser.add_argument("--output", metavar="FILE", default=None)
-    args = parser.parse_args(argv)
+    args = build_parser().parse_args(argv)
     source = Path(args.report)
     content = read_text_file(source, "report")
     try:
