@@ -55,7 +55,7 @@ def test_a_profile_timeout_is_used_unless_one_is_given() -> None:
 
 @pytest.mark.parametrize(("given", "says"), [
     (Overrides(call_seconds="soon"), "--call-seconds"),
-    (Overrides(udp_ports="8000-8002"), "port"),
+    (Overrides(udp_ports="8002-8000"), "port"),  # a range running backwards
     (Overrides(quality_rate="0"), "--quality-rate"),
     (Overrides(camera_size="big"), "--camera-size"),
     (Overrides(target="bad host"), "host"),

@@ -95,12 +95,19 @@ class Config:
     trtc_credentials: Credentials | None = None
     trtc_asked: bool = False
     trtc_proxy: str | None = None
+    #: domain probe: an HTTP proxy (URL) to check the media domain through as well
+    proxy: str | None = None
 
     def settings(self) -> dict[str, Any]:
         """What the JSON report records: every field but secrets (credentials: public parts)."""
         result: dict[str, Any] = {}
         for item in fields(self):
             if item.name in ("echo_token", "socks5_password"):
+                continue
+            if item.name == "proxy" and self.proxy:
+                from .net.proxy import parse_proxy
+
+                result["proxy"] = parse_proxy(str(self.proxy)).shown  # no user, no password
                 continue
             value = getattr(self, item.name)
             if item.name == "trtc_credentials":

@@ -115,6 +115,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="folder for the reports (default: reports)")
     add("--ca-file", metavar="PEM", default=None,
         help="also trust the CA certificates in this PEM file (private deployments, labs)")
+    add("--proxy", metavar="URL", default=None,
+        help="an HTTP proxy (http://[user:password@]HOST:PORT) through which the domain probe "
+             "checks the media domain too, as a browser behind it would (default: "
+             "$HTTPS_PROXY unless $NO_PROXY exempts the host)")
     add("--resolve", metavar="HOST:ADDR", action="append", default=[],
         help="use ADDR for HOST instead of DNS, like curl (repeatable)")
     devices = parser.add_argument_group("devices")
@@ -213,6 +217,8 @@ def probe_ids(values: list[str]) -> list[str]:
 
 
 def config_from(args: argparse.Namespace) -> Config:
+    from dataclasses import replace
+
     config = apply(load(args.profile), Overrides(
         target=args.target, tcp_ports=args.tcp_ports, udp_ports=args.udp_ports,
         timeout=args.timeout, port_quality=args.port_quality, quality_count=args.quality_count,
@@ -228,6 +234,11 @@ def config_from(args: argparse.Namespace) -> Config:
         connect_deadline=args.connect_deadline, audio_only=args.audio_only,
         trtc_deadline=args.trtc_deadline, trtc_seconds=args.trtc_seconds,
         trtc_logs=args.trtc_logs, socks5=args.socks5, trtc_proxy=args.trtc_proxy))
+    if args.proxy is not None:
+        from ..net.proxy import parse_proxy
+
+        parse_proxy(args.proxy)  # one line of error for a bad URL, now
+        config = replace(config, proxy=args.proxy)
     return trtc_credentials(args, config)
 
 

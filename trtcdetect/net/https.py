@@ -159,8 +159,9 @@ Stream = tuple[asyncio.StreamReader, asyncio.StreamWriter]
 
 
 async def _tls(config: Config, context: ssl.SSLContext, host: str, address: str, port: int,
-               sock: socket.socket, step: Step) -> Stream | None:
-    """Handshake with verification; on a verification failure fetch the certificate anyway."""
+               sock: socket.socket, step: Step, fetch_unverified: bool = True) -> Stream | None:
+    """Handshake with verification; on a verification failure fetch the certificate anyway
+    (directly from `address`: not through a proxy's tunnel, whose certificate may differ)."""
     stream: Stream | None = None
     with _Timer() as t:
         try:
@@ -183,7 +184,7 @@ async def _tls(config: Config, context: ssl.SSLContext, host: str, address: str,
     step.ms = t.ms
     if stream is None:
         sock.close()
-        if step.error and step.error.startswith("certificate"):
+        if fetch_unverified and step.error and step.error.startswith("certificate"):
             step.info.update(await _unverified_certificate(config, host, address, port))
     return stream
 

@@ -16,6 +16,7 @@ from ..config import Config
 from ..models import Advice, Message, Metric, Status, unique_advice, worst
 from ..net import https
 from ..net.https import Step
+from ..net.proxy import check_via, proxy_for
 from ..text.ids import R, S
 from .base import NO_PRIOR, MeasuredProbe, Prior, Verdict
 
@@ -24,9 +25,15 @@ from .base import NO_PRIOR, MeasuredProbe, Prior, Verdict
 class HostSteps:
     host: str
     steps: tuple[Step, ...]
+    #: the same host through the HTTP proxy a browser here would use: (proxy, its steps)
+    via_proxy: tuple[str, tuple[Step, ...]] | None = None
 
     def details(self) -> dict[str, Any]:
-        return {"host": self.host, "steps": [s.as_dict() for s in self.steps]}
+        found: dict[str, Any] = {"host": self.host, "steps": [s.as_dict() for s in self.steps]}
+        if self.via_proxy is not None:
+            found["via_proxy"] = {"proxy": self.via_proxy[0],
+                                  "steps": [s.as_dict() for s in self.via_proxy[1]]}
+        return found
 
 
 @dataclass(frozen=True)
@@ -39,6 +46,39 @@ class DomainObservation:
 
 
 def judge_host(observation: HostSteps) -> Verdict:
+    """The direct path (judge_direct), and the path through the proxy when there is one."""
+    direct = judge_direct(observation)
+    if observation.via_proxy is None:
+        return direct
+    proxy, steps = observation.via_proxy
+    host = observation.host
+    failed = https.first_failure(steps)
+    direct_ok = direct.status is not Status.FAIL
+    if failed is None:
+        issuer = steps[1].info.get("issuer")
+        direct_issuer = observation.steps[2].info.get("issuer")
+        if direct_ok and issuer and direct_issuer and issuer != direct_issuer:
+            return Verdict(Status.WARN, Message(S.DOMAIN_PROXY_INTERCEPTS, {
+                "proxy": proxy, "issuer": issuer}),
+                (Advice(R.PROXY_INTERCEPTS, {"proxy": proxy, "host": host, "issuer": issuer}),),
+                direct.metrics)
+        if not direct_ok:
+            return Verdict(Status.WARN, Message(S.DOMAIN_ONLY_PROXY, {
+                "proxy": proxy, "before": direct.message.as_dict()}), direct.advice,
+                direct.metrics)
+        return direct
+    error = failed.error or "no reason given"
+    through = Message(S.DOMAIN_PROXY_FAILED, {"proxy": proxy, "step": failed.name.upper(),
+                                              "error": error})
+    if direct_ok:
+        return Verdict(Status.WARN, through, (Advice(R.WHITELIST_DOMAIN, {"host": host}),),
+                       direct.metrics)
+    return Verdict(Status.FAIL, Message(S.DOMAIN_BOTH_FAILED, {
+        "before": direct.message.as_dict(), "after": through.as_dict()}), direct.advice,
+        direct.metrics)
+
+
+def judge_direct(observation: HostSteps) -> Verdict:
     """One host's four steps: the first failed step fails it; a certificate near expiry warns."""
     host, steps = observation.host, observation.steps
     metrics = [Metric(f"{s.name}_time", round(s.ms, 2), "ms", better="lower")
@@ -100,10 +140,17 @@ def details(observation: DomainObservation) -> dict[str, Any]:
 
 async def measure(config: Config, prior: Prior = NO_PRIOR) -> DomainObservation:
     hosts = config.hosts or (config.target,)
-    checked = await asyncio.gather(*(https.check(config, host, config.https_port)
-                                     for host in hosts))
+    proxies = [proxy_for(config, host) for host in hosts]
+    checked, through = await asyncio.gather(
+        asyncio.gather(*(https.check(config, host, config.https_port) for host in hosts)),
+        asyncio.gather(*(check_via(config, proxy, host, config.https_port)
+                         for host, proxy in zip(hosts, proxies, strict=True)
+                         if proxy is not None)))
+    via = iter(through)
     return DomainObservation(
-        tuple(HostSteps(host, tuple(steps)) for host, steps in zip(hosts, checked, strict=True)),
+        tuple(HostSteps(host, tuple(steps), None if proxy is None
+                        else (proxy.shown, tuple(next(via))))
+              for host, steps, proxy in zip(hosts, checked, proxies, strict=True)),
         tuple(config.wildcards))
 
 

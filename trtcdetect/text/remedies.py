@@ -202,6 +202,10 @@ REMEDIES: Mapping[str, Remedy] = {
         en="Silence on every UDP port does not tell a firewall from a server that does not answer STUN (TRTC's own servers do not). Decisive checks: the trtc probe (Tencent's SDK: pip install 'trtcdetect[trtc]'), or 'trtcdetect serve' on a host outside the firewall, checked with --target.",
         zh="所有 UDP 端口均无响应，无法区分是防火墙拦截还是服务器不应答 STUN（TRTC 自己的服务器就不应答）。可确定结论的检测：trtc 检测（腾讯 SDK：pip install 'trtcdetect[trtc]'），或在防火墙外的主机上运行 'trtcdetect serve' 并用 --target 检测它。",
     ),
+    "proxy-intercepts": Remedy(
+        en="The proxy {proxy} replaces the certificate of {host} with one issued by {issuer}: it decrypts HTTPS. TRTC's signalling can break or slow down through such inspection; ask the network administrator to exempt TRTC's domains from it.",
+        zh="代理 {proxy} 把 {host} 的证书替换成了由 {issuer} 签发的证书：它在解密 HTTPS。这类检查可能使 TRTC 信令中断或变慢；请网络管理员将 TRTC 的域名排除在解密检查之外。",
+    ),
     "trtc-web-proxy": Remedy(
         en="Where browsers may reach the internet only through Tencent's documented enterprise proxy, give its address: trtcdetect --trtc-proxy HOST (the Web SDK's proxy.unifiedProxy).",
         zh="若浏览器只能经腾讯文档所述的企业代理访问外网，请指定其地址：trtcdetect --trtc-proxy 主机（即 Web SDK 的 proxy.unifiedProxy）。",
@@ -243,6 +247,6 @@ PARTY: Mapping[str, str] = {
     "speaker-underruns": "user", "speaker-check": "user", "browser-upgrade": "user",
     "probe-error": "support", "no-network": "user", "local-firewall": "user",
     "dns-no-route": "user", "dns-server": "network", "dns-name": "owner",
-    "ports-decisive": "user", "trtc-web-proxy": "network", "trtc-install": "user", "trtc-whitelist": "network", "trtc-no-route": "user",
+    "ports-decisive": "user", "proxy-intercepts": "network", "trtc-web-proxy": "network", "trtc-install": "user", "trtc-whitelist": "network", "trtc-no-route": "user",
     "trtc-credentials": "owner", "trtc-proxy": "network",
 }

@@ -60,6 +60,13 @@ SENTENCES: Mapping[str, tuple[str, str]] = {
     "url.summary": ("{ok} of {count} pages can use camera and microphone; not: {which}",
                     "{count} 个页面中 {ok} 个可以使用摄像头和麦克风；不可以：{which}"),
     # domain
+    "domain.proxy-intercepts": ("through the proxy {proxy} the certificate is issued by {issuer}, not by the domain's own CA: the proxy inspects HTTPS",
+                                "经代理 {proxy} 时证书由 {issuer} 签发，而非该域名自己的 CA：代理在解密检查 HTTPS"),
+    "domain.only-proxy": ("{before}; through the proxy {proxy} it works (browsers that use the proxy reach it; UDP media does not go through an HTTP proxy)",
+                          "{before}；经代理 {proxy} 可以访问（使用该代理的浏览器可以连通；UDP 媒体不经过 HTTP 代理）"),
+    "domain.proxy-failed": ("direct: fine; through the proxy {proxy} the {step} step fails: {error}",
+                            "直连正常；经代理 {proxy} 时 {step} 步骤失败：{error}"),
+    "domain.both-failed": ("{before}; {after}", "{before}；{after}"),
     "domain.step-failed": ("{step} step failed: {error}", "{step} 步骤失败：{error}"),
     "domain.cert-expiring": ("reachable, but the certificate expires in {days:.0f} days",
                              "可以访问，但证书将在 {days:.0f} 天后过期"),

@@ -44,6 +44,7 @@ UI: Mapping[str, tuple[str, str]] = {
     "sdk-timeout": ("no answer", "无响应"), "sdk-refused": ("refused", "被拒绝"),
     "sdk-unreachable": ("no route", "无路由"), "sdk-pending": ("still waiting", "仍在等待"),
     "sdk-answered": ("answered", "已响应"),
+    "via-proxy": ("The same through the proxy {proxy}, as a browser that uses it:", "经代理 {proxy}（如使用该代理的浏览器）："),
     "sdk-names": ("Names the SDK looked up", "SDK 查询的域名"),
     "sdk-about": ("Tencent's SDK {version}; from its log", "腾讯 SDK {version}；摘自其日志"),
     "quality-chart-up": ("Uplink network quality on Tencent's scale (1 excellent ... 5 very bad, 6 down; 0 unknown)",

@@ -1,0 +1,141 @@
+"""The media domain through an HTTP proxy, as a browser configured with one reaches it.
+
+Corporate networks often let HTTPS out only through a proxy (`HTTPS_PROXY`, `--proxy URL`):
+the browser opens a TCP connection to the proxy, asks it to `CONNECT host:443`, and runs TLS and
+HTTP through that tunnel. These are the same steps, timed: "proxy" (TCP to the proxy and its
+answer to CONNECT), then TLS and HTTPS over the tunnel (net/https.py). A proxy that inspects
+HTTPS answers the TLS handshake with a certificate of its own issuer: comparing it with the
+direct path's issuer names the interception.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import socket
+import urllib.request
+from dataclasses import dataclass
+from urllib.parse import unquote, urlsplit
+
+from ..config import Config, ConfigError
+from .errors import os_error_text
+from .https import Step, _https, _tcp, _Timer, _tls
+from .isolated import in_own_loop
+
+#: The most a proxy's answer to CONNECT may be before the tunnel is called broken, bytes
+MAX_CONNECT_REPLY = 16384
+
+
+@dataclass(frozen=True)
+class Proxy:
+    host: str
+    port: int
+    auth: str | None = None  # "user:password", never shown
+
+    @property
+    def shown(self) -> str:
+        """The proxy as reports show it: no user, no password."""
+        return f"http://{self.host}:{self.port}"
+
+
+def parse_proxy(url: str) -> Proxy:
+    """http://[user:password@]host[:port] (port 8080 when not given)."""
+    parts = urlsplit(url.strip() if "://" in url else f"http://{url.strip()}")
+    if parts.scheme != "http" or not parts.hostname:
+        raise ConfigError("--proxy wants http://HOST:PORT (an HTTP proxy that supports CONNECT)")
+    try:
+        port = parts.port or 8080
+    except ValueError:
+        raise ConfigError("--proxy has a bad port") from None
+    auth = None
+    if parts.username is not None:
+        auth = f"{unquote(parts.username)}:{unquote(parts.password or '')}"
+    return Proxy(parts.hostname, port, auth)
+
+
+def proxy_for(config: Config, host: str) -> Proxy | None:
+    """--proxy, else $HTTPS_PROXY / $https_proxy unless $NO_PROXY exempts `host`."""
+    if config.proxy is not None:
+        return parse_proxy(config.proxy)
+    found = urllib.request.getproxies_environment().get("https")
+    bypass = urllib.request.proxy_bypass_environment(host)  # type: ignore[attr-defined]
+    if not found or bypass:
+        return None
+    try:
+        return parse_proxy(found)
+    except ConfigError:
+        return None
+
+
+async def check_via(config: Config, proxy: Proxy, host: str, port: int) -> list[Step]:
+    """TCP to the proxy + CONNECT, then TLS and HTTPS through the tunnel, each timed."""
+    steps = {name: Step(name) for name in ("proxy", "tls", "https")}
+    await in_own_loop(lambda: _through(config, proxy, host, port, steps))
+    return list(steps.values())
+
+
+async def _through(config: Config, proxy: Proxy, host: str, port: int,
+                   steps: dict[str, Step]) -> None:
+    context = await config.tls_context()
+    loop = asyncio.get_running_loop()
+    try:
+        infos = await asyncio.wait_for(loop.getaddrinfo(proxy.host, proxy.port,
+                                                        type=socket.SOCK_STREAM),
+                                       config.timeout_s)
+    except (OSError, TimeoutError) as exc:
+        step = steps["proxy"]
+        step.ok, step.error = False, f"the proxy {proxy.host} did not resolve: {exc}"
+        return
+    addresses = tuple(dict.fromkeys(str(i[4][0]) for i in infos))
+    sock = await _tcp(config, addresses, proxy.port, steps["proxy"])
+    if sock is None:
+        steps["proxy"].error = f"the proxy does not answer: {steps['proxy'].error}"
+        return
+    if not await _connect(config, proxy, host, port, sock, steps["proxy"]):
+        sock.close()
+        return
+    stream = await _tls(config, context, host, proxy.host, port, sock, steps["tls"],
+                        fetch_unverified=False)
+    if stream is None:
+        return
+    try:
+        await _https(config, host, stream, steps["https"])
+    finally:
+        stream[1].close()
+
+
+async def _connect(config: Config, proxy: Proxy, host: str, port: int, sock: socket.socket,
+                   step: Step) -> bool:
+    """CONNECT host:port; True when the proxy answered 2xx (the tunnel is open)."""
+    loop = asyncio.get_running_loop()
+    request = f"CONNECT {host}:{port} HTTP/1.1\r\nHost: {host}:{port}\r\n"
+    if proxy.auth is not None:
+        token = base64.b64encode(proxy.auth.encode()).decode()
+        request += f"Proxy-Authorization: Basic {token}\r\n"
+    reply = b""
+    tcp_ms = step.ms or 0.0
+    with _Timer() as t:
+        try:
+            async with asyncio.timeout(config.timeout_s):
+                await loop.sock_sendall(sock, (request + "\r\n").encode())
+                while b"\r\n\r\n" not in reply and len(reply) < MAX_CONNECT_REPLY:
+                    chunk = await loop.sock_recv(sock, 1)  # byte by byte: not one past it
+                    if not chunk:
+                        break
+                    reply += chunk
+        except TimeoutError:
+            step.ok, step.error = False, f"no answer to CONNECT within {config.timeout_s:g} s"
+        except OSError as exc:
+            step.ok, step.error = False, f"CONNECT failed: {os_error_text(exc)}"
+    step.ms = tcp_ms + t.ms
+    if step.ok is False and step.error and "CONNECT" in step.error:
+        return False
+    status_line = reply.split(b"\r\n", 1)[0].decode("latin-1", "replace")
+    fields = status_line.split(" ", 2)
+    step.info.update(proxy=proxy.shown, connect_status=status_line)
+    if len(fields) >= 2 and fields[1].startswith("2"):
+        step.ok = True
+        return True
+    step.ok = False
+    step.error = f"the proxy refused CONNECT {host}:{port}: {status_line or 'no answer'}"
+    return False
