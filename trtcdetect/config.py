@@ -97,6 +97,8 @@ class Config:
     trtc_proxy: str | None = None
     #: domain probe: an HTTP proxy (URL) to check the media domain through as well
     proxy: str | None = None
+    #: -4 / -6: only this address family for every name the network probes resolve
+    family: int | None = None
 
     def settings(self) -> dict[str, Any]:
         """What the JSON report records: every field but secrets (credentials: public parts)."""

@@ -115,6 +115,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="folder for the reports (default: reports)")
     add("--ca-file", metavar="PEM", default=None,
         help="also trust the CA certificates in this PEM file (private deployments, labs)")
+    family = parser.add_mutually_exclusive_group()
+    family.add_argument("-4", dest="family", action="store_const", const=4,
+                        help="only IPv4: every name the network probes check resolves to its "
+                             "IPv4 addresses (a name without one is a finding)")
+    family.add_argument("-6", dest="family", action="store_const", const=6,
+                        help="only IPv6, likewise (\"it works on IPv4, not on IPv6\")")
     add("--proxy", metavar="URL", default=None,
         help="an HTTP proxy (http://[user:password@]HOST:PORT) through which the domain probe "
              "checks the media domain too, as a browser behind it would (default: "
@@ -234,6 +240,8 @@ def config_from(args: argparse.Namespace) -> Config:
         connect_deadline=args.connect_deadline, audio_only=args.audio_only,
         trtc_deadline=args.trtc_deadline, trtc_seconds=args.trtc_seconds,
         trtc_logs=args.trtc_logs, socks5=args.socks5, trtc_proxy=args.trtc_proxy))
+    if args.family is not None:
+        config = replace(config, family=args.family)
     if args.proxy is not None:
         from ..net.proxy import parse_proxy
 

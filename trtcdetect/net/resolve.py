@@ -75,7 +75,19 @@ def new_run() -> None:
 
 
 async def resolve(config: Config, host: str, port: int = 0) -> Resolution:
-    """Addresses of `host` via an IP literal, a --resolve pin, or the system resolver."""
+    """Addresses of `host` via an IP literal, a --resolve pin, or the system resolver; with
+    -4 or -6 (config.family) only that family's, and none of it is an error that says so."""
+    found = await _resolve(config, host)
+    if config.family is None:
+        return found
+    kept = tuple(a for a in found.addresses if ipaddress.ip_address(a).version == config.family)
+    if not kept:
+        raise ResolveError(f"{host} has no IPv{config.family} address (-{config.family}; it "
+                           f"has {', '.join(found.addresses)})", "nodata")
+    return Resolution(kept, found.ms, found.source)
+
+
+async def _resolve(config: Config, host: str) -> Resolution:
     try:
         ipaddress.ip_address(host)
         return Resolution((host,), 0.0, "literal")
