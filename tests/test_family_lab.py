@@ -56,3 +56,26 @@ def test_one_address_family_at_a_time(dual_lab: Lab) -> None:
     missing = ports(dual_lab, "--target", "v4only.test", "-6")
     assert missing["status"] == "fail"
     assert "v4only.test has no IPv6 address" in str(missing["summary"])
+
+
+def test_source_address_is_what_the_far_end_sees(services: object) -> None:
+    """coturn answers STUN with the address it saw: with --source it is the second address of
+    the client namespace, without it the first."""
+    from tests.conftest import COTURN, Services
+
+    assert isinstance(services, Services)
+    lab = services.lab
+    run(["ip", "-n", lab.client, "addr", "add", "198.18.0.100/24", "dev", f"{lab.client}v"])
+    try:
+        def mapped(*args: str) -> set[str]:
+            proc = subprocess.run(
+                ["ip", "netns", "exec", lab.client, sys.executable, "-m", "trtcdetect", "--json",
+                 "--quiet", "--only", "nat", "--stun", f"{COTURN}:8000", *args],
+                capture_output=True, text=True, timeout=60)
+            bindings = json.loads(proc.stdout)["probes"][0]["details"]["bindings"]
+            return {b["mapped"].rsplit(":", 1)[0] for b in bindings if b["mapped"]}
+
+        assert mapped("--source", "198.18.0.100") == {"198.18.0.100"}
+        assert mapped() == {"198.18.0.1"}
+    finally:
+        run(["ip", "-n", lab.client, "addr", "del", "198.18.0.100/24", "dev", f"{lab.client}v"])

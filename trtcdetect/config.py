@@ -99,6 +99,8 @@ class Config:
     proxy: str | None = None
     #: -4 / -6: only this address family for every name the network probes resolve
     family: int | None = None
+    #: --source: the local address the network probes send from (multi-homed machines, VPNs)
+    source: str | None = None
 
     def settings(self) -> dict[str, Any]:
         """What the JSON report records: every field but secrets (credentials: public parts)."""

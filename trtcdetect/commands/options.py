@@ -121,6 +121,9 @@ def build_parser() -> argparse.ArgumentParser:
                              "IPv4 addresses (a name without one is a finding)")
     family.add_argument("-6", dest="family", action="store_const", const=6,
                         help="only IPv6, likewise (\"it works on IPv4, not on IPv6\")")
+    add("--source", metavar="ADDR", default=None,
+        help="send the network probes' packets from this local address (a machine with Wi-Fi "
+             "and a VPN: which one carries calls?); ports, domain, url and nat")
     add("--proxy", metavar="URL", default=None,
         help="an HTTP proxy (http://[user:password@]HOST:PORT) through which the domain probe "
              "checks the media domain too, as a browser behind it would (default: "
@@ -242,12 +245,33 @@ def config_from(args: argparse.Namespace) -> Config:
         trtc_logs=args.trtc_logs, socks5=args.socks5, trtc_proxy=args.trtc_proxy))
     if args.family is not None:
         config = replace(config, family=args.family)
+    if args.source is not None:
+        config = replace(config, source=parse_source(args.source))
     if args.proxy is not None:
         from ..net.proxy import parse_proxy
 
         parse_proxy(args.proxy)  # one line of error for a bad URL, now
         config = replace(config, proxy=args.proxy)
     return trtc_credentials(args, config)
+
+
+def parse_source(text: str) -> str:
+    """A local address of this machine (bindable), as --source wants it."""
+    import ipaddress
+    import socket
+
+    try:
+        address = str(ipaddress.ip_address(text.strip().strip("[]")))
+    except ValueError:
+        raise UsageError(f"--source wants an IP address of this machine: {text!r}") from None
+    family = socket.AF_INET6 if ":" in address else socket.AF_INET
+    with socket.socket(family, socket.SOCK_DGRAM) as probe:
+        try:
+            probe.bind((address, 0))
+        except OSError as exc:
+            raise UsageError(f"--source {address} is not an address of this machine "
+                             f"({exc.strerror or exc})") from None
+    return address
 
 
 #: UserSigs trtcdetect makes itself from --sdk-app-id live this long: a run, with room to spare

@@ -112,6 +112,8 @@ async def _tcp(config: Config, addresses: tuple[str, ...], port: int,
             candidate = socket.socket(family, socket.SOCK_STREAM)
             candidate.setblocking(False)
             try:
+                if config.source:  # --source: the address this computer sends from
+                    candidate.bind((config.source, 0))
                 await asyncio.wait_for(loop.sock_connect(candidate, (address, port)),
                                        config.timeout_s)
             except TimeoutError:

@@ -85,10 +85,12 @@ class PathClock:
         return max(self.rtt_s * UDP_RTO_RTT_FACTOR, UDP_MIN_RTO_S)
 
 
-async def probe_tcp(address: str, port: int, timeout_s: float, clock: PathClock) -> PortVerdict:
+async def probe_tcp(address: str, port: int, timeout_s: float, clock: PathClock,
+                    source: str | None = None) -> PortVerdict:
     start = time.perf_counter()
     try:
-        _, writer = await asyncio.wait_for(asyncio.open_connection(address, port), timeout_s)
+        _, writer = await asyncio.wait_for(asyncio.open_connection(
+            address, port, local_addr=(source, 0) if source else None), timeout_s)
     except TimeoutError:
         return PortVerdict("tcp", port, NO_ANSWER, error=f"no answer within {timeout_s:g} s")
     except OSError as exc:
@@ -107,11 +109,13 @@ async def probe_tcp(address: str, port: int, timeout_s: float, clock: PathClock)
                        timing="kernel" if kernel_ms is not None else "wall")
 
 
-async def probe_udp(address: str, port: int, timeout_s: float, clock: PathClock) -> PortVerdict:
+async def probe_udp(address: str, port: int, timeout_s: float, clock: PathClock,
+                    source: str | None = None) -> PortVerdict:
     """A STUN Binding request on a connected socket, resent on the path's timer: an answer is
     open, an ICMP error closed, silence "no answer (open or filtered)"."""
     try:
-        sock = await StunSocket.open(remote=(address, port))
+        sock = await StunSocket.open(remote=(address, port),
+                                     local=(source, 0) if source else None)
     except OSError as exc:
         return refusal("udp", port, exc)
     request = binding_request()

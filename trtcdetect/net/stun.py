@@ -67,8 +67,9 @@ class StunSocket(asyncio.DatagramProtocol):
                    local: tuple[str, int] | None = None, family: int = 0) -> StunSocket:
         """A socket connected to `remote` (ICMP errors come back), or bound to `local`."""
         loop = asyncio.get_running_loop()
-        if remote is not None:
-            _, protocol = await loop.create_datagram_endpoint(cls, remote_addr=remote)
+        if remote is not None:  # `local`, when given, is the source address to send from
+            _, protocol = await loop.create_datagram_endpoint(cls, remote_addr=remote,
+                                                              local_addr=local)
             protocol.connected = True
         else:
             bind = local or (("::" if family == socket.AF_INET6 else "0.0.0.0"), 0)

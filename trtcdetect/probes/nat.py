@@ -90,7 +90,8 @@ async def _destinations(
 async def _ask_one(config: Config, family: int, index: int,
                    destinations: list[tuple[str, int]]) -> list[dict[str, Any]]:
     """From one new local socket, a Binding transaction to every destination at once."""
-    sock = await StunSocket.open(family=family)
+    sock = await StunSocket.open(family=family,
+                                 local=(config.source, 0) if config.source else None)
     try:
         answers = await asyncio.gather(*(sock.transaction(d, config.timeout_s)
                                          for d in destinations))

@@ -176,8 +176,8 @@ async def measure(config: Config, prior: Prior = NO_PRIOR) -> PortsObservation:
     address = resolution.addresses[0]
     clock = PathClock()
     verdicts = tuple(await asyncio.gather(*(
-        probe_tcp(address, p, config.timeout_s, clock) if proto == "tcp"
-        else probe_udp(address, p, config.timeout_s, clock)
+        probe_tcp(address, p, config.timeout_s, clock, config.source) if proto == "tcp"
+        else probe_udp(address, p, config.timeout_s, clock, config.source)
         for proto, p in ports)))
     quality = None
     if config.port_quality:
