@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import argparse
 import os
+from collections.abc import Sequence
 
 from .. import __version__, text
 from ..config import Config
 from ..errors import Parser, UsageError
 from ..profiles import BUILTIN, DEFAULT_PROFILE, Overrides, apply, load
+from .option_values import add_trtc_options, interval, parse_source, rounds, trtc_credentials
 
 EXIT_CODES = """\
 exit codes (monitoring-plugin convention):
@@ -94,6 +96,14 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"ceiling for each network step (default: the profile's, else {D.timeout_s:g})")
     add("--https-port", metavar="PORT", default=None,
         help=f"port of the domain probe's TLS/HTTPS steps (default: {D.https_port})")
+    add("--repeat", metavar="N", type=rounds, default=None,
+        help="run the probes N times (2-1000), like mtr, for faults that come and go: one line "
+             "per round, and the report shows every figure as a series and the worst window "
+             "(e.g. 'UDP 8000 stopped answering for 40 s at 10:42:10'); best with --only "
+             "ports,domain,nat")
+    add("--interval", metavar="S", type=interval, default=10.0,
+        help="seconds from the start of one round to the next with --repeat (default: "
+             "%(default)g; 0: back to back)")
     add("--json", action="store_true",
         help="print the JSON document on stdout and nothing else there (same as --format "
              "json); progress goes to stderr; report files are written only when --output is "
@@ -116,11 +126,13 @@ def build_parser() -> argparse.ArgumentParser:
     add("--ca-file", metavar="PEM", default=None,
         help="also trust the CA certificates in this PEM file (private deployments, labs)")
     family = parser.add_mutually_exclusive_group()
-    family.add_argument("-4", dest="family", action="store_const", const=4,
-                        help="only IPv4: every name the network probes check resolves to its "
-                             "IPv4 addresses (a name without one is a finding)")
-    family.add_argument("-6", dest="family", action="store_const", const=6,
-                        help="only IPv6, likewise (\"it works on IPv4, not on IPv6\")")
+    # -4 and -6 are accepted too (parse_run turns them into these): declared as options they
+    # would make argparse read every negative number ("--timeout -1") as an option
+    family.add_argument("--ipv4", dest="family", action="store_const", const=4,
+                        help="(or -4) only IPv4: every name the network probes check resolves "
+                             "to its IPv4 addresses (a name without one is a finding)")
+    family.add_argument("--ipv6", dest="family", action="store_const", const=6,
+                        help="(or -6) only IPv6, likewise (\"it works on IPv4, not on IPv6\")")
     add("--source", metavar="ADDR", default=None,
         help="send the network probes' packets from this local address (a machine with Wi-Fi "
              "and a VPN: which one carries calls?); ports, domain, url and nat")
@@ -174,42 +186,22 @@ def build_parser() -> argparse.ArgumentParser:
     add("--connect-deadline", metavar="S", default=None,
         help=f"ICE and DTLS must be up within this (default: {D.connect_deadline_s:g})")
     add("--audio-only", action="store_true", help="test call without video")
-    trtc = parser.add_argument_group(
-        "TRTC cloud (probes 'trtc' and 'trtcweb': Tencent's own SDKs)",
-        "'trtc' runs Tencent's native SDK (pip install 'trtcdetect[trtc]'), 'trtcweb' its Web "
-        "SDK in the Chrome/Chromium/Edge found here, headless. Without credentials each enters "
-        "a room with a placeholder application: if TRTC's servers answer (even to say the "
-        "credentials are wrong), the cloud is reachable from here. With credentials they make "
-        "a two-user test call through the cloud. They run by default when the target is "
-        "Tencent's (the built-in profiles); '--only trtc,trtcweb' runs them whatever the "
-        "target.")
-    add = trtc.add_argument
-    add("--credentials", metavar="FILE",
-        help="a credentials file from 'trtcdetect credentials' (support makes it; no "
-             "SecretKey reaches this machine)")
-    add("--sdk-app-id", metavar="N",
-        help="the application's SDKAppID; its SecretKey from $TRTC_SECRET_KEY or "
-             "--secret-key-file: trtcdetect makes 10-minute UserSigs itself")
-    add("--secret-key-file", metavar="FILE", help="read the SecretKey from this file")
-    add("--secret-key", metavar="KEY", help=argparse.SUPPRESS)
-    add("--socks5", metavar="HOST:PORT",
-        help="send the SDK's traffic through this SOCKS5 proxy (user and password from "
-             "$TRTCDETECT_SOCKS5_USER and $TRTCDETECT_SOCKS5_PASSWORD)")
-    add("--trtc-proxy", metavar="HOST",
-        help="probe 'trtcweb': Tencent's enterprise proxy for the Web SDK (its "
-             "proxy.unifiedProxy): schedule and report requests go to https://HOST/")
-    add("--trtc-deadline", metavar="S", default=None,
-        help="how long the SDK may try to reach the cloud (default: "
-             f"{D.trtc_deadline_s:g}; offline the SDK itself gives up after 21 s)")
-    add("--trtc-seconds", metavar="S", default=None,
-        help=f"length of the test call with credentials (default: {D.trtc_seconds:g}, "
-             "Tencent's own pre-call test)")
-    add("--trtc-logs", metavar="DIR", default=None,
-        help="keep the SDK's logs in DIR, secrets removed, for Tencent's support")
+    add_trtc_options(parser, D)
     add = parser.add_argument
     add("-q", "--quiet", action="store_true", help="no progress output")
     add("--version", action="version", version=f"trtcdetect {__version__}")
     return parser
+
+
+def families(argv: Sequence[str], parser: argparse.ArgumentParser) -> list[str]:
+    """-4 / -6 as --ipv4 / --ipv6, except where they are an option's value."""
+    takes_value = {o for a in parser._actions if a.nargs != 0 for o in a.option_strings}
+    out: list[str] = []
+    for index, token in enumerate(argv):
+        if token in ("-4", "-6") and (index == 0 or argv[index - 1] not in takes_value):
+            token = "--ipv4" if token == "-4" else "--ipv6"
+        out.append(token)
+    return out
 
 
 def probe_ids(values: list[str]) -> list[str]:
@@ -253,55 +245,3 @@ def config_from(args: argparse.Namespace) -> Config:
         parse_proxy(args.proxy)  # one line of error for a bad URL, now
         config = replace(config, proxy=args.proxy)
     return trtc_credentials(args, config)
-
-
-def parse_source(text: str) -> str:
-    """A local address of this machine (bindable), as --source wants it."""
-    import ipaddress
-    import socket
-
-    try:
-        address = str(ipaddress.ip_address(text.strip().strip("[]")))
-    except ValueError:
-        raise UsageError(f"--source wants an IP address of this machine: {text!r}") from None
-    family = socket.AF_INET6 if ":" in address else socket.AF_INET
-    with socket.socket(family, socket.SOCK_DGRAM) as probe:
-        try:
-            probe.bind((address, 0))
-        except OSError as exc:
-            raise UsageError(f"--source {address} is not an address of this machine "
-                             f"({exc.strerror or exc})") from None
-    return address
-
-
-#: UserSigs trtcdetect makes itself from --sdk-app-id live this long: a run, with room to spare
-RUN_SIG_EXPIRE_S = 600
-
-
-def trtc_credentials(args: argparse.Namespace, config: Config) -> Config:
-    """The trtc probe's credentials and proxy secrets, from files and the environment only."""
-    from dataclasses import replace
-
-    from ..credentials import Secret, generate, load, parse_sdk_app_id, secret_key
-
-    if args.secret_key is not None:
-        raise UsageError("--secret-key is refused: a command line is visible to other users "
-                         "of the machine; set $TRTC_SECRET_KEY or use --secret-key-file")
-    if args.credentials and args.sdk_app_id:
-        raise UsageError("--credentials and --sdk-app-id are two ways to the same thing: "
-                         "give one")
-    if args.secret_key_file and not args.sdk_app_id:
-        raise UsageError("--secret-key-file needs --sdk-app-id")
-    found = None
-    if args.credentials:
-        found = load(args.credentials)
-    elif args.sdk_app_id:
-        found = generate(parse_sdk_app_id(args.sdk_app_id),
-                         secret_key(args.secret_key_file, os.environ), RUN_SIG_EXPIRE_S)
-    password = os.environ.get("TRTCDETECT_SOCKS5_PASSWORD", "")
-    return replace(config, trtc_credentials=found,
-                   socks5_user=os.environ.get("TRTCDETECT_SOCKS5_USER", "") if config.socks5
-                   else "",
-                   socks5_password=Secret(password) if config.socks5 and password else None)
-
-

@@ -20,19 +20,21 @@ from ..config import (
 )
 from ..errors import UsageError
 from ..report.files import checks_target, report_stem, write_atomic
-from .options import build_parser, config_from, probe_ids
+from .options import build_parser, config_from, families, probe_ids
 
 #: A run this long prepares the HTML report (imports, template) in a thread while probes still
 #: wait on the network; shorter runs prepare it when they end.
 REPORT_PREPARE_AFTER_S = 1.0
 
 if TYPE_CHECKING:
+    from ..models import RunReport
     from ..probes import Probe
 
 def parse_run(argv: Sequence[str]) -> tuple[argparse.Namespace, Config, list[Probe]]:
     """Everything a run checks before it starts; raises UsageError or ConfigError, nothing else
     (the property tests hold it to that)."""
-    args = build_parser().parse_args(argv)  # --help and --version end here, cheaply
+    parser = build_parser()
+    args = parser.parse_args(families(argv, parser))  # --help and --version end here, cheaply
     from ..probes import REGISTRY
 
     config = config_from(args)
@@ -51,7 +53,6 @@ def cmd_run(argv: Sequence[str]) -> int:
     args, config, probes = parse_run(argv)
 
     from .. import runner
-    from ..models import RunReport
     from ..report import json as json_report
     from ..ui import Progress, print_summary
 
@@ -78,6 +79,8 @@ def cmd_run(argv: Sequence[str]) -> int:
         prepare = loop.call_later(REPORT_PREPARE_AFTER_S, ahead.start) \
             if output is not None else None
         try:
+            if args.repeat:
+                return await _rounds(args, config, probes, stop, settings)
             return await runner.run(config, probes, stop=stop, progress=progress.update,
                                     settings=settings)
         finally:
@@ -134,6 +137,40 @@ def cmd_run(argv: Sequence[str]) -> int:
         print_summary(report, paths, stderr=False, lang=lang)
     code: int = report.exit_code
     return code
+
+
+async def _rounds(args: argparse.Namespace, config: Config, probes: list[Probe],
+                  stop: asyncio.Event, settings: dict[str, object]) -> RunReport:
+    """--repeat N --interval S: the probes round after round; one line per round on stderr;
+    Ctrl-C ends it after the round in progress is stopped, and the report is still written."""
+    import dataclasses
+    import time
+
+    from .. import repeat, runner
+
+    rounds: list[repeat.Round] = []
+    last: RunReport | None = None
+    total = int(args.repeat)
+    for index in range(1, total + 1):
+        started = time.time()
+        report = await runner.run(config, probes, stop=stop, settings=settings)
+        if report.interrupted and rounds:
+            break  # the round Ctrl-C cut short says nothing of the network: leave it out
+        last = report
+        rounds.append(repeat.round_of(index, started, report))
+        if not args.quiet:
+            sys.stderr.write(repeat.line(rounds[-1], total) + "\n")
+            sys.stderr.flush()
+        if stop.is_set() or index == total:
+            break
+        try:
+            await asyncio.wait_for(stop.wait(), max(0.0, started + args.interval - time.time()))
+            break
+        except TimeoutError:
+            pass
+    assert last is not None
+    summary = repeat.summarize(rounds, args.interval)
+    return dataclasses.replace(last, probes=(*last.probes, summary))
 
 
 def _prepare_report() -> None:

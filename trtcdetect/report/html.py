@@ -35,6 +35,7 @@ def _nice_max(values: list[float | None], floor: float = 1.0) -> float:
 
 
 _ENV.filters["nice_max"] = _nice_max
+_ENV.filters["int_or_none"] = lambda value: None if value is None else int(bool(value))
 
 
 def prepare() -> None:

@@ -88,6 +88,8 @@ class S:
     BROWSERS_WEBRTC_FAILED = "browsers.webrtc-failed"
     BROWSERS_TENCENT_OK = "browsers.tencent-ok"
     BROWSERS_TENCENT_FAILED = "browsers.tencent-failed"
+    REPEAT_WINDOW = "repeat.window"
+    REPEAT_STEADY = "repeat.steady"
     TRTCWEB_SKIPPED = "trtcweb.skipped"
     TRTCWEB_NO_BROWSER = "trtcweb.no-browser"
     TRTCWEB_ANSWERED = "trtcweb.answered"

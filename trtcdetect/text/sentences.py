@@ -141,6 +141,11 @@ SENTENCES: Mapping[str, tuple[str, str]] = {
                             "{before}；腾讯 Web SDK {version} 在 {browser} 中：支持，含 H.264 和 VP8"),
     "browsers.tencent-failed": ("{before}; Tencent's Web SDK {version} in {browser} says no: {which}",
                                 "{before}；腾讯 Web SDK {version} 在 {browser} 中检测未通过：{which}"),
+    # --repeat
+    "repeat.window": ("{rounds} rounds every {interval:g} s: {check} stopped answering for {seconds:g} s at {at} (UTC)",
+                      "每 {interval:g} 秒一轮共 {rounds} 轮：{check} 于 {at}（UTC）起中断 {seconds:g} 秒"),
+    "repeat.steady": ("{rounds} rounds every {interval:g} s: nothing came and went ({bad} rounds with a problem)",
+                      "每 {interval:g} 秒一轮共 {rounds} 轮：没有时断时续的问题（{bad} 轮有问题）"),
     # trtcweb (Tencent's Web SDK, scheduling)
     "trtcweb.skipped": ("not run: {reason}", "未运行：{reason}"),
     "trtcweb.no-browser": ("the browser did not start: {error}", "浏览器未能启动：{error}"),

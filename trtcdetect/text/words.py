@@ -16,6 +16,7 @@ TITLES: Mapping[str, tuple[str, str]] = {
     "url": ("Deployment page", "部署页面"),
     "trtc": ("TRTC cloud (Tencent's SDK)", "TRTC 云服务（腾讯 SDK）"),
     "trtcweb": ("TRTC Web SDK scheduling", "TRTC Web SDK 调度"),
+    "repeat": ("Repeated checks", "重复检测"),
 }
 
 #: the report's own words
@@ -44,6 +45,8 @@ UI: Mapping[str, tuple[str, str]] = {
     "sdk-timeout": ("no answer", "无响应"), "sdk-refused": ("refused", "被拒绝"),
     "sdk-unreachable": ("no route", "无路由"), "sdk-pending": ("still waiting", "仍在等待"),
     "sdk-answered": ("answered", "已响应"),
+    "repeat-check": ("1 answered, 0 did not", "1 有响应，0 无响应"),
+    "repeat-answered": ("answered", "有响应"), "per-round": ("one point per round, every {interval} s", "每轮一个点，每 {interval} 秒一轮"),
     "via-proxy": ("The same through the proxy {proxy}, as a browser that uses it:", "经代理 {proxy}（如使用该代理的浏览器）："),
     "sdk-names": ("Names the SDK looked up", "SDK 查询的域名"),
     "sdk-about": ("Tencent's SDK {version}; from its log", "腾讯 SDK {version}；摘自其日志"),

@@ -1,0 +1,115 @@
+"""--repeat: the network probes round after round, as mtr does, for faults that come and go.
+
+Each round keeps only its figures (a few hundred bytes), never its whole report, so memory
+stays flat however many rounds run. `summarize` (pure) turns the rounds into series and the
+worst window: the longest stretch in which a port stopped answering or a domain step failed,
+with when it began and how long it lasted ("UDP 8000 stopped answering for 40 s at 10:42:10").
+The run's report is the last round's, with one more result, `repeat`, that carries all this.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from .models import Message, Metric, ProbeResult, RunReport, Status, worst
+from .text.ids import S
+
+#: Rounds kept in full in the report's details (the series keep every round's figures)
+MAX_ROUNDS_LISTED = 50
+
+
+@dataclass(frozen=True)
+class Round:
+    index: int
+    at: float  # Unix time the round started
+    status: Status
+    #: "UDP 8000" / "DOMAIN TLS" -> True when it worked in this round
+    checks: dict[str, bool] = field(default_factory=dict)
+    #: "ports.udp_8000_rtt" -> value, for every numeric metric
+    figures: dict[str, float] = field(default_factory=dict)
+
+
+def round_of(index: int, at: float, report: RunReport) -> Round:
+    checks: dict[str, bool] = {}
+    figures: dict[str, float] = {}
+    for probe in report.probes:
+        for metric in probe.metrics:
+            if isinstance(metric.value, int | float) and not isinstance(metric.value, bool):
+                figures[f"{probe.id}.{metric.name}"] = float(metric.value)
+        if probe.id == "ports":
+            for port in probe.details.get("ports") or ():
+                checks[f"{str(port['protocol']).upper()} {port['port']}"] = \
+                    port.get("verdict") == "open"
+        if probe.id == "domain":
+            for step in probe.details.get("steps") or ():
+                if step.get("ok") is not None:
+                    checks[f"DOMAIN {str(step['name']).upper()}"] = bool(step["ok"])
+    return Round(index, at, report.status, checks, figures)
+
+
+def _clock(at: float) -> str:
+    return dt.datetime.fromtimestamp(at, dt.UTC).strftime("%H:%M:%S")
+
+
+def worst_window(rounds: list[Round]) -> dict[str, Any] | None:
+    """The longest stretch of consecutive rounds in which one check failed after (or before)
+    working: its check, start, length in seconds (to the first round that worked again, or to
+    the last round), and whether it came back."""
+    best: dict[str, Any] | None = None
+    names = sorted({name for r in rounds for name in r.checks})
+    for name in names:
+        seen = [(r.at, r.checks[name]) for r in rounds if name in r.checks]
+        if all(ok for _, ok in seen) or not any(ok for _, ok in seen):
+            continue  # never failed, or never worked: not intermittent
+        start: float | None = None
+        for i, (at, ok) in enumerate(seen):
+            if not ok and start is None:
+                start = at
+            if start is not None and (ok or i == len(seen) - 1):
+                end = at if ok else seen[-1][0]
+                length = end - start
+                if best is None or length > best["seconds"]:
+                    best = {"check": name, "start": start, "at": _clock(start),
+                            "seconds": round(length, 1), "recovered": ok}
+                start = None
+    return best
+
+
+def summarize(rounds: list[Round], interval_s: float) -> ProbeResult:
+    statuses = [r.status for r in rounds]
+    window = worst_window(rounds)
+    bad_rounds = sum(s in (Status.FAIL, Status.ERROR, Status.WARN) for s in statuses)
+    series: dict[str, list[float | None]] = {}
+    for name in sorted({n for r in rounds for n in r.figures}):
+        series[name] = [r.figures.get(name) for r in rounds]
+    checks = {name: [r.checks.get(name) for r in rounds]
+              for name in sorted({n for r in rounds for n in r.checks})}
+    if window is not None:
+        message = Message(S.REPEAT_WINDOW, {
+            "rounds": len(rounds), "interval": interval_s, "check": window["check"],
+            "seconds": window["seconds"], "at": window["at"]})
+        status = Status.WARN if window["recovered"] else Status.FAIL
+    else:
+        message = Message(S.REPEAT_STEADY, {"rounds": len(rounds), "interval": interval_s,
+                                            "bad": bad_rounds})
+        status = worst(statuses) if statuses else Status.SKIP
+    details = {"rounds": len(rounds), "interval_s": interval_s, "worst_window": window,
+               "statuses": [str(s) for s in statuses],
+               "started": [round(r.at, 3) for r in rounds],
+               "series": series, "checks": checks,
+               "listed": [{"index": r.index, "at": _clock(r.at), "status": str(r.status),
+                           "failing": sorted(n for n, ok in r.checks.items() if not ok)}
+                          for r in rounds[-MAX_ROUNDS_LISTED:]]}
+    metrics = (Metric("repeat_rounds", len(rounds), "count"),
+               Metric("repeat_bad_rounds", bad_rounds, "count", better="lower"))
+    return ProbeResult("repeat", "Repeated checks", status, message=message, details=details,
+                       metrics=metrics)
+
+
+def line(r: Round, total: int) -> str:
+    """One terminal line per round."""
+    failing = sorted(n for n, ok in r.checks.items() if not ok)
+    return (f"round {r.index}/{total} {_clock(r.at)} {r.status}"
+            + (f": {', '.join(failing)} not answering" if failing else ""))
