@@ -259,3 +259,25 @@ def test_sigterm_during_a_run_exits_within_5_s(exporter: Running) -> None:
     assert exporter.proc.wait(8) == 0
     assert time.monotonic() - started < 5.5
     assert not any("Traceback" in line for line in exporter.errors)
+
+
+def test_one_json_log_line_per_run(caplog: pytest.LogCaptureFixture) -> None:
+    """--log-format json: the runner is a stand-in here (a fixture report): what is tested is the
+    log line, which needs no network."""
+    import asyncio
+    import json as json_module
+
+    from tests.fixtures import report_b
+    from trtcdetect.exporter.app import Exporter
+
+    async def run(module: object, target: str, budget: float) -> object:
+        return report_b()
+
+    modules = load_modules(None)
+    exporter = Exporter(modules, run=run, json_logs=True)  # type: ignore[arg-type]
+    with caplog.at_level("INFO", logger="trtcdetect.exporter"):
+        asyncio.run(exporter._one(modules["default"], "qcloud.rtc.qq.com", 1.0))
+    (record,) = [r for r in caplog.records if r.name == "trtcdetect.exporter"]
+    entry = json_module.loads(record.getMessage())
+    assert entry["module"] == "default" and entry["target"] == "qcloud.rtc.qq.com"
+    assert entry["status"] == str(report_b().status) and entry["duration_s"] >= 0
