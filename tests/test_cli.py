@@ -149,3 +149,14 @@ def test_every_option_of_every_command_has_help() -> None:
                for name, parser in parsers.items() for action in parser._actions
                if not action.help and not isinstance(action, argparse._HelpAction)]
     assert missing == [], missing
+
+
+def test_minus_4_and_6_are_families_except_as_values() -> None:
+    from trtcdetect.commands.options import build_parser, config_from, families
+    from trtcdetect.config import ConfigError
+
+    parser = build_parser()
+    assert families(["-6", "--timeout", "-4", "--json", "-4"], parser) == [
+        "--ipv6", "--timeout", "-4", "--json", "--ipv4"]
+    with pytest.raises(ConfigError, match="positive"):  # "-4" stays the timeout's value
+        config_from(parser.parse_args(families(["--timeout", "-4"], parser)))

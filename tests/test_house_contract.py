@@ -48,7 +48,7 @@ def runs(services: Services, tmp: Path) -> dict[str, dict[str, Any]]:
     _, full = lab.trtcdetect_json(
         "--target", "trtc.test", "--ca-file", ca, "--skip", "camera,microphone,speaker",
         "--port-quality", "--quality-count", "20", "--url", "https://trtc.test/",
-        "--url", "http://trtc.test/", "--call-seconds", "1", "--audio-only")
+        "--url", "http://trtc.test/", "--call-seconds", "2", "--audio-only")
     _, camera = lab.trtcdetect_json("--only", "camera", "--camera", str(video),
                                     "--camera-seconds", "1")
     _, failing = lab.trtcdetect_json("--target", "nx.test", "--only", "ports,domain,nat",

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 from collections.abc import Sequence
 
 from .. import __version__, text
@@ -194,8 +195,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def families(argv: Sequence[str], parser: argparse.ArgumentParser) -> list[str]:
-    """-4 / -6 as --ipv4 / --ipv6, except where they are an option's value."""
-    takes_value = {o for a in parser._actions if a.nargs != 0 for o in a.option_strings}
+    """-4 / -6 as --ipv4 / --ipv6, except where they are an option's value. The options that
+    take a value are read from the usage line ("[--timeout SECONDS]"), argparse's public text."""
+    takes_value = set(re.findall(r"\[(-{1,2}[\w-]+) [^\]|]", parser.format_usage()))
     out: list[str] = []
     for index, token in enumerate(argv):
         if token in ("-4", "-6") and (index == 0 or argv[index - 1] not in takes_value):
