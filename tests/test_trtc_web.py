@@ -164,6 +164,11 @@ def probe(document: dict[str, Any], pid: str) -> dict[str, Any]:
     return next(p for p in document["probes"] if p["id"] == pid)  # type: ignore[no-any-return]
 
 
+def profiles() -> set[str]:
+    """The browsers' temporary profile folders that exist now."""
+    return {str(p) for p in Path(os.environ.get("TMPDIR", "/tmp")).glob("trtcdetect-browser-*")}
+
+
 def browsers_left() -> list[str]:
     """Chromium processes still running (zombies, already ended, do not count)."""
     out = subprocess.run(["ps", "-eo", "stat=,args="], capture_output=True, text=True).stdout
@@ -173,13 +178,15 @@ def browsers_left() -> list[str]:
 
 def test_tencents_checks_and_no_route_to_the_scheduling_service(web_lab: Lab) -> None:
     web_lab.dnsmasq({"#": None})  # every name NXDOMAIN; and no route out at all
+    before = profiles()
     started = time.monotonic()
     _, document, _ = trtcdetect(web_lab, "--only", "browsers,trtcweb", "--trtc-deadline", "6")
     took = time.monotonic() - started
     browsers = probe(document, "browsers")
     tencent = browsers["details"]["tencent"]
+    assert "detect" in tencent, tencent  # the page reported (else: why, in "skipped")
     detect = tencent["detect"]
-    assert tencent["sdk_version"] == "5.17.1" and detect["sdkVersion"] == "5.17.1"
+    assert tencent["sdk_version"] == "5.17.1" and detect["sdkVersion"] == "5.17.1", tencent
     flags = {**detect["isSupported"]["detail"], **detect["codec"]}
     assert all(isinstance(v, bool) for v in flags.values())
     for codec in ("H264", "Vp8"):  # what TRTC needs, on Debian's Chromium
@@ -191,8 +198,10 @@ def test_tencents_checks_and_no_route_to_the_scheduling_service(web_lab: Lab) ->
     assert web_result["status"] == "fail", web_result["summary"]
     assert web_result["details"]["schedule"]["error"]["code"] == 5500, web_result["details"]
     # from Chromium's NetLog: the name did not resolve
-    assert "schedule.cloud-rtc.com ERR_NAME_NOT_RESOLVED" in web_result["summary"]
-    assert took < 40 and browsers_left() == []
+    assert "schedule.cloud-rtc.com ERR_NAME_NOT_RESOLVED" in web_result["summary"], web_result
+    assert took < 40, took
+    assert browsers_left() == [], browsers_left()
+    assert profiles() == before, profiles() - before  # each browser's temporary profile is gone
 
 
 def test_silently_dropped_scheduling_ends_at_the_deadline_with_no_browser_left(
@@ -200,6 +209,7 @@ def test_silently_dropped_scheduling_ends_at_the_deadline_with_no_browser_left(
     run(["ip", "-n", web_lab.client, "route", "add", "default", "via", SERVER_ADDRS[0]])
     web_lab.dnsmasq({"#": SERVER_ADDRS[2]})  # every name -> a lab address that drops
     web_lab.firewall([f"ip daddr {SERVER_ADDRS[2]} drop"])
+    before = profiles()
     started = time.monotonic()
     _, document, _ = trtcdetect(web_lab, "--only", "trtcweb,browsers", "--trtc-deadline", "5")
     took = time.monotonic() - started
@@ -207,7 +217,7 @@ def test_silently_dropped_scheduling_ends_at_the_deadline_with_no_browser_left(
     assert result["status"] == "fail"
     assert result["summary"].startswith("no answer from TRTC's scheduling service within 5 s")
     assert result["details"]["ended_by"] == "deadline"
-    assert took < 35 and browsers_left() == []
+    assert took < 35 and browsers_left() == [] and profiles() == before
 
 
 def test_trtc_proxy_sends_the_sdks_requests_to_the_proxy(web_lab: Lab, tmp_path: Path) -> None:
