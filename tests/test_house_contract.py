@@ -64,6 +64,9 @@ def test_document_keys_and_metric_names_are_kept(services: Services, tmp_path: P
         BASELINE.write_text(json.dumps({"keys": now, "metrics": names}, indent=1) + "\n")
     before = json.loads(BASELINE.read_text())
     for name, keys in before["keys"].items():
-        lost = sorted(set(keys) - set(now[name]))
+        # a summary sentence's values follow the sentence the measured figures chose (a camera
+        # at 14 fps gets the low-rate sentence, a call without an RTCP report the no-RTCP one):
+        # they are the message's, not the document's structure
+        lost = sorted(k for k in set(keys) - set(now[name]) if ".message.params" not in k)
         assert lost == [], f"{name} run lost {lost}"
     assert names == before["metrics"]
