@@ -97,3 +97,8 @@ def find() -> list[dict[str, Any]]:
     if sys.platform == "win32":
         return find_windows()
     return find_linux()
+
+
+def runs_headless(entry: dict[str, Any]) -> bool:
+    """A found browser that runs a page headless: Chrome, Chromium or Edge, new enough."""
+    return entry.get("family") in ("chrome", "edge") and entry.get("verdict") == "supported"

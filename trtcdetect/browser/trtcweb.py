@@ -50,6 +50,11 @@ def manifest() -> dict[str, Any]:
     return json.loads(text)  # type: ignore[no-any-return]
 
 
+def sdk_version() -> str | None:
+    """The vendored trtc.js's version, from the manifest."""
+    return next((p["version"] for p in manifest()["packages"] if p["file"] == "trtc.js"), None)
+
+
 async def run_trtc_page(binary: str, job: dict[str, Any], deadline_s: float,
                         fake_devices: bool = True) -> WebRun:
     """Run the page with `job` ({"schedule": False} for the capability checks only)."""

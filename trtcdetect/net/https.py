@@ -266,8 +266,17 @@ async def _connect(config: Config, host: str, port: int, resolution: Resolution,
     sock = await _tcp(config, resolution.addresses, port, steps["tcp"])
     if sock is None:
         return
-    address = steps["tcp"].info["address"]
-    stream = await _tls(config, context, host, address, port, sock, steps["tls"])
+    await tls_then_https(config, context, host, steps["tcp"].info["address"], port, sock,
+                         steps)
+
+
+async def tls_then_https(config: Config, context: ssl.SSLContext, host: str, address: str,
+                         port: int, sock: socket.socket, steps: dict[str, Step],
+                         fetch_unverified: bool = True) -> None:
+    """The TLS and HTTPS steps on a connected socket -- straight to the host, or through a
+    proxy's tunnel (net/proxy.py) -- and the session closed afterwards."""
+    stream = await _tls(config, context, host, address, port, sock, steps["tls"],
+                        fetch_unverified)
     if stream is None:
         return
     try:

@@ -19,7 +19,7 @@ from urllib.parse import unquote, urlsplit
 
 from ..config import Config, ConfigError
 from .errors import os_error_text
-from .https import Step, _https, _tcp, _Timer, _tls
+from .https import Step, _tcp, _Timer, tls_then_https
 from .isolated import in_own_loop
 
 #: The most a proxy's answer to CONNECT may be before the tunnel is called broken, bytes
@@ -94,14 +94,8 @@ async def _through(config: Config, proxy: Proxy, host: str, port: int,
     if not await _connect(config, proxy, host, port, sock, steps["proxy"]):
         sock.close()
         return
-    stream = await _tls(config, context, host, proxy.host, port, sock, steps["tls"],
-                        fetch_unverified=False)
-    if stream is None:
-        return
-    try:
-        await _https(config, host, stream, steps["https"])
-    finally:
-        stream[1].close()
+    await tls_then_https(config, context, host, proxy.host, port, sock, steps,
+                         fetch_unverified=False)
 
 
 async def _connect(config: Config, proxy: Proxy, host: str, port: int, sock: socket.socket,

@@ -14,22 +14,18 @@ page (served here, on 127.0.0.1) that calls getUserMedia and makes a call to the
 from __future__ import annotations
 
 import asyncio
-import os
 import re
 from dataclasses import dataclass
 from typing import Any
 
-from ..browser.find import find
+from ..browser.find import find, runs_headless
 from ..browser.page import browser_webrtc
-from ..browser.trtcweb import manifest, run_trtc_page
+from ..browser.trtcweb import run_trtc_page, sdk_version
 from ..config import Config
 from ..models import Advice, Message, Metric, Status, worst
 from ..text.ids import R, S
+from ..trtc import DISABLE_ENV, switched_off
 from .base import NO_PRIOR, MeasuredProbe, Prior, Verdict
-
-#: Switch Tencent's SDKs off (test suites, machines where a browser must not dial out); the
-#: same switch as the trtc probe's
-DISABLE_ENV = "TRTCDETECT_NO_SDK"
 
 
 @dataclass(frozen=True)
@@ -194,8 +190,7 @@ TENCENT_DETECT_S = 20.0
 
 def headless_capable(entries: tuple[dict[str, Any], ...]) -> list[dict[str, Any]]:
     """The supported Chromium-family browsers (Chrome, Chromium, Edge): they run headless."""
-    return [e for e in entries if e["family"] in ("chrome", "edge")
-            and e["verdict"] == "supported"]
+    return [e for e in entries if runs_headless(e)]
 
 
 async def tencent_all(entries: tuple[dict[str, Any], ...],
@@ -204,7 +199,7 @@ async def tencent_all(entries: tuple[dict[str, Any], ...],
     browser's, and the others'."""
     if not entries:
         return None, ()
-    if os.environ.get(DISABLE_ENV):
+    if switched_off():
         return {"skipped": f"switched off by {DISABLE_ENV}"}, ()
     browsers = headless_capable(entries)
     if not browsers:
@@ -216,7 +211,7 @@ async def tencent_all(entries: tuple[dict[str, Any], ...],
 async def tencent_checks(browser: dict[str, Any], devices: str = "fake") -> dict[str, Any]:
     run = await run_trtc_page(browser["path"], {"schedule": False}, TENCENT_DETECT_S,
                               fake_devices=devices == "fake")
-    sdk = next((p["version"] for p in manifest()["packages"] if p["file"] == "trtc.js"), None)
+    sdk = sdk_version()
     if run.detect is None:
         return {"skipped": run.error or f"the page did not report within {TENCENT_DETECT_S:g} s",
                 "browser": browser["path"]}

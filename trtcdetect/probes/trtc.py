@@ -15,7 +15,6 @@ What was exercised where: README, "Tencent's SDK".
 from __future__ import annotations
 
 import importlib.util
-import os
 import platform
 from dataclasses import dataclass, field
 from typing import Any
@@ -25,7 +24,7 @@ from ..config import PROBE_DEADLINE_MARGIN_S, Config
 from ..models import Advice, Message, Metric, Status
 from ..net.local import route
 from ..text.ids import R, S
-from ..trtc import TENCENT_SUFFIXES, is_tencent
+from ..trtc import DISABLE_ENV, TENCENT_SUFFIXES, is_tencent, switched_off
 from ..trtc.events import CallFigures, summarize
 from ..trtc.reading import (
     CREDENTIAL_CODES,
@@ -34,7 +33,8 @@ from ..trtc.reading import (
     answered_over,
     meaning,
     outcomes,
-    quality_word,
+    quality_status,
+    quality_words,
 )
 from ..trtc.sdklog import SdkLog, parse
 from ..trtc.session import call_done, job_for, reach_done, run_worker
@@ -42,8 +42,6 @@ from .base import NO_PRIOR, MeasuredProbe, Prior, Verdict
 
 __all__ = ["PROBE", "TENCENT_SUFFIXES", "TrtcObservation", "judge"]
 
-#: Switch the probe off (test suites, CI machines where the SDK must not dial out)
-DISABLE_ENV = "TRTCDETECT_NO_SDK"
 
 
 @dataclass(frozen=True)
@@ -200,16 +198,9 @@ def _judge_call(observation: TrtcObservation) -> Verdict:
     if call.worst_quality == 6:
         return Verdict(Status.FAIL, Message(S.TRTC_CALL_DOWN), (Advice(R.CALL_POOR),), metrics)
     mean = call.quality_mean
-    status = Status.PASS
-    if mean is not None and mean >= thresholds.TRTC_QUALITY_FAIL:
-        status = Status.FAIL
-    elif mean is not None and mean >= thresholds.TRTC_QUALITY_WARN:
-        status = Status.WARN
-    rtt = "-" if call.rtt_median_ms is None else f"{call.rtt_median_ms:.0f} ms"
-    loss = "-" if call.ping_loss_pct is None else f"{call.ping_loss_pct:g} %"
-    return Verdict(status, Message(S.TRTC_CALL, {
-        "quality": quality_word(mean), "mean": "-" if mean is None else f"{mean:.1f}",
-        "rtt": rtt, "loss": loss}),
+    status = quality_status(mean, call.worst_quality)
+    return Verdict(status, Message(S.TRTC_CALL, quality_words(
+        mean, call.rtt_median_ms, call.ping_loss_pct)),
         (Advice(R.CALL_POOR),) if status is not Status.PASS else (), metrics)
 
 
@@ -232,7 +223,7 @@ def _call_metrics(call: CallFigures) -> tuple[Metric, ...]:
 # --- measure -----------------------------------------------------------------------------------
 
 async def measure(config: Config, prior: Prior = NO_PRIOR) -> TrtcObservation:
-    if os.environ.get(DISABLE_ENV):
+    if switched_off():
         return TrtcObservation(skipped=("disabled", DISABLE_ENV), target=config.target)
     if not config.trtc_asked and not is_tencent(config.target):
         return TrtcObservation(skipped=("not-tencent", config.target), target=config.target)

@@ -13,23 +13,22 @@ at --trtc-deadline, ends the browser's whole process group and says "no answer w
 
 from __future__ import annotations
 
-import os
 import secrets
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
 from .. import thresholds
-from ..browser.trtcweb import manifest, run_trtc_page
+from ..browser.find import runs_headless
+from ..browser.trtcweb import run_trtc_page, sdk_version
 from ..config import PROBE_DEADLINE_MARGIN_S, Config
 from ..models import Advice, Message, Metric, Status
 from ..text.ids import R, S
-from ..trtc import is_tencent
-from ..trtc.reading import PLACEHOLDER_SDK_APP_ID, PLACEHOLDER_SIG, quality_word
+from ..trtc import DISABLE_ENV, is_tencent, switched_off
+from ..trtc.reading import PLACEHOLDER_SDK_APP_ID, PLACEHOLDER_SIG, quality_status, quality_words
 from ..trtc.webevents import summarize
 from .base import NO_PRIOR, MeasuredProbe, Prior, Verdict
 
-DISABLE_ENV = "TRTCDETECT_NO_SDK"
 #: Tencent's error codes (TRTC.ERROR_CODE): SERVER_ERROR is the service's own refusal
 SERVER_ERROR = 5400
 OPERATION_FAILED = 5500
@@ -127,17 +126,10 @@ def judge_network(observation: TrtcWebObservation, net: dict[str, Any],
         Metric("trtcweb_first_video", net.get("first_video_ms"), "ms", better="lower"))
     if net.get("first_audio_ms") is None or net.get("first_video_ms") is None:
         return Verdict(Status.FAIL, Message(S.TRTCWEB_NO_MEDIA), (Advice(R.CALL_POOR),), metrics)
-    mean, worst = net.get("quality_mean"), net.get("worst_quality")
-    status = Status.PASS
-    if worst == 6 or (mean is not None and mean >= thresholds.TRTC_QUALITY_FAIL):
-        status = Status.FAIL
-    elif mean is not None and mean >= thresholds.TRTC_QUALITY_WARN:
-        status = Status.WARN
-    rtt, loss = net.get("rtt_median_ms"), net.get("loss_median_pct")
-    return Verdict(status, Message(S.TRTCWEB_NETWORK, {
-        "quality": quality_word(mean), "mean": "-" if mean is None else f"{mean:.1f}",
-        "rtt": "-" if rtt is None else f"{rtt:.0f} ms",
-        "loss": "-" if loss is None else f"{loss:g} %"}),
+    mean = net.get("quality_mean")
+    status = quality_status(mean, net.get("worst_quality"))
+    return Verdict(status, Message(S.TRTCWEB_NETWORK, quality_words(
+        mean, net.get("rtt_median_ms"), net.get("loss_median_pct"))),
         (Advice(R.CALL_POOR),) if status is not Status.PASS else (), metrics)
 
 
@@ -146,13 +138,13 @@ def _browser(prior: Prior) -> tuple[str | None, str]:
     if found is None:
         return None, "the browsers probe did not run"
     for entry in found.details.get("browsers") or ():
-        if entry.get("family") in ("chrome", "edge") and entry.get("verdict") == "supported":
+        if runs_headless(entry):
             return str(entry["path"]), ""
     return None, "no supported Chrome, Chromium or Edge to run headless"
 
 
 async def measure(config: Config, prior: Prior = NO_PRIOR) -> TrtcWebObservation:
-    if os.environ.get(DISABLE_ENV):
+    if switched_off():
         return TrtcWebObservation(skipped=f"switched off by {DISABLE_ENV}")
     if not config.trtc_asked and not is_tencent(config.target):
         return TrtcWebObservation(skipped=f"the target {config.target} is not Tencent's cloud")
@@ -175,7 +167,7 @@ async def measure(config: Config, prior: Prior = NO_PRIOR) -> TrtcWebObservation
     network = None
     if found is not None and run.schedule is not None:
         network = summarize(run.schedule.get("network") or [])
-    sdk = next((p["version"] for p in manifest()["packages"] if p["file"] == "trtc.js"), None)
+    sdk = sdk_version()
     errors = tuple(dict.fromkeys(
         (host, error) for url, error in run.net_errors
         if (host := urlsplit(url).hostname or "") and is_tencent(host)))

@@ -4,6 +4,16 @@
 
 from __future__ import annotations
 
+import os
+
+#: Switches Tencent's SDKs off, native and Web (test suites, machines where they must not dial
+#: out): the trtc and trtcweb probes skip, the browsers probe leaves out Tencent's checks
+DISABLE_ENV = "TRTCDETECT_NO_SDK"
+
+
+def switched_off() -> bool:
+    return bool(os.environ.get(DISABLE_ENV))
+
 #: Domains of Tencent's TRTC cloud: a target under one of these is Tencent's (the built-in
 #: profiles' hosts, the names the SDKs use: ../shared/TRTC-SDKS.md)
 TENCENT_SUFFIXES = ("qq.com", "tencent-cloud.com", "tencent-cloud.net", "tencentcloud.com",

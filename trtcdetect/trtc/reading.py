@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..models import Message
+from .. import thresholds
+from ..models import Message, Status
 from ..text.ids import S
 from .sdklog import SdkLog
 
@@ -82,3 +83,21 @@ def quality_word(level: float | None) -> dict[str, Any]:
     """Tencent's word for a mean level; "unknown" when Tencent gave no known sample."""
     rounded = 0 if level is None else min(6, max(1, round(level)))
     return Message(getattr(S, f"TRTC_QUALITY_{rounded}")).as_dict()
+
+
+def quality_status(mean: float | None, worst: int | None) -> Status:
+    """A test call on Tencent's scale (native or Web): any "down" (6) or a mean from
+    TRTC_QUALITY_FAIL fails, from TRTC_QUALITY_WARN warns; no known sample is no finding."""
+    if worst == 6 or (mean is not None and mean >= thresholds.TRTC_QUALITY_FAIL):
+        return Status.FAIL
+    if mean is not None and mean >= thresholds.TRTC_QUALITY_WARN:
+        return Status.WARN
+    return Status.PASS
+
+
+def quality_words(mean: float | None, rtt_ms: float | None,
+                  loss_pct: float | None) -> dict[str, Any]:
+    """The values of a call's sentence: Tencent's word for the mean, the mean, RTT and loss."""
+    return {"quality": quality_word(mean), "mean": "-" if mean is None else f"{mean:.1f}",
+            "rtt": "-" if rtt_ms is None else f"{rtt_ms:.0f} ms",
+            "loss": "-" if loss_pct is None else f"{loss_pct:g} %"}
