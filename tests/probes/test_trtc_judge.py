@@ -335,3 +335,23 @@ def test_the_generated_media_is_what_the_call_figures_expect() -> None:
     frames = [media.pattern_frame(n) for n in range(3)]
     assert all(len(f) == media.VIDEO_W * media.VIDEO_H * 3 // 2 for f in frames)
     assert frames[0] != frames[1] != frames[2]  # the pattern moves: never a frozen picture
+
+
+def test_secrets_are_replaced_in_the_kept_sdk_logs(tmp_path: Path) -> None:
+    """--trtc-logs: the SDK's own .clog files (raw DEFLATE) and its console lines are written out
+    with every secret replaced. (The offline SDK never logged a UserSig; this holds the
+    mechanism to it whatever a later SDK logs.)"""
+    import zlib
+
+    from trtcdetect.trtc.session import _keep, scrub
+
+    assert scrub("sig=eJwSECRET; again eJwSECRET", ["eJwSECRET"]) == "sig=***; again ***"
+    home = tmp_path / "home" / ".cache" / "python3" / "liteav" / "log"
+    home.mkdir(parents=True)
+    packer = zlib.compressobj(wbits=-15)
+    (home / "LiteAV_C_1.clog").write_bytes(
+        packer.compress(b"EnterRoom user_sig: eJwSECRET\n") + packer.flush())
+    kept = _keep(tmp_path / "home", ["console eJwSECRET\n"], tmp_path / "out", ["eJwSECRET"])
+    texts = [Path(k).read_text() for k in kept]
+    assert len(kept) == 2 and "EnterRoom user_sig: ***" in "".join(texts)
+    assert not any("eJwSECRET" in t for t in texts)

@@ -205,7 +205,7 @@ def _keep(home: Path, log: list[str], folder: Path, secrets: list[str]) -> list[
     stamp = time.strftime("%Y%m%d-%H%M%S")
     kept = []
     console = folder / f"trtc-sdk-{stamp}-console.log"
-    console.write_text("".join(log), encoding="utf-8")
+    console.write_text(scrub("".join(log), secrets), encoding="utf-8")
     kept.append(str(console))
     for index, clog in enumerate(sorted(home.rglob("*.clog"))):
         try:
