@@ -184,7 +184,8 @@ def tencent_failures(detect: dict[str, Any]) -> list[str]:
     return list(dict.fromkeys(failed))
 
 
-#: How long Tencent's capability checks may take in the page (they run ~1 s), s
+#: How long Tencent's capability checks may take in the page, s (the browsers probe took 1.1-1.4 s
+#: with them in a no-route namespace here, the browser's start included)
 TENCENT_DETECT_S = 20.0
 
 
