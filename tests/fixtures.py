@@ -253,12 +253,33 @@ def _trtcweb(status: Status) -> ProbeResult:
                        duration_s=seen.elapsed_s)
 
 
+def _capacity(status: Status) -> ProbeResult:
+    """The capacity probe as the lab measured it: an uplink of 1 Mbit/s (warn), or both ways
+    beyond the ceiling (pass)."""
+    from trtcdetect.net.capacity import Capacity
+    from trtcdetect.net.ramp import Direction, Step
+    from trtcdetect.probes.capacity import PROBE, CapacityObservation, judge
+
+    steps = (Step(250, 10, 10, 250.1, 0.0), Step(686, 27, 27, 684.0, 0.2),
+             Step(960, 39, 39, 957.6, 0.2), Step(1345, 54, 53, 1049.4, 40.6, "delay"))
+    up = (Direction("up", steps, 1049, "estimate", "high", "delay") if status is Status.WARN
+          else Direction("up", steps[:3], 10_000, "at least", "high"))
+    down = Direction("down", steps[:3], 10_000, "at least", "high")
+    seen = CapacityObservation("198.19.0.2", 8000, Capacity("198.19.0.2", 8000, up, down,
+                                                            10_000, 8.6))
+    verdict = judge(seen)
+    assert verdict.status is status
+    return ProbeResult("capacity", PROBE.title, status, message=verdict.message,
+                       metrics=verdict.metrics, details=seen.details(), advice=verdict.advice,
+                       duration_s=8.6)
+
+
 def report_a() -> RunReport:
     """warn ports, fail domain, pass camera (snapshot, hostile file name), skip mic, pass call."""
     return _report((_ports(Status.WARN), _domain(Status.FAIL), _nat(Status.WARN),
                     _trtc(Status.FAIL), _url(Status.FAIL), _camera(Status.PASS), _microphone(Status.SKIP),
                     _speaker(Status.PASS), _browsers(Status.WARN), _trtcweb(Status.FAIL),
-                    _rtp(Status.PASS)))
+                    _rtp(Status.PASS), _capacity(Status.WARN)))
 
 
 def report_b() -> RunReport:
@@ -266,7 +287,7 @@ def report_b() -> RunReport:
     return _report((_ports(Status.PASS), _domain(Status.PASS), _nat(Status.PASS),
                     _trtc(Status.PASS), _url(Status.SKIP), _camera(Status.FAIL), _microphone(Status.WARN),
                     _speaker(Status.WARN), _browsers(Status.PASS), _trtcweb(Status.PASS),
-                    _rtp(Status.ERROR)))
+                    _rtp(Status.ERROR), _capacity(Status.PASS)))
 
 
 def _report(probes: tuple[ProbeResult, ...]) -> RunReport:

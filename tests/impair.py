@@ -1,6 +1,7 @@
 """A user-space impairment link: two network namespaces joined only by TUN devices, and a
 forwarder thread that carries each IP packet across with a configurable one-way delay, jitter,
-random loss and rate limit. The kernel here has no netem; this is the lab's replacement.
+random loss and rate limit (a token bucket of `rate_kbps` and depth `burst_bytes`, behind a buffer
+of `queue_ms`; packets beyond it are dropped). The kernel here has no netem; this is the lab's replacement.
 
     client ns (198.19.0.1, tun) <-> forwarder (this process) <-> (tun, 198.19.0.2) server ns
 
@@ -41,6 +42,12 @@ class Impairment:
     jitter_ms: float = 0.0
     loss_pct: float = 0.0
     rate_kbps: float | None = None
+    #: with rate_kbps: the link's buffer, as the time its content takes to send (tbf's
+    #: "latency"); a packet that would wait longer is dropped (tail drop). None: unbounded
+    queue_ms: float | None = None
+    #: with rate_kbps: the bucket's depth beyond one packet, bytes (a burst this big leaves at
+    #: once after a quiet spell, as through tbf's `burst`)
+    burst_bytes: int = 0
 
 
 @dataclass
@@ -177,9 +184,16 @@ class ImpairedLink:
                 delay_ms = setting.delay_ms + self._random.uniform(0, setting.jitter_ms)
                 release = now + delay_ms / 1000
                 if setting.rate_kbps:
-                    start = max(now, link_free[direction])
-                    link_free[direction] = start + len(packet) * 8 / (setting.rate_kbps * 1000)
-                    release = max(release, link_free[direction])
+                    # a token bucket as GCRA: the packet may leave once the bucket's
+                    # theoretical time is within `burst` of now; it waits for that in the queue
+                    rate_bps = setting.rate_kbps * 1000 / 8
+                    leave = max(now, link_free[direction] - setting.burst_bytes / rate_bps)
+                    if setting.queue_ms is not None and (leave - now) * 1000 > setting.queue_ms:
+                        self.counts.forwarded[(direction, kind)] -= 1
+                        self.counts.dropped[(direction, kind)] += 1
+                        continue
+                    link_free[direction] = max(link_free[direction], leave) + len(packet) / rate_bps
+                    release = max(release, leave + len(packet) / rate_bps)
                 order += 1
                 heapq.heappush(queue, (release, order, direction, packet))
 

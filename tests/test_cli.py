@@ -30,7 +30,7 @@ def test_probes_lists_each_probe_on_one_line(capsys: pytest.CaptureFixture[str])
     lines = capsys.readouterr().out.splitlines()
     assert [line.split()[0] for line in lines] == [
         "ports", "domain", "nat", "trtc", "url", "camera", "microphone", "speaker", "browsers",
-        "trtcweb", "rtp"]
+        "trtcweb", "rtp", "capacity"]
 
 
 def _unwritable(tmp_path: Path) -> str:
@@ -59,7 +59,7 @@ BAD_INPUT = [
     (["--timeout", "inf"], "positive"),
     (["--timeout", "soon"], "not a number"),
     (["--only", "nosuch"], "unknown probe id 'nosuch'"),
-    (["--skip", "ports,domain,nat,trtc,url,camera,microphone,speaker,browsers,trtcweb,rtp"],
+    (["--skip", "ports,domain,nat,trtc,url,camera,microphone,speaker,browsers,trtcweb,rtp,capacity"],
      "no probe to run"),
     (["--url", "ftp://x"], "http:// or https://"),
     (["--stun", "nocolon"], "HOST:PORT"),

@@ -101,6 +101,8 @@ class Config:
     family: int | None = None
     #: --source: the local address the network probes send from (multi-homed machines, VPNs)
     source: str | None = None
+    #: capacity probe: the ramp's ceiling, kbit/s
+    capacity_max_kbps: float = DEFAULTS.capacity_max_kbps
 
     def settings(self) -> dict[str, Any]:
         """What the JSON report records: every field but secrets (credentials: public parts)."""

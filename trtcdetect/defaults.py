@@ -43,6 +43,9 @@ class Defaults:
     trtc_deadline_s: float = 12.0
     #: trtc test call (with credentials): media time, s -- Tencent's own pre-call test length.
     trtc_seconds: float = 15.0
+    #: capacity probe: the ramp's ceiling, kbit/s. A 1080p TRTC call needs about 2.1 Mbit/s
+    #: (thresholds.py); 10 Mbit/s is several calls' worth, reached in about 5 s per direction.
+    capacity_max_kbps: float = 10_000.0
 
 
 DEFAULTS = Defaults()

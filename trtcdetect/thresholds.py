@@ -71,3 +71,18 @@ BUSY_NOTE_MS = 10.0
 #: to 4 ("bad") or worse from 3.5: fail. A single "down" (6) fails the call.
 TRTC_QUALITY_WARN = 2.5
 TRTC_QUALITY_FAIL = 3.5
+
+# --- Capacity (ramped train against `trtcdetect serve`) ---
+#: What a TRTC call sends, from the Web SDK's own profiles (trtc.js 5.17.1, vendored): 720p
+#: video 1,500 kbit/s, 360p 800 kbit/s, "standard" audio 40 kbit/s. The capacity test counts
+#: IP-level bits, so each need adds what the packets carry around the codec's bits: about 4 %
+#: for video (RTP/UDP/IP headers on ~1,200-byte packets) and 16 kbit/s for audio (40 bytes of
+#: headers, 50 packets/s).
+TRTC_VIDEO_720P_KBPS = 1500
+TRTC_VIDEO_360P_KBPS = 800
+TRTC_AUDIO_KBPS = 40
+CAPACITY_AUDIO_NEED_KBPS = TRTC_AUDIO_KBPS + 16
+#: below this in either direction a 720p call will not fit: warn (360p may)
+CAPACITY_720P_NEED_KBPS = round(TRTC_VIDEO_720P_KBPS * 1.04) + CAPACITY_AUDIO_NEED_KBPS
+#: below this a 360p call will not fit either: warn (audio only)
+CAPACITY_360P_NEED_KBPS = round(TRTC_VIDEO_360P_KBPS * 1.04) + CAPACITY_AUDIO_NEED_KBPS

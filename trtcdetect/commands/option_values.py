@@ -62,6 +62,16 @@ def interval(text: str) -> float:
     return value
 
 
+def capacity_max(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--capacity-max is not a number: {text!r}") from None
+    if not 500 <= value <= 20_000:
+        raise argparse.ArgumentTypeError(f"--capacity-max must be 500-20000 kbit/s: {text!r}")
+    return value
+
+
 def parse_source(text: str) -> str:
     """A local address of this machine (bindable), as --source wants it."""
     import ipaddress

@@ -15,7 +15,14 @@ from .. import __version__, text
 from ..config import Config
 from ..errors import Parser, UsageError
 from ..profiles import BUILTIN, DEFAULT_PROFILE, Overrides, apply, load
-from .option_values import add_trtc_options, interval, parse_source, rounds, trtc_credentials
+from .option_values import (
+    add_trtc_options,
+    capacity_max,
+    interval,
+    parse_source,
+    rounds,
+    trtc_credentials,
+)
 
 EXIT_CODES = """\
 exit codes (monitoring-plugin convention):
@@ -85,6 +92,10 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"requests per port in a quality train (default: {D.quality_count})")
     add("--quality-rate", metavar="PPS", default=None,
         help=f"requests per second per port (default: {D.quality_rate_pps:g})")
+    add("--capacity-max", metavar="KBPS", type=capacity_max, default=None,
+        help="probe 'capacity' (against a 'trtcdetect serve' target): the ramp's ceiling in "
+             f"kbit/s, 500-20000 (default: {D.capacity_max_kbps:g}); the test sends up to "
+             "this rate for 0.4 s, each way")
     add("--stun", metavar="HOST:PORT", action="append", default=[],
         help="STUN server for the nat probe (repeatable; default: the target's UDP ports)")
     add("--url", metavar="URL", action="append", default=[],
@@ -241,6 +252,8 @@ def config_from(args: argparse.Namespace) -> Config:
         config = replace(config, family=args.family)
     if args.source is not None:
         config = replace(config, source=parse_source(args.source))
+    if args.capacity_max is not None:
+        config = replace(config, capacity_max_kbps=args.capacity_max)
     if args.proxy is not None:
         from ..net.proxy import parse_proxy
 

@@ -55,6 +55,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="echo calls at the same time (default: %(default)s)")
     add("--max-call-seconds", metavar="S", type=float, default=30.0,
         help="each echo call is closed after this long (default: %(default)s)")
+    add("--no-capacity", action="store_true",
+        help="do not answer the capacity test (by default every UDP port sends a paced train "
+             "of at most 1 s and 20 Mbit/s back to a client that asks for it, one per client "
+             "address, and only to an address that proved it receives: see the capacity probe)")
     add("-q", "--quiet", action="store_true", help="do not log each request")
     return parser
 
@@ -97,6 +101,7 @@ def cmd_serve(argv: Sequence[str]) -> int:
         media_port=_media_port(args.media_port, udp_ports),
         max_calls=args.max_calls,
         max_call_seconds=args.max_call_seconds,
+        capacity=not args.no_capacity,
     )
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(message)s",
                         stream=sys.stderr)

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from .base import Probe
 from .browsers import PROBE as BROWSERS
 from .camera import PROBE as CAMERA
+from .capacity import PROBE as CAPACITY
 from .domain import PROBE as DOMAIN
 from .microphone import PROBE as MICROPHONE
 from .nat import PROBE as NAT
@@ -19,7 +20,7 @@ from .url import PROBE as URL
 
 REGISTRY: Mapping[str, Probe] = {
     probe.id: probe for probe in (PORTS, DOMAIN, NAT, TRTC, URL, CAMERA, MICROPHONE, SPEAKER, BROWSERS,
-                                   TRTCWEB, RTP)
+                                   TRTCWEB, RTP, CAPACITY)
 }
 
 __all__ = ["REGISTRY", "Probe"]

@@ -23,6 +23,7 @@ from aiohttp import web
 from .. import __version__
 from ..call.echo import EchoBusy, EchoPeer
 from . import certs
+from .capacity import CapacityServer
 from .mux import MediaMux
 from .stun import StunResponder
 
@@ -58,6 +59,8 @@ class ServeConfig:
     max_call_seconds: float = 30.0
     #: echo calls' media goes over this UDP port (one of udp_ports); 0: ephemeral ports
     media_port: int = 0
+    #: answer the capacity test (paced trains up and down, server/capacity.py)
+    capacity: bool = True
 
 
 def _tls_context(config: ServeConfig) -> ssl.SSLContext:
@@ -167,11 +170,13 @@ async def serve(config: ServeConfig, stop: asyncio.Event, ready: asyncio.Event |
     app.router.add_get("/", _index)
     app.router.add_post("/call", _call_handler(echo, config.token, mux))
     app.router.add_get("/call/{call_id}/received", _received_handler(echo, config.token))
+    capacity = CapacityServer() if config.capacity else None
     try:
         for port in config.udp_ports:
             try:
                 transport, _ = await loop.create_datagram_endpoint(
-                    lambda p=port: StunResponder(p, mux if p == config.media_port else None),  # type: ignore[misc]
+                    lambda p=port: StunResponder(p, mux if p == config.media_port else None,  # type: ignore[misc]
+                                                 capacity),
                     local_addr=(config.bind, port))
             except OSError as exc:
                 raise ServeError(f"cannot listen on UDP {config.bind}:{port}: {exc.strerror}") from None

@@ -8,7 +8,10 @@ from typing import TYPE_CHECKING, cast
 
 from aioice import stun
 
+from ..net import capacitywire
+
 if TYPE_CHECKING:
+    from .capacity import CapacityServer
     from .mux import MediaMux
 
 log = logging.getLogger("trtcdetect.serve")
@@ -19,9 +22,11 @@ SOFTWARE = "trtcdetect reference endpoint"
 class StunResponder(asyncio.DatagramProtocol):
     """Answers STUN Binding requests; on the media port, echo calls' datagrams go to `mux`."""
 
-    def __init__(self, port: int, mux: MediaMux | None = None) -> None:
+    def __init__(self, port: int, mux: MediaMux | None = None,
+                 capacity: CapacityServer | None = None) -> None:
         self.port = port
         self.mux = mux
+        self.capacity = capacity
         self.transport: asyncio.DatagramTransport | None = None
         self.answered = 0
         self.ignored = 0
@@ -32,6 +37,11 @@ class StunResponder(asyncio.DatagramProtocol):
             self.mux.transport = self.transport
 
     def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
+        if self.capacity is not None and capacitywire.kind(data) is not None:
+            assert self.transport is not None
+            self.capacity.handle(data, addr, self.transport,
+                                 self.transport.get_extra_info("socket"))
+            return
         try:
             request = stun.parse_message(data)
         except Exception:  # noqa: BLE001 - junk of any shape must not stop the server

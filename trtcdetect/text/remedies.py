@@ -154,6 +154,10 @@ REMEDIES: Mapping[str, Remedy] = {
         en="STUN over IPv4 got no answer while IPv6 works: something on the IPv4 path (a firewall, or a proxy that passes only TCP) drops UDP. Calls from browsers that prefer IPv4 will fall back to TCP or a relay. Ask the network administrator to allow outbound UDP over IPv4 to the TRTC ports.",
         zh="IPv4 的 STUN 请求无响应，而 IPv6 正常：IPv4 路径上的某个设备（防火墙，或只转发 TCP 的代理）丢弃了 UDP。优先使用 IPv4 的浏览器将回退到 TCP 或中转。请网络管理员放通 IPv4 到 TRTC 端口的出站 UDP。",
     ),
+    "capacity-low": Remedy(
+        en="This network carries too little for 720p video in at least one direction (see the figures) (a call needs about {need} kbit/s each way; 360p about {need360}). Pause other large transfers (cloud backups, video streaming, downloads), use a cable or move closer to the Wi-Fi access point, or lower the call's resolution. On a managed network, ask its administrator whether traffic is rate-limited.",
+        zh="当前网络至少一个方向的带宽不足以进行 720p 视频通话（见检测数值）（每个方向约需 {need} kbit/s；360p 约需 {need360}）。请暂停其他大流量传输（云备份、视频播放、下载），改用有线网络或靠近 Wi-Fi 路由器，或降低通话分辨率。如为单位网络，请咨询网络管理员是否有限速。",
+    ),
     "speaker-missing": Remedy(
         en="No speaker or headset was found: the far end cannot be heard. Connect one and check that the operating system lists it as an output device.",
         zh="未找到扬声器或耳机，将听不到对方声音。请连接设备，并确认操作系统已将其识别为输出设备。",
@@ -248,5 +252,5 @@ PARTY: Mapping[str, str] = {
     "probe-error": "support", "no-network": "user", "local-firewall": "user",
     "dns-no-route": "user", "dns-server": "network", "dns-name": "owner",
     "ports-decisive": "user", "proxy-intercepts": "network", "trtc-web-proxy": "network", "trtc-install": "user", "trtc-whitelist": "network", "trtc-no-route": "user",
-    "trtc-credentials": "owner", "trtc-proxy": "network",
+    "trtc-credentials": "owner", "trtc-proxy": "network", "capacity-low": "user",
 }

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from .headlines import HEADLINES
+
 #: summary sentences: id -> (English, Chinese); str.format fields name the message's values
 SENTENCES: Mapping[str, tuple[str, str]] = {
     # runner
@@ -44,6 +46,23 @@ SENTENCES: Mapping[str, tuple[str, str]] = {
                  "位于 NAT 之后，公网地址 {address}，映射方式 {mapping}：媒体应可直连"),
     "nat.symmetric": ("behind a NAT whose mapping changes per destination (public address {address}): a relay (TURN) will likely be needed",
                       "位于按目的地址改变映射的 NAT（对称型）之后（公网地址 {address}）：很可能需要中继（TURN）"),
+    # capacity
+    "capacity.tencent": ("not run: {host} is Tencent's, and the capacity test needs a host running 'trtcdetect serve' (--target HOST)",
+                         "未运行：{host} 属于腾讯，容量测试需要运行 'trtcdetect serve' 的主机（--target HOST）"),
+    "capacity.no-port": ("no UDP port to send the capacity test to", "没有可用于容量测试的 UDP 端口"),
+    "capacity.dns": ("{host} did not resolve ({error})", "{host} 无法解析（{error}）"),
+    "capacity.unsupported": ("{host} UDP {port} did not answer the capacity test: not a 'trtcdetect serve' (or one with --no-capacity), or the port is blocked (see the ports probe)",
+                             "{host} 的 UDP {port} 未应答容量测试：对方不是 'trtcdetect serve'（或启用了 --no-capacity），或端口被拦截（见端口检测）"),
+    "capacity.not-measured": ("the capacity test's datagrams did not get through (up {up}, down {down} kbit/s): nothing to estimate from",
+                              "容量测试的数据包未能送达（上行 {up}，下行 {down} kbit/s）：无法估算"),
+    "capacity.ok": ("up {up} kbit/s, down {down} kbit/s: room for a 720p call (it needs {need} each way)",
+                    "上行 {up} kbit/s，下行 {down} kbit/s：足以进行 720p 通话（每个方向需 {need}）"),
+    "capacity.360p": ("up {up} kbit/s, down {down} kbit/s: room for 360p video, not for 720p (it needs {need} each way)",
+                      "上行 {up} kbit/s，下行 {down} kbit/s：够 360p 视频，不够 720p（每个方向需 {need}）"),
+    "capacity.audio-only": ("up {up} kbit/s, down {down} kbit/s: room for audio, not for video",
+                            "上行 {up} kbit/s，下行 {down} kbit/s：够语音通话，不够视频"),
+    "capacity.too-low": ("up {up} kbit/s, down {down} kbit/s: too little even for audio",
+                         "上行 {up} kbit/s，下行 {down} kbit/s：连语音通话都不够"),
     # url
     "url.none": ("no --url given", "未指定 --url"),
     "url.localhost": ("{url} is localhost: browsers allow camera and microphone there",
@@ -245,44 +264,5 @@ SENTENCES: Mapping[str, tuple[str, str]] = {
                            "本机拦截了 {which}（本机防火墙或安全软件）"),
     "call.numbers": ("RTT {rtt:.0f} ms, jitter {jitter:.1f} ms, loss {loss:.1f} %, MOS {mos:.2f}",
                      "往返时延 {rtt:.0f} 毫秒，抖动 {jitter:.1f} 毫秒，丢包 {loss:.1f}%，MOS {mos:.2f}"),
-    # diagnosis: one headline per cause (see trtcdetect.diagnosis)
-    "dx.no-network-loopback": ("No network: this computer has no address besides loopback",
-                               "无网络：本机除回环地址外没有任何网络地址"),
-    "dx.no-network-route": ("No network: there is no route out of this computer ({reason})",
-                            "无网络：本机没有通往外部的路由（{reason}）"),
-    "dx.local-firewall": ("This computer's firewall or security software blocks outgoing {which}",
-                          "本机的防火墙或安全软件拦截了出站的 {which}"),
-    "dx.dns-no-route": ("No route to the DNS server {server}: no name can be resolved",
-                        "无法路由到 DNS 服务器 {server}：所有域名都无法解析"),
-    "dx.dns-blocked-here": ("This computer blocks DNS to {server}: no name can be resolved",
-                            "本机拦截了发往 DNS 服务器 {server} 的请求：所有域名都无法解析"),
-    "dx.dns-timeout": ("The DNS server {server} does not answer: {host} cannot be resolved",
-                       "DNS 服务器 {server} 没有响应：{host} 无法解析"),
-    "dx.dns-refused": ("The DNS server {server} refuses to answer (REFUSED): {host} cannot be resolved",
-                       "DNS 服务器 {server} 拒绝应答（REFUSED）：{host} 无法解析"),
-    "dx.dns-servfail": ("The DNS server {server} fails to answer for {host} (SERVFAIL)",
-                        "DNS 服务器 {server} 解析 {host} 时出错（SERVFAIL）"),
-    "dx.dns-nxdomain": ("{host} does not exist in DNS (NXDOMAIN)", "DNS 中不存在 {host}（NXDOMAIN）"),
-    "dx.dns-nodata": ("{host} has no address in DNS (no A or AAAA record)",
-                      "{host} 在 DNS 中没有地址（没有 A 或 AAAA 记录）"),
-    "dx.dns-filtered": ("The DNS server {server} says {host} does not exist ({error}): it filters "
-                        "this public TRTC name", "DNS 服务器 {server} 称 {host} 不存在（{error}）：它屏蔽了这个公开的 TRTC 域名"),
-    "dx.dns-failed": ("{host} cannot be resolved: {error}", "{host} 无法解析：{error}"),
-    "dx.udp-none": ("No UDP answer from {host} on {ports} while TCP works: UDP is dropped on the "
-                    "way or not answered there; calls fall back to TCP or a relay, with more delay",
-                    "{host} 的 UDP 端口 {ports} 均无响应，而 TCP 正常：UDP 在途中被丢弃或对端不应答；"
-                    "通话将回退到 TCP 或中转，延迟更高"),
-    "dx.udp-some": ("UDP to {host} gets through on {open} but not on {blocked}",
-                    "到 {host} 的 UDP 在 {open} 上可以通过，但在 {blocked} 上不通"),
-    "dx.tls-untrusted": ("The HTTPS certificate of {host} is not trusted ({error}): a proxy or "
-                         "security software may be intercepting HTTPS, or the clock is wrong",
-                         "{host} 的 HTTPS 证书不受信任（{error}）：可能有代理或安全软件在拦截 HTTPS，"
-                         "或系统时间不正确"),
-    "dx.http-page": ("The deployment page {url} is plain HTTP: browsers block the camera and "
-                     "microphone there", "部署页面 {url} 使用的是 HTTP：浏览器会禁止该页面使用摄像头和麦克风"),
-    "dx.local-call": ("The test call ran inside this computer: it shows that this machine's WebRTC "
-                      "stack works, not that the network carries calls",
-                      "测试通话在本机内部完成：只能说明本机的 WebRTC 协议栈正常，不能说明网络可以承载通话"),
-    "dx.no-udp-evidence": ("No check crossed the network over UDP: whether call media gets "
-                           "through is not known", "没有任何检测经由网络发送 UDP：无法确定通话媒体能否通过"),
+    **HEADLINES,
 }

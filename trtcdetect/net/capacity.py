@@ -1,0 +1,256 @@
+"""How much this network carries to and from a `trtcdetect serve`, per direction: a ramped train.
+
+A paced train of PAYLOAD-byte UDP datagrams (net/capacitywire.py) goes up, then another comes
+down, each in steps of STEP_S whose rate grows by RAMP from START_KBPS until a step shows the
+bottleneck, or the ceiling is reached. A step shows it when the queue in front of the bottleneck
+grows (the one-way delay's median rises QUEUE_RISE_MS over the lowest seen), when the receiver
+gets the step's datagrams at under DELIVERED_MIN of the rate they were sent at, with loss above
+what lower steps lost. Above its capacity a link delivers at its capacity, whatever it is fed:
+the estimate is the rate at which that step's datagrams *arrived* (count and time span at the
+receiver), IP-level bits (payload + 28 bytes of IPv4/UDP headers), as the link carries them.
+
+Random loss (a lossy Wi-Fi) lowers the count but not the arrival rate, and the delay does not
+rise: it is not taken for the bottleneck. A ramp that reaches the ceiling says "at least".
+One direction at a time, never beside another probe (the runner starts it last): its load
+would be everyone else's delay. Bounded: at most STEPS_MAX steps per direction, each waiting
+at most DRAIN_MAX_S for its last datagram.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+import statistics
+import time
+from dataclasses import dataclass, field
+from typing import Any, cast
+
+from . import capacitywire as wire
+from .ramp import (
+    DRAIN_MAX_S,
+    DRAIN_QUIET_S,
+    PAYLOAD,
+    RAMP,
+    START_KBPS,
+    STEP_S,
+    Direction,
+    Step,
+    conclude,
+    judge_step,
+    rates,
+)
+from .timing import enable_receive_stamps, received_at
+
+__all__ = ["Capacity", "CapacityUnsupported", "Direction", "Step", "measure", "rates"]
+
+class CapacityUnsupported(Exception):
+    """The far end did not answer the capacity test's HELLO: not a `trtcdetect serve`, a
+    `serve --no-capacity`, or the port is blocked."""
+
+
+def _rate(count: int, span_s: float) -> float | None:
+    if count < 2 or span_s <= 0:
+        return None
+    return (count - 1) * (PAYLOAD + wire.IP_UDP_OVERHEAD) * 8 / span_s / 1000
+
+
+def _count(kbps: float) -> int:
+    return max(int(kbps * 1000 * STEP_S / ((PAYLOAD + wire.IP_UDP_OVERHEAD) * 8)), 4)
+
+
+@dataclass
+class _Arrivals:
+    seqs: set[int] = field(default_factory=set)
+    first: float = 0.0
+    last: float = 0.0
+    offsets: list[float] = field(default_factory=list)
+    total: int = 0
+
+
+class _Client(asyncio.DatagramProtocol):
+    def __init__(self) -> None:
+        self.transport: asyncio.DatagramTransport | None = None
+        self.waiting: dict[bytes, asyncio.Future[bytes]] = {}
+        self.arrivals: dict[int, _Arrivals] = {}
+        self.session = b""
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = cast(asyncio.DatagramTransport, transport)
+        sock = self.transport.get_extra_info("socket")
+        if sock is not None:
+            enable_receive_stamps(sock)
+
+    def datagram_received(self, datagram: bytes, addr: tuple[str, int]) -> None:
+        now = time.perf_counter()
+        if not wire.sizes_ok(datagram):
+            return
+        message = wire.kind(datagram)
+        if message == wire.DATA:
+            sock = self.transport.get_extra_info("socket") if self.transport else None
+            if sock is not None:
+                now, _ = received_at(sock, now)
+            stamped = wire.read_data(datagram)
+            if stamped.session != self.session:
+                return
+            got = self.arrivals.setdefault(stamped.step, _Arrivals(first=now))
+            if stamped.seq in got.seqs:
+                return
+            got.seqs.add(stamped.seq)
+            got.last, got.total = now, stamped.total
+            got.offsets.append(now - stamped.sent_ns / 1e9)
+        elif message in (wire.WELCOME, wire.TALLY):
+            nonce = datagram[wire.HEADER:wire.HEADER + 8]
+            waiter = self.waiting.pop(nonce, None)
+            if waiter is not None and not waiter.done():
+                waiter.set_result(datagram)
+
+    def error_received(self, exc: Exception) -> None:
+        pass  # an ICMP error: the datagrams are lost, which the counts show
+
+    def send(self, datagram: bytes) -> None:
+        assert self.transport is not None
+        self.transport.sendto(datagram)
+
+    async def ask(self, make: Any, timeout_s: float, tries: int = 3) -> bytes | None:
+        """Send make(nonce) until its answer comes, `tries` times, each waiting timeout_s."""
+        for _ in range(tries):
+            nonce = secrets.token_bytes(8)
+            future: asyncio.Future[bytes] = asyncio.get_running_loop().create_future()
+            self.waiting[nonce] = future
+            self.send(make(nonce))
+            try:
+                return await asyncio.wait_for(future, timeout_s)
+            except TimeoutError:
+                self.waiting.pop(nonce, None)
+        return None
+
+
+@dataclass(frozen=True)
+class Capacity:
+    address: str
+    port: int
+    up: Direction
+    down: Direction
+    ceiling_kbps: float
+    seconds: float
+
+    def details(self) -> dict[str, Any]:
+        return {"address": self.address, "port": self.port, "ceiling_kbps": self.ceiling_kbps,
+                "seconds": round(self.seconds, 2), "payload_bytes": PAYLOAD,
+                "step_s": STEP_S, "ramp": RAMP, "start_kbps": START_KBPS,
+                "up": self.up.details(), "down": self.down.details()}
+
+
+async def measure(address: str, port: int, ceiling_kbps: float, timeout_s: float,
+                  source: str | None = None) -> Capacity:
+    loop = asyncio.get_running_loop()
+    _, client = await loop.create_datagram_endpoint(
+        _Client, remote_addr=(address, port), local_addr=(source, 0) if source else None)
+    start = time.perf_counter()
+    try:
+        answer = await client.ask(wire.hello, timeout_s / 3)
+        if answer is None:
+            raise CapacityUnsupported(f"{address}:{port}")
+        _, cookie, server_max = wire.read_welcome(answer)
+        ceiling = min(ceiling_kbps, float(server_max))
+        up = await _up(client, cookie, ceiling)
+        down = await _down(client, cookie, ceiling)
+    finally:
+        if client.transport is not None:
+            client.transport.close()
+    return Capacity(address, port, up, down, ceiling, time.perf_counter() - start)
+
+
+async def _up(client: _Client, cookie: bytes, ceiling: float) -> Direction:
+    session = secrets.token_bytes(8)
+    steps: list[Step] = []
+    lowest: float | None = None
+    for index, kbps in enumerate(rates(ceiling)):
+        total = _count(kbps)
+        def send(seq: int, step: int = index) -> None:
+            client.send(wire.up(cookie, session, step, seq, time.monotonic_ns(), PAYLOAD))
+
+        await wire.send_paced(total, kbps, PAYLOAD, send)
+        figures = await _drained_tally(client, cookie, session, index, total)
+        count = int(figures.get("count", 0))
+        low = figures.get("offset_min_s")
+        if low is not None:
+            lowest = low if lowest is None else min(lowest, low)
+        median = figures.get("offset_median_s")
+        queue = None if median is None or lowest is None else (median - lowest) * 1000
+        delivered = _rate(count, float(figures.get("span_s") or 0))
+        steps.append(Step(kbps, total, count, _round(delivered), _round(queue),
+                          judge_step(kbps, total, count, delivered, queue, steps)))
+        if steps[-1].congested:
+            break
+    return conclude("up", steps, ceiling)
+
+
+async def _drained_tally(client: _Client, cookie: bytes, session: bytes,
+                         step: int, total: int) -> dict[str, Any]:
+    """The server's tally of a step once all of it came or it stops growing (the queue has
+    drained)."""
+    deadline = time.perf_counter() + DRAIN_MAX_S
+    last: dict[str, Any] = {}
+    pause = DRAIN_QUIET_S / 3  # the report travels behind the step's last datagrams anyway
+    while time.perf_counter() < deadline:
+        await asyncio.sleep(pause)
+        pause = DRAIN_QUIET_S
+        answer = await client.ask(lambda nonce: wire.report(cookie, session, step, nonce),
+                                  DRAIN_QUIET_S * 2, tries=2)
+        if answer is None:
+            continue
+        _, figures = wire.read_tally(answer)
+        if figures.get("count", 0) >= total or (
+                last and figures.get("count") == last.get("count")):
+            return figures
+        last = figures
+    return last
+
+
+async def _down(client: _Client, cookie: bytes, ceiling: float) -> Direction:
+    client.session = secrets.token_bytes(8)
+    client.arrivals = {}
+    steps: list[Step] = []
+    lowest: float | None = None
+    for index, kbps in enumerate(rates(ceiling)):
+        request = wire.DownRequest(cookie, client.session, index, int(kbps), PAYLOAD,
+                                   int(STEP_S * 1000))
+        total = _count(kbps)
+        got = await _drained_arrivals(client, request)
+        if got.offsets:
+            low = min(got.offsets)
+            lowest = low if lowest is None else min(lowest, low)
+        queue = (None if not got.offsets or lowest is None
+                 else (statistics.median(got.offsets) - lowest) * 1000)
+        total = got.total or total
+        delivered = _rate(len(got.seqs), got.last - got.first)
+        steps.append(Step(kbps, total, len(got.seqs), _round(delivered), _round(queue),
+                          judge_step(kbps, total, len(got.seqs), delivered, queue, steps)))
+        if steps[-1].congested:
+            break
+    return conclude("down", steps, ceiling)
+
+
+async def _drained_arrivals(client: _Client, request: wire.DownRequest) -> _Arrivals:
+    """Ask for a step's train (again, if nothing came) and wait until it stops arriving."""
+    sent_at = time.perf_counter()
+    client.send(wire.down(request))
+    deadline = sent_at + STEP_S + DRAIN_MAX_S
+    asked_again = False
+    while time.perf_counter() < deadline:
+        await asyncio.sleep(DRAIN_QUIET_S / 5)
+        got = client.arrivals.get(request.step)
+        now = time.perf_counter()
+        if got is None:
+            if not asked_again and now - sent_at > STEP_S + DRAIN_QUIET_S * 2:
+                client.send(wire.down(request))  # the request itself may have been lost
+                asked_again = True
+            continue
+        if len(got.seqs) >= got.total or now - got.last > DRAIN_QUIET_S * 2:
+            break
+    return client.arrivals.get(request.step) or _Arrivals()
+
+
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(value, 1)

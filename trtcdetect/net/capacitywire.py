@@ -1,0 +1,169 @@
+"""The capacity test's datagrams, between `trtcdetect` and `trtcdetect serve` on a UDP port.
+
+Not STUN and not RTP: a train of numbered, time-stamped datagrams of a chosen size, sent at a
+chosen rate, and the few control messages around it. Every datagram starts with MAGIC, which no
+STUN message (first two bits zero, cookie at offset 4) or RTP/RTCP/DTLS packet (RFC 7983's first
+byte ranges) can begin with, so the reference endpoint tells them apart by their first bytes.
+
+    HELLO   client -> server  nonce                       "do you do capacity tests?"
+    WELCOME server -> client  nonce, cookie, max kbit/s   the cookie proves the client's address
+    UP      client -> server  cookie, session, step, seq, sent_ns, padding
+    REPORT  client -> server  cookie, session, step, nonce   "what did you get of step N?"
+    TALLY   server -> client  nonce, JSON (count, bytes, first/last arrival, delays)
+    DOWN    client -> server  cookie, session, step, kbit/s, size, duration
+    DATA    server -> client  session, step, seq, total, sent_ns, padding
+
+The cookie (an HMAC of the client's address and port under the server's secret) is what makes a
+DOWN request unusable for reflection: the server sends a train only to an address that received
+its WELCOME. Timestamps are each side's CLOCK_MONOTONIC in ns: one-way delays are meaningful
+only relative to their minimum (the two clocks' offset cancels), which is how they are used.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import json
+import struct
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+MAGIC = b"\xfftdcap1"
+HELLO, WELCOME, UP, REPORT, TALLY, DOWN, DATA = b"H", b"W", b"U", b"R", b"T", b"D", b"d"
+COOKIE_BYTES = 16
+#: IPv4 + UDP headers: the train's figures are IP-level bits, as a link carries them
+IP_UDP_OVERHEAD = 28
+
+_UP = struct.Struct("!16s8sHIQ")  # cookie, session, step, seq, sent_ns
+_DOWN = struct.Struct("!16s8sHIHH")  # cookie, session, step, kbit/s, size, duration_ms
+_DATA = struct.Struct("!8sHIIQ")  # session, step, seq, total, sent_ns
+_REPORT = struct.Struct("!16s8sH8s")  # cookie, session, step, nonce
+HEADER = len(MAGIC) + 1
+#: a paced sender wakes this often and sends what is due (asyncio's timers are ~1 ms)
+TICK_S = 0.002
+
+
+def kind(datagram: bytes) -> bytes | None:
+    """The message type of a capacity datagram, or None for anything else."""
+    if len(datagram) > HEADER and datagram.startswith(MAGIC):
+        return datagram[len(MAGIC):HEADER]
+    return None
+
+
+def cookie(secret: bytes, address: tuple[str, int]) -> bytes:
+    return hmac.new(secret, f"{address[0]}|{address[1]}".encode(), hashlib.sha256).digest()[
+        :COOKIE_BYTES]
+
+
+def hello(nonce: bytes) -> bytes:
+    return MAGIC + HELLO + nonce
+
+
+def welcome(nonce: bytes, cookie_: bytes, max_kbps: int) -> bytes:
+    return MAGIC + WELCOME + nonce + cookie_ + struct.pack("!I", max_kbps)
+
+
+def read_welcome(datagram: bytes) -> tuple[bytes, bytes, int]:
+    body = datagram[HEADER:]
+    return body[:8], body[8:8 + COOKIE_BYTES], struct.unpack("!I", body[24:28])[0]
+
+
+def _padded(head: bytes, size: int) -> bytes:
+    return head + bytes(max(size - len(head), 0))
+
+
+@dataclass(frozen=True)
+class Stamped:
+    """An UP or DATA datagram's numbers."""
+
+    session: bytes
+    step: int
+    seq: int
+    sent_ns: int
+    total: int = 0
+    cookie: bytes = b""
+
+
+def up(cookie_: bytes, session: bytes, step: int, seq: int, sent_ns: int, size: int) -> bytes:
+    return _padded(MAGIC + UP + _UP.pack(cookie_, session, step, seq, sent_ns), size)
+
+
+def read_up(datagram: bytes) -> Stamped:
+    cookie_, session, step, seq, sent_ns = _UP.unpack_from(datagram, HEADER)
+    return Stamped(session, step, seq, sent_ns, cookie=cookie_)
+
+
+def data(session: bytes, step: int, seq: int, total: int, sent_ns: int, size: int) -> bytes:
+    return _padded(MAGIC + DATA + _DATA.pack(session, step, seq, total, sent_ns), size)
+
+
+def read_data(datagram: bytes) -> Stamped:
+    session, step, seq, total, sent_ns = _DATA.unpack_from(datagram, HEADER)
+    return Stamped(session, step, seq, sent_ns, total)
+
+
+@dataclass(frozen=True)
+class DownRequest:
+    cookie: bytes
+    session: bytes
+    step: int
+    kbps: int
+    size: int
+    duration_ms: int
+
+
+def down(request: DownRequest) -> bytes:
+    return MAGIC + DOWN + _DOWN.pack(request.cookie, request.session, request.step, request.kbps,
+                                     request.size, request.duration_ms)
+
+
+def read_down(datagram: bytes) -> DownRequest:
+    return DownRequest(*_DOWN.unpack_from(datagram, HEADER))
+
+
+def report(cookie_: bytes, session: bytes, step: int, nonce: bytes) -> bytes:
+    return MAGIC + REPORT + _REPORT.pack(cookie_, session, step, nonce)
+
+
+def read_report(datagram: bytes) -> tuple[bytes, bytes, int, bytes]:
+    cookie_, session, step, nonce = _REPORT.unpack_from(datagram, HEADER)
+    return cookie_, session, step, nonce
+
+
+def tally(nonce: bytes, figures: dict[str, Any]) -> bytes:
+    return MAGIC + TALLY + nonce + json.dumps(figures, separators=(",", ":")).encode()
+
+
+def read_tally(datagram: bytes) -> tuple[bytes, dict[str, Any]]:
+    body = datagram[HEADER:]
+    return body[:8], json.loads(body[8:].decode())
+
+
+def sizes_ok(datagram: bytes) -> bool:
+    """Long enough for its type's fixed part (a short one is junk, not a crash)."""
+    need = {HELLO: 8, UP: _UP.size, REPORT: _REPORT.size, DOWN: _DOWN.size, DATA: _DATA.size,
+            WELCOME: 28, TALLY: 9}
+    message = kind(datagram)
+    return message is not None and len(datagram) - HEADER >= need.get(message, 1 << 30)
+
+
+async def send_paced(total: int, kbps: float, size: int, send: Callable[[int], object]) -> float:
+    """Call send(seq) for seq 0..total-1 at `kbps` (IP-level bits of `size`-byte payloads):
+    every TICK_S, whatever is due. Returns how long the sending took, s."""
+    gap = (size + IP_UDP_OVERHEAD) * 8 / (kbps * 1000)
+    start = time.perf_counter()
+    seq = 0
+    while seq < total:
+        due = min(int((time.perf_counter() - start) / gap) + 1, total)
+        while seq < due:
+            try:
+                send(seq)
+            except OSError:
+                pass  # a full socket buffer or an ICMP error: the datagram is lost, as on a link
+            seq += 1
+        if seq < total:
+            await asyncio.sleep(max(min(TICK_S, start + seq * gap - time.perf_counter()), 0))
+    return time.perf_counter() - start

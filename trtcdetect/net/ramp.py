@@ -1,0 +1,98 @@
+"""The capacity ramp's rules, without a socket: its steps, when a step shows the bottleneck,
+and what estimate the steps give (net/capacity.py runs the trains; tests/probes table-tests
+these). See net/capacity.py for the method."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+PAYLOAD = 1200
+START_KBPS = 250.0
+RAMP = 1.4
+STEP_S = 0.4
+#: a step's delay median this far above the lowest seen: a queue is building
+QUEUE_RISE_MS = 40.0
+#: delivered under this share of the sent rate (with loss above the lower steps'): bottleneck
+DELIVERED_MIN = 0.85
+STEPS_MAX = 16
+#: after a step's last datagram, how long to wait for stragglers (a queue draining), s
+DRAIN_QUIET_S = 0.15
+DRAIN_MAX_S = 2.0
+
+
+@dataclass(frozen=True)
+class Step:
+    kbps: float  # the rate the step was sent at
+    sent: int
+    received: int
+    #: rate the receiver saw the datagrams arrive at (None: fewer than two arrived)
+    delivered_kbps: float | None
+    #: one-way delay's median over the lowest seen in this direction, ms
+    queue_ms: float | None
+    congested: str | None = None  # "delay" | "rate" | None
+
+    @property
+    def loss_pct(self) -> float:
+        return round(100 * (self.sent - self.received) / self.sent, 2) if self.sent else 0.0
+
+
+@dataclass(frozen=True)
+class Direction:
+    name: str  # "up" (this machine to the server) or "down"
+    steps: tuple[Step, ...]
+    #: kbit/s: the estimate, or the highest rate carried cleanly when `bound` is "at least"
+    kbps: float | None
+    bound: str  # "estimate" | "at least" | "none"
+    confidence: str  # "high" | "medium" | "low"
+    by: str | None = None  # what showed the bottleneck: "delay" | "rate"
+
+    def details(self) -> dict[str, Any]:
+        out = asdict(self)
+        out["steps"] = [{**asdict(s), "loss_pct": s.loss_pct} for s in self.steps]
+        return out
+
+
+def judge_step(kbps: float, sent: int, received: int, delivered: float | None,
+               queue_ms: float | None, lower: list[Step]) -> str | None:
+    """What, if anything, says this step hit the bottleneck (a pure rule, table-tested).
+
+    A queue that grows is the bottleneck ("delay"). Else, a step whose datagrams arrived at
+    under DELIVERED_MIN of the rate they were sent at, once the loss every lower step had
+    anyway is allowed for, met a link slower than itself ("rate": a policer or a shallow
+    buffer drops the excess instead of queueing it). Random loss lowers every step alike; the
+    first step has no lower one to compare with and is judged by its delay alone."""
+    if queue_ms is not None and queue_ms > QUEUE_RISE_MS:
+        return "delay"
+    if not lower:
+        return None
+    if received < 2 or delivered is None:
+        return "rate" if sent >= 4 else None  # nothing came: all of it was beyond capacity
+    floor = min(s.loss_pct for s in lower)
+    if delivered < DELIVERED_MIN * kbps * (1 - floor / 100):
+        return "rate"
+    return None
+
+
+def conclude(name: str, steps: list[Step], ceiling: float) -> Direction:
+    hit = next((s for s in steps if s.congested), None)
+    if hit is None:
+        clean = max((s.kbps for s in steps), default=0.0)
+        return Direction(name, tuple(steps), round(clean) if steps else None,
+                         "at least" if steps else "none", "high" if steps else "low")
+    rate = hit.delivered_kbps
+    if rate is None:  # nothing arrived in the step that hit it: the step before is the figure
+        before = [s for s in steps if s is not hit and s.kbps < hit.kbps]
+        rate = before[-1].delivered_kbps if before else None
+    confidence = ("high" if hit.received >= 50 else "medium" if hit.received >= 15 else "low")
+    return Direction(name, tuple(steps), None if rate is None else round(rate),
+                     "estimate" if rate is not None else "none", confidence, hit.congested)
+
+
+def rates(ceiling: float) -> list[float]:
+    out: list[float] = []
+    rate = START_KBPS
+    while rate < ceiling and len(out) < STEPS_MAX - 1:
+        out.append(round(rate))
+        rate *= RAMP
+    return [*out, round(ceiling)]

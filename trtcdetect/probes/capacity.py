@@ -1,0 +1,145 @@
+"""Probe `capacity`: how many kbit/s this network carries up and down, against `trtcdetect serve`.
+
+A ramped UDP train per direction (net/capacity.py) on the target's first UDP port -- the port a
+TRTC call's media uses -- until loss or queueing delay shows the bottleneck. Only a `serve`
+answers it: Tencent's servers are not asked (a flood of test datagrams to someone else's media
+server is not a test), and a host that does not answer the HELLO is skipped, not judged.
+The runner starts it after every other network probe has ended: its load would be their delay.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from .. import thresholds
+from ..config import PROBE_DEADLINE_MARGIN_S, Config
+from ..models import Advice, Message, Metric, Status, worst
+from ..net import ResolveError, ramp, resolve
+from ..net import capacity as train
+from ..text.ids import R, S
+from ..trtc import is_tencent
+from .base import NO_PRIOR, MeasuredProbe, Prior, Verdict
+
+#: everything that sends packets: the capacity train starts after all of them in the run
+NETWORK_PROBES = ("ports", "domain", "nat", "trtc", "url", "browsers", "trtcweb", "rtp")
+
+
+@dataclass(frozen=True)
+class CapacityObservation:
+    target: str
+    port: int | None
+    result: train.Capacity | None = None
+    #: why nothing was measured: "tencent" | "no-udp-port" | "dns" | "unsupported"
+    skipped: str | None = None
+    dns_error: str | None = None
+
+    def details(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"target": self.target, "port": self.port}
+        if self.result is not None:
+            out.update(self.result.details())
+        if self.skipped:
+            out["skipped"] = self.skipped
+        if self.dns_error:
+            out["dns_error"] = self.dns_error
+        return out
+
+
+def need(kbps: float) -> str:
+    """What a TRTC call of this many kbit/s (one direction) can carry."""
+    if kbps >= thresholds.CAPACITY_720P_NEED_KBPS:
+        return "720p"
+    if kbps >= thresholds.CAPACITY_360P_NEED_KBPS:
+        return "360p"
+    if kbps >= thresholds.CAPACITY_AUDIO_NEED_KBPS:
+        return "audio"
+    return "none"
+
+
+_STATUS = {"720p": Status.PASS, "360p": Status.WARN, "audio": Status.WARN, "none": Status.FAIL}
+
+
+def _direction_verdict(direction: ramp.Direction) -> tuple[Status, str]:
+    if direction.bound == "none" or direction.kbps is None:
+        return Status.WARN, "none"
+    if direction.bound == "at least":  # no bottleneck below the ceiling
+        return Status.PASS, need(direction.kbps)
+    fits = need(direction.kbps)
+    return _STATUS[fits], fits
+
+
+def _shown(direction: ramp.Direction) -> str:
+    if direction.kbps is None:
+        return "?"
+    prefix = "≥ " if direction.bound == "at least" else ""
+    return f"{prefix}{direction.kbps:,.0f}"
+
+
+def judge(observation: CapacityObservation) -> Verdict:
+    if observation.skipped == "tencent":
+        return Verdict(Status.SKIP, Message(S.CAPACITY_TENCENT, {"host": observation.target}))
+    if observation.skipped == "no-udp-port":
+        return Verdict(Status.SKIP, Message(S.CAPACITY_NO_PORT))
+    if observation.skipped == "dns":
+        return Verdict(Status.SKIP, Message(S.CAPACITY_DNS, {
+            "host": observation.target, "error": observation.dns_error or ""}))
+    result = observation.result
+    if result is None:
+        return Verdict(Status.SKIP, Message(S.CAPACITY_UNSUPPORTED, {
+            "host": observation.target, "port": observation.port}))
+    (up_status, up_fits), (down_status, down_fits) = (_direction_verdict(result.up),
+                                                      _direction_verdict(result.down))
+    status = worst([up_status, down_status])
+    params = {"up": _shown(result.up), "down": _shown(result.down),
+              "need": f"{thresholds.CAPACITY_720P_NEED_KBPS:,}"}
+    metrics = tuple(
+        Metric(f"capacity_{d.name}", d.kbps, "kbit/s", warn=thresholds.CAPACITY_720P_NEED_KBPS,
+               fail=thresholds.CAPACITY_AUDIO_NEED_KBPS, better="higher")
+        for d in (result.up, result.down))
+    if "none" in (result.up.bound, result.down.bound):
+        return Verdict(Status.WARN, Message(S.CAPACITY_NOT_MEASURED, params), metrics=metrics)
+    if status == Status.PASS:
+        return Verdict(status, Message(S.CAPACITY_OK, params), metrics=metrics)
+    fits = min((up_fits, down_fits), key=["none", "audio", "360p", "720p"].index)
+    advice = Advice(R.CAPACITY_LOW, {
+        "need": f"{thresholds.CAPACITY_720P_NEED_KBPS:,}",
+        "need360": f"{thresholds.CAPACITY_360P_NEED_KBPS:,}"})
+    sentence = {"360p": S.CAPACITY_360P, "audio": S.CAPACITY_AUDIO_ONLY,
+                "none": S.CAPACITY_TOO_LOW}[fits]
+    return Verdict(status, Message(sentence, params), (advice,), metrics)
+
+
+async def measure(config: Config, prior: Prior = NO_PRIOR) -> CapacityObservation:
+    port = config.udp_ports[0] if config.udp_ports else None
+    if is_tencent(config.target):
+        return CapacityObservation(config.target, port, skipped="tencent")
+    if port is None:
+        return CapacityObservation(config.target, None, skipped="no-udp-port")
+    try:
+        address = (await resolve(config, config.target)).addresses[0]
+    except ResolveError as exc:
+        return CapacityObservation(config.target, port, skipped="dns", dns_error=str(exc))
+    try:
+        result = await train.measure(address, port, config.capacity_max_kbps, config.timeout_s,
+                                     config.source)
+    except train.CapacityUnsupported:
+        return CapacityObservation(config.target, port, skipped="unsupported")
+    return CapacityObservation(config.target, port, result)
+
+
+def deadline_s(config: Config) -> float:
+    steps = len(ramp.rates(config.capacity_max_kbps))
+    per_step = ramp.STEP_S + ramp.DRAIN_MAX_S
+    return config.timeout_s * 2 + 2 * steps * per_step + PROBE_DEADLINE_MARGIN_S
+
+
+PROBE = MeasuredProbe(
+    id="capacity",
+    title="Capacity (up / down)",
+    description="ramped UDP train to and from a 'trtcdetect serve': kbit/s each way, against "
+                "what a 720p TRTC call needs",
+    measure=measure,
+    judge=judge,
+    deadline=deadline_s,
+    after=NETWORK_PROBES,
+)

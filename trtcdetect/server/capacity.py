@@ -1,0 +1,131 @@
+"""The reference endpoint's side of the capacity test (net/capacitywire.py says the protocol).
+
+UP trains are tallied per (client, session, step) and reported on request; DOWN requests start
+a paced train back to the client. Bounded: a train is at most MAX_TRAIN_S long and MAX_KBPS
+fast, one train per client address at a time and MAX_TRAINS in all; tallies are forgotten after
+TALLY_KEEP_S. A request without the cookie of the WELCOME sent to that very address is ignored,
+so nobody can aim a train at a third party.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+import statistics
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..net import capacitywire as wire
+from ..net.capacitywire import send_paced
+from ..net.timing import received_at
+
+log = logging.getLogger("trtcdetect.serve")
+
+MAX_KBPS = 20_000
+MAX_TRAIN_S = 1.0
+MAX_TRAINS = 4
+TALLY_KEEP_S = 60.0
+
+
+@dataclass
+class _Tally:
+    count: int = 0
+    bytes: int = 0
+    first: float = 0.0
+    last: float = 0.0
+    #: arrival (this clock) minus the sender's stamp (its clock), s; only differences matter
+    offsets: list[float] = field(default_factory=list)
+    seqs: set[int] = field(default_factory=set)
+    touched: float = 0.0
+
+    def figures(self) -> dict[str, Any]:
+        delays = sorted(self.offsets)
+        return {"count": self.count, "bytes": self.bytes,
+                "span_s": round(self.last - self.first, 6) if self.count else 0.0,
+                "max_seq": max(self.seqs) if self.seqs else -1,
+                "offset_min_s": delays[0] if delays else None,
+                "offset_median_s": statistics.median(delays) if delays else None}
+
+
+class CapacityServer:
+    """Shared by every UDP port of one `serve`."""
+
+    def __init__(self) -> None:
+        self._secret = secrets.token_bytes(32)
+        self._tallies: dict[tuple[tuple[str, int], bytes, int], _Tally] = {}
+        self._trains: dict[tuple[str, int], asyncio.Task[None]] = {}
+        self.trains_sent = 0
+
+    def handle(self, datagram: bytes, addr: tuple[str, int], transport: asyncio.DatagramTransport,
+               sock: Any) -> None:
+        if not wire.sizes_ok(datagram):
+            return
+        message = wire.kind(datagram)
+        now = time.perf_counter()
+        if message == wire.HELLO:
+            nonce = datagram[wire.HEADER:wire.HEADER + 8]
+            transport.sendto(wire.welcome(nonce, wire.cookie(self._secret, addr), MAX_KBPS), addr)
+            return
+        if message == wire.UP:
+            stamped = wire.read_up(datagram)
+            if stamped.cookie != wire.cookie(self._secret, addr):
+                return
+            if sock is not None:
+                now, _ = received_at(sock, now)
+            self._add(addr, stamped, len(datagram), now)
+        elif message == wire.REPORT:
+            cookie, session, step, nonce = wire.read_report(datagram)
+            if cookie != wire.cookie(self._secret, addr):
+                return
+            tally = self._tallies.get((addr, session, step), _Tally())
+            transport.sendto(wire.tally(nonce, tally.figures()), addr)
+        elif message == wire.DOWN:
+            request = wire.read_down(datagram)
+            if request.cookie != wire.cookie(self._secret, addr):
+                return
+            self._start_train(request, addr, transport)
+
+    def _add(self, addr: tuple[str, int], stamped: wire.Stamped, size: int, now: float) -> None:
+        key = (addr, stamped.session, stamped.step)
+        tally = self._tallies.get(key)
+        if tally is None:
+            self._forget(now)
+            tally = self._tallies[key] = _Tally(first=now)
+        if stamped.seq in tally.seqs:
+            return
+        tally.seqs.add(stamped.seq)
+        tally.count += 1
+        tally.bytes += size + wire.IP_UDP_OVERHEAD
+        tally.last = now
+        tally.touched = now
+        tally.offsets.append(now - stamped.sent_ns / 1e9)
+
+    def _forget(self, now: float) -> None:
+        for key in [k for k, t in self._tallies.items() if now - t.touched > TALLY_KEEP_S]:
+            del self._tallies[key]
+
+    def _start_train(self, request: wire.DownRequest, addr: tuple[str, int],
+                     transport: asyncio.DatagramTransport) -> None:
+        running = self._trains.get(addr)
+        if running is not None and not running.done():
+            return
+        self._trains = {a: t for a, t in self._trains.items() if not t.done()}
+        if len(self._trains) >= MAX_TRAINS:
+            log.info("capacity: %s:%d refused (already %d trains)", addr[0], addr[1], MAX_TRAINS)
+            return
+        self._trains[addr] = asyncio.get_running_loop().create_task(
+            self._train(request, addr, transport))
+
+    async def _train(self, request: wire.DownRequest, addr: tuple[str, int],
+                     transport: asyncio.DatagramTransport) -> None:
+        kbps = min(max(request.kbps, 1), MAX_KBPS)
+        size = min(max(request.size, 64), 1400)
+        seconds = min(request.duration_ms / 1000, MAX_TRAIN_S)
+        total = max(int(kbps * 1000 * seconds / ((size + wire.IP_UDP_OVERHEAD) * 8)), 1)
+        await send_paced(total, kbps, size, lambda seq: transport.sendto(wire.data(
+            request.session, request.step, seq, total, time.monotonic_ns(), size), addr))
+        self.trains_sent += 1
+        log.info("capacity: %d datagrams to %s:%d at %d kbit/s", total, addr[0], addr[1], kbps)
+

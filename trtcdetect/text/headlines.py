@@ -1,0 +1,49 @@
+"""The diagnosis' headlines, by id: one sentence per cause (see trtcdetect.diagnosis), as
+(English, Chinese) templates; part of the one catalogue, `sentences.SENTENCES`."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+HEADLINES: Mapping[str, tuple[str, str]] = {
+    # diagnosis: one headline per cause (see trtcdetect.diagnosis)
+    "dx.no-network-loopback": ("No network: this computer has no address besides loopback",
+                               "无网络：本机除回环地址外没有任何网络地址"),
+    "dx.no-network-route": ("No network: there is no route out of this computer ({reason})",
+                            "无网络：本机没有通往外部的路由（{reason}）"),
+    "dx.local-firewall": ("This computer's firewall or security software blocks outgoing {which}",
+                          "本机的防火墙或安全软件拦截了出站的 {which}"),
+    "dx.dns-no-route": ("No route to the DNS server {server}: no name can be resolved",
+                        "无法路由到 DNS 服务器 {server}：所有域名都无法解析"),
+    "dx.dns-blocked-here": ("This computer blocks DNS to {server}: no name can be resolved",
+                            "本机拦截了发往 DNS 服务器 {server} 的请求：所有域名都无法解析"),
+    "dx.dns-timeout": ("The DNS server {server} does not answer: {host} cannot be resolved",
+                       "DNS 服务器 {server} 没有响应：{host} 无法解析"),
+    "dx.dns-refused": ("The DNS server {server} refuses to answer (REFUSED): {host} cannot be resolved",
+                       "DNS 服务器 {server} 拒绝应答（REFUSED）：{host} 无法解析"),
+    "dx.dns-servfail": ("The DNS server {server} fails to answer for {host} (SERVFAIL)",
+                        "DNS 服务器 {server} 解析 {host} 时出错（SERVFAIL）"),
+    "dx.dns-nxdomain": ("{host} does not exist in DNS (NXDOMAIN)", "DNS 中不存在 {host}（NXDOMAIN）"),
+    "dx.dns-nodata": ("{host} has no address in DNS (no A or AAAA record)",
+                      "{host} 在 DNS 中没有地址（没有 A 或 AAAA 记录）"),
+    "dx.dns-filtered": ("The DNS server {server} says {host} does not exist ({error}): it filters "
+                        "this public TRTC name", "DNS 服务器 {server} 称 {host} 不存在（{error}）：它屏蔽了这个公开的 TRTC 域名"),
+    "dx.dns-failed": ("{host} cannot be resolved: {error}", "{host} 无法解析：{error}"),
+    "dx.udp-none": ("No UDP answer from {host} on {ports} while TCP works: UDP is dropped on the "
+                    "way or not answered there; calls fall back to TCP or a relay, with more delay",
+                    "{host} 的 UDP 端口 {ports} 均无响应，而 TCP 正常：UDP 在途中被丢弃或对端不应答；"
+                    "通话将回退到 TCP 或中转，延迟更高"),
+    "dx.udp-some": ("UDP to {host} gets through on {open} but not on {blocked}",
+                    "到 {host} 的 UDP 在 {open} 上可以通过，但在 {blocked} 上不通"),
+    "dx.tls-untrusted": ("The HTTPS certificate of {host} is not trusted ({error}): a proxy or "
+                         "security software may be intercepting HTTPS, or the clock is wrong",
+                         "{host} 的 HTTPS 证书不受信任（{error}）：可能有代理或安全软件在拦截 HTTPS，"
+                         "或系统时间不正确"),
+    "dx.http-page": ("The deployment page {url} is plain HTTP: browsers block the camera and "
+                     "microphone there", "部署页面 {url} 使用的是 HTTP：浏览器会禁止该页面使用摄像头和麦克风"),
+    "dx.local-call": ("The test call ran inside this computer: it shows that this machine's WebRTC "
+                      "stack works, not that the network carries calls",
+                      "测试通话在本机内部完成：只能说明本机的 WebRTC 协议栈正常，不能说明网络可以承载通话"),
+    "dx.no-udp-evidence": ("No check crossed the network over UDP: whether call media gets "
+                           "through is not known", "没有任何检测经由网络发送 UDP：无法确定通话媒体能否通过"),
+}
