@@ -69,7 +69,7 @@ def main() -> None:
             seconds = statistics.median(r[2] for r in runs)
             i_up, i_down = iperf(link, rate, False), iperf(link, rate, True)
             rows.append((rate, ups, downs, seconds, i_up, i_down))
-    print(f"{'link kbit/s':>11} | {'trtcdetect up (runs)':>24} {'err':>6} | "
+    print(f"{'link kbit/s':>11} | {'trtcdetect up (runs)':>24} {'err':>6} | "  # noqa: T201
           f"{'trtcdetect down (runs)':>24} {'err':>6} | {'s':>5} | "
           f"{'iperf3 up':>9} {'err':>6} | {'iperf3 down':>11} {'err':>6}")
     worst = 0.0
@@ -77,10 +77,11 @@ def main() -> None:
         up_err = max((u / rate - 1 for u in ups), key=abs)
         down_err = max((d / rate - 1 for d in downs), key=abs)
         worst = max(worst, abs(up_err), abs(down_err))
-        print(f"{rate:>11,} | {', '.join(f'{u:,.0f}' for u in ups):>24} {up_err:>+6.1%} | "
+        print(f"{rate:>11,} | {', '.join(f'{u:,.0f}' for u in ups):>24} {up_err:>+6.1%} | "  # noqa: T201
               f"{', '.join(f'{d:,.0f}' for d in downs):>24} {down_err:>+6.1%} | {seconds:>5.1f} | "
               f"{i_up:>9,.0f} {i_up / rate - 1:>+6.1%} | {i_down:>11,.0f} {i_down / rate - 1:>+6.1%}")
-    print(f"worst trtcdetect error over {RUNS} runs per rate: {worst:.1%} (target: 20 %)")
+    print(f"worst trtcdetect error over {RUNS} runs per rate: {worst:.1%} "  # noqa: T201
+          "(target: 20 %)")
 
 
 if __name__ == "__main__":

@@ -79,3 +79,61 @@ def test_source_address_is_what_the_far_end_sees(services: object) -> None:
         assert mapped() == {"198.18.0.1"}
     finally:
         run(["ip", "-n", lab.client, "addr", "del", "198.18.0.100/24", "dev", f"{lab.client}v"])
+
+
+def test_interface_sends_out_of_that_device(services: object) -> None:
+    """A second link between the lab's namespaces (another subnet, a route of lower preference):
+    the routing table sends by the first, --interface by the second -- coturn sees the second
+    link's address -- and a device with no path to the server is an error, not a quiet fallback
+    to the routing table's choice."""
+    from tests.conftest import COTURN, SERVE, Services
+
+    assert isinstance(services, Services)
+    lab = services.lab
+    near, far, dead = f"{lab.client}w", f"{lab.client}x", f"{lab.client}z"
+    run(["ip", "link", "add", near, "netns", lab.client, "type", "veth", "peer", "name", far,
+         "netns", lab.server])
+    run(["ip", "-n", lab.client, "link", "add", dead, "type", "veth", "peer", "name",
+         f"{dead}p"])
+    try:
+        run(["ip", "-n", lab.client, "addr", "add", "10.77.0.1/24", "dev", near])
+        run(["ip", "-n", lab.server, "addr", "add", "10.77.0.2/24", "dev", far])
+        for ns, dev in ((lab.client, near), (lab.server, far), (lab.client, dead)):
+            run(["ip", "-n", ns, "link", "set", dev, "up"])
+        # the server's network again, through the second link, at a metric nobody prefers
+        run(["ip", "-n", lab.client, "route", "add", "198.18.0.0/24", "dev", near, "metric",
+             "500"])
+
+        def nat(*args: str) -> dict[str, object]:
+            proc = subprocess.run(
+                ["ip", "netns", "exec", lab.client, sys.executable, "-m", "trtcdetect", "--json",
+                 "--quiet", "--only", "nat,ports", "--stun", f"{COTURN}:8000", "--target", SERVE,
+                 "--tcp-ports", "8687", "--udp-ports", "8000", "--timeout", "1", *args],
+                capture_output=True, text=True, timeout=60)
+            assert proc.stderr == "", proc.stderr
+            return {p["id"]: p for p in json.loads(proc.stdout)["probes"]}
+
+        def mapped(probe: dict[str, object]) -> set[str]:
+            bindings = probe["details"]["bindings"]  # type: ignore[index]
+            return {b["mapped"].rsplit(":", 1)[0] for b in bindings if b["mapped"]}
+
+        assert mapped(nat()["nat"]) == {"198.18.0.1"}
+        chosen = nat("--interface", near)
+        assert mapped(chosen["nat"]) == {"10.77.0.1"}
+        assert chosen["ports"]["status"] == "pass"
+        # the sockets' own address is the second link's too: no NAT is made up from it
+        assert chosen["nat"]["details"]["ipv4"]["behind_nat"] is False  # type: ignore[index]
+        stranded = nat("--interface", dead)
+        assert mapped(stranded["nat"]) == set()
+        assert stranded["ports"]["status"] == "fail", stranded["ports"]
+    finally:
+        run(["ip", "-n", lab.client, "link", "del", near])
+        run(["ip", "-n", lab.client, "link", "del", dead])
+
+
+def test_interface_that_does_not_exist_is_one_line_and_exit_3() -> None:
+    proc = subprocess.run([sys.executable, "-m", "trtcdetect", "--only", "ports",
+                           "--interface", "nosuchif0"], capture_output=True, text=True, timeout=30)
+    assert proc.returncode == 3
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and "no network interface 'nosuchif0' here" in lines[0], lines

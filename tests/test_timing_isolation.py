@@ -48,7 +48,7 @@ def test_a_loop_held_for_300_ms_does_not_inflate_tcp_and_stun_round_trips(
         time.sleep(HOLD_S)
         held.append(time.perf_counter() - start)
 
-    real_open, real_send = asyncio.open_connection, StunSocket.send_stun
+    real_open, real_send = port_checks.tcp_connect, StunSocket.send_stun
 
     async def open_then_hold(*args: Any, **kwargs: Any) -> Any:
         asyncio.get_running_loop().call_soon(hold)  # runs once the SYN is out
@@ -58,7 +58,7 @@ def test_a_loop_held_for_300_ms_does_not_inflate_tcp_and_stun_round_trips(
         real_send(self, *args, **kwargs)
         asyncio.get_running_loop().call_soon(hold)  # runs before the reply can be read
 
-    monkeypatch.setattr(port_checks.asyncio, "open_connection", open_then_hold)
+    monkeypatch.setattr(port_checks, "tcp_connect", open_then_hold)
     monkeypatch.setattr(StunSocket, "send_stun", send_then_hold)
     config = Config(target="127.0.0.1", tcp_ports=(tcp,), udp_ports=(udp,), timeout_s=2.0)
     report = asyncio.run(runner.run(config, [PORTS]))

@@ -33,6 +33,7 @@ from .parse import (  # re-exported: callers import them from here
 
 if TYPE_CHECKING:
     from .credentials import Credentials, Secret
+    from .net.bind import Local
 
 #: A probe gets this many step timeouts plus PROBE_DEADLINE_MARGIN_S before the runner calls it
 #: hung and records `error`. The domain probe has four sequential steps, hence 4.
@@ -101,6 +102,8 @@ class Config:
     family: int | None = None
     #: --source: the local address the network probes send from (multi-homed machines, VPNs)
     source: str | None = None
+    #: --interface: the network device the network probes send through (SO_BINDTODEVICE)
+    interface: str | None = None
     #: capacity probe: the ramp's ceiling, kbit/s
     capacity_max_kbps: float = DEFAULTS.capacity_max_kbps
 
@@ -132,6 +135,15 @@ class Config:
                 value = {k: list(v) for k, v in value.items()}
             result[item.name] = value
         return result
+
+    @property
+    def local(self) -> Local | None:
+        """Where the network probes' sockets are bound (--source, --interface), or None."""
+        from .net.bind import Local
+
+        if self.source is None and self.interface is None:
+            return None
+        return Local(self.source, self.interface)
 
     def echo_headers(self) -> dict[str, str]:
         """HTTP headers for the echo peer's signalling: the shared token, when one is set."""

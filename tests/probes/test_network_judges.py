@@ -32,7 +32,7 @@ TRAIN_LOSSY = {"port": 8800, "answered": 180, "loss_pct": 10.0, "jitter_ms": 0.3
     (PortsObservation("h", "1.2.3.4", (v("tcp", 8687, "open"), v("udp", 8000, "no_answer"))),
      Status.WARN, "ports.udp-undetermined", ["ports-decisive", "whitelist-udp"]),
     (PortsObservation("qcloud.rtc.qq.com", "1.2.3.4", (v("udp", 8000, "no_answer"),)),
-     Status.WARN, "ports.udp-undetermined", ["ports-decisive", "whitelist-udp"]),
+     Status.WARN, "ports.udp-undetermined-alone", ["ports-decisive", "whitelist-udp"]),
     # ... unless Tencent's SDK reached TRTC's cloud over UDP in the same run
     (PortsObservation("qcloud.rtc.qq.com", "1.2.3.4", (v("tcp", 8687, "open"),
                                                        v("udp", 8000, "no_answer")),

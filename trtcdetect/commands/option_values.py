@@ -72,6 +72,15 @@ def capacity_max(text: str) -> float:
     return value
 
 
+def parse_interface(text: str) -> str:
+    from ..net.bind import check_interface
+
+    try:
+        return check_interface(text.strip())
+    except ValueError as exc:
+        raise UsageError(f"--interface: {exc}") from None
+
+
 def parse_source(text: str) -> str:
     """A local address of this machine (bindable), as --source wants it."""
     import ipaddress

@@ -19,6 +19,7 @@ from .option_values import (
     add_trtc_options,
     capacity_max,
     interval,
+    parse_interface,
     parse_source,
     rounds,
     trtc_credentials,
@@ -147,7 +148,10 @@ def build_parser() -> argparse.ArgumentParser:
                         help="(or -6) only IPv6, likewise (\"it works on IPv4, not on IPv6\")")
     add("--source", metavar="ADDR", default=None,
         help="send the network probes' packets from this local address (a machine with Wi-Fi "
-             "and a VPN: which one carries calls?); ports, domain, url and nat")
+             "and a VPN: which one carries calls?); ports, domain, url, nat and capacity")
+    add("--interface", metavar="NAME", default=None,
+        help="send the network probes' packets out of this network device (e.g. wlan0, tun0), "
+             "whatever the routing table prefers (Linux SO_BINDTODEVICE); the same probes")
     add("--proxy", metavar="URL", default=None,
         help="an HTTP proxy (http://[user:password@]HOST:PORT) through which the domain probe "
              "checks the media domain too, as a browser behind it would (default: "
@@ -252,6 +256,8 @@ def config_from(args: argparse.Namespace) -> Config:
         config = replace(config, family=args.family)
     if args.source is not None:
         config = replace(config, source=parse_source(args.source))
+    if args.interface is not None:
+        config = replace(config, interface=parse_interface(args.interface))
     if args.capacity_max is not None:
         config = replace(config, capacity_max_kbps=args.capacity_max)
     if args.proxy is not None:

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any, cast
 
 from . import capacitywire as wire
+from .bind import Local, udp_endpoint
 from .ramp import (
     DRAIN_MAX_S,
     DRAIN_QUIET_S,
@@ -142,10 +143,8 @@ class Capacity:
 
 
 async def measure(address: str, port: int, ceiling_kbps: float, timeout_s: float,
-                  source: str | None = None) -> Capacity:
-    loop = asyncio.get_running_loop()
-    _, client = await loop.create_datagram_endpoint(
-        _Client, remote_addr=(address, port), local_addr=(source, 0) if source else None)
+                  local: Local | None = None) -> Capacity:
+    _, client = await udp_endpoint(_Client, local, (address, port))
     start = time.perf_counter()
     try:
         answer = await client.ask(wire.hello, timeout_s / 3)

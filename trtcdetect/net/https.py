@@ -24,6 +24,7 @@ from cryptography import x509
 from ..config import Config
 from ..load import lag_during
 from ..text.ids import R
+from .bind import family_of, open_socket, tcp_connect
 from .errors import ResolveError, os_error_text
 from .isolated import in_own_loop
 from .resolve import Resolution, resolve
@@ -108,12 +109,12 @@ async def _tcp(config: Config, addresses: tuple[str, ...], port: int,
     with _Timer() as t:
         for address in addresses:
             tried += 1
-            family = socket.AF_INET6 if ":" in address else socket.AF_INET
-            candidate = socket.socket(family, socket.SOCK_STREAM)
-            candidate.setblocking(False)
+            try:  # from --source / --interface, when given
+                candidate = open_socket(family_of(address), socket.SOCK_STREAM, config.local)
+            except OSError as exc:
+                errors.append(f"{address}: {os_error_text(exc)}")
+                continue
             try:
-                if config.source:  # --source: the address this computer sends from
-                    candidate.bind((config.source, 0))
                 await asyncio.wait_for(loop.sock_connect(candidate, (address, port)),
                                        config.timeout_s)
             except TimeoutError:
@@ -198,8 +199,9 @@ async def _unverified_certificate(config: Config, host: str, address: str,
     ctx.check_hostname = False
     ctx.verify_mode = ssl.CERT_NONE
     try:
+        sock = await asyncio.wait_for(tcp_connect(address, port, config.local), config.timeout_s)
         _, writer = await asyncio.wait_for(
-            asyncio.open_connection(address, port, ssl=ctx, server_hostname=host),
+            asyncio.open_connection(sock=sock, ssl=ctx, server_hostname=host),
             config.timeout_s,
         )
     except (TimeoutError, OSError):

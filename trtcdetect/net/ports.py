@@ -15,6 +15,7 @@ from typing import Any
 
 from aioice import stun
 
+from .bind import Local, tcp_connect
 from .errors import REFUSALS, os_error_text, refused_by
 from .stun import StunSocket, binding_request
 from .timing import tcp_rtt_ms
@@ -86,36 +87,30 @@ class PathClock:
 
 
 async def probe_tcp(address: str, port: int, timeout_s: float, clock: PathClock,
-                    source: str | None = None) -> PortVerdict:
+                    local: Local | None = None) -> PortVerdict:
     start = time.perf_counter()
     try:
-        _, writer = await asyncio.wait_for(asyncio.open_connection(
-            address, port, local_addr=(source, 0) if source else None), timeout_s)
+        sock = await asyncio.wait_for(tcp_connect(address, port, local), timeout_s)
     except TimeoutError:
         return PortVerdict("tcp", port, NO_ANSWER, error=f"no answer within {timeout_s:g} s")
     except OSError as exc:
         return refusal("tcp", port, exc)
     rtt = time.perf_counter() - start
-    kernel_ms = tcp_rtt_ms(writer.get_extra_info("socket"))  # the handshake, as the kernel saw it
+    kernel_ms = tcp_rtt_ms(sock)  # the handshake, as the kernel saw it
     if kernel_ms is not None and kernel_ms <= rtt * 1000:
         rtt = kernel_ms / 1000
     clock.observe(rtt)
-    writer.close()
-    try:
-        await asyncio.wait_for(writer.wait_closed(), 1.0)
-    except (OSError, TimeoutError):
-        pass
+    sock.close()
     return PortVerdict("tcp", port, OPEN, rtt_ms=rtt * 1000,
                        timing="kernel" if kernel_ms is not None else "wall")
 
 
 async def probe_udp(address: str, port: int, timeout_s: float, clock: PathClock,
-                    source: str | None = None) -> PortVerdict:
+                    local: Local | None = None) -> PortVerdict:
     """A STUN Binding request on a connected socket, resent on the path's timer: an answer is
     open, an ICMP error closed, silence "no answer (open or filtered)"."""
     try:
-        sock = await StunSocket.open(remote=(address, port),
-                                     local=(source, 0) if source else None)
+        sock = await StunSocket.open(remote=(address, port), local=local)
     except OSError as exc:
         return refusal("udp", port, exc)
     request = binding_request()

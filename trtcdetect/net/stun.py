@@ -10,13 +10,13 @@ requests at a fixed rate, each answer timed).
 from __future__ import annotations
 
 import asyncio
-import socket
 import time
 from dataclasses import dataclass
 from typing import cast
 
 from aioice import stun
 
+from .bind import Local, udp_endpoint
 from .timing import enable_receive_stamps, received_at
 
 
@@ -63,19 +63,13 @@ class StunSocket(asyncio.DatagramProtocol):
         self.kernel_stamps = 0  # replies timed by the kernel's receive stamp
 
     @classmethod
-    async def open(cls, remote: tuple[str, int] | None = None,
-                   local: tuple[str, int] | None = None, family: int = 0) -> StunSocket:
-        """A socket connected to `remote` (ICMP errors come back), or bound to `local`."""
-        loop = asyncio.get_running_loop()
-        if remote is not None:  # `local`, when given, is the source address to send from
-            _, protocol = await loop.create_datagram_endpoint(cls, remote_addr=remote,
-                                                              local_addr=local)
-            protocol.connected = True
-        else:
-            bind = local or (("::" if family == socket.AF_INET6 else "0.0.0.0"), 0)
-            _, protocol = await loop.create_datagram_endpoint(cls, local_addr=bind,
-                                                              family=family)
-        return protocol
+    async def open(cls, remote: tuple[str, int] | None = None, local: Local | None = None,
+                   family: int = 0) -> StunSocket:
+        """A socket connected to `remote` (ICMP errors come back), or not; sent from `local`
+        (--source, --interface)."""
+        _, protocol = await udp_endpoint(cls, local, remote, family)
+        protocol.connected = remote is not None
+        return protocol  # type: ignore[no-any-return]
 
     # asyncio.DatagramProtocol
     def connection_made(self, transport: asyncio.BaseTransport) -> None:

@@ -13,14 +13,16 @@ import statistics
 import time
 from typing import Any
 
+from .bind import Local
 from .stun import StunSocket, binding_request
 
 #: A request unanswered this long after it was sent is lost, s.
 QUALITY_TRAIN_LOSS_AFTER_S = 1.0
 
 
-async def run_train(address: str, port: int, count: int, rate_pps: float) -> dict[str, Any]:
-    sock = await StunSocket.open(remote=(address, port))
+async def run_train(address: str, port: int, count: int, rate_pps: float,
+                    local: Local | None = None) -> dict[str, Any]:
+    sock = await StunSocket.open(remote=(address, port), local=local)
     order: list[bytes] = []
     try:
         start = time.perf_counter()

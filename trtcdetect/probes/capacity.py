@@ -121,7 +121,7 @@ async def measure(config: Config, prior: Prior = NO_PRIOR) -> CapacityObservatio
         return CapacityObservation(config.target, port, skipped="dns", dns_error=str(exc))
     try:
         result = await train.measure(address, port, config.capacity_max_kbps, config.timeout_s,
-                                     config.source)
+                                     config.local)
     except train.CapacityUnsupported:
         return CapacityObservation(config.target, port, skipped="unsupported")
     return CapacityObservation(config.target, port, result)

@@ -21,6 +21,7 @@ from typing import Any
 from ..config import PROBE_DEADLINE_MARGIN_S, Config
 from ..models import Advice, Message, Status
 from ..net import ResolveError, resolve
+from ..net.bind import Local, family_of, open_socket
 from ..net.stun import StunSocket, mapped_address
 from ..text.ids import R, S
 from .base import NO_PRIOR, MeasuredProbe, Prior, Verdict
@@ -38,10 +39,14 @@ def _host(text: str) -> str:
     return text.rsplit(":", 1)[0].strip("[]")
 
 
-def local_address(destination: tuple[str, int]) -> str | None:
-    """The source address the kernel would use toward `destination` (no packet is sent)."""
-    family = socket.AF_INET6 if ":" in destination[0] else socket.AF_INET
-    with socket.socket(family, socket.SOCK_DGRAM) as probe:
+def local_address(destination: tuple[str, int], local: Local | None = None) -> str | None:
+    """The source address the kernel would use toward `destination` from `local` (--source,
+    --interface); no packet is sent."""
+    try:
+        probe = open_socket(family_of(destination[0]), socket.SOCK_DGRAM, local)
+    except OSError:
+        return None
+    with probe:
         try:
             probe.connect(destination)
         except OSError:
@@ -90,8 +95,7 @@ async def _destinations(
 async def _ask_one(config: Config, family: int, index: int,
                    destinations: list[tuple[str, int]]) -> list[dict[str, Any]]:
     """From one new local socket, a Binding transaction to every destination at once."""
-    sock = await StunSocket.open(family=family,
-                                 local=(config.source, 0) if config.source else None)
+    sock = await StunSocket.open(family=family, local=config.local)
     try:
         answers = await asyncio.gather(*(sock.transaction(d, config.timeout_s)
                                          for d in destinations))
@@ -103,7 +107,7 @@ async def _ask_one(config: Config, family: int, index: int,
         mapped = mapped_address(answer) if answer is not None else None
         rows.append({"socket": index, "local_port": local_port,
                      "destination": hostport(*destination),
-                     "local_address": local_address(destination),
+                     "local_address": local_address(destination, config.local),
                      "mapped": None if mapped is None else hostport(*mapped)})
     return rows
 

@@ -85,7 +85,10 @@ def judge(observation: PortsObservation) -> Verdict:
             v.verdict == OPEN for v in verdicts if v.protocol == "tcp"):
         # not one STUN answer: a filter, or a host that does not speak STUN -- not determined
         ports = _join([v.port for v in silent])
-        return Verdict(Status.WARN, Message(S.PORTS_UDP_UNDETERMINED, {
+        tcp_checked = any(v.protocol == "tcp" for v in verdicts)
+        # "TCP works" only where TCP was checked: no TCP port is no evidence of anything
+        sentence = S.PORTS_UDP_UNDETERMINED if tcp_checked else S.PORTS_UDP_UNDETERMINED_ALONE
+        return Verdict(Status.WARN, Message(sentence, {
             "host": host, "ports": "UDP " + ports}),
             (Advice(R.PORTS_DECISIVE, {"host": host}),
              Advice(R.WHITELIST_UDP, {"host": host, "ports": ports})), metrics)
@@ -176,8 +179,8 @@ async def measure(config: Config, prior: Prior = NO_PRIOR) -> PortsObservation:
     address = resolution.addresses[0]
     clock = PathClock()
     verdicts = tuple(await asyncio.gather(*(
-        probe_tcp(address, p, config.timeout_s, clock, config.source) if proto == "tcp"
-        else probe_udp(address, p, config.timeout_s, clock, config.source)
+        probe_tcp(address, p, config.timeout_s, clock, config.local) if proto == "tcp"
+        else probe_udp(address, p, config.timeout_s, clock, config.local)
         for proto, p in ports)))
     quality = None
     if config.port_quality:
@@ -185,7 +188,8 @@ async def measure(config: Config, prior: Prior = NO_PRIOR) -> PortsObservation:
         trained = [v.port for v in verdicts
                    if v.protocol == "udp" and v.verdict in (OPEN, NO_ANSWER)]
         quality = tuple(await asyncio.gather(*(
-            run_train(address, port, config.quality_count, config.quality_rate_pps)
+            run_train(address, port, config.quality_count, config.quality_rate_pps,
+                      config.local)
             for port in trained)))
     return PortsObservation(host, address, verdicts, quality=quality, trtc_udp=_trtc_udp(prior))
 

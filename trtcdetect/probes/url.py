@@ -55,7 +55,11 @@ def pinned(config: Config, url: str) -> tuple[str, dict[str, str], dict[str, Any
 async def _follow(config: Config, url: str) -> tuple[list[dict[str, Any]], str | None]:
     """GET with redirects followed one by one; returns the hops and the first problem."""
     hops: list[dict[str, Any]] = []
-    async with httpx.AsyncClient(verify=(await config.tls_context()), timeout=config.timeout_s,
+    local = config.local
+    transport = httpx.AsyncHTTPTransport(  # from --source / --interface, when given
+        verify=await config.tls_context(), local_address=local.source if local else None,
+        socket_options=local.socket_options() if local else None)
+    async with httpx.AsyncClient(transport=transport, timeout=config.timeout_s,
                                  trust_env=False, follow_redirects=False) as client:
         current = url
         for _ in range(MAX_REDIRECTS + 1):

@@ -21,6 +21,7 @@ class S:
     PORTS_GROUP_ERROR = "ports.group-error"
     PORTS_UDP_EXPLAINED = "ports.udp-explained"
     PORTS_UDP_UNDETERMINED = "ports.udp-undetermined"
+    PORTS_UDP_UNDETERMINED_ALONE = "ports.udp-undetermined-alone"
     PORTS_LOSSY = "ports.lossy"
     NAT_NO_SERVER = "nat.no-server"
     NAT_DNS = "nat.dns"

@@ -30,6 +30,8 @@ SENTENCES: Mapping[str, tuple[str, str]] = {
                             "{ports}：无 STUN 响应，而 TRTC 接入服务器本就不应答 STUN（使用腾讯自有协议）；UDP 可以到达 TRTC 云：腾讯 SDK 经 {via} 得到了响应"),
     "ports.udp-undetermined": ("no UDP port of {host} answered STUN ({ports}), TCP works: filtered, or a server that does not speak STUN -- not determined",
                                "{host} 的 UDP 端口（{ports}）均无 STUN 响应，TCP 正常：是被过滤，还是服务器不应答 STUN，无法确定"),
+    "ports.udp-undetermined-alone": ("no UDP port of {host} answered STUN ({ports}), and no TCP port was checked: filtered, or a server that does not speak STUN -- not determined",
+                                     "{host} 的 UDP 端口（{ports}）均无 STUN 响应，且未检测 TCP 端口：是被过滤，还是服务器不应答 STUN，无法确定"),
     "ports.lossy": ("every port answered, but the quality trains lost packets: {which}",
                     "所有端口均有响应，但质量测试有丢包：{which}"),
     # nat

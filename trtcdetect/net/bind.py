@@ -1,0 +1,89 @@
+"""Where the network probes' packets leave from: `--source ADDR` (the local address they are
+sent from) and `--interface NAME` (SO_BINDTODEVICE: out of that device whatever the routing
+table prefers -- "it works on Wi-Fi, not on the VPN"). Every socket the network probes open
+comes from here, so both options reach every one of them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from dataclasses import dataclass
+from typing import Any
+
+#: Linux's SO_BINDTODEVICE (25); Python names it on Linux only
+SO_BINDTODEVICE = getattr(socket, "SO_BINDTODEVICE", 25)
+
+
+@dataclass(frozen=True)
+class Local:
+    """The local end every network probe's socket gets."""
+
+    source: str | None = None
+    interface: str | None = None
+
+    def socket_options(self) -> list[tuple[int, int, bytes]]:
+        """For httpx/httpcore's `socket_options`."""
+        return ([(socket.SOL_SOCKET, SO_BINDTODEVICE, self.interface.encode())]
+                if self.interface else [])
+
+
+def check_interface(name: str) -> str:
+    """The name of a network interface of this machine, or ValueError saying which exist."""
+    try:
+        socket.if_nametoindex(name)
+    except OSError:
+        names = ", ".join(n for _, n in socket.if_nameindex())
+        raise ValueError(f"no network interface {name!r} here (there are: {names})") from None
+    return name
+
+
+def open_socket(family: int, kind: int, local: Local | None) -> socket.socket:
+    """A non-blocking socket on `local`'s device and address (OSError if it cannot be)."""
+    sock = socket.socket(family, kind)
+    try:
+        sock.setblocking(False)
+        if local is not None and local.interface:
+            sock.setsockopt(socket.SOL_SOCKET, SO_BINDTODEVICE, local.interface.encode())
+        if local is not None and local.source:
+            sock.bind((local.source, 0))
+    except OSError:
+        sock.close()
+        raise
+    return sock
+
+
+def family_of(address: str) -> int:
+    return socket.AF_INET6 if ":" in address else socket.AF_INET
+
+
+async def tcp_connect(address: str, port: int, local: Local | None) -> socket.socket:
+    """A connected TCP socket to address:port from `local` (no timeout: the caller's)."""
+    sock = open_socket(family_of(address), socket.SOCK_STREAM, local)
+    try:
+        await asyncio.get_running_loop().sock_connect(sock, (address, port))
+    except BaseException:
+        sock.close()
+        raise
+    return sock
+
+
+async def udp_endpoint(factory: Any, local: Local | None, remote: tuple[str, int] | None = None,
+                       family: int = 0) -> tuple[asyncio.DatagramTransport, Any]:
+    """asyncio's datagram endpoint on `local`: connected to `remote` (so ICMP errors come
+    back) or not."""
+    if family == 0:
+        family = family_of(remote[0]) if remote else (
+            family_of(local.source) if local and local.source else socket.AF_INET)
+    sock = open_socket(family, socket.SOCK_DGRAM, local)
+    try:
+        if local is None or not local.source:
+            sock.bind(("::" if family == socket.AF_INET6 else "0.0.0.0", 0))
+        if remote is not None:
+            sock.connect(remote)
+        transport, protocol = await asyncio.get_running_loop().create_datagram_endpoint(
+            factory, sock=sock)
+    except BaseException:
+        sock.close()
+        raise
+    return transport, protocol
