@@ -137,3 +137,38 @@ def test_interface_that_does_not_exist_is_one_line_and_exit_3() -> None:
     assert proc.returncode == 3
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and "no network interface 'nosuchif0' here" in lines[0], lines
+
+
+def test_the_test_call_gathers_only_the_chosen_address(services: object) -> None:
+    """The call's ICE with --source and -6: a second client address whose UDP this machine's
+    own firewall drops. Unrestricted, ICE finds the first address and connects; from the
+    second it cannot; -6 on a machine without a global IPv6 address leaves nothing, said so."""
+    from tests.conftest import Services
+
+    assert isinstance(services, Services)
+    lab = services.lab
+    run(["ip", "-n", lab.client, "addr", "add", "198.18.0.100/24", "dev", f"{lab.client}v"])
+    run(["ip", "netns", "exec", lab.client, "iptables", "-I", "OUTPUT", "-s", "198.18.0.100",
+         "-p", "udp", "-j", "DROP"])
+    try:
+        def call(*args: str) -> dict[str, object]:
+            proc = subprocess.run(
+                ["ip", "netns", "exec", lab.client, sys.executable, "-m", "trtcdetect", "--json",
+                 "--quiet", "--only", "rtp", "--echo-url", "https://trtc.test/call",
+                 "--ca-file", str(services.ca_file), "--call-seconds", "1", "--audio-only",
+                 "--connect-deadline", "4", *args], capture_output=True, text=True, timeout=90)
+            return json.loads(proc.stdout)["probes"][0]  # type: ignore[no-any-return]
+
+        assert call()["status"] == "pass"
+        assert call("--source", "198.18.0.1")["status"] == "pass"
+        blocked = call("--source", "198.18.0.100")
+        assert blocked["status"] == "fail" and "ICE" in str(blocked["summary"]), blocked
+        nothing = call("-6")
+        assert nothing["status"] == "fail"
+        assert nothing["message"]["id"] == "call.no-local-address", nothing  # type: ignore[index]
+        assert nothing["message"]["params"] == {"which": "-6"}  # type: ignore[index]
+    finally:
+        run(["ip", "netns", "exec", lab.client, "iptables", "-D", "OUTPUT", "-s",
+             "198.18.0.100", "-p", "udp", "-j", "DROP"])
+        run(["ip", "-n", lab.client, "addr", "del", "198.18.0.100/24", "dev",
+             f"{lab.client}v"])

@@ -41,6 +41,8 @@ SEAMS: dict[str, tuple[list[str], list[str]]] = {
     "trtc": ([], ["trtcdetect.probes.trtc:unavailable", "trtcdetect.probes.trtc:run_worker"]),
     # Chromium never starts here: the browser is looked up first, in the browsers probe's result
     "trtcweb": ([], ["trtcdetect.probes.trtcweb:_browser"]),
+    "capacity": (["--udp-ports", "9"], ["trtcdetect.probes.capacity:resolve",
+                                        "trtcdetect.net.capacity:measure"]),
 }
 CASES = [(probe, seam) for probe, (_, seams) in SEAMS.items() for seam in seams]
 #: seams an earlier step keeps this in-process run from reaching (no device, no TLS server, no

@@ -111,6 +111,25 @@ def redirector(services: Services, tmp_path_factory: pytest.TempPathFactory) -> 
     return str(bundle)
 
 
+def test_repeat_with_call_makes_a_short_call_every_round(stun_link: ImpairedLink) -> None:
+    """--repeat 2 --call: each round a 2 s test call through serve's echo peer across the
+    link (20 ms each way); the call's RTT becomes a series, and 'CALL' a check of its own."""
+    stun_link.set(Impairment(delay_ms=20), Impairment(delay_ms=20))
+    proc = stun_link.client_run(
+        "--only", "ports", "--target", SERVER_ADDR, "--tcp-ports", "", "--udp-ports", "8000",
+        "--repeat", "2", "--interval", "0", "--call", "--echo-url",
+        f"http://{SERVER_ADDR}:8089/call", "--json", "--quiet", timeout=180)
+    doc = json.loads(proc.stdout)
+    validate(doc)
+    assert [p["id"] for p in doc["probes"]] == ["ports", "rtp", "repeat"], proc.stderr[-2000:]
+    assert doc["config"]["call_seconds"] == 2.0  # --call's short call, not the default 5 s
+    assert doc["probes"][1]["details"]["media_seconds"] <= 2 + 1.8 + 0.5  # + RTT wait
+    details = doc["probes"][-1]["details"]
+    assert details["checks"]["CALL"] == [True, True]
+    rtts = details["series"]["rtp.rtt"]
+    assert len(rtts) == 2 and all(r is not None and 40 <= r <= 40 * 1.6 for r in rtts), rtts
+
+
 def test_plain_http_on_a_lab_address_fails_with_the_https_rule(services: Services) -> None:
     code, probe = url_probe(services, f"http://{SERVE}/call.html")
     assert code == 2 and probe["status"] == "fail"

@@ -1,7 +1,7 @@
 """The media domain through a real HTTP proxy (Debian's tinyproxy) in the lab: the direct row and
-the through-the-proxy row, a proxy that refuses CONNECT, $HTTPS_PROXY and $NO_PROXY, and a
-proxy password that shows nowhere. TLS interception is table-tested (no intercepting proxy in
-the lab: see test_interception_is_named)."""
+the through-the-proxy row, a proxy that refuses CONNECT, $HTTPS_PROXY and $NO_PROXY, a proxy
+password that shows nowhere, the url probe through the proxy, and TLS interception by a real
+inspecting proxy (Debian's squid-openssl with ssl-bump) named with its issuer."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -98,6 +99,110 @@ def test_a_proxy_that_refuses_connect_and_the_environment(tinyproxy: tuple[Servi
     exempt = domain(run(services, env={"HTTPS_PROXY": f"http://{PROXY}:8889",
                                        "NO_PROXY": "trtc.test"}))
     assert exempt["status"] == "pass" and "via_proxy" not in exempt["details"]  # type: ignore[operator]
+
+
+def test_the_url_probe_goes_through_the_proxy_too(tinyproxy: tuple[Services, Path]) -> None:
+    """A deployment page behind the same proxy: its host directly and through the tunnel, the
+    second row in the page's entry; a proxy that refuses CONNECT makes the page a warning that
+    names the proxy step (the page itself still works directly)."""
+    services, tmp = tinyproxy
+    start(services.lab, tmp, 8890, 443)
+    start(services.lab, tmp, 8891, 8443)  # refuses CONNECT to 443
+
+    def page(proxy_port: int) -> dict[str, object]:
+        document = run(services, "--only", "url", "--url", "https://trtc.test/",
+                       env={"HTTPS_PROXY": f"http://{PROXY}:{proxy_port}"})
+        probes = {p["id"]: p for p in document["probes"]}  # type: ignore[attr-defined]
+        return probes["url"]  # type: ignore[no-any-return]  # (run() asks for domain too)
+
+    fine = page(8890)
+    assert fine["status"] == "pass", fine["summary"]
+    (entry,) = fine["details"]["urls"]  # type: ignore[index]
+    assert entry["via_proxy"]["proxy"] == f"http://{PROXY}:8890"
+    assert [s["ok"] for s in entry["via_proxy"]["steps"]] == [True, True, True]
+    refused = page(8891)
+    assert refused["status"] == "warn"
+    assert refused["message"]["id"] == "url.via-proxy"  # type: ignore[index]
+    assert "the PROXY step fails: the proxy refused CONNECT" in str(refused["summary"])
+    assert [a["id"] for a in refused["advice_ids"]] == ["whitelist-domain"]  # type: ignore[index]
+
+
+SQUID = "/usr/sbin/squid"
+CERTGEN = "/usr/lib/squid/security_file_certgen"
+
+
+def test_an_inspecting_proxy_is_named_with_its_issuer(tinyproxy: tuple[Services, Path]) -> None:
+    """Debian's squid (squid-openssl) with ssl-bump: it answers the TLS handshake through its
+    tunnel with a certificate of its own CA, as a corporate HTTPS inspector does. The client
+    trusts that CA too (as a managed machine does), so everything "works": the direct row and
+    the proxy row differ only in the issuer, and the verdict names it."""
+    if not (Path(SQUID).exists() and Path(CERTGEN).exists()):
+        pytest.skip("Debian's squid-openssl (ssl-bump)")
+    services, tmp = tinyproxy
+    # squid refuses to run as root and drops to Debian's `proxy` user, who cannot enter
+    # pytest's private temporary folder: a folder of its own, removed at the end
+    work = Path(tempfile.mkdtemp(prefix="trtcdetect-squid-"))
+    work.chmod(0o755)
+    shutil.copy(services.ca_file, work / "upstream.pem")
+    name = f"tdsq{os.getpid()}"  # squid's service name: its shared-memory segments carry it
+    try:
+        _inspecting_proxy(services, tmp, work, name)
+    finally:
+        subprocess.run(["ip", "netns", "exec", services.lab.server, SQUID, "-n", name, "-f",
+                        str(work / "squid.conf"), "-k", "shutdown"], capture_output=True)
+        shutil.rmtree(work, ignore_errors=True)
+        for segment in Path("/dev/shm").glob(f"{name}-*"):
+            segment.unlink(missing_ok=True)
+
+
+def _inspecting_proxy(services: Services, tmp: Path, work: Path, name: str) -> None:
+    import trustme
+
+    inspector = trustme.CA(organization_name="Inspecting Proxy Lab")
+    inspector.cert_pem.write_to_path(str(work / "ca.pem"))
+    inspector.private_key_pem.write_to_path(str(work / "ca.key"))
+    subprocess.run([CERTGEN, "-c", "-s", str(work / "ssl_db"), "-M", "4MB"], check=True,
+                   capture_output=True)
+    conf = work / "squid.conf"
+    conf.write_text("\n".join([
+        f"http_port {PROXY}:3129 ssl-bump generate-host-certificates=on "
+        f"dynamic_cert_mem_cache_size=4MB tls-cert={work}/ca.pem tls-key={work}/ca.key",
+        f"sslcrtd_program {CERTGEN} -s {work}/ssl_db -M 4MB", "sslcrtd_children 2",
+        "acl step1 at_step SslBump1", "ssl_bump peek step1", "ssl_bump bump all",
+        f"tls_outgoing_options cafile={work}/upstream.pem", "http_access allow all",
+        f"pid_filename {work}/squid.pid", f"cache_log {work}/cache.log", "access_log none",
+        "cache deny all", f"coredump_dir {work}", "cache_effective_user proxy",
+        "shutdown_lifetime 0 seconds", "dns_nameservers 198.18.0.2"]) + "\n")
+    subprocess.run(["chmod", "-R", "a+rwX", str(work)], check=True)
+    services.lab.spawn([SQUID, "-N", "-n", name, "-f", str(conf)], stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        out = subprocess.run(["ip", "netns", "exec", services.lab.server, "ss", "-Hltn",
+                              f"src {PROXY}:3129"], capture_output=True, text=True).stdout
+        if out.strip():
+            break
+        time.sleep(0.1)
+    else:
+        raise RuntimeError("squid did not start: " + (work / "cache.log").read_text()[-2000:])
+    trusted = tmp / "trusted.pem"  # the lab's CA and the inspector's: a managed machine's store
+    trusted.write_bytes(services.ca_file.read_bytes() + (work / "ca.pem").read_bytes())
+    environ = {k: v for k, v in os.environ.items()
+               if k.lower() not in ("https_proxy", "no_proxy", "http_proxy")}
+    proc = subprocess.run(["ip", "netns", "exec", services.lab.client, sys.executable, "-m",
+                           "trtcdetect", "--json", "--quiet", "--only", "domain", "--target",
+                           "trtc.test", "--ca-file", str(trusted), "--proxy",
+                           f"http://{PROXY}:3129"], capture_output=True, text=True, timeout=60,
+                          env=environ)
+    result = json.loads(proc.stdout)["probes"][0]
+    via = result["details"]["via_proxy"]
+    assert all(s["ok"] for s in via["steps"]), via
+    assert "Inspecting Proxy Lab" in via["steps"][1]["issuer"]
+    assert "Inspecting Proxy Lab" not in result["details"]["steps"][2]["issuer"]
+    assert result["status"] == "warn"
+    assert result["message"]["id"] == "domain.proxy-intercepts"
+    assert "Inspecting Proxy Lab" in result["summary"]
+    assert [a["id"] for a in result["advice_ids"]] == ["proxy-intercepts"]
 
 
 def step(name: str, ok: bool = True, **info: object) -> Step:

@@ -91,3 +91,46 @@ def test_ctrl_c_between_rounds_still_writes_the_report(services: Services,
     document = json.loads(next(tmp_path.glob("*.json")).read_text())
     result = next(p for p in document["probes"] if p["id"] == "repeat")
     assert 2 <= result["details"]["rounds"] <= 5
+
+
+def test_board_is_mtrs_table() -> None:
+    from trtcdetect.repeat import board
+
+    rows = {r["check"]: r for r in board(rounds(True, False, True))}
+    udp = rows["UDP 8000"]
+    assert (udp["last"], udp["answered"], udp["seen"]) == (True, 2, 3)
+    assert udp["ms"] == (3.0, 1.0, 3.0)  # last, best, worst of the rounds' RTT figures
+    assert rows["TCP 8687"]["ms"] is None  # no figure recorded for it in these rounds
+
+
+def test_for_ends_by_itself_and_a_terminal_sees_the_live_table(services: Services,
+                                                               tmp_path: Path) -> None:
+    """--for 3s --interval 1 in a pseudo-terminal (script(1)): rounds stop by themselves once
+    the time is up, one coloured line per round and mtr's table above them."""
+    typescript = tmp_path / "typescript"
+    command = " ".join([
+        "ip", "netns", "exec", services.lab.client, sys.executable, "-m", "trtcdetect",
+        "--only", "ports", "--target", SERVE, "--tcp-ports", "8687", "--udp-ports", "8000",
+        "--timeout", "0.5", "--for", "3s", "--interval", "1", "--output", str(tmp_path)])
+    started = time.monotonic()
+    subprocess.run(["script", "-qec", command, str(typescript)], env={
+        "TERM": "xterm", "COLUMNS": "100", "PATH": "/usr/sbin:/usr/bin:/sbin:/bin"},
+        stdout=subprocess.DEVNULL, timeout=60, check=True)
+    took = time.monotonic() - started
+    screen = typescript.read_text(errors="replace")
+    assert "ms last / best / worst" in screen and "answered" in screen
+    assert "round 3 " in screen and "round 4 " not in screen, screen[-2000:]
+    assert "\x1b[" in screen  # coloured: rich drew it for a terminal
+    assert took < 3 + 8, took  # three rounds (0, 1, 2 s) and the process around them
+    (document,) = tmp_path.glob("*.json")
+    repeat = json.loads(document.read_text())["probes"][-1]
+    assert repeat["id"] == "repeat" and repeat["details"]["rounds"] == 3
+
+
+def test_call_needs_repeat() -> None:
+    proc = subprocess.run([sys.executable, "-m", "trtcdetect", "--only", "ports", "--call"],
+                          capture_output=True, text=True, timeout=30)
+    assert proc.returncode == 3 and "--call is for --repeat/--for" in proc.stderr
+    bad = subprocess.run([sys.executable, "-m", "trtcdetect", "--for", "ten minutes"],
+                         capture_output=True, text=True, timeout=30)
+    assert bad.returncode == 3 and len(bad.stderr.strip().splitlines()) == 1, bad.stderr

@@ -15,14 +15,15 @@ from tests.lab import Lab
 
 def test_full_run_writes_both_reports_and_exits_0(services: Services, tmp_path: Path) -> None:
     proc = services.lab.trtcdetect("--target", "trtc.test", "--ca-file", str(services.ca_file),
-                                   "--output", str(tmp_path), "--skip", "camera,microphone")
+                                   "--output", str(tmp_path), "--skip", "camera,microphone",
+                                   "--capacity-max", "2000")
     assert proc.returncode == 0, proc.stdout + proc.stderr
     (html,) = tmp_path.glob("trtcdetect-trtc.test-*Z.html")
     (doc_file,) = tmp_path.glob("trtcdetect-trtc.test-*Z.json")
     doc = load_valid(doc_file)
     ids = [p["id"] for p in doc["probes"]]  # type: ignore[union-attr]
     assert ids == ["ports", "domain", "nat", "trtc", "url", "speaker", "browsers", "trtcweb",
-                   "rtp"]
+                   "rtp", "capacity"]
     assert doc["status"] == "pass" and doc["exit_code"] == 0
     trtc = doc["probes"][3]  # type: ignore[index]
     assert trtc["status"] == "skip"  # trtc.test is not Tencent's cloud
@@ -45,7 +46,7 @@ def test_ctrl_c_ends_within_a_second_and_still_writes_the_report(
     proc = subprocess.Popen(
         ["ip", "netns", "exec", firewall.client, sys.executable, "-m", "trtcdetect",
          "--target", SERVE, "--timeout", "20", "--output", str(tmp_path),
-         "--skip", "nat,trtc,url,camera,microphone,speaker,browsers,trtcweb,rtp"],
+         "--skip", "nat,trtc,url,camera,microphone,speaker,browsers,trtcweb,rtp,capacity"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     assert proc.stderr is not None
     # The domain probe finishes first (TLS fails: the certificate names trtc.test); the ports

@@ -42,6 +42,8 @@ def round_of(index: int, at: float, report: RunReport) -> Round:
             for port in probe.details.get("ports") or ():
                 checks[f"{str(port['protocol']).upper()} {port['port']}"] = \
                     port.get("verdict") == "open"
+        if probe.id == "rtp":  # --call: did this round's test call connect?
+            checks["CALL"] = probe.status in (Status.PASS, Status.WARN)
         if probe.id == "domain":
             for step in probe.details.get("steps") or ():
                 if step.get("ok") is not None:
@@ -108,8 +110,33 @@ def summarize(rounds: list[Round], interval_s: float) -> ProbeResult:
                        metrics=metrics)
 
 
-def line(r: Round, total: int) -> str:
+def line(r: Round, total: int | None) -> str:
     """One terminal line per round."""
     failing = sorted(n for n, ok in r.checks.items() if not ok)
-    return (f"round {r.index}/{total} {_clock(r.at)} {r.status}"
+    return (f"round {r.index}{f'/{total}' if total else ''} {_clock(r.at)} {r.status}"
             + (f": {', '.join(failing)} not answering" if failing else ""))
+
+
+def figure_of(check: str) -> str:
+    """The round-trip figure that goes with a check: 'UDP 8000' -> 'ports.udp_8000_rtt',
+    'DOMAIN TLS' -> 'domain.tls_time', 'CALL' -> 'rtp.rtt'."""
+    kind, _, name = check.partition(" ")
+    if kind == "DOMAIN":
+        return f"domain.{name.lower()}_time"
+    if kind == "CALL":
+        return "rtp.rtt"
+    return f"ports.{kind.lower()}_{name}_rtt"
+
+
+def board(rounds: list[Round]) -> list[dict[str, Any]]:
+    """mtr's table: per check, the last result, rounds answered of rounds seen, and the
+    round-trip time last / best / worst (ms)."""
+    rows = []
+    for name in sorted({n for r in rounds for n in r.checks}):
+        seen = [r for r in rounds if name in r.checks]
+        times = [r.figures[figure_of(name)] for r in seen if figure_of(name) in r.figures]
+        last_time = seen[-1].figures.get(figure_of(name))
+        rows.append({"check": name, "last": seen[-1].checks[name],
+                     "answered": sum(r.checks[name] for r in seen), "seen": len(seen),
+                     "ms": (last_time, min(times), max(times)) if times else None})
+    return rows

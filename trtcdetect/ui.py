@@ -15,6 +15,7 @@ from rich.table import Table
 from . import text
 from .models import ProbeResult, RunReport
 from .probes import Probe
+from .repeat import Round
 from .report.files import checks_target
 
 STYLE = {"pass": "green", "warn": "yellow", "fail": "red", "error": "magenta", "skip": "dim"}
@@ -108,3 +109,65 @@ def print_diagnosis(console: Console, report: RunReport, paths: list[Path], lang
     html = [p for p in paths if p.suffix == ".html"]
     if problems and html:
         console.print(escape(text.ui("send-to-support", lang, path=str(html[0]))))
+
+
+class RepeatView:
+    """--repeat/--for: on a terminal a live table like mtr's (each check's last result, the
+    rounds it answered, its round-trip time last / best / worst) under one coloured line per
+    round; on a pipe one plain line per round (repeat.line)."""
+
+    def __init__(self, *, enabled: bool, total: int | None, until: float | None) -> None:
+        from rich.live import Live
+
+        self.console = Console(stderr=True, highlight=False)
+        self.enabled, self.total, self.until = enabled, total, until
+        self.live: Live | None = (Live(console=self.console, transient=True,
+                                       refresh_per_second=4)
+                                  if enabled and self.console.is_terminal else None)
+
+    def __enter__(self) -> RepeatView:
+        if self.live is not None:
+            self.live.start()
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        if self.live is not None:
+            self.live.stop()
+
+    def round(self, rounds: list[Round]) -> None:
+        from .repeat import line
+
+        if not self.enabled:
+            return
+        latest = rounds[-1]
+        if self.live is None:
+            print(line(latest, self.total), file=sys.stderr, flush=True)  # noqa: T201
+            return
+        status = str(latest.status)
+        self.console.print(escape(line(latest, self.total)).replace(
+            f" {status}", f" [{STYLE[status]}]{status}[/]", 1), markup=True, soft_wrap=True)
+        self.live.update(self.table(rounds))
+
+    def table(self, rounds: list[Round]) -> Table:
+        import datetime as dt
+
+        from .repeat import board
+
+        left = ""
+        if self.until is not None:
+            left = f", until {dt.datetime.fromtimestamp(self.until, dt.UTC):%H:%M:%S} UTC"
+        of = f"/{self.total}" if self.total else ""
+        table = Table(title=f"round {rounds[-1].index}{of}{left}", title_justify="left")
+        for column in ("check", "last", "answered", "ms last / best / worst"):
+            table.add_column(column, justify="left" if column == "check" else "right")
+        for row in board(rounds):
+            ms = row["ms"]
+            shown = "—" if ms is None else " / ".join(
+                "—" if v is None else f"{v:.1f}" for v in ms)
+            last = "[green]ok[/]" if row["last"] else "[red]no answer[/]"
+            share = f"{row['answered']}/{row['seen']}"
+            if row["answered"] < row["seen"]:
+                share = f"[yellow]{share}[/]"
+            table.add_row(escape(row["check"]), last, share, shown)
+        return table

@@ -178,6 +178,7 @@ async def run_call(config: Config, tracks: list[MediaStreamTrack]) -> CallResult
     from aiortc import RTCPeerConnection, RTCSessionDescription
 
     from .echo import EchoPeer
+    from .local import gathering, local_choice
     from .media import pause
 
     call = Call(config)
@@ -191,7 +192,11 @@ async def run_call(config: Config, tracks: list[MediaStreamTrack]) -> CallResult
         for track in tracks:
             pc.addTrack(track)
             call.kinds.add(track.kind)
-        await pc.setLocalDescription(await pc.createOffer())
+        with gathering(config) as addresses:  # -4/-6, --source, --interface (call/local.py)
+            if not addresses:
+                raise CallFailed("ICE", Message(S.CALL_NO_LOCAL_ADDRESS, {
+                    "which": local_choice(config)}))
+            await pc.setLocalDescription(await pc.createOffer())
         call.mark("ice_gathering_ms")
         offer = pc.localDescription
         if config.echo_url:

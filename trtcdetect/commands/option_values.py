@@ -52,6 +52,20 @@ def rounds(text: str) -> int:
     return int(text)
 
 
+def duration(text: str) -> float:
+    """--for: '90', '90s', '10m', '1h' -> seconds (1 s to 24 h)."""
+    import re
+
+    found = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([smh]?)\s*", text)
+    if not found:
+        raise argparse.ArgumentTypeError(
+            f"--for wants a duration such as 90s, 10m or 1h: {text!r}")
+    seconds = float(found[1]) * {"": 1, "s": 1, "m": 60, "h": 3600}[found[2]]
+    if not 1 <= seconds <= 86_400:
+        raise argparse.ArgumentTypeError(f"--for must be 1 s to 24 h: {text!r}")
+    return seconds
+
+
 def interval(text: str) -> float:
     try:
         value = float(text)

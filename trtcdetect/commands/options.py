@@ -18,6 +18,7 @@ from ..profiles import BUILTIN, DEFAULT_PROFILE, Overrides, apply, load
 from .option_values import (
     add_trtc_options,
     capacity_max,
+    duration,
     interval,
     parse_interface,
     parse_source,
@@ -114,9 +115,16 @@ def build_parser() -> argparse.ArgumentParser:
              "per round, and the report shows every figure as a series and the worst window "
              "(e.g. 'UDP 8000 stopped answering for 40 s at 10:42:10'); best with --only "
              "ports,domain,nat")
+    add("--for", dest="for_s", metavar="DURATION", type=duration, default=None,
+        help="repeat for this long (90s, 10m, 1h; at most 24 h and 1000 rounds) instead of, "
+             "or as well as, a number of rounds: whichever ends first")
     add("--interval", metavar="S", type=interval, default=10.0,
-        help="seconds from the start of one round to the next with --repeat (default: "
+        help="seconds from the start of one round to the next with --repeat/--for (default: "
              "%(default)g; 0: back to back)")
+    add("--call", action="store_true",
+        help="with --repeat/--for: a short test call (the 'rtp' probe, 2 s unless "
+             "--call-seconds says otherwise) in every round, its RTT and MOS as series and "
+             "'CALL' among the checks of the worst window")
     add("--json", action="store_true",
         help="print the JSON document on stdout and nothing else there (same as --format "
              "json); progress goes to stderr; report files are written only when --output is "

@@ -25,6 +25,9 @@ from .options import build_parser, config_from, families, probe_ids
 #: A run this long prepares the HTML report (imports, template) in a thread while probes still
 #: wait on the network; shorter runs prepare it when they end.
 REPORT_PREPARE_AFTER_S = 1.0
+#: --call: each round's test call sends media this long unless --call-seconds says otherwise
+#: (RTT needs about 2 s: RTCP reports come every 0.5-1.5 s)
+CALL_PER_ROUND_S = 2.0
 
 if TYPE_CHECKING:
     from ..models import RunReport
@@ -39,11 +42,20 @@ def parse_run(argv: Sequence[str]) -> tuple[argparse.Namespace, Config, list[Pro
 
     config = config_from(args)
     only, skip = probe_ids(args.only), probe_ids(args.skip)
-    probes = [p for pid, p in REGISTRY.items() if (not only or pid in only) and pid not in skip
-              # a round after round load test would be every round's delay: asked for only
-              and not (pid == "capacity" and args.repeat and pid not in only)]
+    repeating = bool(args.repeat or args.for_s)
+    if args.call and not repeating:
+        raise UsageError("--call is for --repeat/--for: a single run makes its test call anyway")
+    probes = [p for pid, p in REGISTRY.items()
+              if ((not only or pid in only) and pid not in skip
+                  # a round after round load test would be every round's delay: asked for only
+                  and not (pid == "capacity" and repeating and pid not in only))
+              or (pid == "rtp" and args.call)]
     if not probes:
         raise UsageError("--only/--skip leave no probe to run")
+    if args.call and args.call_seconds is None:
+        from dataclasses import replace
+
+        config = replace(config, call_seconds=CALL_PER_ROUND_S)
     if {"trtc", "trtcweb"} & set(only):
         from dataclasses import replace
 
@@ -70,7 +82,8 @@ def cmd_run(argv: Sequence[str]) -> int:
     if args.output is not None or stdout_format is None:
         output = check_output_dir(args.output or "reports")
     settings = {**config.settings(), "probes": [p.id for p in probes]}
-    progress = Progress(enabled=not args.quiet, total=len(probes))
+    progress = Progress(enabled=not args.quiet and not (args.repeat or args.for_s),
+                        total=len(probes))
     ahead = threading.Thread(target=_prepare_report, name="trtcdetect-prepare-report", daemon=True)
 
     async def go() -> RunReport:
@@ -81,8 +94,10 @@ def cmd_run(argv: Sequence[str]) -> int:
         prepare = loop.call_later(REPORT_PREPARE_AFTER_S, ahead.start) \
             if output is not None else None
         try:
-            if args.repeat:
-                return await _rounds(args, config, probes, stop, settings)
+            if args.repeat or args.for_s:
+                from .rounds import rounds
+
+                return await rounds(args, config, probes, stop, settings)
             return await runner.run(config, probes, stop=stop, progress=progress.update,
                                     settings=settings)
         finally:
@@ -139,40 +154,6 @@ def cmd_run(argv: Sequence[str]) -> int:
         print_summary(report, paths, stderr=False, lang=lang)
     code: int = report.exit_code
     return code
-
-
-async def _rounds(args: argparse.Namespace, config: Config, probes: list[Probe],
-                  stop: asyncio.Event, settings: dict[str, object]) -> RunReport:
-    """--repeat N --interval S: the probes round after round; one line per round on stderr;
-    Ctrl-C ends it after the round in progress is stopped, and the report is still written."""
-    import dataclasses
-    import time
-
-    from .. import repeat, runner
-
-    rounds: list[repeat.Round] = []
-    last: RunReport | None = None
-    total = int(args.repeat)
-    for index in range(1, total + 1):
-        started = time.time()
-        report = await runner.run(config, probes, stop=stop, settings=settings)
-        if report.interrupted and rounds:
-            break  # the round Ctrl-C cut short says nothing of the network: leave it out
-        last = report
-        rounds.append(repeat.round_of(index, started, report))
-        if not args.quiet:
-            sys.stderr.write(repeat.line(rounds[-1], total) + "\n")
-            sys.stderr.flush()
-        if stop.is_set() or index == total:
-            break
-        try:
-            await asyncio.wait_for(stop.wait(), max(0.0, started + args.interval - time.time()))
-            break
-        except TimeoutError:
-            pass
-    assert last is not None
-    summary = repeat.summarize(rounds, args.interval)
-    return dataclasses.replace(last, probes=(*last.probes, summary))
 
 
 def _prepare_report() -> None:

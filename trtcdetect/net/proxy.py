@@ -14,12 +14,15 @@ import asyncio
 import base64
 import socket
 import urllib.request
+from collections.abc import Sequence
 from dataclasses import dataclass
 from urllib.parse import unquote, urlsplit
 
 from ..config import Config, ConfigError
+from ..models import Advice, Message, Status, Verdict
+from ..text.ids import R, S
 from .errors import os_error_text
-from .https import Step, _tcp, _Timer, tls_then_https
+from .https import Step, _tcp, _Timer, first_failure, tls_then_https
 from .isolated import in_own_loop
 
 #: The most a proxy's answer to CONNECT may be before the tunnel is called broken, bytes
@@ -133,3 +136,37 @@ async def _connect(config: Config, proxy: Proxy, host: str, port: int, sock: soc
     step.ok = False
     step.error = f"the proxy refused CONNECT {host}:{port}: {status_line or 'no answer'}"
     return False
+
+
+def judge_via(host: str, direct: Verdict, direct_issuer: str | None,
+              via_proxy: tuple[str, Sequence[Step]] | None) -> Verdict:
+    """A host's verdict once its path through the proxy is known (the domain and url probes):
+    the direct verdict when the proxy changes nothing; "only through the proxy", "not through
+    the proxy", "through neither"; and a proxy whose certificate comes from another issuer
+    than the direct path's is inspecting HTTPS. A pure rule: the judges' tables test it."""
+    if via_proxy is None:
+        return direct
+    proxy, steps = via_proxy
+    failed = first_failure(list(steps))
+    direct_ok = direct.status is not Status.FAIL
+    if failed is None:
+        issuer = steps[1].info.get("issuer")
+        if direct_ok and issuer and direct_issuer and issuer != direct_issuer:
+            return Verdict(Status.WARN, Message(S.DOMAIN_PROXY_INTERCEPTS, {
+                "proxy": proxy, "issuer": issuer}),
+                (Advice(R.PROXY_INTERCEPTS, {"proxy": proxy, "host": host, "issuer": issuer}),),
+                direct.metrics)
+        if not direct_ok:
+            return Verdict(Status.WARN, Message(S.DOMAIN_ONLY_PROXY, {
+                "proxy": proxy, "before": direct.message.as_dict()}), direct.advice,
+                direct.metrics)
+        return direct
+    error = failed.error or "no reason given"
+    through = Message(S.DOMAIN_PROXY_FAILED, {"proxy": proxy, "step": failed.name.upper(),
+                                              "error": error})
+    if direct_ok:
+        return Verdict(Status.WARN, through, (Advice(R.WHITELIST_DOMAIN, {"host": host}),),
+                       direct.metrics)
+    return Verdict(Status.FAIL, Message(S.DOMAIN_BOTH_FAILED, {
+        "before": direct.message.as_dict(), "after": through.as_dict()}), direct.advice,
+        direct.metrics)

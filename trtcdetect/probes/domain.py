@@ -16,7 +16,7 @@ from ..config import Config
 from ..models import Advice, Message, Metric, Status, unique_advice, worst
 from ..net import https
 from ..net.https import Step
-from ..net.proxy import check_via, proxy_for
+from ..net.proxy import check_via, judge_via, proxy_for
 from ..text.ids import R, S
 from .base import NO_PRIOR, MeasuredProbe, Prior, Verdict
 
@@ -48,34 +48,8 @@ class DomainObservation:
 def judge_host(observation: HostSteps) -> Verdict:
     """The direct path (judge_direct), and the path through the proxy when there is one."""
     direct = judge_direct(observation)
-    if observation.via_proxy is None:
-        return direct
-    proxy, steps = observation.via_proxy
-    host = observation.host
-    failed = https.first_failure(steps)
-    direct_ok = direct.status is not Status.FAIL
-    if failed is None:
-        issuer = steps[1].info.get("issuer")
-        direct_issuer = observation.steps[2].info.get("issuer")
-        if direct_ok and issuer and direct_issuer and issuer != direct_issuer:
-            return Verdict(Status.WARN, Message(S.DOMAIN_PROXY_INTERCEPTS, {
-                "proxy": proxy, "issuer": issuer}),
-                (Advice(R.PROXY_INTERCEPTS, {"proxy": proxy, "host": host, "issuer": issuer}),),
-                direct.metrics)
-        if not direct_ok:
-            return Verdict(Status.WARN, Message(S.DOMAIN_ONLY_PROXY, {
-                "proxy": proxy, "before": direct.message.as_dict()}), direct.advice,
-                direct.metrics)
-        return direct
-    error = failed.error or "no reason given"
-    through = Message(S.DOMAIN_PROXY_FAILED, {"proxy": proxy, "step": failed.name.upper(),
-                                              "error": error})
-    if direct_ok:
-        return Verdict(Status.WARN, through, (Advice(R.WHITELIST_DOMAIN, {"host": host}),),
-                       direct.metrics)
-    return Verdict(Status.FAIL, Message(S.DOMAIN_BOTH_FAILED, {
-        "before": direct.message.as_dict(), "after": through.as_dict()}), direct.advice,
-        direct.metrics)
+    return judge_via(observation.host, direct, observation.steps[2].info.get("issuer"),
+                     observation.via_proxy)
 
 
 def judge_direct(observation: HostSteps) -> Verdict:

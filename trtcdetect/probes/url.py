@@ -22,6 +22,7 @@ from ..config import Config
 from ..models import Advice, Message, Status, unique_advice, worst
 from ..net import https
 from ..net.https import Step
+from ..net.proxy import check_via, judge_via, proxy_for
 from ..text.ids import R, S
 from .base import NO_PRIOR, MeasuredProbe, Prior, Verdict
 
@@ -94,6 +95,8 @@ class Page:
     steps: list[Step] | None = None
     redirects: list[dict[str, Any]] | None = None
     problem: str | None = None
+    #: the page's host through the HTTP proxy a browser here would use: (proxy, its steps)
+    via_proxy: tuple[str, tuple[Step, ...]] | None = None
 
     @property
     def secure_context(self) -> bool:
@@ -141,26 +144,46 @@ def judge_page(page: Page) -> tuple[Status, Message, str | None, dict[str, Any]]
             None, extra)
 
 
-def _entry(page: Page) -> dict[str, Any]:
+def judge_with_proxy(page: Page) -> tuple[Status, Message, tuple[Advice, ...], dict[str, Any]]:
+    """judge_page, then the page's host through the proxy (net.proxy.judge_via), as the
+    domain probe judges its hosts: a page that works only one way, or through a proxy that
+    inspects HTTPS, says so."""
     status, message, cause, extra = judge_page(page)
+    host = urlsplit(page.url).hostname or ""
+    advice = ((Advice(cause, {"url": page.url, "host": host, "error": _why(page)}),)
+              if cause else ())
+    if page.via_proxy is None or page.steps is None:
+        return status, message, advice, extra
+    direct = Verdict(status, message, advice)
+    via = judge_via(host, direct, page.steps[2].info.get("issuer"), page.via_proxy)
+    if via is direct:
+        return status, message, advice, extra
+    return (via.status, Message(S.URL_VIA_PROXY, {"url": page.url,
+                                                  "finding": via.message.as_dict()}),
+            via.advice, extra)
+
+
+def _entry(page: Page) -> dict[str, Any]:
+    status, message, advice, extra = judge_with_proxy(page)
     entry: dict[str, Any] = {"url": page.url, "secure_context": page.secure_context}
     if page.steps is not None:
         entry["steps"] = [s.as_dict() for s in page.steps]
     if page.redirects is not None:
         entry["redirects"] = page.redirects
+    if page.via_proxy is not None:
+        entry["via_proxy"] = {"proxy": page.via_proxy[0],
+                              "steps": [s.as_dict() for s in page.via_proxy[1]]}
     entry.update(status=str(status), message=message.as_dict(), **extra)
-    if cause is not None or page.steps is not None:
-        entry["cause"] = cause
+    if advice or page.steps is not None:
+        entry["cause"] = advice[0].id if advice else None
     return entry
 
 
 def judge(observation: UrlObservation) -> Verdict:
     if not observation.pages:
         return Verdict(Status.SKIP, Message(S.URL_NONE))
-    judged = [judge_page(p) for p in observation.pages]
-    advice = unique_advice(
-        Advice(cause, {"url": p.url, "host": urlsplit(p.url).hostname or "", "error": _why(p)})
-        for p, (_, _, cause, _) in zip(observation.pages, judged, strict=True) if cause)
+    judged = [judge_with_proxy(p) for p in observation.pages]
+    advice = unique_advice(a for _, _, found, _ in judged for a in found)
     if len(judged) == 1:
         message = judged[0][1]
     else:
@@ -184,7 +207,14 @@ async def _look(config: Config, url: str) -> Page:
     page = Page(url)
     if parts.scheme == "http":
         return page
-    page.steps = await https.check(config, parts.hostname or "", parts.port or 443)
+    host, port = parts.hostname or "", parts.port or 443
+    proxy = proxy_for(config, host)
+    direct, through = await asyncio.gather(
+        https.check(config, host, port),
+        check_via(config, proxy, host, port) if proxy is not None else asyncio.sleep(0))
+    page.steps = direct
+    if proxy is not None and through:
+        page.via_proxy = (proxy.shown, tuple(through))
     if https.first_failure(page.steps) is None:
         page.redirects, page.problem = await _follow(config, url)
     return page

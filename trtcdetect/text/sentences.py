@@ -78,6 +78,7 @@ SENTENCES: Mapping[str, tuple[str, str]] = {
     "url.http-error": ("{url} answered HTTP {code}", "{url} 返回 HTTP {code}"),
     "url.ok": ("{url} is served over HTTPS (HTTP {code}, {ms:.0f} ms)",
                "{url} 通过 HTTPS 提供（HTTP {code}，{ms:.0f} 毫秒）"),
+    "url.via-proxy": ("{url}: {finding}", "{url}：{finding}"),
     "url.summary": ("{ok} of {count} pages can use camera and microphone; not: {which}",
                     "{count} 个页面中 {ok} 个可以使用摄像头和麦克风；不可以：{which}"),
     # domain
@@ -234,6 +235,8 @@ SENTENCES: Mapping[str, tuple[str, str]] = {
     "trtc.call-down": ("the network was down during the test call through TRTC's cloud (Tencent's level 6)",
                        "经 TRTC 云的测试通话中网络中断（腾讯第 6 级）"),
     # test call
+    "call.no-local-address": ("no address of this machine is left for the call's ICE after {which}",
+                              "按 {which} 筛选后，本机没有可用于通话 ICE 的地址"),
     "call.no-connect": ("could not connect: {stage} {how}", "无法建立连接：{stage} {how}"),
     "call.failed": ("failed", "失败"),
     "call.not-within": ("not done within {seconds:g} s", "未在 {seconds:g} 秒内完成"),

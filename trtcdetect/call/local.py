@@ -1,0 +1,79 @@
+"""-4 / -6, --source and --interface for the test call.
+
+aiortc has no option for which local addresses ICE gathers on: it asks aioice's
+`get_host_addresses`, which lists every address of every interface. While the call's own peer
+connection gathers (its setLocalDescription), that function is replaced by one that keeps only
+the chosen family, the --source address, or the addresses of the --interface device; the
+original comes back at once, before anything else gathers (the loopback echo peer gathers
+later, unrestricted). An --interface is honoured by its addresses: the ICE sockets are bound to
+them, not to the device itself (aioice opens them; SO_BINDTODEVICE cannot be set there).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+from ..config import Config
+
+
+def _same(a: str, b: str) -> bool:
+    try:
+        return ipaddress.ip_address(a.split("%")[0]) == ipaddress.ip_address(b.split("%")[0])
+    except ValueError:
+        return False
+
+
+def interface_addresses(name: str) -> list[str]:
+    import ifaddr
+
+    found: list[str] = []
+    for adapter in ifaddr.get_adapters():
+        if adapter.name == name:
+            found += [ip.ip if isinstance(ip.ip, str) else ip.ip[0] for ip in adapter.ips]
+    return found
+
+
+def chooser(config: Config, real: Callable[..., list[str]]) -> Callable[..., list[str]]:
+    """get_host_addresses as the run's options restrict it."""
+    def chosen(use_ipv4: bool, use_ipv6: bool) -> list[str]:
+        found = real(use_ipv4=use_ipv4 and config.family != 6,
+                     use_ipv6=use_ipv6 and config.family != 4)
+        if config.source:
+            found = [a for a in found if _same(a, str(config.source))]
+        if config.interface:
+            mine = interface_addresses(config.interface)
+            found = [a for a in found if any(_same(a, m) for m in mine)]
+        return found
+    return chosen
+
+
+def local_choice(config: Config) -> str:
+    """The options that chose the call's addresses, as the user typed them."""
+    parts = [f"-{config.family}" if config.family else "",
+             f"--source {config.source}" if config.source else "",
+             f"--interface {config.interface}" if config.interface else ""]
+    return " ".join(p for p in parts if p)
+
+
+def restricted(config: Config) -> bool:
+    return bool(config.family or config.source or config.interface)
+
+
+@contextmanager
+def gathering(config: Config) -> Iterator[list[str]]:
+    """While the call's peer connection gathers: ICE sees only the chosen addresses. Yields
+    the addresses it will use (empty: nothing matches, which the caller reports)."""
+    import aioice.ice
+
+    real = aioice.ice.get_host_addresses
+    if not restricted(config):
+        yield real(use_ipv4=True, use_ipv6=True)
+        return
+    chosen = chooser(config, real)
+    aioice.ice.get_host_addresses = chosen
+    try:
+        yield chosen(use_ipv4=True, use_ipv6=True)
+    finally:
+        aioice.ice.get_host_addresses = real
