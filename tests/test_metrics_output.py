@@ -34,3 +34,17 @@ def test_json_and_another_format_are_a_usage_error(capsys: pytest.CaptureFixture
     err = capsys.readouterr().err
     assert "--json and --format openmetrics" in err and err.count("\n") == 1
     assert main(["--json", "--format", "json", "--only", "url", "--quiet"]) == 0
+
+
+def test_capacity_is_in_bytes_per_second_and_says_when_it_is_a_floor() -> None:
+    from tests.fixtures import report_a
+    from trtcdetect.report.json import to_dict
+
+    text = metrics.render(to_dict(report_a())).decode()
+    samples = {(s.name, s.labels.get("direction")): s.value
+               for f in text_string_to_metric_families(text) for s in f.samples}
+    # the fixture: 1,049 kbit/s up (an estimate), at least 10,000 down (the ceiling)
+    assert samples[("trtcdetect_capacity_bytes_per_second", "up")] == 1049 * 1000 / 8
+    assert samples[("trtcdetect_capacity_lower_bound", "up")] == 0
+    assert samples[("trtcdetect_capacity_bytes_per_second", "down")] == 10_000 * 1000 / 8
+    assert samples[("trtcdetect_capacity_lower_bound", "down")] == 1

@@ -84,6 +84,12 @@ def render(document: dict[str, Any], flavour: str = "openmetrics") -> bytes:
         ("microphone", "rms"): Gauge("trtcdetect_microphone_rms_dbfs", "Microphone level", t,
                                      registry=registry),
     }
+    capacity = Gauge("trtcdetect_capacity_bytes_per_second",
+                     "Capacity estimate per direction (up: from this machine), IP-level",
+                     [*t, "direction"], unit="bytes_per_second", registry=registry)
+    capacity_floor = Gauge("trtcdetect_capacity_lower_bound",
+                           "1 when the capacity figure is only a lower bound (no bottleneck up "
+                           "to the test's ceiling)", [*t, "direction"], registry=registry)
     scale = {"rtt": 1e-3, "jitter": 1e-3, "loss": 1e-2, "mos": 1.0, "setup": 1e-3}
 
     for probe in document["probes"]:
@@ -112,6 +118,13 @@ def render(document: dict[str, Any], flavour: str = "openmetrics") -> bytes:
                     except ValueError:
                         continue
                     cert_expiry.labels(target).set(expiry.timestamp())
+        elif pid == "capacity":
+            for name in ("up", "down"):
+                found = details.get(name) or {}
+                if found.get("kbps") is not None:
+                    capacity.labels(target, name).set(found["kbps"] * 1000 / 8)
+                    capacity_floor.labels(target, name).set(1 if found["bound"] == "at least"
+                                                            else 0)
         elif pid == "rtp":
             for name, gauge in call.items():
                 value = _metric(probe, name)
