@@ -77,3 +77,24 @@ def test_random_loss_is_not_a_narrow_link(link: ImpairedLink) -> None:
         lost = sum(s["sent"] - s["received"] for s in direction["steps"])
         assert lost > 0  # the loss was there and was seen
     assert probe["status"] == "pass"
+
+
+def test_a_host_that_is_not_a_serve_is_skipped_quickly(services: object) -> None:
+    """coturn answers STUN on UDP 8000 but not the capacity test: skipped, not judged, and it
+    costs the run at most the HELLO's two tries."""
+    import subprocess
+    import sys
+    import time
+
+    from tests.conftest import COTURN, Services
+
+    assert isinstance(services, Services)
+    started = time.monotonic()
+    proc = subprocess.run(["ip", "netns", "exec", services.lab.client, sys.executable, "-m",
+                           "trtcdetect", "--only", "capacity", "--target", COTURN,
+                           "--udp-ports", "8000", "--json", "--quiet"],
+                          capture_output=True, text=True, timeout=60)
+    took = time.monotonic() - started
+    probe = json.loads(proc.stdout)["probes"][0]
+    assert probe["status"] == "skip" and probe["message"]["id"] == "capacity.unsupported"
+    assert probe["duration_s"] <= 2.5 and took < 10, (probe["duration_s"], took)
