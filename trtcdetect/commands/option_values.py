@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import os
+from collections.abc import Callable
 from typing import Any
 
 from ..config import Config
@@ -66,24 +67,23 @@ def duration(text: str) -> float:
     return seconds
 
 
-def interval(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"--interval is not a number: {text!r}") from None
-    if not 0 <= value <= 3600:
-        raise argparse.ArgumentTypeError(f"--interval must be 0-3600 s: {text!r}")
-    return value
+def number_between(option: str, low: float, high: float,
+                   unit: str) -> Callable[[str], float]:
+    """An argparse type: a number from `low` to `high` (inclusive), else one line saying so."""
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{option} is not a number: {text!r}") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"{option} must be {low:g}-{high:g} {unit}: "
+                                             f"{text!r}")
+        return value
+    return parse
 
 
-def capacity_max(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"--capacity-max is not a number: {text!r}") from None
-    if not 500 <= value <= 20_000:
-        raise argparse.ArgumentTypeError(f"--capacity-max must be 500-20000 kbit/s: {text!r}")
-    return value
+interval = number_between("--interval", 0, 3600, "s")
+capacity_max = number_between("--capacity-max", 500, 20_000, "kbit/s")
 
 
 def parse_interface(text: str) -> str:
