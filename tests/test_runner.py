@@ -106,3 +106,24 @@ def test_report_records_the_configuration_but_never_the_token() -> None:
     assert document["config"]["echo_url"] == "http://198.18.0.9:8089/call"
     assert "echo_token" not in document["config"]
     assert "s3cret-token" not in json.dumps(document)
+
+
+def test_results_of_other_stacks_say_the_local_options_did_not_reach_them() -> None:
+    from trtcdetect.config import Config
+    from trtcdetect.models import ProbeResult, Status
+    from trtcdetect.runner import _unbound
+
+    seen = ProbeResult("trtc", "TRTC", Status.FAIL, summary="x", details={"a": 1})
+    plain = _unbound(seen, Config())
+    assert "local_options_not_applied" not in plain.details
+    bound = _unbound(seen, Config(source="192.0.2.7"))
+    assert "Tencent's native SDK chooses its own" in bound.details["local_options_not_applied"]
+    assert bound.details["a"] == 1
+    skipped = ProbeResult("trtcweb", "W", Status.SKIP, summary="x")
+    assert "local_options_not_applied" not in _unbound(skipped, Config(family=6)).details
+    versions = ProbeResult("browsers", "B", Status.PASS, summary="x")
+    assert "local_options_not_applied" not in _unbound(versions, Config(family=4)).details
+    webrtc = _unbound(versions, Config(family=4, browser_webrtc=True))
+    assert "Chromium" in webrtc.details["local_options_not_applied"]
+    ports = ProbeResult("ports", "P", Status.PASS, summary="x")
+    assert "local_options_not_applied" not in _unbound(ports, Config(interface="eth0")).details

@@ -69,7 +69,27 @@ async def run_probe(probe: Probe, config: Config, prior: Prior = NO_PRIOR) -> Pr
         log.debug("probe %s crashed", probe.id, exc_info=True)
         reason = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
         return error_result(probe, reason, time.perf_counter() - start)
-    return replace(result, duration_s=round(time.perf_counter() - start, 3))
+    result = replace(result, duration_s=round(time.perf_counter() - start, 3))
+    return _unbound(result, config)
+
+
+#: probes whose packets come from other people's stacks (Chromium, Tencent's SDKs), which have no
+#: way to be told a local address, family or device: -4/-6, --source and --interface reach
+#: trtcdetect's own sockets only, and these probes' results say so instead of implying it
+NOT_BOUND = {"browsers": "Chromium", "trtc": "Tencent's native SDK",
+             "trtcweb": "Chromium with Tencent's Web SDK"}
+
+
+def _unbound(result: ProbeResult, config: Config) -> ProbeResult:
+    stack = NOT_BOUND.get(result.id)
+    if stack is None or result.status is Status.SKIP or not (
+            config.family or config.source or config.interface):
+        return result
+    if result.id == "browsers" and not config.browser_webrtc:
+        return result  # version checks and Tencent's checks send nothing
+    return replace(result, details={**result.details, "local_options_not_applied": (
+        f"{stack} chooses its own local addresses: -4/-6, --source and --interface do not "
+        "reach it")})
 
 
 async def run(

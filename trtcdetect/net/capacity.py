@@ -3,14 +3,15 @@
 A paced train of PAYLOAD-byte UDP datagrams (net/capacitywire.py) goes up, then another comes
 down, each in steps of STEP_S whose rate grows by RAMP from START_KBPS until a step shows the
 bottleneck, or the ceiling is reached. A step shows it when the queue in front of the bottleneck
-grows (the one-way delay's median rises QUEUE_RISE_MS over the lowest seen), when the receiver
-gets the step's datagrams at under DELIVERED_MIN of the rate they were sent at, with loss above
-what lower steps lost. Above its capacity a link delivers at its capacity, whatever it is fed:
-the estimate is the rate at which that step's datagrams *arrived* (count and time span at the
-receiver), IP-level bits (payload + 28 bytes of IPv4/UDP headers), as the link carries them.
+grows (the one-way delay's median rises QUEUE_RISE_MS over the lowest seen), or when the
+receiver gets the step's datagrams at under DELIVERED_MIN of the rate they were sent at, once
+the loss the lower steps had anyway is allowed for (ramp.judge_step). Above its capacity a link
+delivers at its capacity, whatever it is fed: the estimate is the rate at which that step's
+datagrams *arrived* (count and time span at the receiver), IP-level bits (payload + 28 bytes of
+IPv4/UDP headers), as the link carries them.
 
-Random loss (a lossy Wi-Fi) lowers the count but not the arrival rate, and the delay does not
-rise: it is not taken for the bottleneck. A ramp that reaches the ceiling says "at least".
+Random loss (a lossy Wi-Fi) takes the same share at every rate and raises no queue: allowed for,
+it is not taken for the bottleneck. A ramp that reaches the ceiling says "at least".
 One direction at a time, never beside another probe (the runner starts it last): its load
 would be everyone else's delay. Bounded: at most STEPS_MAX steps per direction, each waiting
 at most DRAIN_MAX_S for its last datagram.
@@ -42,7 +43,11 @@ from .ramp import (
 )
 from .timing import enable_receive_stamps, received_at
 
+#: a sender this far behind the asked rate is said to have sent at the rate it managed
+SENDER_SLACK = 0.05
+
 __all__ = ["Capacity", "CapacityUnsupported", "Direction", "Step", "measure", "rates"]
+
 
 class CapacityUnsupported(Exception):
     """The far end did not answer the capacity test's HELLO: not a `trtcdetect serve`, a
@@ -66,6 +71,16 @@ class _Arrivals:
     last: float = 0.0
     offsets: list[float] = field(default_factory=list)
     total: int = 0
+    #: (sequence number, the sender's stamp in ns) of the lowest and the highest that came
+    low: tuple[int, int] | None = None
+    high: tuple[int, int] | None = None
+
+    def sent_kbps(self) -> float | None:
+        """The rate the far end really sent at, from its own stamps (a busy sender falls
+        behind the rate asked of it, and that is not the link's fault)."""
+        if self.low is None or self.high is None or self.high[0] <= self.low[0]:
+            return None
+        return _rate(self.high[0] - self.low[0] + 1, (self.high[1] - self.low[1]) / 1e9)
 
 
 class _Client(asyncio.DatagramProtocol):
@@ -99,6 +114,10 @@ class _Client(asyncio.DatagramProtocol):
             got.seqs.add(stamped.seq)
             got.last, got.total = now, stamped.total
             got.offsets.append(now - stamped.sent_ns / 1e9)
+            if got.low is None or stamped.seq < got.low[0]:
+                got.low = (stamped.seq, stamped.sent_ns)
+            if got.high is None or stamped.seq > got.high[0]:
+                got.high = (stamped.seq, stamped.sent_ns)
         elif message in (wire.WELCOME, wire.TALLY):
             nonce = datagram[wire.HEADER:wire.HEADER + 8]
             waiter = self.waiting.pop(nonce, None)
@@ -167,10 +186,12 @@ async def _up(client: _Client, cookie: bytes, ceiling: float) -> Direction:
     lowest: float | None = None
     for index, kbps in enumerate(rates(ceiling)):
         total = _count(kbps)
+
         def send(seq: int, step: int = index) -> None:
             client.send(wire.up(cookie, session, step, seq, time.monotonic_ns(), PAYLOAD))
 
-        await wire.send_paced(total, kbps, PAYLOAD, send)
+        took = await wire.send_paced(total, kbps, PAYLOAD, send)
+        kbps = _really_sent(kbps, _rate(total, took))
         figures = await _drained_tally(client, cookie, session, index, total)
         count = int(figures.get("count", 0))
         low = figures.get("offset_min_s")
@@ -224,6 +245,7 @@ async def _down(client: _Client, cookie: bytes, ceiling: float) -> Direction:
         queue = (None if not got.offsets or lowest is None
                  else (statistics.median(got.offsets) - lowest) * 1000)
         total = got.total or total
+        kbps = _really_sent(kbps, got.sent_kbps())
         delivered = _rate(len(got.seqs), got.last - got.first)
         steps.append(Step(kbps, total, len(got.seqs), _round(delivered), _round(queue),
                           judge_step(kbps, total, len(got.seqs), delivered, queue, steps)))
@@ -250,6 +272,14 @@ async def _drained_arrivals(client: _Client, request: wire.DownRequest) -> _Arri
         if len(got.seqs) >= got.total or now - got.last > DRAIN_QUIET_S * 2:
             break
     return client.arrivals.get(request.step) or _Arrivals()
+
+
+def _really_sent(asked: float, achieved: float | None) -> float:
+    """The step's rate: the one asked for, unless the sender fell more than SENDER_SLACK
+    behind it (a busy machine; then less arriving is no sign of the link)."""
+    if achieved is not None and achieved < asked * (1 - SENDER_SLACK):
+        return achieved
+    return asked
 
 
 def _round(value: float | None) -> float | None:
