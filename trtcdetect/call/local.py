@@ -16,6 +16,9 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from ..config import Config
+from ..models import Message
+from ..text.ids import S
+from .signalling import CallFailed
 
 
 def _same(a: str, b: str) -> bool:
@@ -62,18 +65,20 @@ def restricted(config: Config) -> bool:
 
 
 @contextmanager
-def gathering(config: Config) -> Iterator[list[str]]:
-    """While the call's peer connection gathers: ICE sees only the chosen addresses. Yields
-    the addresses it will use (empty: nothing matches, which the caller reports)."""
+def gathering(config: Config) -> Iterator[None]:
+    """While the call's peer connection gathers: ICE sees only the chosen addresses; none
+    left is CallFailed at ICE, naming the options that left none."""
     import aioice.ice
 
-    real = aioice.ice.get_host_addresses
     if not restricted(config):
-        yield real(use_ipv4=True, use_ipv6=True)
+        yield
         return
+    real = aioice.ice.get_host_addresses
     chosen = chooser(config, real)
+    if not chosen(use_ipv4=True, use_ipv6=True):
+        raise CallFailed("ICE", Message(S.CALL_NO_LOCAL_ADDRESS, {"which": local_choice(config)}))
     aioice.ice.get_host_addresses = chosen
     try:
-        yield chosen(use_ipv4=True, use_ipv6=True)
+        yield
     finally:
         aioice.ice.get_host_addresses = real

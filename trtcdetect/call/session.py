@@ -178,7 +178,7 @@ async def run_call(config: Config, tracks: list[MediaStreamTrack]) -> CallResult
     from aiortc import RTCPeerConnection, RTCSessionDescription
 
     from .echo import EchoPeer
-    from .local import gathering, local_choice
+    from .local import gathering
     from .media import pause
 
     call = Call(config)
@@ -192,10 +192,7 @@ async def run_call(config: Config, tracks: list[MediaStreamTrack]) -> CallResult
         for track in tracks:
             pc.addTrack(track)
             call.kinds.add(track.kind)
-        with gathering(config) as addresses:  # -4/-6, --source, --interface (call/local.py)
-            if not addresses:
-                raise CallFailed("ICE", Message(S.CALL_NO_LOCAL_ADDRESS, {
-                    "which": local_choice(config)}))
+        with gathering(config):  # -4/-6, --source, --interface (call/local.py)
             await pc.setLocalDescription(await pc.createOffer())
         call.mark("ice_gathering_ms")
         offer = pc.localDescription

@@ -122,9 +122,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="seconds from the start of one round to the next with --repeat/--for (default: "
              "%(default)g; 0: back to back)")
     add("--call", action="store_true",
-        help="with --repeat/--for: a short test call (the 'rtp' probe, 2 s unless "
-             "--call-seconds says otherwise) in every round, its RTT and MOS as series and "
-             "'CALL' among the checks of the worst window")
+        help="with --repeat/--for: a short test call (the 'rtp' probe, 2 s unless a call "
+             "length is given) in every round, its RTT and MOS as series and 'CALL' among the "
+             "checks of the worst window")
     add("--json", action="store_true",
         help="print the JSON document on stdout and nothing else there (same as --format "
              "json); progress goes to stderr; report files are written only when --output is "
