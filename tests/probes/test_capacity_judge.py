@@ -144,3 +144,29 @@ def test_server_sends_a_train_only_to_the_address_that_holds_its_cookie() -> Non
     stolen, forged, honest = asyncio.run(scenario())
     assert stolen == 0 and forged == 0
     assert honest == int(500 * 1000 * 0.4 / ((1200 + 28) * 8))  # the whole train, 20
+
+
+def test_server_memory_is_bounded_against_a_client_that_never_stops() -> None:
+    """handle() fed directly (a recording stand-in for the UDP transport: what is under test
+    is the bookkeeping, not the socket): one step's datagrams and the number of steps kept
+    stop growing at their bounds."""
+    from trtcdetect.server import capacity as server
+
+    class Recorder:
+        def __init__(self) -> None:
+            self.sent: list[bytes] = []
+
+        def sendto(self, data: bytes, addr: object = None) -> None:
+            self.sent.append(data)
+
+    capacity, transport, addr = server.CapacityServer(), Recorder(), ("192.0.2.9", 5000)
+    capacity.handle(wire.hello(b"n" * 8), addr, transport, None)  # type: ignore[arg-type]
+    _, cookie, _ = wire.read_welcome(transport.sent[-1])
+    for seq in range(server.MAX_TALLY_DATAGRAMS + 50):
+        capacity.handle(wire.up(cookie, b"s" * 8, 0, seq, 0, 64), addr, transport, None)  # type: ignore[arg-type]
+    capacity.handle(wire.report(cookie, b"s" * 8, 0, b"r" * 8), addr, transport, None)  # type: ignore[arg-type]
+    _, figures = wire.read_tally(transport.sent[-1])
+    assert figures["count"] == server.MAX_TALLY_DATAGRAMS
+    for step in range(server.MAX_TALLIES + 40):
+        capacity.handle(wire.up(cookie, b"t" * 8, step, 0, 0, 64), addr, transport, None)  # type: ignore[arg-type]
+    assert len(capacity._tallies) == server.MAX_TALLIES

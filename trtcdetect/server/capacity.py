@@ -3,8 +3,9 @@
 UP trains are tallied per (client, session, step) and reported on request; DOWN requests start
 a paced train back to the client. Bounded: a train is at most MAX_TRAIN_S long and MAX_KBPS
 fast, one train per client address at a time and MAX_TRAINS in all; tallies are forgotten after
-TALLY_KEEP_S. A request without the cookie of the WELCOME sent to that very address is ignored,
-so nobody can aim a train at a third party.
+TALLY_KEEP_S, at most MAX_TALLIES are kept and each counts at most MAX_TALLY_DATAGRAMS. A
+request without the cookie of the WELCOME sent to that very address is ignored, so nobody can
+aim a train at a third party.
 """
 
 from __future__ import annotations
@@ -27,6 +28,10 @@ MAX_KBPS = 20_000
 MAX_TRAIN_S = 1.0
 MAX_TRAINS = 4
 TALLY_KEEP_S = 60.0
+#: memory bounds against a client that sends without end: steps tallied at once, and datagrams
+#: remembered per step (20 Mbit/s for 1 s of 1,200-byte datagrams is ~2,000)
+MAX_TALLIES = 256
+MAX_TALLY_DATAGRAMS = 5000
 
 
 @dataclass
@@ -92,8 +97,10 @@ class CapacityServer:
         tally = self._tallies.get(key)
         if tally is None:
             self._forget(now)
+            if len(self._tallies) >= MAX_TALLIES:
+                del self._tallies[min(self._tallies, key=lambda k: self._tallies[k].touched)]
             tally = self._tallies[key] = _Tally(first=now)
-        if stamped.seq in tally.seqs:
+        if stamped.seq in tally.seqs or tally.count >= MAX_TALLY_DATAGRAMS:
             return
         tally.seqs.add(stamped.seq)
         tally.count += 1
