@@ -384,3 +384,33 @@ def test_emodel_reference_points() -> None:
     assert mos(300, 10, 0) > mos(600, 10, 0) > 1
     assert mos(50, 5, 5) < mos(50, 5, 1) < mos(50, 5, 0)
     assert 2.5 < mos(100, 10, 5) < 4.0
+
+
+def test_the_call_asks_no_third_party_stun_server(link: ImpairedLink) -> None:
+    """aiortc's default configuration gathers through Google's STUN server: every test call
+    looked up stun.l.google.com (and would have sent it a request). The call uses no ICE
+    server now; a DNS listener in the client namespace hears no query during a call."""
+    import shutil
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    link.set(Impairment(), Impairment())
+    etc = Path("/etc/netns") / link.client
+    etc.mkdir(parents=True, exist_ok=True)
+    (etc / "resolv.conf").write_text("nameserver 127.0.0.1\n")
+    listen = ("import socket\ns = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n"
+              "s.bind(('127.0.0.1', 53))\ns.settimeout(30)\n"
+              "try:\n    while True:\n        print(s.recvfrom(512)[0][12:].hex(), flush=True)\n"
+              "except OSError:\n    pass\n")
+    try:
+        listener = link.spawn(link.client, [sys.executable, "-c", listen],
+                              stdout=subprocess.PIPE, text=True)
+        time.sleep(0.3)
+        _, probe = call(link, "--audio-only", "--call-seconds", "1")
+        assert probe["status"] == "pass", probe["summary"]
+        listener.terminate()
+        heard, _ = listener.communicate(timeout=5)
+        assert heard.strip() == "", bytes.fromhex(heard.split()[0])
+    finally:
+        shutil.rmtree(etc, ignore_errors=True)

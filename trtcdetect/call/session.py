@@ -175,14 +175,14 @@ def codecs(sdp: str) -> dict[str, Any]:
 
 async def run_call(config: Config, tracks: list[MediaStreamTrack]) -> CallResult:
     """Make the call and return its details; raises CallFailed with the stage that failed."""
-    from aiortc import RTCPeerConnection, RTCSessionDescription
+    from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
 
     from .echo import EchoPeer
     from .local import gathering
     from .media import pause
 
     call = Call(config)
-    pc = RTCPeerConnection()
+    pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))  # not aiortc's default: Google's STUN
     far: EchoPeer | None = None
     client: httpx.AsyncClient | None = None
     received_url: str | None = None
