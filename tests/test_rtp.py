@@ -388,8 +388,9 @@ def test_emodel_reference_points() -> None:
 
 def test_the_call_asks_no_third_party_stun_server(link: ImpairedLink) -> None:
     """aiortc's default configuration gathers through Google's STUN server: every test call
-    looked up stun.l.google.com (and would have sent it a request). The call uses no ICE
-    server now; a DNS listener in the client namespace hears no query during a call."""
+    looked up stun.l.google.com (and would have sent it a request). The call, and the echo
+    peer of a loopback call, use no ICE server now; a DNS listener in the client namespace
+    hears no query during either call."""
     import shutil
     import subprocess
     import sys
@@ -409,6 +410,11 @@ def test_the_call_asks_no_third_party_stun_server(link: ImpairedLink) -> None:
         time.sleep(0.3)
         _, probe = call(link, "--audio-only", "--call-seconds", "1")
         assert probe["status"] == "pass", probe["summary"]
+        # and the default, a loopback call to an echo peer in the same process
+        loopback = link.client_run("--only", "rtp", "--audio-only", "--call-seconds", "1",
+                                   "--json", "--quiet")
+        local = json.loads(loopback.stdout)["probes"][0]
+        assert local["status"] == "pass" and local["details"]["mode"] == "local", local
         listener.terminate()
         heard, _ = listener.communicate(timeout=5)
         assert heard.strip() == "", bytes.fromhex(heard.split()[0])

@@ -40,7 +40,11 @@ CLOCK = {"audio": 48000, "video": 90000}
 
 class EchoPeer:
     def __init__(self, max_calls: int = 4, max_call_seconds: float = 30.0,
-                 on_close: Callable[[str], None] | None = None) -> None:
+                 on_close: Callable[[str], None] | None = None,
+                 stun_default: bool = True) -> None:
+        #: stun_default: aiortc's default ICE server (Google's STUN), for a `serve` behind a NAT
+        #: that needs its reflexive address; the in-process loopback echo asks no one
+        self.stun_default = stun_default
         self.max_calls = max_calls
         self.max_call_seconds = max_call_seconds
         self.on_close = on_close  # told each call id that ends
@@ -49,11 +53,11 @@ class EchoPeer:
 
     async def answer(self, sdp: str, type_: str = "offer") -> Answer:
         """Answer `sdp`; the call is closed after max_call_seconds, or when the far end leaves."""
-        from aiortc import RTCPeerConnection, RTCSessionDescription
+        from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
 
         if len(self.calls) >= self.max_calls:
             raise EchoBusy(f"all {self.max_calls} call slots are in use")
-        pc = RTCPeerConnection()
+        pc = RTCPeerConnection(None if self.stun_default else RTCConfiguration(iceServers=[]))
         call_id = secrets.token_urlsafe(12)
         self.calls[call_id] = pc
 
