@@ -127,6 +127,7 @@ class RepeatView:
 
     def __enter__(self) -> RepeatView:
         if self.live is not None:
+            self.live.update(f"round 1{f'/{self.total}' if self.total else ''}: checking ...")
             self.live.start()
         return self
 
