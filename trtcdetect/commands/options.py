@@ -156,7 +156,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help="(or -6) only IPv6, likewise (\"it works on IPv4, not on IPv6\")")
     add("--source", metavar="ADDR", default=None,
         help="send the network probes' packets from this local address (a machine with Wi-Fi "
-             "and a VPN: which one carries calls?); ports, domain, url, nat and capacity")
+             "and a VPN: which one carries calls?); ports, domain, url, nat, capacity and the "
+             "test call's ICE (not Chromium nor Tencent's SDKs: they choose their own)")
     add("--interface", metavar="NAME", default=None,
         help="send the network probes' packets out of this network device (e.g. wlan0, tun0), "
              "whatever the routing table prefers (Linux SO_BINDTODEVICE); the same probes")
