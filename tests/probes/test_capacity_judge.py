@@ -170,3 +170,17 @@ def test_server_memory_is_bounded_against_a_client_that_never_stops() -> None:
     for step in range(server.MAX_TALLIES + 40):
         capacity.handle(wire.up(cookie, b"t" * 8, step, 0, 0, 64), addr, transport, None)  # type: ignore[arg-type]
     assert len(capacity._tallies) == server.MAX_TALLIES
+
+
+def test_arrival_rate_leaves_out_a_shapers_opening_burst() -> None:
+    from trtcdetect.net.ramp import arrival_rate
+
+    size = 1228  # IP-level bytes
+    gap = size * 8 / 1_000_000  # 1 Mbit/s
+    burst = [0.0, 0.0001, 0.0002]  # a bucket's worth at line speed after a quiet spell
+    steady = [0.0002 + gap * (i + 1) for i in range(40)]
+    rate = arrival_rate(burst + steady, size)
+    assert rate is not None and abs(rate - 1000) < 1  # 1,000 kbit/s, not the burst's
+    untrimmed = (len(burst + steady) - 1) * size * 8 / steady[-1] / 1000
+    assert untrimmed > 1040  # what counting every arrival said
+    assert arrival_rate([0.0], size) is None and arrival_rate([], size) is None

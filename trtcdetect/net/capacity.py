@@ -7,8 +7,9 @@ grows (the one-way delay's median rises QUEUE_RISE_MS over the lowest seen), or 
 receiver gets the step's datagrams at under DELIVERED_MIN of the rate they were sent at, once
 the loss the lower steps had anyway is allowed for (ramp.judge_step). Above its capacity a link
 delivers at its capacity, whatever it is fed: the estimate is the rate at which that step's
-datagrams *arrived* (count and time span at the receiver), IP-level bits (payload + 28 bytes of
-IPv4/UDP headers), as the link carries them.
+datagrams *arrived* at the receiver (leaving out the first tenth of them: a shaper's burst
+after a quiet spell passes at line speed), IP-level bits (payload + 28 bytes of IPv4/UDP
+headers), as the link carries them.
 
 Random loss (a lossy Wi-Fi) takes the same share at every rate and raises no queue: allowed for,
 it is not taken for the bottleneck. A ramp that reaches the ceiling says "at least".
@@ -37,6 +38,7 @@ from .ramp import (
     STEP_S,
     Direction,
     Step,
+    arrival_rate,
     conclude,
     judge_step,
     rates,
@@ -70,6 +72,7 @@ class _Arrivals:
     first: float = 0.0
     last: float = 0.0
     offsets: list[float] = field(default_factory=list)
+    times: list[float] = field(default_factory=list)  # arrivals, in order, s
     total: int = 0
     #: (sequence number, the sender's stamp in ns) of the lowest and the highest that came
     low: tuple[int, int] | None = None
@@ -114,6 +117,7 @@ class _Client(asyncio.DatagramProtocol):
             got.seqs.add(stamped.seq)
             got.last, got.total = now, stamped.total
             got.offsets.append(now - stamped.sent_ns / 1e9)
+            got.times.append(now)
             if got.low is None or stamped.seq < got.low[0]:
                 got.low = (stamped.seq, stamped.sent_ns)
             if got.high is None or stamped.seq > got.high[0]:
@@ -199,7 +203,9 @@ async def _up(client: _Client, cookie: bytes, ceiling: float) -> Direction:
             lowest = low if lowest is None else min(lowest, low)
         median = figures.get("offset_median_s")
         queue = None if median is None or lowest is None else (median - lowest) * 1000
-        delivered = _rate(count, float(figures.get("span_s") or 0))
+        delivered = figures.get("rate_kbps")
+        if delivered is None and count >= 2:  # a serve from before the trimmed rate
+            delivered = _rate(count, float(figures.get("span_s") or 0))
         steps.append(Step(kbps, total, count, _round(delivered), _round(queue),
                           judge_step(kbps, total, count, delivered, queue, steps)))
         if steps[-1].congested:
@@ -246,7 +252,7 @@ async def _down(client: _Client, cookie: bytes, ceiling: float) -> Direction:
                  else (statistics.median(got.offsets) - lowest) * 1000)
         total = got.total or total
         kbps = _really_sent(kbps, got.sent_kbps())
-        delivered = _rate(len(got.seqs), got.last - got.first)
+        delivered = arrival_rate(got.times, PAYLOAD + wire.IP_UDP_OVERHEAD)
         steps.append(Step(kbps, total, len(got.seqs), _round(delivered), _round(queue),
                           judge_step(kbps, total, len(got.seqs), delivered, queue, steps)))
         if steps[-1].congested:

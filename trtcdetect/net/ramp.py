@@ -89,6 +89,20 @@ def conclude(name: str, steps: list[Step], ceiling: float) -> Direction:
                      "estimate" if rate is not None else "none", confidence, hit.congested)
 
 
+#: the first share of a step's arrivals left out of its rate: after a quiet spell a shaper's
+#: bucket lets a burst through at line speed (tbf's `burst`), which is not its rate
+ARRIVALS_TRIMMED = 0.1
+
+
+def arrival_rate(times: list[float], size_bytes: int) -> float | None:
+    """kbit/s at which datagrams of `size_bytes` (IP-level) arrived at `times` (s, in arrival
+    order), without the first ARRIVALS_TRIMMED of them; None for fewer than two left."""
+    kept = times[int(len(times) * ARRIVALS_TRIMMED):]
+    if len(kept) < 2 or kept[-1] <= kept[0]:
+        return None
+    return (len(kept) - 1) * size_bytes * 8 / (kept[-1] - kept[0]) / 1000
+
+
 def rates(ceiling: float) -> list[float]:
     out: list[float] = []
     rate = START_KBPS

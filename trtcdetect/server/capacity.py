@@ -20,6 +20,7 @@ from typing import Any
 
 from ..net import capacitywire as wire
 from ..net.capacitywire import send_paced
+from ..net.ramp import arrival_rate
 from ..net.timing import received_at
 
 log = logging.getLogger("trtcdetect.serve")
@@ -42,6 +43,8 @@ class _Tally:
     last: float = 0.0
     #: arrival (this clock) minus the sender's stamp (its clock), s; only differences matter
     offsets: list[float] = field(default_factory=list)
+    times: list[float] = field(default_factory=list)  # arrivals, this clock, s
+    size: int = 0  # IP-level bytes of the last datagram (a train's are all one size)
     seqs: set[int] = field(default_factory=set)
     touched: float = 0.0
 
@@ -50,6 +53,7 @@ class _Tally:
         return {"count": self.count, "bytes": self.bytes,
                 "span_s": round(self.last - self.first, 6) if self.count else 0.0,
                 "max_seq": max(self.seqs) if self.seqs else -1,
+                "rate_kbps": arrival_rate(self.times, self.size),
                 "offset_min_s": delays[0] if delays else None,
                 "offset_median_s": statistics.median(delays) if delays else None}
 
@@ -108,6 +112,8 @@ class CapacityServer:
         tally.last = now
         tally.touched = now
         tally.offsets.append(now - stamped.sent_ns / 1e9)
+        tally.times.append(now)
+        tally.size = size + wire.IP_UDP_OVERHEAD
 
     def _forget(self, now: float) -> None:
         for key in [k for k, t in self._tallies.items() if now - t.touched > TALLY_KEEP_S]:
