@@ -1,7 +1,8 @@
 """A user-space impairment link: two network namespaces joined only by TUN devices, and a
 forwarder thread that carries each IP packet across with a configurable one-way delay, jitter,
-random loss and rate limit (a token bucket of `rate_kbps` and depth `burst_bytes`, behind a buffer
-of `queue_ms`; packets beyond it are dropped). The kernel here has no netem; this is the lab's replacement.
+random loss and rate limit (a token bucket of `rate_kbps` and depth `burst_bytes`, behind a
+buffer of `queue_ms`; packets beyond it are dropped). The kernel here has no netem; this is the
+lab's replacement.
 
     client ns (198.19.0.1, tun) <-> forwarder (this process) <-> (tun, 198.19.0.2) server ns
 
@@ -186,14 +187,17 @@ class ImpairedLink:
                 if setting.rate_kbps:
                     # a token bucket as GCRA: the packet may leave once the bucket's
                     # theoretical time is within `burst` of now; it waits for that in the queue
-                    rate_bps = setting.rate_kbps * 1000 / 8
-                    leave = max(now, link_free[direction] - setting.burst_bytes / rate_bps)
+                    bytes_per_s = setting.rate_kbps * 1000 / 8
+                    leave = max(now, link_free[direction] - setting.burst_bytes / bytes_per_s)
                     if setting.queue_ms is not None and (leave - now) * 1000 > setting.queue_ms:
-                        self.counts.forwarded[(direction, kind)] -= 1
+                        self.counts.forwarded[(direction, kind)] -= 1  # tail drop after all
                         self.counts.dropped[(direction, kind)] += 1
+                        if seq is not None:
+                            self.counts.sequence[(direction, kind)][-1] = (seq, True)
                         continue
-                    link_free[direction] = max(link_free[direction], leave) + len(packet) / rate_bps
-                    release = max(release, leave + len(packet) / rate_bps)
+                    sent = len(packet) / bytes_per_s
+                    link_free[direction] = max(link_free[direction], leave) + sent
+                    release = max(release, leave + sent)
                 order += 1
                 heapq.heappush(queue, (release, order, direction, packet))
 
