@@ -69,10 +69,8 @@ def _count(kbps: float) -> int:
 @dataclass
 class _Arrivals:
     seqs: set[int] = field(default_factory=set)
-    first: float = 0.0
-    last: float = 0.0
-    offsets: list[float] = field(default_factory=list)
     times: list[float] = field(default_factory=list)  # arrivals, in order, s
+    offsets: list[float] = field(default_factory=list)
     total: int = 0
     #: (sequence number, the sender's stamp in ns) of the lowest and the highest that came
     low: tuple[int, int] | None = None
@@ -111,13 +109,13 @@ class _Client(asyncio.DatagramProtocol):
             stamped = wire.read_data(datagram)
             if stamped.session != self.session:
                 return
-            got = self.arrivals.setdefault(stamped.step, _Arrivals(first=now))
+            got = self.arrivals.setdefault(stamped.step, _Arrivals())
             if stamped.seq in got.seqs:
                 return
             got.seqs.add(stamped.seq)
-            got.last, got.total = now, stamped.total
-            got.offsets.append(now - stamped.sent_ns / 1e9)
+            got.total = stamped.total
             got.times.append(now)
+            got.offsets.append(now - stamped.sent_ns / 1e9)
             if got.low is None or stamped.seq < got.low[0]:
                 got.low = (stamped.seq, stamped.sent_ns)
             if got.high is None or stamped.seq > got.high[0]:
@@ -204,8 +202,6 @@ async def _up(client: _Client, cookie: bytes, ceiling: float) -> Direction:
         median = figures.get("offset_median_s")
         queue = None if median is None or lowest is None else (median - lowest) * 1000
         delivered = figures.get("rate_kbps")
-        if delivered is None and count >= 2:  # a serve from before the trimmed rate
-            delivered = _rate(count, float(figures.get("span_s") or 0))
         steps.append(Step(kbps, total, count, _round(delivered), _round(queue),
                           judge_step(kbps, total, count, delivered, queue, steps)))
         if steps[-1].congested:
@@ -275,7 +271,7 @@ async def _drained_arrivals(client: _Client, request: wire.DownRequest) -> _Arri
                 client.send(wire.down(request))  # the request itself may have been lost
                 asked_again = True
             continue
-        if len(got.seqs) >= got.total or now - got.last > DRAIN_QUIET_S * 2:
+        if len(got.seqs) >= got.total or now - got.times[-1] > DRAIN_QUIET_S * 2:
             break
     return client.arrivals.get(request.step) or _Arrivals()
 

@@ -9,7 +9,7 @@ byte ranges) can begin with, so the reference endpoint tells them apart by their
     WELCOME server -> client  nonce, cookie, max kbit/s   the cookie proves the client's address
     UP      client -> server  cookie, session, step, seq, sent_ns, padding
     REPORT  client -> server  cookie, session, step, nonce   "what did you get of step N?"
-    TALLY   server -> client  nonce, JSON (count, bytes, first/last arrival, delays)
+    TALLY   server -> client  nonce, JSON (count, arrival rate, one-way delay offsets)
     DOWN    client -> server  cookie, session, step, kbit/s, size, duration
     DATA    server -> client  session, step, seq, total, sent_ns, padding
 
@@ -142,12 +142,15 @@ def read_tally(datagram: bytes) -> tuple[bytes, dict[str, Any]]:
     return body[:8], json.loads(body[8:].decode())
 
 
+#: each message type's fixed part after the header, bytes
+_NEED = {HELLO: 8, UP: _UP.size, REPORT: _REPORT.size, DOWN: _DOWN.size, DATA: _DATA.size,
+         WELCOME: 28, TALLY: 9}
+
+
 def sizes_ok(datagram: bytes) -> bool:
     """Long enough for its type's fixed part (a short one is junk, not a crash)."""
-    need = {HELLO: 8, UP: _UP.size, REPORT: _REPORT.size, DOWN: _DOWN.size, DATA: _DATA.size,
-            WELCOME: 28, TALLY: 9}
     message = kind(datagram)
-    return message is not None and len(datagram) - HEADER >= need.get(message, 1 << 30)
+    return message is not None and len(datagram) - HEADER >= _NEED.get(message, 1 << 30)
 
 
 async def send_paced(total: int, kbps: float, size: int, send: Callable[[int], object]) -> float:

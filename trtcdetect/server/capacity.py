@@ -37,23 +37,19 @@ MAX_TALLY_DATAGRAMS = 5000
 
 @dataclass
 class _Tally:
-    count: int = 0
-    bytes: int = 0
-    first: float = 0.0
-    last: float = 0.0
+    seqs: set[int] = field(default_factory=set)
+    times: list[float] = field(default_factory=list)  # arrivals, this clock, s
     #: arrival (this clock) minus the sender's stamp (its clock), s; only differences matter
     offsets: list[float] = field(default_factory=list)
-    times: list[float] = field(default_factory=list)  # arrivals, this clock, s
-    size: int = 0  # IP-level bytes of the last datagram (a train's are all one size)
-    seqs: set[int] = field(default_factory=set)
-    touched: float = 0.0
+    size: int = 0  # IP-level bytes of a datagram (a train's are all one size)
+
+    @property
+    def touched(self) -> float:
+        return self.times[-1] if self.times else 0.0
 
     def figures(self) -> dict[str, Any]:
         delays = sorted(self.offsets)
-        return {"count": self.count, "bytes": self.bytes,
-                "span_s": round(self.last - self.first, 6) if self.count else 0.0,
-                "max_seq": max(self.seqs) if self.seqs else -1,
-                "rate_kbps": arrival_rate(self.times, self.size),
+        return {"count": len(self.times), "rate_kbps": arrival_rate(self.times, self.size),
                 "offset_min_s": delays[0] if delays else None,
                 "offset_median_s": statistics.median(delays) if delays else None}
 
@@ -103,17 +99,12 @@ class CapacityServer:
             self._forget(now)
             if len(self._tallies) >= MAX_TALLIES:
                 del self._tallies[min(self._tallies, key=lambda k: self._tallies[k].touched)]
-            tally = self._tallies[key] = _Tally(first=now)
-        if stamped.seq in tally.seqs or tally.count >= MAX_TALLY_DATAGRAMS:
+            tally = self._tallies[key] = _Tally(size=size + wire.IP_UDP_OVERHEAD)
+        if stamped.seq in tally.seqs or len(tally.times) >= MAX_TALLY_DATAGRAMS:
             return
         tally.seqs.add(stamped.seq)
-        tally.count += 1
-        tally.bytes += size + wire.IP_UDP_OVERHEAD
-        tally.last = now
-        tally.touched = now
-        tally.offsets.append(now - stamped.sent_ns / 1e9)
         tally.times.append(now)
-        tally.size = size + wire.IP_UDP_OVERHEAD
+        tally.offsets.append(now - stamped.sent_ns / 1e9)
 
     def _forget(self, now: float) -> None:
         for key in [k for k, t in self._tallies.items() if now - t.touched > TALLY_KEEP_S]:
