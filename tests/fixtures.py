@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+from typing import Any
 
 import numpy as np
 
@@ -185,12 +186,24 @@ def _browsers(status: Status) -> ProbeResult:
                        advice=(Advice("browser-upgrade"),) if status is Status.WARN else ())
 
 
+def _judged(probe: Any, seen: Any, status: Status, duration_s: float) -> ProbeResult:
+    """A probe's result as the probe makes it (probes.base.result) from an observation and its
+    real judge, which must say `status`."""
+    from dataclasses import replace
+
+    from trtcdetect.probes.base import result
+
+    verdict = probe.judge(seen)
+    assert verdict.status is status
+    return replace(result(probe, seen, verdict), duration_s=duration_s)
+
+
 def _trtc(status: Status) -> ProbeResult:
     """fail: the real judge on a log recorded from Tencent's SDK offline (packets dropped, names
     NXDOMAIN); pass: an answer as Tencent documents it (tests/probes/test_trtc_judge.py)."""
     from pathlib import Path
 
-    from trtcdetect.probes.trtc import PROBE, TrtcObservation, judge
+    from trtcdetect.probes.trtc import PROBE, TrtcObservation
     from trtcdetect.trtc.sdklog import parse
 
     if status is Status.FAIL:
@@ -208,17 +221,13 @@ def _trtc(status: Status) -> ProbeResult:
                  "cost_time: 43ms\n"]
         seen = TrtcObservation(mode="reach", target="qcloud.rtc.qq.com", log=parse(lines),
                                ended_by="done", elapsed_s=0.05, deadline_s=12)
-    verdict = judge(seen)
-    assert verdict.status is status
-    return ProbeResult("trtc", PROBE.title, status, message=verdict.message,
-                       metrics=verdict.metrics, details=seen.details(), advice=verdict.advice,
-                       duration_s=seen.elapsed_s)
+    return _judged(PROBE, seen, status, seen.elapsed_s)
 
 
 def _trtcweb(status: Status) -> ProbeResult:
     """fail: the real judge on what the page reported offline (recorded in a namespace with no
     route out); skip: no browser to run it in."""
-    from trtcdetect.probes.trtcweb import PROBE, TrtcWebObservation, judge
+    from trtcdetect.probes.trtcweb import PROBE, TrtcWebObservation
 
     if status is Status.SKIP:
         seen = TrtcWebObservation(skipped="no supported Chrome, Chromium or Edge to run headless")
@@ -246,11 +255,7 @@ def _trtcweb(status: Status) -> ProbeResult:
                            "Failed to fetch code: 0 \nRefer to: https://web.sdk.qcloud.com/"}},
             net_errors=(("schedule.cloud-rtc.com", "ERR_NAME_NOT_RESOLVED"),
                         ("schedule.cloud-rtc.net", "ERR_NAME_NOT_RESOLVED")))
-    verdict = judge(seen)
-    assert verdict.status is status
-    return ProbeResult("trtcweb", PROBE.title, status, message=verdict.message,
-                       metrics=verdict.metrics, details=seen.details(), advice=verdict.advice,
-                       duration_s=seen.elapsed_s)
+    return _judged(PROBE, seen, status, seen.elapsed_s)
 
 
 def _capacity(status: Status) -> ProbeResult:
@@ -258,7 +263,7 @@ def _capacity(status: Status) -> ProbeResult:
     beyond the ceiling (pass)."""
     from trtcdetect.net.capacity import Capacity
     from trtcdetect.net.ramp import Direction, Step
-    from trtcdetect.probes.capacity import PROBE, CapacityObservation, judge
+    from trtcdetect.probes.capacity import PROBE, CapacityObservation
 
     steps = (Step(250, 10, 10, 250.1, 0.0), Step(686, 27, 27, 684.0, 0.2),
              Step(960, 39, 39, 957.6, 0.2), Step(1345, 54, 53, 1049.4, 40.6, "delay"))
@@ -267,11 +272,7 @@ def _capacity(status: Status) -> ProbeResult:
     down = Direction("down", steps[:3], 10_000, "at least", "high")
     seen = CapacityObservation("198.19.0.2", 8000, Capacity("198.19.0.2", 8000, up, down,
                                                             10_000, 8.6))
-    verdict = judge(seen)
-    assert verdict.status is status
-    return ProbeResult("capacity", PROBE.title, status, message=verdict.message,
-                       metrics=verdict.metrics, details=seen.details(), advice=verdict.advice,
-                       duration_s=8.6)
+    return _judged(PROBE, seen, status, 8.6)
 
 
 def report_a() -> RunReport:
