@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import trustme
 
-from tests.lab import SERVER_ADDRS, Lab, lab_available
+from tests.lab import SERVER_ADDRS, Lab, built
 from trtcdetect.defaults import DEFAULTS
 from trtcdetect.report.json import validate
 
@@ -40,14 +40,8 @@ class Services:
 
 @pytest.fixture(scope="session")
 def lab() -> Iterator[Lab]:
-    reason = lab_available()
-    if reason:
-        pytest.skip(reason)
-    lab = Lab().up()
-    try:
+    with built(Lab) as lab:
         yield lab
-    finally:
-        lab.down()
 
 
 @pytest.fixture(scope="session")

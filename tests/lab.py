@@ -17,9 +17,10 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 CLIENT_ADDR = "198.18.0.1"
 SERVER_ADDRS = [f"198.18.0.{i}" for i in range(2, 10)]
@@ -33,6 +34,22 @@ def lab_available() -> str | None:
         if shutil.which(tool) is None:
             return f"the namespace lab needs {tool}"
     return None
+
+
+@contextmanager
+def built(make: Callable[[], Any], *also: str | None) -> Iterator[Any]:
+    """A lab made by `make`, brought up and torn down after use; or pytest.skip saying why no
+    lab can be built here (lab_available, then the first of `also` that is not None)."""
+    import pytest
+
+    reason = lab_available() or next((r for r in also if r), None)
+    if reason:
+        pytest.skip(reason)
+    lab = make().up()
+    try:
+        yield lab
+    finally:
+        lab.down()
 
 
 def run(cmd: Sequence[str], **kwargs: object) -> subprocess.CompletedProcess[str]:

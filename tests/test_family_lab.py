@@ -11,18 +11,14 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.lab import SERVER_ADDRS, Lab, lab_available, run
+from tests.lab import SERVER_ADDRS, Lab, built, run
 
 V6_CLIENT, V6_SERVER = "fd00:18::1", "fd00:18::2"
 
 
 @pytest.fixture()
 def dual_lab() -> Iterator[Lab]:
-    reason = lab_available()
-    if reason:
-        pytest.skip(reason)
-    lab = Lab().up()
-    try:
+    with built(Lab) as lab:
         run(["ip", "-n", lab.client, "addr", "add", f"{V6_CLIENT}/64", "dev", f"{lab.client}v",
              "nodad"])
         run(["ip", "-n", lab.server, "addr", "add", f"{V6_SERVER}/64", "dev", f"{lab.server}v",
@@ -36,8 +32,6 @@ def dual_lab() -> Iterator[Lab]:
         lab.wait_udp_listening(SERVER_ADDRS[0], 53, lab._procs[-1])
         time.sleep(0.2)
         yield lab
-    finally:
-        lab.down()
 
 
 def ports(lab: Lab, *args: str) -> dict[str, object]:

@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from tests.lab import lab_available, run
+from tests.lab import built, run
 from trtcdetect.report.json import validate
 
 OUTSIDE = "198.18.20.1"
@@ -96,14 +96,8 @@ class NatLab:
 
 @pytest.fixture(scope="module")
 def natlab() -> Iterator[NatLab]:
-    reason = lab_available()
-    if reason:
-        pytest.skip(reason)
-    lab = NatLab().up()
-    try:
+    with built(NatLab) as lab:
         yield lab
-    finally:
-        lab.down()
 
 
 def test_behind_masquerade_the_public_address_is_the_nats(natlab: NatLab) -> None:

@@ -24,7 +24,7 @@ from typing import Any
 
 import pytest
 
-from tests.lab import SERVER_ADDRS, Lab, lab_available, run
+from tests.lab import SERVER_ADDRS, Lab, built, run
 from trtcdetect.probes.trtc import unavailable
 
 #: The SDK's built-in IPv4 access servers (liteav 13.2.0: ../shared/TRTC-SDKS.md)
@@ -39,15 +39,9 @@ pytestmark = pytest.mark.timeout(120)
 
 @pytest.fixture()
 def trtc_lab() -> Iterator[Lab]:
-    reason = lab_available() or unavailable()
-    if reason:
-        pytest.skip(reason)
-    lab = Lab().up()
-    try:
+    with built(Lab, unavailable()) as lab:
         lab.dnsmasq({"#": None})  # NXDOMAIN for every name
         yield lab
-    finally:
-        lab.down()
 
 
 def give_route(lab: Lab) -> None:

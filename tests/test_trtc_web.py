@@ -24,7 +24,7 @@ from typing import Any
 
 import pytest
 
-from tests.lab import SERVER_ADDRS, Lab, lab_available, run
+from tests.lab import SERVER_ADDRS, Lab, built, run
 from trtcdetect.models import Status
 from trtcdetect.probes.browsers import tencent_failures
 from trtcdetect.probes.trtcweb import TrtcWebObservation, judge
@@ -141,14 +141,8 @@ def chromium_available() -> str | None:
 
 @pytest.fixture()
 def web_lab() -> Any:
-    reason = lab_available() or chromium_available()
-    if reason:
-        pytest.skip(reason)
-    lab = Lab().up()
-    try:
+    with built(Lab, chromium_available()) as lab:
         yield lab
-    finally:
-        lab.down()
 
 
 def trtcdetect(lab: Lab, *args: str, timeout: float = 90) -> tuple[int, dict[str, Any], str]:
