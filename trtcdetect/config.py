@@ -96,7 +96,7 @@ class Config:
     trtc_credentials: Credentials | None = None
     trtc_asked: bool = False
     trtc_proxy: str | None = None
-    #: domain probe: an HTTP proxy (URL) to check the media domain through as well
+    #: domain and url probes: an HTTP proxy (URL) to check their hosts through as well
     proxy: str | None = None
     #: -4 / -6: only this address family for every name the network probes resolve
     family: int | None = None

@@ -162,8 +162,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="send the network probes' packets out of this network device (e.g. wlan0, tun0), "
              "whatever the routing table prefers (Linux SO_BINDTODEVICE); the same probes")
     add("--proxy", metavar="URL", default=None,
-        help="an HTTP proxy (http://[user:password@]HOST:PORT) through which the domain probe "
-             "checks the media domain too, as a browser behind it would (default: "
+        help="an HTTP proxy (http://[user:password@]HOST:PORT) through which the domain and "
+             "url probes check their hosts too, as a browser behind it would (default: "
              "$HTTPS_PROXY unless $NO_PROXY exempts the host)")
     add("--resolve", metavar="HOST:ADDR", action="append", default=[],
         help="use ADDR for HOST instead of DNS, like curl (repeatable)")
