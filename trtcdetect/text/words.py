@@ -46,7 +46,7 @@ UI: Mapping[str, tuple[str, str]] = {
     "sdk-timeout": ("no answer", "无响应"), "sdk-refused": ("refused", "被拒绝"),
     "sdk-unreachable": ("no route", "无路由"), "sdk-pending": ("still waiting", "仍在等待"),
     "sdk-answered": ("answered", "已响应"),
-    "repeat-check": ("1 answered, 0 did not", "1 有响应，0 无响应"),
+    "repeat-check": ("1 = answered, 0 = did not", "1 = 有响应，0 = 无响应"),
     "repeat-answered": ("answered", "有响应"), "per-round": ("one point per round, every {interval} s", "每轮一个点，每 {interval} 秒一轮"),
     "direction": ("Direction", "方向"), "dir-up": ("up (from here)", "上行（从本机发出）"),
     "dir-down": ("down (to here)", "下行（发往本机）"),
