@@ -3,6 +3,9 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import subprocess
+import sys
+import textwrap
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -78,6 +81,37 @@ def services(lab: Lab, tmp_path_factory: pytest.TempPathFactory) -> Services:
     for port in DEFAULTS.udp_ports:
         lab.coturn(COTURN, port)
     return Services(lab, ca_file)
+
+
+@pytest.fixture(scope="session")
+def redirector(services: Services, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An HTTPS server at redirect.test (a CA of its own): / redirects to plain HTTP,
+    /elsewhere to https://trtc.test/. Returns a bundle that trusts it and the lab's CA."""
+    tmp = tmp_path_factory.mktemp("redirect")
+    ca = trustme.CA()
+    leaf = ca.issue_cert("redirect.test")
+    leaf.private_key_and_cert_chain_pem.write_to_path(str(tmp / "both.pem"))
+    bundle = tmp / "bundle.pem"
+    bundle.write_bytes(services.ca_file.read_bytes() + ca.cert_pem.bytes())
+    script = textwrap.dedent(f"""
+        import ssl
+        from aiohttp import web
+        async def index(request):
+            raise web.HTTPFound("http://redirect.test/insecure")
+        async def elsewhere(request):
+            raise web.HTTPFound("https://trtc.test/")
+        app = web.Application()
+        app.router.add_get("/", index)
+        app.router.add_get("/elsewhere", elsewhere)
+        ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        ctx.load_cert_chain("{tmp / 'both.pem'}")
+        web.run_app(app, host="{DNS['redirect.test']}", port=443, ssl_context=ctx,
+                    print=lambda *a: print("ready", flush=True))
+    """)
+    proc = services.lab.spawn([sys.executable, "-c", script], stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE)
+    assert proc.stdout is not None and "ready" in proc.stdout.readline().decode()
+    return bundle
 
 
 @pytest.fixture()

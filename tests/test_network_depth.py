@@ -4,8 +4,6 @@ profiles (built in, from TOML, invalid)."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import textwrap
 from collections.abc import Iterator
 from pathlib import Path
@@ -81,36 +79,6 @@ def url_probe(services: Services, *urls: str) -> tuple[int, dict[str, Any]]:
     return code, doc["probes"][0]
 
 
-@pytest.fixture(scope="module")
-def redirector(services: Services, tmp_path_factory: pytest.TempPathFactory) -> str:
-    """An HTTPS server (test CA, name redirect.test) whose / redirects to plain HTTP."""
-    import trustme
-
-    tmp = tmp_path_factory.mktemp("redirect")
-    # the lab's CA is in conftest's services fixture; issue from a fresh one and trust both
-    ca = trustme.CA()
-    leaf = ca.issue_cert("redirect.test")
-    leaf.private_key_and_cert_chain_pem.write_to_path(str(tmp / "both.pem"))
-    bundle = tmp / "bundle.pem"
-    bundle.write_bytes(services.ca_file.read_bytes() + ca.cert_pem.bytes())
-    script = textwrap.dedent(f"""
-        import ssl
-        from aiohttp import web
-        async def index(request):
-            raise web.HTTPFound("http://redirect.test/insecure")
-        app = web.Application()
-        app.router.add_get("/", index)
-        ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-        ctx.load_cert_chain("{tmp / 'both.pem'}")
-        web.run_app(app, host="198.18.0.8", port=443, ssl_context=ctx,
-                    print=lambda *a: print("ready", flush=True))
-    """)
-    proc = services.lab.spawn([sys.executable, "-c", script], stdout=subprocess.PIPE,
-                              stderr=subprocess.PIPE)
-    assert proc.stdout is not None and "ready" in proc.stdout.readline().decode()
-    return str(bundle)
-
-
 def test_repeat_with_call_makes_a_short_call_every_round(stun_link: ImpairedLink) -> None:
     """--repeat 2 --call: each round a 2 s test call through serve's echo peer across the
     link (20 ms each way); the call's RTT becomes a series, and 'CALL' a check of its own."""
@@ -148,9 +116,9 @@ def test_https_page_is_fetched_and_checked(services: Services) -> None:
     assert [s["ok"] for s in entry["steps"]] == [True, True, True, True]
 
 
-def test_https_that_redirects_to_http_fails(services: Services, redirector: str) -> None:
+def test_https_that_redirects_to_http_fails(services: Services, redirector: Path) -> None:
     code, doc = services.lab.trtcdetect_json(
-        "--only", "url", "--ca-file", redirector, "--url", "https://redirect.test/",
+        "--only", "url", "--ca-file", str(redirector), "--url", "https://redirect.test/",
         "--resolve", "redirect.test:198.18.0.8")
     probe = doc["probes"][0]
     entry = probe["details"]["urls"][0]

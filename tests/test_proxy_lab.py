@@ -38,12 +38,14 @@ def tinyproxy(services: Services, tmp_path: Path) -> Iterator[tuple[Services, Pa
     shutil.rmtree(etc, ignore_errors=True)
 
 
-def start(lab: object, tmp: Path, port: int, connect_port: int, auth: str | None = None) -> None:
+def start(lab: object, tmp: Path, port: int, connect_port: int, auth: str | None = None,
+          *extra: str) -> None:
     conf = tmp / f"tinyproxy-{port}.conf"
     conf.write_text("\n".join([
         f"Port {port}", f"Listen {PROXY}", "Timeout 10", "Allow 198.18.0.1",
         f"ConnectPort {connect_port}", "MaxClients 10", "LogLevel Info",
-        f"PidFile \"{tmp}/tinyproxy-{port}.pid\"", *(["BasicAuth " + auth] if auth else [])]))
+        f"PidFile \"{tmp}/tinyproxy-{port}.pid\"", *(["BasicAuth " + auth] if auth else []),
+        *extra]))
     lab.spawn(["tinyproxy", "-d", "-c", str(conf)], stdout=subprocess.DEVNULL,  # type: ignore[attr-defined]
               stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 10
@@ -56,12 +58,13 @@ def start(lab: object, tmp: Path, port: int, connect_port: int, auth: str | None
     raise RuntimeError("tinyproxy did not start")
 
 
-def run(services: Services, *args: str, env: dict[str, str] | None = None) -> dict[str, object]:
+def run(services: Services, *args: str, env: dict[str, str] | None = None,
+        ca: Path | None = None) -> dict[str, object]:
     environ = {k: v for k, v in os.environ.items()
                if k.lower() not in ("https_proxy", "no_proxy", "http_proxy")}
     proc = subprocess.run(["ip", "netns", "exec", services.lab.client, sys.executable, "-m",
                            "trtcdetect", "--json", "--quiet", "--only", "domain", "--target",
-                           "trtc.test", "--ca-file", str(services.ca_file), *args],
+                           "trtc.test", "--ca-file", str(ca or services.ca_file), *args],
                           capture_output=True, text=True, timeout=60, env={**environ, **(env or {})})
     assert proc.stderr == "", proc.stderr
     document: dict[str, object] = json.loads(proc.stdout)
@@ -125,6 +128,38 @@ def test_the_url_probe_goes_through_the_proxy_too(tinyproxy: tuple[Services, Pat
     assert refused["message"]["id"] == "url.via-proxy"  # type: ignore[index]
     assert "the PROXY step fails: the proxy refused CONNECT" in str(refused["summary"])
     assert [a["id"] for a in refused["advice_ids"]] == ["whitelist-domain"]  # type: ignore[index]
+
+
+def test_a_redirect_to_a_host_the_proxy_filters(tinyproxy: tuple[Services, Path],
+                                                redirector: Path) -> None:
+    """The page's host passes through the proxy; the page redirects to a host the proxy
+    filters (tinyproxy's Filter, as a corporate proxy's category block): directly the page
+    works, through the proxy the GET fails at the redirect, and the remedy names that host."""
+    services, tmp = tinyproxy
+    (tmp / "filter").write_text("^trtc\\.test$\n")
+    start(services.lab, tmp, 8892, 443, None, f'Filter "{tmp}/filter"')
+    document = run(services, "--only", "url", "--url", "https://redirect.test/elsewhere",
+                   env={"HTTPS_PROXY": f"http://{PROXY}:8892"}, ca=redirector)
+    probe = {p["id"]: p for p in document["probes"]}["url"]  # type: ignore[attr-defined]
+    (entry,) = probe["details"]["urls"]
+    assert [h["url"] for h in entry["redirects"]] == ["https://redirect.test/elsewhere",
+                                                      "https://trtc.test/"]
+    assert entry["redirects"][-1]["status_code"] == 200  # directly: the page works
+    via = entry["via_proxy"]
+    assert [s["ok"] for s in via["steps"]] == [True, True, True]  # redirect.test passes
+    assert [h["url"] for h in via["redirects"]] == ["https://redirect.test/elsewhere",
+                                                    "https://trtc.test/"]
+    assert via["redirects"][-1]["status_code"] is None
+    assert via["problem"].startswith("https://trtc.test/: ProxyError"), via["problem"]
+    assert probe["status"] == "warn", probe["summary"]
+    assert "through the proxy" in probe["summary"] and "the GET step fails" in probe["summary"]
+    (advice,) = probe["advice"]
+    assert "trtc.test" in advice and "redirect.test" not in advice, advice
+    # without the proxy the same page passes: the warning is the proxy's
+    plain = {p["id"]: p for p in run(services, "--only", "url", "--url",
+                                     "https://redirect.test/elsewhere", ca=redirector)[
+        "probes"]}["url"]  # type: ignore[index]
+    assert plain["status"] == "pass", plain["summary"]
 
 
 SQUID = "/usr/sbin/squid"
@@ -210,8 +245,8 @@ def step(name: str, ok: bool = True, **info: object) -> Step:
 
 
 def test_interception_is_named() -> None:
-    """Table: written from how an inspecting proxy behaves (it signs with its own CA); no such
-    proxy runs in the lab."""
+    """Table: written from how an inspecting proxy behaves (it signs with its own CA); the squid
+    test above has a real one do it."""
     direct = (step("dns"), step("tcp"), step("tls", issuer="CN=Public CA"), step("https"))
     inspected = (step("proxy"), step("tls", issuer="CN=Corp Inspection CA"), step("https"))
     verdict = judge_host(HostSteps("media.test", direct, ("http://10.0.0.1:3128", inspected)))

@@ -210,3 +210,60 @@ def test_ports_reads_the_trtc_probes_transport_from_its_result() -> None:
     assert ports._trtc_udp(trtc(Status.FAIL, "UDP 8000")) is None
     assert ports._trtc_udp({}) is None
     assert ports.PROBE.after == ("trtc",)
+
+
+def hop(code: int | None, where: str = "https://a.test/") -> dict[str, Any]:
+    return {"url": where, "status_code": code, "ms": None if code is None else 3.0}
+
+
+THROUGH = (Step("proxy", True, 2.0), Step("tls", True, 9.0), Step("https", True, 4.0))
+REFUSED = "https://b.test/: ProxyError: 403 Filtered"
+
+
+@pytest.mark.parametrize("page, status, message, finding, advice", [
+    # the page and every redirect fetched through the proxy as well: nothing to say
+    (url.Page("https://a.test/", list(steps(days_left=90)), [hop(200)],
+              via_proxy=("http://p:3128", THROUGH), via_redirects=[hop(200)]),
+     Status.PASS, "url.ok", None, []),
+    # the host passes through the proxy, a hop it redirects to does not (a proxy that
+    # filters by host): the GET through the proxy is the step that fails
+    (url.Page("https://a.test/", list(steps(days_left=90)), [hop(302), hop(200, "https://b.test/")],
+              via_proxy=("http://p:3128", THROUGH),
+              via_redirects=[hop(302), hop(None, "https://b.test/")], via_problem=REFUSED),
+     Status.WARN, "url.via-proxy", "domain.proxy-failed", ["whitelist-domain"]),
+    # the proxy answers with a block page where the direct fetch got the page
+    (url.Page("https://a.test/", list(steps(days_left=90)), [hop(200)],
+              via_proxy=("http://p:3128", THROUGH), via_redirects=[hop(403)]),
+     Status.WARN, "url.via-proxy", "domain.proxy-failed", ["whitelist-domain"]),
+    # ... but an error page both ways is the page's own (the direct judgement stands)
+    (url.Page("https://a.test/", list(steps(days_left=90)), [hop(404)],
+              via_proxy=("http://p:3128", THROUGH), via_redirects=[hop(404)]),
+     Status.WARN, "url.http-error", None, []),
+    # blocked directly, fetched through the proxy: works for browsers that use it
+    (url.Page("https://a.test/", list(steps(failed="tcp", error="timed out")),
+              via_proxy=("http://p:3128", THROUGH), via_redirects=[hop(200)]),
+     Status.WARN, "url.via-proxy", "domain.only-proxy", ["whitelist-domain"]),
+    # blocked directly, and the fetch through the proxy fails too: both named
+    (url.Page("https://a.test/", list(steps(failed="tcp", error="timed out")),
+              via_proxy=("http://p:3128", THROUGH), via_redirects=[], via_problem=REFUSED),
+     Status.FAIL, "url.via-proxy", "domain.both-failed", ["whitelist-domain"]),
+])
+def test_url_judge_through_a_proxy(page: url.Page, status: Status, message: str,
+                                   finding: str | None, advice: list[str]) -> None:
+    """Written from how an HTTP proxy behaves (CONNECT refused by host, a block page);
+    tests/test_proxy_lab.py has a real one refuse a redirect's host."""
+    got, said, found, _ = url.judge_with_proxy(page)
+    assert (got, said.id) == (status, message), said.text("en")
+    if finding is not None:
+        assert said.params["finding"]["id"] == finding
+    assert [a.id for a in found] == advice
+    if finding == "domain.proxy-failed":
+        assert "the GET step fails" in said.text("en")
+        # the remedy names the host that failed: the redirect's where a redirect failed
+        blocked = "b.test" if page.via_problem else "a.test"
+        assert found[0].params["host"] == blocked, found[0].text("en")
+    if finding == "domain.both-failed":  # not "direct: fine" after the direct failure
+        assert "fine" not in said.text("en") and "the GET step fails too" in said.text("en")
+    entry = url._entry(page)
+    assert entry["via_proxy"]["problem"] == page.via_problem
+    assert len(entry["via_proxy"]["steps"]) == 3  # the proxy row's own; the GET is "redirects"

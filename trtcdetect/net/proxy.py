@@ -161,12 +161,13 @@ def judge_via(host: str, direct: Verdict, direct_issuer: str | None,
                 "proxy": proxy, "before": direct.message.as_dict()}), direct.advice,
                 direct.metrics)
         return direct
-    error = failed.error or "no reason given"
-    through = Message(S.DOMAIN_PROXY_FAILED, {"proxy": proxy, "step": failed.name.upper(),
-                                              "error": error})
+    said = {"proxy": proxy, "step": failed.name.upper(), "error": failed.error or "no reason given"}
     if direct_ok:
-        return Verdict(Status.WARN, through, (Advice(R.WHITELIST_DOMAIN, {"host": host}),),
-                       direct.metrics)
+        # the host that failed: a redirect's (the url probe's GET step names it) or this one
+        blocked = failed.info.get("host") or host
+        return Verdict(Status.WARN, Message(S.DOMAIN_PROXY_FAILED, said),
+                       (Advice(R.WHITELIST_DOMAIN, {"host": blocked}),), direct.metrics)
     return Verdict(Status.FAIL, Message(S.DOMAIN_BOTH_FAILED, {
-        "before": direct.message.as_dict(), "after": through.as_dict()}), direct.advice,
+        "before": direct.message.as_dict(),
+        "after": Message(S.DOMAIN_PROXY_ALSO_FAILED, said).as_dict()}), direct.advice,
         direct.metrics)

@@ -4,87 +4,26 @@ Browsers grant getUserMedia only in a secure context (the URL table in ../shared
 HTTPS, or http://localhost / http://127.0.0.1 while developing; http://[machine IP] may play
 but not publish). The FAQ's "works on localhost, fails on the server's IP" is this rule.
 An https page gets the four HTTPS steps (`net.https`) on its host and port, then a GET with
-every redirect followed by hand: a redirect to plain HTTP on another host fails.
+every redirect followed by hand: a redirect to plain HTTP on another host fails. When a proxy
+applies (--proxy, $HTTPS_PROXY), the host's steps and the GET run through it as well.
 """
 
 from __future__ import annotations
 
 import asyncio
-import time
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urljoin, urlsplit, urlunsplit
-
-import httpx
+from urllib.parse import urlsplit
 
 from .. import thresholds
 from ..config import Config
 from ..models import Advice, Message, Status, unique_advice, worst
 from ..net import https
+from ..net.fetch import MAX_REDIRECTS, follow, secure_context
 from ..net.https import Step
 from ..net.proxy import check_via, judge_via, proxy_for
 from ..text.ids import R, S
 from .base import NO_PRIOR, MeasuredProbe, Prior, Verdict
-
-LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1"}
-MAX_REDIRECTS = 10
-
-
-def secure_context(url: str) -> bool:
-    parts = urlsplit(url)
-    host = (parts.hostname or "").lower()
-    return parts.scheme == "https" or (
-        parts.scheme == "http" and (host in LOCAL_HOSTS or host.endswith(".localhost")))
-
-
-def pinned(config: Config, url: str) -> tuple[str, dict[str, str], dict[str, Any]]:
-    """`url` as --resolve has it: the pinned address in the URL, the name in the Host header
-    and in TLS (SNI and certificate check) — what curl --resolve does. Unpinned: unchanged."""
-    parts = urlsplit(url)
-    host = (parts.hostname or "").lower()
-    addresses = config.resolve.get(host)
-    if not addresses:
-        return url, {}, {}
-    address = sorted(addresses, key=lambda a: ":" in a)[0]  # IPv4 first, as resolve() does
-    netloc = f"[{address}]" if ":" in address else address
-    if parts.port is not None:
-        netloc += f":{parts.port}"
-    target = urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
-    return target, {"Host": parts.netloc.rpartition("@")[2]}, {"sni_hostname": parts.hostname}
-
-
-async def _follow(config: Config, url: str) -> tuple[list[dict[str, Any]], str | None]:
-    """GET with redirects followed one by one; returns the hops and the first problem."""
-    hops: list[dict[str, Any]] = []
-    local = config.local
-    transport = httpx.AsyncHTTPTransport(  # from --source / --interface, when given
-        verify=await config.tls_context(), local_address=local.source if local else None,
-        socket_options=local.socket_options() if local else None)
-    async with httpx.AsyncClient(transport=transport, timeout=config.timeout_s,
-                                 trust_env=False, follow_redirects=False) as client:
-        current = url
-        for _ in range(MAX_REDIRECTS + 1):
-            start = time.perf_counter()
-            target, headers, extensions = pinned(config, current)
-            try:
-                async with asyncio.timeout(config.timeout_s), client.stream(
-                        "GET", target, headers=headers, extensions=extensions) as r:
-                    response = r  # headers are enough: the body is not read
-            except httpx.HTTPError as exc:
-                return hops, f"{current}: {type(exc).__name__}: {exc}" if str(exc) else \
-                    f"{current}: {type(exc).__name__}"
-            except TimeoutError:
-                return hops, f"{current}: no response within {config.timeout_s:g} s"
-            hops.append({"url": current, "status_code": response.status_code,
-                         "ms": round((time.perf_counter() - start) * 1000, 2)})
-            location = response.headers.get("location")
-            if not response.is_redirect or not location:
-                return hops, None
-            current = urljoin(current, location)
-            if not secure_context(current):
-                hops.append({"url": current, "status_code": None, "ms": None})
-                return hops, f"redirects to {current}"
-        return hops, f"more than {MAX_REDIRECTS} redirects"
 
 
 @dataclass
@@ -97,6 +36,9 @@ class Page:
     problem: str | None = None
     #: the page's host through the HTTP proxy a browser here would use: (proxy, its steps)
     via_proxy: tuple[str, tuple[Step, ...]] | None = None
+    #: the page fetched the way a browser with that proxy fetches it (its steps passed)
+    via_redirects: list[dict[str, Any]] | None = None
+    via_problem: str | None = None
 
     @property
     def secure_context(self) -> bool:
@@ -155,12 +97,34 @@ def judge_with_proxy(page: Page) -> tuple[Status, Message, tuple[Advice, ...], d
     if page.via_proxy is None or page.steps is None:
         return status, message, advice, extra
     direct = Verdict(status, message, advice)
-    via = judge_via(host, direct, page.steps[2].info.get("issuer"), page.via_proxy)
+    via = judge_via(host, direct, page.steps[2].info.get("issuer"),
+                    (page.via_proxy[0], via_steps(page)))
     if via is direct:
         return status, message, advice, extra
     return (via.status, Message(S.URL_VIA_PROXY, {"url": page.url,
                                                   "finding": via.message.as_dict()}),
             via.advice, extra)
+
+
+def via_steps(page: Page) -> tuple[Step, ...]:
+    """The proxy row's steps, and the page fetched through the proxy as one step more, "get":
+    it fails on the fetch's first problem (a redirect to plain HTTP, a hop the proxy refuses)
+    or on an HTTP error the direct fetch did not get (a proxy's block page)."""
+    assert page.via_proxy is not None
+    steps = page.via_proxy[1]
+    if page.via_redirects is None:
+        return steps  # not fetched: one of the steps failed
+    hops = page.via_redirects
+    get = Step("get", ok=True, ms=round(sum(h["ms"] for h in hops if h["ms"] is not None), 2))
+    code = hops[-1]["status_code"] if hops else None
+    direct_code = page.redirects[-1]["status_code"] if page.redirects else None
+    if page.via_problem is not None:
+        get.ok, get.error = False, page.via_problem
+    elif code is not None and code >= 400 and (direct_code is None or direct_code < 400):
+        get.ok, get.error = False, f"{hops[-1]['url']} answers HTTP {code}"
+    if not get.ok and hops:
+        get.info["host"] = urlsplit(hops[-1]["url"]).hostname  # the hop that failed
+    return (*steps, get)
 
 
 def _entry(page: Page) -> dict[str, Any]:
@@ -173,6 +137,8 @@ def _entry(page: Page) -> dict[str, Any]:
     if page.via_proxy is not None:
         entry["via_proxy"] = {"proxy": page.via_proxy[0],
                               "steps": [s.as_dict() for s in page.via_proxy[1]]}
+        if page.via_redirects is not None:
+            entry["via_proxy"].update(redirects=page.via_redirects, problem=page.via_problem)
     entry.update(status=str(status), message=message.as_dict(), **extra)
     if advice or page.steps is not None:
         entry["cause"] = advice[0].id if advice else None
@@ -215,8 +181,16 @@ async def _look(config: Config, url: str) -> Page:
     page.steps = direct
     if proxy is not None and through:
         page.via_proxy = (proxy.shown, tuple(through))
-    if https.first_failure(page.steps) is None:
-        page.redirects, page.problem = await _follow(config, url)
+
+    async def fetch() -> None:
+        if https.first_failure(direct) is None:
+            page.redirects, page.problem = await follow(config, url)
+
+    async def fetch_via() -> None:
+        if page.via_proxy is not None and https.first_failure(page.via_proxy[1]) is None:
+            page.via_redirects, page.via_problem = await follow(config, url, through_proxy=True)
+
+    await asyncio.gather(fetch(), fetch_via())
     return page
 
 

@@ -53,6 +53,7 @@ class S:
     DOMAIN_ONLY_PROXY = "domain.only-proxy"
     DOMAIN_PROXY_FAILED = "domain.proxy-failed"
     DOMAIN_BOTH_FAILED = "domain.both-failed"
+    DOMAIN_PROXY_ALSO_FAILED = "domain.proxy-also-failed"
     DOMAIN_STEP_FAILED = "domain.step-failed"
     DOMAIN_CERT_EXPIRING = "domain.cert-expiring"
     DOMAIN_ALL_OK = "domain.all-ok"

@@ -89,6 +89,8 @@ SENTENCES: Mapping[str, tuple[str, str]] = {
     "domain.proxy-failed": ("direct: fine; through the proxy {proxy} the {step} step fails: {error}",
                             "直连正常；经代理 {proxy} 时 {step} 步骤失败：{error}"),
     "domain.both-failed": ("{before}; {after}", "{before}；{after}"),
+    "domain.proxy-also-failed": ("through the proxy {proxy} the {step} step fails too: {error}",
+                                 "经代理 {proxy} 时 {step} 步骤同样失败：{error}"),
     "domain.step-failed": ("{step} step failed: {error}", "{step} 步骤失败：{error}"),
     "domain.cert-expiring": ("reachable, but the certificate expires in {days:.0f} days",
                              "可以访问，但证书将在 {days:.0f} 天后过期"),
