@@ -12,8 +12,8 @@ import time
 from pathlib import Path
 
 from tests.conftest import SERVE, Services
-from trtcdetect.models import Status
-from trtcdetect.repeat import Round, summarize, worst_window
+from trtcdetect.models import ProbeResult, RunReport, Status, Target
+from trtcdetect.repeat import Round, board, line, round_of, summarize, worst_window
 
 
 def rounds(*states: bool, name: str = "UDP 8000", step: float = 10.0) -> list[Round]:
@@ -42,7 +42,7 @@ def test_summary_keeps_series_and_says_the_window() -> None:
     result = summarize(rounds(True, False, False, True), 10.0)
     assert result.status is Status.WARN
     assert result.message is not None
-    assert result.message.text("en") == ("4 rounds every 10 s: UDP 8000 stopped answering for "
+    assert result.message.text("en") == ("4 rounds every 10 s: UDP 8000 stopped working for "
                                          "20 s at 22:13:30 (UTC)")
     assert result.details["series"]["ports.udp_8000_rtt"] == [1.0, 2.0, 3.0, 4.0]
     assert result.details["checks"]["UDP 8000"] == [True, False, False, True]
@@ -71,7 +71,7 @@ def test_a_port_dropped_for_a_while_is_found_with_its_length(services: Services,
         _, err = proc.communicate(timeout=60)
     finally:
         lab.firewall([])
-    assert err.count("round ") == 9 and "UDP 8000 not answering" in err
+    assert err.count("round ") == 9 and "warn: UDP 8000 no answer" in err  # dropped: silence
     document = json.loads(next(tmp_path.glob("*.json")).read_text())
     result = next(p for p in document["probes"] if p["id"] == "repeat")
     window = result["details"]["worst_window"]
@@ -93,12 +93,30 @@ def test_ctrl_c_between_rounds_still_writes_the_report(services: Services,
     assert 2 <= result["details"]["rounds"] <= 5
 
 
-def test_board_is_mtrs_table() -> None:
-    from trtcdetect.repeat import board
+def test_a_round_says_how_each_check_failed() -> None:
+    """A refused port is not "no answer": the line and the table say which it was."""
+    ports = ProbeResult("ports", "Firewall ports", Status.WARN, details={"ports": [
+        {"protocol": "tcp", "port": 8687, "verdict": "closed"},
+        {"protocol": "udp", "port": 8000, "verdict": "no_answer"},
+        {"protocol": "udp", "port": 8080, "verdict": "error"},
+        {"protocol": "udp", "port": 8800, "verdict": "open"}]})
+    domain = ProbeResult("domain", "Media domain", Status.FAIL, details={"steps": [
+        {"name": "dns", "ok": True}, {"name": "tls", "ok": False}, {"name": "https", "ok": None}]})
+    report = RunReport("t", "2026-12-01T00:00:00Z", 1.0, Target("h", (), ()), {}, {},
+                       (ports, domain))
+    one = round_of(3, 1_700_000_000, report)
+    assert line(one, 10) == ("round 3/10 22:13:20 fail: DOMAIN TLS failed, TCP 8687 refused, "
+                             "UDP 8000 no answer, UDP 8080 error")
+    rows = {r["check"]: r for r in board([one])}
+    assert (rows["TCP 8687"]["last"], rows["TCP 8687"]["why"]) == (False, "refused")
+    assert (rows["UDP 8800"]["last"], rows["UDP 8800"]["why"]) == (True, None)
+    assert "DOMAIN HTTPS" not in rows  # not run: neither worked nor failed
 
+
+def test_board_is_mtrs_table() -> None:
     rows = {r["check"]: r for r in board(rounds(True, False, True))}
     udp = rows["UDP 8000"]
-    assert (udp["last"], udp["answered"], udp["seen"]) == (True, 2, 3)
+    assert (udp["last"], udp["worked"], udp["seen"]) == (True, 2, 3)
     assert udp["ms"] == (3.0, 1.0, 3.0)  # last, best, worst of the rounds' RTT figures
     assert rows["TCP 8687"]["ms"] is None  # no figure recorded for it in these rounds
 
@@ -118,7 +136,7 @@ def test_for_ends_by_itself_and_a_terminal_sees_the_live_table(services: Service
         stdout=subprocess.DEVNULL, timeout=60, check=True)
     took = time.monotonic() - started
     screen = typescript.read_text(errors="replace")
-    assert "ms last / best / worst" in screen and "answered" in screen
+    assert "ms last / best / worst" in screen and "worked" in screen
     assert "round 3 " in screen and "round 4 " not in screen, screen[-2000:]
     assert "\x1b[" in screen  # coloured: rich drew it for a terminal
     assert took < 3 + 8, took  # three rounds (0, 1, 2 s) and the process around them

@@ -3,7 +3,7 @@
 Each round keeps only its figures (a few hundred bytes), never its whole report, so memory
 stays flat however many rounds run. `summarize` (pure) turns the rounds into series and the
 worst window: the longest stretch in which a port stopped answering or a domain step failed,
-with when it began and how long it lasted ("UDP 8000 stopped answering for 40 s at 10:42:10").
+with when it began and how long it lasted ("UDP 8000 stopped working for 40 s at 10:42:10").
 The run's report is the last round's, with one more result, `repeat`, that carries all this.
 """
 
@@ -29,26 +29,38 @@ class Round:
     checks: dict[str, bool] = field(default_factory=dict)
     #: "ports.udp_8000_rtt" -> value, for every numeric metric
     figures: dict[str, float] = field(default_factory=dict)
+    #: a failed check -> how: "no answer" (open or filtered), "refused", "error", "failed"
+    why: dict[str, str] = field(default_factory=dict)
+
+
+#: a port's verdict -> how it failed, as the terminal says it
+PORT_FAILURE = {"no_answer": "no answer", "closed": "refused"}
 
 
 def round_of(index: int, at: float, report: RunReport) -> Round:
     checks: dict[str, bool] = {}
     figures: dict[str, float] = {}
+    why: dict[str, str] = {}
     for probe in report.probes:
         for metric in probe.metrics:
             if isinstance(metric.value, int | float) and not isinstance(metric.value, bool):
                 figures[f"{probe.id}.{metric.name}"] = float(metric.value)
         if probe.id == "ports":
             for port in probe.details.get("ports") or ():
-                checks[f"{str(port['protocol']).upper()} {port['port']}"] = \
-                    port.get("verdict") == "open"
+                name = f"{str(port['protocol']).upper()} {port['port']}"
+                checks[name] = port.get("verdict") == "open"
+                if not checks[name]:
+                    why[name] = PORT_FAILURE.get(str(port.get("verdict")), "error")
         if probe.id == "rtp":  # --call: did this round's test call connect?
             checks["CALL"] = probe.status in (Status.PASS, Status.WARN)
         if probe.id == "domain":
             for step in probe.details.get("steps") or ():
                 if step.get("ok") is not None:
                     checks[f"DOMAIN {str(step['name']).upper()}"] = bool(step["ok"])
-    return Round(index, at, report.status, checks, figures)
+    for name, ok in checks.items():
+        if not ok:
+            why.setdefault(name, "failed")
+    return Round(index, at, report.status, checks, figures, why)
 
 
 def _clock(at: float) -> str:
@@ -111,10 +123,12 @@ def summarize(rounds: list[Round], interval_s: float) -> ProbeResult:
 
 
 def line(r: Round, total: int | None) -> str:
-    """One terminal line per round."""
+    """One terminal line per round: its status and each failed check with how it failed
+    ("UDP 8000 no answer, TCP 8687 refused, DOMAIN TLS failed")."""
     failing = sorted(n for n, ok in r.checks.items() if not ok)
     return (f"round {r.index}{f'/{total}' if total else ''} {_clock(r.at)} {r.status}"
-            + (f": {', '.join(failing)} not answering" if failing else ""))
+            + (": " + ", ".join(f"{n} {r.why.get(n, 'failed')}" for n in failing)
+               if failing else ""))
 
 
 def figure_of(check: str) -> str:
@@ -129,14 +143,15 @@ def figure_of(check: str) -> str:
 
 
 def board(rounds: list[Round]) -> list[dict[str, Any]]:
-    """mtr's table: per check, the last result, rounds answered of rounds seen, and the
-    round-trip time last / best / worst (ms)."""
+    """mtr's table: per check, the last result (how it failed, if it did), rounds it worked
+    of rounds seen, and the round-trip time last / best / worst (ms)."""
     rows = []
     for name in sorted({n for r in rounds for n in r.checks}):
         seen = [r for r in rounds if name in r.checks]
         times = [r.figures[figure_of(name)] for r in seen if figure_of(name) in r.figures]
         last_time = seen[-1].figures.get(figure_of(name))
         rows.append({"check": name, "last": seen[-1].checks[name],
-                     "answered": sum(r.checks[name] for r in seen), "seen": len(seen),
+                     "why": seen[-1].why.get(name), "worked": sum(r.checks[name] for r in seen),
+                     "seen": len(seen),
                      "ms": (last_time, min(times), max(times)) if times else None})
     return rows

@@ -113,7 +113,7 @@ def print_diagnosis(console: Console, report: RunReport, paths: list[Path], lang
 
 class RepeatView:
     """--repeat/--for: on a terminal a live table like mtr's (each check's last result, the
-    rounds it answered, its round-trip time last / best / worst) under one coloured line per
+    rounds it worked, its round-trip time last / best / worst) under one coloured line per
     round; on a pipe one plain line per round (repeat.line)."""
 
     def __init__(self, *, enabled: bool, total: int | None, until: float | None) -> None:
@@ -160,15 +160,15 @@ class RepeatView:
             left = f", until {dt.datetime.fromtimestamp(self.until, dt.UTC):%H:%M:%S} UTC"
         of = f"/{self.total}" if self.total else ""
         table = Table(title=f"round {rounds[-1].index}{of}{left}", title_justify="left")
-        for column in ("check", "last", "answered", "ms last / best / worst"):
+        for column in ("check", "last", "worked", "ms last / best / worst"):
             table.add_column(column, justify="left" if column == "check" else "right")
         for row in board(rounds):
             ms = row["ms"]
             shown = "—" if ms is None else " / ".join(
                 "—" if v is None else f"{v:.1f}" for v in ms)
-            last = "[green]ok[/]" if row["last"] else "[red]no answer[/]"
-            share = f"{row['answered']}/{row['seen']}"
-            if row["answered"] < row["seen"]:
+            last = "[green]ok[/]" if row["last"] else f"[red]{escape(row['why'] or 'failed')}[/]"
+            share = f"{row['worked']}/{row['seen']}"
+            if row["worked"] < row["seen"]:
                 share = f"[yellow]{share}[/]"
             table.add_row(escape(row["check"]), last, share, shown)
         return table

@@ -1,6 +1,6 @@
 """--repeat N / --for DURATION: the probes round after round, like mtr.
 
-On a terminal, a live table (rich) shows each check's last result, how many rounds it answered
+On a terminal, a live table (rich) shows each check's last result, how many rounds it worked
 and its round-trip time (last, best, worst), with one coloured line per round above it; on a
 pipe, one plain line per round. Ctrl-C ends the round in progress and the report is still
 written; the run stops at N rounds, at the end of DURATION, or at 1000 rounds, whichever comes

@@ -166,7 +166,7 @@ SENTENCES: Mapping[str, tuple[str, str]] = {
     "browsers.tencent-failed": ("{before}; Tencent's Web SDK {version} in {browser} says no: {which}",
                                 "{before}；腾讯 Web SDK {version} 在 {browser} 中检测未通过：{which}"),
     # --repeat
-    "repeat.window": ("{rounds} rounds every {interval:g} s: {check} stopped answering for {seconds:g} s at {at} (UTC)",
+    "repeat.window": ("{rounds} rounds every {interval:g} s: {check} stopped working for {seconds:g} s at {at} (UTC)",
                       "每 {interval:g} 秒一轮共 {rounds} 轮：{check} 于 {at}（UTC）起中断 {seconds:g} 秒"),
     "repeat.steady": ("{rounds} rounds every {interval:g} s: nothing came and went ({bad} rounds with a problem)",
                       "每 {interval:g} 秒一轮共 {rounds} 轮：没有时断时续的问题（{bad} 轮有问题）"),
