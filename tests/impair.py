@@ -15,12 +15,14 @@ so a test can compare a measurement with what was really done to the packets.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import heapq
 import os
 import random
 import secrets
 import select
+import shutil
 import struct
 import subprocess
 import sys
@@ -29,6 +31,7 @@ import time
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 
 TUNSETIFF = 0x400454CA
 IFF_TUN = 0x0001
@@ -218,6 +221,28 @@ class ImpairedLink:
         if "ready" not in line:
             raise RuntimeError(f"serve did not start: {line!r}")
         return proc
+
+    @contextlib.contextmanager
+    def dns_heard(self, ns: str) -> Iterator[list[str]]:
+        """A DNS "server" in namespace `ns` (its resolv.conf pointed at it) that answers nothing
+        and keeps every query; the list holds the names asked for once the block ends."""
+        etc = Path("/etc/netns") / ns
+        etc.mkdir(parents=True, exist_ok=True)
+        (etc / "resolv.conf").write_text("nameserver 127.0.0.1\n")
+        listen = ("import socket\ns = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n"
+                  "s.bind(('127.0.0.1', 53))\ns.settimeout(60)\n"
+                  "try:\n    while True:\n        print(s.recvfrom(512)[0][12:].hex(), flush=True)\n"
+                  "except OSError:\n    pass\n")
+        heard: list[str] = []
+        listener = self.spawn(ns, [sys.executable, "-c", listen], stdout=subprocess.PIPE)
+        time.sleep(0.3)
+        try:
+            yield heard
+        finally:
+            listener.terminate()
+            out, _ = listener.communicate(timeout=5)
+            shutil.rmtree(etc, ignore_errors=True)
+            heard += [bytes.fromhex(h).decode("latin-1") for h in out.decode().split()]
 
     def client_run(self, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
         return subprocess.run(

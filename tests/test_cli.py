@@ -89,6 +89,7 @@ BAD_INPUT = [
     (["--resolve", "a.test:not-an-ip"], "not an IP address"),
     (["--frobnicate"], "unrecognized arguments"),
     (["serve", "--udp-ports", "0"], "out of range"),
+    (["serve", "--stun", "stun.example.com"], "--stun wants HOST:PORT"),
 ]
 
 

@@ -41,10 +41,10 @@ CLOCK = {"audio": 48000, "video": 90000}
 class EchoPeer:
     def __init__(self, max_calls: int = 4, max_call_seconds: float = 30.0,
                  on_close: Callable[[str], None] | None = None,
-                 stun_default: bool = True) -> None:
-        #: stun_default: aiortc's default ICE server (Google's STUN), for a `serve` behind a NAT
-        #: that needs its reflexive address; the in-process loopback echo asks no one
-        self.stun_default = stun_default
+                 stun: tuple[str, int] | None = None) -> None:
+        #: the STUN server the echo learns its public address from (serve --stun); None asks
+        #: no one (not aiortc's default, Google's STUN server)
+        self.stun = stun
         self.max_calls = max_calls
         self.max_call_seconds = max_call_seconds
         self.on_close = on_close  # told each call id that ends
@@ -53,11 +53,13 @@ class EchoPeer:
 
     async def answer(self, sdp: str, type_: str = "offer") -> Answer:
         """Answer `sdp`; the call is closed after max_call_seconds, or when the far end leaves."""
-        from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
+        from aiortc import RTCConfiguration, RTCIceServer, RTCPeerConnection, RTCSessionDescription
 
         if len(self.calls) >= self.max_calls:
             raise EchoBusy(f"all {self.max_calls} call slots are in use")
-        pc = RTCPeerConnection(None if self.stun_default else RTCConfiguration(iceServers=[]))
+        servers = [] if self.stun is None else [RTCIceServer(
+            f"stun:{f'[{self.stun[0]}]' if ':' in self.stun[0] else self.stun[0]}:{self.stun[1]}")]
+        pc = RTCPeerConnection(RTCConfiguration(iceServers=servers))
         call_id = secrets.token_urlsafe(12)
         self.calls[call_id] = pc
 

@@ -207,8 +207,7 @@ async def run_call(config: Config, tracks: list[MediaStreamTrack]) -> CallResult
             answer_sdp, answer_type, received_url = await signal(client, config, offer.sdp,
                                                                   offer.type)
         else:
-            far = EchoPeer(max_calls=1, max_call_seconds=config.call_seconds + 30,
-                           stun_default=False)
+            far = EchoPeer(max_calls=1, max_call_seconds=config.call_seconds + 30)
             answer = await far.answer(offer.sdp, offer.type)
             answer_sdp, answer_type, local_id = answer.sdp, answer.type, answer.call_id
         call.mark("answer_ms")

@@ -8,7 +8,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from ..config import parse_host, parse_port, parse_ports
+from ..config import parse_host, parse_hostport, parse_port, parse_ports
 from ..defaults import DEFAULTS
 from ..errors import Parser, UsageError
 
@@ -59,6 +59,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="do not answer the capacity test (by default every UDP port sends a paced train "
              "of at most 1 s and 20 Mbit/s back to a client that asks for it, one per client "
              "address, and only to an address that proved it receives: see the capacity probe)")
+    add("--stun", metavar="HOST:PORT", default="none",
+        help="STUN server the echo peer learns its public address from, for --media-port 0 "
+             "behind a NAT (default: none, it asks no one; the media port needs none: it is "
+             "offered on the address the caller dialled, a NAT's public one included)")
     add("-q", "--quiet", action="store_true", help="do not log each request")
     return parser
 
@@ -102,6 +106,7 @@ def cmd_serve(argv: Sequence[str]) -> int:
         max_calls=args.max_calls,
         max_call_seconds=args.max_call_seconds,
         capacity=not args.no_capacity,
+        stun=None if args.stun.strip().lower() == "none" else parse_hostport(args.stun, "--stun"),
     )
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(message)s",
                         stream=sys.stderr)

@@ -10,8 +10,10 @@ from __future__ import annotations
 import asyncio
 import gc
 import hmac
+import ipaddress
 import logging
 import signal
+import socket
 import ssl
 import tempfile
 from dataclasses import dataclass
@@ -61,6 +63,8 @@ class ServeConfig:
     media_port: int = 0
     #: answer the capacity test (paced trains up and down, server/capacity.py)
     capacity: bool = True
+    #: the STUN server the echo peer learns its public address from; None: asks no one
+    stun: tuple[str, int] | None = None
 
 
 def _tls_context(config: ServeConfig) -> ssl.SSLContext:
@@ -97,6 +101,28 @@ def _authorized(request: web.Request, token: str | None) -> bool:
     return False
 
 
+async def _dialled(request: web.Request) -> tuple[str, ...]:
+    """The addresses a caller reached this server on: the one in its Host header (a name
+    resolved here, at most 1 s), then the local address the connection arrived at. Behind a
+    1:1 NAT (a cloud machine's public address) only the first reaches this machine."""
+    assert request.transport is not None
+    arrived = str(request.transport.get_extra_info("sockname")[0])
+    host = request.url.host or ""
+    named: list[str] = []
+    try:
+        named = [str(ipaddress.ip_address(host.strip("[]")))]
+    except ValueError:
+        if host:
+            try:
+                infos = await asyncio.wait_for(asyncio.get_running_loop().getaddrinfo(
+                    host, None, type=socket.SOCK_DGRAM), 1.0)
+                named = [str(i[4][0]) for i in infos]
+            except (OSError, TimeoutError):
+                pass
+    family = ":" in arrived  # the connection's family: media goes the same way
+    return tuple(dict.fromkeys(a for a in [*named, arrived] if (":" in a) == family))
+
+
 def _call_handler(echo: EchoPeer, token: str | None, mux: MediaMux | None) -> Any:
     async def call(request: web.Request) -> web.Response:
         if not _authorized(request, token):
@@ -118,9 +144,9 @@ def _call_handler(echo: EchoPeer, token: str | None, mux: MediaMux | None) -> An
         log.info("call %s answered (%d active)", request.remote, len(echo.calls))
         sdp = answer.sdp
         if mux is not None and request.transport is not None:
-            # the address the caller reached this server on is the one to send media to
-            sdp = mux.register(answer.call_id, sdp,
-                               str(request.transport.get_extra_info("sockname")[0]))
+            # media goes to the address the caller reached this server on: as the caller named
+            # it (a NAT in front of this server: its public address), and as it arrived here
+            sdp = mux.register(answer.call_id, sdp, await _dialled(request))
         # relative to the URL of the offer, so it holds behind a proxy that adds a path prefix
         return web.json_response({"sdp": sdp, "type": answer.type,
                                   "received": f"call/{answer.call_id}/received"})
@@ -165,7 +191,7 @@ async def serve(config: ServeConfig, stop: asyncio.Event, ready: asyncio.Event |
     runners: list[web.AppRunner] = []
     mux = MediaMux(config.media_port) if config.media_port in config.udp_ports else None
     echo = EchoPeer(config.max_calls, config.max_call_seconds,
-                    on_close=mux.unregister if mux is not None else None)
+                    on_close=mux.unregister if mux is not None else None, stun=config.stun)
     app = web.Application(client_max_size=256 * 1024)
     app.router.add_get("/", _index)
     app.router.add_post("/call", _call_handler(echo, config.token, mux))

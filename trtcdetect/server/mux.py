@@ -5,7 +5,9 @@ for exactly those ports carries calls. aiortc's echo peer gathers ICE candidates
 ports instead; this module puts a demultiplexer in front of it on the media port (which already
 answers plain STUN for the ports probe):
 
-- the echo's answer advertises one more host candidate, ADDRESS:media-port, above its own;
+- the echo's answer advertises host candidates on the media port above its own: at the address
+  the caller dialled (its Host header; a NAT in front of this machine: the public address) and
+  at the address the request arrived at;
 - a STUN request whose USERNAME starts with a call's ICE ufrag (RFC 8445 7.2.2: "receiver's
   ufrag:sender's ufrag") ties the sender's address to that call;
 - every datagram from a tied address (ICE, DTLS, SRTP, RTCP) is relayed to the echo's own
@@ -89,10 +91,12 @@ class MediaMux:
         self.relayed = 0
 
     # --- calls ------------------------------------------------------------------------------
-    def register(self, call_id: str, answer_sdp: str, advertise: str) -> str:
-        """Tie call `call_id` (its answer) to the media port; the answer to send instead."""
+    def register(self, call_id: str, answer_sdp: str, advertise: tuple[str, ...]) -> str:
+        """Tie call `call_id` (its answer) to the media port; the answer to send instead.
+        `advertise`: the addresses to offer the media port on, best first; the last is this
+        machine's own (where the call's request arrived)."""
         ufrag = _ufrag(answer_sdp)
-        echo = _echo_candidate(answer_sdp, advertise)
+        echo = _echo_candidate(answer_sdp, advertise[-1])
         if ufrag is None or echo is None:
             return answer_sdp  # nothing to tie to: the call keeps its own ports
         self.calls[call_id] = _Call(ufrag, echo)
@@ -161,10 +165,11 @@ def _echo_candidate(sdp: str, advertise: str) -> tuple[str, int] | None:
     return chosen[0] if chosen else None
 
 
-def advertise_media_port(sdp: str, address: str, port: int) -> str:
-    """The answer with ADDRESS:PORT as its first and highest candidate in every media section,
-    and the echo's own candidates one preference step lower (still there: where the media port
-    cannot be reached, or is busy, the call uses them as before)."""
+def advertise_media_port(sdp: str, addresses: tuple[str, ...], port: int) -> str:
+    """The answer with ADDRESS:PORT for each of `addresses` as its first and highest candidates
+    in every media section (in that order), and the echo's own candidates one preference step
+    lower (still there: where the media port cannot be reached, or is busy, the call uses them
+    as before)."""
 
     def demote(match: re.Match[str]) -> str:
         priority = max(int(match.group(2)) - DEMOTE_BY, 1)
@@ -178,8 +183,8 @@ def advertise_media_port(sdp: str, address: str, port: int) -> str:
             added = False
         if line.startswith("a=candidate:"):
             if not added:
-                out.append(f"a=candidate:media{port} 1 udp {MEDIA_PRIORITY} {address} {port} "
-                           "typ host")
+                out += [f"a=candidate:media{port}x{i} 1 udp {MEDIA_PRIORITY - i} {address} "
+                        f"{port} typ host" for i, address in enumerate(addresses)]
                 added = True
             line = re.sub(r"^(a=candidate:\S+ \d+ \S+ )(\d+)( .*)$", demote, line)
         out.append(line)
