@@ -25,7 +25,7 @@ SEAMS: dict[str, tuple[list[str], list[str]]] = {
     "nat": ([], ["trtcdetect.probes.nat:resolve", "trtcdetect.probes.nat:global_ipv6_addresses",
                  "trtcdetect.probes.nat:_ask_all", "trtcdetect.probes.nat:local_address"]),
     "url": (["--url", "https://127.0.0.1:9/"], ["trtcdetect.net.https:check",
-                                                 "trtcdetect.probes.url:_follow"]),
+                                                 "trtcdetect.probes.url:follow"]),
     "camera": ([], ["trtcdetect.probes.camera:list_cameras", "trtcdetect.probes.camera:_source",
                     "trtcdetect.probes.camera:run_in_thread"]),
     "microphone": ([], ["trtcdetect.probes.microphone:audio_devices",
@@ -49,7 +49,7 @@ CASES = [(probe, seam) for probe, (_, seams) in SEAMS.items() for seam in seams]
 #: UDP port answering on 127.0.0.1): the report must still be written; the lab tests make
 #: these steps fail for real
 NOT_REACHED_HERE = {"trtcdetect.probes.ports:run_train", "trtcdetect.net.https:_tls",
-                    "trtcdetect.net.https:_https", "trtcdetect.probes.url:_follow",
+                    "trtcdetect.net.https:_https", "trtcdetect.probes.url:follow",
                     "trtcdetect.probes.camera:run_in_thread",
                     "trtcdetect.probes.microphone:run_in_thread",
                     "trtcdetect.probes.speaker:run_in_thread"}
