@@ -127,7 +127,7 @@ def test_the_url_probe_goes_through_the_proxy_too(tinyproxy: tuple[Services, Pat
     assert refused["status"] == "warn"
     assert refused["message"]["id"] == "url.via-proxy"  # type: ignore[index]
     assert "the PROXY step fails: the proxy refused CONNECT" in str(refused["summary"])
-    assert [a["id"] for a in refused["advice_ids"]] == ["whitelist-domain"]  # type: ignore[index]
+    assert [a["id"] for a in refused["advice_ids"]] == ["whitelist-page-host"]  # type: ignore[index]
 
 
 def test_a_redirect_to_a_host_the_proxy_filters(tinyproxy: tuple[Services, Path],

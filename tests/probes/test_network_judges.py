@@ -189,6 +189,15 @@ def test_domain_judge(hosts: list[tuple[Step, ...]], status: Status, message: st
     (url.Page("https://a.test/", steps=list(steps(days_left=3)),
               redirects=[{"url": "https://a.test/", "status_code": 200, "ms": 3.0}]),
      Status.WARN, "url.ok", None),
+    # the page's host itself blocked: allow that host (not "the media domain")
+    (url.Page("https://a.test/", steps=list(steps(failed="tcp", error="timed out"))),
+     Status.FAIL, "url.unreachable", "whitelist-page-host"),
+    # the fetch stopped at a redirect's host: that host is the one to allow
+    (url.Page("https://a.test/", steps=list(steps(days_left=90)),
+              redirects=[{"url": "https://a.test/", "status_code": 302, "ms": 3.0},
+                         {"url": "https://login.test/", "status_code": None, "ms": None}],
+              problem="https://login.test/: ConnectTimeout"), Status.FAIL, "url.fetch-failed",
+     "whitelist-page-host"),
 ])
 def test_url_judge(page: url.Page, status: Status, message: str, cause: str | None) -> None:
     got, said, remedy, _ = url.judge_page(page)
@@ -196,6 +205,10 @@ def test_url_judge(page: url.Page, status: Status, message: str, cause: str | No
     verdict = url.judge(url.UrlObservation((page,)))
     assert verdict.status is status
     assert [a.id for a in verdict.advice] == ([cause] if cause else [])
+    if cause == "whitelist-page-host":
+        blocked = "login.test" if page.problem else "a.test"
+        assert verdict.advice[0].params["host"] == blocked, verdict.advice[0].text("en")
+        assert "media servers" not in verdict.advice[0].text("en")
 
 
 def test_ports_reads_the_trtc_probes_transport_from_its_result() -> None:
@@ -230,11 +243,11 @@ REFUSED = "https://b.test/: ProxyError: 403 Filtered"
     (url.Page("https://a.test/", list(steps(days_left=90)), [hop(302), hop(200, "https://b.test/")],
               via_proxy=("http://p:3128", THROUGH),
               via_redirects=[hop(302), hop(None, "https://b.test/")], via_problem=REFUSED),
-     Status.WARN, "url.via-proxy", "domain.proxy-failed", ["whitelist-domain"]),
+     Status.WARN, "url.via-proxy", "domain.proxy-failed", ["whitelist-page-host"]),
     # the proxy answers with a block page where the direct fetch got the page
     (url.Page("https://a.test/", list(steps(days_left=90)), [hop(200)],
               via_proxy=("http://p:3128", THROUGH), via_redirects=[hop(403)]),
-     Status.WARN, "url.via-proxy", "domain.proxy-failed", ["whitelist-domain"]),
+     Status.WARN, "url.via-proxy", "domain.proxy-failed", ["whitelist-page-host"]),
     # ... but an error page both ways is the page's own (the direct judgement stands)
     (url.Page("https://a.test/", list(steps(days_left=90)), [hop(404)],
               via_proxy=("http://p:3128", THROUGH), via_redirects=[hop(404)]),
@@ -242,11 +255,11 @@ REFUSED = "https://b.test/: ProxyError: 403 Filtered"
     # blocked directly, fetched through the proxy: works for browsers that use it
     (url.Page("https://a.test/", list(steps(failed="tcp", error="timed out")),
               via_proxy=("http://p:3128", THROUGH), via_redirects=[hop(200)]),
-     Status.WARN, "url.via-proxy", "domain.only-proxy", ["whitelist-domain"]),
+     Status.WARN, "url.via-proxy", "domain.only-proxy", ["whitelist-page-host"]),
     # blocked directly, and the fetch through the proxy fails too: both named
     (url.Page("https://a.test/", list(steps(failed="tcp", error="timed out")),
               via_proxy=("http://p:3128", THROUGH), via_redirects=[], via_problem=REFUSED),
-     Status.FAIL, "url.via-proxy", "domain.both-failed", ["whitelist-domain"]),
+     Status.FAIL, "url.via-proxy", "domain.both-failed", ["whitelist-page-host"]),
 ])
 def test_url_judge_through_a_proxy(page: url.Page, status: Status, message: str,
                                    finding: str | None, advice: list[str]) -> None:

@@ -139,11 +139,14 @@ async def _connect(config: Config, proxy: Proxy, host: str, port: int, sock: soc
 
 
 def judge_via(host: str, direct: Verdict, direct_issuer: str | None,
-              via_proxy: tuple[str, Sequence[Step]] | None) -> Verdict:
+              via_proxy: tuple[str, Sequence[Step]] | None,
+              blocked_remedy: str = R.WHITELIST_DOMAIN) -> Verdict:
     """A host's verdict once its path through the proxy is known (the domain and url probes):
     the direct verdict when the proxy changes nothing; "only through the proxy", "not through
     the proxy", "through neither"; and a proxy whose certificate comes from another issuer
-    than the direct path's is inspecting HTTPS. A pure rule: the judges' tables test it."""
+    than the direct path's is inspecting HTTPS. `blocked_remedy`: what to allow when only the
+    proxy fails (the media domain, or a deployment page's host). A pure rule: the judges'
+    tables test it."""
     if via_proxy is None:
         return direct
     proxy, steps = via_proxy
@@ -166,7 +169,7 @@ def judge_via(host: str, direct: Verdict, direct_issuer: str | None,
         # the host that failed: a redirect's (the url probe's GET step names it) or this one
         blocked = failed.info.get("host") or host
         return Verdict(Status.WARN, Message(S.DOMAIN_PROXY_FAILED, said),
-                       (Advice(R.WHITELIST_DOMAIN, {"host": blocked}),), direct.metrics)
+                       (Advice(blocked_remedy, {"host": blocked}),), direct.metrics)
     return Verdict(Status.FAIL, Message(S.DOMAIN_BOTH_FAILED, {
         "before": direct.message.as_dict(),
         "after": Message(S.DOMAIN_PROXY_ALSO_FAILED, said).as_dict()}), direct.advice,

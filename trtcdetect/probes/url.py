@@ -66,12 +66,12 @@ def judge_page(page: Page) -> tuple[Status, Message, str | None, dict[str, Any]]
         error = Message(S.DOMAIN_STEP_FAILED, {"step": failed.name.upper(),
                                                "error": failed.error or "no reason given"})
         return (Status.FAIL, Message(S.URL_UNREACHABLE, {"url": url, "error": error.as_dict()}),
-                https.STEP_CAUSE.get(failed.name, R.WHITELIST_DOMAIN), {"host": host})
+                https.STEP_CAUSE.get(failed.name, R.WHITELIST_PAGE_HOST), {"host": host})
     if page.problem is not None:
         insecure = page.problem.startswith("redirects to")
         return (Status.FAIL, Message(S.URL_REDIRECT_INSECURE if insecure else S.URL_FETCH_FAILED,
                                      {"url": url, "problem": page.problem}),
-                R.HTTPS_REQUIRED if insecure else R.WHITELIST_DOMAIN, {})
+                R.HTTPS_REQUIRED if insecure else R.WHITELIST_PAGE_HOST, {})
     hops = page.redirects or []
     final = hops[-1]
     extra = {"status_code": final["status_code"],
@@ -92,13 +92,16 @@ def judge_with_proxy(page: Page) -> tuple[Status, Message, tuple[Advice, ...], d
     inspects HTTPS, says so."""
     status, message, cause, extra = judge_page(page)
     host = urlsplit(page.url).hostname or ""
-    advice = ((Advice(cause, {"url": page.url, "host": host, "error": _why(page)}),)
+    # a fetch that stopped at a redirect: that hop's host is the one to allow
+    stopped = urlsplit(page.redirects[-1]["url"]).hostname if page.problem and page.redirects \
+        else None
+    advice = ((Advice(cause, {"url": page.url, "host": stopped or host, "error": _why(page)}),)
               if cause else ())
     if page.via_proxy is None or page.steps is None:
         return status, message, advice, extra
     direct = Verdict(status, message, advice)
     via = judge_via(host, direct, page.steps[2].info.get("issuer"),
-                    (page.via_proxy[0], via_steps(page)))
+                    (page.via_proxy[0], via_steps(page)), R.WHITELIST_PAGE_HOST)
     if via is direct:
         return status, message, advice, extra
     return (via.status, Message(S.URL_VIA_PROXY, {"url": page.url,

@@ -198,6 +198,7 @@ class R:
     WHITELIST_UDP = "whitelist-udp"
     WHITELIST_TCP = "whitelist-tcp"
     WHITELIST_DOMAIN = "whitelist-domain"
+    WHITELIST_PAGE_HOST = "whitelist-page-host"
     DNS_FAILURE = "dns-failure"
     TLS_UNTRUSTED = "tls-untrusted"
     CERT_EXPIRING = "cert-expiring"

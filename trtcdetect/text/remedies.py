@@ -37,6 +37,11 @@ REMEDIES: Mapping[str, Remedy] = {
         ),
         zh="请在防火墙或代理上放通域名 {host}（DNS 解析及 TCP 443 的 HTTPS 访问），TRTCCalling 需要它连接媒体服务器。",
     ),
+    "whitelist-page-host": Remedy(
+        en=("Allow {host} (DNS, and HTTPS to it) through the firewall or proxy: the deployment "
+            "page is served from there or redirects there, and browsers here must load it."),
+        zh="请在防火墙或代理上放通 {host}（DNS 解析及到它的 HTTPS 访问）：部署页面由它提供或跳转到它，本机浏览器必须能加载。",
+    ),
     "dns-failure": Remedy(
         en=(
             "The name {host} did not resolve ({error}). Check the DNS server settings of this "
@@ -239,6 +244,7 @@ REMEDIES: Mapping[str, Remedy] = {
 #: Who each remedy is addressed to (see PARTIES)
 PARTY: Mapping[str, str] = {
     "whitelist-udp": "network", "whitelist-tcp": "network", "whitelist-domain": "network",
+    "whitelist-page-host": "network",
     "dns-failure": "network", "tls-untrusted": "network", "cert-expiring": "owner",
     "network-unreachable": "user", "portaudio-missing": "user", "audio-scan-hung": "user",
     "mic-missing": "user", "mic-cannot-open": "user", "mic-no-data": "user", "mic-silent": "user",
