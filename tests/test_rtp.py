@@ -61,6 +61,47 @@ def test_local_loopback_call_passes_with_sane_numbers() -> None:
     assert len(d["series"]["t"]) == 3 and len(d["series"]["audio"]["rtt_ms"]) == 3
 
 
+def test_the_media_window_starts_when_media_first_comes_back(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The far end echoes nothing for its first 1.5 s (as when its DTLS handshake waits for a
+    retransmission on a lossy path: up to 5.6 s after this side connected in the benchmark's
+    100 ms / 10 % cell). The call still measures its call_seconds of echoed media; counted
+    from the connection, it measured what was left of them (22 packets back instead of 100)."""
+    from aiortc import RTCPeerConnection
+    from aiortc.mediastreams import MediaStreamTrack
+    from aiortc.rtcrtpreceiver import RemoteStreamTrack
+
+    class Late(MediaStreamTrack):
+        """The far end's echo of one track, silent for the first 1.5 s of what it receives."""
+
+        def __init__(self, inner: MediaStreamTrack) -> None:
+            super().__init__()
+            self.kind = inner.kind
+            self.inner = inner
+            self.first: float | None = None
+
+        async def recv(self) -> Any:
+            while True:
+                frame = await self.inner.recv()
+                self.first = self.first or time.monotonic()
+                if time.monotonic() - self.first >= 1.5:
+                    return frame
+
+    real = RTCPeerConnection.addTrack
+
+    def add(self: RTCPeerConnection, track: MediaStreamTrack) -> Any:  # the echo's, only
+        return real(self, Late(track) if isinstance(track, RemoteStreamTrack) else track)
+
+    monkeypatch.setattr(RTCPeerConnection, "addTrack", add)
+    result = asyncio.run(PROBE.run(Config(call_seconds=2, audio_only=True)))
+    d = result.details
+    assert result.status.value == "pass", result.summary
+    setup = d["setup"]
+    assert setup["first_media_ms"] - setup["dtls_connected_ms"] >= 1400, setup
+    assert d["media_seconds"] >= 2.0
+    assert d["audio"]["packets_received"] >= 0.8 * 50 * 2, d["audio"]  # 2 s at 50 a second
+
+
 def test_delay_50_ms_each_way_measures_rtt_100_ms(link: ImpairedLink) -> None:
     link.set(Impairment(delay_ms=50), Impairment(delay_ms=50))
     code, probe = call(link, "--call-seconds", "3", "--audio-only")

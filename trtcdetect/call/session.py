@@ -63,6 +63,7 @@ class Call:
         self.connected = asyncio.Event()
         self.failed = asyncio.Event()
         self.first_media = asyncio.Event()
+        self.first_media_at: float | None = None  # monotonic: when media first came back
         self.readers: list[asyncio.Task[None]] = []
         self.kinds: set[str] = set()  # what this side sends
         self.audio_power = 0.0
@@ -107,6 +108,8 @@ class Call:
                 frame = await track.recv()
                 self.mark(f"first_{track.kind}_ms")
                 self.mark("first_media_ms")
+                if self.first_media_at is None:
+                    self.first_media_at = time.monotonic()
                 self.first_media.set()
                 count = self.frames[track.kind] = self.frames.get(track.kind, 0) + 1
                 if isinstance(frame, av.VideoFrame):
@@ -217,9 +220,12 @@ async def run_call(config: Config, tracks: list[MediaStreamTrack]) -> CallResult
         stats: dict[str, KindStats] = {}
         series = Series()
         previous: dict[str, tuple[float, int]] = {}
-        # The call lasts call_seconds from the moment it connected: each side sends from then on
-        # (the first frames take a few tens of ms to encode and arrive).
-        media_start = call.connected_at
+        # The call lasts call_seconds from the moment media first came back: this side sends
+        # from the moment it connected, but the far end echoes only once its own DTLS handshake
+        # is done, which on a lossy path can be seconds later (a lost final flight waits for
+        # the retransmission timer: 1 s, then 2 s, ...). Counting from the connection, such a
+        # call measured a fraction of its media: half the packets back, one RTCP report.
+        media_start = call.first_media_at or call.connected_at
         ticks = max(1, round(config.call_seconds))  # a series row a second
         per_row = max(1, round(config.call_seconds / ticks / CALL_POLL_S))
         polls = ticks * per_row
