@@ -129,6 +129,14 @@ def test_no_answer_at_the_deadline_and_unknown_codes() -> None:
     verdict = judge(web({"entered": False, "ms": 5, "error": {"code": 5000, "message": "x"}}))
     assert verdict.status is Status.WARN
     assert judge(TrtcWebObservation(skipped="no browser")).status is Status.SKIP
+    # the page never loaded: nothing was asked of the network, so no network advice
+    page = TrtcWebObservation(browser="/usr/bin/chromium", ended_by="page", deadline_s=12,
+                              error="the browser did not load trtcdetect's local page "
+                                    "http://127.0.0.1:4711/ within 8 s")
+    verdict = judge(page)
+    assert (verdict.status, verdict.message.id, verdict.advice) == (
+        Status.ERROR, S.TRTCWEB_NO_PAGE, ())
+    assert "within 12 s" not in verdict.message.text("en")
 
 
 # --- real Chromium, in namespaces with no route out -----------------------------------------
@@ -212,6 +220,35 @@ def test_silently_dropped_scheduling_ends_at_the_deadline_with_no_browser_left(
     assert result["summary"].startswith("no answer from TRTC's scheduling service within 5 s")
     assert result["details"]["ended_by"] == "deadline"
     assert took < 35 and browsers_left() == [] and profiles() == before
+
+
+def test_a_browser_that_cannot_load_the_local_page_is_not_blamed_on_the_network(
+        tmp_path: Path) -> None:
+    """A namespace whose loopback is down (unshare --net: no route out either): the browser
+    cannot load trtcdetect's page on 127.0.0.1. The browsers probe says so and trtcweb is an
+    error that says the check did not run. Before, each waited its whole deadline (41 s in
+    all) and trtcweb failed "no answer from TRTC's scheduling service within 12 s: -",
+    blaming the network for what was this machine's."""
+    reason = chromium_available()
+    if reason is not None or os.geteuid() != 0:
+        pytest.skip(reason or "unshare --net needs root")
+    env = {k: v for k, v in os.environ.items() if k != "TRTCDETECT_NO_SDK"}
+    before = profiles()
+    started = time.monotonic()
+    proc = subprocess.run(["unshare", "--net", "--", sys.executable, "-m", "trtcdetect",
+                           "--only", "browsers,trtcweb", "--json", "--quiet", "--output",
+                           str(tmp_path)], capture_output=True, text=True, timeout=90, env=env)
+    took = time.monotonic() - started
+    document = json.loads(proc.stdout)
+    web = probe(document, "trtcweb")
+    assert web["status"] == "error", web["summary"]
+    assert "did not load trtcdetect's local page" in web["summary"], web["summary"]
+    assert "says nothing about the network" in web["summary"] and web["advice"] == []
+    assert web["details"]["ended_by"] == "page"
+    tencent = probe(document, "browsers")["details"]["tencent"]
+    assert "did not load trtcdetect's local page" in tencent["skipped"], tencent
+    assert took < 30, took  # the page's 8 s twice and the run around them
+    assert browsers_left() == [] and profiles() == before
 
 
 def test_trtc_proxy_sends_the_sdks_requests_to_the_proxy(web_lab: Lab, tmp_path: Path) -> None:
@@ -369,4 +406,6 @@ def test_usersigs_never_reach_the_browsers_command_line(tmp_path: Path) -> None:
     run = asyncio.run(run_trtc_page(str(stand_in), job, 1.0))
     argv = argv_file.read_text()
     assert "--user-data-dir=" in argv and "http://127.0.0.1:" in argv
-    assert "SECRET" not in argv and run.ended_by == "deadline"
+    assert "SECRET" not in argv
+    # the stand-in exits at once: the run says so instead of waiting for an answer
+    assert run.ended_by == "page" and run.error is not None and "exited (code 0)" in run.error

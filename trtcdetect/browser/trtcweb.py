@@ -21,17 +21,22 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from .headless import SEALED_FLAGS, end_group, open_page
+from .headless import SEALED_FLAGS, Page, end_group, open_page
 
 #: A scheduling run records Chromium's NetLog in its temporary profile (deleted afterwards)
 NETLOG_FLAGS = ("--log-net-log={profile}/netlog.json", "--net-log-capture-mode=Default")
+
+
+#: How long a browser may take to start and load the local page (its first request), s
+PAGE_LOAD_S = 8.0
 
 
 @dataclass
 class WebRun:
     detect: dict[str, Any] | None = None
     schedule: dict[str, Any] | None = None
-    #: "done", "deadline" (no schedule answer in time) or "start" (no browser)
+    #: "done", "deadline" (no schedule answer in time), "start" (no browser) or "page" (the
+    #: browser never loaded the local page: nothing was asked of the network)
     ended_by: str = "done"
     elapsed_s: float = 0.0
     #: (url, Chromium's net error name) for every request of the page that failed
@@ -56,16 +61,20 @@ def sdk_version() -> str | None:
 
 
 async def run_trtc_page(binary: str, job: dict[str, Any], deadline_s: float,
-                        fake_devices: bool = True) -> WebRun:
-    """Run the page with `job` ({"schedule": False} for the capability checks only)."""
+                        fake_devices: bool = True, load_s: float = PAGE_LOAD_S) -> WebRun:
+    """Run the page with `job` ({"schedule": False} for the capability checks only). A browser
+    that has not loaded the page (its script asks for its job first) within `load_s`, or
+    that exits before, ends the run as "page": what went wrong is on this machine."""
     from aiohttp import web
 
     html = resources.files(__package__).joinpath("static/trtc.html").read_text("utf-8")
     run = WebRun()
     detected = asyncio.Event()
     finished = asyncio.Event()
+    loaded = asyncio.Event()
 
     async def give_job(_: web.Request) -> web.Response:
+        loaded.set()
         return web.json_response(job)
 
     async def got_detect(request: web.Request) -> web.Response:
@@ -93,10 +102,15 @@ async def run_trtc_page(binary: str, job: dict[str, Any], deadline_s: float,
                              flags=flags + (NETLOG_FLAGS if scheduling else SEALED_FLAGS)) as page:
             if scheduling:
                 netlog = page.profile / "netlog.json"
-            try:
-                await asyncio.wait_for(finished.wait(), deadline_s)
-            except TimeoutError:
-                run.ended_by = "deadline"
+            run.error = await _loaded(page, loaded, min(load_s, deadline_s))
+            if run.error is not None:
+                run.ended_by = "page"
+            else:
+                try:
+                    await asyncio.wait_for(finished.wait(),
+                                           max(deadline_s - (time.monotonic() - started), 0))
+                except TimeoutError:
+                    run.ended_by = "deadline"
             if netlog is not None:
                 # the NetLog is complete only once the browser has ended: end it here, while
                 # the profile folder still exists
@@ -107,6 +121,25 @@ async def run_trtc_page(binary: str, job: dict[str, Any], deadline_s: float,
         run.ended_by, run.error = "start", f"the browser did not start: {exc}"
     run.elapsed_s = time.monotonic() - started
     return run
+
+
+async def _loaded(page: Page, loaded: asyncio.Event, within_s: float) -> str | None:
+    """None once the page has asked for its job; else why not: the browser exited, or it did
+    not load the page in time."""
+    waiters: set[asyncio.Future[Any]] = {asyncio.ensure_future(loaded.wait())}
+    if page.browser is not None:
+        waiters.add(asyncio.ensure_future(page.browser.wait()))
+    try:
+        await asyncio.wait(waiters, timeout=within_s, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for waiter in waiters:
+            waiter.cancel()
+    if loaded.is_set():
+        return None
+    if page.browser is not None and page.browser.returncode is not None:
+        return (f"the browser exited (code {page.browser.returncode}) before it loaded "
+                f"trtcdetect's local page {page.url}")
+    return f"the browser did not load trtcdetect's local page {page.url} within {within_s:g} s"
 
 
 def net_errors(path: Path) -> list[tuple[str, str]]:

@@ -108,8 +108,7 @@ class Call:
                 frame = await track.recv()
                 self.mark(f"first_{track.kind}_ms")
                 self.mark("first_media_ms")
-                if self.first_media_at is None:
-                    self.first_media_at = time.monotonic()
+                self.first_media_at = self.first_media_at or time.monotonic()
                 self.first_media.set()
                 count = self.frames[track.kind] = self.frames.get(track.kind, 0) + 1
                 if isinstance(frame, av.VideoFrame):
@@ -220,11 +219,8 @@ async def run_call(config: Config, tracks: list[MediaStreamTrack]) -> CallResult
         stats: dict[str, KindStats] = {}
         series = Series()
         previous: dict[str, tuple[float, int]] = {}
-        # The call lasts call_seconds from the moment media first came back: this side sends
-        # from the moment it connected, but the far end echoes only once its own DTLS handshake
-        # is done, which on a lossy path can be seconds later (a lost final flight waits for
-        # the retransmission timer: 1 s, then 2 s, ...). Counting from the connection, such a
-        # call measured a fraction of its media: half the packets back, one RTCP report.
+        # The call lasts call_seconds from when media first came back: the far end echoes only
+        # once its own DTLS handshake is done, seconds after ours on a lossy path (retransmits).
         media_start = call.first_media_at or call.connected_at
         ticks = max(1, round(config.call_seconds))  # a series row a second
         per_row = max(1, round(config.call_seconds / ticks / CALL_POLL_S))

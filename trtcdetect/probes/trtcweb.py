@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 
 from .. import thresholds
 from ..browser.find import runs_headless
-from ..browser.trtcweb import run_trtc_page, sdk_version
+from ..browser.trtcweb import PAGE_LOAD_S, run_trtc_page, sdk_version
 from ..config import PROBE_DEADLINE_MARGIN_S, Config
 from ..models import Advice, Message, Metric, Status
 from ..text.ids import R, S
@@ -35,8 +35,6 @@ OPERATION_FAILED = 5500
 #: The scheduling names in trtc.js 5.17.1 (profiles.CURRENT_WEB_HOSTS holds the whole list)
 SCHEDULE_HOSTS = ("schedule.cloud-rtc.com", "schedule.cloud-rtc.net", "schedule.rtc-web.com",
                   "schedule.rtc-web.io", "intl-schedule.cloud-rtc.com")
-#: The browser may take this long to start and load the page, on top of the deadline, s
-START_S = 8.0
 
 
 @dataclass(frozen=True)
@@ -82,6 +80,9 @@ def judge(observation: TrtcWebObservation) -> Verdict:
     if schedule is None:
         if observation.ended_by == "start":
             return Verdict(Status.ERROR, Message(S.TRTCWEB_NO_BROWSER, {
+                "error": observation.error or "?"}))
+        if observation.ended_by == "page":  # nothing was asked of the network
+            return Verdict(Status.ERROR, Message(S.TRTCWEB_NO_PAGE, {
                 "error": observation.error or "?"}))
         return Verdict(Status.FAIL, Message(S.TRTCWEB_NO_ANSWER, {
             "seconds": observation.deadline_s, "which": _failed_names(observation),
@@ -162,7 +163,7 @@ async def measure(config: Config, prior: Prior = NO_PRIOR) -> TrtcWebObservation
                          for u in found.users]}
     if config.trtc_proxy:
         job["proxy"] = config.trtc_proxy
-    wait = config.trtc_deadline_s + START_S + (config.trtc_seconds if found else 0)
+    wait = config.trtc_deadline_s + PAGE_LOAD_S + (config.trtc_seconds if found else 0)
     run = await run_trtc_page(binary, job, wait)
     network = None
     if found is not None and run.schedule is not None:
@@ -181,7 +182,7 @@ def deadline_s(config: Config) -> float:
     # the page's deadline (and the test's length), the browser's start, its exit (TERM then
     # KILL) and a margin
     test = config.trtc_seconds if config.trtc_credentials is not None else 0.0
-    return config.trtc_deadline_s + START_S + test + 4 + PROBE_DEADLINE_MARGIN_S
+    return config.trtc_deadline_s + PAGE_LOAD_S + test + 4 + PROBE_DEADLINE_MARGIN_S
 
 
 PROBE = MeasuredProbe(

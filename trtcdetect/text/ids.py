@@ -104,6 +104,7 @@ class S:
     REPEAT_STEADY = "repeat.steady"
     TRTCWEB_SKIPPED = "trtcweb.skipped"
     TRTCWEB_NO_BROWSER = "trtcweb.no-browser"
+    TRTCWEB_NO_PAGE = "trtcweb.no-page"
     TRTCWEB_ANSWERED = "trtcweb.answered"
     TRTCWEB_UNREACHABLE = "trtcweb.unreachable"
     TRTCWEB_NO_ANSWER = "trtcweb.no-answer"

@@ -173,6 +173,8 @@ SENTENCES: Mapping[str, tuple[str, str]] = {
     # trtcweb (Tencent's Web SDK, scheduling)
     "trtcweb.skipped": ("not run: {reason}", "未运行：{reason}"),
     "trtcweb.no-browser": ("the browser did not start: {error}", "浏览器未能启动：{error}"),
+    "trtcweb.no-page": ("{error}: the check did not run, and says nothing about the network (is the loopback interface up? does the browser start here?)",
+                        "{error}：检测未能进行，不能说明网络情况（本机回环接口是否已启用？浏览器能否在本机启动？）"),
     "trtcweb.answered": ("TRTC's scheduling service answered this browser in {ms:.0f} ms{via}",
                          "TRTC 调度服务在 {ms:.0f} 毫秒内响应了本浏览器{via}"),
     "trtcweb.unreachable": ("Tencent's Web SDK could not reach TRTC's scheduling service{via}: {which}",
