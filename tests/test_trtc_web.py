@@ -225,10 +225,11 @@ def test_silently_dropped_scheduling_ends_at_the_deadline_with_no_browser_left(
 def test_a_browser_that_cannot_load_the_local_page_is_not_blamed_on_the_network(
         tmp_path: Path) -> None:
     """A namespace whose loopback is down (unshare --net: no route out either): the browser
-    cannot load trtcdetect's page on 127.0.0.1. The browsers probe says so and trtcweb is an
-    error that says the check did not run. Before, each waited its whole deadline (41 s in
-    all) and trtcweb failed "no answer from TRTC's scheduling service within 12 s: -",
-    blaming the network for what was this machine's."""
+    cannot load trtcdetect's page on 127.0.0.1. The browsers probe says so (Tencent's checks
+    and --browser-webrtc's call) and trtcweb is an error that says the check did not run.
+    Before, each waited its whole deadline (41 s for browsers and trtcweb) and trtcweb failed
+    "no answer from TRTC's scheduling service within 12 s: -", --browser-webrtc "failed at
+    timeout" with the advice to open the call's ports: the network blamed for this machine."""
     reason = chromium_available()
     if reason is not None or os.geteuid() != 0:
         pytest.skip(reason or "unshare --net needs root")
@@ -236,7 +237,8 @@ def test_a_browser_that_cannot_load_the_local_page_is_not_blamed_on_the_network(
     before = profiles()
     started = time.monotonic()
     proc = subprocess.run(["unshare", "--net", "--", sys.executable, "-m", "trtcdetect",
-                           "--only", "browsers,trtcweb", "--json", "--quiet", "--output",
+                           "--only", "browsers,trtcweb", "--browser-webrtc", "--echo-url",
+                           "http://127.0.0.1:9/call", "--json", "--quiet", "--output",
                            str(tmp_path)], capture_output=True, text=True, timeout=90, env=env)
     took = time.monotonic() - started
     document = json.loads(proc.stdout)
@@ -245,9 +247,14 @@ def test_a_browser_that_cannot_load_the_local_page_is_not_blamed_on_the_network(
     assert "did not load trtcdetect's local page" in web["summary"], web["summary"]
     assert "says nothing about the network" in web["summary"] and web["advice"] == []
     assert web["details"]["ended_by"] == "page"
-    tencent = probe(document, "browsers")["details"]["tencent"]
+    browsers = probe(document, "browsers")
+    tencent = browsers["details"]["tencent"]
     assert "did not load trtcdetect's local page" in tencent["skipped"], tencent
-    assert took < 30, took  # the page's 8 s twice and the run around them
+    # --browser-webrtc: the same page problem, not "the browser's WebRTC failed"
+    assert browsers["details"]["webrtc"]["stage"] == "page", browsers["details"]["webrtc"]
+    assert browsers["message"]["id"] == "browsers.webrtc-not-run", browsers["summary"]
+    assert "call-no-connect" not in [a["id"] for a in browsers["advice_ids"]]
+    assert took < 40, took  # the page's 8 s three times and the run around them
     assert browsers_left() == [] and profiles() == before
 
 

@@ -137,6 +137,12 @@ OLD_FIREFOX = browser("firefox", "firefox", "Mozilla Firefox 52.0")
                                                 "connected": False, "stage": "ice",
                                                 "error": "timeout"}, True),
      Status.FAIL, "browsers.webrtc-failed", ["call-no-connect"]),
+    # the browser never loaded the local page (or never started): not the network's doing
+    (browsers.BrowsersObservation((CHROMIUM,), {"browser": "/usr/bin/chromium",
+                                                "connected": False, "stage": "page",
+                                                "error": "the browser did not load "
+                                                         "trtcdetect's local page"}, True),
+     Status.WARN, "browsers.webrtc-not-run", []),
     (browsers.BrowsersObservation((CHROMIUM,), {"error": "--browser-webrtc needs --echo-url"},
                                   True), Status.WARN, "browsers.ok", []),
 ])

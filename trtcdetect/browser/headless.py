@@ -15,7 +15,7 @@ import shutil
 import signal
 import tempfile
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +28,8 @@ BASE_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
 SEALED_FLAGS = ("--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1",)
 #: How long the browser may take to end after TERM before its group is killed, s
 BROWSER_EXIT_S = 3.0
+#: How long a browser may take to start and load the local page (its first request), s
+PAGE_LOAD_S = 8.0
 
 Handler = Callable[[Any], Awaitable[Any]]
 
@@ -39,6 +41,8 @@ class Page:
     url: str
     profile: Path
     browser: asyncio.subprocess.Process | None = None
+    #: set when the browser has fetched the page
+    loaded: asyncio.Event = field(default_factory=asyncio.Event)
 
 
 @contextlib.asynccontextmanager
@@ -51,6 +55,8 @@ async def open_page(binary: str, html: str, *, files: Mapping[str, bytes] | None
     from aiohttp import web
 
     async def index(_: web.Request) -> web.Response:
+        if page is not None:
+            page.loaded.set()
         return web.Response(text=html, content_type="text/html")
 
     def serve_file(data: bytes, kind: str) -> Handler:
@@ -86,6 +92,26 @@ async def open_page(binary: str, html: str, *, files: Mapping[str, bytes] | None
             await end_group(page.browser)
         await runner.cleanup()
         shutil.rmtree(profile, ignore_errors=True)
+
+
+async def wait_loaded(page: Page, within_s: float = PAGE_LOAD_S) -> str | None:
+    """None once the browser has fetched the page; else why not: it exited, or it did not
+    load the page in time (loopback down, a browser that cannot start here). Either way
+    nothing was asked of the network."""
+    waiters: set[asyncio.Future[Any]] = {asyncio.ensure_future(page.loaded.wait())}
+    if page.browser is not None:
+        waiters.add(asyncio.ensure_future(page.browser.wait()))
+    try:
+        await asyncio.wait(waiters, timeout=within_s, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for waiter in waiters:
+            waiter.cancel()
+    if page.loaded.is_set():
+        return None
+    if page.browser is not None and page.browser.returncode is not None:
+        return (f"the browser exited (code {page.browser.returncode}) before it loaded "
+                f"trtcdetect's local page {page.url}")
+    return f"the browser did not load trtcdetect's local page {page.url} within {within_s:g} s"
 
 
 async def end_group(proc: asyncio.subprocess.Process) -> None:

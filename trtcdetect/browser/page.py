@@ -8,11 +8,12 @@ behind, also when the browser fails to start.
 from __future__ import annotations
 
 import asyncio
+import time
 from importlib import resources
 from typing import Any
 
 from ..config import Config
-from .headless import open_page
+from .headless import open_page, wait_loaded
 
 #: How long the local page may take to report its call, s
 WEBRTC_PAGE_S = 25.0
@@ -43,8 +44,13 @@ async def browser_webrtc(config: Config, binary: str) -> dict[str, Any]:
 
     try:
         async with open_page(binary, page, posts={"offer": offer, "result": report},
-                             flags=("--use-fake-device-for-media-stream",)):
-            return await asyncio.wait_for(result, WEBRTC_PAGE_S)
+                             flags=("--use-fake-device-for-media-stream",)) as opened:
+            started = time.monotonic()
+            why = await wait_loaded(opened)
+            if why is not None:  # nothing was asked of the network
+                return {"stage": "page", "connected": False, "error": why}
+            return await asyncio.wait_for(
+                result, max(WEBRTC_PAGE_S - (time.monotonic() - started), 0))
     except TimeoutError:
         return {"stage": "timeout", "connected": False,
                 "error": f"the page did not report within {WEBRTC_PAGE_S:g} s"}

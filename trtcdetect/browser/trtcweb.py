@@ -21,14 +21,10 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from .headless import SEALED_FLAGS, Page, end_group, open_page
+from .headless import PAGE_LOAD_S, SEALED_FLAGS, end_group, open_page, wait_loaded
 
 #: A scheduling run records Chromium's NetLog in its temporary profile (deleted afterwards)
 NETLOG_FLAGS = ("--log-net-log={profile}/netlog.json", "--net-log-capture-mode=Default")
-
-
-#: How long a browser may take to start and load the local page (its first request), s
-PAGE_LOAD_S = 8.0
 
 
 @dataclass
@@ -63,18 +59,16 @@ def sdk_version() -> str | None:
 async def run_trtc_page(binary: str, job: dict[str, Any], deadline_s: float,
                         fake_devices: bool = True, load_s: float = PAGE_LOAD_S) -> WebRun:
     """Run the page with `job` ({"schedule": False} for the capability checks only). A browser
-    that has not loaded the page (its script asks for its job first) within `load_s`, or
-    that exits before, ends the run as "page": what went wrong is on this machine."""
+    that has not loaded the page within `load_s`, or that exits before, ends the run as
+    "page": what went wrong is on this machine."""
     from aiohttp import web
 
     html = resources.files(__package__).joinpath("static/trtc.html").read_text("utf-8")
     run = WebRun()
     detected = asyncio.Event()
     finished = asyncio.Event()
-    loaded = asyncio.Event()
 
     async def give_job(_: web.Request) -> web.Response:
-        loaded.set()
         return web.json_response(job)
 
     async def got_detect(request: web.Request) -> web.Response:
@@ -102,7 +96,7 @@ async def run_trtc_page(binary: str, job: dict[str, Any], deadline_s: float,
                              flags=flags + (NETLOG_FLAGS if scheduling else SEALED_FLAGS)) as page:
             if scheduling:
                 netlog = page.profile / "netlog.json"
-            run.error = await _loaded(page, loaded, min(load_s, deadline_s))
+            run.error = await wait_loaded(page, min(load_s, deadline_s))
             if run.error is not None:
                 run.ended_by = "page"
             else:
@@ -121,25 +115,6 @@ async def run_trtc_page(binary: str, job: dict[str, Any], deadline_s: float,
         run.ended_by, run.error = "start", f"the browser did not start: {exc}"
     run.elapsed_s = time.monotonic() - started
     return run
-
-
-async def _loaded(page: Page, loaded: asyncio.Event, within_s: float) -> str | None:
-    """None once the page has asked for its job; else why not: the browser exited, or it did
-    not load the page in time."""
-    waiters: set[asyncio.Future[Any]] = {asyncio.ensure_future(loaded.wait())}
-    if page.browser is not None:
-        waiters.add(asyncio.ensure_future(page.browser.wait()))
-    try:
-        await asyncio.wait(waiters, timeout=within_s, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        for waiter in waiters:
-            waiter.cancel()
-    if loaded.is_set():
-        return None
-    if page.browser is not None and page.browser.returncode is not None:
-        return (f"the browser exited (code {page.browser.returncode}) before it loaded "
-                f"trtcdetect's local page {page.url}")
-    return f"the browser did not load trtcdetect's local page {page.url} within {within_s:g} s"
 
 
 def net_errors(path: Path) -> list[tuple[str, str]]:

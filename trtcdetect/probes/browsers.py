@@ -136,6 +136,10 @@ def judge(observation: BrowsersObservation) -> Verdict:
             if webrtc.get("connected"):
                 message = Message(S.BROWSERS_WEBRTC_OK, {"before": message.as_dict(),
                                                          "browser": name})
+            elif webrtc.get("stage") in ("start", "page"):  # the call did not start here
+                statuses.append(Status.WARN)
+                message = Message(S.BROWSERS_WEBRTC_NOT_RUN, {
+                    "before": message.as_dict(), "error": webrtc.get("error", "")})
             else:
                 statuses.append(Status.FAIL)
                 message = Message(S.BROWSERS_WEBRTC_FAILED, {

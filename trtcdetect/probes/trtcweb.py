@@ -20,7 +20,8 @@ from urllib.parse import urlsplit
 
 from .. import thresholds
 from ..browser.find import runs_headless
-from ..browser.trtcweb import PAGE_LOAD_S, run_trtc_page, sdk_version
+from ..browser.headless import PAGE_LOAD_S
+from ..browser.trtcweb import run_trtc_page, sdk_version
 from ..config import PROBE_DEADLINE_MARGIN_S, Config
 from ..models import Advice, Message, Metric, Status
 from ..text.ids import R, S

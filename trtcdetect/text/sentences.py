@@ -160,6 +160,8 @@ SENTENCES: Mapping[str, tuple[str, str]] = {
     "browsers.some-old": ("some browsers are too old or unknown: {list}", "部分浏览器版本过低或无法识别：{list}"),
     "browsers.none-supported": ("no browser here runs the TRTC Web SDK: {list}", "本机没有可运行 TRTC Web SDK 的浏览器：{list}"),
     "browsers.webrtc-ok": ("{before}; {browser}'s own WebRTC reached the echo peer", "{before}；{browser} 自身的 WebRTC 已连通回声服务"),
+    "browsers.webrtc-not-run": ("{before}; the browser's WebRTC call did not run: {error} (this says nothing about the network)",
+                                "{before}；浏览器 WebRTC 通话未能进行：{error}（不能说明网络情况）"),
     "browsers.webrtc-failed": ("{before}; the browser's WebRTC failed at {stage}: {error}", "{before}；浏览器 WebRTC 在 {stage} 阶段失败：{error}"),
     "browsers.tencent-ok": ("{before}; Tencent's Web SDK {version} in {browser}: supported, with H.264 and VP8",
                             "{before}；腾讯 Web SDK {version} 在 {browser} 中：支持，含 H.264 和 VP8"),
