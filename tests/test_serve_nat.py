@@ -19,12 +19,12 @@ from tests.lab import lab_available, run
 SERVE_PRIVATE, CLIENT_PRIVATE = "10.99.0.2", "10.98.0.1"
 
 
-def nat(ns: str, rules: str) -> None:
+def nat(ns: str, pre: str = "", post: str = "") -> None:
+    """nftables NAT in namespace `ns`: `pre` rules (DNAT) and `post` rules (SNAT)."""
     run(["ip", "netns", "exec", ns, "nft", "-f", "-"], input=(
         "table ip nat {\n chain pre {\n  type nat hook prerouting priority dstnat;\n"
-        f"{rules.split('|')[0]}\n }}\n chain post {{\n"
-        "  type nat hook postrouting priority srcnat;\n"
-        f"{rules.split('|')[1]}\n }}\n}}\n"))
+        f"  {pre}\n }}\n chain post {{\n  type nat hook postrouting priority srcnat;\n"
+        f"  {post}\n }}\n}}\n"))
 
 
 def renumber(ns: str, public: str, private: str, peer: str) -> None:
@@ -40,10 +40,10 @@ def test_an_echo_call_between_two_nats() -> None:
     with ImpairedLink() as link:
         renumber(link.server, SERVER_ADDR, SERVE_PRIVATE, CLIENT_ADDR)
         # the NAT is on the way out of the machine, as a cloud's is: not on its own loopback
-        nat(link.server, f"  ip daddr {SERVER_ADDR} dnat to {SERVE_PRIVATE}"
-                         f"|  oifname {link.server}t ip saddr {SERVE_PRIVATE} snat to {SERVER_ADDR}")
+        nat(link.server, pre=f"ip daddr {SERVER_ADDR} dnat to {SERVE_PRIVATE}",
+            post=f"oifname {link.server}t ip saddr {SERVE_PRIVATE} snat to {SERVER_ADDR}")
         renumber(link.client, CLIENT_ADDR, CLIENT_PRIVATE, SERVER_ADDR)
-        nat(link.client, f"|  oifname {link.client}t ip saddr {CLIENT_PRIVATE} snat to {CLIENT_ADDR}")
+        nat(link.client, post=f"oifname {link.client}t ip saddr {CLIENT_PRIVATE} snat to {CLIENT_ADDR}")
         with link.dns_heard(link.server) as heard:  # serve asks no STUN server by default
             serve = link.spawn(link.server, [
                 sys.executable, "-m", "trtcdetect", "serve", "--bind", SERVE_PRIVATE,
