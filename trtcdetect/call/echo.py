@@ -55,8 +55,6 @@ class EchoPeer:
         """Answer `sdp`; the call is closed after max_call_seconds, or when the far end leaves."""
         from aiortc import RTCConfiguration, RTCIceServer, RTCPeerConnection, RTCSessionDescription
 
-        from .jitter import skip_lost_audio
-
         if len(self.calls) >= self.max_calls:
             raise EchoBusy(f"all {self.max_calls} call slots are in use")
         servers = [] if self.stun is None else [RTCIceServer(
@@ -76,7 +74,6 @@ class EchoPeer:
 
         try:
             await pc.setRemoteDescription(RTCSessionDescription(sdp=sdp, type=type_))
-            skip_lost_audio(pc)  # echo one packet for each that arrives, lost ones skipped
             await pc.setLocalDescription(await pc.createAnswer())
         except Exception:
             await self._close(pc)
