@@ -24,7 +24,7 @@ import asyncio
 import secrets
 import statistics
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, cast
 
 from . import capacitywire as wire
@@ -36,6 +36,7 @@ from .ramp import (
     RAMP,
     START_KBPS,
     STEP_S,
+    Arrivals,
     Direction,
     Step,
     arrival_rate,
@@ -67,10 +68,7 @@ def _count(kbps: float) -> int:
 
 
 @dataclass
-class _Arrivals:
-    seqs: set[int] = field(default_factory=set)
-    times: list[float] = field(default_factory=list)  # arrivals, in order, s
-    offsets: list[float] = field(default_factory=list)
+class _Arrivals(Arrivals):
     total: int = 0
     #: (sequence number, the sender's stamp in ns) of the lowest and the highest that came
     low: tuple[int, int] | None = None
@@ -110,12 +108,9 @@ class _Client(asyncio.DatagramProtocol):
             if stamped.session != self.session:
                 return
             got = self.arrivals.setdefault(stamped.step, _Arrivals())
-            if stamped.seq in got.seqs:
+            if not got.add(stamped.seq, now, stamped.sent_ns):
                 return
-            got.seqs.add(stamped.seq)
             got.total = stamped.total
-            got.times.append(now)
-            got.offsets.append(now - stamped.sent_ns / 1e9)
             if got.low is None or stamped.seq < got.low[0]:
                 got.low = (stamped.seq, stamped.sent_ns)
             if got.high is None or stamped.seq > got.high[0]:

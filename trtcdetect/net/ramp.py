@@ -4,7 +4,7 @@ these). See net/capacity.py for the method."""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 PAYLOAD = 1200
@@ -87,6 +87,26 @@ def conclude(name: str, steps: list[Step], ceiling: float) -> Direction:
     confidence = ("high" if hit.received >= 50 else "medium" if hit.received >= 15 else "low")
     return Direction(name, tuple(steps), None if rate is None else round(rate),
                      "estimate" if rate is not None else "none", confidence, hit.congested)
+
+
+@dataclass
+class Arrivals:
+    """One step's datagrams as they arrived, at either end: each sequence number once, its
+    arrival time (in arrival order, s) and its one-way offset (arrival minus the sender's stamp,
+    s; clocks differ, so only differences between offsets mean anything)."""
+
+    seqs: set[int] = field(default_factory=set)
+    times: list[float] = field(default_factory=list)
+    offsets: list[float] = field(default_factory=list)
+
+    def add(self, seq: int, now: float, sent_ns: int) -> bool:
+        """Count a datagram; False for one already counted (a duplicate)."""
+        if seq in self.seqs:
+            return False
+        self.seqs.add(seq)
+        self.times.append(now)
+        self.offsets.append(now - sent_ns / 1e9)
+        return True
 
 
 #: the first share of a step's arrivals left out of its rate: after a quiet spell a shaper's

@@ -15,12 +15,12 @@ import logging
 import secrets
 import statistics
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from ..net import capacitywire as wire
 from ..net.capacitywire import send_paced
-from ..net.ramp import arrival_rate
+from ..net.ramp import Arrivals, arrival_rate
 from ..net.timing import received_at
 
 log = logging.getLogger("trtcdetect.serve")
@@ -36,11 +36,7 @@ MAX_TALLY_DATAGRAMS = 5000
 
 
 @dataclass
-class _Tally:
-    seqs: set[int] = field(default_factory=set)
-    times: list[float] = field(default_factory=list)  # arrivals, this clock, s
-    #: arrival (this clock) minus the sender's stamp (its clock), s; only differences matter
-    offsets: list[float] = field(default_factory=list)
+class _Tally(Arrivals):
     size: int = 0  # IP-level bytes of a datagram (a train's are all one size)
 
     @property
@@ -100,11 +96,8 @@ class CapacityServer:
             if len(self._tallies) >= MAX_TALLIES:
                 del self._tallies[min(self._tallies, key=lambda k: self._tallies[k].touched)]
             tally = self._tallies[key] = _Tally(size=size + wire.IP_UDP_OVERHEAD)
-        if stamped.seq in tally.seqs or len(tally.times) >= MAX_TALLY_DATAGRAMS:
-            return
-        tally.seqs.add(stamped.seq)
-        tally.times.append(now)
-        tally.offsets.append(now - stamped.sent_ns / 1e9)
+        if len(tally.times) < MAX_TALLY_DATAGRAMS:
+            tally.add(stamped.seq, now, stamped.sent_ns)
 
     def _forget(self, now: float) -> None:
         for key in [k for k, t in self._tallies.items() if now - t.touched > TALLY_KEEP_S]:
