@@ -137,6 +137,11 @@ class Config:
         return result
 
     @property
+    def local_chosen(self) -> bool:
+        """Whether -4/-6, --source or --interface narrows where the probes' packets leave."""
+        return bool(self.family or self.source or self.interface)
+
+    @property
     def local(self) -> Local | None:
         """Where the network probes' sockets are bound (--source, --interface), or None."""
         from .net.bind import Local

@@ -82,8 +82,7 @@ NOT_BOUND = {"browsers": "Chromium", "trtc": "Tencent's native SDK",
 
 def _unbound(result: ProbeResult, config: Config) -> ProbeResult:
     stack = NOT_BOUND.get(result.id)
-    if stack is None or result.status is Status.SKIP or not (
-            config.family or config.source or config.interface):
+    if stack is None or result.status is Status.SKIP or not config.local_chosen:
         return result
     if result.id == "browsers" and not config.browser_webrtc:
         return result  # version checks and Tencent's checks send nothing

@@ -60,17 +60,13 @@ def local_choice(config: Config) -> str:
     return " ".join(p for p in parts if p)
 
 
-def restricted(config: Config) -> bool:
-    return bool(config.family or config.source or config.interface)
-
-
 @contextmanager
 def gathering(config: Config) -> Iterator[None]:
     """While the call's peer connection gathers: ICE sees only the chosen addresses; none
     left is CallFailed at ICE, naming the options that left none."""
     import aioice.ice
 
-    if not restricted(config):
+    if not config.local_chosen:
         yield
         return
     real = aioice.ice.get_host_addresses
