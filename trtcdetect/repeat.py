@@ -2,7 +2,7 @@
 
 Each round keeps only its figures (a few hundred bytes), never its whole report, so memory
 stays flat however many rounds run. `summarize` (pure) turns the rounds into series and the
-worst window: the longest stretch in which a port stopped answering or a domain step failed,
+worst window: the longest stretch in which a check (a port, a domain step, the call) failed,
 with when it began and how long it lasted ("UDP 8000 stopped working for 40 s at 10:42:10").
 The run's report is the last round's, with one more result, `repeat`, that carries all this.
 """

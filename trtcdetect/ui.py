@@ -15,7 +15,7 @@ from rich.table import Table
 from . import text
 from .models import ProbeResult, RunReport
 from .probes import Probe
-from .repeat import Round
+from .repeat import Round, board, line
 from .report.files import checks_target
 
 STYLE = {"pass": "green", "warn": "yellow", "fail": "red", "error": "magenta", "skip": "dim"}
@@ -137,8 +137,6 @@ class RepeatView:
             self.live.stop()
 
     def round(self, rounds: list[Round]) -> None:
-        from .repeat import line
-
         if not self.enabled:
             return
         latest = rounds[-1]
@@ -152,8 +150,6 @@ class RepeatView:
 
     def table(self, rounds: list[Round]) -> Table:
         import datetime as dt
-
-        from .repeat import board
 
         left = ""
         if self.until is not None:

@@ -113,7 +113,7 @@ def build_parser() -> argparse.ArgumentParser:
     add("--repeat", metavar="N", type=rounds, default=None,
         help="run the probes N times (2-1000), like mtr, for faults that come and go: one line "
              "per round, and the report shows every figure as a series and the worst window "
-             "(e.g. 'UDP 8000 stopped answering for 40 s at 10:42:10'); best with --only "
+             "(e.g. 'UDP 8000 stopped working for 40 s at 10:42:10'); best with --only "
              "ports,domain,nat")
     add("--for", dest="for_s", metavar="DURATION", type=duration, default=None,
         help="repeat for this long (90s, 10m, 1h; at most 24 h and 1000 rounds) instead of, "
