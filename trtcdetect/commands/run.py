@@ -10,6 +10,7 @@ import signal
 import sys
 import threading
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -53,12 +54,8 @@ def parse_run(argv: Sequence[str]) -> tuple[argparse.Namespace, Config, list[Pro
     if not probes:
         raise UsageError("--only/--skip leave no probe to run")
     if args.call and args.call_seconds is None:
-        from dataclasses import replace
-
         config = replace(config, call_seconds=CALL_PER_ROUND_S)
     if {"trtc", "trtcweb"} & set(only):
-        from dataclasses import replace
-
         config = replace(config, trtc_asked=True)
     return args, config, probes
 
