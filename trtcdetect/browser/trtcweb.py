@@ -57,9 +57,9 @@ def sdk_version() -> str | None:
 
 
 async def run_trtc_page(binary: str, job: dict[str, Any], deadline_s: float,
-                        fake_devices: bool = True, load_s: float = PAGE_LOAD_S) -> WebRun:
+                        fake_devices: bool = True) -> WebRun:
     """Run the page with `job` ({"schedule": False} for the capability checks only). A browser
-    that has not loaded the page within `load_s`, or that exits before, ends the run as
+    that has not loaded the page within PAGE_LOAD_S, or that exits before, ends the run as
     "page": what went wrong is on this machine."""
     from aiohttp import web
 
@@ -96,7 +96,7 @@ async def run_trtc_page(binary: str, job: dict[str, Any], deadline_s: float,
                              flags=flags + (NETLOG_FLAGS if scheduling else SEALED_FLAGS)) as page:
             if scheduling:
                 netlog = page.profile / "netlog.json"
-            run.error = await wait_loaded(page, min(load_s, deadline_s))
+            run.error = await wait_loaded(page, min(PAGE_LOAD_S, deadline_s))
             if run.error is not None:
                 run.ended_by = "page"
             else:
