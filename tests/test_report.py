@@ -202,3 +202,11 @@ def test_every_probe_in_error_with_no_details_still_renders() -> None:
     for lang in ("en", "zh"):
         text = html.render(broken, lang)
         assert text.count('class="badge s-error"') >= 5
+
+
+def test_the_url_table_names_each_page_once() -> None:
+    """Each page's sentence starts with its URL; the table had a URL column before it too."""
+    rendered = html.render(report_a(), "en")
+    (table,) = re.findall(r"<table>\s*<tr><th>Result</th><th>Evidence</th></tr>.*?</table>",
+                          rendered, re.S)
+    assert table.count("http://10.0.0.5/&lt;call&gt;.html") == 1, table
