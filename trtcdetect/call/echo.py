@@ -55,6 +55,8 @@ class EchoPeer:
         """Answer `sdp`; the call is closed after max_call_seconds, or when the far end leaves."""
         from aiortc import RTCConfiguration, RTCIceServer, RTCPeerConnection, RTCSessionDescription
 
+        from .jitter import skipping_lost_audio
+
         if len(self.calls) >= self.max_calls:
             raise EchoBusy(f"all {self.max_calls} call slots are in use")
         servers = [] if self.stun is None else [RTCIceServer(
@@ -73,7 +75,9 @@ class EchoPeer:
                 await self._close(pc)
 
         try:
-            await pc.setRemoteDescription(RTCSessionDescription(sdp=sdp, type=type_))
+            # one packet echoed for each that arrives, a lost one skipped (call/jitter.py)
+            with skipping_lost_audio():
+                await pc.setRemoteDescription(RTCSessionDescription(sdp=sdp, type=type_))
             await pc.setLocalDescription(await pc.createAnswer())
         except Exception:
             await self._close(pc)
