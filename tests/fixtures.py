@@ -177,7 +177,10 @@ def _browsers(status: Status) -> ProbeResult:
     ]
     message = Message("browsers.some-old" if status is Status.WARN else "browsers.ok",
                       {"list": "Chromium 156.0, Firefox 50.0"})
-    webrtc = {"browser": "/usr/bin/chromium", "stage": "done", "connected": True,
+    webrtc = {"browser": "/usr/bin/chromium", "stage": "done", "connected": True, "family": 4,
+              "path": {"local": {"address": "192.0.2.10", "protocol": "udp", "type": "host"},
+                       "remote": {"address": "<i>203.0.113.5</i>", "protocol": "udp",
+                                  "type": "srflx"}},
               "stats": [{"type": "remote-inbound-rtp", "kind": "audio", "roundTripTime": 0.001,
                          "packetsLost": 0}]}
     return ProbeResult("browsers", "Browsers", status, message=message,

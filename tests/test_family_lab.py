@@ -8,10 +8,11 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
-from tests.lab import SERVER_ADDRS, Lab, built, run
+from tests.lab import CLIENT_ADDR, SERVER_ADDRS, Lab, built, run
 
 V6_CLIENT, V6_SERVER = "fd00:18::1", "fd00:18::2"
 
@@ -166,3 +167,44 @@ def test_the_test_call_gathers_only_the_chosen_address(services: object) -> None
              "198.18.0.100", "-p", "udp", "-j", "DROP"])
         run(["ip", "-n", lab.client, "addr", "del", "198.18.0.100/24", "dev",
              f"{lab.client}v"])
+
+
+def test_the_browser_call_is_held_to_the_family_and_its_address_checked(dual_lab: Lab) -> None:
+    """--browser-webrtc in the dual-stack lab: Chromium cannot be told a local address, so the
+    page holds its call to the family asked (-4: both ends have IPv6 and IPv4 addresses, and
+    left to itself this Chromium calls over IPv6) and says which address it went from: with
+    --source on a second address whose UDP this machine's firewall drops, Chromium's call goes
+    from the first (held to IPv4, --source's family) and the result is a warning naming both."""
+    from pathlib import Path
+
+    if not Path("/usr/bin/chromium").exists():
+        pytest.skip("Debian's chromium is not installed")
+    echo = SERVER_ADDRS[7]
+    dual_lab.serve(echo, "--http-port", "8089", "--https-port", "0", "--tcp-ports", "",
+                   "--udp-ports", "")
+    run(["ip", "-n", dual_lab.client, "addr", "add", "198.18.0.100/24", "dev",
+         f"{dual_lab.client}v"])
+    run(["ip", "netns", "exec", dual_lab.client, "iptables", "-I", "OUTPUT", "-s", "198.18.0.100",
+         "-p", "udp", "-j", "DROP"])
+
+    def browsers(*args: str) -> dict[str, Any]:
+        _, document = dual_lab.trtcdetect_json("--only", "browsers", "--browser-webrtc",
+                                               "--echo-url", f"http://{echo}:8089/call", *args)
+        return document["probes"][0]  # type: ignore[index, no-any-return]
+
+    four = browsers("-4")  # left to itself, this Chromium calls over IPv6 here
+    webrtc = four["details"]["webrtc"]
+    assert webrtc["connected"] and webrtc["family"] == 4, webrtc
+    assert webrtc["path"]["local"]["address"] == CLIENT_ADDR, webrtc["path"]
+    assert webrtc["path"]["remote"]["address"] in SERVER_ADDRS, webrtc["path"]
+    assert four["status"] == "pass" and "local_options_not_applied" not in four["details"]
+
+    other = browsers("--source", "198.18.0.100")
+    webrtc = other["details"]["webrtc"]
+    assert webrtc["connected"] and webrtc["family"] == 4, webrtc
+    assert webrtc["path"]["local"]["address"] == CLIENT_ADDR, webrtc["path"]
+    assert other["status"] == "warn", other["summary"]
+    assert other["message"]["id"] == "browsers.webrtc-other-address", other["message"]
+    assert other["message"]["params"]["local"] == CLIENT_ADDR
+    assert other["message"]["params"]["asked"] == "--source 198.18.0.100"
+    assert "Chromium chooses its own" in other["details"]["local_options_not_applied"]

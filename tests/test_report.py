@@ -210,3 +210,17 @@ def test_the_url_table_names_each_page_once() -> None:
     (table,) = re.findall(r"<table>\s*<tr><th>Result</th><th>Evidence</th></tr>.*?</table>",
                           rendered, re.S)
     assert table.count("http://10.0.0.5/&lt;call&gt;.html") == 1, table
+
+
+@pytest.mark.parametrize(("lang", "line", "header"), [
+    ("en", "over udp from 192.0.2.10 (host) to &lt;i&gt;203.0.113.5&lt;/i&gt; (srflx), the "
+           "address family held to: IPv4", "<th>RTT (ms)</th>"),
+    ("zh", "经 udp，从 192.0.2.10（host）到 &lt;i&gt;203.0.113.5&lt;/i&gt;（srflx），限定的地址族：IPv4",
+     "<th>往返时延 (ms)</th>"),
+])
+def test_the_browser_call_shows_the_pair_it_went_over(lang: str, line: str, header: str) -> None:
+    """--browser-webrtc's candidate pair (addresses from the browser: escaped) and its RTTs in
+    ms, not raw seconds."""
+    rendered = html.render(report_a(), lang)
+    assert line in rendered
+    assert header in rendered and "<td>1.0</td>" in rendered

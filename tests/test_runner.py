@@ -123,7 +123,9 @@ def test_results_of_other_stacks_say_the_local_options_did_not_reach_them() -> N
     assert "local_options_not_applied" not in _unbound(skipped, Config(family=6)).details
     versions = ProbeResult("browsers", "B", Status.PASS, summary="x")
     assert "local_options_not_applied" not in _unbound(versions, Config(family=4)).details
-    webrtc = _unbound(versions, Config(family=4, browser_webrtc=True))
-    assert "Chromium" in webrtc.details["local_options_not_applied"]
+    held = _unbound(versions, Config(family=4, browser_webrtc=True))  # the page holds it
+    assert "local_options_not_applied" not in held.details
+    webrtc = _unbound(versions, Config(source="192.0.2.7", browser_webrtc=True))
+    assert "Chromium chooses its own" in webrtc.details["local_options_not_applied"]
     ports = ProbeResult("ports", "P", Status.PASS, summary="x")
     assert "local_options_not_applied" not in _unbound(ports, Config(interface="eth0")).details

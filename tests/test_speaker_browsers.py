@@ -139,3 +139,55 @@ def test_browser_webrtc_reaches_the_echo_peer_in_the_lab(services: Services) -> 
     assert all(n > 0 for n in received)  # the echo came back into the browser
     assert any(m["name"] == "browser_rtt" for m in result["metrics"])
     assert code == 0
+
+
+CHROMIUM = ({"family": "chrome", "binary": "chromium", "path": "/usr/bin/chromium",
+             "version_text": "Chromium 150.0", "version": "150.0", "minimum": "56",
+             "name": "Chromium", "verdict": "supported"},)
+
+
+def path_from(local: str) -> dict[str, Any]:
+    return {"local": {"address": local, "port": 50000, "protocol": "udp", "type": "host"},
+            "remote": {"address": "198.18.0.9", "port": 40000, "protocol": "udp", "type": "host"}}
+
+
+@pytest.mark.parametrize(("webrtc", "status", "message"), [
+    ({"connected": True, "path": path_from("198.18.0.1")}, "pass", "browsers.webrtc-ok"),
+    # -4/-6 alone: the page held the call to the family, nothing to compare
+    ({"connected": True, "path": path_from("198.18.0.1"),
+      "local_asked": {"family": 4, "source": None, "interface": None}}, "pass",
+     "browsers.webrtc-ok"),
+    ({"connected": True, "path": path_from("198.18.0.1"),
+      "local_asked": {"family": 4, "source": "198.18.0.1"}}, "pass", "browsers.webrtc-ok"),
+    ({"connected": True, "path": path_from("fd00:18::1"),
+      "local_asked": {"family": 6, "source": "fd00:18:0::1"}}, "pass", "browsers.webrtc-ok"),
+    ({"connected": True, "path": path_from("198.18.0.1"),
+      "local_asked": {"family": 4, "source": "198.18.0.100"}}, "warn",
+     "browsers.webrtc-other-address"),
+    ({"connected": True, "path": path_from("192.168.1.5"),
+      "local_asked": {"interface": "tun0", "interface_addresses": ["10.8.0.2"]}}, "warn",
+     "browsers.webrtc-other-address"),
+    ({"connected": True, "path": path_from("10.8.0.2"),
+      "local_asked": {"interface": "tun0", "interface_addresses": ["10.8.0.2", "fe80::1"]}},
+     "pass", "browsers.webrtc-ok"),
+    # connected, but the page could not say over which pair: not taken for the address asked
+    ({"connected": True, "local_asked": {"source": "198.18.0.100"}}, "warn",
+     "browsers.webrtc-other-address"),
+    ({"connected": False, "stage": "signalling", "error": "the echo peer offered no IPv6 address",
+      "local_asked": {"family": 6}}, "fail", "browsers.webrtc-failed"),
+])
+def test_the_browser_call_is_judged_against_the_local_address_asked(
+        webrtc: dict[str, Any], status: str, message: str) -> None:
+    """Table (written from the page's report format; no browser): --source/--interface reach
+    Chromium only as a check of the address its call went from."""
+    from trtcdetect.probes.browsers import BrowsersObservation, judge
+
+    verdict = judge(BrowsersObservation(CHROMIUM, {"browser": "/usr/bin/chromium", **webrtc},
+                                        True))
+    assert (verdict.status.value, verdict.message.id) == (status, message)
+    if message == "browsers.webrtc-other-address":
+        text = verdict.message.text("en")
+        asked = webrtc["local_asked"]
+        assert (f"--source {asked['source']}" if asked.get("source")
+                else f"--interface {asked['interface']}") in text, text
+        assert "Chromium chooses its own local address" in text

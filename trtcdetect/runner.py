@@ -76,19 +76,23 @@ async def run_probe(probe: Probe, config: Config, prior: Prior = NO_PRIOR) -> Pr
 #: probes whose packets come from other people's stacks (Chromium, Tencent's SDKs), which have no
 #: way to be told a local address, family or device: -4/-6, --source and --interface reach
 #: trtcdetect's own sockets only, and these probes' results say so instead of implying it
-NOT_BOUND = {"browsers": "Chromium", "trtc": "Tencent's native SDK",
-             "trtcweb": "Chromium with Tencent's Web SDK"}
+NOT_BOUND = {"trtc": "Tencent's native SDK chooses its own local addresses: -4/-6, --source and "
+                     "--interface do not reach it",
+             "trtcweb": "Chromium with Tencent's Web SDK chooses its own local addresses: -4/-6, "
+                        "--source and --interface do not reach it",
+             "browsers": "Chromium chooses its own local address: --source and --interface do "
+                         "not reach its WebRTC call (the page holds the call to their address "
+                         "family; details.webrtc.path says which address the call went from)"}
 
 
 def _unbound(result: ProbeResult, config: Config) -> ProbeResult:
-    stack = NOT_BOUND.get(result.id)
-    if stack is None or result.status is Status.SKIP or not config.local_chosen:
+    note = NOT_BOUND.get(result.id)
+    if note is None or result.status is Status.SKIP or not config.local_chosen:
         return result
-    if result.id == "browsers" and not config.browser_webrtc:
-        return result  # version checks and Tencent's checks send nothing
-    return replace(result, details={**result.details, "local_options_not_applied": (
-        f"{stack} chooses its own local addresses: -4/-6, --source and --interface do not "
-        "reach it")})
+    if result.id == "browsers" and not (config.browser_webrtc and (config.source
+                                                                   or config.interface)):
+        return result  # version checks and Tencent's checks send nothing; -4/-6 reach the call
+    return replace(result, details={**result.details, "local_options_not_applied": note})
 
 
 async def run(

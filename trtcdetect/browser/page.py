@@ -1,5 +1,12 @@
 """The browser's own WebRTC stack: a local page (served on 127.0.0.1) in the found Chromium,
-headless with fake devices, calls the echo peer of `trtcdetect serve` and posts its getStats.
+headless with fake devices, calls the echo peer of `trtcdetect serve` and posts its getStats
+and the candidate pair the call went over.
+
+-4/-6, --source and --interface: Chromium has no way to be told which local address or device
+its WebRTC uses (its IP-handling policies only narrow to the default route's interface). The
+page holds the call to the chosen address family by withholding the other family's candidates
+(`held_family`); which local address the call then went from is reported beside what was
+asked (`local_asked`), for the judge to compare.
 
 The page, its server, the browser and its profile are `headless.open_page`'s: nothing is left
 behind, also when the browser fails to start.
@@ -8,15 +15,39 @@ behind, also when the browser fails to start.
 from __future__ import annotations
 
 import asyncio
+import socket
 import time
 from importlib import resources
 from typing import Any
 
+from ..call.local import interface_addresses
 from ..config import Config
+from ..net.bind import family_of
 from .headless import open_page, wait_loaded
 
 #: How long the local page may take to report its call, s
 WEBRTC_PAGE_S = 25.0
+
+
+def held_family(config: Config) -> int | None:
+    """The address family the browser's call is held to: -4/-6; else --source's; else the
+    --interface device's, when its addresses are all of one family."""
+    if config.family:
+        return config.family
+    addresses = ([str(config.source)] if config.source else
+                 interface_addresses(config.interface) if config.interface else [])
+    families = {6 if family_of(a) == socket.AF_INET6 else 4 for a in addresses}
+    return families.pop() if len(families) == 1 else None
+
+
+def local_asked(config: Config) -> dict[str, Any] | None:
+    """What the run's options asked of the call's local end, for the judge; None: nothing."""
+    if not config.local_chosen:
+        return None
+    return {"family": held_family(config), "source": str(config.source) if config.source else None,
+            "interface": config.interface,
+            "interface_addresses": (interface_addresses(config.interface)
+                                    if config.interface else [])}
 
 
 async def browser_webrtc(config: Config, binary: str) -> dict[str, Any]:
@@ -37,13 +68,17 @@ async def browser_webrtc(config: Config, binary: str) -> dict[str, Any]:
         except (httpx.HTTPError, ValueError) as exc:
             return web.json_response({"error": f"echo peer: {exc}"}, status=502)
 
+    async def job(_: web.Request) -> web.Response:
+        return web.json_response({"family": held_family(config)})
+
     async def report(request: web.Request) -> web.Response:
         if not result.done():
             result.set_result(await request.json())
         return web.json_response({})
 
     try:
-        async with open_page(binary, page, posts={"offer": offer, "result": report},
+        async with open_page(binary, page, gets={"job": job},
+                             posts={"offer": offer, "result": report},
                              flags=("--use-fake-device-for-media-stream",)) as opened:
             started = time.monotonic()
             why = await wait_loaded(opened)

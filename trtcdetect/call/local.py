@@ -21,7 +21,7 @@ from ..text.ids import S
 from .signalling import CallFailed
 
 
-def _same(a: str, b: str) -> bool:
+def same_address(a: str, b: str) -> bool:
     try:
         return ipaddress.ip_address(a.split("%")[0]) == ipaddress.ip_address(b.split("%")[0])
     except ValueError:
@@ -44,10 +44,10 @@ def chooser(config: Config, real: Callable[..., list[str]]) -> Callable[..., lis
         found = real(use_ipv4=use_ipv4 and config.family != 6,
                      use_ipv6=use_ipv6 and config.family != 4)
         if config.source:
-            found = [a for a in found if _same(a, str(config.source))]
+            found = [a for a in found if same_address(a, str(config.source))]
         if config.interface:
             mine = interface_addresses(config.interface)
-            found = [a for a in found if any(_same(a, m) for m in mine)]
+            found = [a for a in found if any(same_address(a, m) for m in mine)]
         return found
     return chosen
 

@@ -9,6 +9,9 @@ latest Chrome.
 --browser-webrtc starts the found Chromium/Chrome headless with fake media devices on a local
 page (served here, on 127.0.0.1) that calls getUserMedia and makes a call to the echo peer of
 `trtcdetect serve` (--echo-url): the browser's own WebRTC stack, measured from outside it.
+With -4/-6 (or --source's family) the page holds that call to the family; with --source or
+--interface, which Chromium cannot be told, the address its call went from is checked: from
+another one, the result is a warning that says it is not for the address asked.
 """
 
 from __future__ import annotations
@@ -19,8 +22,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..browser.find import find, runs_headless
-from ..browser.page import browser_webrtc
+from ..browser.page import browser_webrtc, local_asked
 from ..browser.trtcweb import run_trtc_page, sdk_version
+from ..call.local import same_address
 from ..config import Config
 from ..models import Advice, Message, Metric, Status, worst
 from ..text.ids import R, S
@@ -133,7 +137,13 @@ def judge(observation: BrowsersObservation) -> Verdict:
         else:
             metrics += webrtc_metrics(webrtc)
             name = "Chromium" if "chromium" in str(webrtc["browser"]).lower() else "Chrome"
-            if webrtc.get("connected"):
+            other = other_address(webrtc)
+            if webrtc.get("connected") and other:
+                statuses.append(Status.WARN)
+                message = Message(S.BROWSERS_WEBRTC_OTHER_ADDRESS, {
+                    "before": message.as_dict(), "browser": name, "local": other[0],
+                    "asked": other[1]})
+            elif webrtc.get("connected"):
                 message = Message(S.BROWSERS_WEBRTC_OK, {"before": message.as_dict(),
                                                          "browser": name})
             elif webrtc.get("stage") in ("start", "page"):  # the call did not start here
@@ -164,6 +174,19 @@ def judge(observation: BrowsersObservation) -> Verdict:
                 **words, "browser": ", ".join(str(t.get("name", "?")) for t in ran)})
     status = Status.SKIP if statuses == [Status.SKIP] else worst(statuses)
     return Verdict(status, message, tuple(advice), tuple(unique_metrics(metrics)))
+
+
+def other_address(webrtc: dict[str, Any]) -> tuple[str, str] | None:
+    """(the local address the browser's call went from, the option it is not) when --source
+    or --interface asked for another one; None when it went from it, or nothing was asked."""
+    asked = webrtc.get("local_asked") or {}
+    local = str(((webrtc.get("path") or {}).get("local") or {}).get("address") or "?")
+    if asked.get("source") and not same_address(local, asked["source"]):
+        return local, f"--source {asked['source']}"
+    mine = asked.get("interface_addresses") or ()
+    if asked.get("interface") and not any(same_address(local, a) for a in mine):
+        return local, f"--interface {asked['interface']}"
+    return None
 
 
 def unique_metrics(metrics: list[Metric]) -> list[Metric]:
@@ -237,6 +260,8 @@ async def measure(config: Config, prior: Prior = NO_PRIOR) -> BrowsersObservatio
         webrtc = {"error": "--browser-webrtc needs --echo-url (trtcdetect serve)"}
     else:
         webrtc = {"browser": chromium["path"], **await browser_webrtc(config, chromium["path"])}
+        if config.local_chosen:
+            webrtc["local_asked"] = local_asked(config)
     return BrowsersObservation(entries, webrtc, True, tencent, others)
 
 

@@ -98,6 +98,7 @@ class S:
     BROWSERS_NONE_SUPPORTED = "browsers.none-supported"
     BROWSERS_WEBRTC_OK = "browsers.webrtc-ok"
     BROWSERS_WEBRTC_NOT_RUN = "browsers.webrtc-not-run"
+    BROWSERS_WEBRTC_OTHER_ADDRESS = "browsers.webrtc-other-address"
     BROWSERS_WEBRTC_FAILED = "browsers.webrtc-failed"
     BROWSERS_TENCENT_OK = "browsers.tencent-ok"
     BROWSERS_TENCENT_FAILED = "browsers.tencent-failed"

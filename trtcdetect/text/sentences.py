@@ -162,6 +162,8 @@ SENTENCES: Mapping[str, tuple[str, str]] = {
     "browsers.webrtc-ok": ("{before}; {browser}'s own WebRTC reached the echo peer", "{before}；{browser} 自身的 WebRTC 已连通回声服务"),
     "browsers.webrtc-not-run": ("{before}; the browser's WebRTC call did not run: {error} (this says nothing about the network)",
                                 "{before}；浏览器 WebRTC 通话未能进行：{error}（不能说明网络情况）"),
+    "browsers.webrtc-other-address": ("{before}; {browser}'s own WebRTC reached the echo peer, but from {local}, not {asked}: Chromium chooses its own local address, so this result is for {local}",
+                                      "{before}；{browser} 自身的 WebRTC 已连通回声服务，但使用的本机地址是 {local}，而不是 {asked}：Chromium 自行选择本机地址，此结果只代表 {local}"),
     "browsers.webrtc-failed": ("{before}; the browser's WebRTC failed at {stage}: {error}", "{before}；浏览器 WebRTC 在 {stage} 阶段失败：{error}"),
     "browsers.tencent-ok": ("{before}; Tencent's Web SDK {version} in {browser}: supported, with H.264 and VP8",
                             "{before}；腾讯 Web SDK {version} 在 {browser} 中：支持，含 H.264 和 VP8"),
