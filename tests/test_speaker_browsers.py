@@ -191,3 +191,17 @@ def test_the_browser_call_is_judged_against_the_local_address_asked(
         assert (f"--source {asked['source']}" if asked.get("source")
                 else f"--interface {asked['interface']}") in text, text
         assert "Chromium chooses its own local address" in text
+
+
+def test_a_family_the_call_cannot_have_is_not_blamed_on_the_network() -> None:
+    """The page's stage "family" (written from the page's code: -6 and an echo peer without an
+    IPv6 address): a failure whose remedy is the options, addressed to the user."""
+    from trtcdetect.probes.browsers import BrowsersObservation, judge
+
+    verdict = judge(BrowsersObservation(CHROMIUM, {
+        "browser": "/usr/bin/chromium", "connected": False, "stage": "family",
+        "error": "the echo peer offered no IPv6 address",
+        "local_asked": {"which": "-6", "family": 6}}, True))
+    assert verdict.status.value == "fail"
+    assert [(a.id, dict(a.params)) for a in verdict.advice] == [
+        ("local-options-left-nothing", {"which": "-6"})]

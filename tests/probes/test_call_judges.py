@@ -6,7 +6,9 @@ import pytest
 
 from trtcdetect.call.quality import video_freezes
 from trtcdetect.call.stats import KindStats, Series, kind_details
+from trtcdetect.models import Message
 from trtcdetect.probes.rtp import stalled_video
+from trtcdetect.text.ids import S
 
 
 def steady(fps: float, seconds: float, start: float = 0.0) -> list[float]:
@@ -52,3 +54,19 @@ def test_counts_hidden_by_retransmissions_are_unknown_not_stale() -> None:
     assert details["downlink_counted"] == "hidden by retransmissions"
     shown = kind_details(KindStats("video", received=600, lost_down=6), Series())
     assert shown["downlink_loss_pct"] == pytest.approx(0.99, abs=0.01)
+
+
+@pytest.mark.parametrize("stage, message, remedy", [
+    ("ICE", Message(S.CALL_NO_LOCAL_ADDRESS, {"which": "-6"}), "local-options-left-nothing"),
+    ("ICE", Message(S.CALL_NO_CONNECT, {"stage": "ICE", "how": "failed"}), "call-no-connect"),
+    ("network", Message(S.CALL_NO_NETWORK), "no-network"),
+])
+def test_a_call_that_could_not_start_is_blamed_on_the_right_party(
+        stage: str, message: Message, remedy: str) -> None:
+    """-6 on a machine without IPv6 left the call no address: the options, not a firewall."""
+    from trtcdetect.call.signalling import CallFailed
+    from trtcdetect.probes.rtp import RtpObservation, judge
+
+    verdict = judge(RtpObservation(failure=CallFailed(stage, message)))
+    assert verdict.status.value == "fail"
+    assert [a.id for a in verdict.advice] == [remedy]

@@ -20,7 +20,7 @@ import time
 from importlib import resources
 from typing import Any
 
-from ..call.local import interface_addresses
+from ..call.local import interface_addresses, local_choice
 from ..config import Config
 from ..net.bind import family_of
 from .headless import open_page, wait_loaded
@@ -44,7 +44,8 @@ def local_asked(config: Config) -> dict[str, Any] | None:
     """What the run's options asked of the call's local end, for the judge; None: nothing."""
     if not config.local_chosen:
         return None
-    return {"family": held_family(config), "source": str(config.source) if config.source else None,
+    return {"which": local_choice(config), "family": held_family(config),
+            "source": str(config.source) if config.source else None,
             "interface": config.interface,
             "interface_addresses": (interface_addresses(config.interface)
                                     if config.interface else [])}

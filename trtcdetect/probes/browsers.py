@@ -155,7 +155,11 @@ def judge(observation: BrowsersObservation) -> Verdict:
                 message = Message(S.BROWSERS_WEBRTC_FAILED, {
                     "before": message.as_dict(), "stage": webrtc.get("stage", "?"),
                     "error": webrtc.get("error", "")})
-                advice.append(Advice(R.CALL_NO_CONNECT, {"stage": str(webrtc.get("stage"))}))
+                advice.append(  # "family": the family held to left an end no address
+                    Advice(R.LOCAL_OPTIONS_LEFT_NOTHING, {
+                        "which": str((webrtc.get("local_asked") or {}).get("which") or "-4/-6")})
+                    if webrtc.get("stage") == "family" else
+                    Advice(R.CALL_NO_CONNECT, {"stage": str(webrtc.get("stage"))}))
     ran = [t for t in ([observation.tencent] if observation.tencent else [])
            + list(observation.tencent_others) if t.get("detect") is not None]
     if ran:

@@ -82,8 +82,12 @@ class RtpObservation:
 def judge(observation: RtpObservation) -> Verdict:
     if observation.failure is not None:
         failure = observation.failure
-        advice = Advice(R.NO_NETWORK) if failure.stage == "network" else \
-            Advice(R.CALL_NO_CONNECT, {"stage": failure.stage})
+        if failure.stage == "network":
+            advice = Advice(R.NO_NETWORK)
+        elif failure.message.id == S.CALL_NO_LOCAL_ADDRESS:  # -4/-6, --source, --interface
+            advice = Advice(R.LOCAL_OPTIONS_LEFT_NOTHING, dict(failure.message.params))
+        else:
+            advice = Advice(R.CALL_NO_CONNECT, {"stage": failure.stage})
         return Verdict(Status.FAIL, failure.message, (advice,))
     details = observation.evidence
     audio = details["audio"]

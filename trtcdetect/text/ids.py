@@ -248,3 +248,4 @@ class R:
     TRTC_NO_ROUTE = "trtc-no-route"
     TRTC_CREDENTIALS = "trtc-credentials"
     TRTC_PROXY = "trtc-proxy"
+    LOCAL_OPTIONS_LEFT_NOTHING = "local-options-left-nothing"

@@ -239,6 +239,10 @@ REMEDIES: Mapping[str, Remedy] = {
         en="Nothing came back through the SOCKS5 proxy {proxy}: check that it runs, that it allows UDP (UDP ASSOCIATE) as well as TCP, and the user and password in $TRTCDETECT_SOCKS5_USER and $TRTCDETECT_SOCKS5_PASSWORD.",
         zh="经 SOCKS5 代理 {proxy} 没有收到任何响应：请确认代理在运行、同时允许 UDP（UDP ASSOCIATE）和 TCP，并检查 $TRTCDETECT_SOCKS5_USER 和 $TRTCDETECT_SOCKS5_PASSWORD 中的用户名和密码。",
     ),
+    "local-options-left-nothing": Remedy(
+        en="The call had no address to use after {which}. Run without these options to test the way this computer normally calls, or give this computer (or, when its answer had none, the echo server) an address of that family or on that device.",
+        zh="使用 {which} 后，通话没有可用的地址。请去掉这些选项，按本机平时的方式检测；或为本机（若回声服务的应答中没有，则为回声服务器）配置该地址族或该网卡上的地址。",
+    ),
 }
 
 #: Who each remedy is addressed to (see PARTIES)
@@ -259,4 +263,5 @@ PARTY: Mapping[str, str] = {
     "dns-no-route": "user", "dns-server": "network", "dns-name": "owner",
     "ports-decisive": "user", "proxy-intercepts": "network", "trtc-web-proxy": "network", "trtc-install": "user", "trtc-whitelist": "network", "trtc-no-route": "user",
     "trtc-credentials": "owner", "trtc-proxy": "network", "capacity-low": "user",
+    "local-options-left-nothing": "user",
 }
