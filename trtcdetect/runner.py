@@ -75,7 +75,8 @@ async def run_probe(probe: Probe, config: Config, prior: Prior = NO_PRIOR) -> Pr
 
 #: probes whose packets come from other people's stacks (Chromium, Tencent's SDKs), which have no
 #: way to be told a local address, family or device: -4/-6, --source and --interface reach
-#: trtcdetect's own sockets only, and these probes' results say so instead of implying it
+#: trtcdetect's own sockets (and, for -4/-6, the browser page's call, which holds itself to the
+#: family), and these probes' results say so instead of implying it
 NOT_BOUND = {"trtc": "Tencent's native SDK chooses its own local addresses: -4/-6, --source and "
                      "--interface do not reach it",
              "trtcweb": "Chromium with Tencent's Web SDK chooses its own local addresses: -4/-6, "
