@@ -112,7 +112,7 @@ def test_unwritable_output_folder(tmp_path: Path, capsys: pytest.CaptureFixture[
 
 
 def test_ipv6_literals_are_accepted_with_and_without_brackets() -> None:
-    from trtcdetect.config import parse_host
+    from trtcdetect.parse import parse_host
 
     assert parse_host("[2001:db8::1]") == parse_host("2001:db8::1") == "2001:db8::1"
     assert parse_host("QCloud.RTC.qq.com.") == "qcloud.rtc.qq.com"
@@ -128,7 +128,7 @@ def test_a_real_process_prints_no_traceback() -> None:
 
 
 def test_port_lists_take_ranges() -> None:
-    from trtcdetect.config import MAX_PORTS, parse_ports
+    from trtcdetect.parse import MAX_PORTS, parse_ports
 
     assert parse_ports("8000-8003,16285") == (8000, 8001, 8002, 8003, 16285)
     assert parse_ports(" 443 ") == (443,) and parse_ports("") == ()
@@ -154,7 +154,7 @@ def test_every_option_of_every_command_has_help() -> None:
 
 def test_minus_4_and_6_are_families_except_as_values() -> None:
     from trtcdetect.commands.options import build_parser, config_from, families
-    from trtcdetect.config import ConfigError
+    from trtcdetect.parse import ConfigError
 
     parser = build_parser()
     assert families(["-6", "--timeout", "-4", "--json", "-4"], parser) == [

@@ -18,8 +18,8 @@ from typing import Any
 
 import pytest
 
-from trtcdetect.config import ConfigError
 from trtcdetect.credentials import Secret, generate, load, parse_expire, secret_key
+from trtcdetect.parse import ConfigError
 
 KEY = "5bd2850fff3ecb11d7c805251c51ee463a25727bddc2385f3fa8bfee1bb93b5e"
 #: Tencent's generator, tls-sig-api-v2 1.1, for KEY, user trtcdetect_vector, SDKAppID 1400000000,

@@ -19,8 +19,8 @@ import pytest
 
 from tests.conftest import Services
 from tests.lab import free_port
-from trtcdetect.config import ConfigError
 from trtcdetect.exporter.modules import load_modules, module
+from trtcdetect.parse import ConfigError
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -8,8 +8,9 @@ import dataclasses
 import pytest
 
 from trtcdetect.commands.options import build_parser
-from trtcdetect.config import Config, ConfigError
+from trtcdetect.config import Config
 from trtcdetect.defaults import DEFAULTS
+from trtcdetect.parse import ConfigError
 from trtcdetect.profiles import BUILTIN, DEFAULT_PROFILE, Overrides, Profile, apply
 
 

@@ -28,10 +28,11 @@ from tests.lab import free_port
 from tests.media import write_video
 from tests.unprivileged import locked_file, run_as_nobody
 from trtcdetect.commands.run import parse_run
-from trtcdetect.config import Config, ConfigError
+from trtcdetect.config import Config
 from trtcdetect.errors import UsageError
 from trtcdetect.main import main
 from trtcdetect.net.ports import PathClock, probe_udp
+from trtcdetect.parse import ConfigError
 from trtcdetect.probes.domain import PROBE as DOMAIN
 from trtcdetect.profiles import load
 from trtcdetect.server.app import SERVE_TLS_HANDSHAKE_TIMEOUT_S
@@ -398,7 +399,7 @@ def test_200_json_runs_in_one_process_leak_nothing(capsys: pytest.CaptureFixture
 
 def test_unreadable_ca_file_as_an_unprivileged_user() -> None:
     """Root reads anything, so a forked child drops to `nobody` to meet a chmod-000 CA file."""
-    from trtcdetect.config import check_ca_file
+    from trtcdetect.parse import check_ca_file
 
     def check() -> str:
         try:

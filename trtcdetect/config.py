@@ -13,23 +13,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .defaults import DEFAULTS
-from .parse import (  # re-exported: callers import them from here
-    MAX_PORTS,
-    ConfigError,
-    check_ca_file,
-    check_output_dir,
-    parse_count,
-    parse_host,
-    parse_hostport,
-    parse_port,
-    parse_ports,
-    parse_resolve,
-    parse_seconds,
-    parse_size,
-    parse_timeout,
-    parse_url,
-    read_text_file,
-)
 
 if TYPE_CHECKING:
     from .credentials import Credentials, Secret
@@ -171,11 +154,3 @@ class Config:
     @property
     def probe_deadline_s(self) -> float:
         return self.timeout_s * PROBE_DEADLINE_STEPS + PROBE_DEADLINE_MARGIN_S
-
-
-__all__ = [
-    "Config", "ConfigError", "MAX_PORTS", "PROBE_DEADLINE_MARGIN_S", "PROBE_DEADLINE_STEPS",
-    "check_ca_file", "check_output_dir", "parse_count", "parse_host", "parse_hostport",
-    "parse_port", "parse_ports", "parse_resolve", "parse_seconds", "parse_size", "parse_timeout",
-    "parse_url", "read_text_file",
-]

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .config import ConfigError, read_text_file
+from .parse import ConfigError, read_text_file
 
 SECRET_ENV = "TRTC_SECRET_KEY"
 #: a room id in TRTC's numeric range (1 .. 4294967294); generated ones avoid small numbers a

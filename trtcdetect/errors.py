@@ -6,7 +6,7 @@ import argparse
 import re
 from typing import NoReturn
 
-from .config import ConfigError
+from .parse import ConfigError
 
 __all__ = ["ConfigError", "Parser", "UsageError", "one_line"]
 

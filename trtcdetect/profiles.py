@@ -28,8 +28,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .config import (
-    Config,
+from .config import Config
+from .defaults import DEFAULTS, Defaults
+from .parse import (
     ConfigError,
     check_ca_file,
     check_output_dir,
@@ -45,7 +46,6 @@ from .config import (
     parse_url,
     read_text_file,
 )
-from .defaults import DEFAULTS, Defaults
 
 
 @dataclass(frozen=True)

@@ -6,8 +6,8 @@ import logging
 import sys
 from collections.abc import Sequence
 
-from ..config import parse_hostport
 from ..errors import Parser, UsageError
+from ..parse import parse_hostport
 
 EXAMPLE = """\
 example scrape job (prometheus.yml), the standard relabelling for multi-target exporters:

@@ -7,8 +7,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from .. import text
-from ..config import read_text_file
 from ..errors import Parser, UsageError
+from ..parse import read_text_file
 from ..report.files import write_atomic
 
 

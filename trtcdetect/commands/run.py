@@ -15,11 +15,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .. import text
-from ..config import (
-    Config,
-    check_output_dir,
-)
+from ..config import Config
 from ..errors import UsageError
+from ..parse import check_output_dir
 from ..report.files import checks_target, report_stem, write_atomic
 from .options import build_parser, config_from, families, probe_ids
 

@@ -8,9 +8,9 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from ..config import parse_host, parse_hostport, parse_port, parse_ports
 from ..defaults import DEFAULTS
 from ..errors import Parser, UsageError
+from ..parse import parse_host, parse_hostport, parse_port, parse_ports
 
 
 def _join(ports: Sequence[int]) -> str:

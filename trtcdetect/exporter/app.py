@@ -27,8 +27,8 @@ from aiohttp import web
 from prometheus_client import REGISTRY, Counter, Histogram
 from prometheus_client.exposition import generate_latest as text_format
 
-from ..config import ConfigError, parse_host
 from ..models import RunReport, Status
+from ..parse import ConfigError, parse_host
 from .modules import Module
 
 log = logging.getLogger("trtcdetect.exporter")

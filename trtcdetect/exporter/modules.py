@@ -26,7 +26,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..config import Config, ConfigError, parse_host, read_text_file
+from ..config import Config
+from ..parse import ConfigError, parse_host, read_text_file
 from ..profiles import BUILTIN, Overrides, apply, load
 
 #: Probes that need no device, no browser and no Tencent SDK: what a monitoring host runs

@@ -18,8 +18,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from urllib.parse import unquote, urlsplit
 
-from ..config import Config, ConfigError
+from ..config import Config
 from ..models import Advice, Message, Status, Verdict
+from ..parse import ConfigError
 from ..text.ids import R, S
 from .errors import os_error_text
 from .https import Step, _tcp, _Timer, first_failure, tls_then_https
