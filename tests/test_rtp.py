@@ -479,3 +479,25 @@ def test_the_echo_sends_back_what_reached_it_on_a_lossy_way_out(link: ImpairedLi
     audio = probe["details"]["audio"]
     assert audio["packets_received"] >= 0.85 * reached, (audio, reached)
     assert audio["downlink_jitter_ms"]["avg"] < 15, audio["downlink_jitter_ms"]
+
+
+def test_echoes_answering_at_once_leave_aiortc_as_it_was() -> None:
+    """serve answers calls concurrently: two echoes creating receivers at once (nested, as
+    their awaits interleave) both get the buffer, and aiortc's own comes back after the last."""
+    import aiortc.rtcrtpreceiver as receiver_module
+
+    from trtcdetect.call.jitter import SkippingAudioBuffer, skipping_lost_audio
+
+    original = receiver_module.JitterBuffer  # type: ignore[attr-defined]
+    first, second = skipping_lost_audio(), skipping_lost_audio()
+    assert first.__enter__() is True
+    assert second.__enter__() is True
+    assert isinstance(receiver_module.JitterBuffer(16, prefetch=4),  # type: ignore[attr-defined]
+                      SkippingAudioBuffer)
+    first.__exit__(None, None, None)
+    assert isinstance(receiver_module.JitterBuffer(16, prefetch=4),  # type: ignore[attr-defined]
+                      SkippingAudioBuffer)  # the second is still creating its receivers
+    second.__exit__(None, None, None)
+    assert receiver_module.JitterBuffer is original  # type: ignore[attr-defined]
+    video = receiver_module.JitterBuffer(512, is_video=True)  # type: ignore[attr-defined]
+    assert not isinstance(video, SkippingAudioBuffer)

@@ -64,6 +64,11 @@ class SkippingAudioBuffer:
         return False, JitterFrame(data=released.payload, timestamp=released.timestamp)
 
 
+#: how many echo peer connections are creating their receivers now (serve answers calls
+#: concurrently, in one event loop): aiortc's name is replaced by the first, restored by the last
+_creating = [0]
+
+
 @contextmanager
 def skipping_lost_audio() -> Iterator[bool]:
     """While the echo's receivers are created: audio ones get SkippingAudioBuffer. Yields
@@ -74,15 +79,20 @@ def skipping_lost_audio() -> Iterator[bool]:
     if real is None:
         yield False
         return
+    real = getattr(real, "aiortc_buffer", real)  # another echo's, already in place
 
     def buffer(capacity: int, prefetch: int = 0, is_video: bool = False) -> Any:
         if is_video:
             return real(capacity, prefetch=prefetch, is_video=True)
         return SkippingAudioBuffer(capacity, prefetch)
 
-    # setattr: the name is aiortc's import, not an export, to a type checker
-    setattr(receiver_module, "JitterBuffer", buffer)  # noqa: B010
+    buffer.aiortc_buffer = real  # type: ignore[attr-defined]
+    if _creating[0] == 0:
+        setattr(receiver_module, "JitterBuffer", buffer)  # noqa: B010
+    _creating[0] += 1
     try:
         yield True
     finally:
-        setattr(receiver_module, "JitterBuffer", real)  # noqa: B010
+        _creating[0] -= 1
+        if _creating[0] == 0:
+            setattr(receiver_module, "JitterBuffer", real)  # noqa: B010
