@@ -131,9 +131,13 @@ class Lab:
         self.wait_udp_listening(addr, port, proc)
         return proc
 
-    def dnsmasq(self, records: dict[str, str | None]) -> subprocess.Popen[bytes]:
-        """A real DNS server at the first server address: name -> IPv4, or None for NXDOMAIN."""
+    def dnsmasq(self, records: dict[str, str | None],
+                log: Path | None = None) -> subprocess.Popen[bytes]:
+        """A real DNS server at the first server address: name -> IPv4, or None for NXDOMAIN;
+        with `log`, every query is written there (read it with `names_asked`)."""
         args = [f"--address=/{name}/{addr or ''}" for name, addr in records.items()]
+        if log is not None:
+            args += ["--log-queries", f"--log-facility={log}"]
         proc = self.spawn(
             ["dnsmasq", "--no-daemon", "--no-resolv", "--no-hosts", "--conf-file=/dev/null",
              f"--listen-address={SERVER_ADDRS[0]}", "--bind-interfaces", "--user=root",
@@ -191,6 +195,13 @@ class Lab:
         document = json.loads(proc.stdout)
         validate(document)
         return proc.returncode, document
+
+
+def names_asked(log: Path) -> set[str]:
+    """The names asked of a dnsmasq started with --log-queries --log-facility=`log`."""
+    text = log.read_text() if log.exists() else ""
+    return {line.split("] ", 1)[1].split(" from ", 1)[0]
+            for line in text.splitlines() if " query[" in line}
 
 
 def free_port() -> int:

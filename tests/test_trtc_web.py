@@ -24,7 +24,7 @@ from typing import Any
 
 import pytest
 
-from tests.lab import SERVER_ADDRS, Lab, built, run
+from tests.lab import SERVER_ADDRS, Lab, built, names_asked, run
 from trtcdetect.models import Status
 from trtcdetect.probes.browsers import tencent_failures
 from trtcdetect.probes.trtcweb import TrtcWebObservation, judge
@@ -178,8 +178,9 @@ def browsers_left() -> list[str]:
             if "trtcdetect-browser-" in line and not line.strip().startswith("Z")]
 
 
-def test_tencents_checks_and_no_route_to_the_scheduling_service(web_lab: Lab) -> None:
-    web_lab.dnsmasq({"#": None})  # every name NXDOMAIN; and no route out at all
+def test_tencents_checks_and_no_route_to_the_scheduling_service(web_lab: Lab,
+                                                                 tmp_path: Path) -> None:
+    web_lab.dnsmasq({"#": None}, log=tmp_path / "dns.log")  # every name NXDOMAIN; no route out
     before = profiles()
     started = time.monotonic()
     _, document, _ = trtcdetect(web_lab, "--only", "browsers,trtcweb", "--trtc-deadline", "6")
@@ -204,6 +205,11 @@ def test_tencents_checks_and_no_route_to_the_scheduling_service(web_lab: Lab) ->
     assert took < 40, took
     assert browsers_left() == [], browsers_left()
     assert profiles() == before, profiles() - before  # each browser's temporary profile is gone
+    # the browser asked for Tencent's names, not for Google's (Chromium 156 asked for
+    # accounts.google.com, clients2.google.com, update.googleapis.com before)
+    asked = names_asked(tmp_path / "dns.log")
+    assert "schedule.cloud-rtc.com" in asked, asked
+    assert not [n for n in asked if "google" in n], asked
 
 
 def test_silently_dropped_scheduling_ends_at_the_deadline_with_no_browser_left(

@@ -23,7 +23,7 @@ from typing import Any
 from ..call.local import interface_addresses, local_choice
 from ..config import Config
 from ..net.bind import family_of
-from .headless import open_page, wait_loaded
+from .headless import SEALED_FLAGS, open_page, wait_loaded
 
 #: How long the local page may take to report its call, s
 WEBRTC_PAGE_S = 25.0
@@ -80,7 +80,10 @@ async def browser_webrtc(config: Config, binary: str) -> dict[str, Any]:
     try:
         async with open_page(binary, page, gets={"job": job},
                              posts={"offer": offer, "result": report},
-                             flags=("--use-fake-device-for-media-stream",)) as opened:
+                             # the page needs no name: its echo peer is reached through
+                             # this page's server, its media at the addresses in the answer
+                             flags=("--use-fake-device-for-media-stream", *SEALED_FLAGS)
+                             ) as opened:
             started = time.monotonic()
             why = await wait_loaded(opened)
             if why is not None:  # nothing was asked of the network

@@ -21,7 +21,14 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from .headless import PAGE_LOAD_S, SEALED_FLAGS, end_group, open_page, wait_loaded
+from .headless import (
+    GOOGLE_UNRESOLVED,
+    PAGE_LOAD_S,
+    SEALED_FLAGS,
+    end_group,
+    open_page,
+    wait_loaded,
+)
 
 #: A scheduling run records Chromium's NetLog in its temporary profile (deleted afterwards)
 NETLOG_FLAGS = ("--log-net-log={profile}/netlog.json", "--net-log-capture-mode=Default")
@@ -93,7 +100,8 @@ async def run_trtc_page(binary: str, job: dict[str, Any], deadline_s: float,
         async with open_page(binary, html, files=vendored(), gets={"job": give_job},
                              posts={"detect": got_detect, "schedule": got_schedule,
                                     "done": got_done},
-                             flags=flags + (NETLOG_FLAGS if scheduling else SEALED_FLAGS)) as page:
+                             flags=flags + ((*NETLOG_FLAGS, *GOOGLE_UNRESOLVED) if scheduling
+                                            else SEALED_FLAGS)) as page:
             if scheduling:
                 netlog = page.profile / "netlog.json"
             run.error = await wait_loaded(page, min(PAGE_LOAD_S, deadline_s))
