@@ -180,7 +180,8 @@ def test_the_browser_call_is_held_to_the_family_and_its_address_checked(dual_lab
     --source on a second address whose UDP this machine's firewall drops, Chromium's call goes
     from the first (held to IPv4, --source's family) and the result is a warning naming both.
     The page needs no name and the browser asks none (Chromium 156 asked for three of Google's
-    before its resolver was sealed for this page too)."""
+    before its resolver was sealed for this page too). -6 against an echo peer without an IPv6
+    address fails at the page's stage "family", with the options' remedy, not a firewall's."""
     if not Path("/usr/bin/chromium").exists():
         pytest.skip("Debian's chromium is not installed")
     echo = SERVER_ADDRS[7]
@@ -213,3 +214,14 @@ def test_the_browser_call_is_held_to_the_family_and_its_address_checked(dual_lab
     assert other["message"]["params"]["asked"] == "--source 198.18.0.100"
     assert "Chromium chooses its own" in other["details"]["local_options_not_applied"]
     assert names_asked(tmp_path / "dns.log") == set()
+
+    # -6 with an echo peer that has no IPv6 address (serve gathers its addresses per call):
+    # the options left the call nothing, which is not the network's doing
+    run(["ip", "-n", dual_lab.server, "addr", "del", f"{V6_SERVER}/64", "dev",
+         f"{dual_lab.server}v"])
+    six = browsers("-6")
+    assert six["details"]["webrtc"]["stage"] == "family", six["details"]["webrtc"]
+    assert six["details"]["webrtc"]["error"] == "the echo peer offered no IPv6 address"
+    assert six["status"] == "fail"
+    advice = [a["id"] for a in six["advice_ids"]]
+    assert advice == ["local-options-left-nothing"], six["advice_ids"]
