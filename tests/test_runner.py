@@ -116,8 +116,10 @@ def test_results_of_other_stacks_say_the_local_options_did_not_reach_them() -> N
     seen = ProbeResult("trtc", "TRTC", Status.FAIL, summary="x", details={"a": 1})
     plain = _unbound(seen, Config())
     assert "local_options_not_applied" not in plain.details
-    bound = _unbound(seen, Config(source="192.0.2.7"))
-    assert "Tencent's native SDK chooses its own" in bound.details["local_options_not_applied"]
+    relayed = _unbound(seen, Config(source="192.0.2.7"))  # through trtcdetect's relay
+    assert "local_options_not_applied" not in relayed.details
+    bound = _unbound(seen, Config(source="192.0.2.7", socks5=("192.0.2.9", 1080)))
+    assert "goes through the SOCKS5 proxy given" in bound.details["local_options_not_applied"]
     assert bound.details["a"] == 1
     skipped = ProbeResult("trtcweb", "W", Status.SKIP, summary="x")
     assert "local_options_not_applied" not in _unbound(skipped, Config(family=6)).details

@@ -24,7 +24,7 @@ from typing import Any
 
 import pytest
 
-from tests.lab import SERVER_ADDRS, Lab, built, run
+from tests.lab import CLIENT_ADDR, SERVER_ADDRS, Lab, built, run
 from trtcdetect.probes.trtc import unavailable
 
 #: The SDK's built-in IPv4 access servers (liteav 13.2.0: ../shared/TRTC-SDKS.md)
@@ -212,3 +212,34 @@ def test_ctrl_c_ends_the_sdk_and_still_writes_the_report(trtc_lab: Lab, tmp_path
     assert found["status"] == "error" and "interrupted" in found["summary"]
     assert workers() == [] and sdk_homes() == before
     assert list(home.iterdir()) == []
+
+
+def test_source_reaches_the_sdk_through_the_local_relay(trtc_lab: Lab, tmp_path: Path) -> None:
+    """liteav has no setting for a local address; with --source its traffic goes through
+    trtcdetect's SOCKS5 relay on 127.0.0.1, whose sockets are bound to that address. The
+    namespace that owns the SDK's access-server addresses counts what arrives from each of the
+    client's two addresses: everything from --source's, nothing from the other."""
+    give_route(trtc_lab)
+    second = "198.18.0.100"
+    run(["ip", "-n", trtc_lab.client, "addr", "add", f"{second}/24", "dev",
+         f"{trtc_lab.client}v"])
+    servers = ", ".join(BUILT_IN)
+    trtc_lab.firewall([f"ip daddr {{ {servers} }} ip saddr {second} counter",
+                       f"ip daddr {{ {servers} }} ip saddr {CLIENT_ADDR} counter"])
+    home = tmp_path / "home"
+    home.mkdir()
+    proc = trtcdetect(trtc_lab, "--json", "--quiet", "--source", second, home=home)
+    assert proc.stderr == "", proc.stderr
+    found = probe_of(json.loads(proc.stdout))
+    assert found["status"] == "fail"
+    assert f"from --source {second} (trtcdetect relays the SDK's packets for it)" in \
+        found["summary"], found["summary"]
+    relayed = found["details"]["relayed"]
+    assert relayed["which"] == f"--source {second}" and relayed["datagrams_out"] > 0, relayed
+    assert found["details"]["socks5"] is True  # the SDK's own log says it used a proxy
+    assert "local_options_not_applied" not in found["details"]
+    counters = [int(n) for n in re.findall(
+        r"counter packets (\d+)",
+        run(["ip", "netns", "exec", trtc_lab.server, "nft", "list", "table", "inet", "lab"]).stdout)]
+    assert counters[0] > 0 and counters[1] == 0, counters
+    assert list(home.iterdir()) == [] and workers() == []

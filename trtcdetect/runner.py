@@ -75,10 +75,11 @@ async def run_probe(probe: Probe, config: Config, prior: Prior = NO_PRIOR) -> Pr
 
 #: probes whose packets come from other people's stacks (Chromium, Tencent's SDKs), which have no
 #: way to be told a local address, family or device: -4/-6, --source and --interface reach
-#: trtcdetect's own sockets (and, for -4/-6, the browser page's call, which holds itself to the
-#: family), and these probes' results say so instead of implying it
-NOT_BOUND = {"trtc": "Tencent's native SDK chooses its own local addresses: -4/-6, --source and "
-                     "--interface do not reach it",
+#: trtcdetect's own sockets, the browser page's call (-4/-6: it holds itself to the family) and
+#: Tencent's native SDK through the local SOCKS5 relay (unless the user's --socks5 carries it);
+#: where they do not, these probes' results say so instead of implying it
+NOT_BOUND = {"trtc": "Tencent's native SDK goes through the SOCKS5 proxy given (--socks5): -4/-6, "
+                     "--source and --interface do not reach it",
              "trtcweb": "Chromium with Tencent's Web SDK chooses its own local addresses: -4/-6, "
                         "--source and --interface do not reach it",
              "browsers": "Chromium chooses its own local address: --source and --interface do "
@@ -93,6 +94,8 @@ def _unbound(result: ProbeResult, config: Config) -> ProbeResult:
     if result.id == "browsers" and not (config.browser_webrtc and (config.source
                                                                    or config.interface)):
         return result  # version checks and Tencent's checks send nothing; -4/-6 reach the call
+    if result.id == "trtc" and config.socks5 is None:
+        return result  # the SDK went through trtcdetect's relay (net/socksrelay.py)
     return replace(result, details={**result.details, "local_options_not_applied": note})
 
 

@@ -14,15 +14,19 @@ What was exercised where: README, "Tencent's SDK".
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import platform
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from .. import thresholds
+from ..call.local import local_choice
 from ..config import PROBE_DEADLINE_MARGIN_S, Config
+from ..credentials import Secret
 from ..models import Advice, Message, Metric, Status
 from ..net.local import route
+from ..net.socksrelay import relay_running
 from ..text.ids import R, S
 from ..trtc import DISABLE_ENV, TENCENT_SUFFIXES, is_tencent, switched_off
 from ..trtc.events import CallFigures, summarize
@@ -37,7 +41,7 @@ from ..trtc.reading import (
     quality_words,
 )
 from ..trtc.sdklog import SdkLog, parse
-from ..trtc.session import call_done, job_for, reach_done, run_worker
+from ..trtc.session import Proxy, call_done, job_for, reach_done, run_worker
 from .base import NO_PRIOR, MeasuredProbe, Prior, Verdict
 
 __all__ = ["PROBE", "TENCENT_SUFFIXES", "TrtcObservation", "judge"]
@@ -59,6 +63,8 @@ class TrtcObservation:
     #: address -> the kernel's route toward it ("no route: ..." or a source address)
     routes: dict[str, str] = field(default_factory=dict)
     proxy: str | None = None
+    #: -4/-6, --source, --interface: what the local relay carried for the SDK
+    relayed: dict[str, Any] | None = None
     call: CallFigures | None = None
     kept_logs: tuple[str, ...] = ()
     #: the last SDK log lines when it ended without a verdict (secrets already removed)
@@ -71,6 +77,8 @@ class TrtcObservation:
             "mode": self.mode, "ended_by": self.ended_by, "returncode": self.returncode,
             "deadline_s": self.deadline_s, "elapsed_s": round(self.elapsed_s, 3),
             "proxy": self.proxy, "routes": self.routes, **self.log.details()}
+        if self.relayed is not None:
+            details["relayed"] = self.relayed
         for endpoint in details["endpoints"]:  # this computer's route toward each
             endpoint["route"] = self.routes.get(endpoint["endpoint"].rsplit(":", 1)[0].strip("[]"))
         reached = self.reached_over()
@@ -110,6 +118,8 @@ def unavailable() -> str | None:
 # --- judge -------------------------------------------------------------------------------------
 
 def _proxy(observation: TrtcObservation) -> str | dict[str, Any]:
+    if observation.relayed is not None:  # -4/-6, --source, --interface through the relay
+        return Message(S.TRTC_VIA_LOCAL_RELAY, {"which": observation.relayed["which"]}).as_dict()
     return "" if observation.proxy is None else \
         Message(S.TRTC_VIA_PROXY, {"proxy": observation.proxy}).as_dict()
 
@@ -232,17 +242,27 @@ async def measure(config: Config, prior: Prior = NO_PRIOR) -> TrtcObservation:
         return TrtcObservation(skipped=("no-sdk", reason), target=config.target)
     job = job_for(config)
     deadline = config.trtc_deadline_s + (config.trtc_seconds + 5 if job.mode == "call" else 0)
-    run = await run_worker(job, deadline, call_done if job.mode == "call" else reach_done,
-                           keep_logs=config.trtc_logs)
+    # -4/-6, --source, --interface: the SDK's traffic goes through a relay on 127.0.0.1 whose
+    # sockets are bound as every network probe's (net/socksrelay.py); a user's --socks5 wins
+    relaying = config.local_chosen and config.socks5 is None
+    async with (relay_running(config.local, config.family) if relaying
+                else contextlib.nullcontext()) as relay:
+        if relay is not None:
+            job = replace(job, proxy=Proxy("127.0.0.1", relay.port, relay.user,
+                                           Secret(relay.password)))
+        run = await run_worker(job, deadline, call_done if job.mode == "call" else reach_done,
+                               keep_logs=config.trtc_logs)
     log = parse(run.log)
     proxy = None if config.socks5 is None else f"{config.socks5[0]}:{config.socks5[1]}"
     # through a proxy this computer's own routes do not decide where the SDK's packets go
-    routes = {} if proxy else {host: route(host)
-                               for host in dict.fromkeys(a.host for a in log.tried())}
+    routes = {} if proxy or relay else {host: route(host)
+                                        for host in dict.fromkeys(a.host for a in log.tried())}
     return TrtcObservation(
         mode=job.mode, target=config.target, log=log, events=tuple(run.events),
         ended_by=run.ended_by, returncode=run.returncode, deadline_s=deadline,
         elapsed_s=run.elapsed_s, routes=routes, proxy=proxy,
+        relayed=None if relay is None else {"which": local_choice(config),
+                                            **relay.tally.as_dict()},
         call=summarize(run.events) if job.mode == "call" else None,
         kept_logs=tuple(run.kept),
         tail=tuple(line.rstrip() for line in run.log[-3:])

@@ -137,6 +137,7 @@ class S:
     TRTC_MEDIA_VIDEO = "trtc.media-video"
     TRTC_MEDIA_BOTH = "trtc.media-both"
     TRTC_VIA_PROXY = "trtc.via-proxy"
+    TRTC_VIA_LOCAL_RELAY = "trtc.via-local-relay"
     TRTC_OUTCOME_TIMEOUT = "trtc.outcome-timeout"
     TRTC_OUTCOME_REFUSED = "trtc.outcome-refused"
     TRTC_OUTCOME_UNREACHABLE = "trtc.outcome-unreachable"

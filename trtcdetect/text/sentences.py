@@ -227,6 +227,7 @@ SENTENCES: Mapping[str, tuple[str, str]] = {
     "trtc.media-video": ("video", "视频"),
     "trtc.media-both": ("audio or video", "音频或视频"),
     "trtc.via-proxy": (" through the SOCKS5 proxy {proxy}", "（经 SOCKS5 代理 {proxy}）"),
+    "trtc.via-local-relay": (" from {which} (trtcdetect relays the SDK's packets for it)", "（从 {which} 发出，由 trtcdetect 在本机中继 SDK 的数据包）"),
     "trtc.outcome-timeout": ("{which} no answer", "{which} 无响应"),
     "trtc.outcome-refused": ("{which} refused", "{which} 被拒绝"),
     "trtc.outcome-unreachable": ("{which} no route", "{which} 无路由"),
