@@ -232,7 +232,7 @@ def test_source_reaches_the_sdk_through_the_local_relay(trtc_lab: Lab, tmp_path:
     assert proc.stderr == "", proc.stderr
     found = probe_of(json.loads(proc.stdout))
     assert found["status"] == "fail"
-    assert f"from --source {second} (trtcdetect relays the SDK's packets for it)" in \
+    assert f"with --source {second} (trtcdetect relays the SDK's packets for it)" in \
         found["summary"], found["summary"]
     relayed = found["details"]["relayed"]
     assert relayed["which"] == f"--source {second}" and relayed["datagrams_out"] > 0, relayed
@@ -242,4 +242,22 @@ def test_source_reaches_the_sdk_through_the_local_relay(trtc_lab: Lab, tmp_path:
         r"counter packets (\d+)",
         run(["ip", "netns", "exec", trtc_lab.server, "nft", "list", "table", "inet", "lab"]).stdout)]
     assert counters[0] > 0 and counters[1] == 0, counters
+    assert list(home.iterdir()) == [] and workers() == []
+
+
+def test_six_without_ipv6_is_the_options_leaving_no_way(trtc_lab: Lab, tmp_path: Path) -> None:
+    """-6 on a client with IPv4 only: the relay refuses the SDK's IPv4 destinations and the
+    client has no route to its IPv6 ones. The options left the SDK no way, which is said so,
+    with their remedy (not "open the firewall")."""
+    give_route(trtc_lab)
+    home = tmp_path / "home"
+    home.mkdir()
+    proc = trtcdetect(trtc_lab, "--json", "--quiet", "-6", home=home)
+    assert proc.stderr == "", proc.stderr
+    found = probe_of(json.loads(proc.stdout))
+    assert found["summary"].startswith("this computer has no route to TRTC's access servers"), \
+        found["summary"]
+    assert "IPv4 left out by -6" in found["summary"] and "IPv6 no route" in found["summary"]
+    assert [a["id"] for a in found["advice_ids"]] == ["local-options-left-nothing"]
+    assert found["details"]["relayed"]["other_family"] > 0, found["details"]["relayed"]
     assert list(home.iterdir()) == [] and workers() == []

@@ -355,3 +355,29 @@ def test_secrets_are_replaced_in_the_kept_sdk_logs(tmp_path: Path) -> None:
     texts = [Path(k).read_text() for k in kept]
     assert len(kept) == 2 and "EnterRoom user_sig: ***" in "".join(texts)
     assert not any("eJwSECRET" in t for t in texts)
+
+
+def test_recorded_six_that_leaves_no_way_is_the_options_doing() -> None:
+    """The recorded offline run with the routes -6 gives (IPv4 left out by the relay, no
+    IPv6 route): the options' remedy, and each family said for what it was."""
+    lines = recorded("offline-no-route")
+    routes = {a.host: ("no route: Network is unreachable" if ":" in a.host else "excluded by -6")
+              for a in parse(lines).tried()}
+    observation = reach(lines, routes)
+    observation = TrtcObservation(**{**observation.__dict__,
+                                     "relayed": {"which": "-6", "other_family": 12}})
+    verdict = judge(observation)
+    assert verdict.message.id == S.TRTC_NO_ROUTE
+    assert "IPv6 no route; IPv4 left out by -6" in verdict.message.text("en")
+    assert "IPv4 因 -6 未尝试" in verdict.message.text("zh")
+    assert [(a.id, dict(a.params)) for a in verdict.advice] == [
+        (R.LOCAL_OPTIONS_LEFT_NOTHING, {"which": "-6"})]
+
+
+def test_through_the_relay_the_sentence_names_the_options() -> None:
+    lines = [*ANSWER_START, sdk_line(0.043, "OnEnterRoom , code: [-100018]x, cost_time: 43ms")]
+    observation = reach(lines, {}, ended_by="done")
+    observation = TrtcObservation(**{**observation.__dict__,
+                                     "relayed": {"which": "--source 192.0.2.7"}})
+    assert "with --source 192.0.2.7 (trtcdetect relays the SDK's packets for it)" in \
+        judge(observation).message.text("en")

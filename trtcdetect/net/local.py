@@ -18,6 +18,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from .bind import Local, open_socket
+
 PROXY_VARIABLES = ("HTTPS_PROXY", "HTTP_PROXY", "ALL_PROXY", "NO_PROXY")
 #: Addresses a route is looked up to when no target address is known (no packet is sent: a
 #: connected UDP socket only asks the kernel for its route). TEST-NET addresses (RFC 5737/3849).
@@ -91,11 +93,12 @@ def read(route_to: tuple[str, ...] = ROUTE_PROBES) -> LocalNetwork:
                         routes={a: route(a) for a in route_to}, known=known)
 
 
-def route(address: str) -> str:
-    """The source address the kernel would send from to `address`, or "no route: ..."."""
+def route(address: str, local: Local | None = None) -> str:
+    """The source address the kernel would send from to `address` (from `local`'s address and
+    device when given: --source, --interface), or "no route: ..."."""
     family = socket.AF_INET6 if ":" in address else socket.AF_INET
     try:
-        with socket.socket(family, socket.SOCK_DGRAM) as sock:
+        with open_socket(family, socket.SOCK_DGRAM, local) as sock:
             sock.connect((address, 9))  # UDP: no packet is sent
             return str(sock.getsockname()[0])
     except OSError as exc:

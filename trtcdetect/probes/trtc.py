@@ -127,14 +127,20 @@ def _proxy(observation: TrtcObservation) -> str | dict[str, Any]:
 def _no_answer(observation: TrtcObservation) -> Verdict:
     log = observation.log
     tried_hosts = {a.host for a in log.tried()}
-    no_route = [h for h in tried_hosts if observation.routes.get(h, "").startswith("no route")]
+    no_route = [h for h in tried_hosts if observation.routes.get(h, "").startswith(
+        ("no route", "excluded by "))]
+    excluded = any(observation.routes.get(h, "").startswith("excluded by ") for h in no_route)
     seconds = observation.elapsed_s if observation.ended_by == "deadline" else \
         (log.enter_s or observation.elapsed_s)
     which = outcomes(log, observation.routes)
     metrics = (Metric("trtc_endpoints_tried", len(log.attempts), "count"),)
     if tried_hosts and len(no_route) == len(tried_hosts):
-        return Verdict(Status.FAIL, Message(S.TRTC_NO_ROUTE, {"which": which}),
-                       (Advice(R.TRTC_NO_ROUTE, {"addresses": addresses(log)}),), metrics)
+        # -4/-6 left out the rest: the options left the SDK no way, not the network alone
+        cause = Advice(R.LOCAL_OPTIONS_LEFT_NOTHING, {
+            "which": str((observation.relayed or {}).get("which") or "-4/-6")}) if excluded \
+            else Advice(R.TRTC_NO_ROUTE, {"addresses": addresses(log)})
+        return Verdict(Status.FAIL, Message(S.TRTC_NO_ROUTE, {"which": which}), (cause,),
+                       metrics)
     advice = [Advice(R.TRTC_WHITELIST, {
         "addresses": addresses(log), "names": ", ".join(log.names) or "-"})]
     for name in log.names.values():
@@ -254,9 +260,10 @@ async def measure(config: Config, prior: Prior = NO_PRIOR) -> TrtcObservation:
                                keep_logs=config.trtc_logs)
     log = parse(run.log)
     proxy = None if config.socks5 is None else f"{config.socks5[0]}:{config.socks5[1]}"
-    # through a proxy this computer's own routes do not decide where the SDK's packets go
-    routes = {} if proxy or relay else {host: route(host)
-                                        for host in dict.fromkeys(a.host for a in log.tried())}
+    # through a user's proxy this computer's own routes do not decide where the SDK's packets
+    # go; through the relay they are the routes from the chosen local end
+    routes = {} if proxy else {host: excluded_by(host, config) or route(host, config.local)
+                               for host in dict.fromkeys(a.host for a in log.tried())}
     return TrtcObservation(
         mode=job.mode, target=config.target, log=log, events=tuple(run.events),
         ended_by=run.ended_by, returncode=run.returncode, deadline_s=deadline,
@@ -267,6 +274,12 @@ async def measure(config: Config, prior: Prior = NO_PRIOR) -> TrtcObservation:
         kept_logs=tuple(run.kept),
         tail=tuple(line.rstrip() for line in run.log[-3:])
         if log.enter_code is None and run.ended_by == "exit" else ())
+
+
+def excluded_by(host: str, config: Config) -> str | None:
+    """"excluded by -6" for an address of the family -4/-6 leaves out (the relay refuses it)."""
+    version = 6 if ":" in host else 4
+    return f"excluded by -{config.family}" if config.family not in (None, version) else None
 
 
 def deadline_s(config: Config) -> float:

@@ -141,6 +141,7 @@ class S:
     TRTC_OUTCOME_TIMEOUT = "trtc.outcome-timeout"
     TRTC_OUTCOME_REFUSED = "trtc.outcome-refused"
     TRTC_OUTCOME_UNREACHABLE = "trtc.outcome-unreachable"
+    TRTC_OUTCOME_EXCLUDED = "trtc.outcome-excluded"
     TRTC_OUTCOME_PENDING = "trtc.outcome-pending"
     TRTC_OUTCOME_OTHER = "trtc.outcome-other"
     TRTC_DNS_FAILED = "trtc.dns-failed"

@@ -33,9 +33,14 @@ def outcomes(log: SdkLog, routes: dict[str, str]) -> list[dict[str, Any]]:
     network has no route to the SDK's IPv6 addresses: their ports say nothing)."""
     groups: dict[str, dict[str, list[int]]] = {}
     families: list[str] = []
+    excluded: dict[str, str] = {}  # family -> the option (-4/-6) that left it out
     for attempt in log.tried():
-        if routes.get(attempt.host, "").startswith("no route"):
-            family = "IPv6" if ":" in attempt.host else "IPv4"
+        family = "IPv6" if ":" in attempt.host else "IPv4"
+        way = routes.get(attempt.host, "")
+        if way.startswith("excluded by "):
+            excluded[family] = way.removeprefix("excluded by ")
+            continue
+        if way.startswith("no route"):
             if family not in families:
                 families.append(family)
             continue
@@ -56,6 +61,8 @@ def outcomes(log: SdkLog, routes: dict[str, str]) -> list[dict[str, Any]]:
                                                        "outcome": outcome}).as_dict())
     if families:
         said.append(Message(S.TRTC_OUTCOME_UNREACHABLE, {"which": ", ".join(families)}).as_dict())
+    for family, option in excluded.items():
+        said.append(Message(S.TRTC_OUTCOME_EXCLUDED, {"which": family, "option": option}).as_dict())
     for name in log.names.values():
         if name.error is not None and not name.addresses:
             # the resolver's words are in the advice (dns-failure): the summary stays short
