@@ -96,6 +96,8 @@ class Lab:
         for ns in (self.client, self.server):
             subprocess.run(["ip", "netns", "del", ns], capture_output=True)
         shutil.rmtree(self._netns_etc, ignore_errors=True)
+        for pid_file in Path("/tmp").glob(f"{self.server}-*.pid"):  # coturn leaves its own
+            pid_file.unlink(missing_ok=True)
 
     # --- processes --------------------------------------------------------------------------
     def spawn(self, cmd: Sequence[str], ns: str | None = None, **kwargs: object) -> subprocess.Popen[bytes]:

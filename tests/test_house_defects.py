@@ -106,13 +106,13 @@ def test_progress_lines_show_outside_names_as_text(summary: str) -> None:
 
 
 @pytest.fixture(scope="module")
-def tls_server() -> Iterator[tuple[int, Path, list[int]]]:
+def tls_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[int, Path, list[int]]]:
     """An HTTPS server on 127.0.0.1 (a test CA) that counts the connections it accepts."""
     ca = trustme.CA()
     leaf = ca.issue_cert("localhost")
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     leaf.configure_cert(context)
-    ca_file = Path(__import__("tempfile").mkdtemp()) / "ca.pem"
+    ca_file = tmp_path_factory.mktemp("tls") / "ca.pem"
     ca.cert_pem.write_to_path(str(ca_file))
     accepted: list[int] = []
     loop = asyncio.new_event_loop()

@@ -171,6 +171,11 @@ def profiles() -> set[str]:
     return {str(p) for p in Path(os.environ.get("TMPDIR", "/tmp")).glob("trtcdetect-browser-*")}
 
 
+def chromium_folders() -> set[str]:
+    """Chromium's own singleton folders in $TMPDIR (it leaves them when its group is ended)."""
+    return {str(p) for p in Path(os.environ.get("TMPDIR", "/tmp")).glob("org.chromium.*")}
+
+
 def browsers_left() -> list[str]:
     """Chromium processes still running (zombies, already ended, do not count)."""
     out = subprocess.run(["ps", "-eo", "stat=,args="], capture_output=True, text=True).stdout
@@ -181,7 +186,7 @@ def browsers_left() -> list[str]:
 def test_tencents_checks_and_no_route_to_the_scheduling_service(web_lab: Lab,
                                                                  tmp_path: Path) -> None:
     web_lab.dnsmasq({"#": None}, log=tmp_path / "dns.log")  # every name NXDOMAIN; no route out
-    before = profiles()
+    before, folders = profiles(), chromium_folders()
     started = time.monotonic()
     _, document, _ = trtcdetect(web_lab, "--only", "browsers,trtcweb", "--trtc-deadline", "6")
     took = time.monotonic() - started
@@ -205,6 +210,7 @@ def test_tencents_checks_and_no_route_to_the_scheduling_service(web_lab: Lab,
     assert took < 40, took
     assert browsers_left() == [], browsers_left()
     assert profiles() == before, profiles() - before  # each browser's temporary profile is gone
+    assert chromium_folders() == folders, chromium_folders() - folders  # and its $TMPDIR folder
     # the browser asked for Tencent's names, not for Google's (Chromium 156 asked for
     # accounts.google.com, clients2.google.com, update.googleapis.com before)
     asked = names_asked(tmp_path / "dns.log")

@@ -86,11 +86,14 @@ async def open_page(binary: str, html: str, *, files: Mapping[str, bytes] | None
         site = web.TCPSite(runner, "127.0.0.1", 0)
         await site.start()
         page = Page(f"http://127.0.0.1:{bound_port(runner)}/", profile)
+        # Chromium puts its singleton socket in a folder of its own under $TMPDIR and leaves it
+        # there when its group is ended: its $TMPDIR is a folder in the profile, deleted with it
+        (profile / "tmp").mkdir()
         page.browser = await asyncio.create_subprocess_exec(
             binary, *BASE_FLAGS, *(f.replace("{profile}", str(profile)) for f in flags),
             f"--user-data-dir={profile}", page.url,
             stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
-            start_new_session=True)
+            start_new_session=True, env={**os.environ, "TMPDIR": str(profile / "tmp")})
         yield page
     finally:
         if page is not None and page.browser is not None:
