@@ -4,8 +4,9 @@
 did: its greeting, its login, each CONNECT and UDP ASSOCIATE request, each datagram it sent
 through an association (with the destination from the SOCKS UDP header). It relays nothing: a
 CONNECT is answered "network unreachable" and datagrams are dropped -- the lab has no route out,
-and the test needs to know only that the SDK's traffic came here. Test code, so a hand-written
-protocol is fine here; the product never speaks SOCKS itself (Tencent's SDK does).
+and the test needs to know only that the SDK's traffic came here. It stands in for a user's
+proxy (--socks5); the relay the product itself runs for -4/-6, --source and --interface is
+trtcdetect/net/socksrelay.py.
 """
 
 from __future__ import annotations
