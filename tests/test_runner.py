@@ -111,23 +111,31 @@ def test_report_records_the_configuration_but_never_the_token() -> None:
 def test_results_of_other_stacks_say_the_local_options_did_not_reach_them() -> None:
     from trtcdetect.config import Config
     from trtcdetect.models import ProbeResult, Status
+    from trtcdetect.probes import browsers, ports, trtc, trtcweb
     from trtcdetect.runner import _unbound
 
     seen = ProbeResult("trtc", "TRTC", Status.FAIL, summary="x", details={"a": 1})
-    plain = _unbound(seen, Config())
+    plain = _unbound(seen, Config(), trtc.PROBE)
     assert "local_options_not_applied" not in plain.details
-    relayed = _unbound(seen, Config(source="192.0.2.7"))  # through trtcdetect's relay
+    relayed = _unbound(seen, Config(source="192.0.2.7"), trtc.PROBE)  # through the relay
     assert "local_options_not_applied" not in relayed.details
-    bound = _unbound(seen, Config(source="192.0.2.7", socks5=("192.0.2.9", 1080)))
+    bound = _unbound(seen, Config(source="192.0.2.7", socks5=("192.0.2.9", 1080)), trtc.PROBE)
     assert "goes through the SOCKS5 proxy given" in bound.details["local_options_not_applied"]
     assert bound.details["a"] == 1
     skipped = ProbeResult("trtcweb", "W", Status.SKIP, summary="x")
-    assert "local_options_not_applied" not in _unbound(skipped, Config(family=6)).details
+    assert "local_options_not_applied" not in _unbound(skipped, Config(family=6),
+                                                       trtcweb.PROBE).details
+    web = _unbound(ProbeResult("trtcweb", "W", Status.FAIL, summary="x"), Config(family=6),
+                   trtcweb.PROBE)
+    assert "Tencent's Web SDK chooses its own" in web.details["local_options_not_applied"]
     versions = ProbeResult("browsers", "B", Status.PASS, summary="x")
-    assert "local_options_not_applied" not in _unbound(versions, Config(family=4)).details
-    held = _unbound(versions, Config(family=4, browser_webrtc=True))  # the page holds it
+    assert "local_options_not_applied" not in _unbound(versions, Config(family=4),
+                                                       browsers.PROBE).details
+    held = _unbound(versions, Config(family=4, browser_webrtc=True),
+                    browsers.PROBE)  # the page holds it
     assert "local_options_not_applied" not in held.details
-    webrtc = _unbound(versions, Config(source="192.0.2.7", browser_webrtc=True))
+    webrtc = _unbound(versions, Config(source="192.0.2.7", browser_webrtc=True), browsers.PROBE)
     assert "Chromium chooses its own" in webrtc.details["local_options_not_applied"]
-    ports = ProbeResult("ports", "P", Status.PASS, summary="x")
-    assert "local_options_not_applied" not in _unbound(ports, Config(interface="eth0")).details
+    opened = ProbeResult("ports", "P", Status.PASS, summary="x")
+    assert "local_options_not_applied" not in _unbound(opened, Config(interface="eth0"),
+                                                       ports.PROBE).details

@@ -70,32 +70,19 @@ async def run_probe(probe: Probe, config: Config, prior: Prior = NO_PRIOR) -> Pr
         reason = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
         return error_result(probe, reason, time.perf_counter() - start)
     result = replace(result, duration_s=round(time.perf_counter() - start, 3))
-    return _unbound(result, config)
+    return _unbound(result, config, probe)
 
 
-#: probes whose packets come from other people's stacks (Chromium, Tencent's SDKs), which have no
-#: way to be told a local address, family or device: -4/-6, --source and --interface reach
-#: trtcdetect's own sockets, the browser page's call (-4/-6: it holds itself to the family) and
-#: Tencent's native SDK through the local SOCKS5 relay (unless the user's --socks5 carries it);
-#: where they do not, these probes' results say so instead of implying it
-NOT_BOUND = {"trtc": "Tencent's native SDK goes through the SOCKS5 proxy given (--socks5): -4/-6, "
-                     "--source and --interface do not reach it",
-             "trtcweb": "Chromium with Tencent's Web SDK chooses its own local addresses: -4/-6, "
-                        "--source and --interface do not reach it",
-             "browsers": "Chromium chooses its own local address: --source and --interface do "
-                         "not reach its WebRTC call (the page holds the call to their address "
-                         "family; details.webrtc.path says which address the call went from)"}
-
-
-def _unbound(result: ProbeResult, config: Config) -> ProbeResult:
-    note = NOT_BOUND.get(result.id)
-    if note is None or result.status is Status.SKIP or not config.local_chosen:
+def _unbound(result: ProbeResult, config: Config, probe: Probe) -> ProbeResult:
+    """-4/-6, --source and --interface reach trtcdetect's own sockets; a probe whose packets
+    come from another stack says what they do not reach (MeasuredProbe.unbound), and its result
+    carries that instead of implying the options held."""
+    unbound = getattr(probe, "unbound", None)  # test stand-ins need not have it
+    if unbound is None or result.status is Status.SKIP or not config.local_chosen:
         return result
-    if result.id == "browsers" and not (config.browser_webrtc and (config.source
-                                                                   or config.interface)):
-        return result  # version checks and Tencent's checks send nothing; -4/-6 reach the call
-    if result.id == "trtc" and config.socks5 is None:
-        return result  # the SDK went through trtcdetect's relay (net/socksrelay.py)
+    note = unbound(config)
+    if note is None:
+        return result
     return replace(result, details={**result.details, "local_options_not_applied": note})
 
 

@@ -78,6 +78,9 @@ class MeasuredProbe(Generic[Seen]):
     judge: Callable[[Seen], Verdict]
     deadline: Callable[[Config], float]
     after: tuple[str, ...] = ()
+    #: for a probe whose packets come from another stack (Chromium, Tencent's SDKs): which of
+    #: -4/-6, --source, --interface do not reach it with this configuration, or None
+    unbound: Callable[[Config], str | None] | None = None
 
     def deadline_s(self, config: Config) -> float:
         return self.deadline(config)

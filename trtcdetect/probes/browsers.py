@@ -274,6 +274,16 @@ def deadline_s(config: Config) -> float:
     return (60.0 if config.browser_webrtc else 30.0) + 3 * TENCENT_DETECT_S
 
 
+def unbound(config: Config) -> str | None:
+    """What -4/-6, --source, --interface do not reach (MeasuredProbe.unbound): the version
+    checks and Tencent's checks send nothing, and -4/-6 reach the page's call."""
+    if not (config.browser_webrtc and (config.source or config.interface)):
+        return None
+    return ("Chromium chooses its own local address: --source and --interface do not reach its "
+            "WebRTC call (the page holds the call to their address family; details.webrtc.path "
+            "says which address the call went from)")
+
+
 PROBE = MeasuredProbe(
     id="browsers",
     title="Browsers",
@@ -281,4 +291,5 @@ PROBE = MeasuredProbe(
     measure=measure,
     judge=judge,
     deadline=deadline_s,
+    unbound=unbound,
 )

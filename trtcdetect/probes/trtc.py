@@ -41,7 +41,7 @@ from ..trtc.reading import (
     quality_words,
 )
 from ..trtc.sdklog import SdkLog, parse
-from ..trtc.session import Proxy, call_done, job_for, reach_done, run_worker
+from ..trtc.session import Proxy, call_done, job_for, reach_done, run_worker, through_relay, unbound
 from .base import NO_PRIOR, MeasuredProbe, Prior, Verdict
 
 __all__ = ["PROBE", "TENCENT_SUFFIXES", "TrtcObservation", "judge"]
@@ -248,10 +248,7 @@ async def measure(config: Config, prior: Prior = NO_PRIOR) -> TrtcObservation:
         return TrtcObservation(skipped=("no-sdk", reason), target=config.target)
     job = job_for(config)
     deadline = config.trtc_deadline_s + (config.trtc_seconds + 5 if job.mode == "call" else 0)
-    # -4/-6, --source, --interface: the SDK's traffic goes through a relay on 127.0.0.1 whose
-    # sockets are bound as every network probe's (net/socksrelay.py); a user's --socks5 wins
-    relaying = config.local_chosen and config.socks5 is None
-    async with (relay_running(config.local, config.family) if relaying
+    async with (relay_running(config.local, config.family) if through_relay(config)
                 else contextlib.nullcontext()) as relay:
         if relay is not None:
             job = replace(job, proxy=Proxy("127.0.0.1", relay.port, relay.user,
@@ -296,4 +293,5 @@ PROBE = MeasuredProbe(
     measure=measure,
     judge=judge,
     deadline=deadline_s,
+    unbound=unbound,
 )

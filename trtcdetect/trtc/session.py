@@ -219,6 +219,20 @@ def _keep(home: Path, log: list[str], folder: Path, secrets: list[str]) -> list[
     return kept
 
 
+def through_relay(config: Config) -> bool:
+    """-4/-6, --source, --interface: the SDK's traffic goes through trtcdetect's relay on
+    127.0.0.1 (net/socksrelay.py), whose sockets are bound as every network probe's; a user's
+    --socks5 wins."""
+    return config.local_chosen and config.socks5 is None
+
+
+def unbound(config: Config) -> str | None:
+    """What the options do not reach (MeasuredProbe.unbound): the SDK through a user's proxy."""
+    return None if through_relay(config) else (
+        "Tencent's native SDK goes through the SOCKS5 proxy given (--socks5): -4/-6, --source "
+        "and --interface do not reach it")
+
+
 def job_for(config: Config) -> Job:
     """The worker's job for this run: the reachability check with placeholder credentials and
     a random room, or, with credentials, the two-user call."""
