@@ -15,44 +15,43 @@ behind, also when the browser fails to start.
 from __future__ import annotations
 
 import asyncio
-import socket
 import time
 from importlib import resources
 from typing import Any
 
 from ..call.local import interface_addresses, local_choice
 from ..config import Config
-from ..net.bind import family_of
+from ..net.bind import ip_version
 from .headless import SEALED_FLAGS, open_page, wait_loaded
 
 #: How long the local page may take to report its call, s
 WEBRTC_PAGE_S = 25.0
 
 
-def held_family(config: Config) -> int | None:
+def held_family(config: Config, mine: list[str]) -> int | None:
     """The address family the browser's call is held to: -4/-6; else --source's; else the
-    --interface device's, when its addresses are all of one family."""
+    --interface device's (its addresses: `mine`), when they are all of one family."""
     if config.family:
         return config.family
-    addresses = ([str(config.source)] if config.source else
-                 interface_addresses(config.interface) if config.interface else [])
-    families = {6 if family_of(a) == socket.AF_INET6 else 4 for a in addresses}
+    families = {ip_version(a) for a in ([str(config.source)] if config.source else mine)}
     return families.pop() if len(families) == 1 else None
 
 
 def local_asked(config: Config) -> dict[str, Any] | None:
-    """What the run's options asked of the call's local end, for the judge; None: nothing."""
+    """What the run's options asked of the call's local end, for the page (its family) and
+    the judge; None: nothing."""
     if not config.local_chosen:
         return None
-    return {"which": local_choice(config), "family": held_family(config),
+    mine = interface_addresses(config.interface) if config.interface else []
+    return {"which": local_choice(config), "family": held_family(config, mine),
             "source": str(config.source) if config.source else None,
-            "interface": config.interface,
-            "interface_addresses": (interface_addresses(config.interface)
-                                    if config.interface else [])}
+            "interface": config.interface, "interface_addresses": mine}
 
 
-async def browser_webrtc(config: Config, binary: str) -> dict[str, Any]:
-    """Run the local WebRTC page in headless `binary`; return what the page reported."""
+async def browser_webrtc(config: Config, binary: str,
+                         family: int | None = None) -> dict[str, Any]:
+    """Run the local WebRTC page in headless `binary`, its call held to `family` (4, 6, or
+    None: either); return what the page reported."""
     import httpx
     from aiohttp import web
 
@@ -70,7 +69,7 @@ async def browser_webrtc(config: Config, binary: str) -> dict[str, Any]:
             return web.json_response({"error": f"echo peer: {exc}"}, status=502)
 
     async def job(_: web.Request) -> web.Response:
-        return web.json_response({"family": held_family(config)})
+        return web.json_response({"family": family})
 
     async def report(request: web.Request) -> web.Response:
         if not result.done():

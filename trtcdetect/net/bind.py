@@ -57,6 +57,16 @@ def family_of(address: str) -> int:
     return socket.AF_INET6 if ":" in address else socket.AF_INET
 
 
+def ip_version(address: str) -> int:
+    """4 or 6, for an IP address."""
+    return 6 if ":" in address else 4
+
+
+def family_allows(family: int | None, address: str) -> bool:
+    """Whether -4/-6 (`family`; None: either) keeps the IP address `address`."""
+    return family is None or ip_version(address) == family
+
+
 async def tcp_connect(address: str, port: int, local: Local | None) -> socket.socket:
     """A connected TCP socket to address:port from `local` (no timeout: the caller's)."""
     sock = open_socket(family_of(address), socket.SOCK_STREAM, local)

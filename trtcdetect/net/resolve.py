@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..config import Config
+from .bind import family_allows
 from .dnsexplain import explain
 from .errors import ResolveError
 
@@ -80,7 +81,7 @@ async def resolve(config: Config, host: str, port: int = 0) -> Resolution:
     found = await _resolve(config, host)
     if config.family is None:
         return found
-    kept = tuple(a for a in found.addresses if ipaddress.ip_address(a).version == config.family)
+    kept = tuple(a for a in found.addresses if family_allows(config.family, a))
     if not kept:
         raise ResolveError(f"{host} has no IPv{config.family} address (-{config.family}; it "
                            f"has {', '.join(found.addresses)})", "nodata")

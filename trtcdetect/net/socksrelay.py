@@ -25,7 +25,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from .bind import Local, open_socket, udp_endpoint
+from .bind import Local, family_allows, family_of, open_socket, udp_endpoint
 
 OK, FAILURE, NOT_ALLOWED, NET_UNREACHABLE, HOST_UNREACHABLE, REFUSED = 0, 1, 2, 3, 4, 5
 COMMAND_NOT_SUPPORTED = 7
@@ -96,9 +96,8 @@ class Relay:
                                                                  type=socket.SOCK_STREAM)
             found = [str(info[4][0]) for info in infos]
         for address in found:
-            version = 6 if ":" in address else 4
-            if self.family in (None, version):
-                return (socket.AF_INET6 if version == 6 else socket.AF_INET), address
+            if family_allows(self.family, address):
+                return family_of(address), address
         self.tally.other_family += 1
         raise OtherFamily(host)
 
@@ -198,12 +197,11 @@ class Relay:
                     ipaddress.ip_address(host)
                 except ValueError:
                     return  # liteav resolves names itself: a name here is dropped
-                version = 6 if ":" in host else 4
-                if relay.family not in (None, version):
+                if not family_allows(relay.family, host):
                     relay.tally.other_family += 1
                     return
                 client["addr"] = addr
-                family = socket.AF_INET6 if version == 6 else socket.AF_INET
+                family = family_of(host)
                 if family not in ways:
                     return  # opened below, before any datagram is read
                 relay.tally.datagrams_out += 1

@@ -263,9 +263,11 @@ async def measure(config: Config, prior: Prior = NO_PRIOR) -> BrowsersObservatio
     elif not config.echo_url:
         webrtc = {"error": "--browser-webrtc needs --echo-url (trtcdetect serve)"}
     else:
-        webrtc = {"browser": chromium["path"], **await browser_webrtc(config, chromium["path"])}
-        if config.local_chosen:
-            webrtc["local_asked"] = local_asked(config)
+        asked = local_asked(config)
+        webrtc = {"browser": chromium["path"], **await browser_webrtc(
+            config, chromium["path"], asked["family"] if asked else None)}
+        if asked is not None:
+            webrtc["local_asked"] = asked
     return BrowsersObservation(entries, webrtc, True, tencent, others)
 
 

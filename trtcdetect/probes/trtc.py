@@ -25,6 +25,7 @@ from ..call.local import local_choice
 from ..config import PROBE_DEADLINE_MARGIN_S, Config
 from ..credentials import Secret
 from ..models import Advice, Message, Metric, Status
+from ..net.bind import family_allows
 from ..net.local import route
 from ..net.socksrelay import relay_running
 from ..text.ids import R, S
@@ -275,8 +276,7 @@ async def measure(config: Config, prior: Prior = NO_PRIOR) -> TrtcObservation:
 
 def excluded_by(host: str, config: Config) -> str | None:
     """"excluded by -6" for an address of the family -4/-6 leaves out (the relay refuses it)."""
-    version = 6 if ":" in host else 4
-    return f"excluded by -{config.family}" if config.family not in (None, version) else None
+    return None if family_allows(config.family, host) else f"excluded by -{config.family}"
 
 
 def deadline_s(config: Config) -> float:
