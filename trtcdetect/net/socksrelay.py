@@ -203,7 +203,7 @@ class Relay:
                 client["addr"] = addr
                 family = family_of(host)
                 if family not in ways:
-                    return  # opened below, before any datagram is read
+                    return  # no socket of that family could be opened here
                 relay.tally.datagrams_out += 1
                 relay.tally.destinations.add(f"udp {host} {port}")
                 ways[family].sendto(data[end:], (host, port))
