@@ -472,7 +472,7 @@ def test_the_echo_skips_a_lost_packet_instead_of_stalling() -> None:
 def test_the_echo_sends_back_what_reached_it_on_a_lossy_way_out(link: ImpairedLink) -> None:
     """10 % loss on the way to serve's echo, none back, no jitter: the echo sends back a packet
     for each that reached it (with aiortc's own buffer it sent about half, in bursts that read
-    as 33-38 ms of downlink jitter on a link with none)."""
+    as 18-38 ms of downlink jitter on a link with none)."""
     link.set(Impairment(loss_pct=10), Impairment())
     _, probe = call(link, "--audio-only", "--call-seconds", "3")
     reached = link.counts.forwarded[("up", AUDIO_PT)]

@@ -3,7 +3,7 @@
 aiortc's audio jitter buffer (aiortc 1.16: 16 slots, prefetch 4) releases nothing past a
 missing packet until its slots overflow, and then drops frames to make room. An echo fed from
 it sends back only what it releases: at 10 % loss on the way in, about half the packets, in
-bursts that read as 33-38 ms of downlink jitter on a link with none (measured on the lab link).
+bursts that read as 18-38 ms of downlink jitter on a link with none (lab link, 2026-12-01).
 
 `SkippingAudioBuffer` keeps aiortc's prefetch (the same delay, reordering within it undone) and
 releases the oldest packet it holds each time one arrives: a packet missing when its turn comes
