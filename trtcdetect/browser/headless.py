@@ -36,7 +36,19 @@ BROWSER_EXIT_S = 3.0
 #: How long a browser may take to start and load the local page (its first request), s
 PAGE_LOAD_S = 8.0
 
+#: The longest $TMPDIR under which the browser's own temporary folder is made: Chromium's
+#: singleton socket is <it>/trtcdetect-XXXXXXXX/org.chromium.Chromium.XXXXXX/SingletonSocket,
+#: and a socket's path has at most 107 bytes (a longer one and Chromium exits at once: seen
+#: with its $TMPDIR inside a profile inside a 28-character $TMPDIR)
+SCRATCH_PARENT_MAX = 40
+
 Handler = Callable[[Any], Awaitable[Any]]
+
+
+def scratch_parent() -> str:
+    """$TMPDIR (tempfile's choice) when it leaves room for the browser's socket; else /tmp."""
+    chosen = tempfile.gettempdir()
+    return chosen if len(chosen) <= SCRATCH_PARENT_MAX else "/tmp"
 
 
 @dataclass
@@ -81,25 +93,28 @@ async def open_page(binary: str, html: str, *, files: Mapping[str, bytes] | None
     runner = web.AppRunner(app, access_log=None)
     profile = Path(tempfile.mkdtemp(prefix="trtcdetect-browser-"))
     page: Page | None = None
+    scratch: Path | None = None
     try:
         await runner.setup()
         site = web.TCPSite(runner, "127.0.0.1", 0)
         await site.start()
         page = Page(f"http://127.0.0.1:{bound_port(runner)}/", profile)
         # Chromium puts its singleton socket in a folder of its own under $TMPDIR and leaves it
-        # there when its group is ended: its $TMPDIR is a folder in the profile, deleted with it
-        (profile / "tmp").mkdir()
+        # there when its group is ended: its $TMPDIR is a folder of trtcdetect's, deleted after
+        scratch = Path(tempfile.mkdtemp(prefix="trtcdetect-", dir=scratch_parent()))
         page.browser = await asyncio.create_subprocess_exec(
             binary, *BASE_FLAGS, *(f.replace("{profile}", str(profile)) for f in flags),
             f"--user-data-dir={profile}", page.url,
             stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
-            start_new_session=True, env={**os.environ, "TMPDIR": str(profile / "tmp")})
+            start_new_session=True, env={**os.environ, "TMPDIR": str(scratch)})
         yield page
     finally:
         if page is not None and page.browser is not None:
             await end_group(page.browser)
         await runner.cleanup()
         shutil.rmtree(profile, ignore_errors=True)
+        if scratch is not None:
+            shutil.rmtree(scratch, ignore_errors=True)
 
 
 async def wait_loaded(page: Page, within_s: float = PAGE_LOAD_S) -> str | None:
