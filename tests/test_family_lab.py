@@ -176,9 +176,11 @@ def test_the_browser_call_is_held_to_the_family_and_its_address_checked(dual_lab
                                                                         tmp_path: Path) -> None:
     """--browser-webrtc in the dual-stack lab: Chromium cannot be told a local address, so the
     page holds its call to the family asked (-4: both ends have IPv6 and IPv4 addresses, and
-    left to itself this Chromium calls over IPv6) and says which address it went from: with
-    --source on a second address whose UDP this machine's firewall drops, Chromium's call goes
-    from the first (held to IPv4, --source's family) and the result is a warning naming both.
+    left to itself this Chromium calls over IPv6) and says which address it went from. With
+    --source on a second address the browser runs in a namespace of its own whose packets
+    slirp4netns sends from that address: where this machine's firewall drops that address's UDP
+    the call fails (before, Chromium called from the first address and the result was a
+    warning naming both); allowed, it connects and the firewall counts its packets.
     The page needs no name and the browser asks none (Chromium 156 asked for three of Google's
     before its resolver was sealed for this page too). -6 against an echo peer without an IPv6
     address fails at the page's stage "family", with the options' remedy, not a firewall's."""
@@ -204,15 +206,27 @@ def test_the_browser_call_is_held_to_the_family_and_its_address_checked(dual_lab
     assert webrtc["path"]["remote"]["address"] in SERVER_ADDRS, webrtc["path"]
     assert four["status"] == "pass" and "local_options_not_applied" not in four["details"]
 
+    # --source: the browser runs in a namespace of its own whose packets leave from
+    # 198.18.0.100, whose UDP this machine's firewall drops: the call fails, and says so
     other = browsers("--source", "198.18.0.100")
     webrtc = other["details"]["webrtc"]
+    assert webrtc["held"]["v4"] == "198.18.0.100" and not webrtc["connected"], webrtc
+    assert other["status"] == "fail", other["summary"]
+    assert [a["id"] for a in other["advice_ids"]] == ["call-no-connect"], other["advice_ids"]
+    assert "local_options_not_applied" not in other["details"]
+    # the drop rule replaced by a counting one: the call connects, from 198.18.0.100
+    iptables = ["ip", "netns", "exec", dual_lab.client, "iptables"]
+    run([*iptables, "-D", "OUTPUT", "-s", "198.18.0.100", "-p", "udp", "-j", "DROP"])
+    run([*iptables, "-I", "OUTPUT", "-s", "198.18.0.100", "-p", "udp", "-j", "ACCEPT"])
+    held = browsers("--source", "198.18.0.100")
+    webrtc = held["details"]["webrtc"]
     assert webrtc["connected"] and webrtc["family"] == 4, webrtc
-    assert webrtc["path"]["local"]["address"] == CLIENT_ADDR, webrtc["path"]
-    assert other["status"] == "warn", other["summary"]
-    assert other["message"]["id"] == "browsers.webrtc-other-address", other["message"]
-    assert other["message"]["params"]["local"] == CLIENT_ADDR
-    assert other["message"]["params"]["asked"] == "--source 198.18.0.100"
-    assert "Chromium chooses its own" in other["details"]["local_options_not_applied"]
+    assert held["status"] == "pass", held["summary"]
+    assert held["message"]["id"] == "browsers.webrtc-held", held["message"]
+    counted = run([*iptables, "-L", "OUTPUT", "-v", "-x", "-n"]).stdout
+    packets = int(next(line.split()[0] for line in counted.splitlines()
+                       if "198.18.0.100" in line and "ACCEPT" in line))
+    assert packets > 100, counted  # the call's media, not only its checks
     assert names_asked(tmp_path / "dns.log") == set()
 
     # -6 with an echo peer that has no IPv6 address (serve gathers its addresses per call):

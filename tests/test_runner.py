@@ -8,6 +8,8 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+import pytest
+
 from trtcdetect import runner
 from trtcdetect.config import Config
 from trtcdetect.models import ProbeResult, Status, worst
@@ -108,7 +110,9 @@ def test_report_records_the_configuration_but_never_the_token() -> None:
     assert "s3cret-token" not in json.dumps(document)
 
 
-def test_results_of_other_stacks_say_the_local_options_did_not_reach_them() -> None:
+def test_results_of_other_stacks_say_the_local_options_did_not_reach_them(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from trtcdetect.browser import netns
     from trtcdetect.config import Config
     from trtcdetect.models import ProbeResult, Status
     from trtcdetect.probes import browsers, ports, trtc, trtcweb
@@ -125,10 +129,18 @@ def test_results_of_other_stacks_say_the_local_options_did_not_reach_them() -> N
     skipped = ProbeResult("trtcweb", "W", Status.SKIP, summary="x")
     assert "local_options_not_applied" not in _unbound(skipped, Config(family=6),
                                                        trtcweb.PROBE).details
-    web = _unbound(ProbeResult("trtcweb", "W", Status.FAIL, summary="x"), Config(family=6),
-                   trtcweb.PROBE)
-    assert "Tencent's Web SDK chooses its own" in web.details["local_options_not_applied"]
+    # the browsers' own namespaces (browser/netns.py) need slirp4netns: here, and not
+    web = ProbeResult("trtcweb", "W", Status.FAIL, summary="x")
     versions = ProbeResult("browsers", "B", Status.PASS, summary="x")
+    monkeypatch.setattr(netns, "missing", lambda: None)
+    assert "local_options_not_applied" not in _unbound(web, Config(family=6),
+                                                       trtcweb.PROBE).details
+    assert "local_options_not_applied" not in _unbound(
+        versions, Config(source="192.0.2.7", browser_webrtc=True), browsers.PROBE).details
+    monkeypatch.setattr(netns, "missing", lambda: "slirp4netns not installed here")
+    unheld = _unbound(web, Config(family=6), trtcweb.PROBE).details["local_options_not_applied"]
+    assert unheld.startswith("slirp4netns not installed here: Chromium with Tencent's Web SDK "
+                             "chose its own"), unheld
     assert "local_options_not_applied" not in _unbound(versions, Config(family=4),
                                                        browsers.PROBE).details
     held = _unbound(versions, Config(family=4, browser_webrtc=True),

@@ -17,7 +17,10 @@ import tempfile
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .netns import Hold
 
 #: Flags every headless run gets: no first-run UI, no background traffic of Chromium's own
 BASE_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
@@ -60,15 +63,19 @@ class Page:
     browser: asyncio.subprocess.Process | None = None
     #: set when the browser has fetched the page
     loaded: asyncio.Event = field(default_factory=asyncio.Event)
+    #: held to -4/-6, --source, --interface (netns.py): its namespace's log
+    log: Path | None = None
 
 
 @contextlib.asynccontextmanager
 async def open_page(binary: str, html: str, *, files: Mapping[str, bytes] | None = None,
                     posts: Mapping[str, Handler] | None = None,
                     gets: Mapping[str, Handler] | None = None,
-                    flags: tuple[str, ...] = ()) -> AsyncIterator[Page]:
+                    flags: tuple[str, ...] = (), hold: Hold | None = None
+                    ) -> AsyncIterator[Page]:
     """Serve `html` at / (and `files`, `gets`, `posts` beside it) and open it; "{profile}" in a
-    flag becomes the temporary profile folder."""
+    flag becomes the temporary profile folder. With `hold` the browser runs in a network
+    namespace of its own (netns.py; netns.NotHeld when it cannot)."""
     from aiohttp import web
 
     async def index(_: web.Request) -> web.Response:
@@ -94,6 +101,7 @@ async def open_page(binary: str, html: str, *, files: Mapping[str, bytes] | None
     profile = Path(tempfile.mkdtemp(prefix="trtcdetect-browser-"))
     page: Page | None = None
     scratch: Path | None = None
+    namespace = contextlib.AsyncExitStack()
     try:
         await runner.setup()
         site = web.TCPSite(runner, "127.0.0.1", 0)
@@ -102,15 +110,24 @@ async def open_page(binary: str, html: str, *, files: Mapping[str, bytes] | None
         # Chromium puts its singleton socket in a folder of its own under $TMPDIR and leaves it
         # there when its group is ended: its $TMPDIR is a folder of trtcdetect's, deleted after
         scratch = Path(tempfile.mkdtemp(prefix="trtcdetect-", dir=scratch_parent()))
-        page.browser = await asyncio.create_subprocess_exec(
-            binary, *BASE_FLAGS, *(f.replace("{profile}", str(profile)) for f in flags),
-            f"--user-data-dir={profile}", page.url,
-            stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
-            start_new_session=True, env={**os.environ, "TMPDIR": str(scratch)})
+        command = [binary, *BASE_FLAGS, *(f.replace("{profile}", str(profile)) for f in flags),
+                   f"--user-data-dir={profile}", page.url]
+        env = {**os.environ, "TMPDIR": str(scratch)}
+        if hold is None:
+            page.browser = await asyncio.create_subprocess_exec(
+                *command, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
+                start_new_session=True, env=env)
+        else:
+            from .netns import held_browser
+
+            page.log = profile / "namespace.log"
+            page.browser = await namespace.enter_async_context(
+                held_browser(hold, command, bound_port(runner), profile, env))
         yield page
     finally:
         if page is not None and page.browser is not None:
             await end_group(page.browser)
+        await namespace.aclose()  # slirp4netns, after the browser
         await runner.cleanup()
         shutil.rmtree(profile, ignore_errors=True)
         if scratch is not None:
@@ -132,8 +149,11 @@ async def wait_loaded(page: Page, within_s: float = PAGE_LOAD_S) -> str | None:
     if page.loaded.is_set():
         return None
     if page.browser is not None and page.browser.returncode is not None:
+        from .netns import why_exited
+
+        inside = why_exited(page.log) if page.log is not None else None
         return (f"the browser exited (code {page.browser.returncode}) before it loaded "
-                f"trtcdetect's local page {page.url}")
+                f"trtcdetect's local page {page.url}" + (f": {inside}" if inside else ""))
     return f"the browser did not load trtcdetect's local page {page.url} within {within_s:g} s"
 
 

@@ -5,8 +5,9 @@ and the candidate pair the call went over.
 -4/-6, --source and --interface: Chromium has no way to be told which local address or device
 its WebRTC uses (its IP-handling policies only narrow to the default route's interface). The
 page holds the call to the chosen address family by withholding the other family's candidates
-(`held_family`); which local address the call then went from is reported beside what was
-asked (`local_asked`), for the judge to compare.
+(`held_family`). For --source and --interface the browser runs in a network namespace of its own
+(`hold`, netns.py) whose packets leave from the chosen address; which local address the call
+went from is reported beside what was asked (`local_asked`), for the judge to compare.
 
 The page, its server, the browser and its profile are `headless.open_page`'s: nothing is left
 behind, also when the browser fails to start.
@@ -17,12 +18,15 @@ from __future__ import annotations
 import asyncio
 import time
 from importlib import resources
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..call.local import interface_addresses, local_choice
 from ..config import Config
 from ..net.bind import ip_version
 from .headless import SEALED_FLAGS, open_page, wait_loaded
+
+if TYPE_CHECKING:
+    from .netns import Hold
 
 #: How long the local page may take to report its call, s
 WEBRTC_PAGE_S = 25.0
@@ -48,12 +52,14 @@ def local_asked(config: Config) -> dict[str, Any] | None:
             "interface": config.interface, "interface_addresses": mine}
 
 
-async def browser_webrtc(config: Config, binary: str,
-                         family: int | None = None) -> dict[str, Any]:
+async def browser_webrtc(config: Config, binary: str, family: int | None = None,
+                         hold: Hold | None = None) -> dict[str, Any]:
     """Run the local WebRTC page in headless `binary`, its call held to `family` (4, 6, or
-    None: either); return what the page reported."""
+    None: either), in a namespace of its own with `hold`; return what the page reported."""
     import httpx
     from aiohttp import web
+
+    from .netns import NotHeld
 
     page = resources.files(__package__).joinpath("static/webrtc.html").read_text("utf-8")
     result: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
@@ -81,8 +87,8 @@ async def browser_webrtc(config: Config, binary: str,
                              posts={"offer": offer, "result": report},
                              # the page needs no name: its echo peer is reached through
                              # this page's server, its media at the addresses in the answer
-                             flags=("--use-fake-device-for-media-stream", *SEALED_FLAGS)
-                             ) as opened:
+                             flags=("--use-fake-device-for-media-stream", *SEALED_FLAGS),
+                             hold=hold) as opened:
             started = time.monotonic()
             why = await wait_loaded(opened)
             if why is not None:  # nothing was asked of the network
@@ -92,6 +98,8 @@ async def browser_webrtc(config: Config, binary: str,
     except TimeoutError:
         return {"stage": "timeout", "connected": False,
                 "error": f"the page did not report within {WEBRTC_PAGE_S:g} s"}
+    except NotHeld as exc:
+        return {"stage": "hold", "connected": False, "error": str(exc)}
     except OSError as exc:
         return {"stage": "start", "connected": False,
                 "error": f"the browser did not start: {exc}"}

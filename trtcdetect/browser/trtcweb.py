@@ -19,7 +19,7 @@ import time
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .headless import (
     GOOGLE_UNRESOLVED,
@@ -30,6 +30,9 @@ from .headless import (
     wait_loaded,
 )
 
+if TYPE_CHECKING:
+    from .netns import Hold
+
 #: A scheduling run records Chromium's NetLog in its temporary profile (deleted afterwards)
 NETLOG_FLAGS = ("--log-net-log={profile}/netlog.json", "--net-log-capture-mode=Default")
 
@@ -38,8 +41,9 @@ NETLOG_FLAGS = ("--log-net-log={profile}/netlog.json", "--net-log-capture-mode=D
 class WebRun:
     detect: dict[str, Any] | None = None
     schedule: dict[str, Any] | None = None
-    #: "done", "deadline" (no schedule answer in time), "start" (no browser) or "page" (the
-    #: browser never loaded the local page: nothing was asked of the network)
+    #: "done", "deadline" (no schedule answer in time), "start" (no browser), "page" (the
+    #: browser never loaded the local page: nothing was asked of the network) or "hold" (it
+    #: could not be held to -4/-6, --source, --interface: it did not run)
     ended_by: str = "done"
     elapsed_s: float = 0.0
     #: (url, Chromium's net error name) for every request of the page that failed
@@ -64,11 +68,14 @@ def sdk_version() -> str | None:
 
 
 async def run_trtc_page(binary: str, job: dict[str, Any], deadline_s: float,
-                        fake_devices: bool = True) -> WebRun:
-    """Run the page with `job` ({"schedule": False} for the capability checks only). A browser
-    that has not loaded the page within PAGE_LOAD_S, or that exits before, ends the run as
-    "page": what went wrong is on this machine."""
+                        fake_devices: bool = True, hold: Hold | None = None) -> WebRun:
+    """Run the page with `job` ({"schedule": False} for the capability checks only), in a
+    network namespace of its own with `hold` (netns.py). A browser that has not loaded the page
+    within PAGE_LOAD_S, or that exits before, ends the run as "page": what went wrong is on
+    this machine."""
     from aiohttp import web
+
+    from .netns import NotHeld
 
     html = resources.files(__package__).joinpath("static/trtc.html").read_text("utf-8")
     run = WebRun()
@@ -101,7 +108,7 @@ async def run_trtc_page(binary: str, job: dict[str, Any], deadline_s: float,
                              posts={"detect": got_detect, "schedule": got_schedule,
                                     "done": got_done},
                              flags=flags + ((*NETLOG_FLAGS, *GOOGLE_UNRESOLVED) if scheduling
-                                            else SEALED_FLAGS)) as page:
+                                            else SEALED_FLAGS), hold=hold) as page:
             if scheduling:
                 netlog = page.profile / "netlog.json"
             run.error = await wait_loaded(page, min(PAGE_LOAD_S, deadline_s))
@@ -119,6 +126,8 @@ async def run_trtc_page(binary: str, job: dict[str, Any], deadline_s: float,
                 if page.browser is not None:
                     await end_group(page.browser)
                 run.net_errors = net_errors(netlog)
+    except NotHeld as exc:
+        run.ended_by, run.error = "hold", str(exc)
     except OSError as exc:
         run.ended_by, run.error = "start", f"the browser did not start: {exc}"
     run.elapsed_s = time.monotonic() - started

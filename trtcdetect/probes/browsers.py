@@ -10,8 +10,10 @@ latest Chrome.
 page (served here, on 127.0.0.1) that calls getUserMedia and makes a call to the echo peer of
 `trtcdetect serve` (--echo-url): the browser's own WebRTC stack, measured from outside it.
 With -4/-6 (or --source's family) the page holds that call to the family; with --source or
---interface, which Chromium cannot be told, the address its call went from is checked: from
-another one, the result is a warning that says it is not for the address asked.
+--interface, which Chromium cannot be told, the browser runs in a network namespace of its own
+whose packets slirp4netns sends from the chosen address (browser/netns.py). Without slirp4netns
+the address its call went from is checked: from another one, the result is a warning that says
+it is not for the address asked.
 """
 
 from __future__ import annotations
@@ -21,14 +23,14 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from ..browser.find import find, runs_headless
+from ..browser import netns
+from ..browser.find import find
 from ..browser.page import browser_webrtc, local_asked
-from ..browser.trtcweb import run_trtc_page, sdk_version
+from ..browser.tencent import TENCENT_DETECT_S, tencent_all
 from ..call.local import same_address
 from ..config import Config
 from ..models import Advice, Message, Metric, Status, worst
 from ..text.ids import R, S
-from ..trtc import DISABLE_ENV, switched_off
 from .base import NO_PRIOR, MeasuredProbe, Prior, Verdict
 
 
@@ -143,13 +145,20 @@ def judge(observation: BrowsersObservation) -> Verdict:
                 message = Message(S.BROWSERS_WEBRTC_OTHER_ADDRESS, {
                     "before": message.as_dict(), "browser": name, "local": other[0],
                     "asked": other[1]})
+            elif webrtc.get("connected") and webrtc.get("held"):
+                message = Message(S.BROWSERS_WEBRTC_HELD, {
+                    "before": message.as_dict(), "browser": name,
+                    "which": webrtc["held"]["which"]})
             elif webrtc.get("connected"):
                 message = Message(S.BROWSERS_WEBRTC_OK, {"before": message.as_dict(),
                                                          "browser": name})
-            elif webrtc.get("stage") in ("start", "page"):  # the call did not start here
+            elif webrtc.get("stage") in ("start", "page", "hold"):  # it did not start here
                 statuses.append(Status.WARN)
                 message = Message(S.BROWSERS_WEBRTC_NOT_RUN, {
                     "before": message.as_dict(), "error": webrtc.get("error", "")})
+                if webrtc.get("stage") == "hold":
+                    advice.append(Advice(R.BROWSER_NAMESPACE, {
+                        "which": (webrtc.get("local_asked") or {}).get("which", "?")}))
             else:
                 statuses.append(Status.FAIL)
                 message = Message(S.BROWSERS_WEBRTC_FAILED, {
@@ -182,8 +191,11 @@ def judge(observation: BrowsersObservation) -> Verdict:
 
 def other_address(webrtc: dict[str, Any]) -> tuple[str, str] | None:
     """(the local address the browser's call went from, the option it is not) when --source
-    or --interface asked for another one; None when it went from it, or nothing was asked."""
+    or --interface asked for another one; None when it went from it, nothing was asked, or the
+    browser ran in a namespace whose packets are sent from it."""
     asked = webrtc.get("local_asked") or {}
+    if webrtc.get("held"):
+        return None
     local = str(((webrtc.get("path") or {}).get("local") or {}).get("address") or "?")
     if asked.get("source") and not same_address(local, asked["source"]):
         return local, f"--source {asked['source']}"
@@ -215,42 +227,6 @@ def tencent_failures(detect: dict[str, Any]) -> list[str]:
     return list(dict.fromkeys(failed))
 
 
-#: How long Tencent's capability checks may take in the page, s (the browsers probe took 1.1-1.4 s
-#: with them in a no-route namespace here, the browser's start included)
-TENCENT_DETECT_S = 20.0
-
-
-def headless_capable(entries: tuple[dict[str, Any], ...]) -> list[dict[str, Any]]:
-    """The supported Chromium-family browsers (Chrome, Chromium, Edge): they run headless."""
-    return [e for e in entries if runs_headless(e)]
-
-
-async def tencent_all(entries: tuple[dict[str, Any], ...],
-                      devices: str) -> tuple[dict[str, Any] | None, tuple[dict[str, Any], ...]]:
-    """Tencent's checks in every headless-capable browser found, one after another: the first
-    browser's, and the others'."""
-    if not entries:
-        return None, ()
-    if switched_off():
-        return {"skipped": f"switched off by {DISABLE_ENV}"}, ()
-    browsers = headless_capable(entries)
-    if not browsers:
-        return {"skipped": "no supported Chrome, Chromium or Edge to run headless"}, ()
-    found = [await tencent_checks(browser, devices) for browser in browsers]
-    return found[0], tuple(found[1:])
-
-
-async def tencent_checks(browser: dict[str, Any], devices: str = "fake") -> dict[str, Any]:
-    run = await run_trtc_page(browser["path"], {"schedule": False}, TENCENT_DETECT_S,
-                              fake_devices=devices == "fake")
-    sdk = sdk_version()
-    if run.detect is None:
-        return {"skipped": run.error or f"the page did not report within {TENCENT_DETECT_S:g} s",
-                "browser": browser["path"]}
-    return {"browser": browser["path"], "name": browser["name"], "sdk_version": sdk,
-            "devices": devices, "detect": run.detect}
-
-
 async def measure(config: Config, prior: Prior = NO_PRIOR) -> BrowsersObservation:
     entries = tuple(judge_one(e) for e in await asyncio.to_thread(find))
     tencent, others = await tencent_all(entries, config.browser_devices)
@@ -264,10 +240,20 @@ async def measure(config: Config, prior: Prior = NO_PRIOR) -> BrowsersObservatio
         webrtc = {"error": "--browser-webrtc needs --echo-url (trtcdetect serve)"}
     else:
         asked = local_asked(config)
-        webrtc = {"browser": chromium["path"], **await browser_webrtc(
-            config, chromium["path"], asked["family"] if asked else None)}
+        hold, why = None, None
+        if (config.source or config.interface) and netns.missing() is None:
+            try:
+                hold = netns.hold_for(config, (asked or {}).get("interface_addresses"))
+            except netns.NotHeld as exc:
+                why = str(exc)
+        webrtc = {"browser": chromium["path"], **(
+            {"stage": "hold", "connected": False, "error": why} if why is not None else
+            await browser_webrtc(config, chromium["path"], asked["family"] if asked else None,
+                                 hold))}
         if asked is not None:
             webrtc["local_asked"] = asked
+        if hold is not None:
+            webrtc["held"] = hold.as_dict()
     return BrowsersObservation(entries, webrtc, True, tencent, others)
 
 
@@ -278,12 +264,14 @@ def deadline_s(config: Config) -> float:
 
 def unbound(config: Config) -> str | None:
     """What -4/-6, --source, --interface do not reach (MeasuredProbe.unbound): the version
-    checks and Tencent's checks send nothing, and -4/-6 reach the page's call."""
-    if not (config.browser_webrtc and (config.source or config.interface)):
+    checks and Tencent's checks send nothing, -4/-6 reach the page's call, and --source and
+    --interface reach it through the browser's own namespace where slirp4netns is installed."""
+    absent = netns.missing()
+    if not (config.browser_webrtc and (config.source or config.interface)) or absent is None:
         return None
-    return ("Chromium chooses its own local address: --source and --interface do not reach its "
-            "WebRTC call (the page holds the call to their address family; details.webrtc.path "
-            "says which address the call went from)")
+    return (f"{absent}: Chromium chooses its own local address, so --source and --interface do "
+            "not reach its WebRTC call (the page holds the call to their address family; "
+            "details.webrtc.path says which address the call went from)")
 
 
 PROBE = MeasuredProbe(

@@ -8,7 +8,10 @@ from the scheduling service proves it reachable from this browser; a network fai
 Chromium's own NetLog, which scheduling names failed how. The SDK has no deadline of its own
 when packets are silently dropped (it hung for minutes, ../shared/TRTC-SDKS.md): the probe stops
 at --trtc-deadline, ends the browser's whole process group and says "no answer within N s".
-`--trtc-proxy HOST` passes TRTC's enterprise-proxy setting (proxy.unifiedProxy).
+`--trtc-proxy HOST` passes TRTC's enterprise-proxy setting (proxy.unifiedProxy). -4/-6, --source
+and --interface: the browser runs in a network namespace of its own whose packets slirp4netns
+sends from the chosen address (browser/netns.py); without slirp4netns the result says the options
+did not reach it.
 """
 
 from __future__ import annotations
@@ -19,9 +22,11 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from .. import thresholds
+from ..browser import netns
 from ..browser.find import runs_headless
 from ..browser.headless import PAGE_LOAD_S
 from ..browser.trtcweb import run_trtc_page, sdk_version
+from ..call.local import local_choice
 from ..config import PROBE_DEADLINE_MARGIN_S, Config
 from ..models import Advice, Message, Metric, Status
 from ..text.ids import R, S
@@ -53,6 +58,8 @@ class TrtcWebObservation:
     error: str | None = None
     #: with credentials: Tencent's two-client network test, summarized (trtc/webevents.py)
     network: dict[str, Any] | None = None
+    #: -4/-6, --source, --interface: the browser's namespace (netns.Hold.as_dict)
+    held: dict[str, Any] | None = None
 
     def details(self) -> dict[str, Any]:
         if self.skipped is not None:
@@ -61,7 +68,7 @@ class TrtcWebObservation:
                 "schedule": self.schedule, "network": self.network, "ended_by": self.ended_by,
                 "deadline_s": self.deadline_s, "elapsed_s": round(self.elapsed_s, 3),
                 "net_errors": [{"host": h, "error": e} for h, e in self.net_errors],
-                "proxy": self.proxy, "error": self.error}
+                "proxy": self.proxy, "error": self.error, "held": self.held}
 
 
 def _failed_names(observation: TrtcWebObservation) -> str:
@@ -71,8 +78,10 @@ def _failed_names(observation: TrtcWebObservation) -> str:
 def judge(observation: TrtcWebObservation) -> Verdict:
     if observation.skipped is not None:
         return Verdict(Status.SKIP, Message(S.TRTCWEB_SKIPPED, {"reason": observation.skipped}))
-    via = "" if observation.proxy is None else \
+    via: str | dict[str, Any] = "" if observation.proxy is None else \
         Message(S.TRTC_VIA_PROXY_WEB, {"proxy": observation.proxy}).as_dict()
+    if observation.held is not None:
+        via = Message(S.TRTCWEB_HELD, {"which": observation.held["which"], "proxy": via}).as_dict()
     if observation.network is not None:
         return judge_network(observation, observation.network, via)
     schedule = observation.schedule
@@ -82,6 +91,11 @@ def judge(observation: TrtcWebObservation) -> Verdict:
         if observation.ended_by == "start":
             return Verdict(Status.ERROR, Message(S.TRTCWEB_NO_BROWSER, {
                 "error": observation.error or "?"}))
+        if observation.ended_by == "hold":  # it did not run
+            which = (observation.held or {}).get("which", "?")
+            return Verdict(Status.ERROR, Message(S.TRTCWEB_NOT_HELD, {
+                "which": which, "error": observation.error or "?"}),
+                (Advice(R.BROWSER_NAMESPACE, {"which": which}),))
         if observation.ended_by == "page":  # nothing was asked of the network
             return Verdict(Status.ERROR, Message(S.TRTCWEB_NO_PAGE, {
                 "error": observation.error or "?"}))
@@ -165,7 +179,14 @@ async def measure(config: Config, prior: Prior = NO_PRIOR) -> TrtcWebObservation
     if config.trtc_proxy:
         job["proxy"] = config.trtc_proxy
     wait = config.trtc_deadline_s + PAGE_LOAD_S + (config.trtc_seconds if found else 0)
-    run = await run_trtc_page(binary, job, wait)
+    hold = None
+    if config.local_chosen and netns.missing() is None:
+        try:
+            hold = netns.hold_for(config)
+        except netns.NotHeld as exc:
+            return TrtcWebObservation(browser=binary, ended_by="hold", error=str(exc),
+                                      held={"which": local_choice(config)})
+    run = await run_trtc_page(binary, job, wait, hold=hold)
     network = None
     if found is not None and run.schedule is not None:
         network = summarize(run.schedule.get("network") or [])
@@ -176,7 +197,8 @@ async def measure(config: Config, prior: Prior = NO_PRIOR) -> TrtcWebObservation
     return TrtcWebObservation(browser=binary, sdk_version=sdk, schedule=run.schedule,
                               ended_by=run.ended_by, deadline_s=config.trtc_deadline_s,
                               elapsed_s=run.elapsed_s, net_errors=errors,
-                              proxy=config.trtc_proxy, error=run.error, network=network)
+                              proxy=config.trtc_proxy, error=run.error, network=network,
+                              held=hold.as_dict() if hold is not None else None)
 
 
 def deadline_s(config: Config) -> float:
@@ -186,10 +208,13 @@ def deadline_s(config: Config) -> float:
     return config.trtc_deadline_s + PAGE_LOAD_S + test + 4 + PROBE_DEADLINE_MARGIN_S
 
 
-def unbound(config: Config) -> str:
-    """What -4/-6, --source, --interface do not reach (MeasuredProbe.unbound): all of it."""
-    return ("Chromium with Tencent's Web SDK chooses its own local addresses: -4/-6, --source "
-            "and --interface do not reach it")
+def unbound(config: Config) -> str | None:
+    """What -4/-6, --source, --interface do not reach (MeasuredProbe.unbound): nothing, with
+    slirp4netns to hold the browser to them; all of it without."""
+    absent = netns.missing()
+    return None if absent is None else (
+        f"{absent}: Chromium with Tencent's Web SDK chose its own local addresses, and -4/-6, "
+        "--source and --interface did not reach it")
 
 
 PROBE = MeasuredProbe(

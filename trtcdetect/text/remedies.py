@@ -239,6 +239,10 @@ REMEDIES: Mapping[str, Remedy] = {
         en="Nothing came back through the SOCKS5 proxy {proxy}: check that it runs, that it allows UDP (UDP ASSOCIATE) as well as TCP, and the user and password in $TRTCDETECT_SOCKS5_USER and $TRTCDETECT_SOCKS5_PASSWORD.",
         zh="经 SOCKS5 代理 {proxy} 没有收到任何响应：请确认代理在运行、同时允许 UDP（UDP ASSOCIATE）和 TCP，并检查 $TRTCDETECT_SOCKS5_USER 和 $TRTCDETECT_SOCKS5_PASSWORD 中的用户名和密码。",
     ),
+    "browser-namespace": Remedy(
+        en="trtcdetect holds the browser to {which} by running it in a network namespace of its own (unshare, then slirp4netns sends its packets). Install slirp4netns and iproute2, allow user namespaces (sysctl kernel.unprivileged_userns_clone=1 and user.max_user_namespaces above 0) or run as root; or run without these options to check the way this computer normally calls.",
+        zh="trtcdetect 通过让浏览器在独立的网络命名空间中运行（unshare，由 slirp4netns 发送其数据包）来按 {which} 检测。请安装 slirp4netns 和 iproute2，允许用户命名空间（sysctl kernel.unprivileged_userns_clone=1，且 user.max_user_namespaces 大于 0）或以 root 运行；或去掉这些选项，按本机平时的方式检测。",
+    ),
     "local-options-left-nothing": Remedy(
         en="The call had no address to use after {which}. Run without these options to test the way this computer normally calls, or give this computer (or, when its answer had none, the echo server) an address of that family or on that device.",
         zh="使用 {which} 后，通话没有可用的地址。请去掉这些选项，按本机平时的方式检测；或为本机（若回声服务的应答中没有，则为回声服务器）配置该地址族或该网卡上的地址。",
@@ -263,5 +267,5 @@ PARTY: Mapping[str, str] = {
     "dns-no-route": "user", "dns-server": "network", "dns-name": "owner",
     "ports-decisive": "user", "proxy-intercepts": "network", "trtc-web-proxy": "network", "trtc-install": "user", "trtc-whitelist": "network", "trtc-no-route": "user",
     "trtc-credentials": "owner", "trtc-proxy": "network", "capacity-low": "user",
-    "local-options-left-nothing": "user",
+    "local-options-left-nothing": "user", "browser-namespace": "user",
 }

@@ -112,6 +112,8 @@ UI: Mapping[str, tuple[str, str]] = {
     "browser-webrtc.path": ("over {protocol} from {local} ({local_type}) to {remote} ({remote_type}), the address family held to: {family}",
                             "经 {protocol}，从 {local}（{local_type}）到 {remote}（{remote_type}），限定的地址族：{family}"),
     "browser-webrtc.any-family": ("any", "不限"),
+    "browser-webrtc.held": ("the browser ran in trtcdetect's network namespace for {which}: slirp4netns sent its packets from {sent}, copying each in user space, so the call's RTT includes that copying (an upper bound); a host candidate in the path above carries the namespace's own address, a peer-reflexive one the address the echo peer saw",
+                            "浏览器在 trtcdetect 为 {which} 建立的网络命名空间中运行：slirp4netns 从 {sent} 发出其数据包，每个包都在用户态转发，因此通话的往返时延包含这部分开销（是上限值）；上面路径中的 host 候选地址是该命名空间内的地址，prflx（对端反射）候选地址则是回声服务看到的地址"),
     "stats.type": ("Type", "类型"), "stats.kind": ("Media", "媒体"), "stats.lost": ("lost {n}", "丢失 {n}"),
     "public-address": ("Public address", "公网地址"), "yes": ("yes", "是"), "no": ("no", "否"),
     "sent": ("Sent", "发送"), "loss": ("Loss", "丢包"), "jitter": ("Jitter", "抖动"),
