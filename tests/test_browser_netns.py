@@ -190,6 +190,32 @@ def test_one_address_family_for_the_web_sdk(held_lab: Lab, tmp_path: Path) -> No
     assert browsers_left() == [] and slirps_left() == []
 
 
+def test_interface_sends_from_the_devices_address(held_lab: Lab, tmp_path: Path) -> None:
+    """A second link between the namespaces (another subnet; the server's network reached
+    through it at a metric nobody prefers): with --interface on it the SDK's connections come
+    from that link's address (slirp4netns binds to the device's address, not to the device); a
+    device without an address holds nothing, and says so."""
+    lab = held_lab
+    near, far, bare = f"{lab.client}w", f"{lab.client}x", f"{lab.client}z"
+    run(["ip", "link", "add", near, "netns", lab.client, "type", "veth", "peer", "name", far,
+         "netns", lab.server])
+    run(["ip", "-n", lab.client, "link", "add", bare, "type", "veth", "peer", "name",
+         f"{bare}p"])
+    run(["ip", "-n", lab.client, "addr", "add", "10.77.0.1/24", "dev", near])
+    run(["ip", "-n", lab.server, "addr", "add", "10.77.0.2/24", "dev", far])
+    for ns, dev in ((lab.client, near), (lab.server, far), (lab.client, bare)):
+        run(["ip", "-n", ns, "link", "set", dev, "up"])
+    run(["ip", "-n", lab.client, "route", "add", "198.18.0.0/24", "dev", near, "metric", "500"])
+    chosen = scheduling(lab, "-4", "--interface", near)
+    assert peers(tmp_path) == {"10.77.0.1"}, chosen["summary"]
+    assert chosen["details"]["held"]["v4"] == "10.77.0.1"
+    stranded = scheduling(lab, "-4", "--interface", bare)
+    assert stranded["status"] == "error", stranded["summary"]
+    assert "the device has no address to send from" in stranded["summary"]
+    assert [a["id"] for a in stranded["advice_ids"]] == ["browser-namespace"]
+    assert peers(tmp_path) == set()
+
+
 def test_without_slirp4netns_the_result_says_the_options_did_not_reach_the_browser(
         monkeypatch: pytest.MonkeyPatch) -> None:
     """Where the tool is missing the browser runs as before, and the runner puts this note in
