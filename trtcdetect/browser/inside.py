@@ -19,6 +19,8 @@ import subprocess
 import sys
 import time
 
+from ..net.socksrelay import pipe
+
 #: slirp4netns's addresses in the namespace: the host's loopback, and its name server
 HOST_LOOPBACK = "10.0.2.2"
 NAME_SERVER = "10.0.2.3"
@@ -49,17 +51,6 @@ def wait_ipv6() -> None:
     raise Failed(f"slirp4netns gave the browser's namespace no IPv6 route within {IPV6_WAIT_S:g} s")
 
 
-async def pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-    try:
-        while data := await reader.read(65536):
-            writer.write(data)
-            await writer.drain()
-    except OSError:
-        pass
-    finally:
-        writer.close()
-
-
 async def forward_and_run(port: int, browser: list[str]) -> int:
     async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
@@ -67,7 +58,11 @@ async def forward_and_run(port: int, browser: list[str]) -> int:
         except OSError:
             writer.close()
             return
-        await asyncio.gather(pipe(reader, far_writer), pipe(far_reader, writer))
+        try:
+            await asyncio.gather(pipe(reader, far_writer), pipe(far_reader, writer))
+        finally:
+            for way in (writer, far_writer):
+                way.close()
 
     server = await asyncio.start_server(handle, "127.0.0.1", port)
     # the browser's stdout is not ours: ours was only for the handshake with netns.py

@@ -31,10 +31,13 @@ from typing import Any
 from ..call.local import interface_addresses, local_choice
 from ..config import Config
 from ..net.bind import ip_version
-from .inside import NAME_SERVER, PREFIX
+from .inside import IPV6_WAIT_S, NAME_SERVER, PREFIX
 
-#: How long the namespace and slirp4netns may take to be ready, s
+#: How long the namespace and slirp4netns may each take to be ready, s
 READY_S = 5.0
+#: The longest a namespace can take before the browser starts in it, s (a probe's deadline
+#: allows for it)
+SETUP_S = 2 * READY_S + IPV6_WAIT_S
 TOOLS = ("unshare", "slirp4netns", "ip")
 
 

@@ -203,9 +203,10 @@ async def measure(config: Config, prior: Prior = NO_PRIOR) -> TrtcWebObservation
 
 def deadline_s(config: Config) -> float:
     # the page's deadline (and the test's length), the browser's start, its exit (TERM then
-    # KILL) and a margin
+    # KILL), the browser's own namespace when one is made, and a margin
     test = config.trtc_seconds if config.trtc_credentials is not None else 0.0
-    return config.trtc_deadline_s + PAGE_LOAD_S + test + 4 + PROBE_DEADLINE_MARGIN_S
+    return config.trtc_deadline_s + PAGE_LOAD_S + test + 4 + PROBE_DEADLINE_MARGIN_S + (
+        netns.SETUP_S if config.local_chosen else 0.0)
 
 
 def unbound(config: Config) -> str | None:
