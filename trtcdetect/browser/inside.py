@@ -82,9 +82,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("browser", nargs="+")
     args = parser.parse_args(argv)
     try:
-        # addresses are usable at once (no duplicate detection on a link with one other end)
-        with open("/proc/sys/net/ipv6/conf/default/accept_dad", "w") as dad:
-            dad.write("0")
+        if args.ipv6:  # usable at once: no duplicate detection on a link with one other end
+            with open("/proc/sys/net/ipv6/conf/default/accept_dad", "w") as dad:
+                dad.write("0")
         sys.stdout.write("namespace\n")
         sys.stdout.flush()
         if not sys.stdin.readline():
