@@ -223,6 +223,10 @@ def test_the_browser_call_is_held_to_the_family_and_its_address_checked(dual_lab
     assert webrtc["connected"] and webrtc["family"] == 4, webrtc
     assert held["status"] == "pass", held["summary"]
     assert held["message"]["id"] == "browsers.webrtc-held", held["message"]
+    # one pair in the stats, the one the call went over (here Chromium 156 marks several pairs
+    # nominated: the report listed eight candidate-pair rows, seven of them with no packets)
+    pairs = [s for s in webrtc["stats"] if s["type"] == "candidate-pair"]
+    assert len(pairs) == 1 and pairs[0]["packetsSent"] > 100, pairs
     counted = run([*iptables, "-L", "OUTPUT", "-v", "-x", "-n"]).stdout
     packets = int(next(line.split()[0] for line in counted.splitlines()
                        if "198.18.0.100" in line and "ACCEPT" in line))
