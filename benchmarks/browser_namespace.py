@@ -6,8 +6,8 @@ slirp4netns; everything runs in the namespace lab (no route out).
 
 Two rows per check, on the same lab link: the browser as it runs without options (-4: the page
 holds its call to IPv4, no namespace) and held to a second client address (--source: in its own
-namespace). `--browser-webrtc` against `trtcdetect serve`'s echo peer: the nominated candidate
-pair's current RTT (Chromium's latest STUN check on it; the page posts only that pair), the
+namespace). `--browser-webrtc` against `trtcdetect serve`'s echo peer: the candidate
+pair's current RTT (Chromium's latest STUN check on the transport's selected pair), the
 largest RTT of its receiver reports, the packets lost and the probe's duration. `trtcweb`: the
 time Tencent's Web SDK took to give up on a scheduling name whose server (a lab listener on 443)
 closes each connection, and the probe's duration.
