@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import ipaddress
 import os
 import shutil
 import signal
@@ -31,6 +30,7 @@ from typing import Any
 from ..call.local import interface_addresses, local_choice
 from ..config import Config
 from ..net.bind import ip_version
+from ..net.local import usable_address
 from .inside import IPV6_WAIT_S, NAME_SERVER, PREFIX
 
 #: How long the namespace and slirp4netns may each take to be ready, s
@@ -69,11 +69,6 @@ def missing() -> str | None:
     return f"{', '.join(absent)} not installed here (Debian: apt install slirp4netns iproute2)"
 
 
-def _sendable(address: str) -> bool:
-    ip = ipaddress.ip_address(address.split("%")[0])
-    return not (ip.is_link_local or ip.is_loopback)
-
-
 def hold_for(config: Config, device_addresses: Sequence[str] | None = None) -> Hold:
     """The namespace for the run's -4/-6, --source, --interface (config.local_chosen). NotHeld
     when they leave no address: an --interface without one of the family asked."""
@@ -85,7 +80,7 @@ def hold_for(config: Config, device_addresses: Sequence[str] | None = None) -> H
                     v6=source if six else None)
     if config.interface:
         mine = [a for a in (device_addresses if device_addresses is not None
-                            else interface_addresses(config.interface)) if _sendable(a)]
+                            else interface_addresses(config.interface)) if usable_address(a)]
         v4 = next((a for a in mine if ip_version(a) == 4 and config.family != 6), None)
         v6 = next((a for a in mine if ip_version(a) == 6 and config.family != 4), None)
         if v4 is None and v6 is None:

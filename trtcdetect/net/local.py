@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from .bind import Local, open_socket
+from .bind import Local, family_of, open_socket
 
 PROXY_VARIABLES = ("HTTPS_PROXY", "HTTP_PROXY", "ALL_PROXY", "NO_PROXY")
 #: Addresses a route is looked up to when no target address is known (no packet is sent: a
@@ -59,10 +59,7 @@ class LocalNetwork:
         for interface in self.interfaces:
             if not interface.up or interface.loopback:
                 continue
-            for address in interface.addresses:
-                ip = ipaddress.ip_address(address.split("%")[0])
-                if not ip.is_link_local and not ip.is_loopback:
-                    found.append(address)
+            found += [a for a in interface.addresses if usable_address(a)]
         return tuple(found)
 
     @property
@@ -93,12 +90,18 @@ def read(route_to: tuple[str, ...] = ROUTE_PROBES) -> LocalNetwork:
                         routes={a: route(a) for a in route_to}, known=known)
 
 
+def usable_address(address: str) -> bool:
+    """Whether a call could use this address of an interface: not loopback, not link-local
+    (IPv6 fe80::, IPv4 169.254/16 from no DHCP answer)."""
+    ip = ipaddress.ip_address(address.split("%")[0])
+    return not (ip.is_link_local or ip.is_loopback)
+
+
 def route(address: str, local: Local | None = None) -> str:
     """The source address the kernel would send from to `address` (from `local`'s address and
     device when given: --source, --interface), or "no route: ..."."""
-    family = socket.AF_INET6 if ":" in address else socket.AF_INET
     try:
-        with open_socket(family, socket.SOCK_DGRAM, local) as sock:
+        with open_socket(family_of(address), socket.SOCK_DGRAM, local) as sock:
             sock.connect((address, 9))  # UDP: no packet is sent
             return str(sock.getsockname()[0])
     except OSError as exc:
