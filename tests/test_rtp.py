@@ -472,10 +472,11 @@ def test_the_echo_skips_a_lost_packet_instead_of_stalling() -> None:
 def test_the_echo_sends_back_what_reached_it_on_a_lossy_way_out(link: ImpairedLink) -> None:
     """10 % loss on the way to serve's echo, none back, no jitter: the echo sends back a packet
     for each that reached it (with aiortc's own buffer it sent about half, 82-83 of 144-146, in
-    bursts that read as 18-38 ms of downlink jitter on a link with none). What the echo sends
-    after this side stops counting is not counted: alone the test gets back 139-142 of 143-146,
-    and once in the full suite 146 of 198 (the echo about a second behind on a busy machine),
-    so the bound is 70 %, well above aiortc's 57 %."""
+    bursts that read as 18-38 ms of downlink jitter on a link with none: 2026-12-01). What the
+    echo sends after this side stops counting is not counted: run alone (`pytest -k
+    lossy_way_out`, 4 runs, 2026-12-02) the test got back 140-143 of 144-147, and once in the
+    full suite 146 of 198 (the echo about a second behind on a busy machine), so the bound is
+    70 %, well above aiortc's 57 %."""
     link.set(Impairment(loss_pct=10), Impairment())
     _, probe = call(link, "--audio-only", "--call-seconds", "3")
     reached = link.counts.forwarded[("up", AUDIO_PT)]
