@@ -287,6 +287,7 @@ def test_not_root_the_browser_gets_a_user_namespace_of_its_own(held_lab: Lab,
         assert refused["status"] == "error", refused["summary"]
         assert "/dev/net/tun" in refused["summary"], refused["summary"]
         assert [a["id"] for a in refused["advice_ids"]] == ["browser-namespace"]
+        assert "let the user open /dev/net/tun" in refused["advice"][0], refused["advice"]
         assert peers(tmp_path) == set()  # nothing was sent
         tun.chmod(0o666)
         held = as_nobody()

@@ -240,8 +240,8 @@ REMEDIES: Mapping[str, Remedy] = {
         zh="经 SOCKS5 代理 {proxy} 没有收到任何响应：请确认代理在运行、同时允许 UDP（UDP ASSOCIATE）和 TCP，并检查 $TRTCDETECT_SOCKS5_USER 和 $TRTCDETECT_SOCKS5_PASSWORD 中的用户名和密码。",
     ),
     "browser-namespace": Remedy(
-        en="trtcdetect holds the browser to {which} by running it in a network namespace of its own (unshare, then slirp4netns sends its packets). Install slirp4netns and iproute2, allow user namespaces (sysctl kernel.unprivileged_userns_clone=1 and user.max_user_namespaces above 0) or run as root; or run without these options to check the way this computer normally calls.",
-        zh="trtcdetect 通过让浏览器在独立的网络命名空间中运行（unshare，由 slirp4netns 发送其数据包）来按 {which} 检测。请安装 slirp4netns 和 iproute2，允许用户命名空间（sysctl kernel.unprivileged_userns_clone=1，且 user.max_user_namespaces 大于 0）或以 root 运行；或去掉这些选项，按本机平时的方式检测。",
+        en="trtcdetect holds the browser to {which} by running it in a network namespace of its own (unshare, then slirp4netns sends its packets). Install slirp4netns and iproute2; when not root, allow user namespaces (sysctl kernel.unprivileged_userns_clone=1 and user.max_user_namespaces above 0) and let the user open /dev/net/tun (Debian makes it 0666), or run as root; or run without these options to check the way this computer normally calls.",
+        zh="trtcdetect 通过让浏览器在独立的网络命名空间中运行（unshare，由 slirp4netns 发送其数据包）来按 {which} 检测。请安装 slirp4netns 和 iproute2；非 root 运行时，请允许用户命名空间（sysctl kernel.unprivileged_userns_clone=1，且 user.max_user_namespaces 大于 0）并允许该用户打开 /dev/net/tun（Debian 默认权限为 0666），或以 root 运行；或去掉这些选项，按本机平时的方式检测。",
     ),
     "local-options-left-nothing": Remedy(
         en="The call had no address to use after {which}. Run without these options to test the way this computer normally calls, or give this computer (or, when its answer had none, the echo server) an address of that family or on that device.",
