@@ -11,7 +11,7 @@ import logging
 
 from .models import Advice, Message, Metric, ProbeResult, RunReport, Status, Target
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 __all__ = [
     "Advice",

@@ -14,8 +14,9 @@ import tempfile
 import threading
 from collections.abc import Sequence
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
+from ..defaults import DEFAULTS
 from ..errors import Parser, UsageError
 from .run import cmd_run
 
@@ -30,7 +31,9 @@ def build_parser() -> Parser:
             "Start the reference endpoint ('trtcdetect serve') on 127.0.0.1 with the default "
             "TRTC ports, HTTPS on 443 and its echo peer on HTTP 8089, run every probe against "
             "it (target localhost; the test call through the echo peer), write the reports and "
-            "stop the endpoint. Needs no network; as root (ports below 1024)."
+            "stop the endpoint. Needs no network. As a normal user, the ports below 1024 "
+            "(UDP 843 and 443, HTTPS 443) are moved up by 10000 for both ends, and the "
+            "report says so."
         ),
         epilog=("Options of a normal run can follow, e.g. "
                 "'trtcdetect demo --only ports,domain,nat,rtp --call-seconds 2'."),
@@ -42,13 +45,34 @@ def build_parser() -> Parser:
     return parser
 
 
+def _ports() -> tuple[list[str], dict[str, Any]]:
+    """The ports both ends use (serve's and the run's options) and, for the report, the ports
+    a normal user may not listen on and where the demo moved them."""
+    from ..server.privileges import demo_ports
+
+    wanted = ([("tcp", p) for p in DEFAULTS.tcp_ports] + [("udp", p) for p in DEFAULTS.udp_ports]
+              + [("https", DEFAULTS.https_port)])
+    moved = demo_ports(wanted)
+
+    def listed(protocol: str) -> str:
+        return ",".join(str(moved.get((proto, p), p)) for proto, p in wanted if proto == protocol)
+
+    options = ["--tcp-ports", listed("tcp"), "--udp-ports", listed("udp"),
+               "--https-port", listed("https")]
+    note = {"demo_ports_moved": [{"protocol": "tcp" if proto == "https" else proto,
+                                  "port": port, "moved_to": to}
+                                 for (proto, port), to in moved.items()]} if moved else {}
+    return options, note
+
+
 def cmd_demo(argv: Sequence[str]) -> int:
     args, extra = build_parser().parse_known_args(argv)
+    ports, note = _ports()
     with tempfile.TemporaryDirectory(prefix="trtcdetect-demo-") as tmp:
         ca = Path(tmp, "ca.pem")
         server = subprocess.Popen(
             [sys.executable, "-m", "trtcdetect", "serve", "--bind", "127.0.0.1",
-             "--ca-out", str(ca), "--http-port", str(ECHO_PORT), "--quiet"],
+             "--ca-out", str(ca), "--http-port", str(ECHO_PORT), "--quiet", *ports],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         )
         try:
@@ -59,11 +83,13 @@ def cmd_demo(argv: Sequence[str]) -> int:
             # never the trtc probes: Tencent's SDKs check Tencent's cloud on the internet, and the
             # demo is offline by design
             run_args = ["--target", "localhost", "--ca-file", str(ca), "--output", args.output,
+                        *ports,
                         "--echo-url", f"http://127.0.0.1:{ECHO_PORT}/call", "--skip", "trtc,trtcweb",
                         # loopback has no bottleneck: the ramp would only run to its ceiling;
                         # 2 Mbit/s shows room for 720p (1.6 Mbit/s) in about 3 s a direction
                         "--capacity-max", "2000"]
-            return cmd_run([*run_args, *(["--json"] if args.json else []), *extra])
+            return cmd_run([*run_args, *(["--json"] if args.json else []), *extra],
+                           notes=note)
         finally:
             stop(server)
 

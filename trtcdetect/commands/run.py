@@ -9,10 +9,10 @@ import asyncio
 import signal
 import sys
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .. import text
 from ..config import Config
@@ -58,7 +58,9 @@ def parse_run(argv: Sequence[str]) -> tuple[argparse.Namespace, Config, list[Pro
     return args, config, probes
 
 
-def cmd_run(argv: Sequence[str]) -> int:
+def cmd_run(argv: Sequence[str], notes: Mapping[str, Any] | None = None) -> int:
+    """A run; `notes` go into the JSON's `config` as they are (the demo says there which ports
+    it moved for a normal user)."""
     args, config, probes = parse_run(argv)
 
     from .. import runner
@@ -76,7 +78,7 @@ def cmd_run(argv: Sequence[str]) -> int:
     output = None
     if args.output is not None or stdout_format is None:
         output = check_output_dir(args.output or "reports")
-    settings = {**config.settings(), "probes": [p.id for p in probes]}
+    settings = {**config.settings(), "probes": [p.id for p in probes], **(notes or {})}
     progress = Progress(enabled=not args.quiet and not (args.repeat or args.for_s),
                         total=len(probes))
     ahead = threading.Thread(target=_prepare_report, name="trtcdetect-prepare-report", daemon=True)

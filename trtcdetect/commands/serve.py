@@ -108,6 +108,12 @@ def cmd_serve(argv: Sequence[str]) -> int:
         capacity=not args.no_capacity,
         stun=None if args.stun.strip().lower() == "none" else parse_hostport(args.stun, "--stun"),
     )
+    from ..server.privileges import privileged, refusal
+
+    needing = privileged([("udp", p) for p in config.udp_ports]
+                         + [("tcp", p) for p in (*config.tcp_ports, https_port, http_port)])
+    if needing:
+        raise UsageError(refusal(needing))
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(message)s",
                         stream=sys.stderr)
     # One line per request from us; aiortc/aioice's own chatter stays at warnings.

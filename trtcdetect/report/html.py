@@ -36,6 +36,8 @@ def _nice_max(values: list[float | None], floor: float = 1.0) -> float:
 
 _ENV.filters["nice_max"] = _nice_max
 _ENV.filters["int_or_none"] = lambda value: None if value is None else int(bool(value))
+_ENV.filters["moved_port"] = lambda moved, t: t("moved-port", protocol=str(
+    moved.get("protocol", "")).upper(), port=moved.get("port"), moved_to=moved.get("moved_to"))
 
 
 def prepare() -> None:
