@@ -127,3 +127,66 @@ def load_valid(path: Path | str) -> dict[str, object]:
     document: dict[str, object] = json.loads(Path(path).read_text("utf-8"))
     validate(document)
     return document
+
+
+#: fixtures that build the lab (namespaces, servers): a test using one, directly or through
+#: another fixture, is marked `lab`
+LAB_FIXTURES = frozenset({
+    "lab", "services", "redirector", "firewall", "held_lab", "link", "client_output_drop",
+    "resolv_conf", "trtc_ports_only", "strict_trtc_ports", "exporter", "dual_lab", "natlab",
+    "stun_link", "tinyproxy", "trtc_lab", "web_lab", "user_install", "dist", "pulse",
+    "local_serve"})
+#: tests that start headless Chromium, by the words in their module or name
+BROWSER_WORDS = ("chromium", "browser_webrtc", "trtc_web", "browser_netns", "trtcweb",
+                 "in_chromium", "html_chromium", "screenshot", "the_browser", "web_sdk")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Markers from what a test uses (pyproject declares them): `lab` for the lab's fixtures
+    or a module that builds namespaces itself, `browser` for Chromium, `sdk` for liteav, `root`
+    for another user or a device node. A test that marks itself keeps its own marks too."""
+    for item in items:
+        fixtures = set(getattr(item, "fixturenames", ()))
+        module = item.module.__name__ if isinstance(item, pytest.Function) else ""
+        words = f"{module} {item.name}".lower()
+        if fixtures & LAB_FIXTURES or module.endswith(LAB_MODULES) or item.name.startswith(
+                SECONDS_LONG):
+            item.add_marker(pytest.mark.lab)
+        if any(word in words for word in BROWSER_WORDS):
+            item.add_marker(pytest.mark.browser)
+        if module.endswith("test_trtc_lab"):
+            item.add_marker(pytest.mark.sdk)
+        if module.endswith(ROOT_MODULES):
+            item.add_marker(pytest.mark.root)
+
+
+#: modules whose tests build namespaces, links or servers without a shared fixture
+LAB_MODULES = ("test_capacity_lab", "test_diagnosis_lab", "test_domain_lab", "test_family_lab",
+               "test_ports_lab", "test_proxy_lab", "test_run_lab", "test_trtc_lab",
+               "test_serve_nat", "test_node_exporter", "test_house_contract", "test_packaging",
+               "test_browser_netns", "test_trtc_web")
+ROOT_MODULES = ("test_packaging", "test_browser_netns")
+#: tests that run real calls, servers or device threads for seconds without a lab fixture
+#: (each over 1.5 s on 2 cores): with the lab, out of the quick inner loop
+SECONDS_LONG = (
+    "test_twenty_calls_in_one_process_leak_no_fds_or_threads",
+    "test_serve_keeps_answering_under_junk_and_its_memory_stays_flat",
+    "test_an_audio_device_scan_that_hangs_fails_both_audio_probes_and_the_run_ends",
+    "test_a_microphone_stuck_in_a_read_gives_no_data_and_the_run_still_ends",
+    "test_echo_peer_wants_its_token_and_caps_concurrent_calls",
+    "test_a_failed_camera_is_not_used_by_the_test_call",
+    "test_the_media_window_starts_when_media_first_comes_back",
+    "test_echo_peer_without_a_received_url_falls_back_to_receiver_reports",
+    "test_test_call_sends_the_working_camera",
+    "test_tls_and_https_steps_run_on_a_loop_of_their_own",
+    "test_ctrl_c_in_the_middle_of_a_camera_capture",
+    "test_ctrl_c_in_the_middle_of_a_test_call",
+    "test_a_camera_whose_open_blocks_gives_up_in_time_and_the_loop_keeps_running",
+    "test_output_folder_removed_mid_run",
+    "test_moving_pattern_passes_with_the_source_frame_rate",
+    "test_local_loopback_call_passes_with_sane_numbers",
+    "test_low_resolution_and_frame_rate_warn",
+    "test_server_sends_a_train_only_to_the_address_that_holds_its_cookie",
+    "test_echo_peer_tells_what_it_received_to_its_caller_only",
+    "test_hostile_stun_servers",
+)
