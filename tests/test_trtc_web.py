@@ -129,6 +129,10 @@ def test_no_answer_at_the_deadline_and_unknown_codes() -> None:
     verdict = judge(web({"entered": False, "ms": 5, "error": {"code": 5000, "message": "x"}}))
     assert verdict.status is Status.WARN
     assert judge(TrtcWebObservation(skipped="no browser")).status is Status.SKIP
+    # no browser found here: the skip says how to install one; another reason says nothing
+    none_here = judge(TrtcWebObservation(skipped="no supported Chrome", no_browser=True))
+    assert [a.id for a in none_here.advice] == ["browser-install"]
+    assert judge(TrtcWebObservation(skipped="switched off")).advice == ()
     # the page never loaded: nothing was asked of the network, so no network advice
     page = TrtcWebObservation(browser="/usr/bin/chromium", ended_by="page", deadline_s=12,
                               error="the browser did not load trtcdetect's local page "

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class Defaults:
-    #: TRTCCalling Web, legacy SDK v4 firewall list (../shared/seeds, "环境要求").
+    #: TRTCCalling Web, legacy SDK v4 firewall list ("TRTCCalling Web 语音通话", 环境要求; docs/sources.md).
     target: str = "qcloud.rtc.qq.com"
     tcp_ports: tuple[int, ...] = (8687,)
     udp_ports: tuple[int, ...] = (8000, 8080, 8800, 843, 443, 16285)

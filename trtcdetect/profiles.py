@@ -1,6 +1,6 @@
 """What to check: the hosts and ports of a TRTC SDK generation, built in or from a TOML file.
 
-- `legacy` (default): the list in the TRTCCalling Web documents (../shared/seeds): TCP 8687;
+- `legacy` (default): the list in the TRTCCalling Web documents (docs/sources.md): TCP 8687;
   UDP 8000, 8080, 8800, 843, 443, 16285; qcloud.rtc.qq.com. TRTC Web SDK v4 before 4.12.0.
 - `current`: TRTC Web SDK 4.12.0 and later, by the names the SDK itself uses (`WEB_SDK_HOSTS`,
   read from the vendored trtc.js; tests/test_trtc_web.py fails when the SDK names a host the

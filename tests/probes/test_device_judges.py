@@ -124,7 +124,7 @@ OLD_FIREFOX = browser("firefox", "firefox", "Mozilla Firefox 52.0")
 
 
 @pytest.mark.parametrize("observation, status, message, advice", [
-    (browsers.BrowsersObservation(()), Status.SKIP, "browsers.none", []),
+    (browsers.BrowsersObservation(()), Status.SKIP, "browsers.none", ["browser-install"]),
     (browsers.BrowsersObservation((CHROMIUM,)), Status.PASS, "browsers.ok", []),
     (browsers.BrowsersObservation((CHROMIUM, OLD_FIREFOX)), Status.WARN, "browsers.some-old",
      ["browser-upgrade"]),

@@ -40,7 +40,7 @@ class Minimum:
     version: tuple[int, ...]
 
 
-#: Source: TRTCCalling Web 语音通话, 平台支持 (../shared/seeds/trtccalling-web-voice-call.zh.md):
+#: Source: TRTCCalling Web 语音通话, 平台支持 (docs/sources.md; the full table: https://web.sdk.qcloud.com/trtc/webrtc/doc/zh-cn/tutorial-05-info-browser.html):
 #: desktop Chrome 56+, Firefox 56+, Edge 80+, Safari 11+, QQ Browser (极速内核) 10.4+.
 MINIMUMS: dict[str, Minimum] = {
     "chrome": Minimum("Chrome", (56,)),
@@ -116,6 +116,7 @@ def judge(observation: BrowsersObservation) -> Verdict:
     if not entries:
         message = Message(S.BROWSERS_NONE)
         statuses.append(Status.SKIP)
+        advice.append(Advice(R.BROWSER_INSTALL))
     else:
         old = [e for e in entries if e["verdict"] == "too_old"]
         unknown = [e for e in entries if e["verdict"] == "unknown"]

@@ -6,7 +6,7 @@ intl-schedule.cloud-rtc.com). The probe runs the vendored SDK (browser/static/ve
 Chromium/Chrome/Edge, headless, and enters a room with a placeholder application: a rejection
 from the scheduling service proves it reachable from this browser; a network failure names, from
 Chromium's own NetLog, which scheduling names failed how. The SDK has no deadline of its own
-when packets are silently dropped (it hung for minutes, ../shared/TRTC-SDKS.md): the probe stops
+when packets are silently dropped (it hung for minutes in the lab: docs/tencent-sdks.md): the probe stops
 at --trtc-deadline, ends the browser's whole process group and says "no answer within N s".
 `--trtc-proxy HOST` passes TRTC's enterprise-proxy setting (proxy.unifiedProxy). -4/-6, --source
 and --interface: the browser runs in a network namespace of its own whose packets slirp4netns
@@ -60,6 +60,8 @@ class TrtcWebObservation:
     network: dict[str, Any] | None = None
     #: -4/-6, --source, --interface: the browser's namespace (netns.Hold.as_dict)
     held: dict[str, Any] | None = None
+    #: skipped because no Chrome, Chromium or Edge was found here
+    no_browser: bool = False
 
     def details(self) -> dict[str, Any]:
         if self.skipped is not None:
@@ -77,7 +79,8 @@ def _failed_names(observation: TrtcWebObservation) -> str:
 
 def judge(observation: TrtcWebObservation) -> Verdict:
     if observation.skipped is not None:
-        return Verdict(Status.SKIP, Message(S.TRTCWEB_SKIPPED, {"reason": observation.skipped}))
+        return Verdict(Status.SKIP, Message(S.TRTCWEB_SKIPPED, {"reason": observation.skipped}),
+                       (Advice(R.BROWSER_INSTALL),) if observation.no_browser else ())
     via: str | dict[str, Any] = "" if observation.proxy is None else \
         Message(S.TRTC_VIA_PROXY_WEB, {"proxy": observation.proxy}).as_dict()
     if observation.held is not None:
@@ -166,7 +169,9 @@ async def measure(config: Config, prior: Prior = NO_PRIOR) -> TrtcWebObservation
         return TrtcWebObservation(skipped=f"the target {config.target} is not Tencent's cloud")
     binary, why = _browser(prior)
     if binary is None:
-        return TrtcWebObservation(skipped=why)
+        browsers = prior.get("browsers")
+        return TrtcWebObservation(skipped=why, no_browser=browsers is not None
+                                  and browsers.status is Status.SKIP)
     job: dict[str, Any] = {"schedule": True, "sdkAppId": PLACEHOLDER_SDK_APP_ID,
                            "userId": "trtcdetect_" + secrets.token_hex(4),
                            "userSig": PLACEHOLDER_SIG, "roomId": secrets.randbelow(2**31) + 1}

@@ -1,6 +1,7 @@
 """Probe `url`: will a browser let this deployment page use the camera and microphone?
 
-Browsers grant getUserMedia only in a secure context (the URL table in ../shared/seeds:
+Browsers grant getUserMedia only in a secure context (the URL table of "TRTCCalling Web
+语音通话", docs/sources.md:
 HTTPS, or http://localhost / http://127.0.0.1 while developing; http://[machine IP] may play
 but not publish). The FAQ's "works on localhost, fails on the server's IP" is this rule.
 An https page gets the four HTTPS steps (`net.https`) on its host and port, then a GET with

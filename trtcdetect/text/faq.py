@@ -1,6 +1,6 @@
 """Known TRTCCalling errors and symptoms from the FAQ, their causes and fixes (en/zh).
 
-Source: the TRTCCalling Web FAQ (../shared/seeds/trtccalling-web-faq.zh.md); shown in every
+Source: the TRTCCalling Web FAQ (https://cloud.tencent.com/document/product/647/62484); shown in every
 report so a support person can match what the user saw.
 """
 

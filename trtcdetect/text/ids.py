@@ -212,6 +212,7 @@ class R:
     CERT_EXPIRING = "cert-expiring"
     NETWORK_UNREACHABLE = "network-unreachable"
     PORTAUDIO_MISSING = "portaudio-missing"
+    BROWSER_INSTALL = "browser-install"
     AUDIO_SCAN_HUNG = "audio-scan-hung"
     MIC_MISSING = "mic-missing"
     MIC_CANNOT_OPEN = "mic-cannot-open"

@@ -1,6 +1,6 @@
 """Remedies by cause, in English and Chinese, drawn from the TRTC documents.
 
-Sources (copies in ../shared/seeds): "TRTCCalling Web 语音通话" (环境要求: the firewall port and
+Sources (docs/sources.md lists their addresses): "TRTCCalling Web 语音通话" (环境要求: the firewall port and
 domain list; URL 域名协议限制: the HTTPS-or-localhost rule) and the TRTCCalling Web FAQ.
 A probe names a cause by id with the values its text needs; renderers pick the language.
 """
@@ -72,8 +72,12 @@ REMEDIES: Mapping[str, Remedy] = {
         zh="无法连通 {host} 的任何端口。请确认本机已联网，且防火墙未拦截到 TRTC 服务器的全部流量。",
     ),
     "portaudio-missing": Remedy(
-        en="PortAudio, which trtcdetect uses to reach audio devices, is not installed. On Debian/Ubuntu install it with: apt-get install libportaudio2 (macOS: brew install portaudio).",
-        zh="未安装 trtcdetect 访问音频设备所需的 PortAudio。Debian/Ubuntu 请执行：apt-get install libportaudio2（macOS：brew install portaudio）。",
+        en="PortAudio, which trtcdetect uses to reach audio devices, is not installed. On Debian/Ubuntu install it with: apt-get install libportaudio2 (Fedora: dnf install portaudio; macOS: brew install portaudio).",
+        zh="未安装 trtcdetect 访问音频设备所需的 PortAudio。Debian/Ubuntu 请执行：apt-get install libportaudio2（Fedora：dnf install portaudio；macOS：brew install portaudio）。",
+    ),
+    "browser-install": Remedy(
+        en="No Chrome, Chromium or Edge was found, so the browser checks did not run. Install one: Debian/Ubuntu: apt-get install chromium; Fedora: dnf install chromium; macOS: brew install --cask google-chrome; Windows: Edge is built in, or install Chrome.",
+        zh="未找到 Chrome、Chromium 或 Edge，浏览器检测未运行。请安装其一：Debian/Ubuntu：apt-get install chromium；Fedora：dnf install chromium；macOS：brew install --cask google-chrome；Windows：系统自带 Edge，或安装 Chrome。",
     ),
     "audio-scan-hung": Remedy(
         en="The audio system did not answer when asked for its devices: an audio driver or the sound service is stuck. Restart the sound service (Linux: systemctl --user restart pipewire pulseaudio; Windows: restart the Windows Audio service; macOS: sudo killall coreaudiod), unplug Bluetooth or USB audio devices, or reboot.",
@@ -265,7 +269,7 @@ PARTY: Mapping[str, str] = {
     "speaker-underruns": "user", "speaker-check": "user", "browser-upgrade": "user",
     "probe-error": "support", "no-network": "user", "local-firewall": "user",
     "dns-no-route": "user", "dns-server": "network", "dns-name": "owner",
-    "ports-decisive": "user", "proxy-intercepts": "network", "trtc-web-proxy": "network", "trtc-install": "user", "trtc-whitelist": "network", "trtc-no-route": "user",
+    "ports-decisive": "user", "proxy-intercepts": "network", "trtc-web-proxy": "network", "trtc-install": "user", "browser-install": "user", "trtc-whitelist": "network", "trtc-no-route": "user",
     "trtc-credentials": "owner", "trtc-proxy": "network", "capacity-low": "user",
     "local-options-left-nothing": "user", "browser-namespace": "user",
 }

@@ -15,7 +15,7 @@ def switched_off() -> bool:
     return bool(os.environ.get(DISABLE_ENV))
 
 #: Domains of Tencent's TRTC cloud: a target under one of these is Tencent's (the built-in
-#: profiles' hosts, the names the SDKs use: ../shared/TRTC-SDKS.md)
+#: profiles' hosts, the names the SDKs use: docs/tencent-sdks.md)
 TENCENT_SUFFIXES = ("qq.com", "tencent-cloud.com", "tencent-cloud.net", "tencentcloud.com",
                     "qcloud.com", "myqcloud.com", "my-imcloud.com", "cloud-rtc.com",
                     "cloud-rtc.net", "rtc-web.com", "rtc-web.io", "whyrtc.com", "trtc.io")
