@@ -21,6 +21,8 @@ from ..errors import Parser, UsageError
 from .run import cmd_run
 
 READY_TIMEOUT_S = 20.0
+#: the demo's test call, s of media (a normal run's default is 5 s)
+DEMO_CALL_S = 3
 ECHO_PORT = 8089
 
 
@@ -76,6 +78,9 @@ def cmd_demo(argv: Sequence[str]) -> int:
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         )
         try:
+            # the run's own imports (the probes, aiortc: ~0.3 s) while serve starts up
+            from .. import probes, runner  # noqa: F401
+
             wait_ready(server, READY_TIMEOUT_S)
             # Tencent's SDKs (native, and the Web SDK in the browser) dial Tencent's names: the
             # demo is offline by design, so it switches them off for its run
@@ -87,7 +92,10 @@ def cmd_demo(argv: Sequence[str]) -> int:
                         "--echo-url", f"http://127.0.0.1:{ECHO_PORT}/call", "--skip", "trtc,trtcweb",
                         # loopback has no bottleneck: the ramp would only run to its ceiling;
                         # 2 Mbit/s shows room for 720p (1.6 Mbit/s) in about 3 s a direction
-                        "--capacity-max", "2000"]
+                        "--capacity-max", "2000",
+                        # a first impression should not wait on a long call: 3 s of media holds
+                        # 2-6 RTCP reports (the RTT); a user's own --call-seconds comes later and wins
+                        "--call-seconds", str(DEMO_CALL_S)]
             return cmd_run([*run_args, *(["--json"] if args.json else []), *extra],
                            notes=note)
         finally:

@@ -13,7 +13,9 @@ headers), as the link carries them.
 
 Random loss (a lossy Wi-Fi) takes the same share at every rate and raises no queue: allowed for,
 it is not taken for the bottleneck. A ramp that reaches the ceiling says "at least".
-One direction at a time, never beside another probe (the runner starts it last): its load
+Both directions at once, as a call sends (a full-duplex link carries each at its own rate; a
+half-duplex one shares its air between them, as it would a call's), never beside another probe
+(the runner starts it last): its load
 would be everyone else's delay. Bounded: at most STEPS_MAX steps per direction, each waiting
 at most DRAIN_MAX_S for its last datagram.
 """
@@ -169,8 +171,9 @@ async def measure(address: str, port: int, ceiling_kbps: float, timeout_s: float
             raise CapacityUnsupported(f"{address}:{port}")
         _, cookie, server_max = wire.read_welcome(answer)
         ceiling = min(ceiling_kbps, float(server_max))
-        up = await _up(client, cookie, ceiling)
-        down = await _down(client, cookie, ceiling)
+        # both directions at once, as a call sends: a full-duplex link carries each at its own
+        # rate, and a half-duplex one (Wi-Fi) shares its air between them as a call would
+        up, down = await asyncio.gather(_up(client, cookie, ceiling), _down(client, cookie, ceiling))
     finally:
         if client.transport is not None:
             client.transport.close()
