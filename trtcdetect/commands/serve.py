@@ -63,6 +63,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="STUN server the echo peer learns its public address from, for --media-port 0 "
              "behind a NAT (default: none, it asks no one; the media port needs none: it is "
              "offered on the address the caller dialled, a NAT's public one included)")
+    add("--public-address", metavar="ADDR", action="append", default=[],
+        help="an address this host is reached at from outside, e.g. a cloud machine's public "
+             "address in front of its private one (repeatable): the echo calls' media port is "
+             "offered there first (default: the IP address the caller dialled, if it dialled "
+             "one, and the address its request arrived at; a host name a caller sends is never "
+             "resolved)")
     add("-q", "--quiet", action="store_true", help="do not log each request")
     return parser
 
@@ -76,6 +82,15 @@ def _media_port(text: str | None, udp_ports: tuple[int, ...]) -> int:
     if port not in udp_ports:
         raise UsageError(f"--media-port {port} is not one of --udp-ports")
     return port
+
+
+def _ip(text: str, option: str) -> str:
+    import ipaddress
+
+    try:
+        return str(ipaddress.ip_address(text.strip().strip("[]")))
+    except ValueError:
+        raise UsageError(f"{option} wants an IP address: {text!r}") from None
 
 
 def cmd_serve(argv: Sequence[str]) -> int:
@@ -107,6 +122,7 @@ def cmd_serve(argv: Sequence[str]) -> int:
         max_call_seconds=args.max_call_seconds,
         capacity=not args.no_capacity,
         stun=None if args.stun.strip().lower() == "none" else parse_hostport(args.stun, "--stun"),
+        public=tuple(_ip(a, "--public-address") for a in args.public_address),
     )
     from ..server.privileges import privileged, refusal
 

@@ -13,9 +13,12 @@ byte ranges) can begin with, so the reference endpoint tells them apart by their
     DOWN    client -> server  cookie, session, step, kbit/s, size, duration
     DATA    server -> client  session, step, seq, total, sent_ns, padding
 
-The cookie (an HMAC of the client's address and port under the server's secret) is what makes a
-DOWN request unusable for reflection: the server sends a train only to an address that received
-its WELCOME. Timestamps are each side's CLOCK_MONOTONIC in ns: one-way delays are meaningful
+The cookie (when it was made, and an HMAC of that time and the client's address and port under
+the server's secret) is what makes a DOWN request unusable for reflection: the server sends a
+train only to an address that received its WELCOME in the last COOKIE_MAX_AGE_S, and only a few
+per cookie. A HELLO is padded to HELLO_BYTES, at least a WELCOME's size, so that answering one
+from a forged source sends its victim no more than the forger sent.
+Timestamps are each side's CLOCK_MONOTONIC in ns: one-way delays are meaningful
 only relative to their minimum (the two clocks' offset cancels), which is how they are used.
 """
 
@@ -34,6 +37,10 @@ from typing import Any
 MAGIC = b"\xfftdcap1"
 HELLO, WELCOME, UP, REPORT, TALLY, DOWN, DATA = b"H", b"W", b"U", b"R", b"T", b"D", b"d"
 COOKIE_BYTES = 16
+#: a cookie proves its address this long after it was made, s (then: a new HELLO)
+COOKIE_MAX_AGE_S = 30
+#: a HELLO's size on the wire, bytes: no smaller than the WELCOME it asks for (36)
+HELLO_BYTES = 40
 #: IPv4 + UDP headers: the train's figures are IP-level bits, as a link carries them
 IP_UDP_OVERHEAD = 28
 
@@ -53,13 +60,26 @@ def kind(datagram: bytes) -> bytes | None:
     return None
 
 
-def cookie(secret: bytes, address: tuple[str, int]) -> bytes:
-    return hmac.new(secret, f"{address[0]}|{address[1]}".encode(), hashlib.sha256).digest()[
-        :COOKIE_BYTES]
+def cookie(secret: bytes, address: tuple[str, int], made_s: int) -> bytes:
+    """When it was made (the server's clock, whole seconds), then an HMAC of that and the
+    address under the server's secret."""
+    stamp = struct.pack("!I", made_s & 0xFFFFFFFF)
+    mac = hmac.new(secret, stamp + f"|{address[0]}|{address[1]}".encode(), hashlib.sha256)
+    return stamp + mac.digest()[:COOKIE_BYTES - 4]
+
+
+def cookie_valid(secret: bytes, address: tuple[str, int], given: bytes, now_s: int) -> bool:
+    """Made by this server for this address, and no older than COOKIE_MAX_AGE_S."""
+    if len(given) != COOKIE_BYTES:
+        return False
+    made = struct.unpack("!I", given[:4])[0]
+    if not 0 <= (now_s - made) & 0xFFFFFFFF <= COOKIE_MAX_AGE_S:
+        return False
+    return hmac.compare_digest(given, cookie(secret, address, made))
 
 
 def hello(nonce: bytes) -> bytes:
-    return MAGIC + HELLO + nonce
+    return _padded(MAGIC + HELLO + nonce, HELLO_BYTES)
 
 
 def welcome(nonce: bytes, cookie_: bytes, max_kbps: int) -> bytes:
@@ -143,7 +163,7 @@ def read_tally(datagram: bytes) -> tuple[bytes, dict[str, Any]]:
 
 
 #: each message type's fixed part after the header, bytes
-_NEED = {HELLO: 8, UP: _UP.size, REPORT: _REPORT.size, DOWN: _DOWN.size, DATA: _DATA.size,
+_NEED = {HELLO: HELLO_BYTES - 8, UP: _UP.size, REPORT: _REPORT.size, DOWN: _DOWN.size, DATA: _DATA.size,
          WELCOME: 28, TALLY: 9}
 
 

@@ -13,7 +13,6 @@ import hmac
 import ipaddress
 import logging
 import signal
-import socket
 import ssl
 import tempfile
 from dataclasses import dataclass
@@ -65,6 +64,9 @@ class ServeConfig:
     capacity: bool = True
     #: the STUN server the echo peer learns its public address from; None: asks no one
     stun: tuple[str, int] | None = None
+    #: addresses this server is reached at from outside (a 1:1 NAT's public address): the
+    #: echo's media port is offered there first
+    public: tuple[str, ...] = ()
 
 
 def _tls_context(config: ServeConfig) -> ssl.SSLContext:
@@ -94,64 +96,108 @@ async def _index(request: web.Request) -> web.Response:
 
 
 def _authorized(request: web.Request, token: str | None) -> bool:
-    if token is None or hmac.compare_digest(request.headers.get("Authorization", ""),
-                                            f"Bearer {token}"):
+    """The caller's bearer token, compared as bytes in constant time: a header of any text
+    (non-ASCII included) is a refusal, never an exception."""
+    if token is None:
+        return True
+    given = request.headers.get("Authorization", "").encode("utf-8", "surrogateescape")
+    if hmac.compare_digest(given, f"Bearer {token}".encode()):
         return True
     log.info("call %s refused: bad or missing token", request.remote)
     return False
 
 
-async def _dialled(request: web.Request) -> tuple[str, ...]:
-    """The addresses a caller reached this server on: the one in its Host header (a name
-    resolved here, at most 1 s), then the local address the connection arrived at. Behind a
-    1:1 NAT (a cloud machine's public address) only the first reaches this machine."""
+def host_address(host_header: str) -> str | None:
+    """The IP literal a caller dialled, from its Host header ("198.19.0.2:8089", "[::1]:443"),
+    or None for a name or anything malformed. Names are never resolved: a caller must not make
+    this server wait on DNS (or ask it about names of the caller's choosing)."""
+    text = host_header.strip()
+    if len(text) > 300:
+        return None
+    if text.startswith("["):
+        literal = text[1:text.find("]")] if "]" in text else ""
+    elif text.count(":") == 1:
+        literal = text.split(":", 1)[0]
+    else:
+        literal = text
+    try:
+        return str(ipaddress.ip_address(literal))
+    except ValueError:
+        return None
+
+
+def _dialled(request: web.Request, public: tuple[str, ...]) -> tuple[str, ...]:
+    """The addresses to offer the media port on: the configured public ones (serve
+    --public-address: a 1:1 NAT in front of this machine), the IP literal the caller dialled
+    (its Host header; never a name resolved), then the local address the connection arrived at,
+    each of the connection's family."""
     assert request.transport is not None
     arrived = str(request.transport.get_extra_info("sockname")[0])
-    host = request.url.host or ""
-    named: list[str] = []
-    try:
-        named = [str(ipaddress.ip_address(host.strip("[]")))]
-    except ValueError:
-        if host:
-            try:
-                infos = await asyncio.wait_for(asyncio.get_running_loop().getaddrinfo(
-                    host, None, type=socket.SOCK_DGRAM), 1.0)
-                named = [str(i[4][0]) for i in infos]
-            except (OSError, TimeoutError):
-                pass
+    named = host_address(request.headers.get("Host", ""))
     family = ":" in arrived  # the connection's family: media goes the same way
-    return tuple(dict.fromkeys(a for a in [*named, arrived] if (":" in a) == family))
+    return tuple(dict.fromkeys(a for a in [*public, *([named] if named else []), arrived]
+                               if (":" in a) == family))
 
 
-def _call_handler(echo: EchoPeer, token: str | None, mux: MediaMux | None) -> Any:
+def _call_handler(echo: EchoPeer, token: str | None, mux: MediaMux | None,
+                  public: tuple[str, ...] = ()) -> Any:
     async def call(request: web.Request) -> web.Response:
         if not _authorized(request, token):
             return web.json_response({"error": "bad or missing token"}, status=401)
         try:
             body = await request.json()
             sdp, type_ = str(body["sdp"]), str(body.get("type", "offer"))
-        except (ValueError, KeyError, TypeError):
+        except (ValueError, KeyError, TypeError, UnicodeDecodeError):
             return web.json_response({"error": "want JSON {sdp, type}"}, status=400)
         if type_ != "offer":
             return web.json_response({"error": "want an offer"}, status=400)
+        problem = offer_problem(sdp)
+        if problem is not None:  # refused before it takes a call slot
+            log.info("call %s refused: %s", request.remote, problem)
+            return web.json_response({"error": problem}, status=400)
         try:
             answer = await echo.answer(sdp, type_)
         except EchoBusy as exc:
             return web.json_response({"error": str(exc)}, status=503)
         except Exception as exc:  # noqa: BLE001 - a bad SDP must not stop the server
-            log.info("call %s refused: %s", request.remote, exc)
-            return web.json_response({"error": f"cannot answer: {exc}"}, status=400)
+            # the caller hears what was wrong in its own terms; the exception stays in our log
+            log.info("call %s refused: %s: %s", request.remote, type(exc).__name__, exc)
+            return web.json_response({"error": "the offer could not be answered (is it a "
+                                               "WebRTC offer with audio or video?)"}, status=400)
         log.info("call %s answered (%d active)", request.remote, len(echo.calls))
         sdp = answer.sdp
         if mux is not None and request.transport is not None:
-            # media goes to the address the caller reached this server on: as the caller named
-            # it (a NAT in front of this server: its public address), and as it arrived here
-            sdp = mux.register(answer.call_id, sdp, await _dialled(request))
+            # media goes to the address the caller reached this server on (a NAT in front of
+            # this server: its public address, configured or dialled as an IP), and as it
+            # arrived here
+            sdp = mux.register(answer.call_id, sdp, _dialled(request, public))
         # relative to the URL of the offer, so it holds behind a proxy that adds a path prefix
         return web.json_response({"sdp": sdp, "type": answer.type,
                                   "received": f"call/{answer.call_id}/received"})
 
     return call
+
+
+#: an offer longer than this is no test call's (aiortc's own with audio and video: ~2 kB)
+MAX_OFFER_BYTES = 64 * 1024
+
+
+def offer_problem(sdp: str) -> str | None:
+    """Why an offer cannot be a call, said in the caller's terms; None when it may be one. Read
+    before the offer takes a call slot: a slot held by junk is a slot an honest caller lacks."""
+    if len(sdp) > MAX_OFFER_BYTES:
+        return f"the offer is longer than {MAX_OFFER_BYTES} bytes"
+    lines = sdp.replace("\r\n", "\n").split("\n")
+    if not lines or not lines[0].startswith("v=0"):
+        return "not an SDP offer (it must start with v=0)"
+    if not any(line.startswith(("m=audio ", "m=video ")) for line in lines):
+        return "the offer has no audio or video section"
+    if not any(line.startswith("a=ice-ufrag:") for line in lines) or not any(
+            line.startswith("a=ice-pwd:") for line in lines):
+        return "the offer has no ICE credentials (a=ice-ufrag, a=ice-pwd)"
+    if not any(line.startswith("a=fingerprint:") for line in lines):
+        return "the offer has no DTLS fingerprint"
+    return None
 
 
 def _received_handler(echo: EchoPeer, token: str | None) -> Any:
@@ -194,7 +240,7 @@ async def serve(config: ServeConfig, stop: asyncio.Event, ready: asyncio.Event |
                     on_close=mux.unregister if mux is not None else None, stun=config.stun)
     app = web.Application(client_max_size=256 * 1024)
     app.router.add_get("/", _index)
-    app.router.add_post("/call", _call_handler(echo, config.token, mux))
+    app.router.add_post("/call", _call_handler(echo, config.token, mux, config.public))
     app.router.add_get("/call/{call_id}/received", _received_handler(echo, config.token))
     capacity = CapacityServer() if config.capacity else None
     try:

@@ -2,10 +2,12 @@
 
 UP trains are tallied per (client, session, step) and reported on request; DOWN requests start
 a paced train back to the client. Bounded: a train is at most MAX_TRAIN_S long and MAX_KBPS
-fast, one train per client address at a time and MAX_TRAINS in all; tallies are forgotten after
-TALLY_KEEP_S, at most MAX_TALLIES are kept and each counts at most MAX_TALLY_DATAGRAMS. A
-request without the cookie of the WELCOME sent to that very address is ignored, so nobody can
-aim a train at a third party.
+fast, one train per client address at a time, MAX_TRAINS_PER_PREFIX per /24 (IPv4) or /64
+(IPv6) and MAX_TRAINS in all; a cookie starts at most MAX_TRAINS_PER_COOKIE trains; tallies are
+forgotten after TALLY_KEEP_S, at most MAX_TALLIES are kept and each counts at most
+MAX_TALLY_DATAGRAMS. A request without a fresh cookie (capacitywire.COOKIE_MAX_AGE_S) of the
+WELCOME sent to that very address is ignored, so nobody can aim a train at a third party, nor
+replay an old cookie for long.
 """
 
 from __future__ import annotations
@@ -28,6 +30,9 @@ log = logging.getLogger("trtcdetect.serve")
 MAX_KBPS = 20_000
 MAX_TRAIN_S = 1.0
 MAX_TRAINS = 4
+MAX_TRAINS_PER_PREFIX = 2
+#: a ramp asks for at most ramp.STEPS_MAX trains, and again for one that did not come
+MAX_TRAINS_PER_COOKIE = 24
 TALLY_KEEP_S = 60.0
 #: memory bounds against a client that sends without end: steps tallied at once, and datagrams
 #: remembered per step (20 Mbit/s for 1 s of 1,200-byte datagrams is ~2,000)
@@ -50,6 +55,12 @@ class _Tally(Arrivals):
                 "offset_median_s": statistics.median(delays) if delays else None}
 
 
+def clock_s() -> int:
+    """The server's clock for its cookies, whole seconds (monotonic: a clock step changes
+    nothing)."""
+    return int(time.monotonic())
+
+
 class CapacityServer:
     """Shared by every UDP port of one `serve`."""
 
@@ -57,6 +68,7 @@ class CapacityServer:
         self._secret = secrets.token_bytes(32)
         self._tallies: dict[tuple[tuple[str, int], bytes, int], _Tally] = {}
         self._trains: dict[tuple[str, int], asyncio.Task[None]] = {}
+        self._per_cookie: dict[bytes, int] = {}
         self.trains_sent = 0
 
     def handle(self, datagram: bytes, addr: tuple[str, int], transport: asyncio.DatagramTransport,
@@ -65,26 +77,28 @@ class CapacityServer:
             return
         message = wire.kind(datagram)
         now = time.perf_counter()
+        seconds = clock_s()
         if message == wire.HELLO:
             nonce = datagram[wire.HEADER:wire.HEADER + 8]
-            transport.sendto(wire.welcome(nonce, wire.cookie(self._secret, addr), MAX_KBPS), addr)
+            transport.sendto(wire.welcome(nonce, wire.cookie(self._secret, addr, seconds),
+                                          MAX_KBPS), addr)
             return
         if message == wire.UP:
             stamped = wire.read_up(datagram)
-            if stamped.cookie != wire.cookie(self._secret, addr):
+            if not wire.cookie_valid(self._secret, addr, stamped.cookie, seconds):
                 return
             if sock is not None:
                 now, _ = received_at(sock, now)
             self._add(addr, stamped, len(datagram), now)
         elif message == wire.REPORT:
             cookie, session, step, nonce = wire.read_report(datagram)
-            if cookie != wire.cookie(self._secret, addr):
+            if not wire.cookie_valid(self._secret, addr, cookie, seconds):
                 return
             tally = self._tallies.get((addr, session, step), _Tally())
             transport.sendto(wire.tally(nonce, tally.figures()), addr)
         elif message == wire.DOWN:
             request = wire.read_down(datagram)
-            if request.cookie != wire.cookie(self._secret, addr):
+            if not wire.cookie_valid(self._secret, addr, request.cookie, seconds):
                 return
             self._start_train(request, addr, transport)
 
@@ -112,6 +126,18 @@ class CapacityServer:
         if len(self._trains) >= MAX_TRAINS:
             log.info("capacity: %s:%d refused (already %d trains)", addr[0], addr[1], MAX_TRAINS)
             return
+        near = prefix(addr[0])
+        if sum(prefix(a[0]) == near for a in self._trains) >= MAX_TRAINS_PER_PREFIX:
+            log.info("capacity: %s:%d refused (already %d trains to %s)", addr[0], addr[1],
+                     MAX_TRAINS_PER_PREFIX, near)
+            return
+        # the cookies of the last COOKIE_MAX_AGE_S only: older ones are refused anyway
+        if len(self._per_cookie) > 4 * MAX_TALLIES:
+            self._per_cookie.clear()
+        started = self._per_cookie.get(request.cookie, 0)
+        if started >= MAX_TRAINS_PER_COOKIE:
+            return
+        self._per_cookie[request.cookie] = started + 1
         self._trains[addr] = asyncio.get_running_loop().create_task(
             self._train(request, addr, transport))
 
@@ -126,3 +152,14 @@ class CapacityServer:
         self.trains_sent += 1
         log.info("capacity: %d datagrams to %s:%d at %d kbit/s", total, addr[0], addr[1], kbps)
 
+
+
+def prefix(address: str) -> str:
+    """The /24 (IPv4) or /64 (IPv6) an address is in: one household's or office's share."""
+    import ipaddress
+
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    return str(ipaddress.ip_network(f"{ip}/{24 if ip.version == 4 else 64}", strict=False))

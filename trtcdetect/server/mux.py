@@ -9,7 +9,8 @@ answers plain STUN for the ports probe):
   the caller dialled (its Host header; a NAT in front of this machine: the public address) and
   at the address the request arrived at;
 - a STUN request whose USERNAME starts with a call's ICE ufrag (RFC 8445 7.2.2: "receiver's
-  ufrag:sender's ufrag") ties the sender's address to that call;
+  ufrag:sender's ufrag") and whose MESSAGE-INTEGRITY holds under the echo's ICE password (only
+  the caller that got the answer knows it) ties the sender's address to that call;
 - every datagram from a tied address (ICE, DTLS, SRTP, RTCP) is relayed to the echo's own
   candidate through a per-caller socket, and what the echo sends back leaves from the media
   port to the caller;
@@ -78,6 +79,7 @@ class _Relay(asyncio.DatagramProtocol):
 @dataclass
 class _Call:
     ufrag: str
+    pwd: str
     echo_address: tuple[str, int]
     relays: dict[tuple[str, int], _Relay] = field(default_factory=dict)
 
@@ -89,17 +91,18 @@ class MediaMux:
         self.calls: dict[str, _Call] = {}  # by call id
         self.by_caller: dict[tuple[str, int], _Call] = {}
         self.relayed = 0
+        self.forged = 0  # checks with a call's ufrag but no valid MESSAGE-INTEGRITY
 
     # --- calls ------------------------------------------------------------------------------
     def register(self, call_id: str, answer_sdp: str, advertise: tuple[str, ...]) -> str:
         """Tie call `call_id` (its answer) to the media port; the answer to send instead.
         `advertise`: the addresses to offer the media port on, best first; the last is this
         machine's own (where the call's request arrived)."""
-        ufrag = _ufrag(answer_sdp)
+        ufrag, pwd = _ice(answer_sdp, "ufrag"), _ice(answer_sdp, "pwd")
         echo = _echo_candidate(answer_sdp, advertise[-1])
-        if ufrag is None or echo is None:
+        if ufrag is None or pwd is None or echo is None:
             return answer_sdp  # nothing to tie to: the call keeps its own ports
-        self.calls[call_id] = _Call(ufrag, echo)
+        self.calls[call_id] = _Call(ufrag, pwd, echo)
         return advertise_media_port(answer_sdp, advertise, self.port)
 
     def unregister(self, call_id: str) -> None:
@@ -120,7 +123,7 @@ class MediaMux:
         if call is None and message is not None:
             username = message.attributes.get("USERNAME")
             if isinstance(username, str):
-                call = self._tie(username.split(":", 1)[0], caller)
+                call = self._tie(username.split(":", 1)[0], caller, message)
         if call is None:
             return False
         relay = call.relays.get(caller)
@@ -129,9 +132,13 @@ class MediaMux:
             self.relayed += 1
         return True
 
-    def _tie(self, ufrag: str, caller: tuple[str, int]) -> _Call | None:
+    def _tie(self, ufrag: str, caller: tuple[str, int], message: stun.Message) -> _Call | None:
         call = next((c for c in self.calls.values() if c.ufrag == ufrag), None)
         if call is None or len(call.relays) >= MAX_CALLERS_PER_CALL:
+            return None
+        if not message.check_message_integrity(call.pwd.encode()):
+            # the ufrag travels in clear in every check: without the password it proves nothing
+            self.forged += 1
             return None
         relay = _Relay(self, caller)
         call.relays[caller] = relay
@@ -149,8 +156,9 @@ def _log_failure(task: asyncio.Task[object]) -> None:
         log.info("media relay could not open: %s", task.exception())
 
 
-def _ufrag(sdp: str) -> str | None:
-    found = re.search(r"^a=ice-ufrag:(\S+)", sdp, re.M)
+def _ice(sdp: str, which: str) -> str | None:
+    """The SDP's ICE ufrag or pwd (a=ice-ufrag:, a=ice-pwd:)."""
+    found = re.search(rf"^a=ice-{which}:(\S+)", sdp, re.M)
     return found.group(1) if found else None
 
 
