@@ -46,7 +46,8 @@ def test_answers_stun_survives_junk_and_stops_on_sigterm() -> None:
         assert time.monotonic() - start < 2
     _, err = proc.communicate()
     assert "Traceback" not in err
-    assert err.count("ignored") == 7 and "STUN Binding answered" in err
+    # seven junk datagrams, one line: junk is logged once an interval, not once a datagram
+    assert err.count("ignored") == 1 and "STUN Binding answered" in err
 
 
 def test_mapped_address_is_the_clients() -> None:

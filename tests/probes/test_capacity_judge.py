@@ -169,6 +169,14 @@ def test_server_memory_is_bounded_against_a_client_that_never_stops() -> None:
     assert figures["count"] == server.MAX_TALLY_DATAGRAMS
     for step in range(server.MAX_TALLIES + 40):
         capacity.handle(wire.up(cookie, b"t" * 8, step, 0, 0, 64), addr, transport, None)  # type: ignore[arg-type]
+    # one address is held to its own share of the tallies ...
+    assert len(capacity._tallies) == server.MAX_TALLIES_PER_ADDRESS
+    # ... and many addresses to the bound of them all
+    for n in range(server.MAX_TALLIES + 40):
+        many = (f"198.18.{n // 250}.{n % 250 + 1}", 5000)
+        capacity.handle(wire.hello(b"n" * 8), many, transport, None)  # type: ignore[arg-type]
+        _, theirs, _ = wire.read_welcome(transport.sent[-1])
+        capacity.handle(wire.up(theirs, b"t" * 8, 0, 0, 0, 64), many, transport, None)  # type: ignore[arg-type]
     assert len(capacity._tallies) == server.MAX_TALLIES
 
 

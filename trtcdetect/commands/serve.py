@@ -69,7 +69,17 @@ def build_parser() -> argparse.ArgumentParser:
              "offered there first (default: the IP address the caller dialled, if it dialled "
              "one, and the address its request arrived at; a host name a caller sends is never "
              "resolved)")
-    add("-q", "--quiet", action="store_true", help="do not log each request")
+    add("--max-calls-per-address", metavar="N", type=int, default=2,
+        help="echo calls one client address, and one /24 or /64, may hold at once "
+             "(default: %(default)s): one stranger cannot take every slot")
+    add("--plain-http-token", action="store_true",
+        help="allow --token with --http-port on an address other than loopback: the token "
+             "then travels in clear (refused without this)")
+    add("-q", "--quiet", action="store_true",
+        help="do not log each request (the default on an address other than loopback, where "
+             "strangers' requests would fill the log; see --log-requests)")
+    add("--log-requests", action="store_true",
+        help="log each request even on an address other than loopback")
     return parser
 
 
@@ -93,6 +103,15 @@ def _ip(text: str, option: str) -> str:
         raise UsageError(f"{option} wants an IP address: {text!r}") from None
 
 
+def _loopback(address: str) -> bool:
+    import ipaddress
+
+    try:
+        return ipaddress.ip_address(address).is_loopback
+    except ValueError:
+        return address == "localhost"
+
+
 def cmd_serve(argv: Sequence[str]) -> int:
     import logging
 
@@ -105,6 +124,8 @@ def cmd_serve(argv: Sequence[str]) -> int:
         raise UsageError("--max-calls must be between 1 and 64")
     if not 1 <= args.max_call_seconds <= 3600:
         raise UsageError("--max-call-seconds must be between 1 and 3600")
+    if not 1 <= args.max_calls_per_address <= args.max_calls:
+        raise UsageError("--max-calls-per-address must be between 1 and --max-calls")
     udp_ports = parse_ports(args.udp_ports)
     config = ServeConfig(
         bind=parse_host(args.bind),
@@ -123,7 +144,13 @@ def cmd_serve(argv: Sequence[str]) -> int:
         capacity=not args.no_capacity,
         stun=None if args.stun.strip().lower() == "none" else parse_hostport(args.stun, "--stun"),
         public=tuple(_ip(a, "--public-address") for a in args.public_address),
+        calls_per_address=args.max_calls_per_address,
     )
+    public = not _loopback(config.bind)
+    if public and config.token is not None and http_port and not args.plain_http_token:
+        raise UsageError(f"--token with plain HTTP on {config.bind}: the token would travel in "
+                         "clear; use the HTTPS port only (--http-port 0), or say "
+                         "--plain-http-token")
     from ..server.privileges import privileged, refusal
 
     needing = privileged([("udp", p) for p in config.udp_ports]
@@ -133,7 +160,12 @@ def cmd_serve(argv: Sequence[str]) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(message)s",
                         stream=sys.stderr)
     # One line per request from us; aiortc/aioice's own chatter stays at warnings.
-    logging.getLogger("trtcdetect.serve").setLevel(logging.WARNING if args.quiet else logging.INFO)
+    quiet = args.quiet or (public and not args.log_requests)
+    logging.getLogger("trtcdetect.serve").setLevel(logging.WARNING if quiet else logging.INFO)
+    if public and config.token is None:
+        logging.getLogger("trtcdetect.serve").warning(
+            "serve on %s without a token: anyone who reaches it may make echo calls and "
+            "capacity tests (set $TRTCDETECT_TOKEN)", config.bind)
     try:
         run(config)
     except ServeError as exc:

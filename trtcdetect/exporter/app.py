@@ -87,6 +87,12 @@ def _label(value: str) -> str:
     return value.replace("\\", "\\\\").replace("\"", "\\\"").replace("\n", "\\n")
 
 
+#: the index page's table of last results: its size and age bounds, and how often it is pruned
+LAST_KEEP = 256
+LAST_MAX_AGE_S = 3600.0
+LAST_PRUNE_S = 60.0
+
+
 class Exporter:
     def __init__(self, modules: dict[str, Module], limit: int = 4, run: Runner = run_module,
                  json_logs: bool = False) -> None:
@@ -95,6 +101,8 @@ class Exporter:
         self.run = run
         self.json_logs = json_logs
         self.running: dict[tuple[str, str], asyncio.Task[RunReport]] = {}
+        #: the index page's last result per (module, target), oldest first: at most LAST_KEEP
+        #: entries, none older than LAST_MAX_AGE_S (a pattern module allows many names)
         self.last: dict[tuple[str, str], dict[str, Any]] = {}
 
     def parse(self, request: web.Request) -> tuple[Module, str]:
@@ -155,13 +163,33 @@ class Exporter:
         entry = {"module": module.name, "target": target, "status": str(report.status),
                  "duration_s": round(took, 3), "at": time.strftime("%Y-%m-%dT%H:%M:%SZ",
                                                                    time.gmtime())}
-        self.last[(module.name, target)] = entry
+        self.last.pop((module.name, target), None)  # re-inserted: the newest is last
+        self.last[(module.name, target)] = {**entry, "monotonic": time.monotonic()}
+        self.prune()
         if self.json_logs:
             log.info(json.dumps(entry))
         else:
             log.info("module=%s target=%s status=%s duration=%.3fs", module.name, target,
                      entry["status"], took)
         return report
+
+    def prune(self, now: float | None = None) -> None:
+        """Forget the oldest results beyond LAST_KEEP and those older than LAST_MAX_AGE_S."""
+        now = time.monotonic() if now is None else now
+        while self.last and (len(self.last) > LAST_KEEP or now - next(
+                iter(self.last.values()))["monotonic"] > LAST_MAX_AGE_S):
+            del self.last[next(iter(self.last))]
+
+    async def _pruning(self, _: web.Application) -> Any:
+        """The table is pruned on a timer too: entries age out with no probe to trigger it."""
+        async def every() -> None:
+            while True:
+                await asyncio.sleep(LAST_PRUNE_S)
+                self.prune()
+
+        task = asyncio.create_task(every())
+        yield
+        task.cancel()
 
     async def own_metrics(self, _: web.Request) -> web.Response:
         return web.Response(body=text_format(REGISTRY), headers={"Content-Type": TEXT})
@@ -187,6 +215,7 @@ class Exporter:
 
     def app(self) -> web.Application:
         application = web.Application()
+        application.cleanup_ctx.append(self._pruning)
         application.router.add_get("/probe", self.probe)
         application.router.add_get("/metrics", self.own_metrics)
         application.router.add_get("/", self.index)

@@ -72,6 +72,8 @@ def _count(kbps: float) -> int:
 @dataclass
 class _Arrivals(Arrivals):
     total: int = 0
+    #: what the train carried, echoed to the server for the next train (capacitywire)
+    token: bytes = b""
     #: (sequence number, the sender's stamp in ns) of the lowest and the highest that came
     low: tuple[int, int] | None = None
     high: tuple[int, int] | None = None
@@ -113,6 +115,7 @@ class _Client(asyncio.DatagramProtocol):
             if not got.add(stamped.seq, now, stamped.sent_ns):
                 return
             got.total = stamped.total
+            got.token = stamped.token
             if got.low is None or stamped.seq < got.low[0]:
                 got.low = (stamped.seq, stamped.sent_ns)
             if got.high is None or stamped.seq > got.high[0]:
@@ -271,7 +274,10 @@ async def _drained_arrivals(client: _Client, request: wire.DownRequest) -> _Arri
             continue
         if len(got.seqs) >= got.total or now - got.times[-1] > DRAIN_QUIET_S * 2:
             break
-    return client.arrivals.get(request.step) or _Arrivals()
+    got = client.arrivals.get(request.step) or _Arrivals()
+    if got.token:  # the server sends the next train only to a client that echoes this one's
+        client.send(wire.echo(request.cookie, request.session, request.step, got.token))
+    return got
 
 
 def _really_sent(asked: float, achieved: float | None) -> float:

@@ -11,12 +11,16 @@ byte ranges) can begin with, so the reference endpoint tells them apart by their
     REPORT  client -> server  cookie, session, step, nonce   "what did you get of step N?"
     TALLY   server -> client  nonce, JSON (count, arrival rate, one-way delay offsets)
     DOWN    client -> server  cookie, session, step, kbit/s, size, duration
-    DATA    server -> client  session, step, seq, total, sent_ns, padding
+    DATA    server -> client  session, step, seq, total, sent_ns, token, padding
+    ECHO    client -> server  cookie, session, step, token  "I got that train"
 
 The cookie (when it was made, and an HMAC of that time and the client's address and port under
 the server's secret) is what makes a DOWN request unusable for reflection: the server sends a
 train only to an address that received its WELCOME in the last COOKIE_MAX_AGE_S, and only a few
-per cookie. A HELLO is padded to HELLO_BYTES, at least a WELCOME's size, so that answering one
+per cookie, and the next train only once the client has echoed the token the last one carried
+(MAX_UNECHOED trains may go without: the first, and a step asked for again because nothing of it
+came), so a cookie stolen by someone who cannot see the trains buys them one train, not a
+ramp. A HELLO is padded to HELLO_BYTES, at least a WELCOME's size, so that answering one
 from a forged source sends its victim no more than the forger sent.
 Timestamps are each side's CLOCK_MONOTONIC in ns: one-way delays are meaningful
 only relative to their minimum (the two clocks' offset cancels), which is how they are used.
@@ -35,7 +39,8 @@ from dataclasses import dataclass
 from typing import Any
 
 MAGIC = b"\xfftdcap1"
-HELLO, WELCOME, UP, REPORT, TALLY, DOWN, DATA = b"H", b"W", b"U", b"R", b"T", b"D", b"d"
+HELLO, WELCOME, UP, REPORT, TALLY, DOWN, DATA, ECHO = (b"H", b"W", b"U", b"R", b"T", b"D", b"d",
+                                                        b"E")
 COOKIE_BYTES = 16
 #: a cookie proves its address this long after it was made, s (then: a new HELLO)
 COOKIE_MAX_AGE_S = 30
@@ -46,7 +51,10 @@ IP_UDP_OVERHEAD = 28
 
 _UP = struct.Struct("!16s8sHIQ")  # cookie, session, step, seq, sent_ns
 _DOWN = struct.Struct("!16s8sHIHH")  # cookie, session, step, kbit/s, size, duration_ms
-_DATA = struct.Struct("!8sHIIQ")  # session, step, seq, total, sent_ns
+_DATA = struct.Struct("!8sHIIQ8s")  # session, step, seq, total, sent_ns, token
+_ECHO = struct.Struct("!16s8sH8s")  # cookie, session, step, token
+#: trains a cookie may start with no echo of the last one's token
+MAX_UNECHOED = 2
 _REPORT = struct.Struct("!16s8sH8s")  # cookie, session, step, nonce
 HEADER = len(MAGIC) + 1
 #: a paced sender wakes this often and sends what is due (asyncio's timers are ~1 ms)
@@ -105,6 +113,7 @@ class Stamped:
     sent_ns: int
     total: int = 0
     cookie: bytes = b""
+    token: bytes = b""
 
 
 def up(cookie_: bytes, session: bytes, step: int, seq: int, sent_ns: int, size: int) -> bytes:
@@ -116,13 +125,23 @@ def read_up(datagram: bytes) -> Stamped:
     return Stamped(session, step, seq, sent_ns, cookie=cookie_)
 
 
-def data(session: bytes, step: int, seq: int, total: int, sent_ns: int, size: int) -> bytes:
-    return _padded(MAGIC + DATA + _DATA.pack(session, step, seq, total, sent_ns), size)
+def data(session: bytes, step: int, seq: int, total: int, sent_ns: int, size: int,
+         token: bytes = bytes(8)) -> bytes:
+    return _padded(MAGIC + DATA + _DATA.pack(session, step, seq, total, sent_ns, token), size)
 
 
 def read_data(datagram: bytes) -> Stamped:
-    session, step, seq, total, sent_ns = _DATA.unpack_from(datagram, HEADER)
-    return Stamped(session, step, seq, sent_ns, total)
+    session, step, seq, total, sent_ns, token = _DATA.unpack_from(datagram, HEADER)
+    return Stamped(session, step, seq, sent_ns, total, token=token)
+
+
+def echo(cookie_: bytes, session: bytes, step: int, token: bytes) -> bytes:
+    return MAGIC + ECHO + _ECHO.pack(cookie_, session, step, token)
+
+
+def read_echo(datagram: bytes) -> tuple[bytes, bytes, int, bytes]:
+    cookie_, session, step, token = _ECHO.unpack_from(datagram, HEADER)
+    return cookie_, session, step, token
 
 
 @dataclass(frozen=True)
@@ -163,7 +182,8 @@ def read_tally(datagram: bytes) -> tuple[bytes, dict[str, Any]]:
 
 
 #: each message type's fixed part after the header, bytes
-_NEED = {HELLO: HELLO_BYTES - 8, UP: _UP.size, REPORT: _REPORT.size, DOWN: _DOWN.size, DATA: _DATA.size,
+_NEED = {HELLO: HELLO_BYTES - 8, UP: _UP.size, REPORT: _REPORT.size, DOWN: _DOWN.size,
+         DATA: _DATA.size, ECHO: _ECHO.size,
          WELCOME: 28, TALLY: 9}
 
 

@@ -14,7 +14,6 @@ import ipaddress
 import logging
 import signal
 import ssl
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,7 +22,7 @@ from aiohttp import web
 
 from .. import __version__
 from ..call.echo import EchoBusy, EchoPeer
-from . import certs
+from . import certs, limits
 from .capacity import CapacityServer
 from .mux import MediaMux
 from .stun import StunResponder
@@ -67,27 +66,26 @@ class ServeConfig:
     #: addresses this server is reached at from outside (a 1:1 NAT's public address): the
     #: echo's media port is offered there first
     public: tuple[str, ...] = ()
+    #: echo calls one client address (and one /24 or /64) may hold at once
+    calls_per_address: int = limits.CALLS_PER_ADDRESS
 
 
-def _tls_context(config: ServeConfig) -> ssl.SSLContext:
+def _tls_context(config: ServeConfig) -> tuple[ssl.SSLContext, certs.Renewer | None]:
+    """The HTTPS listener's context, and the renewer of its generated certificate (None for a
+    certificate of the operator's: --cert)."""
     ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     if config.cert is not None:
         try:
             ctx.load_cert_chain(str(config.cert), str(config.key) if config.key else None)
         except (OSError, ssl.SSLError) as exc:
             raise ServeError(f"cannot load certificate {config.cert}: {exc}") from None
-        return ctx
+        return ctx, None
     names = list(dict.fromkeys([*config.names, config.bind, "127.0.0.1", "::1"]))
-    issued = certs.issue(names)
+    renewer = certs.Renewer(ctx, names)
     if config.ca_out is not None:
         config.ca_out.parent.mkdir(parents=True, exist_ok=True)
-        config.ca_out.write_bytes(issued.ca_pem)
-    with tempfile.TemporaryDirectory() as tmp:
-        cert, key = Path(tmp, "cert.pem"), Path(tmp, "key.pem")
-        cert.write_bytes(issued.cert_pem)
-        certs.write_private(key, issued.key_pem)
-        ctx.load_cert_chain(str(cert), str(key))
-    return ctx
+        config.ca_out.write_bytes(renewer.ca.pem)
+    return ctx, renewer
 
 
 async def _index(request: web.Request) -> web.Response:
@@ -140,7 +138,10 @@ def _dialled(request: web.Request, public: tuple[str, ...]) -> tuple[str, ...]:
 
 
 def _call_handler(echo: EchoPeer, token: str | None, mux: MediaMux | None,
-                  public: tuple[str, ...] = ()) -> Any:
+                  public: tuple[str, ...] = (), shares: limits.Shares | None = None,
+                  holders: dict[str, str] | None = None) -> Any:
+    """POST /call. `shares` counts calls per caller address and network (`holders`: call id ->
+    the address that holds it, given back when the call ends)."""
     async def call(request: web.Request) -> web.Response:
         if not _authorized(request, token):
             return web.json_response({"error": "bad or missing token"}, status=401)
@@ -155,15 +156,30 @@ def _call_handler(echo: EchoPeer, token: str | None, mux: MediaMux | None,
         if problem is not None:  # refused before it takes a call slot
             log.info("call %s refused: %s", request.remote, problem)
             return web.json_response({"error": problem}, status=400)
+        address = request.remote or ""
+        if shares is not None:
+            full = shares.full(address)
+            if full is not None:
+                log.info("call %s refused: %s", address, full)
+                return web.json_response({"error": f"busy: {full}"}, status=503,
+                                         headers={"Retry-After": "5"})
+            shares.take(address)
         try:
             answer = await echo.answer(sdp, type_)
         except EchoBusy as exc:
-            return web.json_response({"error": str(exc)}, status=503)
+            if shares is not None:
+                shares.give(address)
+            return web.json_response({"error": str(exc)}, status=503,
+                                     headers={"Retry-After": "5"})
         except Exception as exc:  # noqa: BLE001 - a bad SDP must not stop the server
+            if shares is not None:
+                shares.give(address)
             # the caller hears what was wrong in its own terms; the exception stays in our log
             log.info("call %s refused: %s: %s", request.remote, type(exc).__name__, exc)
             return web.json_response({"error": "the offer could not be answered (is it a "
                                                "WebRTC offer with audio or video?)"}, status=400)
+        if holders is not None:
+            holders[answer.call_id] = address
         log.info("call %s answered (%d active)", request.remote, len(echo.calls))
         sdp = answer.sdp
         if mux is not None and request.transport is not None:
@@ -214,10 +230,17 @@ def _received_handler(echo: EchoPeer, token: str | None) -> Any:
     return received
 
 
-async def _collect_garbage() -> None:
-    """Free what dropped TLS connections leave in reference cycles (see thresholds)."""
+async def _collect_garbage(capacity: CapacityServer | None = None,
+                           renewer: certs.Renewer | None = None) -> None:
+    """Free what dropped TLS connections leave in reference cycles (see thresholds), the
+    capacity test's state that has aged out, and renew the generated certificate when due."""
     while True:
         await asyncio.sleep(SERVE_GC_INTERVAL_S)
+        if capacity is not None:
+            capacity.sweep()
+        if renewer is not None and renewer.renew_if_due():
+            log.warning("serve: its generated certificate was renewed (valid until %s)",
+                        renewer.not_after.isoformat(timespec="seconds"))
         gc.collect()
 
 
@@ -235,20 +258,36 @@ async def serve(config: ServeConfig, stop: asyncio.Event, ready: asyncio.Event |
     loop = asyncio.get_running_loop()
     closers: list[asyncio.BaseTransport | asyncio.Server] = []
     runners: list[web.AppRunner] = []
+    limits.raise_fd_limit()
     mux = MediaMux(config.media_port) if config.media_port in config.udp_ports else None
-    echo = EchoPeer(config.max_calls, config.max_call_seconds,
-                    on_close=mux.unregister if mux is not None else None, stun=config.stun)
+    calls = limits.Shares(config.calls_per_address, config.calls_per_address, config.max_calls)
+    holders: dict[str, str] = {}  # call id -> the address holding it
+
+    def call_ended(call_id: str) -> None:
+        if mux is not None:
+            mux.unregister(call_id)
+        address = holders.pop(call_id, None)
+        if address is not None:
+            calls.give(address)
+
+    echo = EchoPeer(config.max_calls, config.max_call_seconds, on_close=call_ended,
+                    stun=config.stun)
     app = web.Application(client_max_size=256 * 1024)
     app.router.add_get("/", _index)
-    app.router.add_post("/call", _call_handler(echo, config.token, mux, config.public))
+    app.router.add_post("/call", _call_handler(echo, config.token, mux, config.public, calls,
+                                               holders))
     app.router.add_get("/call/{call_id}/received", _received_handler(echo, config.token))
     capacity = CapacityServer() if config.capacity else None
+    throttled = limits.ThrottledLog(log)
+    renewer: certs.Renewer | None = None
+    # one budget for STUN answers across every port: the same source is one source
+    stun_rate = limits.RateLimit(limits.STUN_PER_ADDRESS_PPS, limits.STUN_TOTAL_PPS)
     try:
         for port in config.udp_ports:
             try:
                 transport, _ = await loop.create_datagram_endpoint(
                     lambda p=port: StunResponder(p, mux if p == config.media_port else None,  # type: ignore[misc]
-                                                 capacity),
+                                                 capacity, stun_rate, throttled),
                     local_addr=(config.bind, port))
             except OSError as exc:
                 raise ServeError(f"cannot listen on UDP {config.bind}:{port}: {exc.strerror}") from None
@@ -259,7 +298,7 @@ async def serve(config: ServeConfig, stop: asyncio.Event, ready: asyncio.Event |
             except OSError as exc:
                 raise ServeError(f"cannot listen on TCP {config.bind}:{port}: {exc.strerror}") from None
         if config.https_port or config.http_port:
-            runner = web.AppRunner(app, access_log=None)
+            runner = web.AppRunner(app, access_log=None, keepalive_timeout=limits.KEEPALIVE_S)
             await runner.setup()
             runners.append(runner)
         for port, tls in ((config.https_port, True), (config.http_port, False)):
@@ -267,19 +306,27 @@ async def serve(config: ServeConfig, stop: asyncio.Event, ready: asyncio.Event |
                 continue
             # aiohttp's protocol factory on our own listener: its TCPSite has no way to set
             # the TLS handshake timeout, and asyncio's default (60 s) lets junk pile up.
-            extra: dict[str, Any] = {"ssl": _tls_context(config), "ssl_handshake_timeout":
-                                     SERVE_TLS_HANDSHAKE_TIMEOUT_S} if tls else {}
+            extra: dict[str, Any] = {}
+            if tls:
+                ctx, renewer = _tls_context(config)
+                extra = {"ssl": ctx, "ssl_handshake_timeout": SERVE_TLS_HANDSHAKE_TIMEOUT_S}
             try:
                 factory = runners[0].server
                 assert factory is not None  # set up above
+                # each listener's connections: a deadline for their headers, a lifetime, and
+                # a share per address and in all (server/limits.py)
+                shares = limits.Shares(limits.CONNECTIONS_PER_ADDRESS,
+                                       4 * limits.CONNECTIONS_PER_ADDRESS,
+                                       limits.CONNECTIONS_TOTAL)
                 closers.append(await loop.create_server(
-                    factory, config.bind, port, reuse_address=True, **extra))
+                    limits.guarded(factory, shares, throttled), config.bind, port,
+                    reuse_address=True, **extra))
             except OSError as exc:
                 raise ServeError(f"cannot listen on TCP {config.bind}:{port} "
                                  f"({'HTTPS' if tls else 'HTTP'}): {exc.strerror}") from None
         if ready is not None:
             ready.set()
-        collector = asyncio.create_task(_collect_garbage())
+        collector = asyncio.create_task(_collect_garbage(capacity, renewer))
         await stop.wait()
         collector.cancel()
     finally:
@@ -296,6 +343,12 @@ def run(config: ServeConfig) -> None:
     async def main() -> None:
         stop, ready = asyncio.Event(), asyncio.Event()
         loop = asyncio.get_running_loop()
+        # asyncio reports every failed accept() (out of file descriptors, say) through the
+        # loop's exception handler: thousands a second under a flood. One line per interval.
+        throttled = limits.ThrottledLog(log, level=logging.WARNING)
+        loop.set_exception_handler(lambda _, context: throttled.info(
+            str(context.get("message", "")), "serve: %s: %s", context.get("message", ""),
+            context.get("exception", "")))
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
         task = asyncio.create_task(serve(config, stop, ready))

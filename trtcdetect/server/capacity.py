@@ -13,6 +13,7 @@ replay an old cookie for long.
 from __future__ import annotations
 
 import asyncio
+import hmac
 import logging
 import secrets
 import statistics
@@ -24,6 +25,7 @@ from ..net import capacitywire as wire
 from ..net.capacitywire import send_paced
 from ..net.ramp import Arrivals, arrival_rate
 from ..net.timing import received_at
+from .limits import prefix
 
 log = logging.getLogger("trtcdetect.serve")
 
@@ -38,6 +40,9 @@ TALLY_KEEP_S = 60.0
 #: remembered per step (20 Mbit/s for 1 s of 1,200-byte datagrams is ~2,000)
 MAX_TALLIES = 256
 MAX_TALLY_DATAGRAMS = 5000
+#: steps one address may have tallied at once (a ramp has at most ramp.STEPS_MAX): one client
+#: cannot push everyone else's tallies out
+MAX_TALLIES_PER_ADDRESS = 32
 
 
 @dataclass
@@ -55,6 +60,13 @@ class _Tally(Arrivals):
                 "offset_median_s": statistics.median(delays) if delays else None}
 
 
+@dataclass
+class _Cookie:
+    started: int = 0
+    unechoed: int = 0
+    token: bytes | None = None
+
+
 def clock_s() -> int:
     """The server's clock for its cookies, whole seconds (monotonic: a clock step changes
     nothing)."""
@@ -68,7 +80,9 @@ class CapacityServer:
         self._secret = secrets.token_bytes(32)
         self._tallies: dict[tuple[tuple[str, int], bytes, int], _Tally] = {}
         self._trains: dict[tuple[str, int], asyncio.Task[None]] = {}
-        self._per_cookie: dict[bytes, int] = {}
+        #: per cookie: trains started, trains not echoed since the last echo, the token the
+        #: last train carried
+        self._per_cookie: dict[bytes, _Cookie] = {}
         self.trains_sent = 0
 
     def handle(self, datagram: bytes, addr: tuple[str, int], transport: asyncio.DatagramTransport,
@@ -101,12 +115,21 @@ class CapacityServer:
             if not wire.cookie_valid(self._secret, addr, request.cookie, seconds):
                 return
             self._start_train(request, addr, transport)
+        elif message == wire.ECHO:
+            cookie, _, _, token = wire.read_echo(datagram)
+            known = self._per_cookie.get(cookie)
+            if known is not None and wire.cookie_valid(self._secret, addr, cookie, seconds) \
+                    and known.token is not None and hmac.compare_digest(token, known.token):
+                known.unechoed, known.token = 0, None
 
     def _add(self, addr: tuple[str, int], stamped: wire.Stamped, size: int, now: float) -> None:
         key = (addr, stamped.session, stamped.step)
         tally = self._tallies.get(key)
         if tally is None:
             self._forget(now)
+            mine = [k for k in self._tallies if k[0] == addr]
+            if len(mine) >= MAX_TALLIES_PER_ADDRESS:
+                del self._tallies[min(mine, key=lambda k: self._tallies[k].touched)]
             if len(self._tallies) >= MAX_TALLIES:
                 del self._tallies[min(self._tallies, key=lambda k: self._tallies[k].touched)]
             tally = self._tallies[key] = _Tally(size=size + wire.IP_UDP_OVERHEAD)
@@ -116,6 +139,15 @@ class CapacityServer:
     def _forget(self, now: float) -> None:
         for key in [k for k, t in self._tallies.items() if now - t.touched > TALLY_KEEP_S]:
             del self._tallies[key]
+
+    def sweep(self) -> None:
+        """Forget what has aged out (serve calls this on a timer: state from a client that
+        stopped sending must not wait for the next client to be dropped)."""
+        self._forget(time.perf_counter())
+        oldest = clock_s() - wire.COOKIE_MAX_AGE_S
+        for cookie in [c for c in self._per_cookie
+                       if (int.from_bytes(c[:4], "big") - oldest) & 0xFFFFFFFF > 1 << 31]:
+            del self._per_cookie[cookie]
 
     def _start_train(self, request: wire.DownRequest, addr: tuple[str, int],
                      transport: asyncio.DatagramTransport) -> None:
@@ -134,32 +166,24 @@ class CapacityServer:
         # the cookies of the last COOKIE_MAX_AGE_S only: older ones are refused anyway
         if len(self._per_cookie) > 4 * MAX_TALLIES:
             self._per_cookie.clear()
-        started = self._per_cookie.get(request.cookie, 0)
-        if started >= MAX_TRAINS_PER_COOKIE:
+        known = self._per_cookie.setdefault(request.cookie, _Cookie())
+        if known.started >= MAX_TRAINS_PER_COOKIE or known.unechoed >= wire.MAX_UNECHOED:
             return
-        self._per_cookie[request.cookie] = started + 1
+        known.started += 1
+        known.unechoed += 1
+        known.token = secrets.token_bytes(8)
         self._trains[addr] = asyncio.get_running_loop().create_task(
-            self._train(request, addr, transport))
+            self._train(request, addr, transport, known.token))
 
     async def _train(self, request: wire.DownRequest, addr: tuple[str, int],
-                     transport: asyncio.DatagramTransport) -> None:
+                     transport: asyncio.DatagramTransport, token: bytes) -> None:
         kbps = min(max(request.kbps, 1), MAX_KBPS)
         size = min(max(request.size, 64), 1400)
         seconds = min(request.duration_ms / 1000, MAX_TRAIN_S)
         total = max(int(kbps * 1000 * seconds / ((size + wire.IP_UDP_OVERHEAD) * 8)), 1)
         await send_paced(total, kbps, size, lambda seq: transport.sendto(wire.data(
-            request.session, request.step, seq, total, time.monotonic_ns(), size), addr))
+            request.session, request.step, seq, total, time.monotonic_ns(), size, token), addr))
         self.trains_sent += 1
         log.info("capacity: %d datagrams to %s:%d at %d kbit/s", total, addr[0], addr[1], kbps)
 
 
-
-def prefix(address: str) -> str:
-    """The /24 (IPv4) or /64 (IPv6) an address is in: one household's or office's share."""
-    import ipaddress
-
-    try:
-        ip = ipaddress.ip_address(address)
-    except ValueError:
-        return address
-    return str(ipaddress.ip_network(f"{ip}/{24 if ip.version == 4 else 64}", strict=False))

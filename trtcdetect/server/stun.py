@@ -12,6 +12,7 @@ from ..net import capacitywire
 
 if TYPE_CHECKING:
     from .capacity import CapacityServer
+    from .limits import RateLimit, ThrottledLog
     from .mux import MediaMux
 
 log = logging.getLogger("trtcdetect.serve")
@@ -21,10 +22,14 @@ class StunResponder(asyncio.DatagramProtocol):
     """Answers STUN Binding requests; on the media port, echo calls' datagrams go to `mux`."""
 
     def __init__(self, port: int, mux: MediaMux | None = None,
-                 capacity: CapacityServer | None = None) -> None:
+                 capacity: CapacityServer | None = None, rate: RateLimit | None = None,
+                 junk_log: ThrottledLog | None = None) -> None:
         self.port = port
         self.mux = mux
         self.capacity = capacity
+        #: answers per source address (limits.STUN_PER_ADDRESS_PPS): above it, silence
+        self.rate = rate
+        self.junk_log = junk_log
         self.transport: asyncio.DatagramTransport | None = None
         self.answered = 0
         self.ignored = 0
@@ -52,8 +57,11 @@ class StunResponder(asyncio.DatagramProtocol):
             or request.message_class != stun.Class.REQUEST
         ):
             self.ignored += 1
-            log.info("udp/%d %s:%d ignored %d bytes (not a STUN Binding request)",
-                     self.port, addr[0], addr[1], len(data))
+            if self.junk_log is not None:  # one line an interval, not one per datagram
+                self.junk_log.info(f"junk:{self.port}", "udp/%d %s:%d ignored %d bytes (not a "
+                                   "STUN Binding request)", self.port, addr[0], addr[1], len(data))
+            return
+        if self.rate is not None and not self.rate.allow(addr[0]):
             return
         response = stun.Message(
             message_method=stun.Method.BINDING,
