@@ -384,7 +384,9 @@ def test_echo_peer_wants_its_token_and_caps_concurrent_calls() -> None:
     import sys
 
     with ImpairedLink() as link:
-        link.serve_echo("--token", "s3cret", "--max-calls", "1", "--max-call-seconds", "30")
+        # the lab's plain HTTP on a namespace's address: the token in clear is said on purpose
+        link.serve_echo("--token", "s3cret", "--max-calls", "1", "--max-call-seconds", "30",
+                        "--plain-http-token")
         code, probe = call(link, "--call-seconds", "1")
         assert code == 2 and "HTTP 401" in probe["summary"]
         # One call holds the only slot for 4 s; a second caller meanwhile is turned away.

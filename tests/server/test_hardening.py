@@ -277,3 +277,38 @@ def test_remote_input_gets_a_4xx_and_never_a_traceback_nor_a_slot(
     assert seen["huge port"][0] == 200, seen["huge port"]
     assert seen["calls after"][0] in (200, 503), seen["calls after"]
     assert "Traceback" not in caplog.text and "Error handling request" not in caplog.text
+
+
+def test_the_echo_encodes_back_no_more_than_its_cap_and_asks_for_less() -> None:
+    import av
+    from aiortc import MediaStreamTrack
+
+    from trtcdetect.call.echo import ECHO_MAX_PIXELS, ECHO_VIDEO_KBPS, bandwidth_asked, capped
+
+    class Source(MediaStreamTrack):  # a caller's 1080p, as the echo receives it decoded
+        kind = "video"
+
+        def __init__(self, width: int, height: int) -> None:
+            super().__init__()
+            self.size = (width, height)
+
+        async def recv(self) -> av.VideoFrame:
+            frame = av.VideoFrame(*self.size, "yuv420p")
+            frame.pts = 3000
+            return frame
+
+    async def sizes() -> list[tuple[int, int, int | None]]:
+        got = []
+        for width, height in ((1920, 1080), (320, 240)):
+            frame = await capped(Source(width, height)).recv()
+            got.append((frame.width, frame.height, frame.pts))
+        return got
+
+    (big_w, big_h, pts), small = asyncio.run(sizes())
+    assert big_w * big_h <= ECHO_MAX_PIXELS and abs(big_w / big_h - 16 / 9) < 0.02
+    assert pts == 3000 and small == (320, 240, 3000)  # a small frame goes back as it came
+    answer = ("v=0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 96\r\nc=IN IP4 0.0.0.0\r\n"
+              "m=video 9 UDP/TLS/RTP/SAVPF 97\r\nc=IN IP4 0.0.0.0\r\nb=AS:20000\r\na=x\r\n")
+    asked = bandwidth_asked(answer).split("\r\n")
+    assert asked.count(f"b=AS:{ECHO_VIDEO_KBPS}") == 1 and "b=AS:20000" not in asked
+    assert asked.index(f"b=AS:{ECHO_VIDEO_KBPS}") > asked.index("m=video 9 UDP/TLS/RTP/SAVPF 97")

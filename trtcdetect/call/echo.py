@@ -36,6 +36,51 @@ class Answer:
 
 #: RTP clock rates, to turn RFC 3550 jitter (clock units) into milliseconds
 CLOCK = {"audio": 48000, "video": 90000}
+#: what the echo encodes back at most: a caller's 1080p costs the echo about 77 % of a core to
+#: re-encode (640x360: 14 %), so larger frames are scaled down to this many pixels first, and
+#: the answer asks the caller to send no more than ECHO_VIDEO_KBPS (b=AS, which browsers honour)
+ECHO_MAX_PIXELS = 640 * 480
+ECHO_VIDEO_KBPS = 1500
+
+
+def bandwidth_asked(sdp: str) -> str:
+    """The answer with b=AS:ECHO_VIDEO_KBPS in its video section (RFC 4566 5.8)."""
+    lines = sdp.split("\r\n")
+    out: list[str] = []
+    video = False
+    for line in lines:
+        if line.startswith("m="):
+            video = line.startswith("m=video")
+        elif video and line.startswith("c="):
+            out += [line, f"b=AS:{ECHO_VIDEO_KBPS}"]
+            continue
+        elif line.startswith("b=AS:") and video:
+            continue  # ours replaces any
+        out.append(line)
+    return "\r\n".join(out)
+
+
+def capped(track: MediaStreamTrack) -> MediaStreamTrack:
+    """`track`'s frames, each scaled down to at most ECHO_MAX_PIXELS (aspect kept, even sides)."""
+    from aiortc import MediaStreamTrack as Base
+
+    class Capped(Base):
+        kind = "video"
+
+        async def recv(self) -> Any:
+            frame: Any = await track.recv()
+            pixels = frame.width * frame.height
+            if pixels <= ECHO_MAX_PIXELS:
+                return frame
+            scale = (ECHO_MAX_PIXELS / pixels) ** 0.5
+            smaller = frame.reformat(width=int(frame.width * scale) // 2 * 2,
+                                     height=int(frame.height * scale) // 2 * 2)
+            smaller.pts = frame.pts
+            if frame.time_base is not None:
+                smaller.time_base = frame.time_base
+            return smaller
+
+    return Capped()
 
 
 class EchoPeer:
@@ -67,7 +112,8 @@ class EchoPeer:
 
         @pc.on("track")
         def on_track(track: MediaStreamTrack) -> None:
-            pc.addTrack(track)  # echo: what comes in goes straight back
+            # echo: what comes in goes straight back, video no larger than the echo encodes
+            pc.addTrack(capped(track) if track.kind == "video" else track)
 
         @pc.on("connectionstatechange")
         async def on_state() -> None:
@@ -86,7 +132,7 @@ class EchoPeer:
         self._timers.add(timer)
         timer.add_done_callback(self._timers.discard)
         local = pc.localDescription
-        return Answer(local.sdp, local.type, call_id)
+        return Answer(bandwidth_asked(local.sdp), local.type, call_id)
 
     async def received(self, call_id: str) -> list[dict[str, Any]] | None:
         """What this end has received of call `call_id`'s media, one entry per SSRC; None when

@@ -11,6 +11,7 @@ from pathlib import Path
 from ..defaults import DEFAULTS
 from ..errors import Parser, UsageError
 from ..parse import parse_host, parse_hostport, parse_port, parse_ports
+from ..server.limits import CALLS_PER_ADDRESS
 
 
 def _join(ports: Sequence[int]) -> str:
@@ -69,9 +70,10 @@ def build_parser() -> argparse.ArgumentParser:
              "offered there first (default: the IP address the caller dialled, if it dialled "
              "one, and the address its request arrived at; a host name a caller sends is never "
              "resolved)")
-    add("--max-calls-per-address", metavar="N", type=int, default=2,
+    add("--max-calls-per-address", metavar="N", type=int, default=None,
         help="echo calls one client address, and one /24 or /64, may hold at once "
-             "(default: %(default)s): one stranger cannot take every slot")
+             f"(default: {CALLS_PER_ADDRESS}, or --max-calls if fewer): one stranger cannot "
+             "take every slot")
     add("--plain-http-token", action="store_true",
         help="allow --token with --http-port on an address other than loopback: the token "
              "then travels in clear (refused without this)")
@@ -124,7 +126,8 @@ def cmd_serve(argv: Sequence[str]) -> int:
         raise UsageError("--max-calls must be between 1 and 64")
     if not 1 <= args.max_call_seconds <= 3600:
         raise UsageError("--max-call-seconds must be between 1 and 3600")
-    if not 1 <= args.max_calls_per_address <= args.max_calls:
+    per_address = args.max_calls_per_address or min(CALLS_PER_ADDRESS, args.max_calls)
+    if not 1 <= per_address <= args.max_calls:
         raise UsageError("--max-calls-per-address must be between 1 and --max-calls")
     udp_ports = parse_ports(args.udp_ports)
     config = ServeConfig(
@@ -144,7 +147,7 @@ def cmd_serve(argv: Sequence[str]) -> int:
         capacity=not args.no_capacity,
         stun=None if args.stun.strip().lower() == "none" else parse_hostport(args.stun, "--stun"),
         public=tuple(_ip(a, "--public-address") for a in args.public_address),
-        calls_per_address=args.max_calls_per_address,
+        calls_per_address=per_address,
     )
     public = not _loopback(config.bind)
     if public and config.token is not None and http_port and not args.plain_http_token:
