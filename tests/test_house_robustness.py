@@ -20,7 +20,7 @@ SEAMS: dict[str, tuple[list[str], list[str]]] = {
     "ports": (["--port-quality", "--quality-count", "5"], [
         "trtcdetect.probes.ports:resolve", "trtcdetect.probes.ports:probe_tcp",
         "trtcdetect.probes.ports:probe_udp", "trtcdetect.probes.ports:run_train"]),
-    "domain": ([], ["trtcdetect.net.https:resolve", "trtcdetect.net.https:_tcp",
+    "domain": ([], ["trtcdetect.net.https:resolve", "trtcdetect.net.https:tcp",
                     "trtcdetect.net.https:_tls", "trtcdetect.net.https:_https"]),
     "nat": ([], ["trtcdetect.probes.nat:resolve", "trtcdetect.probes.nat:global_ipv6_addresses",
                  "trtcdetect.probes.nat:_ask_all", "trtcdetect.probes.nat:local_address"]),

@@ -8,7 +8,7 @@ import asyncio
 import socket
 import struct
 
-from trtcdetect.net.bind import Local
+from trtcdetect.config import Local
 from trtcdetect.net.socksrelay import Relay, relay_running
 
 

@@ -16,12 +16,20 @@ from .defaults import DEFAULTS
 
 if TYPE_CHECKING:
     from .credentials import Credentials, Secret
-    from .net.bind import Local
 
 #: A probe gets this many step timeouts plus PROBE_DEADLINE_MARGIN_S before the runner calls it
 #: hung and records `error`. The domain probe has four sequential steps, hence 4.
 PROBE_DEADLINE_STEPS = 4
 PROBE_DEADLINE_MARGIN_S = 2.0
+
+
+@dataclass(frozen=True)
+class Local:
+    """Where the network probes' sockets are bound: --source's address, --interface's device
+    (net/bind.py opens them)."""
+
+    source: str | None = None
+    interface: str | None = None
 
 
 @dataclass(frozen=True)
@@ -97,7 +105,7 @@ class Config:
             if item.name in ("echo_token", "socks5_password"):
                 continue
             if item.name == "proxy" and self.proxy:
-                from .net.proxy import parse_proxy
+                from .parse import parse_proxy
 
                 result["proxy"] = parse_proxy(str(self.proxy)).shown  # no user, no password
                 continue
@@ -127,8 +135,6 @@ class Config:
     @property
     def local(self) -> Local | None:
         """Where the network probes' sockets are bound (--source, --interface), or None."""
-        from .net.bind import Local
-
         if self.source is None and self.interface is None:
             return None
         return Local(self.source, self.interface)

@@ -9,7 +9,9 @@ import math
 import re
 import ssl
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import unquote, urlsplit
 
 #: A port list may name this many ports at the most (ranges included): a check, not a scan
 MAX_PORTS = 64
@@ -197,3 +199,30 @@ def check_output_dir(text: str) -> Path:
     except OSError as exc:
         raise ConfigError(f"output folder is not writable: {text} ({exc.strerror or exc})") from None
     return path
+
+
+@dataclass(frozen=True)
+class Proxy:
+    host: str
+    port: int
+    auth: str | None = None  # "user:password", never shown
+
+    @property
+    def shown(self) -> str:
+        """The proxy as reports show it: no user, no password."""
+        return f"http://{self.host}:{self.port}"
+
+
+def parse_proxy(url: str) -> Proxy:
+    """http://[user:password@]host[:port] (port 8080 when not given)."""
+    parts = urlsplit(url.strip() if "://" in url else f"http://{url.strip()}")
+    if parts.scheme != "http" or not parts.hostname:
+        raise ConfigError("--proxy wants http://HOST:PORT (an HTTP proxy that supports CONNECT)")
+    try:
+        port = parts.port or 8080
+    except ValueError:
+        raise ConfigError("--proxy has a bad port") from None
+    auth = None
+    if parts.username is not None:
+        auth = f"{unquote(parts.username)}:{unquote(parts.password or '')}"
+    return Proxy(parts.hostname, port, auth)

@@ -270,7 +270,7 @@ def config_from(args: argparse.Namespace) -> Config:
     if args.capacity_max is not None:
         config = replace(config, capacity_max_kbps=args.capacity_max)
     if args.proxy is not None:
-        from ..net.proxy import parse_proxy
+        from ..parse import parse_proxy
 
         parse_proxy(args.proxy)  # one line of error for a bad URL, now
         config = replace(config, proxy=args.proxy)

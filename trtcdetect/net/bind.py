@@ -8,24 +8,19 @@ from __future__ import annotations
 
 import asyncio
 import socket
-from dataclasses import dataclass
 from typing import Any
+
+from ..config import Local
 
 #: Linux's SO_BINDTODEVICE (25); Python names it on Linux only
 SO_BINDTODEVICE = getattr(socket, "SO_BINDTODEVICE", 25)
 
 
-@dataclass(frozen=True)
-class Local:
-    """The local end every network probe's socket gets."""
-
-    source: str | None = None
-    interface: str | None = None
-
-    def socket_options(self) -> list[tuple[int, int, bytes]]:
-        """For httpx/httpcore's `socket_options`."""
-        return ([(socket.SOL_SOCKET, SO_BINDTODEVICE, self.interface.encode())]
-                if self.interface else [])
+def socket_options(local: Local | None) -> list[tuple[int, int, bytes]] | None:
+    """For httpx/httpcore's `socket_options`: SO_BINDTODEVICE for --interface."""
+    if local is None or not local.interface:
+        return None
+    return [(socket.SOL_SOCKET, SO_BINDTODEVICE, local.interface.encode())]
 
 
 def check_interface(name: str) -> str:

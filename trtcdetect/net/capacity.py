@@ -29,8 +29,9 @@ import time
 from dataclasses import dataclass
 from typing import Any, cast
 
+from ..config import Local
 from . import capacitywire as wire
-from .bind import Local, udp_endpoint
+from .bind import udp_endpoint
 from .ramp import (
     DRAIN_MAX_S,
     DRAIN_QUIET_S,

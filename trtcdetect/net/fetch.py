@@ -15,7 +15,9 @@ from urllib.parse import urljoin, urlsplit, urlunsplit
 import httpx
 
 from ..config import Config
-from .proxy import Proxy, proxy_for
+from ..parse import Proxy
+from .bind import socket_options
+from .proxy import proxy_for
 
 LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1"}
 MAX_REDIRECTS = 10
@@ -54,7 +56,7 @@ async def _transport(config: Config, proxy: Proxy | None) -> httpx.AsyncHTTPTran
     return httpx.AsyncHTTPTransport(
         verify=await config.tls_context(), proxy=through,
         local_address=local.source if local else None,
-        socket_options=local.socket_options() if local else None)
+        socket_options=socket_options(local))
 
 
 async def follow(config: Config, url: str, through_proxy: bool = False

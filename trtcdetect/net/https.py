@@ -53,8 +53,8 @@ class Step:
         }
 
 
-class _Timer:
-    def __enter__(self) -> _Timer:
+class Timer:
+    def __enter__(self) -> Timer:
         self.start = time.perf_counter()
         return self
 
@@ -69,7 +69,7 @@ class _Timer:
 LAG_NOTE_MS = 1.0
 
 
-def _note_lag(step: Step, timer: _Timer) -> None:
+def _note_lag(step: Step, timer: Timer) -> None:
     """A failed DNS lookup is timed on the run's loop: say how late that loop was meanwhile.
     (A lookup that answered is timed in its own thread; TCP, TLS and HTTPS run on a loop of
     their own, see check(): the run's lag touches neither.)"""
@@ -81,7 +81,7 @@ async def _dns(config: Config, host: str, port: int, step: Step) -> Resolution |
     """The lookup's own time: a name resolved once per run is shared by the probes that ask
     for it, so the wait here may be shorter (it started earlier) — the lookup's time is said."""
     failure: ResolveError | None = None
-    with _Timer() as t:
+    with Timer() as t:
         try:
             resolution = await resolve(config, host, port)
         except ResolveError as exc:
@@ -99,14 +99,14 @@ async def _dns(config: Config, host: str, port: int, step: Step) -> Resolution |
     return resolution
 
 
-async def _tcp(config: Config, addresses: tuple[str, ...], port: int,
+async def tcp(config: Config, addresses: tuple[str, ...], port: int,
                step: Step) -> socket.socket | None:
     """Connect to each address in turn (IPv4 first) until one answers."""
     errors = []
     loop = asyncio.get_running_loop()
     sock: socket.socket | None = None
     tried = 0
-    with _Timer() as t:
+    with Timer() as t:
         for address in addresses:
             tried += 1
             try:  # from --source / --interface, when given
@@ -166,7 +166,7 @@ async def _tls(config: Config, context: ssl.SSLContext, host: str, address: str,
     """Handshake with verification; on a verification failure fetch the certificate anyway
     (directly from `address`: not through a proxy's tunnel, whose certificate may differ)."""
     stream: Stream | None = None
-    with _Timer() as t:
+    with Timer() as t:
         try:
             stream = await asyncio.open_connection(
                 sock=sock, ssl=context, server_hostname=host,
@@ -221,7 +221,7 @@ async def _https(config: Config, host: str, stream: Stream, step: Step) -> None:
     request = h11.Request(method="GET", target="/", headers=[
         ("Host", host), ("User-Agent", "trtcdetect"), ("Accept", "*/*"),
         ("Connection", "close")])
-    with _Timer() as t:
+    with Timer() as t:
         try:
             async with asyncio.timeout(config.timeout_s):
                 writer.write(connection.send(request))
@@ -265,7 +265,7 @@ async def check(config: Config, host: str, port: int) -> list[Step]:
 async def _connect(config: Config, host: str, port: int, resolution: Resolution,
                    steps: dict[str, Step]) -> None:
     context = await config.tls_context()  # outside the timers: loading the trust store is not network
-    sock = await _tcp(config, resolution.addresses, port, steps["tcp"])
+    sock = await tcp(config, resolution.addresses, port, steps["tcp"])
     if sock is None:
         return
     await tls_then_https(config, context, host, steps["tcp"].info["address"], port, sock,

@@ -18,7 +18,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from .bind import Local, family_of, open_socket
+from ..config import Local
+from .bind import family_of, open_socket
 
 PROXY_VARIABLES = ("HTTPS_PROXY", "HTTP_PROXY", "ALL_PROXY", "NO_PROXY")
 #: Addresses a route is looked up to when no target address is known (no packet is sent: a

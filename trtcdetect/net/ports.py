@@ -15,7 +15,8 @@ from typing import Any
 
 from aioice import stun
 
-from .bind import Local, tcp_connect
+from ..config import Local
+from .bind import tcp_connect
 from .errors import REFUSALS, os_error_text, refused_by
 from .stun import StunSocket, binding_request
 from .timing import tcp_rtt_ms

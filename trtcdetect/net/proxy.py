@@ -15,46 +15,17 @@ import base64
 import socket
 import urllib.request
 from collections.abc import Sequence
-from dataclasses import dataclass
-from urllib.parse import unquote, urlsplit
 
 from ..config import Config
 from ..models import Advice, Message, Status, Verdict
-from ..parse import ConfigError
+from ..parse import ConfigError, Proxy, parse_proxy
 from ..text.ids import R, S
 from .errors import os_error_text
-from .https import Step, _tcp, _Timer, first_failure, tls_then_https
+from .https import Step, Timer, first_failure, tcp, tls_then_https
 from .isolated import in_own_loop
 
 #: The most a proxy's answer to CONNECT may be before the tunnel is called broken, bytes
 MAX_CONNECT_REPLY = 16384
-
-
-@dataclass(frozen=True)
-class Proxy:
-    host: str
-    port: int
-    auth: str | None = None  # "user:password", never shown
-
-    @property
-    def shown(self) -> str:
-        """The proxy as reports show it: no user, no password."""
-        return f"http://{self.host}:{self.port}"
-
-
-def parse_proxy(url: str) -> Proxy:
-    """http://[user:password@]host[:port] (port 8080 when not given)."""
-    parts = urlsplit(url.strip() if "://" in url else f"http://{url.strip()}")
-    if parts.scheme != "http" or not parts.hostname:
-        raise ConfigError("--proxy wants http://HOST:PORT (an HTTP proxy that supports CONNECT)")
-    try:
-        port = parts.port or 8080
-    except ValueError:
-        raise ConfigError("--proxy has a bad port") from None
-    auth = None
-    if parts.username is not None:
-        auth = f"{unquote(parts.username)}:{unquote(parts.password or '')}"
-    return Proxy(parts.hostname, port, auth)
 
 
 def proxy_for(config: Config, host: str) -> Proxy | None:
@@ -91,7 +62,7 @@ async def _through(config: Config, proxy: Proxy, host: str, port: int,
         step.ok, step.error = False, f"the proxy {proxy.host} did not resolve: {exc}"
         return
     addresses = tuple(dict.fromkeys(str(i[4][0]) for i in infos))
-    sock = await _tcp(config, addresses, proxy.port, steps["proxy"])
+    sock = await tcp(config, addresses, proxy.port, steps["proxy"])
     if sock is None:
         steps["proxy"].error = f"the proxy does not answer: {steps['proxy'].error}"
         return
@@ -112,7 +83,7 @@ async def _connect(config: Config, proxy: Proxy, host: str, port: int, sock: soc
         request += f"Proxy-Authorization: Basic {token}\r\n"
     reply = b""
     tcp_ms = step.ms or 0.0
-    with _Timer() as t:
+    with Timer() as t:
         try:
             async with asyncio.timeout(config.timeout_s):
                 await loop.sock_sendall(sock, (request + "\r\n").encode())

@@ -25,7 +25,8 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from .bind import Local, family_allows, family_of, open_socket, udp_endpoint
+from ..config import Local
+from .bind import family_allows, family_of, open_socket, udp_endpoint
 
 OK, FAILURE, NOT_ALLOWED, NET_UNREACHABLE, HOST_UNREACHABLE, REFUSED = 0, 1, 2, 3, 4, 5
 COMMAND_NOT_SUPPORTED = 7

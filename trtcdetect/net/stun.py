@@ -16,7 +16,8 @@ from typing import cast
 
 from aioice import stun
 
-from .bind import Local, udp_endpoint
+from ..config import Local
+from .bind import udp_endpoint
 from .timing import enable_receive_stamps, received_at
 
 

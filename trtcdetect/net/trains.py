@@ -13,7 +13,7 @@ import statistics
 import time
 from typing import Any
 
-from .bind import Local
+from ..config import Local
 from .stun import StunSocket, binding_request
 
 #: A request unanswered this long after it was sent is lost, s.

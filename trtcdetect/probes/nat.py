@@ -18,10 +18,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..config import PROBE_DEADLINE_MARGIN_S, Config
+from ..config import PROBE_DEADLINE_MARGIN_S, Config, Local
 from ..models import Advice, Message, Status
 from ..net import ResolveError, resolve
-from ..net.bind import Local, family_of, open_socket
+from ..net.bind import family_of, open_socket
 from ..net.stun import StunSocket, mapped_address
 from ..text.ids import R, S
 from .base import NO_PRIOR, MeasuredProbe, Prior, Verdict
