@@ -304,23 +304,22 @@ async def serve(config: ServeConfig, stop: asyncio.Event, ready: asyncio.Event |
         for port, tls in ((config.https_port, True), (config.http_port, False)):
             if not port:
                 continue
-            # aiohttp's protocol factory on our own listener: its TCPSite has no way to set
-            # the TLS handshake timeout, and asyncio's default (60 s) lets junk pile up.
-            extra: dict[str, Any] = {}
+            # aiohttp's protocol factory on our own listener, behind a guard that counts a
+            # connection (its address's share, the deadlines) as soon as TCP accepts it and
+            # only then starts TLS (server/limits.py): refused connections cost no handshake
+            tls_ctx: ssl.SSLContext | None = None
             if tls:
-                ctx, renewer = _tls_context(config)
-                extra = {"ssl": ctx, "ssl_handshake_timeout": SERVE_TLS_HANDSHAKE_TIMEOUT_S}
+                tls_ctx, renewer = _tls_context(config)
             try:
                 factory = runners[0].server
                 assert factory is not None  # set up above
-                # each listener's connections: a deadline for their headers, a lifetime, and
-                # a share per address and in all (server/limits.py)
                 shares = limits.Shares(limits.CONNECTIONS_PER_ADDRESS,
                                        4 * limits.CONNECTIONS_PER_ADDRESS,
                                        limits.CONNECTIONS_TOTAL)
                 closers.append(await loop.create_server(
-                    limits.guarded(factory, shares, throttled), config.bind, port,
-                    reuse_address=True, **extra))
+                    limits.guarded(factory, shares, throttled, tls_ctx,
+                                   SERVE_TLS_HANDSHAKE_TIMEOUT_S),
+                    config.bind, port, reuse_address=True))
             except OSError as exc:
                 raise ServeError(f"cannot listen on TCP {config.bind}:{port} "
                                  f"({'HTTPS' if tls else 'HTTP'}): {exc.strerror}") from None

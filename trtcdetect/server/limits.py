@@ -10,6 +10,7 @@ import asyncio
 import ipaddress
 import logging
 import resource
+import ssl
 import time
 from collections import OrderedDict
 from collections.abc import Callable
@@ -155,23 +156,27 @@ def raise_fd_limit() -> tuple[int, int]:
 
 
 class GuardedConnection(asyncio.Protocol):
-    """An HTTP connection's protocol (aiohttp's) behind a guard: the connection is closed when a
-    request's headers are not complete HEADER_DEADLINE_S after it opened or after the last
-    request's headers, when it has lived CONNECTION_MAX_S, or at once when its address or the
-    listener holds too many (`shares`)."""
+    """An HTTP connection's protocol (aiohttp's) behind a guard. It is counted from the moment
+    TCP accepts it: refused at once when its address or the listener holds too many
+    (`shares`), before any TLS handshake; TLS (`tls`) is started only after that; it is closed
+    when a request's headers are not complete HEADER_DEADLINE_S after it opened or after the
+    last request's headers, or when it has lived CONNECTION_MAX_S."""
 
-    def __init__(self, inner: asyncio.Protocol, shares: Shares, log: ThrottledLog) -> None:
+    def __init__(self, inner: asyncio.Protocol, shares: Shares, log: ThrottledLog,
+                 tls: ssl.SSLContext | None = None, handshake_s: float = 5.0) -> None:
         self.inner, self.shares, self.log = inner, shares, log
-        self.transport: asyncio.Transport | None = None
+        self.tls, self.handshake_s = tls, handshake_s
+        self.transport: asyncio.BaseTransport | None = None
         self.address = ""
         self.counted = False
+        self.started = False  # the inner protocol has its transport
         self._waiting_since: float | None = None  # headers not complete since
         self._tail = b""
         self._timer: asyncio.TimerHandle | None = None
         self._opened = 0.0
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self.transport = transport  # type: ignore[assignment]
+        self.transport = transport
         peer = transport.get_extra_info("peername")
         self.address = str(peer[0]) if peer else ""
         why = self.shares.full(self.address)
@@ -183,7 +188,33 @@ class GuardedConnection(asyncio.Protocol):
         self.shares.take(self.address)
         self.counted = True
         self._opened = self._waiting_since = time.monotonic()
-        self._timer = asyncio.get_running_loop().call_later(1.0, self._check)
+        loop = asyncio.get_running_loop()
+        self._timer = loop.call_later(1.0, self._check)
+        if self.tls is None:
+            self._start(transport)
+            return
+        assert isinstance(transport, asyncio.Transport)
+        transport.pause_reading()  # nothing reaches us before TLS has the transport
+        loop.create_task(self._start_tls(transport))
+
+    async def _start_tls(self, transport: asyncio.Transport) -> None:
+        assert self.tls is not None
+        try:
+            secured = await asyncio.get_running_loop().start_tls(
+                transport, self, self.tls, server_side=True,
+                ssl_handshake_timeout=self.handshake_s)
+        except Exception:  # noqa: BLE001 - a handshake that fails in any way ends the connection
+            transport.close()
+            self.connection_lost(None)
+            return
+        if secured is None:  # closed meanwhile
+            self.connection_lost(None)
+            return
+        self.transport = secured
+        self._start(secured)
+
+    def _start(self, transport: asyncio.BaseTransport) -> None:
+        self.started = True
         self.inner.connection_made(transport)
 
     def _check(self) -> None:
@@ -206,16 +237,19 @@ class GuardedConnection(asyncio.Protocol):
             self._waiting_since = None
             seen = seen.rsplit(b"\r\n\r\n", 1)[1]
         self._tail = seen[-3:]
-        self.inner.data_received(data)
+        if self.started:
+            self.inner.data_received(data)
 
     def eof_received(self) -> bool | None:
-        return self.inner.eof_received()
+        return self.inner.eof_received() if self.started else None
 
     def pause_writing(self) -> None:
-        self.inner.pause_writing()
+        if self.started:
+            self.inner.pause_writing()
 
     def resume_writing(self) -> None:
-        self.inner.resume_writing()
+        if self.started:
+            self.inner.resume_writing()
 
     def connection_lost(self, exc: Exception | None) -> None:
         if self._timer is not None:
@@ -223,10 +257,13 @@ class GuardedConnection(asyncio.Protocol):
         if self.counted:
             self.shares.give(self.address)
             self.counted = False
-            self.inner.connection_lost(exc)
+            if self.started:
+                self.inner.connection_lost(exc)
 
 
-def guarded(factory: Callable[[], asyncio.Protocol], shares: Shares,
-            log: ThrottledLog) -> Callable[[], asyncio.Protocol]:
-    """A protocol factory whose connections are guarded (GuardedConnection)."""
-    return lambda: GuardedConnection(factory(), shares, log)
+def guarded(factory: Callable[[], asyncio.Protocol], shares: Shares, log: ThrottledLog,
+            tls: ssl.SSLContext | None = None,
+            handshake_s: float = 5.0) -> Callable[[], asyncio.Protocol]:
+    """A protocol factory whose connections are guarded (GuardedConnection), over TLS when
+    `tls` is given."""
+    return lambda: GuardedConnection(factory(), shares, log, tls, handshake_s)
