@@ -1,7 +1,7 @@
 """serve under load from strangers: the echo's CPU per call by the caller's video size, and serve's
 memory under the capacity-tally flood and held connections, before, at the peak and after.
 
-    .venv/bin/python benchmarks/serve_load.py      (root: network namespaces; about 3 min)
+    .venv/bin/python benchmarks/serve_load.py [--cpu-only]   (root: namespaces; about 3 min)
 
 Echo CPU: `trtcdetect serve` in the lab's server namespace; from the client namespace, a 4 s
 test call sending a generated video file of each size as its camera (`--camera FILE`); serve's
@@ -59,7 +59,7 @@ def echo_cpu(lab: Lab, tmp: Path) -> list[tuple[str, float, str]]:
         before = cpu_s(pid)
         proc = lab.trtcdetect("--only", "camera,rtp", "--camera", str(video), "--camera-size",
                               f"{width}x{height}", "--camera-seconds", "1", "--echo-url",
-                              f"http://{SERVE}:8089/call", "--call-seconds", "4", "--json",
+                              f"http://{SERVE}:8089/call", "--call-seconds", str(CALL_S), "--json",
                               "--quiet", timeout=90)
         used = cpu_s(pid) - before
         status = "?"
@@ -122,7 +122,7 @@ def main() -> None:
                   "--name", SERVE)
         with tempfile.TemporaryDirectory() as tmp:
             cpu = echo_cpu(lab, Path(tmp))
-        mem = memory(lab)
+        mem = memory(lab) if "--cpu-only" not in sys.argv else []
     finally:
         lab.down()
     print("| caller's video (30 fps) | serve CPU, share of one core | the call |")  # noqa: T201

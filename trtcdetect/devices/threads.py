@@ -14,6 +14,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from ..models import Message
+from ..offloop import in_thread
 
 #: A device probe may take its capture time plus this (opening a device, warm-up), s.
 DEVICE_DEADLINE_MARGIN_S = 8.0
@@ -77,66 +78,20 @@ def release(stream: Any, what: str) -> bool:
 def release_soon(stream: Any, what: str) -> asyncio.Future[bool]:
     """`release`, from the event loop without blocking it: a future that is done when the
     device let go (True) or DEVICE_RELEASE_S passed (False)."""
-    loop = asyncio.get_running_loop()
-    future: asyncio.Future[bool] = loop.create_future()
-
-    def deliver(released: bool) -> None:
-        if not future.done():
-            future.set_result(released)
-
-    def target() -> None:
-        released = release(stream, what)
-        try:
-            loop.call_soon_threadsafe(deliver, released)
-        except RuntimeError:  # the loop is closed: nobody waits any more
-            pass
-
-    threading.Thread(target=target, name=f"trtcdetect-release-{what}", daemon=True).start()
-    return future
+    return asyncio.ensure_future(in_thread(lambda: release(stream, what),
+                                           name=f"trtcdetect-release-{what}"))
 
 
 async def run_in_thread(work: Callable[[threading.Event], T]) -> T:
     """Run blocking device I/O in a daemon thread; on cancellation tell it to stop and release.
 
     The thread checks the event between reads, so the device is closed within one read even
-    when the run is interrupted or the probe's deadline passes. A daemon thread, not the event
-    loop's executor: a driver stuck for good must not keep the process from exiting.
+    when the run is interrupted or the probe's deadline passes; a run that returns has released
+    it (the cancellation waits, bounded, for the thread to close the device).
     """
     stop = threading.Event()
-    loop = asyncio.get_running_loop()
-    future: asyncio.Future[T] = loop.create_future()
-
-    def deliver(result: T | None, error: BaseException | None) -> None:
-        if future.done():  # cancelled meanwhile
-            return
-        if error is not None:
-            future.set_exception(error)
-        else:
-            future.set_result(result)  # type: ignore[arg-type]  # T itself when no error
-
-    def target() -> None:
-        result: T | None = None
-        error: BaseException | None = None
-        try:
-            result = work(stop)
-        except BaseException as exc:  # noqa: BLE001 - handed to the awaiting task
-            error = exc
-        try:
-            loop.call_soon_threadsafe(deliver, result, error)
-        except RuntimeError:  # the loop is closed: nobody waits any more
-            pass
-
-    threading.Thread(target=target, name="trtcdetect-device", daemon=True).start()
-    try:
-        return await asyncio.shield(future)
-    except asyncio.CancelledError:
-        stop.set()
-        # The thread ends with "interrupted" within one read: wait (bounded) for it to close the
-        # device, so that a run that returns has released it. Its outcome is taken here rather
-        # than left for asyncio to report as an unretrieved exception.
-        future.add_done_callback(lambda f: f.cancelled() or f.exception())
-        await asyncio.wait({future}, timeout=DEVICE_RELEASE_S)
-        raise
+    return await in_thread(lambda: work(stop), name="trtcdetect-device", on_cancel=stop.set,
+                           cancel_wait_s=DEVICE_RELEASE_S)
 
 
 def _own_stderr() -> None:

@@ -16,12 +16,12 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import socket
-import threading
 import time
 from dataclasses import dataclass
 from typing import Any
 
 from ..config import Config
+from ..offloop import in_thread
 from .bind import family_allows
 from .dnsexplain import explain
 from .errors import ResolveError
@@ -147,35 +147,14 @@ async def _timed_lookup(host: str, timeout_s: float, start: float) -> Resolution
 
 
 def _getaddrinfo(host: str) -> asyncio.Future[tuple[list[Any], float]]:
-    """getaddrinfo in a daemon thread: its addresses, and how long it took, timed in that thread
-    (a busy event loop does not add to it), ms."""
-    loop = asyncio.get_running_loop()
-    future: asyncio.Future[tuple[list[Any], float]] = loop.create_future()
-
-    def deliver(result: tuple[list[Any], float] | None, error: BaseException | None) -> None:
-        if future.done():
-            return
-        if error is not None:
-            future.set_exception(error)
-        else:
-            future.set_result(result or ([], 0.0))
-
-    def work() -> None:
-        result: tuple[list[Any], float] | None = None
-        error: BaseException | None = None
+    """getaddrinfo in a daemon thread (offloop): its addresses, and how long it took, timed in
+    that thread (a busy event loop does not add to it), ms."""
+    def work() -> tuple[list[Any], float]:
         start = time.perf_counter()
-        try:
-            infos = socket.getaddrinfo(host, 0, type=socket.SOCK_STREAM)
-            result = (infos, (time.perf_counter() - start) * 1000)
-        except BaseException as exc:  # noqa: BLE001 - handed to the awaiting task
-            error = exc
-        try:
-            loop.call_soon_threadsafe(deliver, result, error)
-        except RuntimeError:  # the run has ended meanwhile: nobody waits any more
-            pass
+        infos = socket.getaddrinfo(host, 0, type=socket.SOCK_STREAM)
+        return infos, (time.perf_counter() - start) * 1000
 
-    threading.Thread(target=work, name="trtcdetect-dns", daemon=True).start()
-    return future
+    return asyncio.ensure_future(in_thread(work, name="trtcdetect-dns"))
 
 
 async def _explained(host: str, failure: ResolveError,
