@@ -14,8 +14,8 @@ from trtcdetect import thresholds
 from trtcdetect.models import Status
 from trtcdetect.net import capacitywire as wire
 from trtcdetect.net.capacity import Capacity
-from trtcdetect.net.ramp import Direction, Step, conclude, judge_step, rates
-from trtcdetect.probes.capacity import CapacityObservation, judge
+from trtcdetect.net.ramp import Direction, Step, conclude, rates
+from trtcdetect.probes.capacity import CapacityObservation, judge, judge_step
 from trtcdetect.text.remedies import PARTY
 
 CLEAN = Step(250, 10, 10, 250.0, 0.2)

@@ -1,15 +1,15 @@
 """How much this network carries to and from a `trtcdetect serve`, per direction: a ramped train.
 
-A paced train of PAYLOAD-byte UDP datagrams (net/capacitywire.py) goes up, then another comes
+A paced train of PAYLOAD-byte UDP datagrams (net/capacitywire.py) goes up while another comes
 down, each in steps of STEP_S whose rate grows by RAMP from START_KBPS until a step shows the
 bottleneck, or the ceiling is reached. A step shows it when the queue in front of the bottleneck
-grows (the one-way delay's median rises QUEUE_RISE_MS over the lowest seen), or when the
-receiver gets the step's datagrams at under DELIVERED_MIN of the rate they were sent at, once
-the loss the lower steps had anyway is allowed for (ramp.judge_step). Above its capacity a link
-delivers at its capacity, whatever it is fed: the estimate is the rate at which that step's
-datagrams *arrived* at the receiver (leaving out the first tenth of them: a shaper's burst
-after a quiet spell passes at line speed), IP-level bits (payload + 28 bytes of IPv4/UDP
-headers), as the link carries them.
+grows (the one-way delay's median rises over the lowest seen), or when the receiver gets the
+step's datagrams at well under the rate they were sent at, once the loss the lower steps had
+anyway is allowed for: the probe's rule (probes/capacity.judge_step), handed to `measure`.
+Above its capacity a link delivers at its capacity, whatever it is fed: the estimate is the
+rate at which that step's datagrams *arrived* at the receiver (leaving out the first tenth of
+them: a shaper's burst after a quiet spell passes at line speed), IP-level bits (payload + 28
+bytes of IPv4/UDP headers), as the link carries them.
 
 Random loss (a lossy Wi-Fi) takes the same share at every rate and raises no queue: allowed for,
 it is not taken for the bottleneck. A ramp that reaches the ceiling says "at least".
@@ -26,6 +26,7 @@ import asyncio
 import secrets
 import statistics
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -44,7 +45,6 @@ from .ramp import (
     Step,
     arrival_rate,
     conclude,
-    judge_step,
     rates,
 )
 from .timing import enable_receive_stamps, received_at
@@ -164,8 +164,12 @@ class Capacity:
                 "up": self.up.details(), "down": self.down.details()}
 
 
+#: a step's figures -> what showed the bottleneck ("delay", "rate") or None: the probe's rule
+Congested = Callable[[float, int, int, "float | None", "float | None", list[Step]], "str | None"]
+
+
 async def measure(address: str, port: int, ceiling_kbps: float, timeout_s: float,
-                  local: Local | None = None) -> Capacity:
+                  congested: Congested, local: Local | None = None) -> Capacity:
     _, client = await udp_endpoint(_Client, local, (address, port))
     start = time.perf_counter()
     try:
@@ -177,14 +181,15 @@ async def measure(address: str, port: int, ceiling_kbps: float, timeout_s: float
         ceiling = min(ceiling_kbps, float(server_max))
         # both directions at once, as a call sends: a full-duplex link carries each at its own
         # rate, and a half-duplex one (Wi-Fi) shares its air between them as a call would
-        up, down = await asyncio.gather(_up(client, cookie, ceiling), _down(client, cookie, ceiling))
+        up, down = await asyncio.gather(_up(client, cookie, ceiling, congested),
+                                        _down(client, cookie, ceiling, congested))
     finally:
         if client.transport is not None:
             client.transport.close()
     return Capacity(address, port, up, down, ceiling, time.perf_counter() - start)
 
 
-async def _up(client: _Client, cookie: bytes, ceiling: float) -> Direction:
+async def _up(client: _Client, cookie: bytes, ceiling: float, congested: Congested) -> Direction:
     session = secrets.token_bytes(8)
     steps: list[Step] = []
     lowest: float | None = None
@@ -205,7 +210,7 @@ async def _up(client: _Client, cookie: bytes, ceiling: float) -> Direction:
         queue = None if median is None or lowest is None else (median - lowest) * 1000
         delivered = figures.get("rate_kbps")
         steps.append(Step(kbps, total, count, _round(delivered), _round(queue),
-                          judge_step(kbps, total, count, delivered, queue, steps)))
+                          congested(kbps, total, count, delivered, queue, steps)))
         if steps[-1].congested:
             break
     return conclude("up", steps, ceiling)
@@ -233,7 +238,8 @@ async def _drained_tally(client: _Client, cookie: bytes, session: bytes,
     return last
 
 
-async def _down(client: _Client, cookie: bytes, ceiling: float) -> Direction:
+async def _down(client: _Client, cookie: bytes, ceiling: float,
+                congested: Congested) -> Direction:
     client.session = secrets.token_bytes(8)
     client.arrivals = {}
     steps: list[Step] = []
@@ -252,7 +258,7 @@ async def _down(client: _Client, cookie: bytes, ceiling: float) -> Direction:
         kbps = _really_sent(kbps, got.sent_kbps())
         delivered = arrival_rate(got.times, PAYLOAD + wire.IP_UDP_OVERHEAD)
         steps.append(Step(kbps, total, len(got.seqs), _round(delivered), _round(queue),
-                          judge_step(kbps, total, len(got.seqs), delivered, queue, steps)))
+                          congested(kbps, total, len(got.seqs), delivered, queue, steps)))
         if steps[-1].congested:
             break
     return conclude("down", steps, ceiling)

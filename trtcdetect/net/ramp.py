@@ -1,6 +1,6 @@
-"""The capacity ramp's rules, without a socket: its steps, when a step shows the bottleneck,
-and what estimate the steps give (net/capacity.py runs the trains; tests/probes table-tests
-these). See net/capacity.py for the method."""
+"""The capacity ramp without a socket: its steps and what estimate the steps give
+(net/capacity.py runs the trains; when a step shows the bottleneck is the probe's rule,
+probes/capacity.judge_step, handed to the trains). See net/capacity.py for the method."""
 
 from __future__ import annotations
 
@@ -11,10 +11,6 @@ PAYLOAD = 1200
 START_KBPS = 250.0
 RAMP = 1.4
 STEP_S = 0.4
-#: a step's delay median this far above the lowest seen: a queue is building
-QUEUE_RISE_MS = 40.0
-#: delivered under this share of the sent rate (with loss above the lower steps'): bottleneck
-DELIVERED_MIN = 0.85
 STEPS_MAX = 16
 #: after a step's last datagram, how long to wait for stragglers (a queue draining), s
 DRAIN_QUIET_S = 0.15
@@ -51,27 +47,6 @@ class Direction:
         out = asdict(self)
         out["steps"] = [{**asdict(s), "loss_pct": s.loss_pct} for s in self.steps]
         return out
-
-
-def judge_step(kbps: float, sent: int, received: int, delivered: float | None,
-               queue_ms: float | None, lower: list[Step]) -> str | None:
-    """What, if anything, says this step hit the bottleneck (a pure rule, table-tested).
-
-    A queue that grows is the bottleneck ("delay"). Else, a step whose datagrams arrived at
-    under DELIVERED_MIN of the rate they were sent at, once the loss every lower step had
-    anyway is allowed for, met a link slower than itself ("rate": a policer or a shallow
-    buffer drops the excess instead of queueing it). Random loss lowers every step alike; the
-    first step has no lower one to compare with and is judged by its delay alone."""
-    if queue_ms is not None and queue_ms > QUEUE_RISE_MS:
-        return "delay"
-    if not lower:
-        return None
-    if received < 2 or delivered is None:
-        return "rate" if sent >= 4 else None  # nothing came: all of it was beyond capacity
-    floor = min(s.loss_pct for s in lower)
-    if delivered < DELIVERED_MIN * kbps * (1 - floor / 100):
-        return "rate"
-    return None
 
 
 def conclude(name: str, steps: list[Step], ceiling: float) -> Direction:

@@ -21,6 +21,11 @@ from ..text.ids import R, S
 from ..trtc import is_tencent
 from .base import NO_PRIOR, MeasuredProbe, Prior, Verdict
 
+#: a step's delay median this far above the lowest seen: a queue is building
+QUEUE_RISE_MS = 40.0
+#: delivered under this share of the sent rate (with loss above the lower steps'): bottleneck
+DELIVERED_MIN = 0.85
+
 #: everything that sends packets: the capacity train starts after all of them in the run
 NETWORK_PROBES = ("ports", "domain", "nat", "trtc", "url", "browsers", "trtcweb", "rtp")
 
@@ -43,6 +48,27 @@ class CapacityObservation:
         if self.dns_error:
             out["dns_error"] = self.dns_error
         return out
+
+
+def judge_step(kbps: float, sent: int, received: int, delivered: float | None,
+               queue_ms: float | None, lower: list[ramp.Step]) -> str | None:
+    """What, if anything, says this step hit the bottleneck (a pure rule, table-tested).
+
+    A queue that grows is the bottleneck ("delay"). Else, a step whose datagrams arrived at
+    under DELIVERED_MIN of the rate they were sent at, once the loss every lower step had
+    anyway is allowed for, met a link slower than itself ("rate": a policer or a shallow
+    buffer drops the excess instead of queueing it). Random loss lowers every step alike; the
+    first step has no lower one to compare with and is judged by its delay alone."""
+    if queue_ms is not None and queue_ms > QUEUE_RISE_MS:
+        return "delay"
+    if not lower:
+        return None
+    if received < 2 or delivered is None:
+        return "rate" if sent >= 4 else None  # nothing came: all of it was beyond capacity
+    floor = min(s.loss_pct for s in lower)
+    if delivered < DELIVERED_MIN * kbps * (1 - floor / 100):
+        return "rate"
+    return None
 
 
 def need(kbps: float) -> str:
@@ -121,7 +147,7 @@ async def measure(config: Config, prior: Prior = NO_PRIOR) -> CapacityObservatio
         return CapacityObservation(config.target, port, skipped="dns", dns_error=str(exc))
     try:
         result = await train.measure(address, port, config.capacity_max_kbps, config.timeout_s,
-                                     config.local)
+                                     judge_step, config.local)
     except train.CapacityUnsupported:
         return CapacityObservation(config.target, port, skipped="unsupported")
     return CapacityObservation(config.target, port, result)

@@ -16,9 +16,10 @@ from ..config import Config
 from ..models import Advice, Message, Metric, Status, unique_advice, worst
 from ..net import https
 from ..net.https import Step
-from ..net.proxy import check_via, judge_via, proxy_for
+from ..net.proxy import check_via, proxy_for
 from ..text.ids import R, S
 from .base import NO_PRIOR, MeasuredProbe, Prior, Verdict
+from .viaproxy import judge_via
 
 
 @dataclass(frozen=True)

@@ -22,9 +22,10 @@ from ..models import Advice, Message, Status, unique_advice, worst
 from ..net import https
 from ..net.fetch import MAX_REDIRECTS, follow, secure_context
 from ..net.https import Step
-from ..net.proxy import check_via, judge_via, proxy_for
+from ..net.proxy import check_via, proxy_for
 from ..text.ids import R, S
 from .base import NO_PRIOR, MeasuredProbe, Prior, Verdict
+from .viaproxy import judge_via
 
 
 @dataclass
@@ -88,7 +89,7 @@ def judge_page(page: Page) -> tuple[Status, Message, str | None, dict[str, Any]]
 
 
 def judge_with_proxy(page: Page) -> tuple[Status, Message, tuple[Advice, ...], dict[str, Any]]:
-    """judge_page, then the page's host through the proxy (net.proxy.judge_via), as the
+    """judge_page, then the page's host through the proxy (viaproxy.judge_via), as the
     domain probe judges its hosts: a page that works only one way, or through a proxy that
     inspects HTTPS, says so."""
     status, message, cause, extra = judge_page(page)
