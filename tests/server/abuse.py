@@ -55,8 +55,10 @@ SCRIPT = textwrap.dedent('''
         return wire.read_welcome(sock.recv(2048))[1]
 
     results = {}
-    # the victim asked once, honestly: its cookie is fresh
+    # the victim asked once, honestly: its cookie is fresh; a second one, never used, is kept
+    # until it is older than the server accepts
     fresh = cookie_for(victim)
+    old, old_at = cookie_for(victim), time.monotonic()
     drain(0.2)
     other = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     other.bind((sys.argv[5], 0))
@@ -69,7 +71,12 @@ SCRIPT = textwrap.dedent('''
         "capacity down, the victim's fresh cookie (no echo)": lambda n: wire.down(
             wire.DownRequest(fresh, b"s" * 8, n, 20000, 1400, 1000)),
     }
+    if sys.argv[6] == "old":
+        kinds["capacity down, the victim's own cookie, older than 30 s"] = lambda n: wire.down(
+            wire.DownRequest(old, b"o" * 8, n, 20000, 1400, 1000))
     for name, make in kinds.items():
+        if "older than" in name:
+            time.sleep(max(old_at + wire.COOKIE_MAX_AGE_S + 1.5 - time.monotonic(), 0))
         sent = sum(forged(make(n)) for n in range(repeats))
         results[name] = {"requests": repeats, "bytes_in": sent, "bytes_out": drain(3.0)}
     print(json.dumps(results))
@@ -77,13 +84,15 @@ SCRIPT = textwrap.dedent('''
 
 
 def amplification(lab: Any, server: str, port: int, repeats: int = 20,
-                  other: str = "198.18.0.51") -> dict[str, dict[str, int]]:
-    """Run SCRIPT in `lab`'s client namespace against `serve` at server:port."""
+                  other: str = "198.18.0.51", old: bool = True) -> dict[str, dict[str, int]]:
+    """Run SCRIPT in `lab`'s client namespace against `serve` at server:port; with `old`, also
+    a cookie replayed once it is older than serve accepts (the run then takes about 35 s)."""
     for address in (VICTIM, other):
         subprocess.run(["ip", "-n", lab.client, "addr", "add", f"{address}/32", "dev",
                         f"{lab.client}v"], check=False, capture_output=True)
     proc = subprocess.run(["ip", "netns", "exec", lab.client, sys.executable, "-c", SCRIPT,
-                           server, str(port), str(repeats), VICTIM, other],
+                           server, str(port), str(repeats), VICTIM, other,
+                           "old" if old else "-"],
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     found: dict[str, dict[str, int]] = json.loads(proc.stdout)

@@ -30,3 +30,5 @@ def test_a_forged_source_gets_no_amplified_answer_and_no_train_without_a_fresh_p
     fresh = rows["capacity down, the victim's fresh cookie (no echo)"]
     one_train = 20_000 * 1000 / 8 * 1.0 * 1.05  # 20 Mbit/s for 1 s, IP level, with slack
     assert fresh["bytes_out"] <= wire.MAX_UNECHOED * one_train, rows
+    # the victim's own cookie, never used, replayed once it is older than 30 s: nothing
+    assert rows["capacity down, the victim's own cookie, older than 30 s"]["bytes_out"] == 0

@@ -10,6 +10,7 @@ here (tests/server/test_abuse_lab.py is where it would go, in namespaces).
 from __future__ import annotations
 
 import asyncio
+import fractions
 import json
 import logging
 import socket
@@ -307,6 +308,25 @@ def test_the_echo_encodes_back_no_more_than_its_cap_and_asks_for_less() -> None:
     (big_w, big_h, pts), small = asyncio.run(sizes())
     assert big_w * big_h <= ECHO_MAX_PIXELS and abs(big_w / big_h - 16 / 9) < 0.02
     assert pts == 3000 and small == (320, 240, 3000)  # a small frame goes back as it came
+
+    class Sixty(MediaStreamTrack):  # a caller at 60 frames a second, 90 kHz timestamps
+        kind = "video"
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.n = 0
+
+        async def recv(self) -> av.VideoFrame:
+            frame = av.VideoFrame(320, 240, "yuv420p")
+            frame.pts, frame.time_base = self.n * 1500, fractions.Fraction(1, 90000)
+            self.n += 1
+            return frame
+
+    async def echoed() -> list[int | None]:
+        track = capped(Sixty())
+        return [(await track.recv()).pts for _ in range(5)]
+
+    assert asyncio.run(echoed()) == [0, 3000, 6000, 9000, 12000]  # every other frame: 30 fps
     answer = ("v=0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 96\r\nc=IN IP4 0.0.0.0\r\n"
               "m=video 9 UDP/TLS/RTP/SAVPF 97\r\nc=IN IP4 0.0.0.0\r\nb=AS:20000\r\na=x\r\n")
     asked = bandwidth_asked(answer).split("\r\n")

@@ -46,6 +46,11 @@ def test_rate_limit_per_key_and_in_all() -> None:
     for key in "wxyz":
         keys.allow(key)
     assert list(keys._buckets) == ["x", "y", "z"]  # the least recently seen is forgotten
+    now[0] += limits.RATE_KEEP_S / 2
+    keys.allow("y")
+    now[0] += limits.RATE_KEEP_S / 2 + 1
+    keys.sweep()  # on serve's timer: keys not seen for RATE_KEEP_S go, whatever their number
+    assert list(keys._buckets) == ["y"]
 
 
 def test_a_throttled_log_says_one_line_an_interval_and_how_many_it_held(
@@ -227,3 +232,30 @@ def test_a_public_bind_refuses_a_token_over_plain_http_and_warns_without_one(
     assert "198.51.100.9 without a token" in caplog.text
     assert logging.getLogger("trtcdetect.serve").level == logging.WARNING  # quiet by default
     assert started and started[0].token is None
+
+
+def test_a_flood_of_failed_accepts_is_one_log_line(caplog: pytest.LogCaptureFixture) -> None:
+    """asyncio reports each failed accept() through the loop's exception handler: serve's
+    handler says one line an interval, where asyncio's own logged every one with its
+    traceback (5,514 records in seconds when the open-files limit ran out)."""
+    port = free_port()
+    config = ServeConfig(bind="127.0.0.1", tcp_ports=(), udp_ports=(), https_port=0,
+                         http_port=port)
+
+    async def scenario() -> None:
+        stop, task, ready = _serve(config)
+        await asyncio.wait_for(ready.wait(), 10)
+        loop = asyncio.get_running_loop()
+        try:
+            for _ in range(5000):
+                loop.call_exception_handler({"message": "socket.accept() out of system "
+                                             "resource", "exception": OSError(24, "Too many "
+                                                                               "open files")})
+        finally:
+            stop.set()
+            await task
+
+    with caplog.at_level(logging.DEBUG):
+        asyncio.run(scenario())
+    lines = [r for r in caplog.records if "accept" in r.getMessage()]
+    assert len(lines) == 1 and lines[0].levelno == logging.WARNING, len(lines)

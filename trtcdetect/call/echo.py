@@ -41,6 +41,8 @@ CLOCK = {"audio": 48000, "video": 90000}
 #: the answer asks the caller to send no more than ECHO_VIDEO_KBPS (b=AS, which browsers honour)
 ECHO_MAX_PIXELS = 640 * 480
 ECHO_VIDEO_KBPS = 1500
+#: and no more frames a second than this (a 60 fps caller gets every other frame back)
+ECHO_MAX_FPS = 30
 
 
 def bandwidth_asked(sdp: str) -> str:
@@ -61,14 +63,28 @@ def bandwidth_asked(sdp: str) -> str:
 
 
 def capped(track: MediaStreamTrack) -> MediaStreamTrack:
-    """`track`'s frames, each scaled down to at most ECHO_MAX_PIXELS (aspect kept, even sides)."""
+    """`track`'s frames, no more than ECHO_MAX_FPS a second (by their timestamps), each scaled
+    down to at most ECHO_MAX_PIXELS (aspect kept, even sides)."""
     from aiortc import MediaStreamTrack as Base
+
+    shortest = 1 / ECHO_MAX_FPS - 0.002  # a timestamp's rounding is no reason to drop a frame
 
     class Capped(Base):
         kind = "video"
 
+        def __init__(self) -> None:
+            super().__init__()
+            self.last: float | None = None
+
         async def recv(self) -> Any:
-            frame: Any = await track.recv()
+            while True:
+                frame: Any = await track.recv()
+                if frame.pts is None or frame.time_base is None:
+                    break
+                at = float(frame.pts * frame.time_base)
+                if self.last is None or not 0 <= at - self.last < shortest:
+                    self.last = at
+                    break
             pixels = frame.width * frame.height
             if pixels <= ECHO_MAX_PIXELS:
                 return frame

@@ -231,13 +231,17 @@ def _received_handler(echo: EchoPeer, token: str | None) -> Any:
 
 
 async def _collect_garbage(capacity: CapacityServer | None = None,
-                           renewer: certs.Renewer | None = None) -> None:
+                           renewer: certs.Renewer | None = None,
+                           rate: limits.RateLimit | None = None) -> None:
     """Free what dropped TLS connections leave in reference cycles (see thresholds), the
-    capacity test's state that has aged out, and renew the generated certificate when due."""
+    capacity test's and the STUN budget's state that has aged out, and renew the generated
+    certificate when due."""
     while True:
         await asyncio.sleep(SERVE_GC_INTERVAL_S)
         if capacity is not None:
             capacity.sweep()
+        if rate is not None:
+            rate.sweep()
         if renewer is not None and renewer.renew_if_due():
             log.warning("serve: its generated certificate was renewed (valid until %s)",
                         renewer.not_after.isoformat(timespec="seconds"))
@@ -259,6 +263,13 @@ async def serve(config: ServeConfig, stop: asyncio.Event, ready: asyncio.Event |
     closers: list[asyncio.BaseTransport | asyncio.Server] = []
     runners: list[web.AppRunner] = []
     limits.raise_fd_limit()
+    # asyncio reports every failed accept() (out of file descriptors, say) through the loop's
+    # exception handler: thousands a second under a flood. One line per interval and message.
+    warnings = limits.ThrottledLog(log, level=logging.WARNING)
+    previous_handler = loop.get_exception_handler()
+    loop.set_exception_handler(lambda _, context: warnings.info(
+        str(context.get("message", "")), "serve: %s: %s", context.get("message", ""),
+        context.get("exception", "")))
     mux = MediaMux(config.media_port) if config.media_port in config.udp_ports else None
     calls = limits.Shares(config.calls_per_address, config.calls_per_address, config.max_calls)
     holders: dict[str, str] = {}  # call id -> the address holding it
@@ -325,13 +336,14 @@ async def serve(config: ServeConfig, stop: asyncio.Event, ready: asyncio.Event |
                                  f"({'HTTPS' if tls else 'HTTP'}): {exc.strerror}") from None
         if ready is not None:
             ready.set()
-        collector = asyncio.create_task(_collect_garbage(capacity, renewer))
+        collector = asyncio.create_task(_collect_garbage(capacity, renewer, stun_rate))
         await stop.wait()
         collector.cancel()
     finally:
         for closer in closers:
             closer.close()
         await echo.close()
+        loop.set_exception_handler(previous_handler)
         for runner in runners:
             await runner.cleanup()
 
@@ -342,12 +354,6 @@ def run(config: ServeConfig) -> None:
     async def main() -> None:
         stop, ready = asyncio.Event(), asyncio.Event()
         loop = asyncio.get_running_loop()
-        # asyncio reports every failed accept() (out of file descriptors, say) through the
-        # loop's exception handler: thousands a second under a flood. One line per interval.
-        throttled = limits.ThrottledLog(log, level=logging.WARNING)
-        loop.set_exception_handler(lambda _, context: throttled.info(
-            str(context.get("message", "")), "serve: %s: %s", context.get("message", ""),
-            context.get("exception", "")))
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
         task = asyncio.create_task(serve(config, stop, ready))

@@ -33,8 +33,10 @@ CALLS_PER_ADDRESS = 2
 #: dropped, not queued
 STUN_PER_ADDRESS_PPS = 1000.0
 STUN_TOTAL_PPS = 20000.0
-#: addresses remembered by a rate limiter (least recently seen forgotten first)
+#: addresses remembered by a rate limiter (least recently seen forgotten first), and for how
+#: long after their last packet, s (a full bucket again by then: forgetting changes nothing)
 RATE_KEYS = 4096
+RATE_KEEP_S = 60.0
 #: a throttled log says one line per key this often at most, s
 LOG_INTERVAL_S = 10.0
 
@@ -118,6 +120,12 @@ class RateLimit:
         while len(self._buckets) > self.keys:
             self._buckets.popitem(last=False)
         return ok
+
+    def sweep(self) -> None:
+        """Forget keys not seen for RATE_KEEP_S (serve calls this on a timer)."""
+        now = self.clock()
+        while self._buckets and now - next(iter(self._buckets.values()))[1] > RATE_KEEP_S:
+            self._buckets.popitem(last=False)
 
 
 class ThrottledLog:
