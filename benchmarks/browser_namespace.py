@@ -26,7 +26,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from tests.lab import SERVER_ADDRS, Lab, built, run  # noqa: E402
-from tests.test_browser_netns import LISTENER, SECOND  # noqa: E402
+from tests.scenarios.test_browser_netns import LISTENER, SECOND  # noqa: E402
 
 ECHO = SERVER_ADDRS[7]
 

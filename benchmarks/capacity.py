@@ -11,7 +11,7 @@ iperf3 counts UDP payload bits; trtcdetect counts IP-level bits (payload + 28 by
 token bucket does: iperf3 reads about 2.3 % low by that alone (1200 / 1228).
 
 Bounded: every test stops by itself (iperf3 -t 3; the probe's ramp ends at --capacity-max).
-Not part of the tests; tests/test_capacity_lab.py holds the 20 % target at 1 and 5 Mbit/s.
+Not part of the tests; tests/net/test_capacity_lab.py holds the 20 % target at 1 and 5 Mbit/s.
 """
 
 from __future__ import annotations

@@ -18,7 +18,7 @@ from trtcdetect.defaults import DEFAULTS
 from trtcdetect.report.json import validate
 
 # Tencent's SDK dials public addresses built into it: in this suite it runs only where a test
-# removes this switch, inside namespaces with no route out (tests/test_trtc_lab.py). Every other
+# removes this switch, inside namespaces with no route out (tests/probes/test_trtc_lab.py). Every other
 # run -- unit tests, labs, benchmarks started from tests -- has the trtc probe skipped.
 os.environ["TRTCDETECT_NO_SDK"] = "1"
 

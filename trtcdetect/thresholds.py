@@ -16,7 +16,7 @@ BLACK_LUMA_MAX = 10.0
 #: A frame is frozen when not one pixel of its grey copy differs from the frame before (an
 #: exact repeat: a stuck driver or a still image). Noise-free slow motion (a virtual camera, a
 #: synthetic clip) still changes some pixels every frame; a mean-difference limit (0.5 on a
-#: 160x120 copy) called most such frames frozen (tests/test_camera.py shows it on a clip).
+#: 160x120 copy) called most such frames frozen (tests/probes/test_camera.py shows it on a clip).
 #: More than this share of black or of frozen frames fails the camera.
 BAD_FRAME_RATIO_FAIL = 1 / 3
 #: Below this measured frame rate a video call looks jerky: warn.

@@ -1,7 +1,7 @@
 """The diagnosis' rules as tables: probe results in, causes out (no network, no root).
 
 The results are written here in the shape the probes give them (their `details`); the lab tests
-(tests/test_diagnosis_lab.py) make the same faults for real and check the same headlines.
+(tests/scenarios/test_diagnosis_lab.py) make the same faults for real and check the same headlines.
 """
 
 from __future__ import annotations

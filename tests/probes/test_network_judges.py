@@ -264,7 +264,7 @@ REFUSED = "https://b.test/: ProxyError: 403 Filtered"
 def test_url_judge_through_a_proxy(page: url.Page, status: Status, message: str,
                                    finding: str | None, advice: list[str]) -> None:
     """Written from how an HTTP proxy behaves (CONNECT refused by host, a block page);
-    tests/test_proxy_lab.py has a real one refuse a redirect's host."""
+    tests/net/test_proxy_lab.py has a real one refuse a redirect's host."""
     got, said, found, _ = url.judge_with_proxy(page)
     assert (got, said.id) == (status, message), said.text("en")
     if finding is not None:

@@ -1,6 +1,6 @@
 """Every command's options as one Markdown page (docs/options.md): the parsers are the one
 place an option is declared, and the page is written from them (scripts/update-docs-options),
-so it cannot fall behind them (tests/test_docs.py compares the two)."""
+so it cannot fall behind them (tests/commands/test_docs.py compares the two)."""
 
 from __future__ import annotations
 

@@ -2,7 +2,7 @@
 
 The TLS and HTTPS steps are read on an event loop: on the run's main loop, a reply waits while
 that loop imports aiortc, starts a browser or runs the test call (a loop held for 300 ms made
-the TLS step read 303 ms: tests/test_timing_isolation.py). On a loop of their own nothing else
+the TLS step read 303 ms: tests/net/test_timing_isolation.py). On a loop of their own nothing else
 of the run is queued in front of them.
 A daemon thread, not the executor: a step that hangs must not keep the process from ending;
 cancelling the awaiting task cancels the coroutine in its loop.

@@ -12,8 +12,9 @@ from typing import Any
 
 from tests.conftest import Services
 from tests.media import write_video
+from tests.paths import DATA
 
-BASELINE = Path(__file__).parent / "data" / "document_keys.json"
+BASELINE = DATA / "document_keys.json"
 
 
 def key_paths(value: Any, prefix: str = "") -> set[str]:

@@ -76,7 +76,7 @@ def test_a_loop_held_for_300_ms_does_not_inflate_tcp_and_stun_round_trips(
 def test_the_report_says_when_a_figure_may_be_inflated(tmp_path: Any) -> None:
     """The busy note stands next to the figures a stall touched, in Chromium as a reader sees
     the report; a figure taken while the loop was on time has none."""
-    from tests.test_html_chromium import run_chromium
+    from tests.report.test_html_chromium import run_chromium
     from trtcdetect.models import ProbeResult, RunReport, Status, Target
     from trtcdetect.report import html
 

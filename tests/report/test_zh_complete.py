@@ -13,7 +13,7 @@ import pytest
 from rich.console import Console
 
 from tests.fixtures import report_a, report_b
-from tests.test_html_chromium import REPORTS, chromium, run_chromium
+from tests.report.test_html_chromium import REPORTS, chromium, run_chromium
 from trtcdetect.diagnosis import diagnose
 from trtcdetect.models import RunReport
 from trtcdetect.report import html

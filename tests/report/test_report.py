@@ -13,7 +13,7 @@ import pytest
 from prometheus_client.openmetrics.parser import text_string_to_metric_families
 
 from tests.fixtures import HOSTILE_FILE, report_a, report_b
-from tests.test_html_chromium import REPORTS, run_chromium
+from tests.report.test_html_chromium import REPORTS, run_chromium
 from trtcdetect import text
 from trtcdetect.main import main
 from trtcdetect.report import html, metrics

@@ -17,8 +17,8 @@ from typing import Any
 import pytest
 
 from tests.lab import CLIENT_ADDR, SERVER_ADDRS, Lab, built, run
-from tests.test_family_lab import V6_CLIENT, V6_SERVER
-from tests.test_trtc_web import browsers_left, chromium_available, probe, profiles, trtcdetect
+from tests.probes.test_trtc_web import browsers_left, chromium_available, probe, profiles, trtcdetect
+from tests.scenarios.test_family_lab import V6_CLIENT, V6_SERVER
 from trtcdetect.browser import netns
 from trtcdetect.config import Config
 from trtcdetect.models import Status

@@ -8,16 +8,16 @@ import json
 import re
 import shutil
 import subprocess
-from pathlib import Path
 
 import pytest
 
 from tests.fixtures import report_a, report_b
+from tests.paths import ROOT
 from trtcdetect.exporter.modules import load_modules
 from trtcdetect.report import metrics
 from trtcdetect.report.json import to_dict
 
-CONTRIB = Path(__file__).resolve().parents[1] / "contrib"
+CONTRIB = ROOT / "contrib"
 PROMTOOL = pytest.mark.skipif(shutil.which("promtool") is None, reason="Debian's prometheus")
 
 

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import SERVER_ADDRS, Services
-from tests.test_microphone import pulse  # noqa: F401 - the fixture
+from tests.probes.test_microphone import pulse  # noqa: F401 - the fixture
 from trtcdetect.report.json import validate
 
 

@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 import trustme
 
+from tests.paths import ROOT
 from trtcdetect import runner
 from trtcdetect.config import Config
 from trtcdetect.models import ProbeResult, Status
@@ -282,7 +283,7 @@ def test_no_private_internals_of_other_libraries_are_read() -> None:
     import ast
     import re
 
-    package = Path(__file__).resolve().parents[1] / "trtcdetect"
+    package = ROOT / "trtcdetect"
     own = {"self", "cls", "track", "text", "os"}  # os._exit is documented public API
     found = []
     for path in sorted(package.rglob("*.py")):

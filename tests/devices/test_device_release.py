@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 from tests.media import write_video
-from tests.test_microphone import pulse  # noqa: F401 - the fixture
+from tests.probes.test_microphone import pulse  # noqa: F401 - the fixture
 from trtcdetect import runner
 from trtcdetect.config import Config
 from trtcdetect.probes.camera import PROBE as CAMERA

@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 
+from tests.paths import REPORTS
 from trtcdetect.models import Advice, Metric, ProbeResult, RunReport, Status, Target
 from trtcdetect.report import html
 
 HOSTILE = "<img src=x onerror=\"document.body.setAttribute('data-pwned','1')\">"
-REPORTS = Path(__file__).resolve().parent.parent / "reports"
 
 
 def sample_report() -> RunReport:

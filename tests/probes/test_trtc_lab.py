@@ -25,6 +25,7 @@ from typing import Any
 import pytest
 
 from tests.lab import CLIENT_ADDR, SERVER_ADDRS, Lab, built, run
+from tests.paths import ROOT
 from trtcdetect.probes.trtc import unavailable
 
 #: The SDK's built-in IPv4 access servers (liteav 13.2.0: ../shared/TRTC-SDKS.md)
@@ -126,7 +127,7 @@ def test_socks5_carries_the_sdks_traffic(trtc_lab: Lab, tmp_path: Path) -> None:
     log = tmp_path / "socks5.jsonl"
     proxy = trtc_lab.spawn([sys.executable, "-m", "tests.socks5", "--bind", SERVER_ADDRS[1],
                             "--port", "1080", "--log", str(log)], stdout=subprocess.PIPE,
-                           cwd=str(Path(__file__).resolve().parents[1]))
+                           cwd=str(ROOT))
     assert proxy.stdout is not None and proxy.stdout.readline().strip() == b"ready"
     home = tmp_path / "home"
     home.mkdir()

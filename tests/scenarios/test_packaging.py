@@ -22,9 +22,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.paths import ROOT
 from tests.unprivileged import NOBODY
 
-ROOT = Path(__file__).resolve().parents[1]
 SYSTEM_PYTHON = Path("/usr/bin/python3")
 
 pytestmark = pytest.mark.lab

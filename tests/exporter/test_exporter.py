@@ -19,11 +19,9 @@ import pytest
 
 from tests.conftest import Services
 from tests.lab import free_port
+from tests.paths import ROOT
 from trtcdetect.exporter.modules import load_modules, module
 from trtcdetect.parse import ConfigError
-
-ROOT = Path(__file__).resolve().parents[1]
-
 
 # --- modules, pure ------------------------------------------------------------------------------
 
