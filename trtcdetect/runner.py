@@ -86,6 +86,19 @@ def _unbound(result: ProbeResult, config: Config, probe: Probe) -> ProbeResult:
     return replace(result, details={**result.details, "local_options_not_applied": note})
 
 
+def _after(probe: Probe, probes: Sequence[Probe]) -> list[str]:
+    """The ids `probe` waits for: its `after`, "@TRAIT" standing for every other probe of the
+    run with that trait."""
+    wanted: list[str] = []
+    for entry in probe.after:
+        if entry.startswith("@"):
+            wanted += [p.id for p in probes
+                       if p.id != probe.id and entry[1:] in getattr(p, "traits", ())]
+        else:
+            wanted.append(entry)
+    return list(dict.fromkeys(wanted))
+
+
 async def run(
     config: Config,
     probes: Sequence[Probe],
@@ -109,7 +122,7 @@ async def run(
     async def after_dependencies(probe: Probe) -> None:
         """A probe may list probes whose results it uses (`after`); it starts once those in
         this run have finished, and gets their results as `prior`."""
-        wanted = [d for d in probe.after if d in finished]
+        wanted = [d for d in _after(probe, probes) if d in finished]
         for dependency in wanted:
             await finished[dependency].wait()
         await one(probe, {d: results[d] for d in wanted})

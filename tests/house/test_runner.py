@@ -151,3 +151,29 @@ def test_results_of_other_stacks_say_the_local_options_did_not_reach_them(
     opened = ProbeResult("ports", "P", Status.PASS, summary="x")
     assert "local_options_not_applied" not in _unbound(opened, Config(interface="eth0"),
                                                        ports.PROBE).details
+
+
+def test_a_probe_declares_its_traits_and_waits_for_a_traits_probes() -> None:
+    """The runner, the diagnosis, the exporter and the report ask the probes' declarations
+    (traits) instead of lists of ids: "@network" in `after` is every other network probe."""
+    from dataclasses import dataclass
+
+    from trtcdetect.probes import REGISTRY, with_trait
+    from trtcdetect.probes.base import MeasuredProbe
+    from trtcdetect.runner import _after
+
+    assert with_trait("target") == ("ports", "domain", "nat")
+    assert set(with_trait("device")) == {"camera", "microphone", "speaker", "rtp"}
+    capacity = REGISTRY["capacity"]
+    waits = _after(capacity, list(REGISTRY.values()))
+    assert set(waits) == set(with_trait("network")) - {"capacity"}
+
+    @dataclass
+    class Stand:  # a test stand-in without traits waits for nobody's
+        id: str
+        after: tuple[str, ...] = ()
+
+    assert _after(capacity, [Stand("ports"), capacity]) == []
+    with pytest.raises(ValueError, match="unknown traits"):
+        MeasuredProbe("x", "X", "", measure=None, judge=None, deadline=None,  # type: ignore[arg-type]
+                      traits=frozenset({"networked"}))

@@ -85,7 +85,8 @@ def status_of(probes: list[ProbeResult], findings: tuple[Any, ...]) -> Status:
     ("no network (case 3): one cause, the errors it explains count as its failure",
      [ports("fail", port("tcp", 8687, "error")), domain("fail", step("dns", False, "x")),
       probe("nat", "error"), probe("rtp", "fail", {"mode": "local", "failed_stage": "network"})],
-     LOOPBACK_ONLY, [("no-network", "fail", ("ports", "nat", "domain", "rtp"), "user")],
+     # explained in the report's order (the network probes' declarations, not a list of ids)
+     LOOPBACK_ONLY, [("no-network", "fail", ("ports", "domain", "nat", "rtp"), "user")],
      Status.FAIL),
     ("no network: Tencent's SDKs failing too are explained by the one cause",
      [ports("fail", port("tcp", 8687, "error")), probe("trtc", "fail"), probe("trtcweb", "fail")],

@@ -19,8 +19,6 @@ Probes = Mapping[str, ProbeResult]
 Network = Mapping[str, Any]
 Rule = Callable[[Probes, Network, frozenset[str]], Finding | None]
 
-#: probes whose result depends on the network
-NETWORK_PROBES = ("ports", "nat", "domain", "url", "rtp", "browsers", "trtc", "trtcweb")
 PROBLEM = (Status.FAIL, Status.WARN, Status.ERROR)
 
 
@@ -65,7 +63,10 @@ def _words(entries: list[dict[str, Any]]) -> str:
 def no_network(probes: Probes, network: Network, explained: frozenset[str]) -> Finding | None:
     """Only loopback; or no default route while every port of the target was "network
     unreachable": every network check fails for that one reason."""
-    affected = _problems(probes, NETWORK_PROBES, explained)
+    from ..probes import with_trait
+
+    # the probes whose result depends on the network, in the registry's (the report's) order
+    affected = _problems(probes, with_trait("network"), explained)
     if not affected or "usable_addresses" not in network:
         return None
     if network.get("no_network"):

@@ -28,10 +28,12 @@ from typing import Any
 
 from ..config import Config
 from ..parse import ConfigError, parse_host, read_text_file
+from ..probes import with_trait
 from ..profiles import BUILTIN, Overrides, apply, load
 
-#: Probes that need no device, no browser and no Tencent SDK: what a monitoring host runs
-NETWORK_PROBES = ("ports", "domain", "nat")
+#: Probes that need no device, no browser and no Tencent SDK: what a monitoring host runs --
+#: those that check the target host itself
+MONITORING_PROBES = with_trait("target")
 _KEYS = {"profile", "only", "skip", "timeout", "tcp_ports", "udp_ports", "resolve", "ca_file",
          "max_seconds", "targets", "target_pattern"}
 #: A module may not let one probe run longer than this, s
@@ -42,7 +44,7 @@ MAX_SECONDS = 120.0
 class Module:
     name: str
     profile: str = "legacy"
-    only: tuple[str, ...] = NETWORK_PROBES
+    only: tuple[str, ...] = MONITORING_PROBES
     skip: tuple[str, ...] = ()
     timeout: str | None = None
     tcp_ports: str | None = None
@@ -95,7 +97,7 @@ def module(name: str, table: dict[str, Any]) -> Module:
     extra = sorted(set(table) - _KEYS)
     if extra:
         raise ConfigError(f"{where}: unknown key {extra[0]!r} (known: {', '.join(sorted(_KEYS))})")
-    only = tuple(table.get("only", NETWORK_PROBES))
+    only = tuple(table.get("only", MONITORING_PROBES))
     skip = tuple(table.get("skip", ()))
     pattern = table.get("target_pattern")
     try:
@@ -124,7 +126,7 @@ def load_modules(path: str | None) -> dict[str, Module]:
     if path is None:
         legacy = BUILTIN["legacy"]
         return {"default": Module("default", targets=legacy.hosts,
-                                  probes=_probes(NETWORK_PROBES, (), "module 'default'"))}
+                                  probes=_probes(MONITORING_PROBES, (), "module 'default'"))}
     try:
         data = tomllib.loads(read_text_file(Path(path), "exporter config"))
     except tomllib.TOMLDecodeError as exc:

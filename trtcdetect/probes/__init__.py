@@ -23,4 +23,11 @@ REGISTRY: Mapping[str, Probe] = {
                                    TRTCWEB, RTP, CAPACITY)
 }
 
-__all__ = ["REGISTRY", "Probe"]
+
+
+def with_trait(trait: str) -> tuple[str, ...]:
+    """The ids of the probes with `trait` (base.TRAITS), in the registry's order."""
+    return tuple(pid for pid, probe in REGISTRY.items() if trait in probe.traits)
+
+
+__all__ = ["REGISTRY", "Probe", "with_trait"]

@@ -18,7 +18,12 @@ from ..models import ProbeResult, Verdict
 
 #: Results of the probes a probe runs after, by id (see `after`)
 Prior = Mapping[str, ProbeResult]
-__all__ = ["NO_PRIOR", "MeasuredProbe", "Observation", "Prior", "Probe", "Verdict", "result"]
+#: A probe's traits: "network" (its result depends on the network: it sends packets), "target"
+#: (it checks the run's target host itself: a run with one is about that host), "device" (a
+#: camera, microphone or speaker of this machine), "browser" (it runs a browser)
+TRAITS = frozenset({"network", "target", "device", "browser"})
+__all__ = ["NO_PRIOR", "TRAITS", "MeasuredProbe", "Observation", "Prior", "Probe", "Verdict",
+           "result"]
 NO_PRIOR: Prior = {}
 
 
@@ -36,7 +41,14 @@ class Probe(Protocol):
 
     @property
     def after(self) -> tuple[str, ...]:
-        """Probes whose results this one uses: it starts once those in the run have ended."""
+        """Probes whose results this one uses: it starts once those in the run have ended. An
+        entry "@TRAIT" stands for every other probe of the run with that trait."""
+        ...
+
+    @property
+    def traits(self) -> frozenset[str]:
+        """What the probe is (TRAITS): the runner, the diagnosis, the exporter and the report
+        ask this instead of listing probe ids."""
         ...
 
     def deadline_s(self, config: Config) -> float:
@@ -78,9 +90,15 @@ class MeasuredProbe(Generic[Seen]):
     judge: Callable[[Seen], Verdict]
     deadline: Callable[[Config], float]
     after: tuple[str, ...] = ()
+    traits: frozenset[str] = frozenset()
     #: for a probe whose packets come from another stack (Chromium, Tencent's SDKs): which of
     #: -4/-6, --source, --interface do not reach it with this configuration, or None
     unbound: Callable[[Config], str | None] | None = None
+
+    def __post_init__(self) -> None:
+        unknown = self.traits - TRAITS
+        if unknown:
+            raise ValueError(f"probe {self.id}: unknown traits {sorted(unknown)}")
 
     def deadline_s(self, config: Config) -> float:
         return self.deadline(config)

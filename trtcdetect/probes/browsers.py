@@ -277,6 +277,7 @@ def unbound(config: Config) -> str | None:
 
 PROBE = MeasuredProbe(
     id="browsers",
+    traits=frozenset({"network", "browser"}),
     title="Browsers",
     description="installed browsers and their versions against the TRTC Web SDK minimums",
     measure=measure,

@@ -255,6 +255,7 @@ def deadline_s(config: Config) -> float:
 
 PROBE = MeasuredProbe(
     id="camera",
+    traits=frozenset({"device"}),
     title="Camera",
     description="video device present, permitted, and delivering real frames (not black, frozen)",
     measure=measure,

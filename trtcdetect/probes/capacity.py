@@ -26,8 +26,6 @@ QUEUE_RISE_MS = 40.0
 #: delivered under this share of the sent rate (with loss above the lower steps'): bottleneck
 DELIVERED_MIN = 0.85
 
-#: everything that sends packets: the capacity train starts after all of them in the run
-NETWORK_PROBES = ("ports", "domain", "nat", "trtc", "url", "browsers", "trtcweb", "rtp")
 
 
 @dataclass(frozen=True)
@@ -161,11 +159,13 @@ def deadline_s(config: Config) -> float:
 
 PROBE = MeasuredProbe(
     id="capacity",
+    traits=frozenset({"network"}),
     title="Capacity (up / down)",
     description="ramped UDP train to and from a 'trtcdetect serve': kbit/s each way, against "
                 "what a 720p TRTC call needs",
     measure=measure,
     judge=judge,
     deadline=deadline_s,
-    after=NETWORK_PROBES,
+    # its load would be every other network probe's delay: it starts after all of them
+    after=("@network",),
 )

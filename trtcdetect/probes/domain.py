@@ -135,6 +135,7 @@ def deadline_s(config: Config) -> float:
 
 PROBE = MeasuredProbe(
     id="domain",
+    traits=frozenset({"network", "target"}),
     title="Media domain",
     description="DNS, TCP 443, TLS certificate and HTTPS request to the media domain, timed",
     measure=measure,

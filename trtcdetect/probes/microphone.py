@@ -153,6 +153,7 @@ def deadline_s(config: Config) -> float:
 
 PROBE = MeasuredProbe(
     id="microphone",
+    traits=frozenset({"device"}),
     title="Microphone",
     description="input device present, opens, and captures real sound (level, silence, clipping)",
     measure=measure,

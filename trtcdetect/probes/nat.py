@@ -236,6 +236,7 @@ def deadline_s(config: Config) -> float:
 
 PROBE = MeasuredProbe(
     id="nat",
+    traits=frozenset({"network", "target"}),
     title="NAT and public address",
     description="STUN from several sockets: public address, NAT or not, mapping behaviour, IPv6",
     measure=measure,

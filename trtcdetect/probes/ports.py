@@ -202,6 +202,7 @@ def deadline_s(config: Config) -> float:
 
 PROBE = MeasuredProbe(
     id="ports",
+    traits=frozenset({"network", "target"}),
     title="Firewall ports",
     description="TCP connect and UDP STUN to every TRTC media port, all at once",
     measure=measure,

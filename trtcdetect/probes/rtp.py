@@ -192,6 +192,7 @@ def deadline_s(config: Config) -> float:
 
 PROBE = MeasuredProbe(
     id="rtp",
+    traits=frozenset({"network", "device"}),
     title="Test call",
     description=("a real WebRTC call through aiortc (ICE, DTLS-SRTP, Opus, VP8): set-up, RTT, "
                 "jitter, loss, MOS"),

@@ -264,6 +264,7 @@ def deadline_s(config: Config) -> float:
 
 PROBE = MeasuredProbe(
     id="speaker",
+    traits=frozenset({"device"}),
     title="Speaker",
     description="output device plays a test sound; verified through a loopback input where one exists",
     measure=measure,

@@ -287,6 +287,7 @@ def deadline_s(config: Config) -> float:
 
 PROBE = MeasuredProbe(
     id="trtc",
+    traits=frozenset({"network"}),
     title="TRTC cloud (Tencent's SDK)",
     description="Tencent's own SDK enters a room: are TRTC's access servers reachable "
                 "(with credentials: a two-user test call through the cloud)",

@@ -225,6 +225,7 @@ def unbound(config: Config) -> str | None:
 
 PROBE = MeasuredProbe(
     id="trtcweb",
+    traits=frozenset({"network", "browser"}),
     title="TRTC Web SDK scheduling",
     description="Tencent's Web SDK in the found Chrome/Chromium/Edge, headless: does TRTC's "
                 "scheduling service answer from this browser",

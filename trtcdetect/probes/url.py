@@ -209,6 +209,7 @@ def deadline_s(config: Config) -> float:
 
 PROBE = MeasuredProbe(
     id="url",
+    traits=frozenset({"network"}),
     title="Deployment page",
     description="--url pages: HTTPS (or localhost) so browsers allow camera and microphone",
     measure=measure,

@@ -6,12 +6,13 @@ import os
 import re
 from pathlib import Path
 
-#: the probes that check the run's target host; a run without them is not about that host
-TARGET_PROBES = frozenset({"ports", "nat", "domain"})
-
 
 def checks_target(probe_ids: list[str] | tuple[str, ...]) -> bool:
-    return bool(TARGET_PROBES & set(probe_ids))
+    """Whether a run of these probes is about its target host: one of them checks it itself
+    (the probes' "target" trait); a run without one is not about that host."""
+    from ..probes import with_trait
+
+    return bool(set(with_trait("target")) & set(probe_ids))
 
 
 def report_stem(host: str | None, started_at: str) -> str:
