@@ -261,6 +261,11 @@ def test_remote_input_gets_a_4xx_and_never_a_traceback_nor_a_slot(
                                            + auth, offer)
             seen["calls after"] = await _raw(port, b"POST /call HTTP/1.1\r\nHost: "
                                              + b"a" * 300 + b"\r\n" + auth, offer)
+            seen["huge header"] = await _raw(port, b"POST /call HTTP/1.1\r\nHost: x\r\n"
+                                             + b"X-Huge: " + b"h" * 20000 + b"\r\n" + auth, offer)
+            seen["many headers"] = await _raw(port, b"POST /call HTTP/1.1\r\nHost: x\r\n"
+                                              + b"".join(b"X-%d: 1\r\n" % n for n in range(500))
+                                              + auth, offer)
         finally:
             stop.set()
             await task
@@ -277,6 +282,8 @@ def test_remote_input_gets_a_4xx_and_never_a_traceback_nor_a_slot(
     # and the next one too once that call ended or is busy -- 200 or 503, never 500
     assert seen["huge port"][0] == 200, seen["huge port"]
     assert seen["calls after"][0] in (200, 503), seen["calls after"]
+    # headers past aiohttp's bounds: a 4xx, and no call made of them
+    assert 400 <= seen["huge header"][0] < 500 and 400 <= seen["many headers"][0] < 500, seen
     assert "Traceback" not in caplog.text and "Error handling request" not in caplog.text
 
 

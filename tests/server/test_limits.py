@@ -259,3 +259,34 @@ def test_a_flood_of_failed_accepts_is_one_log_line(caplog: pytest.LogCaptureFixt
         asyncio.run(scenario())
     lines = [r for r in caplog.records if "accept" in r.getMessage()]
     assert len(lines) == 1 and lines[0].levelno == logging.WARNING, len(lines)
+
+
+def test_what_tls_decrypts_before_start_tls_returns_reaches_the_server() -> None:
+    """A client sending its request with the handshake's last flight (Python's TLS 1.3 does):
+    asyncio hands the decrypted request to the protocol before start_tls returns. The guard
+    keeps it for the server; it dropped it once, and calls over HTTPS hung (the lab's
+    two-calls test found it)."""
+    class Inner(asyncio.Protocol):
+        def __init__(self) -> None:
+            self.got: list[bytes] = []
+            self.made = False
+
+        def connection_made(self, transport: asyncio.BaseTransport) -> None:
+            self.made = True
+
+        def data_received(self, data: bytes) -> None:
+            assert self.made, "data before the transport"
+            self.got.append(data)
+
+    class Transport(asyncio.Transport):
+        def get_extra_info(self, name: str, default: Any = None) -> Any:
+            return ("198.51.100.1", 5000) if name == "peername" else default
+
+    inner = Inner()
+    guard = limits.GuardedConnection(inner, limits.Shares(4, 4, 4),
+                                     limits.ThrottledLog(logging.getLogger("test")))
+    guard.address, guard.counted = "198.51.100.1", True
+    guard.data_received(b"POST /call HTTP/1.1\r\nHost: x\r\n\r\n{}")  # before start_tls returned
+    assert inner.got == []
+    guard._start(Transport())
+    assert inner.got == [b"POST /call HTTP/1.1\r\nHost: x\r\n\r\n{}"]

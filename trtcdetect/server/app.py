@@ -258,6 +258,26 @@ async def _accept(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) ->
         pass
 
 
+class _BadRequests(logging.Filter):
+    """aiohttp's "Error handling request" records for requests it could not parse (remote
+    input, not a fault of serve's): dropped, and said once an interval without a traceback."""
+
+    def __init__(self, said: limits.ThrottledLog) -> None:
+        super().__init__()
+        self.said = said
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        from aiohttp.http_exceptions import HttpProcessingError
+
+        error = record.exc_info[1] if record.exc_info else None
+        if not isinstance(error, HttpProcessingError):
+            return True
+        where = record.getMessage().rpartition(" from ")[2]  # "Error handling request from X"
+        self.said.info("bad-request", "unparsable request from %s refused: %s", where,
+                       str(getattr(error, "message", error)).splitlines()[0][:120])
+        return False
+
+
 async def serve(config: ServeConfig, stop: asyncio.Event, ready: asyncio.Event | None = None) -> None:
     loop = asyncio.get_running_loop()
     closers: list[asyncio.BaseTransport | asyncio.Server] = []
@@ -267,6 +287,10 @@ async def serve(config: ServeConfig, stop: asyncio.Event, ready: asyncio.Event |
     # exception handler: thousands a second under a flood. One line per interval and message.
     warnings = limits.ThrottledLog(log, level=logging.WARNING)
     previous_handler = loop.get_exception_handler()
+    # aiohttp logs a request it cannot parse (a 20 kB header, 500 headers) with a traceback,
+    # once per request: one line an interval instead, and the caller still gets its 400
+    bad_requests = _BadRequests(warnings)
+    logging.getLogger("aiohttp.server").addFilter(bad_requests)
     loop.set_exception_handler(lambda _, context: warnings.info(
         str(context.get("message", "")), "serve: %s: %s", context.get("message", ""),
         context.get("exception", "")))
@@ -344,6 +368,7 @@ async def serve(config: ServeConfig, stop: asyncio.Event, ready: asyncio.Event |
             closer.close()
         await echo.close()
         loop.set_exception_handler(previous_handler)
+        logging.getLogger("aiohttp.server").removeFilter(bad_requests)
         for runner in runners:
             await runner.cleanup()
 

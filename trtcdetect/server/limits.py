@@ -23,9 +23,10 @@ HEADER_DEADLINE_S = 10.0
 CONNECTION_MAX_S = 60.0
 #: idle keep-alive connections are closed after this, s (aiohttp's default is 75)
 KEEPALIVE_S = 10.0
-#: open connections per client address, and in all, on one listener
-CONNECTIONS_PER_ADDRESS = 16
-CONNECTIONS_TOTAL = 512
+#: open connections per client address, and in all, on one listener: an office behind one NAT
+#: or proxy is one address, so its share is a generous one
+CONNECTIONS_PER_ADDRESS = 64
+CONNECTIONS_TOTAL = 1024
 #: echo calls one client address (and one /24 or /64) may hold at once
 CALLS_PER_ADDRESS = 2
 #: STUN answers per second per source address (a burst of twice that), and in all: a port
@@ -178,6 +179,10 @@ class GuardedConnection(asyncio.Protocol):
         self.address = ""
         self.counted = False
         self.started = False  # the inner protocol has its transport
+        #: what TLS decrypted before start_tls returned (a request sent with the handshake's
+        #: last flight arrives before the awaiting coroutine resumes), handed over at start
+        self._early: list[bytes] = []
+        self._early_eof = False
         self._waiting_since: float | None = None  # headers not complete since
         self._tail = b""
         self._timer: asyncio.TimerHandle | None = None
@@ -224,6 +229,11 @@ class GuardedConnection(asyncio.Protocol):
     def _start(self, transport: asyncio.BaseTransport) -> None:
         self.started = True
         self.inner.connection_made(transport)
+        early, self._early = self._early, []
+        for data in early:
+            self.inner.data_received(data)
+        if self._early_eof:
+            self.inner.eof_received()
 
     def _check(self) -> None:
         now = time.monotonic()
@@ -247,9 +257,14 @@ class GuardedConnection(asyncio.Protocol):
         self._tail = seen[-3:]
         if self.started:
             self.inner.data_received(data)
+        elif len(self._early) < 64:
+            self._early.append(data)
 
     def eof_received(self) -> bool | None:
-        return self.inner.eof_received() if self.started else None
+        if self.started:
+            return self.inner.eof_received()
+        self._early_eof = True
+        return True  # keep the transport open until the inner protocol has seen the data
 
     def pause_writing(self) -> None:
         if self.started:
