@@ -283,17 +283,9 @@ async def serve(config: ServeConfig, stop: asyncio.Event, ready: asyncio.Event |
     closers: list[asyncio.BaseTransport | asyncio.Server] = []
     runners: list[web.AppRunner] = []
     limits.raise_fd_limit()
-    # asyncio reports every failed accept() (out of file descriptors, say) through the loop's
-    # exception handler: thousands a second under a flood. One line per interval and message.
-    warnings = limits.ThrottledLog(log, level=logging.WARNING)
+    warned = limits.ThrottledLog(log, level=logging.WARNING)
     previous_handler = loop.get_exception_handler()
-    # aiohttp logs a request it cannot parse (a 20 kB header, 500 headers) with a traceback,
-    # once per request: one line an interval instead, and the caller still gets its 400
-    bad_requests = _BadRequests(warnings)
-    logging.getLogger("aiohttp.server").addFilter(bad_requests)
-    loop.set_exception_handler(lambda _, context: warnings.info(
-        str(context.get("message", "")), "serve: %s: %s", context.get("message", ""),
-        context.get("exception", "")))
+    bad_requests = _BadRequests(warned)
     mux = MediaMux(config.media_port) if config.media_port in config.udp_ports else None
     calls = limits.Shares(config.calls_per_address, config.calls_per_address, config.max_calls)
     holders: dict[str, str] = {}  # call id -> the address holding it
@@ -318,6 +310,14 @@ async def serve(config: ServeConfig, stop: asyncio.Event, ready: asyncio.Event |
     # one budget for STUN answers across every port: the same source is one source
     stun_rate = limits.RateLimit(limits.STUN_PER_ADDRESS_PPS, limits.STUN_TOTAL_PPS)
     try:
+        # asyncio reports every failed accept() (out of file descriptors, say) through the
+        # loop's exception handler: thousands a second under a flood. One line an interval.
+        loop.set_exception_handler(lambda _, context: warned.info(
+            str(context.get("message", "")), "serve: %s: %s", context.get("message", ""),
+            context.get("exception", "")))
+        # aiohttp logs a request it cannot parse (a 20 kB header, 500 headers) with a
+        # traceback, once per request: one line an interval instead; the caller gets its 400
+        logging.getLogger("aiohttp.server").addFilter(bad_requests)
         for port in config.udp_ports:
             try:
                 transport, _ = await loop.create_datagram_endpoint(
