@@ -1,7 +1,7 @@
 """serve under load from strangers: the echo's CPU per call by the caller's video size, and serve's
 memory under the capacity-tally flood and held connections, before, at the peak and after.
 
-    .venv/bin/python benchmarks/serve_load.py [--cpu-only]   (root: namespaces; about 3 min)
+    .venv/bin/python benchmarks/serve_load.py [--cpu-only | --memory-only]   (root; 3 min)
 
 Echo CPU: `trtcdetect serve` in the lab's server namespace; from the client namespace, a 4 s
 test call sending a generated video file of each size as its camera (`--camera FILE`); serve's
@@ -121,7 +121,7 @@ def main() -> None:
         lab.serve(SERVE, "--udp-ports", "8000", "--tcp-ports", "", "--http-port", "8089",
                   "--name", SERVE)
         with tempfile.TemporaryDirectory() as tmp:
-            cpu = echo_cpu(lab, Path(tmp))
+            cpu = echo_cpu(lab, Path(tmp)) if "--memory-only" not in sys.argv else []
         mem = memory(lab) if "--cpu-only" not in sys.argv else []
     finally:
         lab.down()
