@@ -73,6 +73,9 @@ class Recorder:
     def sendto(self, data: bytes, addr: Any = None) -> None:
         self.sent.append((data, addr))
 
+    def get_extra_info(self, name: str, default: Any = None) -> Any:
+        return default
+
 
 def _welcome(server: capacity_server.CapacityServer, addr: tuple[str, int]) -> bytes:
     transport = Recorder()
@@ -339,3 +342,18 @@ def test_the_echo_encodes_back_no_more_than_its_cap_and_asks_for_less() -> None:
     asked = bandwidth_asked(answer).split("\r\n")
     assert asked.count(f"b=AS:{ECHO_VIDEO_KBPS}") == 1 and "b=AS:20000" not in asked
     assert asked.index(f"b=AS:{ECHO_VIDEO_KBPS}") > asked.index("m=video 9 UDP/TLS/RTP/SAVPF 97")
+
+
+def test_hellos_share_the_stun_budget_of_their_source() -> None:
+    """A WELCOME goes to an address that has proved nothing yet: a source past its budget gets
+    no more of them, as it gets no more STUN answers."""
+    from trtcdetect.server.limits import RateLimit
+
+    now = [0.0]
+    rate = RateLimit(per_key=5, total=1e9, clock=lambda: now[0])
+    responder = StunResponder(8000, None, capacity_server.CapacityServer(), rate)
+    transport = Recorder()
+    responder.transport = transport  # type: ignore[assignment]
+    for _ in range(100):
+        responder.datagram_received(wire.hello(b"n" * 8), ("192.0.2.7", 5000))
+    assert len(transport.sent) == 10  # a burst of twice the rate, then silence

@@ -155,16 +155,19 @@ def test_one_address_holds_at_most_its_share_of_calls_and_another_still_gets_one
         try:
             offer = json.dumps({"sdp": await _offer(), "type": "offer"}).encode()
             return [await post(offer, "127.0.0.1"), await post(offer, "127.0.0.1"),
-                    await post(offer, "127.0.0.1"), await post(offer, "127.0.0.2")]
+                    await post(offer, "127.0.0.1"), await post(offer, "127.0.0.2"),
+                    await post(offer, "127.0.1.5")]
         finally:
             stop.set()
             await task
 
-    first, second, third, other = asyncio.run(scenario())
+    first, second, third, other, elsewhere = asyncio.run(scenario())
     assert first[0] == second[0] == 200
     assert third[0] == 503 and b"this address already holds 2" in third[1]
     # 127.0.0.2 is in the same /24 as 127.0.0.1 on loopback: the network's share is full too
     assert other[0] == 503 and b"already holds 2" in other[1]
+    # a caller from another network still gets its call while that one holds its share
+    assert elsewhere[0] == 200, elsewhere
 
 
 def test_the_exporters_table_of_last_results_is_bounded_in_size_and_age() -> None:
