@@ -29,6 +29,10 @@ LOSSY = Step(250, 100, 92, 230.0, 0.2)  # 8 % lost at random at the lowest rate
     (1345, 54, 54, 1000.0, 20.0, [CLEAN], "rate"),       # all came, spread out (short step)
     (1345, 54, 50, 1240.0, 0.5, [LOSSY], None),          # random loss, same as the lower step
     (1345, 54, 1, None, None, [CLEAN], "rate"),          # nothing came through
+    # 5 % random loss read by small steps (1 of 10, 0 of 14, 1 of 20, then 4 of 27): pooled,
+    # the lower steps' loss allows for it; their smallest (0 %) read a bottleneck (a CI run)
+    (686, 27, 23, 571.9, 1.0, [Step(250, 10, 9, 222.0, 0.2), Step(350, 14, 14, 350.0, 0.3),
+                               Step(490, 20, 19, 466.0, 0.2)], None),
     (250, 10, 5, 125.0, 3.0, [], None),                  # the first step: delay alone judges
     (250, 10, 10, 200.0, 80.0, [], "delay"),
 ])
