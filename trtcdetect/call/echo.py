@@ -36,9 +36,10 @@ class Answer:
 
 #: RTP clock rates, to turn RFC 3550 jitter (clock units) into milliseconds
 CLOCK = {"audio": 48000, "video": 90000}
-#: what the echo encodes back at most: a caller's 1080p costs the echo about 77 % of a core to
-#: re-encode (640x360: 14 %), so larger frames are scaled down to this many pixels first, and
-#: the answer asks the caller to send no more than ECHO_VIDEO_KBPS (b=AS, which browsers honour)
+#: what the echo encodes back at most: re-encoding is what a caller's large frames cost the echo
+#: (docs/serve.md has the measured figures), so larger frames are scaled down to this many
+#: pixels first, and the answer asks the caller to send no more than ECHO_VIDEO_KBPS (b=AS,
+#: which browsers honour)
 ECHO_MAX_PIXELS = 640 * 480
 ECHO_VIDEO_KBPS = 1500
 #: and no more frames a second than this (a 60 fps caller gets every other frame back)

@@ -40,9 +40,10 @@ class StunResponder(asyncio.DatagramProtocol):
             self.mux.transport = self.transport
 
     def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
-        if self.capacity is not None and capacitywire.kind(data) is not None:
+        kind = capacitywire.kind(data) if self.capacity is not None else None
+        if self.capacity is not None and kind is not None:
             assert self.transport is not None
-            if capacitywire.kind(data) == capacitywire.HELLO and self.rate is not None \
+            if kind == capacitywire.HELLO and self.rate is not None \
                     and not self.rate.allow(addr[0]):
                 return  # a WELCOME goes to an address not yet proved: the same budget as STUN
             self.capacity.handle(data, addr, self.transport,
