@@ -12,17 +12,18 @@ from .errors import ConfigError, UsageError, one_line
 
 
 def _commands() -> dict[str, Callable[[Sequence[str]], int]]:
-    from .commands import credentials, demo, exporter, probes, render, serve
+    from .commands import credentials, demo, exporter, invite, probes, render, serve
 
     return {"probes": probes.cmd_probes, "serve": serve.cmd_serve, "demo": demo.cmd_demo,
             "render": render.cmd_render, "credentials": credentials.cmd_credentials,
-            "exporter": exporter.cmd_exporter}
+            "exporter": exporter.cmd_exporter, "invite": invite.cmd_invite}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     try:
-        if args and args[0] in ("probes", "serve", "demo", "render", "credentials", "exporter"):
+        if args and args[0] in ("probes", "serve", "demo", "render", "credentials", "exporter",
+                                "invite"):
             return _commands()[args[0]](args[1:])
         from .commands.run import cmd_run
 

@@ -22,11 +22,12 @@ when this page and the parsers disagree. What the options are for, with examples
 
 def parsers() -> dict[str, Callable[[], argparse.ArgumentParser]]:
     """Each command's parser, by the word that starts it ('run' is the default command)."""
-    from . import credentials, demo, exporter, options, probes, render, serve
+    from . import credentials, demo, exporter, invite, options, probes, render, serve
 
     return {"run": options.build_parser, "demo": demo.build_parser, "serve": serve.build_parser,
             "render": render.build_parser, "probes": probes.build_parser,
-            "credentials": credentials.build_parser, "exporter": exporter.build_parser}
+            "credentials": credentials.build_parser, "exporter": exporter.build_parser,
+            "invite": invite.build_parser}
 
 
 def markdown() -> str:

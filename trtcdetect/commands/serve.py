@@ -77,6 +77,17 @@ def build_parser() -> argparse.ArgumentParser:
     add("--plain-http-token", action="store_true",
         help="allow --token with --http-port on an address other than loopback: the token "
              "then travels in clear (refused without this)")
+    add("--check-reports", metavar="DIR", default=None,
+        help="accept the check page's results (/check) and keep them here, for /reports/ "
+             "(default: none: the page runs, but no result is accepted and the page says so)")
+    add("--keep-days", metavar="N", type=float, default=30.0,
+        help="remove received checks older than this (default: %(default)g)")
+    add("--check-quota-mb", metavar="MB", type=float, default=500.0,
+        help="disk space received checks may take; the oldest are removed first, but none "
+             "younger than an hour: then uploads are refused (default: %(default)g)")
+    add("--check-open", action="store_true",
+        help="accept checks (and their test calls) without an invitation (trtcdetect invite); "
+             "by default only an invitation signed with the token is accepted")
     add("-q", "--quiet", action="store_true",
         help="do not log each request (the default on an address other than loopback, where "
              "strangers' requests would fill the log; see --log-requests)")
@@ -130,6 +141,24 @@ def cmd_serve(argv: Sequence[str]) -> int:
     if not 1 <= per_address <= args.max_calls:
         raise UsageError("--max-calls-per-address must be between 1 and --max-calls")
     udp_ports = parse_ports(args.udp_ports)
+    if not 0 < args.keep_days <= 3650:
+        raise UsageError("--keep-days must be between 0 and 3650")
+    if not 1 <= args.check_quota_mb <= 1_000_000:
+        raise UsageError("--check-quota-mb must be between 1 and 1000000")
+    from ..check.routes import CheckConfig
+
+    reports = Path(args.check_reports).expanduser() if args.check_reports else None
+    if reports is not None:
+        try:
+            reports.mkdir(parents=True, exist_ok=True, mode=0o700)
+            probe_file = reports / ".trtcdetect-write-check"
+            probe_file.write_text("")
+            probe_file.unlink()
+        except OSError as exc:
+            raise UsageError(f"--check-reports {reports}: {exc.strerror}") from None
+    check = CheckConfig(reports=reports, keep_days=args.keep_days,
+                        quota_bytes=int(args.check_quota_mb * 1024 * 1024), open=args.check_open,
+                        max_call_seconds=args.max_call_seconds)
     config = ServeConfig(
         bind=parse_host(args.bind),
         tcp_ports=parse_ports(args.tcp_ports),
@@ -148,6 +177,7 @@ def cmd_serve(argv: Sequence[str]) -> int:
         stun=None if args.stun.strip().lower() == "none" else parse_hostport(args.stun, "--stun"),
         public=tuple(_ip(a, "--public-address") for a in args.public_address),
         calls_per_address=per_address,
+        check=check,
     )
     public = not _loopback(config.bind)
     if public and config.token is not None and http_port and not args.plain_http_token:
@@ -165,6 +195,9 @@ def cmd_serve(argv: Sequence[str]) -> int:
     # One line per request from us; aiortc/aioice's own chatter stays at warnings.
     quiet = args.quiet or (public and not args.log_requests)
     logging.getLogger("trtcdetect.serve").setLevel(logging.WARNING if quiet else logging.INFO)
+    if reports is not None and not args.check_open and config.token is None:
+        raise UsageError("--check-reports needs a token to sign invitations with "
+                         "($TRTCDETECT_TOKEN), or --check-open to accept checks without one")
     if public and config.token is None:
         logging.getLogger("trtcdetect.serve").warning(
             "serve on %s without a token: anyone who reaches it may make echo calls and "

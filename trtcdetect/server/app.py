@@ -22,6 +22,8 @@ from aiohttp import web
 
 from .. import __version__
 from ..call.echo import EchoBusy, EchoPeer
+from ..check.routes import CORS, CheckConfig, invitation_header
+from ..check.routes import setup as setup_check
 from . import certs, limits
 from .capacity import CapacityServer
 from .mux import MediaMux
@@ -68,6 +70,8 @@ class ServeConfig:
     public: tuple[str, ...] = ()
     #: echo calls one client address (and one /24 or /64) may hold at once
     calls_per_address: int = limits.CALLS_PER_ADDRESS
+    #: the check page's uploads and reports (check/routes.py); the page itself is always served
+    check: CheckConfig = CheckConfig()
 
 
 def _tls_context(config: ServeConfig) -> tuple[ssl.SSLContext, certs.Renewer | None]:
@@ -139,11 +143,17 @@ def _dialled(request: web.Request, public: tuple[str, ...]) -> tuple[str, ...]:
 
 def _call_handler(echo: EchoPeer, token: str | None, mux: MediaMux | None,
                   public: tuple[str, ...] = (), shares: limits.Shares | None = None,
-                  holders: dict[str, str] | None = None) -> Any:
+                  holders: dict[str, str] | None = None, check_open: bool = False) -> Any:
     """POST /call. `shares` counts calls per caller address and network (`holders`: call id ->
-    the address that holds it, given back when the call ends)."""
+    the address that holds it, given back when the call ends). The check page's call carries
+    its invitation instead of the token; with `check_open` (serve --check-open) it needs none."""
     async def call(request: web.Request) -> web.Response:
-        if not _authorized(request, token):
+        response = await answer_call(request)
+        response.headers.update(CORS)  # a deployment's own page may call (check.js)
+        return response
+
+    async def answer_call(request: web.Request) -> web.Response:
+        if not (check_open or _authorized(request, token) or invitation_header(request, token)):
             return web.json_response({"error": "bad or missing token"}, status=401)
         try:
             body = await request.json()
@@ -314,7 +324,8 @@ async def serve(config: ServeConfig, stop: asyncio.Event, ready: asyncio.Event |
     app = web.Application(client_max_size=256 * 1024)
     app.router.add_get("/", _index)
     app.router.add_post("/call", _call_handler(echo, config.token, mux, config.public, calls,
-                                               holders))
+                                               holders, config.check.open))
+    setup_check(app, config.check, config.token)
     app.router.add_get("/call/{call_id}/received", _received_handler(echo, config.token))
     capacity = CapacityServer() if config.capacity else None
     throttled = limits.ThrottledLog(log)

@@ -247,6 +247,38 @@ REMEDIES: Mapping[str, Remedy] = {
         en="trtcdetect holds the browser to {which} by running it in a network namespace of its own (unshare, then slirp4netns sends its packets). Install slirp4netns and iproute2; when not root, allow user namespaces (sysctl kernel.unprivileged_userns_clone=1 and user.max_user_namespaces above 0) and let the user open /dev/net/tun (Debian makes it 0666), or run as root; or run without these options to check the way this computer normally calls.",
         zh="trtcdetect 通过让浏览器在独立的网络命名空间中运行（unshare，由 slirp4netns 发送其数据包）来按 {which} 检测。请安装 slirp4netns 和 iproute2；非 root 运行时，请允许用户命名空间（sysctl kernel.unprivileged_userns_clone=1，且 user.max_user_namespaces 大于 0）并允许该用户打开 /dev/net/tun（Debian 默认权限为 0666），或以 root 运行；或去掉这些选项，按本机平时的方式检测。",
     ),
+    "browser-permission-chrome": Remedy(
+        en="Allow the camera and microphone for this site: click the camera icon or the site settings icon at the left of the address bar and choose Allow, or open chrome://settings/content/camera and chrome://settings/content/microphone; then reload the page.",
+        zh="为此网站允许摄像头和麦克风：点击地址栏左侧的摄像头图标或网站设置图标并选择“允许”，或打开 chrome://settings/content/camera 和 chrome://settings/content/microphone；然后刷新页面。",
+    ),
+    "browser-permission-edge": Remedy(
+        en="Allow the camera and microphone for this site: click the lock icon at the left of the address bar > Permissions for this site, or open edge://settings/content/camera and edge://settings/content/microphone; then reload the page.",
+        zh="为此网站允许摄像头和麦克风：点击地址栏左侧的锁形图标 > 此站点的权限，或打开 edge://settings/content/camera 和 edge://settings/content/microphone；然后刷新页面。",
+    ),
+    "browser-permission-firefox": Remedy(
+        en="Allow the camera and microphone for this site: click the permissions icon (a crossed-out camera or microphone) in the address bar and remove the block, then reload the page and choose Allow.",
+        zh="为此网站允许摄像头和麦克风：点击地址栏中的权限图标（带斜线的摄像头或麦克风）并取消阻止，然后刷新页面并选择“允许”。",
+    ),
+    "browser-permission-safari": Remedy(
+        en="Allow the camera and microphone for this site: on a Mac, Safari > Settings for This Website (or Settings > Websites > Camera and Microphone) > Allow; on an iPhone or iPad, tap 'aA' in the address bar > Website Settings > Camera and Microphone > Allow. Then reload the page.",
+        zh="为此网站允许摄像头和麦克风：Mac 上选择 Safari > 此网站的设置（或 设置 > 网站 > 摄像头、麦克风）> 允许；iPhone 或 iPad 上点地址栏的“大小”图标 > 网站设置 > 摄像头、麦克风 > 允许。然后刷新页面。",
+    ),
+    "browser-permission": Remedy(
+        en="Allow the camera and microphone for this site in the browser's site settings (usually an icon at the left of the address bar), then reload the page.",
+        zh="请在浏览器的网站设置中（通常是地址栏左侧的图标）为此网站允许摄像头和麦克风，然后刷新页面。",
+    ),
+    "browser-permission-system": Remedy(
+        en="The operating system keeps the browser from the camera or microphone. macOS: System Settings > Privacy & Security > Camera and Microphone, turn the browser on, then quit and reopen it. Windows: Settings > Privacy & security > Camera and Microphone, turn on access and 'Let desktop apps access'. Android: Settings > Apps > the browser > Permissions.",
+        zh="操作系统禁止浏览器使用摄像头或麦克风。macOS：系统设置 > 隐私与安全性 > 摄像头、麦克风，打开浏览器的开关，然后退出并重新打开浏览器。Windows：设置 > 隐私和安全性 > 相机、麦克风，开启访问权限及“允许桌面应用访问”。Android：设置 > 应用 > 浏览器 > 权限。",
+    ),
+    "check-speak": Remedy(
+        en="Nothing was heard from the microphone while the check listened. Check that it is not muted (a key on the headset or keyboard, or the operating system's input level), speak while the check runs, and run it again.",
+        zh="检测期间麦克风没有声音。请确认麦克风未被静音（耳机或键盘上的静音键、操作系统的输入音量），检测时说几句话，然后重新检测。",
+    ),
+    "check-speaker": Remedy(
+        en="The test tone was not heard. Check the volume and mute, the output device the browser uses (headset or speakers), and that the tab is not muted.",
+        zh="没有听到测试音。请检查音量和静音、浏览器使用的输出设备（耳机或扬声器），以及该标签页是否被静音。",
+    ),
     "local-options-left-nothing": Remedy(
         en="The call had no address to use after {which}. Run without these options to test the way this computer normally calls, or give this computer (or, when its answer had none, the echo server) an address of that family or on that device.",
         zh="使用 {which} 后，通话没有可用的地址。请去掉这些选项，按本机平时的方式检测；或为本机（若回声服务的应答中没有，则为回声服务器）配置该地址族或该网卡上的地址。",
@@ -272,4 +304,8 @@ PARTY: Mapping[str, str] = {
     "ports-decisive": "user", "proxy-intercepts": "network", "trtc-web-proxy": "network", "trtc-install": "user", "browser-install": "user", "trtc-whitelist": "network", "trtc-no-route": "user",
     "trtc-credentials": "owner", "trtc-proxy": "network", "capacity-low": "user",
     "local-options-left-nothing": "user", "browser-namespace": "user",
+    "browser-permission-chrome": "user", "browser-permission-edge": "user",
+    "browser-permission-firefox": "user", "browser-permission-safari": "user",
+    "browser-permission": "user", "browser-permission-system": "user", "check-speak": "user",
+    "check-speaker": "user",
 }
