@@ -96,12 +96,17 @@ class Browser:
         *whole, self._buffer = self._buffer.split(b"\0")
         return [json.loads(m) for m in whole if m]
 
-    def open(self, url: str) -> None:
-        """A new tab at `url`, and this driver attached to it."""
+    def open(self, url: str, phone: tuple[int, int] | None = None) -> None:
+        """A new tab at `url`, and this driver attached to it; with `phone` (width, height) the
+        tab is a phone's screen (touch, device pixels 2:1) before the page loads."""
         target = self.send("Target.createTarget", {"url": "about:blank"}, session=False)
         attached = self.send("Target.attachToTarget", {"targetId": target["targetId"],
                                                        "flatten": True}, session=False)
         self.session = attached["sessionId"]
+        if phone is not None:
+            self.send("Emulation.setDeviceMetricsOverride", {
+                "width": phone[0], "height": phone[1], "deviceScaleFactor": 2, "mobile": True})
+            self.send("Emulation.setTouchEmulationEnabled", {"enabled": True})
         self.send("Page.enable")
         self.send("Page.navigate", {"url": url})
 
@@ -122,11 +127,6 @@ class Browser:
                 return value
             time.sleep(0.25)
         raise TimeoutError(f"{expression} stayed false for {timeout} s")
-
-    def phone(self, width: int = 390, height: int = 844) -> None:
-        self.send("Emulation.setDeviceMetricsOverride", {"width": width, "height": height,
-                                                         "deviceScaleFactor": 2, "mobile": True})
-        self.send("Emulation.setTouchEmulationEnabled", {"enabled": True})
 
     def screenshot(self, path: Path) -> Path:
         shot = self.send("Page.captureScreenshot", {"format": "png", "captureBeyondViewport": True})

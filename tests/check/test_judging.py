@@ -81,7 +81,7 @@ def test_the_call_is_scored_by_the_command_lines_e_model() -> None:
      "browsers", Status.FAIL, S.CHECK_TENCENT_FAILED, R.BROWSER_UPGRADE),
     ({"speaker": {"heard": False}}, "speaker", Status.WARN, S.CHECK_SPEAKER_NOT_HEARD,
      R.CHECK_SPEAKER),
-    ({"call": {"connected": False, "stage": "ice", "error": "not connected within 10 s"}}, "rtp",
+    ({"call": {"connected": False, "stage": "ICE", "error": "not connected within 10 s"}}, "rtp",
      Status.FAIL, S.CHECK_CALL_FAILED, R.CALL_NO_CONNECT),
 ])
 def test_each_finding_has_its_sentence_and_remedy(changes: dict[str, Any], pid: str,

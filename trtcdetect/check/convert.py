@@ -79,7 +79,8 @@ def camera_result(camera: Camera, family: str, labels: Sequence[str] = ()) -> Pr
     details: dict[str, Any] = {"permission": camera.permission, "source": clean(camera.label),
                                "devices": devices}
     if camera.error is not None:
-        details["error"] = {"name": clean(camera.error.name), "message": clean(camera.error.message)}
+        details["media_error"] = {"name": clean(camera.error.name),
+                                  "message": clean(camera.error.message)}
         return _result("camera", _media_error("camera", camera.error, family), details)
     details["capture"] = {
         "width": camera.width, "height": camera.height,
@@ -103,8 +104,8 @@ def microphone_result(microphone: Microphone, family: str,
     details: dict[str, Any] = {"permission": microphone.permission, "devices": devices,
                                "device": {"name": clean(microphone.label), "host_api": "getUserMedia"}}
     if microphone.error is not None:
-        details["error"] = {"name": clean(microphone.error.name),
-                            "message": clean(microphone.error.message)}
+        details["media_error"] = {"name": clean(microphone.error.name),
+                                  "message": clean(microphone.error.message)}
         return _result("microphone", _media_error("microphone", microphone.error, family), details)
     silent = microphone.rms_dbfs < thresholds.SILENCE_DBFS
     details["capture"] = {
@@ -231,7 +232,10 @@ def call_result(call: Call | None, echo: str) -> ProbeResult:
         verdict = Verdict(Status.SKIP, Message(S.CHECK_CALL_NOT_RUN, {"error": "not asked"}))
         return _result("rtp", verdict, {"mode": "browser"})
     if not call.connected:
-        stage = clean(call.stage or "?")
+        # the stages of the command line's test call (schema.json); the page says "busy" when
+        # the server had no free call slot after its retries
+        stage = call.stage if call.stage in ("signalling", "ICE", "DTLS", "media", "busy") \
+            else "signalling"
         error = clean(call.error or "")
         if stage == "busy":
             verdict = Verdict(Status.ERROR, Message(S.CHECK_CALL_BUSY), ())
@@ -240,7 +244,8 @@ def call_result(call: Call | None, echo: str) -> ProbeResult:
                                                                        "error": error}))
             verdict = rtp_probe.judge(rtp_probe.RtpObservation(failure=failure))
         return _result("rtp", verdict, {"mode": "browser", "echo_url": clean(echo),
-                                        "failed_stage": stage, "error": error,
+                                        "failed_stage": "signalling" if stage == "busy" else stage,
+                                        "busy": stage == "busy", "error": error,
                                         "media": "camera and microphone"})
     evidence = call_evidence(call, echo)
     verdict = rtp_probe.judge(rtp_probe.RtpObservation(evidence=evidence))

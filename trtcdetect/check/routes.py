@@ -36,6 +36,7 @@ from prometheus_client.exposition import generate_latest
 from .. import __version__, thresholds
 from ..models import RunReport
 from ..report.html import render_document
+from ..server.limits import UPLOADS_PER_ADDRESS
 from . import invite
 from .convert import to_report
 from .store import Entry, Store, StoreFull, code
@@ -43,8 +44,7 @@ from .upload import MAX_UPLOAD_BYTES, UploadError, clean, decode
 
 log = logging.getLogger("trtcdetect.serve")
 
-#: Uploads one client address may make in UPLOAD_WINDOW_S, and all together
-UPLOADS_PER_ADDRESS = 6
+#: Uploads all client addresses together may make in UPLOAD_WINDOW_S (one address: limits.py)
 UPLOADS_TOTAL = 120
 UPLOAD_WINDOW_S = 600.0
 #: Tracked addresses for the upload limit (the oldest forgotten first)
@@ -70,6 +70,9 @@ class CheckConfig:
     #: accept uploads without an invitation
     open: bool = False
     max_call_seconds: float = 30.0
+    #: uploads one client address may make in UPLOAD_WINDOW_S (an office behind one NAT
+    #: address is many users)
+    uploads_per_address: int = UPLOADS_PER_ADDRESS
 
 
 class UploadLimit:
@@ -196,7 +199,7 @@ def setup(app: web.Application, config: CheckConfig, token: str | None) -> None:
     store = Store(config.reports, config.keep_days, config.quota_bytes) \
         if config.reports is not None else None
     metrics = CheckMetrics()
-    limit = UploadLimit()
+    limit = UploadLimit(config.uploads_per_address, max(UPLOADS_TOTAL, config.uploads_per_address))
 
     def page(name: str, content_type: str, cors: bool = False) -> Any:
         body = _static(name)

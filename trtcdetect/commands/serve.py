@@ -11,7 +11,7 @@ from pathlib import Path
 from ..defaults import DEFAULTS
 from ..errors import Parser, UsageError
 from ..parse import parse_host, parse_hostport, parse_port, parse_ports
-from ..server.limits import CALLS_PER_ADDRESS
+from ..server.limits import CALLS_PER_ADDRESS, UPLOADS_PER_ADDRESS
 
 
 def _join(ports: Sequence[int]) -> str:
@@ -88,6 +88,9 @@ def build_parser() -> argparse.ArgumentParser:
     add("--check-open", action="store_true",
         help="accept checks (and their test calls) without an invitation (trtcdetect invite); "
              "by default only an invitation signed with the token is accepted")
+    add("--check-uploads-per-address", metavar="N", type=int, default=UPLOADS_PER_ADDRESS,
+        help="checks one client address may send in 10 minutes; an office behind one NAT "
+             "address counts as one (default: %(default)s)")
     add("-q", "--quiet", action="store_true",
         help="do not log each request (the default on an address other than loopback, where "
              "strangers' requests would fill the log; see --log-requests)")
@@ -143,6 +146,8 @@ def cmd_serve(argv: Sequence[str]) -> int:
     udp_ports = parse_ports(args.udp_ports)
     if not 0 < args.keep_days <= 3650:
         raise UsageError("--keep-days must be between 0 and 3650")
+    if not 1 <= args.check_uploads_per_address <= 10_000:
+        raise UsageError("--check-uploads-per-address must be between 1 and 10000")
     if not 1 <= args.check_quota_mb <= 1_000_000:
         raise UsageError("--check-quota-mb must be between 1 and 1000000")
     from ..check.routes import CheckConfig
@@ -158,7 +163,8 @@ def cmd_serve(argv: Sequence[str]) -> int:
             raise UsageError(f"--check-reports {reports}: {exc.strerror}") from None
     check = CheckConfig(reports=reports, keep_days=args.keep_days,
                         quota_bytes=int(args.check_quota_mb * 1024 * 1024), open=args.check_open,
-                        max_call_seconds=args.max_call_seconds)
+                        max_call_seconds=args.max_call_seconds,
+                        uploads_per_address=args.check_uploads_per_address)
     config = ServeConfig(
         bind=parse_host(args.bind),
         tcp_ports=parse_ports(args.tcp_ports),

@@ -29,6 +29,9 @@ CONNECTIONS_PER_ADDRESS = 64
 CONNECTIONS_TOTAL = 1024
 #: echo calls one client address (and one /24 or /64) may hold at once
 CALLS_PER_ADDRESS = 2
+#: check-page uploads one client address may make in 10 minutes (serve
+#: --check-uploads-per-address): an office behind one NAT address is many users
+UPLOADS_PER_ADDRESS = 10
 #: STUN answers per second per source address (a burst of twice that), and in all: a port
 #: check sends a few, --port-quality 100 a second on each of six ports; what is above is
 #: dropped, not queued

@@ -204,24 +204,37 @@ async function devices(result, settings) {
   return stream;
 }
 
+function toneStream(stream) {
+  const context = new AudioContext();
+  const tone = context.createOscillator();
+  const gain = context.createGain();
+  gain.gain.value = 0.05;
+  const out = context.createMediaStreamDestination();
+  tone.connect(gain).connect(out);
+  tone.start();
+  const tracks = [...out.stream.getAudioTracks(), ...(stream ? stream.getVideoTracks() : [])];
+  return new MediaStream(tracks);
+}
+
 const summary = (values) => values.filter((v) => typeof v === "number" && isFinite(v) && v >= 0);
 
 // The test call: WebRTC to serve's echo peer over its media port, the same /call signalling as
 // the command line; getStats read every second.
 async function call(stream, options, progress) {
-  const out = {connected: false, stage: "offer", busy_retries: 0};
+  const out = {connected: false, stage: "signalling", busy_retries: 0};
   const started = performance.now();
   const pc = new RTCPeerConnection();
   try {
-    if (stream) stream.getTracks().forEach((t) => pc.addTrack(t, stream));
-    else { pc.addTransceiver("audio"); }
+    // without the user's devices the call still sends: a quiet generated tone (never played
+    // here), so RTP and RTCP flow both ways and the network is measured all the same
+    const sending = stream && stream.getAudioTracks().length ? stream : toneStream(stream);
+    sending.getTracks().forEach((t) => pc.addTrack(t, sending));
     await pc.setLocalDescription(await pc.createOffer());
     await new Promise((done) => {
       if (pc.iceGatheringState === "complete") return done();
       pc.addEventListener("icegatheringstatechange", () => pc.iceGatheringState === "complete" && done());
       setTimeout(done, 3000);
     });
-    out.stage = "signalling";
     const headers = {"content-type": "application/json"};
     if (options.invitation) headers["x-trtcdetect-invitation"] = `${options.invitation.ref} ${options.invitation.exp} ${options.invitation.sig}`;
     let answer = null;
@@ -242,7 +255,7 @@ async function call(stream, options, progress) {
     }
     progress("stage.call");
     await pc.setRemoteDescription({type: "answer", sdp: answer.sdp});
-    out.stage = "ice";
+    out.stage = "ICE";
     await new Promise((ok, bad) => {
       const timer = setTimeout(() => bad(new Error("not connected within 10 s")), 10000);
       const check = () => {
@@ -253,7 +266,7 @@ async function call(stream, options, progress) {
       check();
     });
     out.connected = true;
-    out.stage = "measuring";
+    out.stage = "media";
     out.setup_ms = performance.now() - started;
     const rtt = [], jitter = [], back = [];
     let bytes0 = null, t0 = 0, last = null;
@@ -443,6 +456,7 @@ export function mount(root, options = {}) {
       if (state.settings && !state.settings.uploads) parts.push(element("p", {class: "note"}, say(lang, "noupload")));
     }
     if (phase === "preview" && upload) {
+      status.textContent = "";
       const table = element("table", {id: "preview"});
       for (const [key, value] of previewRows(upload, lang)) table.append(element("tr", {}, element("th", {}, say(lang, key)), element("td", {}, value)));
       const raw = element("details", {}, element("summary", {}, say(lang, "raw")), element("pre", {}, JSON.stringify(upload, null, 2)));

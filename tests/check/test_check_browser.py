@@ -1,0 +1,211 @@
+"""The check page in real headless Chromium, as the end user's browser, in the lab.
+
+serve runs in the lab's server namespace with the check page on HTTPS, a token, and
+--check-reports; Chromium runs in the client namespace (no route out) with fake devices of
+known content (ffmpeg clips) and a granted or a denied permission, opens an invitation link,
+clicks "Start", then "Send", as a user would. The stored report's verdicts must match the
+content: black -> camera fail, a still picture -> frozen, silence -> microphone warning,
+refused -> the browser's permission remedy; UDP dropped -> the call's cause; only the TRTC
+media port open -> the call passes over it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.cdp import Browser, clip
+from tests.lab import SERVER_ADDRS, Lab, built
+from trtcdetect.check import invite
+from trtcdetect.report.json import validate
+from trtcdetect.text.ids import R, S
+
+TOKEN = "lab-check-token"
+SERVE = SERVER_ADDRS[0]
+HTTPS = 8443
+MEDIA = 8000
+PAGE_S = 40.0
+
+
+@dataclass(frozen=True)
+class Site:
+    lab: Lab
+    reports: Path
+    clips: dict[str, Path]
+    shots: Path
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    if shutil.which("chromium") is None or shutil.which("ffmpeg") is None:
+        pytest.skip("needs Debian's chromium and ffmpeg")
+    tmp = tmp_path_factory.mktemp("check")
+    clips = {
+        "moving": clip(tmp / "moving.y4m", "testsrc=s=640x480:r=30"),
+        "black": clip(tmp / "black.y4m", "color=c=black:s=640x480:r=30"),
+        "still": clip(tmp / "still.y4m", "color=c=gray:s=640x480:r=30"),
+        "tone": clip(tmp / "tone.wav", "sine=frequency=440:sample_rate=48000"),
+        "silence": clip(tmp / "silence.wav", "anullsrc=r=48000:cl=mono"),
+    }
+    with built(Lab) as lab:
+        reports = tmp / "reports"
+        proc = lab.spawn(
+            [sys.executable, "-m", "trtcdetect", "serve", "--bind", SERVE, "--quiet",
+             "--tcp-ports", "8687", "--udp-ports", str(MEDIA), "--https-port", str(HTTPS),
+             "--check-reports", str(reports), "--check-uploads-per-address", "100"],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            env={**os.environ, "TRTCDETECT_TOKEN": TOKEN})
+        assert proc.stdout is not None
+        assert "ready" in proc.stdout.readline().decode()
+        shots = Path(os.environ.get("TRTCDETECT_SHOTS", str(tmp / "shots")))
+        shots.mkdir(parents=True, exist_ok=True)
+        yield Site(lab, reports, clips, shots)
+
+
+def link(ref: str = "TICKET-7") -> str:
+    return invite.make(f"https://{SERVE}:{HTTPS}/check", ref, 3600, TOKEN)
+
+
+def browser(site: Site, video: str = "moving", audio: str = "tone",
+            granted: bool = True) -> Browser:
+    flags = [f"--use-file-for-fake-video-capture={site.clips[video]}",
+             f"--use-file-for-fake-audio-capture={site.clips[audio]}",
+             "--use-fake-ui-for-media-stream" if granted else "--deny-permission-prompts"]
+    return Browser(["ip", "netns", "exec", site.lab.client], flags)
+
+
+def check(site: Site, page: Browser, url: str | None = None) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Open the invitation, click Start, then Send: the page's answer and the stored report."""
+    page.open(url or link())
+    page.wait_for("!!document.getElementById('start') && !document.getElementById('start').disabled", 20)
+    page.evaluate("document.getElementById('start').click()")
+    page.wait_for("!!document.getElementById('send')", PAGE_S)
+    page.evaluate("document.getElementById('send').click()")
+    page.wait_for("!!window.trtcdetectCheck.answer", 20)
+    answer: dict[str, Any] = page.evaluate("window.trtcdetectCheck.answer")
+    document = json.loads((site.reports / f"{answer['id']}.json").read_text())
+    validate(document)
+    return answer, document
+
+
+def results(document: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {p["id"]: p for p in document["probes"]}
+
+
+def test_a_working_browser_passes_and_support_reads_the_same_report(site: Site) -> None:
+    page = browser(site)
+    try:
+        answer, document = check(site, page)
+        page.screenshot(site.shots / "check-verdict-desktop-en.png")
+    finally:
+        page.close()
+    probes = results(document)
+    assert {k: v["status"] for k, v in probes.items()} == {
+        "browsers": "pass", "camera": "pass", "microphone": "pass", "speaker": "skip",
+        "rtp": "pass"}, {k: v["summary"] for k, v in probes.items()}
+    assert answer["status"] == "pass" and document["config"]["reference"] == "TICKET-7"
+    camera = probes["camera"]["details"]["capture"]
+    assert camera["width"] == 640 and camera["height"] == 480 and 20 <= camera["fps"] <= 31
+    mic = probes["microphone"]["details"]["capture"]
+    assert -36 <= mic["rms_dbfs"] <= -26  # a 440 Hz sine at 0.125 full scale: -21 dBFS peak
+    call = probes["rtp"]["details"]
+    assert call["mode"] == "browser" and call["audio"]["rtt_ms"]["avg"] < 20
+    assert call["path"]["remote"]["address"] == SERVE
+    assert document["system"]["ran_in"] == "browser"
+    assert "Chrome 156" in document["system"]["browser"] or "Chrome" in document["system"]["browser"]
+
+
+@pytest.mark.parametrize(("video", "audio", "pid", "status", "sentence"), [
+    ("black", "tone", "camera", "fail", S.CAMERA_BLACK),
+    ("still", "tone", "camera", "fail", S.CAMERA_FROZEN),
+    ("moving", "silence", "microphone", "warn", S.CHECK_MIC_SILENT),
+])
+def test_the_verdicts_match_the_devices_content(site: Site, video: str, audio: str, pid: str,
+                                                status: str, sentence: str) -> None:
+    page = browser(site, video, audio)
+    try:
+        _, document = check(site, page)
+    finally:
+        page.close()
+    found = results(document)[pid]
+    assert (found["status"], found["message"]["id"]) == (status, sentence), found["summary"]
+
+
+def test_a_refused_permission_gets_the_browsers_remedy(site: Site) -> None:
+    page = browser(site, granted=False)
+    try:
+        answer, document = check(site, page)
+        page.screenshot(site.shots / "check-verdict-denied-en.png")
+    finally:
+        page.close()
+    probes = results(document)
+    for pid, sentence in (("camera", S.CHECK_CAMERA_DENIED), ("microphone", S.CHECK_MIC_DENIED)):
+        assert probes[pid]["status"] == "fail"
+        assert probes[pid]["message"]["id"] == sentence
+        assert probes[pid]["details"]["media_error"]["name"] == "NotAllowedError"
+        assert probes[pid]["advice_ids"][0]["id"] == R.BROWSER_PERMISSION_CHROME
+    assert answer["status"] == "fail"
+    # without the devices the call still measured the network, with a generated tone
+    assert probes["rtp"]["status"] == "pass", probes["rtp"]["summary"]
+    assert any("chrome://settings/content/camera" in a for c in answer["causes"]
+               for a in c["advice"])
+
+
+def test_udp_dropped_fails_the_call_and_only_the_media_port_open_passes(site: Site) -> None:
+    # the server's firewall filters what comes from outside (its own relay to the echo is local)
+    site.lab.firewall(['iifname != "lo" meta l4proto udp drop'])
+    try:
+        page = browser(site)
+        try:
+            answer, document = check(site, page)
+        finally:
+            page.close()
+        call = results(document)["rtp"]
+        assert call["status"] == "fail" and call["details"]["failed_stage"] == "ICE"
+        assert R.CALL_NO_CONNECT in [a["id"] for a in call["advice_ids"]]
+        assert answer["status"] == "fail"
+        site.lab.firewall([f'iifname != "lo" udp dport != {MEDIA} drop'])
+        page = browser(site)
+        try:
+            _, document = check(site, page)
+        finally:
+            page.close()
+        call = results(document)["rtp"]
+        assert call["status"] == "pass", call["summary"]
+        assert call["details"]["path"]["remote"]["port"] == MEDIA
+    finally:
+        site.lab.firewall([])
+
+
+def test_the_page_on_a_phone_in_both_languages(site: Site) -> None:
+    """Screenshots to look at: the start, the preview and the verdict at a phone's size."""
+    page = browser(site)
+    try:
+        page.open(link("PHONE-1"), phone=(390, 844))
+        page.wait_for("!!document.getElementById('start')", 20)
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 390, "the page scrolls sideways on a phone"
+        page.screenshot(site.shots / "check-start-phone-en.png")
+        page.evaluate("document.getElementById('lang').click()")
+        assert "开始检测" in page.evaluate("document.body.innerText")
+        page.evaluate("document.getElementById('start').click()")
+        page.wait_for("!!document.getElementById('send')", PAGE_S)
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390
+        page.screenshot(site.shots / "check-preview-phone-zh.png")
+        page.evaluate("document.getElementById('send').click()")
+        page.wait_for("!!document.getElementById('verdict')", 20)
+        time.sleep(0.2)
+        page.screenshot(site.shots / "check-verdict-phone-zh.png")
+        assert "您的检测编号" in page.evaluate("document.body.innerText")
+    finally:
+        page.close()
