@@ -46,7 +46,7 @@ class Site:
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+def check_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     if shutil.which("chromium") is None or shutil.which("ffmpeg") is None:
         pytest.skip("needs Debian's chromium and ffmpeg")
     tmp = tmp_path_factory.mktemp("check")
@@ -84,7 +84,8 @@ def browser(site: Site, video: str = "moving", audio: str = "tone",
     return Browser(["ip", "netns", "exec", site.lab.client], flags)
 
 
-def check(site: Site, page: Browser, url: str | None = None) -> tuple[dict[str, Any], dict[str, Any]]:
+def check(site: Site, page: Browser,
+          url: str | None = None) -> tuple[dict[str, Any], dict[str, Any]]:
     """Open the invitation, click Start, then Send: the page's answer and the stored report."""
     page.open(url or link())
     page.wait_for("!!document.getElementById('start') && !document.getElementById('start').disabled", 20)
@@ -102,11 +103,11 @@ def results(document: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {p["id"]: p for p in document["probes"]}
 
 
-def test_a_working_browser_passes_and_support_reads_the_same_report(site: Site) -> None:
-    page = browser(site)
+def test_a_working_browser_passes_and_support_reads_the_same_report(check_site: Site) -> None:
+    page = browser(check_site)
     try:
-        answer, document = check(site, page)
-        page.screenshot(site.shots / "check-verdict-desktop-en.png")
+        answer, document = check(check_site, page)
+        page.screenshot(check_site.shots / "check-verdict-desktop-en.png")
     finally:
         page.close()
     probes = results(document)
@@ -130,22 +131,23 @@ def test_a_working_browser_passes_and_support_reads_the_same_report(site: Site) 
     ("still", "tone", "camera", "fail", S.CAMERA_FROZEN),
     ("moving", "silence", "microphone", "warn", S.CHECK_MIC_SILENT),
 ])
-def test_the_verdicts_match_the_devices_content(site: Site, video: str, audio: str, pid: str,
+def test_the_verdicts_match_the_devices_content(check_site: Site, video: str, audio: str,
+                                                pid: str,
                                                 status: str, sentence: str) -> None:
-    page = browser(site, video, audio)
+    page = browser(check_site, video, audio)
     try:
-        _, document = check(site, page)
+        _, document = check(check_site, page)
     finally:
         page.close()
     found = results(document)[pid]
     assert (found["status"], found["message"]["id"]) == (status, sentence), found["summary"]
 
 
-def test_a_refused_permission_gets_the_browsers_remedy(site: Site) -> None:
-    page = browser(site, granted=False)
+def test_a_refused_permission_gets_the_browsers_remedy(check_site: Site) -> None:
+    page = browser(check_site, granted=False)
     try:
-        answer, document = check(site, page)
-        page.screenshot(site.shots / "check-verdict-denied-en.png")
+        answer, document = check(check_site, page)
+        page.screenshot(check_site.shots / "check-verdict-denied-en.png")
     finally:
         page.close()
     probes = results(document)
@@ -161,51 +163,51 @@ def test_a_refused_permission_gets_the_browsers_remedy(site: Site) -> None:
                for a in c["advice"])
 
 
-def test_udp_dropped_fails_the_call_and_only_the_media_port_open_passes(site: Site) -> None:
+def test_udp_dropped_fails_the_call_and_only_the_media_port_open_passes(check_site: Site) -> None:
     # the server's firewall filters what comes from outside (its own relay to the echo is local)
-    site.lab.firewall(['iifname != "lo" meta l4proto udp drop'])
+    check_site.lab.firewall(['iifname != "lo" meta l4proto udp drop'])
     try:
-        page = browser(site)
+        page = browser(check_site)
         try:
-            answer, document = check(site, page)
+            answer, document = check(check_site, page)
         finally:
             page.close()
         call = results(document)["rtp"]
         assert call["status"] == "fail" and call["details"]["failed_stage"] == "ICE"
         assert R.CALL_NO_CONNECT in [a["id"] for a in call["advice_ids"]]
         assert answer["status"] == "fail"
-        site.lab.firewall([f'iifname != "lo" udp dport != {MEDIA} drop'])
-        page = browser(site)
+        check_site.lab.firewall([f'iifname != "lo" udp dport != {MEDIA} drop'])
+        page = browser(check_site)
         try:
-            _, document = check(site, page)
+            _, document = check(check_site, page)
         finally:
             page.close()
         call = results(document)["rtp"]
         assert call["status"] == "pass", call["summary"]
         assert call["details"]["path"]["remote"]["port"] == MEDIA
     finally:
-        site.lab.firewall([])
+        check_site.lab.firewall([])
 
 
-def test_the_page_on_a_phone_in_both_languages(site: Site) -> None:
+def test_the_page_on_a_phone_in_both_languages(check_site: Site) -> None:
     """Screenshots to look at: the start, the preview and the verdict at a phone's size."""
-    page = browser(site)
+    page = browser(check_site)
     try:
         page.open(link("PHONE-1"), phone=(390, 844))
         page.wait_for("!!document.getElementById('start')", 20)
         width = page.evaluate("document.documentElement.scrollWidth")
         assert width <= 390, "the page scrolls sideways on a phone"
-        page.screenshot(site.shots / "check-start-phone-en.png")
+        page.screenshot(check_site.shots / "check-start-phone-en.png")
         page.evaluate("document.getElementById('lang').click()")
         assert "开始检测" in page.evaluate("document.body.innerText")
         page.evaluate("document.getElementById('start').click()")
         page.wait_for("!!document.getElementById('send')", PAGE_S)
         assert page.evaluate("document.documentElement.scrollWidth") <= 390
-        page.screenshot(site.shots / "check-preview-phone-zh.png")
+        page.screenshot(check_site.shots / "check-preview-phone-zh.png")
         page.evaluate("document.getElementById('send').click()")
         page.wait_for("!!document.getElementById('verdict')", 20)
         time.sleep(0.2)
-        page.screenshot(site.shots / "check-verdict-phone-zh.png")
+        page.screenshot(check_site.shots / "check-verdict-phone-zh.png")
         assert "您的检测编号" in page.evaluate("document.body.innerText")
     finally:
         page.close()
