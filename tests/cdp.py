@@ -66,10 +66,14 @@ class Browser:
         self.session: str | None = None
 
     def send(self, method: str, params: dict[str, Any] | None = None, timeout: float = 30,
-             session: bool = True) -> dict[str, Any]:
+             session: bool | str = True) -> dict[str, Any]:
+        """A command to the browser (session False), to the tab last opened (True), or to the
+        tab of that session id."""
         self._next += 1
         message: dict[str, Any] = {"id": self._next, "method": method, "params": params or {}}
-        if session and self.session:
+        if isinstance(session, str):
+            message["sessionId"] = session
+        elif session and self.session:
             message["sessionId"] = self.session
         os.write(self._commands, json.dumps(message).encode() + b"\0")
         end = time.monotonic() + timeout
@@ -96,7 +100,7 @@ class Browser:
         *whole, self._buffer = self._buffer.split(b"\0")
         return [json.loads(m) for m in whole if m]
 
-    def open(self, url: str, phone: tuple[int, int] | None = None) -> None:
+    def open(self, url: str, phone: tuple[int, int] | None = None) -> str:
         """A new tab at `url`, and this driver attached to it; with `phone` (width, height) the
         tab is a phone's screen (touch, device pixels 2:1) before the page loads."""
         target = self.send("Target.createTarget", {"url": "about:blank"}, session=False)
@@ -109,20 +113,23 @@ class Browser:
             self.send("Emulation.setTouchEmulationEnabled", {"enabled": True})
         self.send("Page.enable")
         self.send("Page.navigate", {"url": url})
+        return self.session
 
-    def evaluate(self, expression: str, timeout: float = 30) -> Any:
-        """`expression` in the page as a user's action (userGesture: a click counts), awaited."""
+    def evaluate(self, expression: str, timeout: float = 30, tab: str | None = None) -> Any:
+        """`expression` in the page (the last opened, or session `tab`'s) as a user's action
+        (userGesture: a click counts), awaited."""
         answer = self.send("Runtime.evaluate", {
             "expression": expression, "awaitPromise": True, "userGesture": True,
-            "returnByValue": True, "timeout": int(timeout * 1000)}, timeout=timeout + 5)
+            "returnByValue": True, "timeout": int(timeout * 1000)}, timeout=timeout + 5,
+            session=tab or True)
         if "exceptionDetails" in answer:
             raise RuntimeError(f"page: {answer['exceptionDetails']}")
         return answer.get("result", {}).get("value")
 
-    def wait_for(self, expression: str, timeout: float = 40) -> Any:
+    def wait_for(self, expression: str, timeout: float = 40, tab: str | None = None) -> Any:
         end = time.monotonic() + timeout
         while time.monotonic() < end:
-            value = self.evaluate(expression)
+            value = self.evaluate(expression, tab=tab)
             if value:
                 return value
             time.sleep(0.25)

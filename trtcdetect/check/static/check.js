@@ -228,7 +228,17 @@ async function call(stream, options, progress) {
     // without the user's devices the call still sends: a quiet generated tone (never played
     // here), so RTP and RTCP flow both ways and the network is measured all the same
     const sending = stream && stream.getAudioTracks().length ? stream : toneStream(stream);
-    sending.getTracks().forEach((t) => pc.addTrack(t, sending));
+    // video at a quarter of the camera's pixels, 15 fps, 300 kbit/s at most: enough to carry
+    // the call's packets both ways, and what lets one serve echo many checks at once (it
+    // decodes and re-encodes what it sends back)
+    for (const track of sending.getTracks()) {
+      if (track.kind === "video") {
+        pc.addTransceiver(track, {direction: "sendrecv", streams: [sending],
+          sendEncodings: [{maxBitrate: 300000, scaleResolutionDownBy: 2, maxFramerate: 15}]});
+      } else {
+        pc.addTrack(track, sending);
+      }
+    }
     await pc.setLocalDescription(await pc.createOffer());
     await new Promise((done) => {
       if (pc.iceGatheringState === "complete") return done();
