@@ -135,11 +135,11 @@ LAB_FIXTURES = frozenset({
     "lab", "services", "redirector", "firewall", "held_lab", "link", "client_output_drop",
     "resolv_conf", "trtc_ports_only", "strict_trtc_ports", "exporter", "dual_lab", "natlab",
     "stun_link", "tinyproxy", "trtc_lab", "web_lab", "user_install", "dist", "pulse",
-    "local_serve", "check_site"})
+    "local_serve", "check_site", "check_link"})
 #: tests that start headless Chromium, by the words in their module or name
 BROWSER_WORDS = ("chromium", "browser_webrtc", "trtc_web", "browser_netns", "trtcweb",
                  "in_chromium", "html_chromium", "screenshot", "the_browser", "web_sdk",
-                 "check_browser")
+                 "check_browser", "check_impaired")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -165,7 +165,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 LAB_MODULES = ("test_capacity_lab", "test_diagnosis_lab", "test_domain_lab", "test_family_lab",
                "test_ports_lab", "test_proxy_lab", "test_run_lab", "test_trtc_lab",
                "test_serve_nat", "test_node_exporter", "test_house_contract", "test_packaging",
-               "test_browser_netns", "test_trtc_web", "test_check_browser")
+               "test_browser_netns", "test_trtc_web", "test_check_browser",
+               "test_check_impaired")
 ROOT_MODULES = ("test_packaging", "test_browser_netns")
 #: tests that run real calls, servers or device threads for seconds without a lab fixture
 #: (each over 1.5 s on 2 cores): with the lab, out of the quick inner loop

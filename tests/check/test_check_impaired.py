@@ -1,0 +1,88 @@
+"""The check page's call against injected ground truth: serve behind the user-space impairment
+link (delay, loss), real Chromium on the other side. The page's RTT and loss must be within the
+command line's tolerances of what the link did (tests/call/test_rtp.py: RTT within 10 %, loss
+within 1.5 points of the packets the forwarder really dropped, each way)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.cdp import Browser, clip
+from tests.impair import SERVER_ADDR, ImpairedLink, Impairment
+from tests.lab import lab_available
+
+HTTPS = 8443
+OPUS = "rtp-111"  # Chromium's Opus payload type, which the echo answers with
+
+
+@pytest.fixture(scope="module")
+def check_link(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[ImpairedLink, dict[str, Path]]]:
+    reason = lab_available() or (None if shutil.which("chromium") and shutil.which("ffmpeg")
+                                 else "needs Debian's chromium and ffmpeg")
+    if reason:
+        pytest.skip(reason)
+    tmp = tmp_path_factory.mktemp("impaired-check")
+    files = {"video": clip(tmp / "moving.y4m", "testsrc=s=640x480:r=30"),
+             "audio": clip(tmp / "tone.wav", "sine=frequency=440:sample_rate=48000"),
+             "reports": tmp / "reports"}
+    with ImpairedLink() as link:
+        proc = link.spawn(link.server, [
+            sys.executable, "-m", "trtcdetect", "serve", "--bind", SERVER_ADDR, "--quiet",
+            "--tcp-ports", "", "--udp-ports", "8000", "--https-port", str(HTTPS),
+            "--check-reports", str(files["reports"]), "--check-open",
+            "--check-uploads-per-address", "100"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        assert proc.stdout is not None and "ready" in proc.stdout.readline().decode()
+        yield link, files
+
+
+def page_call(link: ImpairedLink, files: dict[str, Path]) -> dict[str, Any]:
+    """One check in Chromium (fake camera and microphone) through the link: the stored test
+    call's details."""
+    page = Browser(["ip", "netns", "exec", link.client],
+                   [f"--use-file-for-fake-video-capture={files['video']}",
+                    f"--use-file-for-fake-audio-capture={files['audio']}",
+                    "--use-fake-ui-for-media-stream"])
+    try:
+        page.open(f"https://{SERVER_ADDR}:{HTTPS}/check")
+        page.wait_for("!!document.getElementById('start') && "
+                      "!document.getElementById('start').disabled", 30)
+        page.evaluate("document.getElementById('start').click()")
+        page.wait_for("!!document.getElementById('send')", 60)
+        page.evaluate("document.getElementById('send').click()")
+        page.wait_for("!!window.trtcdetectCheck.answer", 30)
+        answer = page.evaluate("window.trtcdetectCheck.answer")
+    finally:
+        page.close()
+    document = json.loads((files["reports"] / f"{answer['id']}.json").read_text())
+    call: dict[str, Any] = next(p for p in document["probes"] if p["id"] == "rtp")
+    return call
+
+
+def test_the_pages_rtt_is_the_links_delay(check_link: tuple[ImpairedLink, dict[str, Path]]) -> None:
+    link, files = check_link
+    link.set(Impairment(delay_ms=50), Impairment(delay_ms=50))
+    call = page_call(link, files)
+    rtt = call["details"]["audio"]["rtt_ms"]["avg"]
+    assert rtt == pytest.approx(100, rel=0.10), call["details"]["audio"]
+    assert call["status"] == "pass"
+
+
+def test_the_pages_loss_is_what_the_link_dropped(check_link: tuple[ImpairedLink, dict[str, Path]]) -> None:
+    link, files = check_link
+    link.set(Impairment(delay_ms=10, loss_pct=5), Impairment(delay_ms=10, loss_pct=5))
+    call = page_call(link, files)
+    audio = call["details"]["audio"]
+    up_truth = link.counts.window_loss_pct("up", OPUS)
+    down_truth = link.counts.window_loss_pct("down", OPUS)
+    assert 1.5 <= link.counts.loss_pct("up", OPUS) <= 10  # the link did inject about 5 %
+    assert audio["uplink_loss_pct"] == pytest.approx(up_truth, abs=1.5), (audio, up_truth)
+    assert audio["downlink_loss_pct"] == pytest.approx(down_truth, abs=1.5), (audio, down_truth)
+    assert call["status"] in ("warn", "fail") and "loss" in call["summary"]
