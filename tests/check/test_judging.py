@@ -113,7 +113,7 @@ def _nested_ids(params: Any) -> list[str]:
     ("Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) "
      "Version/17.1 Safari/605.1.15", R.BROWSER_PERMISSION_SAFARI),
 ])
-def test_the_permission_remedy_is_the_browsers_own(family: str, remedy: str) -> None:
+def test_the_permission_remedy_is_each_browsers_own(family: str, remedy: str) -> None:
     denied = judged(page__user_agent=family,
                     camera__error={"name": "NotAllowedError", "message": "denied"})
     assert [a.id for a in probe(denied, "camera").advice][0] == remedy
