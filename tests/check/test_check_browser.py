@@ -113,8 +113,12 @@ def test_a_working_browser_passes_and_support_reads_the_same_report(check_site: 
     probes = results(document)
     assert {k: v["status"] for k, v in probes.items()} == {
         "browsers": "pass", "camera": "pass", "microphone": "pass", "speaker": "skip",
-        "rtp": "pass"}, {k: v["summary"] for k, v in probes.items()}
-    assert answer["status"] == "pass" and document["config"]["reference"] == "TICKET-7"
+        "rtp": "pass", "trtcweb": "fail"}, {k: v["summary"] for k, v in probes.items()}
+    # the lab has no route out: Tencent's scheduling service cannot answer, and says so
+    schedule = probes["trtcweb"]
+    assert schedule["message"]["id"] in (S.TRTCWEB_UNREACHABLE, S.TRTCWEB_NO_ANSWER), schedule
+    assert R.WHITELIST_DOMAIN in [a["id"] for a in schedule["advice_ids"]]
+    assert answer["status"] == "fail" and document["config"]["reference"] == "TICKET-7"
     camera = probes["camera"]["details"]["capture"]
     assert camera["width"] == 640 and camera["height"] == 480 and 20 <= camera["fps"] <= 31
     mic = probes["microphone"]["details"]["capture"]

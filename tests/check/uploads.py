@@ -37,6 +37,10 @@ def good(**changes: Any) -> dict[str, Any]:
                     "checks": {"isH264EncodeSupported": True, "isH264DecodeSupported": True,
                                "isVp8EncodeSupported": True, "isVp8DecodeSupported": True},
                     "errors": []},
+        # Tencent's refusal of the placeholder application: the service answered
+        "schedule": {"entered": False, "ms": 420.0, "timed_out": False, "deadline_s": 10.0,
+                     "error": {"code": 5400, "extra_code": -100013, "name": "RtcError",
+                               "message": "enterRoom failed: invalid sdkAppId"}},
     }
     for path, value in changes.items():
         where = upload

@@ -23,10 +23,11 @@ from ..probes import REGISTRY
 from ..probes import camera as camera_probe
 from ..probes import microphone as microphone_probe
 from ..probes import rtp as rtp_probe
+from ..probes import trtcweb as trtcweb_probe
 from ..probes.browsers import tencent_failures
 from ..text.ids import R, S
 from . import platform
-from .upload import Call, Camera, MediaError, Microphone, Speaker, Upload, clean
+from .upload import Call, Camera, MediaError, Microphone, Schedule, Speaker, Upload, clean
 
 RAN_IN = "browser"
 
@@ -252,6 +253,24 @@ def call_result(call: Call | None, echo: str) -> ProbeResult:
     return _result("rtp", verdict, evidence)
 
 
+def schedule_result(schedule: Schedule | None, upload: Upload) -> ProbeResult | None:
+    """TRTC's scheduling service from the user's browser, judged by the trtcweb probe's judge."""
+    if schedule is None:
+        return None
+    browser = platform.parse(upload.page.user_agent).name
+    version = clean(upload.tencent.sdk_version or "") if upload.tencent else ""
+    answer = None if schedule.timed_out else {
+        "entered": schedule.entered, "ms": round(schedule.ms),
+        "error": None if schedule.error is None else {
+            "code": schedule.error.code, "extraCode": schedule.error.extra_code,
+            "name": clean(schedule.error.name or ""), "message": clean(schedule.error.message)}}
+    observation = trtcweb_probe.TrtcWebObservation(
+        browser=browser, sdk_version=version or None, schedule=answer,
+        ended_by="deadline" if schedule.timed_out else "done", deadline_s=schedule.deadline_s,
+        elapsed_s=schedule.ms / 1000)
+    return _result("trtcweb", trtcweb_probe.judge(observation), observation.details())
+
+
 def to_report(upload: Upload, *, server: str, echo: str, ref: str | None,
               received_at: dt.datetime, address: str) -> RunReport:
     """The run report of one check page's upload (`server`: the host the page was served from;
@@ -265,6 +284,9 @@ def to_report(upload: Upload, *, server: str, echo: str, ref: str | None,
                                         _labels(upload, "audioinput")))
     probes.append(speaker_result(upload.speaker))
     probes.append(call_result(upload.call, echo))
+    schedule = schedule_result(upload.schedule, upload)
+    if schedule is not None:
+        probes.append(schedule)
     ordered = tuple(probes)
     try:
         diagnosis = diagnose(ordered, {})

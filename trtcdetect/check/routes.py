@@ -37,6 +37,7 @@ from .. import __version__, thresholds
 from ..models import RunReport
 from ..report.html import render_document
 from ..server.limits import UPLOADS_PER_ADDRESS
+from ..trtc.reading import PLACEHOLDER_SDK_APP_ID, PLACEHOLDER_SIG
 from . import invite
 from .convert import to_report
 from .store import Entry, Store, StoreFull, code
@@ -47,6 +48,8 @@ log = logging.getLogger("trtcdetect.serve")
 #: Uploads all client addresses together may make in UPLOAD_WINDOW_S (one address: limits.py)
 UPLOADS_TOTAL = 120
 UPLOAD_WINDOW_S = 600.0
+#: How long the page waits for TRTC's scheduling service to answer, s
+SCHEDULE_DEADLINE_S = 10.0
 #: Tracked addresses for the upload limit (the oldest forgotten first)
 UPLOAD_ADDRESSES = 4096
 
@@ -73,6 +76,9 @@ class CheckConfig:
     #: uploads one client address may make in UPLOAD_WINDOW_S (an office behind one NAT
     #: address is many users)
     uploads_per_address: int = UPLOADS_PER_ADDRESS
+    #: ask TRTC's scheduling service from the user's browser (Tencent's Web SDK, enterRoom
+    #: with a placeholder application)
+    schedule: bool = True
 
 
 class UploadLimit:
@@ -231,6 +237,9 @@ def setup(app: web.Application, config: CheckConfig, token: str | None) -> None:
             "invitation_required": not config.open, "max_call_seconds": config.max_call_seconds,
             # the page measures with the command line's limits (thresholds.py)
             "black_luma_max": thresholds.BLACK_LUMA_MAX, "clip_level": thresholds.CLIP_LEVEL,
+            # TRTC's scheduling service from the user's browser, as the trtcweb probe asks it
+            "schedule": config.schedule, "schedule_deadline_s": SCHEDULE_DEADLINE_S,
+            "placeholder_sdk_app_id": PLACEHOLDER_SDK_APP_ID, "placeholder_sig": PLACEHOLDER_SIG,
         }, headers=CORS)
 
     async def preflight(request: web.Request) -> web.Response:

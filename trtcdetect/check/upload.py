@@ -128,6 +128,27 @@ class Tencent(Strict):
     errors: Annotated[list[Text], Meta(max_length=20)] = []
 
 
+class SdkError(Strict):
+    """What enterRoom rejected with (TRTC's RtcError)."""
+
+    code: Annotated[int, Meta(ge=-(2**31), le=2**31)] | None = None
+    extra_code: Annotated[int, Meta(ge=-(2**31), le=2**31)] | None = None
+    name: Annotated[str, Meta(max_length=60)] | None = None
+    message: Text = ""
+
+
+class Schedule(Strict):
+    """TRTC's scheduling service through Tencent's Web SDK: enterRoom with a placeholder
+    application; Tencent's refusal proves the service reachable from this browser."""
+
+    entered: bool = False
+    ms: Annotated[float, Meta(ge=0.0, le=120_000.0)] = 0.0
+    #: the page stopped waiting (the SDK has no deadline of its own when packets are dropped)
+    timed_out: bool = False
+    deadline_s: Annotated[float, Meta(ge=0.0, le=120.0)] = 0.0
+    error: SdkError | None = None
+
+
 class Page(Strict):
     """Where the page ran: the browser's own words."""
 
@@ -160,6 +181,7 @@ class Upload(Strict):
     speaker: Speaker | None = None
     call: Call | None = None
     tencent: Tencent | None = None
+    schedule: Schedule | None = None
 
 
 class _Version(Struct):

@@ -88,6 +88,10 @@ def build_parser() -> argparse.ArgumentParser:
     add("--check-open", action="store_true",
         help="accept checks (and their test calls) without an invitation (trtcdetect invite); "
              "by default only an invitation signed with the token is accepted")
+    add("--check-no-schedule", action="store_true",
+        help="the check page does not ask TRTC's scheduling service from the user's browser "
+             "(by default it does, through Tencent's Web SDK with a placeholder application, "
+             "as the trtcweb probe does)")
     add("--check-uploads-per-address", metavar="N", type=int, default=UPLOADS_PER_ADDRESS,
         help="checks one client address may send in 10 minutes; an office behind one NAT "
              "address counts as one (default: %(default)s)")
@@ -164,7 +168,8 @@ def cmd_serve(argv: Sequence[str]) -> int:
     check = CheckConfig(reports=reports, keep_days=args.keep_days,
                         quota_bytes=int(args.check_quota_mb * 1024 * 1024), open=args.check_open,
                         max_call_seconds=args.max_call_seconds,
-                        uploads_per_address=args.check_uploads_per_address)
+                        uploads_per_address=args.check_uploads_per_address,
+                        schedule=not args.check_no_schedule)
     config = ServeConfig(
         bind=parse_host(args.bind),
         tcp_ports=parse_ports(args.tcp_ports),

@@ -27,7 +27,7 @@ const WORDS = {
     download: "Download your report", "status.pass": "Everything needed for calls works.", "status.warn": "Calls may work, with problems:",
     "status.fail": "Calls will not work properly:", "status.error": "Some checks could not finish:", "status.skip": "Nothing was checked.",
     speaker: "Optional: play a test tone", heard: "I heard it", notheard: "I did not hear it", "row.browser": "Browser", "row.camera": "Camera",
-    "row.microphone": "Microphone", "row.call": "Test call", "row.devices": "Devices", "row.address": "Addresses seen", "row.ref": "Reference",
+    "row.microphone": "Microphone", "row.call": "Test call", "row.devices": "Devices", "row.address": "Addresses seen", "row.ref": "Reference", "row.schedule": "TRTC scheduling", noanswer: "no answer",
     raw: "Everything, as sent", failed: "failed", none: "none", "who.user": "You", "who.network": "Your network administrator",
     "who.owner": "The service's owner", "who.support": "Support",
   },
@@ -41,7 +41,7 @@ const WORDS = {
     download: "下载您的报告", "status.pass": "通话所需的一切均正常。", "status.warn": "可以通话，但存在问题：",
     "status.fail": "无法正常通话：", "status.error": "部分检测未能完成：", "status.skip": "没有进行任何检测。",
     speaker: "可选：播放测试音", heard: "我听到了", notheard: "我没有听到", "row.browser": "浏览器", "row.camera": "摄像头",
-    "row.microphone": "麦克风", "row.call": "测试通话", "row.devices": "设备", "row.address": "看到的地址", "row.ref": "工单号",
+    "row.microphone": "麦克风", "row.call": "测试通话", "row.devices": "设备", "row.address": "看到的地址", "row.ref": "工单号", "row.schedule": "TRTC 调度服务", noanswer: "无响应",
     raw: "发送的全部内容", failed: "失败", none: "无", "who.user": "您", "who.network": "您的网络管理员",
     "who.owner": "服务提供方", "who.support": "客服",
   },
@@ -351,6 +351,30 @@ async function tencent(loading) {
   return out;
 }
 
+// TRTC's scheduling service through Tencent's Web SDK: enterRoom with a placeholder application
+// (the command line's trtcweb probe does the same); Tencent's refusal proves the service
+// reachable from this browser. The SDK has no deadline of its own when packets are dropped.
+async function schedule(loading, settings) {
+  const deadline = settings.schedule_deadline_s || 10;
+  const out = {entered: false, ms: 0, timed_out: false, deadline_s: deadline};
+  await Promise.race([loading, sleep(10000)]);
+  if (typeof TRTC === "undefined") return null;
+  const trtc = TRTC.create();
+  const started = performance.now();
+  const entering = trtc.enterRoom({sdkAppId: settings.placeholder_sdk_app_id, userId: `trtcdetect_${Math.random().toString(36).slice(2, 10)}`,
+                                   userSig: settings.placeholder_sig, roomId: 1 + Math.floor(Math.random() * 4e9), scene: "rtc"})
+    .then(() => { out.entered = true; })
+    .catch((e) => {
+      out.error = {code: typeof (e && e.code) === "number" ? e.code : null, extra_code: typeof (e && e.extraCode) === "number" ? e.extraCode : null,
+                   name: e && e.name ? String(e.name).slice(0, 60) : null, message: String((e && e.message) || e).slice(0, 500)};
+    });
+  const finished = await Promise.race([entering.then(() => true), sleep(deadline * 1000).then(() => false)]);
+  out.ms = performance.now() - started;
+  out.timed_out = !finished;
+  try { trtc.exitRoom().catch(() => {}); trtc.destroy && trtc.destroy(); } catch (e) { /* the verdict is known */ }
+  return out;
+}
+
 // Everything the page measures, as the upload the server validates (upload.py's types).
 export async function runCheck(options = {}) {
   const progress = options.progress || (() => {});
@@ -370,12 +394,14 @@ export async function runCheck(options = {}) {
   progress("stage.devices");
   const stream = await devices(result, settings);
   progress("stage.call");
-  const [callResult, tencentResult] = await Promise.all([
+  const [callResult, tencentResult, scheduleResult] = await Promise.all([
     call(stream, {invitation, callSeconds: options.callSeconds}, progress),
     tencent(loading),
+    settings.schedule === false ? null : schedule(loading, settings),
   ]);
   result.call = callResult;
   result.tencent = tencentResult;
+  if (scheduleResult) result.schedule = scheduleResult;
   if (stream) stream.getTracks().forEach((t) => t.stop());
   if (options.speaker !== undefined) result.speaker = {heard: options.speaker};
   result.duration_ms = performance.now() - t0;
@@ -419,6 +445,7 @@ function previewRows(upload, lang) {
     ["row.camera", err(camera) || `${camera.label || "?"} · ${camera.width}x${camera.height} · ${Math.round(camera.fps || 0)} fps`],
     ["row.microphone", err(mic) || `${mic.label || "?"} · ${Math.round(mic.rms_dbfs)} dBFS`],
     ["row.call", c.connected ? `RTT ${Math.round((c.rtt_ms || [0]).reduce((a, b) => a + b, 0) / Math.max(1, (c.rtt_ms || []).length))} ms · ${c.local ? c.local.type + "/" + c.local.protocol : "?"}` : `${say(lang, "failed")}: ${c.stage} ${c.error || ""}`],
+    ["row.schedule", upload.schedule ? (upload.schedule.timed_out ? say(lang, "noanswer") : upload.schedule.error ? `${upload.schedule.error.code || ""} ${upload.schedule.error.message.split("\n")[0]}` : "OK") + ` · ${Math.round(upload.schedule.ms)} ms` : "-"],
     ["row.devices", (upload.devices || []).map((d) => d.label || d.kind).join(", ") || say(lang, "none")],
     ["row.address", [c.local && c.local.address, c.remote && c.remote.address].filter(Boolean).join(" → ") || say(lang, "none")],
   ];
