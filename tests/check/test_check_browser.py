@@ -108,6 +108,10 @@ def test_a_working_browser_passes_and_support_reads_the_same_report(check_site: 
     try:
         answer, document = check(check_site, page)
         page.screenshot(check_site.shots / "check-verdict-desktop-en.png")
+        # the user's own report, from the link on the page
+        own = page.evaluate("fetch(document.getElementById('download').href)"
+                            ".then(async r => [r.status, r.headers.get('content-disposition'), "
+                            "(await r.text()).includes('ran-in-browser')])")
     finally:
         page.close()
     probes = results(document)
@@ -119,6 +123,7 @@ def test_a_working_browser_passes_and_support_reads_the_same_report(check_site: 
     assert schedule["message"]["id"] in (S.TRTCWEB_UNREACHABLE, S.TRTCWEB_NO_ANSWER), schedule
     assert R.WHITELIST_DOMAIN in [a["id"] for a in schedule["advice_ids"]]
     assert answer["status"] == "fail" and document["config"]["reference"] == "TICKET-7"
+    assert own[0] == 200 and "attachment" in own[1] and own[2], own
     camera = probes["camera"]["details"]["capture"]
     assert camera["width"] == 640 and camera["height"] == 480 and 20 <= camera["fps"] <= 31
     mic = probes["microphone"]["details"]["capture"]
@@ -215,3 +220,38 @@ def test_the_page_on_a_phone_in_both_languages(check_site: Site) -> None:
         assert "您的检测编号" in page.evaluate("document.body.innerText")
     finally:
         page.close()
+
+
+def test_check_js_runs_in_the_deployments_own_page(check_site: Site, tmp_path: Path) -> None:
+    """docs/check.md's example: a page of another origin (http://127.0.0.1:8765 in the user's
+    namespace) imports check.js from serve and mounts it; the check runs and reaches serve."""
+    url = link("OWN-PAGE-1")
+    query = dict(part.split("=", 1) for part in url.split("?", 1)[1].split("&"))
+    own = tmp_path / "own"
+    own.mkdir()
+    (own / "index.html").write_text(f"""<!DOCTYPE html>
+<html><head><meta charset="utf-8"><title>A deployment's own page</title></head><body>
+<div id="check"></div>
+<script type="module">
+  import {{mount}} from "https://{SERVE}:{HTTPS}/check/check.js";
+  window.trtcdetectCheck = mount(document.getElementById("check"), {{
+    invitation: {{ref: "{query['ref']}", exp: {query['exp']}, sig: "{query['sig']}"}},
+  }});
+</script></body></html>
+""")
+    server = check_site.lab.spawn(
+        [sys.executable, "-m", "http.server", "--bind", "127.0.0.1", "--directory", str(own),
+         "8765"], ns=check_site.lab.client, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        time.sleep(0.5)
+        page = browser(check_site)
+        try:
+            answer, document = check(check_site, page, "http://127.0.0.1:8765/index.html")
+        finally:
+            page.close()
+    finally:
+        check_site.lab.stop(server)
+    assert document["config"]["reference"] == "OWN-PAGE-1"
+    probes = results(document)
+    assert probes["camera"]["status"] == "pass" and probes["rtp"]["status"] == "pass"
+    assert answer["report"].startswith(f"https://{SERVE}:{HTTPS}/check/report/")

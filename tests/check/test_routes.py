@@ -58,7 +58,7 @@ def test_an_invited_upload_is_judged_stored_and_listed(tmp_path: Path) -> None:
         assert body["status"] == "fail" and len(body["id"]) == 26
         assert "black" in body["causes"][0]["headline"]
         assert body["code"] == f"{body['id'][:4]}-{body['id'][4:8]}".upper()
-        own = await client.get(f"/{body['report']}?download=1")
+        own = await client.get(f"/check/{body['report']}?download=1")
         assert own.status == 200 and own.headers["Content-Security-Policy"] == REPORT_CSP
         assert "attachment" in own.headers["Content-Disposition"]
         assert "<script" not in (await own.text())
@@ -146,7 +146,7 @@ def test_markup_in_every_string_field_is_stored_as_data(tmp_path: Path) -> None:
         answer = await client.post("/check/upload", json=document)
         assert answer.status == 200, await answer.text()
         body = await answer.json()
-        for page in (await client.get(f"/{body['report']}"),
+        for page in (await client.get(f"/check/{body['report']}"),
                      await client.get("/reports/", headers=basic(TOKEN))):
             text = await page.text()
             assert "<img src=x" not in text and "\x1b" not in text

@@ -296,7 +296,8 @@ def setup(app: web.Application, config: CheckConfig, token: str | None) -> None:
                   for f in report.diagnosis if not f.note][:3]
         return web.json_response({"id": entry.id, "code": entry.code,
                                   "status": str(report.status), "causes": causes,
-                                  "report": f"check/report/{entry.id}"}, headers=CORS)
+                                  # relative to the upload's URL (/check/upload)
+                                  "report": f"report/{entry.id}"}, headers=CORS)
 
     def report_response(report_id: str, lang: str, download: bool) -> web.Response:
         assert store is not None
