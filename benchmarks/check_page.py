@@ -126,7 +126,7 @@ START = "!!document.getElementById('start') && !document.getElementById('start')
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--runs", type=int, default=5)
-    parser.add_argument("--tabs", default="1,4,8,16")
+    parser.add_argument("--tabs", default="1,4,8,16,20")
     parser.add_argument("--pin", action="store_true",
                         help="serve on CPU 0 and the browser on CPU 1 (taskset): each has a core "
                              "of its own, so serve's figures are not the browser's load")
@@ -155,11 +155,7 @@ def main() -> int:
         browser = Browser(["ip", "netns", "exec", lab.client, *pin_browser],
                           [f"--use-file-for-fake-video-capture={video}",
                            f"--use-file-for-fake-audio-capture={audio}",
-                           "--use-fake-ui-for-media-stream",
-                           # every tab is a user's foreground tab: no timer throttling
-                           "--disable-background-timer-throttling",
-                           "--disable-renderer-backgrounding",
-                           "--disable-backgrounding-occluded-windows"])
+                           "--use-fake-ui-for-media-stream"])
         say(f"page weight before the first check: {weight() / 1024:.1f} kB "
               "(check.html + check.css + check.js; Tencent's SDK loads after the click)\n")
         runs = [timed_run(browser, url) for _ in range(args.runs)]

@@ -26,7 +26,10 @@ FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
          "--disable-background-networking", "--disable-component-update", "--disable-sync",
          "--ignore-certificate-errors", "--use-fake-device-for-media-stream",
          "--autoplay-policy=no-user-gesture-required",
-         "--disable-features=WebRtcHideLocalIpsWithMdns")
+         "--disable-features=WebRtcHideLocalIpsWithMdns",
+         # every tab is a user's foreground tab: no throttled timers in the others
+         "--disable-background-timer-throttling", "--disable-renderer-backgrounding",
+         "--disable-backgrounding-occluded-windows")
 
 
 def clip(path: Path, source: str, seconds: float = 3) -> Path:

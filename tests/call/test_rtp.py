@@ -89,8 +89,13 @@ def test_the_media_window_starts_when_media_first_comes_back(
 
     real = RTCPeerConnection.addTrack
 
+    def echoed(track: MediaStreamTrack) -> bool:
+        """The echo's own track: what it received, decoded or as encoded frames (passthrough)."""
+        return isinstance(track, RemoteStreamTrack) or type(track).__module__.endswith(
+            "call.passthrough")
+
     def add(self: RTCPeerConnection, track: MediaStreamTrack) -> Any:  # the echo's, only
-        return real(self, Late(track) if isinstance(track, RemoteStreamTrack) else track)
+        return real(self, Late(track) if echoed(track) else track)
 
     monkeypatch.setattr(RTCPeerConnection, "addTrack", add)
     result = asyncio.run(PROBE.run(Config(call_seconds=2, audio_only=True)))

@@ -255,3 +255,34 @@ def test_check_js_runs_in_the_deployments_own_page(check_site: Site, tmp_path: P
     probes = results(document)
     assert probes["camera"]["status"] == "pass" and probes["rtp"]["status"] == "pass"
     assert answer["report"].startswith(f"https://{SERVE}:{HTTPS}/check/report/")
+
+
+def test_beyond_the_calls_an_address_may_hold_the_page_says_busy_and_retries(
+        check_site: Site) -> None:
+    """serve lets one address hold 2 calls at once (--max-calls-per-address): three checks
+    from one browser at the same moment, the third hears 503 Retry-After, says "busy,
+    retrying in N s" and gets its call when one ends."""
+    page = browser(check_site)
+    start = "!!document.getElementById('start') && !document.getElementById('start').disabled"
+    try:
+        tabs = [page.open(link("BUSY-1")) for _ in range(3)]
+        for tab in tabs:
+            page.wait_for(start, 20, tab=tab)
+        for tab in tabs:
+            page.evaluate("setTimeout(() => document.getElementById('start').click(), 0); 1",
+                          tab=tab)
+        said_busy = False
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            stages = [page.evaluate("(document.getElementById('stage') || {}).textContent || ''",
+                                    tab=tab) for tab in tabs]
+            said_busy = said_busy or any("busy, retrying in" in text for text in stages)
+            if all(page.evaluate("!!document.getElementById('send')", tab=tab) for tab in tabs):
+                break
+            time.sleep(0.2)
+        calls = [page.evaluate("window.trtcdetectCheck.upload.call", tab=tab) for tab in tabs]
+    finally:
+        page.close()
+    assert said_busy
+    assert all(c["connected"] for c in calls), calls
+    assert sorted(c["busy_retries"] > 0 for c in calls) == [False, False, True], calls

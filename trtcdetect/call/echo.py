@@ -103,7 +103,10 @@ def capped(track: MediaStreamTrack) -> MediaStreamTrack:
 class EchoPeer:
     def __init__(self, max_calls: int = 4, max_call_seconds: float = 30.0,
                  on_close: Callable[[str], None] | None = None,
-                 stun: tuple[str, int] | None = None) -> None:
+                 stun: tuple[str, int] | None = None, passthrough: bool = True) -> None:
+        #: send back each encoded frame as it came (call/passthrough.py); False: decode and
+        #: re-encode (what the echo did before)
+        self.passthrough = passthrough
         #: the STUN server the echo learns its public address from (serve --stun); None asks
         #: no one (not aiortc's default, Google's STUN server)
         self.stun = stun
@@ -118,6 +121,7 @@ class EchoPeer:
         from aiortc import RTCConfiguration, RTCIceServer, RTCPeerConnection, RTCSessionDescription
 
         from .jitter import skipping_lost_audio
+        from .passthrough import pass_keyframe_requests, tap
 
         if len(self.calls) >= self.max_calls:
             raise EchoBusy(f"all {self.max_calls} call slots are in use")
@@ -129,8 +133,18 @@ class EchoPeer:
 
         @pc.on("track")
         def on_track(track: MediaStreamTrack) -> None:
-            # echo: what comes in goes straight back, video no larger than the echo encodes
-            pc.addTrack(capped(track) if track.kind == "video" else track)
+            # echo: what comes in goes straight back, each encoded frame as it came
+            # (call/passthrough.py); where aiortc cannot be tapped, decoded and re-encoded,
+            # video no larger than the echo encodes
+            receiver = next((r for r in pc.getReceivers() if r.track is track), None)
+            encoded = tap(receiver, track.kind) if receiver is not None and self.passthrough \
+                else None
+            if encoded is None:
+                pc.addTrack(capped(track) if track.kind == "video" else track)
+                return
+            sender = pc.addTrack(encoded)
+            if track.kind == "video" and receiver is not None:
+                pass_keyframe_requests(sender, receiver)
 
         @pc.on("connectionstatechange")
         async def on_state() -> None:
