@@ -58,3 +58,38 @@ def _release_reader(fifo: Path) -> None:
         os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
     except OSError:  # ENXIO: no reader (any more)
         pass
+
+
+def test_the_echo_falls_back_to_decoding_where_aiortc_cannot_be_tapped() -> None:
+    """call/passthrough.py reaches into aiortc's receiver; an aiortc without that queue gets
+    None, and the echo decodes and re-encodes as it did before."""
+    from trtcdetect.call.passthrough import tap
+
+    class Receiver:  # no _RTCRtpReceiver__decoder_queue
+        pass
+
+    assert tap(Receiver(), "audio") is None  # type: ignore[arg-type]
+
+
+def test_the_tap_turns_encoded_frames_into_packets_and_ends_the_decoder_thread() -> None:
+    import asyncio
+    import queue
+    from types import SimpleNamespace
+
+    from trtcdetect.call.passthrough import tap
+
+    async def main() -> None:
+        original: queue.Queue[object] = queue.Queue()
+        receiver = SimpleNamespace(_RTCRtpReceiver__decoder_queue=original)
+        track = tap(receiver, "video")  # type: ignore[arg-type]
+        assert track is not None
+        hand_off = receiver._RTCRtpReceiver__decoder_queue
+        codec = SimpleNamespace(clockRate=90000)
+        hand_off.put((codec, SimpleNamespace(data=b"\x10\x02\x00\x9d", timestamp=3000)))
+        packet = await track.recv()
+        assert bytes(packet) == b"\x10\x02\x00\x9d" and packet.pts == 3000
+        assert packet.time_base.denominator == 90000
+        hand_off.put(None)  # the receiver stops: the decoder thread hears it on its own queue
+        assert original.get_nowait() is None
+
+    asyncio.run(main())
