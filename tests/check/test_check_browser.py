@@ -286,3 +286,40 @@ def test_beyond_the_calls_an_address_may_hold_the_page_says_busy_and_retries(
     assert said_busy
     assert all(c["connected"] for c in calls), calls
     assert sorted(c["busy_retries"] > 0 for c in calls) == [False, False, True], calls
+
+
+def test_with_credentials_the_page_runs_tencents_network_test_and_no_secret_leaks(
+        check_site: Site, tmp_path: Path) -> None:
+    """serve --sdk-app-id with $TRTC_SECRET_KEY: the page asks serve for UserSigs and runs
+    Tencent's two-client test. The lab has no route to Tencent: enterRoom cannot succeed, and
+    the verdict says so; neither the SecretKey nor a UserSig is in anything stored or logged."""
+    secret = "lab-secret-key-0123456789abcdef0123456789"
+    address, port = SERVER_ADDRS[1], 9443
+    reports = tmp_path / "reports"
+    log = tmp_path / "serve.log"
+    with log.open("w") as errors:
+        proc = check_site.lab.spawn(
+            [sys.executable, "-m", "trtcdetect", "serve", "--bind", address, "--tcp-ports", "",
+             "--udp-ports", "8000", "--https-port", str(port), "--check-reports", str(reports),
+             "--check-uploads-per-address", "100", "--sdk-app-id", "1400000000",
+             "--log-requests"],
+            stdout=subprocess.PIPE, stderr=errors,
+            env={**os.environ, "TRTCDETECT_TOKEN": TOKEN, "TRTC_SECRET_KEY": secret})
+        assert proc.stdout is not None and "ready" in proc.stdout.readline().decode()
+        page = browser(check_site)
+        try:
+            url = invite.make(f"https://{address}:{port}/check", "NET-1", 3600, TOKEN)
+            answer, document = check(Site(check_site.lab, reports, check_site.clips,
+                                          check_site.shots), page, url)
+            sent = json.dumps(page.evaluate("window.trtcdetectCheck.upload"))
+        finally:
+            page.close()
+            check_site.lab.stop(proc)
+    network = results(document)["trtcweb"]
+    assert network["status"] == "fail", network["summary"]
+    events = json.loads(sent)["network"]["events"]
+    assert [e["event"] for e in events[:2]] == ["enter", "enter"]
+    stored = "\n".join(p.read_text() for p in reports.iterdir())
+    for text in (sent, stored, log.read_text()):
+        assert secret not in text
+        assert "eJw" not in text  # a UserSig's zlib stream starts so, base64ed

@@ -168,3 +168,22 @@ def test_hostile_strings_are_text_in_both_reports() -> None:
         page = render(report, lang)
         assert hostile not in page and "&lt;img src=x" in page
         assert 'id="ran-in-browser"' in page
+
+
+@pytest.mark.parametrize(("quality", "error", "status", "sentence"), [
+    (1, None, Status.PASS, S.TRTCWEB_NETWORK),
+    (4, None, Status.FAIL, S.TRTCWEB_NETWORK),
+    (1, 5400, Status.FAIL, S.TRTCWEB_REFUSED),
+    (1, 5500, Status.FAIL, S.TRTCWEB_UNREACHABLE),
+], ids=["excellent", "bad", "refused", "offline"])
+def test_tencents_network_test_from_the_page_is_judged_as_the_command_lines(
+        quality: int, error: int | None, status: Status, sentence: str) -> None:
+    """Event sequences written from Tencent's docs (TRTC.EVENT names and fields), the same the
+    command line's page test uses (tests/probes/test_trtc_web.py)."""
+    from tests.probes.test_trtc_web import network_events
+
+    events = network_events(quality=quality, error=error)
+    result = probe(judged(network={"events": events}), "trtcweb")
+    assert result.status is status
+    assert result.message.id == sentence
+    assert result.details["network"]["uplink_quality"] == ([] if error else [quality] * 7)

@@ -18,17 +18,23 @@ from tests.check.uploads import good, strings
 from trtcdetect.check import invite
 from trtcdetect.check.routes import PAGE_CSP, REPORT_CSP, CheckConfig, UploadLimit, setup
 from trtcdetect.check.upload import MAX_UPLOAD_BYTES
+from trtcdetect.credentials import Secret
 
 TOKEN = "s3cret-token"
 Test = Callable[[TestClient[Any, Any], Path], Awaitable[None]]
 
 
+SECRET_KEY = "a-secret-key-for-tests-only-0123456789abcdef"
+
+
 def serve(tmp_path: Path, test: Test, *, open_: bool = False, quota: int = 50_000_000,
-          reports: bool = True) -> None:
+          reports: bool = True, minting: bool = False) -> None:
     async def main() -> None:
         app = web.Application()
         setup(app, CheckConfig(reports=tmp_path / "r" if reports else None, open=open_,
-                               quota_bytes=quota), TOKEN)
+                               quota_bytes=quota,
+                               credentials=(1400000000, Secret(SECRET_KEY)) if minting else None),
+              TOKEN)
         async with TestClient(TestServer(app, host="127.0.0.1")) as client:
             await test(client, tmp_path / "r")
 
@@ -221,5 +227,41 @@ def test_the_page_needs_https_except_on_loopback(tmp_path: Path) -> None:
         async with ClientSession() as session:
             answer = await session.get(client.make_url("/check"))
             assert answer.status == 200
+
+    serve(tmp_path, test)
+
+
+def invitation_header() -> dict[str, str]:
+    inv = invited()["invitation"]
+    return {"X-Trtcdetect-Invitation": f"{inv['ref']} {inv['exp']} {inv['sig']}"}
+
+
+def test_usersigs_are_minted_for_an_invited_check_and_the_key_stays(tmp_path: Path) -> None:
+    from tests.commands.test_credentials import decode as usersig
+
+    async def test(client: TestClient[Any, Any], root: Path) -> None:
+        settings = await (await client.get("/check/settings")).json()
+        assert settings["network_test"] is True and SECRET_KEY not in json.dumps(settings)
+        refused = await client.post("/check/credentials", json={})
+        assert refused.status == 403
+        answer = await client.post("/check/credentials", json={}, headers=invitation_header())
+        assert answer.status == 200 and answer.headers["Cache-Control"] == "no-store"
+        text = await answer.text()
+        assert SECRET_KEY not in text
+        job = json.loads(text)
+        assert job["sdkAppId"] == 1400000000 and len(job["users"]) == 2
+        for user in job["users"]:
+            content = usersig(user["userSig"])
+            assert content["TLS.identifier"] == user["userId"]
+            assert content["TLS.expire"] == 300
+
+    serve(tmp_path, test, minting=True)
+
+
+def test_without_credentials_no_usersig_is_minted(tmp_path: Path) -> None:
+    async def test(client: TestClient[Any, Any], root: Path) -> None:
+        assert (await (await client.get("/check/settings")).json())["network_test"] is False
+        answer = await client.post("/check/credentials", json={}, headers=invitation_header())
+        assert answer.status == 404
 
     serve(tmp_path, test)

@@ -14,6 +14,8 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
+import msgspec
+
 from .. import __version__, thresholds
 from ..call.signalling import CallFailed
 from ..call.stats import summary
@@ -26,6 +28,7 @@ from ..probes import rtp as rtp_probe
 from ..probes import trtcweb as trtcweb_probe
 from ..probes.browsers import tencent_failures
 from ..text.ids import R, S
+from ..trtc.webevents import summarize
 from . import platform
 from .upload import Call, Camera, MediaError, Microphone, Schedule, Speaker, Upload, clean
 
@@ -254,7 +257,10 @@ def call_result(call: Call | None, echo: str) -> ProbeResult:
 
 
 def schedule_result(schedule: Schedule | None, upload: Upload) -> ProbeResult | None:
-    """TRTC's scheduling service from the user's browser, judged by the trtcweb probe's judge."""
+    """TRTC's scheduling service from the user's browser, and with the server's credentials
+    Tencent's two-client network test, judged by the trtcweb probe's judge."""
+    if upload.network is not None:
+        return network_result(upload)
     if schedule is None:
         return None
     browser = platform.parse(upload.page.user_agent).name
@@ -268,6 +274,19 @@ def schedule_result(schedule: Schedule | None, upload: Upload) -> ProbeResult | 
         browser=browser, sdk_version=version or None, schedule=answer,
         ended_by="deadline" if schedule.timed_out else "done", deadline_s=schedule.deadline_s,
         elapsed_s=schedule.ms / 1000)
+    return _result("trtcweb", trtcweb_probe.judge(observation), observation.details())
+
+
+def network_result(upload: Upload) -> ProbeResult:
+    assert upload.network is not None
+    events = [{k: (clean(v) if isinstance(v, str) else v)
+               for k, v in msgspec.structs.asdict(e).items() if v is not None}
+              for e in upload.network.events]
+    version = clean(upload.tencent.sdk_version or "") if upload.tencent else ""
+    observation = trtcweb_probe.TrtcWebObservation(
+        browser=platform.parse(upload.page.user_agent).name, sdk_version=version or None,
+        schedule={"network": events}, network=summarize(events), ended_by="done",
+        error=clean(upload.network.error) if upload.network.error else None)
     return _result("trtcweb", trtcweb_probe.judge(observation), observation.details())
 
 

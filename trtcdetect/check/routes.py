@@ -34,6 +34,7 @@ from prometheus_client import CollectorRegistry, Counter, Histogram
 from prometheus_client.exposition import generate_latest
 
 from .. import __version__, thresholds
+from ..credentials import Secret
 from ..models import RunReport
 from ..report.html import render_document
 from ..server.limits import UPLOADS_PER_ADDRESS
@@ -48,6 +49,8 @@ log = logging.getLogger("trtcdetect.serve")
 #: Uploads all client addresses together may make in UPLOAD_WINDOW_S (one address: limits.py)
 UPLOADS_TOTAL = 120
 UPLOAD_WINDOW_S = 600.0
+#: How long the UserSigs minted for one check's network test live, s
+CHECK_SIG_EXPIRE_S = 300
 #: How long the page waits for TRTC's scheduling service to answer, s
 SCHEDULE_DEADLINE_S = 10.0
 #: Tracked addresses for the upload limit (the oldest forgotten first)
@@ -79,6 +82,12 @@ class CheckConfig:
     #: ask TRTC's scheduling service from the user's browser (Tencent's Web SDK, enterRoom
     #: with a placeholder application)
     schedule: bool = True
+    #: the application's SDKAppID and SecretKey (serve --sdk-app-id, $TRTC_SECRET_KEY): the
+    #: page then runs Tencent's two-client network test with UserSigs minted for that check
+    #: (the key itself never leaves the server)
+    credentials: tuple[int, Secret] | None = None
+    #: how long the page's network test publishes, s (Tencent's docs: about 15 s)
+    network_seconds: float = 15.0
 
 
 class UploadLimit:
@@ -240,7 +249,35 @@ def setup(app: web.Application, config: CheckConfig, token: str | None) -> None:
             # TRTC's scheduling service from the user's browser, as the trtcweb probe asks it
             "schedule": config.schedule, "schedule_deadline_s": SCHEDULE_DEADLINE_S,
             "placeholder_sdk_app_id": PLACEHOLDER_SDK_APP_ID, "placeholder_sig": PLACEHOLDER_SIG,
+            "network_test": config.credentials is not None,
+            "network_seconds": config.network_seconds,
         }, headers=CORS)
+
+    minted = UploadLimit()
+
+    async def credentials(request: web.Request) -> web.Response:
+        """POST /check/credentials: two users and a room for this check's network test,
+        UserSigs valid for CHECK_SIG_EXPIRE_S; the invitation stands for the token."""
+        address = request.remote or "?"
+        if config.credentials is None:
+            return _refuse(metrics, "credentials-off", 404, "this server runs no network test "
+                           "(serve --sdk-app-id)")
+        if not (config.open or authorized(request, token) or invitation_header(request, token)):
+            return _refuse(metrics, "invitation", 403, "open the link support sent you")
+        if not minted.allow(address):
+            return _refuse(metrics, "rate", 429, "too many network tests from this address: "
+                           "try again in a few minutes", {"Retry-After": "120"})
+        from ..credentials import generate
+
+        sdk_app_id, key = config.credentials
+        found = generate(sdk_app_id, key, CHECK_SIG_EXPIRE_S)
+        log.info("check %s: UserSigs minted for room %d", address, found.room_id)
+        return web.json_response(
+            {"sdkAppId": found.sdk_app_id, "roomId": found.room_id,
+             "seconds": config.network_seconds, "expires_at": found.expires_at,
+             "users": [{"userId": u.user_id, "userSig": u.user_sig.reveal()}
+                       for u in found.users]},
+            headers={**CORS, "Cache-Control": "no-store"})
 
     async def preflight(request: web.Request) -> web.Response:
         return web.Response(status=204, headers=PREFLIGHT)
@@ -358,6 +395,8 @@ def setup(app: web.Application, config: CheckConfig, token: str | None) -> None:
     app.router.add_get("/check/settings", settings)
     app.router.add_post("/check/upload", upload)
     app.router.add_route("OPTIONS", "/check/upload", preflight)
+    app.router.add_post("/check/credentials", credentials)
+    app.router.add_route("OPTIONS", "/check/credentials", preflight)
     app.router.add_route("OPTIONS", "/call", preflight)
     app.router.add_get("/check/report/{id}", own_report)
     app.router.add_get("/reports/", reports)

@@ -149,6 +149,39 @@ class Schedule(Strict):
     error: SdkError | None = None
 
 
+Quality = Annotated[int, Meta(ge=0, le=6)]
+Figure = Annotated[float, Meta(ge=-1.0, le=1_000_000.0)]
+
+
+class TencentEvent(Strict):
+    """One event of Tencent's two-client network test, as the page noted it (the names are
+    TRTC.EVENT's and the command line's page's: trtc/webevents.py reads them)."""
+
+    t: Annotated[float, Meta(ge=0.0, le=600_000.0)]
+    client: Literal["up", "down", "page"]
+    event: Annotated[str, Meta(max_length=40)]
+    uplink: Quality | None = None
+    downlink: Quality | None = None
+    uplinkRTT: Figure | None = None  # noqa: N815 - Tencent's own field names
+    downlinkRTT: Figure | None = None  # noqa: N815
+    uplinkLoss: Figure | None = None  # noqa: N815
+    downlinkLoss: Figure | None = None  # noqa: N815
+    rtt: Figure | None = None
+    upLoss: Figure | None = None  # noqa: N815
+    downLoss: Figure | None = None  # noqa: N815
+    step: Annotated[str, Meta(max_length=40)] | None = None
+    code: Annotated[int, Meta(ge=-(2**31), le=2**31)] | None = None
+    message: Text | None = None
+
+
+class NetworkTest(Strict):
+    """Tencent's documented pre-call network test in this browser: an uplink client publishes,
+    a downlink client in the same room subscribes, both report network quality every 2 s."""
+
+    events: Annotated[list[TencentEvent], Meta(max_length=400)] = []
+    error: Text | None = None
+
+
 class Page(Strict):
     """Where the page ran: the browser's own words."""
 
@@ -182,6 +215,7 @@ class Upload(Strict):
     call: Call | None = None
     tencent: Tencent | None = None
     schedule: Schedule | None = None
+    network: NetworkTest | None = None
 
 
 class _Version(Struct):

@@ -92,6 +92,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="the check page does not ask TRTC's scheduling service from the user's browser "
              "(by default it does, through Tencent's Web SDK with a placeholder application, "
              "as the trtcweb probe does)")
+    add("--sdk-app-id", metavar="N", default=None,
+        help="the TRTC application's SDKAppID: the check page then also runs Tencent's "
+             "two-client network test, with UserSigs serve mints for each check (valid 5 "
+             "minutes); the SecretKey comes from $TRTC_SECRET_KEY or --secret-key-file and "
+             "never reaches the browser")
+    add("--secret-key-file", metavar="FILE", default=None,
+        help="read the SecretKey for --sdk-app-id from this file (default: $TRTC_SECRET_KEY)")
     add("--check-uploads-per-address", metavar="N", type=int, default=UPLOADS_PER_ADDRESS,
         help="checks one client address may send in 10 minutes; an office behind one NAT "
              "address counts as one (default: %(default)s)")
@@ -156,6 +163,14 @@ def cmd_serve(argv: Sequence[str]) -> int:
         raise UsageError("--check-quota-mb must be between 1 and 1000000")
     from ..check.routes import CheckConfig
 
+    minting = None
+    if args.sdk_app_id is not None:
+        from ..credentials import parse_sdk_app_id, secret_key
+
+        minting = (parse_sdk_app_id(args.sdk_app_id),
+                   secret_key(args.secret_key_file, os.environ))
+    elif args.secret_key_file is not None:
+        raise UsageError("--secret-key-file goes with --sdk-app-id")
     reports = Path(args.check_reports).expanduser() if args.check_reports else None
     if reports is not None:
         try:
@@ -169,7 +184,7 @@ def cmd_serve(argv: Sequence[str]) -> int:
                         quota_bytes=int(args.check_quota_mb * 1024 * 1024), open=args.check_open,
                         max_call_seconds=args.max_call_seconds,
                         uploads_per_address=args.check_uploads_per_address,
-                        schedule=not args.check_no_schedule)
+                        schedule=not args.check_no_schedule, credentials=minting)
     config = ServeConfig(
         bind=parse_host(args.bind),
         tcp_ports=parse_ports(args.tcp_ports),

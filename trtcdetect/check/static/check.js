@@ -375,6 +375,62 @@ async function schedule(loading, settings) {
   return out;
 }
 
+// Tencent's documented pre-call network test, with UserSigs serve minted for this check: an
+// uplink client publishes camera and microphone, a downlink client in the same room subscribes;
+// both report network quality every 2 s. Every event goes back with its time; serve judges it.
+async function networkTest(loading, invitation) {
+  const out = {events: []};
+  await Promise.race([loading, sleep(10000)]);
+  if (typeof TRTC === "undefined") { out.error = "trtc.js did not load"; return out; }
+  const headers = {"content-type": "application/json"};
+  if (invitation) headers["x-trtcdetect-invitation"] = `${invitation.ref} ${invitation.exp} ${invitation.sig}`;
+  let job;
+  try {
+    const response = await fetch(at("credentials"), {method: "POST", headers, body: "{}"});
+    job = await response.json();
+    if (!response.ok) { out.error = String(job.error || `HTTP ${response.status}`).slice(0, 500); return out; }
+  } catch (e) { out.error = String(e).slice(0, 500); return out; }
+  const t0 = performance.now();
+  const note = (client, event, data) => { if (out.events.length < 400) out.events.push({t: Math.round(performance.now() - t0), client, event, ...(data || {})}); };
+  const clients = {up: TRTC.create(), down: TRTC.create()};
+  for (const [name, trtc] of Object.entries(clients)) {
+    trtc.on(TRTC.EVENT.NETWORK_QUALITY, (q) => note(name, "quality", {
+      uplink: q.uplinkNetworkQuality, downlink: q.downlinkNetworkQuality,
+      uplinkRTT: q.uplinkRTT, uplinkLoss: q.uplinkLoss, downlinkRTT: q.downlinkRTT, downlinkLoss: q.downlinkLoss}));
+  }
+  clients.down.on(TRTC.EVENT.REMOTE_AUDIO_AVAILABLE, () => note("down", "remote_audio"));
+  clients.down.on(TRTC.EVENT.REMOTE_VIDEO_AVAILABLE, ({userId, streamType}) => {
+    note("down", "remote_video");
+    clients.down.startRemoteVideo({userId, streamType, view: document.createElement("div")})
+      .catch((e) => note("down", "error", {step: "startRemoteVideo", message: String(e).slice(0, 500)}));
+  });
+  clients.down.on(TRTC.EVENT.FIRST_VIDEO_FRAME, () => note("down", "first_video_frame"));
+  const enter = async (name, user) => {
+    note(name, "enter");
+    try {
+      await clients[name].enterRoom({sdkAppId: job.sdkAppId, userId: user.userId, userSig: user.userSig, roomId: job.roomId, scene: "rtc"});
+      note(name, "entered");
+      return true;
+    } catch (e) {
+      note(name, "error", {step: "enterRoom", code: typeof (e && e.code) === "number" ? e.code : null, message: String((e && e.message) || e).slice(0, 500)});
+      return false;
+    }
+  };
+  const entering = Promise.all([enter("up", job.users[0]), enter("down", job.users[1])]);
+  const [up, down] = await Promise.race([entering, sleep(15000).then(() => [false, false])]);
+  if (up && down) {
+    try {
+      await clients.up.startLocalAudio();
+      await clients.up.startLocalVideo();
+      note("up", "publishing");
+    } catch (e) { note("up", "error", {step: "publish", message: String(e).slice(0, 500)}); }
+    await sleep((job.seconds || 15) * 1000);
+  }
+  note("page", "over");
+  for (const trtc of Object.values(clients)) { try { trtc.exitRoom().catch(() => {}); } catch (e) { /* over */ } }
+  return out;
+}
+
 // Everything the page measures, as the upload the server validates (upload.py's types).
 export async function runCheck(options = {}) {
   const progress = options.progress || (() => {});
@@ -394,14 +450,18 @@ export async function runCheck(options = {}) {
   progress("stage.devices");
   const stream = await devices(result, settings);
   progress("stage.call");
-  const [callResult, tencentResult, scheduleResult] = await Promise.all([
+  // with the server's credentials, Tencent's own network test replaces the scheduling check
+  // (it enters a real room: the scheduling service answers, or the test says why not)
+  const [callResult, tencentResult, scheduleResult, networkResult] = await Promise.all([
     call(stream, {invitation, callSeconds: options.callSeconds}, progress),
     tencent(loading),
-    settings.schedule === false ? null : schedule(loading, settings),
+    settings.schedule === false || settings.network_test ? null : schedule(loading, settings),
+    settings.network_test ? networkTest(loading, invitation) : null,
   ]);
   result.call = callResult;
   result.tencent = tencentResult;
   if (scheduleResult) result.schedule = scheduleResult;
+  if (networkResult) result.network = networkResult;
   if (stream) stream.getTracks().forEach((t) => t.stop());
   if (options.speaker !== undefined) result.speaker = {heard: options.speaker};
   result.duration_ms = performance.now() - t0;
