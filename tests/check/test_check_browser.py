@@ -212,14 +212,22 @@ def test_the_page_on_a_phone_in_both_languages(check_site: Site) -> None:
         page.evaluate("document.getElementById('start').click()")
         page.wait_for("!!document.getElementById('send')", PAGE_S)
         assert page.evaluate("document.documentElement.scrollWidth") <= 390
+        # the optional speaker check: the tone plays, the user says they heard it
+        page.evaluate("document.getElementById('tone').click(); "
+                      "document.getElementById('heard').click(); 1")
         page.screenshot(check_site.shots / "check-preview-phone-zh.png")
         page.evaluate("document.getElementById('send').click()")
         page.wait_for("!!document.getElementById('verdict')", 20)
         time.sleep(0.2)
         page.screenshot(check_site.shots / "check-verdict-phone-zh.png")
         assert "您的检测编号" in page.evaluate("document.body.innerText")
+        answer = page.evaluate("window.trtcdetectCheck.answer")
     finally:
         page.close()
+    document = json.loads((check_site.reports / f"{answer['id']}.json").read_text())
+    speaker = results(document)["speaker"]
+    assert (speaker["status"], speaker["message"]["id"]) == ("pass", S.CHECK_SPEAKER_HEARD)
+    assert document["config"]["lang"] == "zh"
 
 
 def test_check_js_runs_in_the_deployments_own_page(check_site: Site, tmp_path: Path) -> None:

@@ -157,6 +157,8 @@ def test_markup_in_every_string_field_is_stored_as_data(tmp_path: Path) -> None:
             text = await page.text()
             assert "<img src=x" not in text and "\x1b" not in text
         assert "\x1b" not in (root / f"{body['id']}.json").read_text()
+        stored_page = (root / f"{body['id']}.html").read_text()
+        assert "<img src=x" not in stored_page and "&lt;img src=x" in stored_page
 
     serve(tmp_path, test)
 
@@ -176,14 +178,14 @@ def test_a_full_quota_refuses_and_keeps_what_it_has(tmp_path: Path) -> None:
     async def test(client: TestClient[Any, Any], root: Path) -> None:
         first = await client.post("/check/upload", json=invited())
         assert first.status == 200
-        size = (root / f"{(await first.json())['id']}.json").stat().st_size
-        assert size < 16_000 < 2 * size  # the quota below holds one report, not two
+        size = json.loads((root / f"{(await first.json())['id']}.entry.json").read_text())["bytes"]
+        assert size < 40_000 < 2 * size  # the quota below holds one report, not two
         second = await client.post("/check/upload", json=invited())
         assert second.status == 429
         assert "as many check reports" in (await second.json())["error"]
         assert len(stored(root)) == 2
 
-    serve(tmp_path, test, quota=16_000)
+    serve(tmp_path, test, quota=40_000)
 
 
 def test_the_rate_limit_alone() -> None:
@@ -265,3 +267,19 @@ def test_without_credentials_no_usersig_is_minted(tmp_path: Path) -> None:
         assert answer.status == 404
 
     serve(tmp_path, test)
+
+
+@pytest.mark.parametrize(("secure", "arrived", "served"), [
+    (True, "198.18.0.2", True), (False, "127.0.0.1", True), (False, "::1", True),
+    (False, "198.18.0.2", False), (False, "10.0.0.1", False)])
+def test_the_page_is_served_over_https_or_on_loopback_only(secure: bool, arrived: str,
+                                                            served: bool) -> None:
+    """A browser gives a plain-HTTP page the camera only on localhost: elsewhere serve answers
+    /check with a 403 that says to use HTTPS (the request's transport: where it arrived)."""
+    from types import SimpleNamespace
+
+    from trtcdetect.check.routes import _secure
+
+    transport = SimpleNamespace(get_extra_info=lambda name: (arrived, 8080))
+    request = SimpleNamespace(secure=secure, transport=transport)
+    assert _secure(request) is served  # type: ignore[arg-type]

@@ -317,7 +317,7 @@ def setup(app: web.Application, config: CheckConfig, token: str | None) -> None:
                                                                       f"{server}/call"),
                            ref=ref, received_at=dt.datetime.now(dt.UTC), address=address)
         try:
-            entry = store.save(report)
+            entry = store.save(report, checked.lang)
         except StoreFull as exc:
             log.warning("check upload from %s refused: %s", address, exc)
             return _refuse(metrics, "quota", 429, str(exc), {"Retry-After": "3600"})

@@ -1,7 +1,8 @@
 """Received checks on disk: each a JSON document under a random id, and a small index entry.
 
-DIR/<id>.json is the run report (the same document `trtcdetect --json` writes, re-rendered to
-HTML on demand in either language); DIR/<id>.entry.json is what the list shows. Ids are 128
+DIR/<id>.json is the run report (the same document `trtcdetect --json` writes), DIR/<id>.html
+its HTML report in the user's language (served in the other one by rendering the JSON again),
+DIR/<id>.entry.json what the list shows. Ids are 128
 random bits. Reports older than `keep_days` are removed; when the disk quota would be passed,
 the oldest go first, said in the log, but never one younger than KEEP_AT_LEAST_S: a flood of
 uploads may not push out the reports support is about to read (it is refused instead).
@@ -68,10 +69,11 @@ class Store:
         self.root, self.keep_s, self.quota, self.clock = root, keep_days * 86400, quota_bytes, clock
         root.mkdir(parents=True, exist_ok=True, mode=0o700)
 
-    def _paths(self, report_id: str) -> tuple[Path, Path]:
+    def _paths(self, report_id: str) -> tuple[Path, Path, Path]:
         if not ID_PATTERN.match(report_id):
             raise KeyError(report_id)
-        return self.root / f"{report_id}.json", self.root / f"{report_id}.entry.json"
+        return (self.root / f"{report_id}.json", self.root / f"{report_id}.entry.json",
+                self.root / f"{report_id}.html")
 
     def entries(self) -> list[Entry]:
         """Every stored check, newest first."""
@@ -86,9 +88,12 @@ class Store:
     def used(self) -> int:
         return sum(e.bytes for e in self.entries())
 
-    def save(self, report: RunReport) -> Entry:
+    def save(self, report: RunReport, lang: str = "en") -> Entry:
+        from ..report.html import render
+
         text = json.dumps(to_dict(report), ensure_ascii=False, indent=2)
-        size = len(text.encode("utf-8"))
+        page = render(report, lang)
+        size = len(text.encode("utf-8")) + len(page.encode("utf-8"))
         self.prune()
         self._make_room(size)
         first = next((f for f in report.diagnosis if not f.note), None)
@@ -98,20 +103,22 @@ class Store:
                       cause_params=dict(first.headline.params) if first else {},
                       browser=str(report.system.get("browser", "?")),
                       address=str(report.system.get("hostname", "?")), bytes=size)
-        document, index = self._paths(entry.id)
-        for path, content in ((document, text), (index, json.dumps(entry.__dict__))):
+        document, index, html = self._paths(entry.id)
+        # the list entry last: a report is listed only once all of it is there
+        for path, content in ((document, text), (html, page), (index, json.dumps(entry.__dict__))):
             temporary = path.with_suffix(".tmp")
             temporary.write_text(content, "utf-8")
             os.replace(temporary, path)
         return entry
 
     def load(self, report_id: str) -> dict[str, Any]:
-        document, _ = self._paths(report_id)
+        document = self._paths(report_id)[0]
         loaded: dict[str, Any] = json.loads(document.read_text("utf-8"))
         return loaded
 
     def remove(self, report_id: str) -> None:
-        for path in self._paths(report_id):
+        document, index, html = self._paths(report_id)
+        for path in (index, document, html):  # the list entry first
             path.unlink(missing_ok=True)
 
     def prune(self) -> int:

@@ -517,6 +517,7 @@ function previewRows(upload, lang) {
 export function mount(root, options = {}) {
   let lang = options.lang || pickLanguage();
   let heard;
+  let tonePlayed = false;
   let upload = null;
   const state = {settings: null};
   const view = element("div", {class: "trtcdetect-check"});
@@ -533,7 +534,12 @@ export function mount(root, options = {}) {
     const play = element("button", {type: "button", id: "tone"}, say(lang, "speaker"));
     const yes = element("button", {type: "button", id: "heard"}, say(lang, "heard"));
     const no = element("button", {type: "button", id: "not-heard"}, say(lang, "notheard"));
-    play.onclick = () => playTone();
+    // the answers appear once the tone has played (the question means nothing before)
+    const answers = [yes, no];
+    if (!tonePlayed) answers.forEach((b) => { b.hidden = true; });
+    play.onclick = () => { tonePlayed = true; answers.forEach((b) => { b.hidden = false; }); playTone(); };
+    if (heard === true) yes.classList.add("chosen");
+    if (heard === false) no.classList.add("chosen");
     yes.onclick = () => { heard = true; yes.classList.add("chosen"); no.classList.remove("chosen"); };
     no.onclick = () => { heard = false; no.classList.add("chosen"); yes.classList.remove("chosen"); };
     return element("div", {class: "speaker"}, play, yes, no);
