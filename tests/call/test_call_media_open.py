@@ -60,36 +60,55 @@ def _release_reader(fifo: Path) -> None:
         pass
 
 
-def test_the_echo_falls_back_to_decoding_where_aiortc_cannot_be_tapped() -> None:
-    """call/passthrough.py reaches into aiortc's receiver; an aiortc without that queue gets
-    None, and the echo decodes and re-encodes as it did before."""
-    from trtcdetect.call.passthrough import tap
+def test_the_echos_receivers_pass_encoded_frames_only_while_it_makes_them() -> None:
+    """call/passthrough.py swaps aiortc's decoder worker for the echo's receivers only, and
+    puts the real one back (a caller in the same process keeps decoding)."""
+    import aiortc.rtcrtpreceiver as receiver_module
 
-    class Receiver:  # no _RTCRtpReceiver__decoder_queue
-        pass
+    from trtcdetect.call.passthrough import encoded_worker, passing_encoded_frames
 
-    assert tap(Receiver(), "audio") is None  # type: ignore[arg-type]
+    real = receiver_module.decoder_worker
+    with passing_encoded_frames() as passes:
+        assert passes and receiver_module.decoder_worker is encoded_worker
+        with passing_encoded_frames() as again:  # two echo calls answered at once
+            assert again and receiver_module.decoder_worker is encoded_worker
+        assert receiver_module.decoder_worker is encoded_worker
+    assert receiver_module.decoder_worker is real
+    with passing_encoded_frames(enabled=False) as passes:
+        assert not passes and receiver_module.decoder_worker is real
 
 
-def test_the_tap_turns_encoded_frames_into_packets_and_ends_the_decoder_thread() -> None:
+def test_the_encoded_worker_turns_frames_into_packets_and_ends_with_the_stream() -> None:
     import asyncio
     import queue
+    import threading
     from types import SimpleNamespace
 
-    from trtcdetect.call.passthrough import tap
+    from trtcdetect.call.passthrough import encoded_worker
 
     async def main() -> None:
-        original: queue.Queue[object] = queue.Queue()
-        receiver = SimpleNamespace(_RTCRtpReceiver__decoder_queue=original)
-        track = tap(receiver, "video")  # type: ignore[arg-type]
-        assert track is not None
-        hand_off = receiver._RTCRtpReceiver__decoder_queue
-        codec = SimpleNamespace(clockRate=90000)
-        hand_off.put((codec, SimpleNamespace(data=b"\x10\x02\x00\x9d", timestamp=3000)))
-        packet = await track.recv()
-        assert bytes(packet) == b"\x10\x02\x00\x9d" and packet.pts == 3000
-        assert packet.time_base.denominator == 90000
-        hand_off.put(None)  # the receiver stops: the decoder thread hears it on its own queue
-        assert original.get_nowait() is None
+        loop = asyncio.get_running_loop()
+        frames: queue.Queue[object] = queue.Queue()
+        out: asyncio.Queue[object] = asyncio.Queue()
+        worker = threading.Thread(target=encoded_worker, args=(loop, frames, out,
+                                                               threading.Event()))
+        worker.start()
+        frames.put((SimpleNamespace(clockRate=90000),
+                    SimpleNamespace(data=b"\x10\x02\x00\x9d", timestamp=3000)))
+        frames.put(None)
+        packet = await asyncio.wait_for(out.get(), 5)
+        assert bytes(packet) == b"\x10\x02\x00\x9d" and packet.pts == 3000  # type: ignore[call-overload,attr-defined]
+        assert packet.time_base.denominator == 90000  # type: ignore[attr-defined]
+        assert await asyncio.wait_for(out.get(), 5) is None  # the track ends
+        await asyncio.to_thread(worker.join, 5)
+        assert not worker.is_alive()
 
     asyncio.run(main())
+
+
+def test_keyframe_requests_pass_on_only_where_aiortc_has_the_hooks() -> None:
+    from types import SimpleNamespace
+
+    from trtcdetect.call.passthrough import pass_keyframe_requests
+
+    assert pass_keyframe_requests(SimpleNamespace(), SimpleNamespace()) is False  # type: ignore[arg-type]

@@ -285,11 +285,17 @@ def test_no_private_internals_of_other_libraries_are_read() -> None:
 
     package = ROOT / "trtcdetect"
     own = {"self", "cls", "track", "text", "os"}  # os._exit is documented public API
+    #: the one exception, named here so that it stays one: the echo passes a caller's
+    #: picture-loss report on to the caller's encoder (it sends frames it did not encode, so it
+    #: cannot make a keyframe itself), and aiortc has no public hook for either end. Guarded:
+    #: without these names nothing is passed on (call/passthrough.py, tests/call).
+    allowed = {("call/passthrough.py", "_send_rtcp_pli"), ("call/passthrough.py", "_send_keyframe")}
     found = []
     for path in sorted(package.rglob("*.py")):
         tree = ast.parse(path.read_text("utf-8"))
+        module = str(path.relative_to(package))
         for node in ast.walk(tree):
-            where = f"{path.relative_to(package)}:{getattr(node, 'lineno', 0)}"
+            where = f"{module}:{getattr(node, 'lineno', 0)}"
             if isinstance(node, ast.Constant) and isinstance(node.value, str) \
                     and re.fullmatch(r"_[A-Za-z]\w*__\w+", node.value):
                 found.append(f"{where} {node.value!r}")
@@ -297,4 +303,14 @@ def test_no_private_internals_of_other_libraries_are_read() -> None:
                     and not node.attr.startswith("__") and isinstance(node.value, ast.Name) \
                     and node.value.id not in own and not node.value.id.startswith("_"):
                 found.append(f"{where} {node.value.id}.{node.attr}")
+            elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) \
+                    and node.func.id in ("getattr", "setattr", "hasattr", "delattr") \
+                    and len(node.args) >= 2 and isinstance(node.args[0], ast.Name) \
+                    and node.args[0].id not in own and isinstance(node.args[1], ast.Constant) \
+                    and isinstance(node.args[1].value, str) \
+                    and re.fullmatch(r"_[A-Za-z]\w*", node.args[1].value) \
+                    and (module, node.args[1].value) not in allowed:
+                # the same read through getattr and friends (shown to catch them: without its
+                # allowed entry, call/passthrough.py's setattr(sender, '_send_keyframe') fails)
+                found.append(f"{where} {node.func.id}({node.args[0].id}, {node.args[1].value!r})")
     assert found == []

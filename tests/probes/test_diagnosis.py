@@ -51,6 +51,12 @@ def step(name: str, ok: bool | None, error: str | None = None, **info: Any) -> d
 
 
 LOCAL_CALL = probe("rtp", "pass", {"mode": "local"})
+#: the direct path times out, the proxy's path works to the end
+PROXY_DOMAIN = probe("domain", "warn", {
+    "host": "trtc.test", "steps": [step("dns", True, a=["198.18.0.2"], aaaa=[], source="dns"),
+                                   step("tcp", False, "timed out after 2 s")],
+    "via_proxy": {"proxy": "http://198.18.0.9:8888",
+                  "steps": [step("proxy", True), step("tls", True), step("https", True)]}})
 ECHO_CALL_FAILED = probe("rtp", "fail", {"mode": "echo", "failed_stage": "ice"})
 NO_ANSWER_UDP = [port("udp", p, "no_answer") for p in (8000, 8080, 16285)]
 TCP_OPEN = port("tcp", 8687, "open")
@@ -128,6 +134,40 @@ def status_of(probes: list[ProbeResult], findings: tuple[Any, ...]) -> Status:
      [], Status.PASS),
     ("an unexplained error stays an error (exit 3)", [probe("speaker", "error")], ONLINE,
      [("probe.speaker", "error", ("speaker",), "user")], Status.ERROR),
+    ("only the HTTP proxy gets out (issue 30's example): one cause, the NAT verdict and the "
+     "failed call folded under it, nothing that contradicts it",
+     [ports("fail", port("tcp", 8687, "no_answer"), *NO_ANSWER_UDP, host="trtc.test"),
+      PROXY_DOMAIN, probe("nat", "warn", message=Message("nat.symmetric",
+                                                         {"address": "203.0.113.7"})),
+      ECHO_CALL_FAILED],
+     ONLINE, [("proxy-only", "fail", ("ports", "domain", "nat", "rtp"), "network")],
+     Status.FAIL),
+    ("the proxy works but so does UDP: not a proxy-only network",
+     [ports("warn", port("tcp", 8687, "no_answer"), port("udp", 8000, "open"), host="trtc.test"),
+      PROXY_DOMAIN], ONLINE, [("probe.ports", "warn", ("ports",), "user"),
+                              ("probe.domain", "warn", ("domain",), "user")], Status.WARN),
+    ("a proxy that fails too is no way out: no proxy-only cause",
+     [ports("fail", port("tcp", 8687, "no_answer"), *NO_ANSWER_UDP, host="trtc.test"),
+      domain("fail", step("dns", True), step("tcp", False, "timed out"), host="trtc.test")
+      ], ONLINE, [("probe.ports", "fail", ("ports",), "user"),
+                  ("probe.domain", "fail", ("domain",), "user")], Status.FAIL),
+    ("Tencent's name resolves to loopback here: DNS pointed elsewhere, one cause",
+     [domain("fail", step("dns", True, a=["127.0.0.1"], aaaa=[], source="dns"),
+             step("tcp", False, "connection refused"), host="qcloud.rtc.qq.com"),
+      ports("fail", port("tcp", 8687, "closed"), host="qcloud.rtc.qq.com")], ONLINE,
+     [("dns-elsewhere", "fail", ("ports", "domain"), "network")], Status.FAIL),
+    ("Tencent's name resolves to a private address: DNS pointed elsewhere",
+     [domain("fail", step("dns", True, a=["10.20.30.40"], aaaa=[], source="dns"),
+             step("tcp", False, "timed out"), host="qcloud.rtc.qq.com")], ONLINE,
+     [("dns-elsewhere", "fail", ("domain",), "network")], Status.FAIL),
+    ("a deployment's own name on a private address is not judged so (it may be on purpose)",
+     [domain("fail", step("dns", True, a=["10.20.30.40"], aaaa=[], source="dns"),
+             step("tcp", False, "timed out"), host="media.corp.example")], ONLINE,
+     [("probe.domain", "fail", ("domain",), "user")], Status.FAIL),
+    ("Tencent's name pinned by --resolve to a lab address: the user's choice, not a filter",
+     [domain("fail", step("dns", True, a=["198.18.0.2"], aaaa=[], source="pinned"),
+             step("tcp", False, "timed out"), host="qcloud.rtc.qq.com")], ONLINE,
+     [("probe.domain", "fail", ("domain",), "user")], Status.FAIL),
 ])
 def test_rules(name: str, probes: list[ProbeResult], network: dict[str, Any],
                expected: list[tuple[str, str, tuple[str, ...], str]], status: Status) -> None:

@@ -121,7 +121,7 @@ class EchoPeer:
         from aiortc import RTCConfiguration, RTCIceServer, RTCPeerConnection, RTCSessionDescription
 
         from .jitter import skipping_lost_audio
-        from .passthrough import pass_keyframe_requests, tap
+        from .passthrough import pass_keyframe_requests, passing_encoded_frames
 
         if len(self.calls) >= self.max_calls:
             raise EchoBusy(f"all {self.max_calls} call slots are in use")
@@ -131,18 +131,18 @@ class EchoPeer:
         call_id = secrets.token_urlsafe(12)
         self.calls[call_id] = pc
 
+        passing = [False]  # set once the receivers are made: do they pass encoded frames?
+
         @pc.on("track")
         def on_track(track: MediaStreamTrack) -> None:
-            # echo: what comes in goes straight back, each encoded frame as it came
-            # (call/passthrough.py); where aiortc cannot be tapped, decoded and re-encoded,
+            # echo: what comes in goes straight back -- each encoded frame as it came
+            # (call/passthrough.py), or where aiortc cannot pass them, decoded and re-encoded,
             # video no larger than the echo encodes
-            receiver = next((r for r in pc.getReceivers() if r.track is track), None)
-            encoded = tap(receiver, track.kind) if receiver is not None and self.passthrough \
-                else None
-            if encoded is None:
+            if not passing[0]:
                 pc.addTrack(capped(track) if track.kind == "video" else track)
                 return
-            sender = pc.addTrack(encoded)
+            sender = pc.addTrack(track)
+            receiver = next((r for r in pc.getReceivers() if r.track is track), None)
             if track.kind == "video" and receiver is not None:
                 pass_keyframe_requests(sender, receiver)
 
@@ -153,7 +153,8 @@ class EchoPeer:
 
         try:
             # one packet echoed for each that arrives, a lost one skipped (call/jitter.py)
-            with skipping_lost_audio():
+            with skipping_lost_audio(), passing_encoded_frames(self.passthrough) as passes:
+                passing[0] = passes
                 await pc.setRemoteDescription(RTCSessionDescription(sdp=sdp, type=type_))
             await pc.setLocalDescription(await pc.createAnswer())
         except Exception:

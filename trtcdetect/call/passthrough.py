@@ -1,21 +1,25 @@
 """The echo without decoding: each encoded frame that arrives goes back as it is.
 
 aiortc's receiver reassembles a caller's RTP into encoded frames (its jitter buffer) and hands
-them to a decoder thread; its sender encodes frames, or packs already-encoded packets
-(`encoder.pack`, used for files played without decoding). The echo needs neither the decoding
-nor the encoding: it sends back the caller's own frames. Decoding and re-encoding cost a
-check-page call (320x240 at 15 fps and Opus) about 8 % of a core, mostly in Python around the
-codecs (thread hand-offs for every frame, RFC 6465's audio level computed sample by sample):
-16 calls at once queued serve's loop and added 20 ms to their RTT (benchmarks/check_page.py).
+them to a decoder thread (`aiortc.rtcrtpreceiver.decoder_worker`) that feeds the track; its
+sender encodes frames, or packs already-encoded packets (`encoder.pack`, aiortc's path for files
+played without decoding). The echo needs neither the decoding nor the encoding: it sends back
+the caller's own frames. Decoding and re-encoding cost a check-page call (320x240 at 15 fps and
+Opus) about 8 % of a core, mostly in Python around the codecs (thread hand-offs for every frame,
+RFC 6465's audio level computed sample by sample): 16 calls at once queued serve's loop and
+added 20 ms to their RTT (benchmarks/check_page.py).
 
-`tap(receiver, track)` puts a tap on the receiver's hand-off to its decoder thread: every
-encoded frame becomes an `av.Packet` (its data, its RTP timestamp as pts) on the returned track,
-which the echo's sender packs. The decoder thread keeps waiting on its own queue and ends when
-the receiver stops. A picture-loss report from the caller on the way back (its decoder lost a
-frame) is passed on to the caller's encoder as the echo's own PLI, so a keyframe comes.
+`passing_encoded_frames()`: while the echo's receivers are created, their worker is
+`encoded_worker`, which puts each encoded frame on the track as an `av.Packet` (its data, its
+RTP timestamp as pts) instead of decoding it; the echo's sender packs it. This replaces a
+public name of aiortc's module for that moment, as call/jitter.py does for the jitter buffer;
+an aiortc without that name keeps decoding, and the echo re-encodes as before.
 
-This reaches into aiortc's receiver (`_RTCRtpReceiver__decoder_queue`, aiortc 1.9-1.16):
-without it, `tap` returns None and the echo decodes and re-encodes as before.
+A picture-loss report from the caller about the echo's stream (its decoder lost a frame) is
+passed on to the caller's encoder as the echo's own PLI, so a keyframe comes: aiortc has no
+public hook for either, so `pass_keyframe_requests` overrides the sender's keyframe request and
+calls the receiver's PLI (aiortc 1.9-1.16; without them, nothing is passed on and a lost
+keyframe is waited for).
 """
 
 from __future__ import annotations
@@ -24,79 +28,73 @@ import asyncio
 import fractions
 import logging
 import queue
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from aiortc import MediaStreamTrack, RTCRtpReceiver, RTCRtpSender
+    from aiortc import RTCRtpReceiver, RTCRtpSender
 
 log = logging.getLogger("trtcdetect.serve")
 
-#: encoded frames waiting for the sender, at most (a sender that stalls drops the oldest)
-BACKLOG = 64
-_QUEUE = "_RTCRtpReceiver__decoder_queue"
+#: how many echo peer connections are creating their receivers now (serve answers calls
+#: concurrently, in one event loop): aiortc's name is replaced by the first, restored by the last
+_creating = [0]
 
 
-class _Tap:
-    """Stands in for the receiver's decoder queue: frames go to the echo's track; the end of
-    the stream (None) also goes to the decoder thread, which waits on the original queue."""
+def encoded_worker(loop: asyncio.AbstractEventLoop, input_q: queue.Queue[Any],
+                   output_q: asyncio.Queue[Any], decode_error: threading.Event) -> None:
+    """aiortc's decoder_worker's contract, without the decoder: (codec, encoded frame) in, an
+    av.Packet of the frame out; None ends the track."""
+    import av
 
-    def __init__(self, original: queue.Queue[Any], frames: asyncio.Queue[Any]) -> None:
-        self.original, self.frames = original, frames
-
-    def put(self, item: Any) -> None:
-        if item is None:
-            self.original.put(None)
-            self._offer(None)
-            return
-        import av
-
-        codec, encoded = item
+    while True:
+        task = input_q.get()
+        if task is None:
+            asyncio.run_coroutine_threadsafe(output_q.put(None), loop)
+            break
+        codec, encoded = task
         packet = av.Packet(encoded.data)
         packet.pts = encoded.timestamp
         packet.time_base = fractions.Fraction(1, codec.clockRate)
-        self._offer(packet)
-
-    def _offer(self, item: Any) -> None:
-        if self.frames.full():
-            self.frames.get_nowait()
-        self.frames.put_nowait(item)
-
-    def get(self, *args: Any, **kwargs: Any) -> Any:
-        return self.original.get(*args, **kwargs)
+        asyncio.run_coroutine_threadsafe(output_q.put(packet), loop)
 
 
-def tap(receiver: RTCRtpReceiver, kind: str) -> MediaStreamTrack | None:
-    """A track of the encoded frames `receiver` gets, for a sender to pack; None when this
-    aiortc has no decoder queue to tap (the caller then echoes the decoded track)."""
-    from aiortc import MediaStreamTrack
-    from aiortc.mediastreams import MediaStreamError
+@contextmanager
+def passing_encoded_frames(enabled: bool = True) -> Iterator[bool]:
+    """While the echo's receivers are created, they pass encoded frames instead of decoding.
+    Yields whether they do (False: disabled, or this aiortc has no such worker)."""
+    import aiortc.rtcrtpreceiver as receiver_module
 
-    original = getattr(receiver, _QUEUE, None)
-    if not isinstance(original, queue.Queue):
-        return None
-    frames: asyncio.Queue[Any] = asyncio.Queue(BACKLOG)
-
-    class Encoded(MediaStreamTrack):
-        def __init__(self) -> None:
-            super().__init__()
-            self.kind = kind
-
-        async def recv(self) -> Any:
-            item = await frames.get()
-            if item is None:
-                self.stop()
-                raise MediaStreamError
-            return item
-
-    setattr(receiver, _QUEUE, _Tap(original, frames))
-    return Encoded()
+    real = getattr(receiver_module, "decoder_worker", None)
+    if not enabled or real is None:
+        yield False
+        return
+    real = getattr(real, "aiortc_worker", real)  # another echo's, already in place
+    encoded_worker.aiortc_worker = real  # type: ignore[attr-defined]
+    if _creating[0] == 0:
+        setattr(receiver_module, "decoder_worker", encoded_worker)  # noqa: B010
+    _creating[0] += 1
+    try:
+        yield True
+    finally:
+        _creating[0] -= 1
+        if _creating[0] == 0:
+            setattr(receiver_module, "decoder_worker", real)  # noqa: B010
 
 
-def pass_keyframe_requests(sender: RTCRtpSender, receiver: RTCRtpReceiver) -> None:
+def pass_keyframe_requests(sender: RTCRtpSender, receiver: RTCRtpReceiver) -> bool:
     """The caller's picture-loss reports about what the echo sends become the echo's PLI to the
-    caller's encoder: packed frames cannot be re-encoded as a keyframe here."""
+    caller's encoder: packed frames cannot be re-encoded as a keyframe here. False: this aiortc
+    has neither hook, and nothing is passed on."""
+    ask = getattr(receiver, "_send_rtcp_pli", None)
+    if ask is None or not hasattr(sender, "_send_keyframe"):
+        return False
+
     def request() -> None:
         for source in receiver.getSynchronizationSources():
-            asyncio.ensure_future(receiver._send_rtcp_pli(source.source))
+            asyncio.ensure_future(ask(source.source))
 
-    sender._send_keyframe = request  # type: ignore[method-assign]
+    setattr(sender, "_send_keyframe", request)  # noqa: B010
+    return True

@@ -166,6 +166,92 @@ def _public_hosts() -> set[str]:
     return {h.lower() for p in BUILTIN.values() for h in p.hosts}
 
 
+def _special(address: str) -> str | None:
+    """What kind of address no public TRTC server has: loopback, private, unspecified,
+    link-local, documentation or reserved; None for a public address."""
+    import ipaddress
+
+    try:
+        ip = ipaddress.ip_address(address.split("%")[0])
+    except ValueError:
+        return None
+    documentation = [ipaddress.ip_network(n) for n in (
+        "192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24", "2001:db8::/32")]
+    if ip.is_unspecified:
+        return "unspecified"
+    if ip.is_loopback:
+        return "loopback"
+    if ip.is_link_local:
+        return "link-local"
+    if any(ip in n for n in documentation if n.version == ip.version):
+        return "documentation"
+    if ip.is_private:
+        return "private"
+    if ip.is_reserved or ip.is_multicast:
+        return "reserved"
+    return None
+
+
+def dns_elsewhere(probes: Probes, network: Network,
+                  explained: frozenset[str]) -> Finding | None:
+    """One of Tencent's public names resolves only to addresses no public server has (a DNS
+    filter's sinkhole, a hosts-file entry, security software): every check of it fails for
+    that one reason. A deployment's own name may be private on purpose: not judged here."""
+    from ..probes import with_trait
+    from ..trtc import is_tencent
+
+    for step in _steps(probes, "domain"):
+        host = str(step.get("host") or "")
+        addresses = [str(a) for a in (step.get("a") or []) + (step.get("aaaa") or [])]
+        if step.get("name") != "dns" or not step.get("ok") or not addresses \
+                or not is_tencent(host) or step.get("source") not in ("dns", None):
+            continue
+        kinds = [_special(a) for a in addresses]
+        if not all(kinds):
+            continue
+        affected = _problems(probes, with_trait("network"), explained)
+        if not affected:
+            return None
+        return Finding("dns-elsewhere", _severity(probes, affected, Status.FAIL), Message(
+            S.DX_DNS_ELSEWHERE, {"host": host, "addresses": ", ".join(addresses[:4]),
+                                 "kind": ", ".join(dict.fromkeys(k for k in kinds if k))}),
+            tuple(affected), (Advice(R.DNS_ELSEWHERE, {"host": host}),), "network")
+    return None
+
+
+def proxy_only(probes: Probes, network: Network, explained: frozenset[str]) -> Finding | None:
+    """The HTTP proxy gets through to the target while nothing goes there directly: every
+    port (TCP and UDP) silent or refused and the direct TCP connection failing. The NAT
+    verdict, the failed call and the SDKs' failures then all follow from it: one cause."""
+    from ..probes import with_trait
+
+    if "domain" in explained or "domain" not in probes:
+        return None
+    domain = probes["domain"]
+    via = domain.details.get("via_proxy")
+    hosts = domain.details.get("hosts")
+    if not isinstance(via, dict) and isinstance(hosts, list):
+        via = next((h.get("via_proxy") for h in hosts if isinstance(h, dict)
+                    and isinstance(h.get("via_proxy"), dict)), None)
+    if not isinstance(via, dict) or not via.get("steps") \
+            or not all(s.get("ok") for s in via["steps"] if isinstance(s, dict)):
+        return None
+    direct_tcp = [s for s in _steps(probes, "domain") if s.get("name") == "tcp"]
+    if not direct_tcp or any(s.get("ok") for s in direct_tcp):
+        return None
+    entries = [e for e in _ports(probes) if e.get("refused_by") != "here"]
+    if not entries or any(e.get("verdict") == "open" for e in entries):
+        return None
+    affected = _problems(probes, with_trait("network"), explained)
+    if not affected:
+        return None
+    host = str(probes["ports"].details.get("host") or domain.details.get("host") or "?")
+    return Finding("proxy-only", _severity(probes, affected, Status.FAIL), Message(
+        S.DX_PROXY_ONLY, {"proxy": str(via.get("proxy") or "?"), "host": host,
+                          "blocked": _words(entries)}),
+        tuple(affected), (Advice(R.PROXY_ONLY),), "network")
+
+
 def tls(probes: Probes, network: Network, explained: frozenset[str]) -> Finding | None:
     """The media domain's certificate is not trusted: interception, or a wrong clock."""
     if "domain" in explained or "domain" not in probes:
@@ -250,4 +336,5 @@ def local_call(probes: Probes, network: Network, explained: frozenset[str]) -> F
                    ("rtp",), (), "user")
 
 
-RULES: tuple[Rule, ...] = (no_network, local_firewall, dns, tls, udp, http_page, local_call)
+RULES: tuple[Rule, ...] = (no_network, local_firewall, dns, dns_elsewhere, tls, proxy_only, udp,
+                          http_page, local_call)

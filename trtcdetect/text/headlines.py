@@ -44,6 +44,13 @@ HEADLINES: Mapping[str, tuple[str, str]] = {
     "dx.local-call": ("The test call ran inside this computer: it shows that this machine's WebRTC "
                       "stack works, not that the network carries calls",
                       "测试通话在本机内部完成：只能说明本机的 WebRTC 协议栈正常，不能说明网络可以承载通话"),
+    "dx.dns-elsewhere": ("{host} resolves to {addresses} here ({kind}), not to TRTC's servers: a "
+                         "DNS filter, a hosts file or security software points TRTC's names elsewhere",
+                         "{host} 在此解析为 {addresses}（{kind}），而不是 TRTC 的服务器：DNS 过滤、hosts 文件或安全软件"
+                         "把 TRTC 的域名指向了别处"),
+    "dx.proxy-only": ("Only the HTTP proxy {proxy} gets out of this network: no direct TCP or UDP to "
+                      "{host} ({blocked} get no answer)",
+                      "此网络只有 HTTP 代理 {proxy} 能访问外网：到 {host} 的 TCP 和 UDP 都无法直连（{blocked} 均无响应）"),
     "dx.no-udp-evidence": ("No check crossed the network over UDP: whether call media gets "
                            "through is not known", "没有任何检测经由网络发送 UDP：无法确定通话媒体能否通过"),
 }

@@ -221,6 +221,8 @@ class S:
     DX_TLS_UNTRUSTED = "dx.tls-untrusted"
     DX_HTTP_PAGE = "dx.http-page"
     DX_LOCAL_CALL = "dx.local-call"
+    DX_DNS_ELSEWHERE = "dx.dns-elsewhere"
+    DX_PROXY_ONLY = "dx.proxy-only"
     DX_NO_UDP_EVIDENCE = "dx.no-udp-evidence"
 
 
@@ -285,6 +287,8 @@ class R:
     BROWSER_PERMISSION_SAFARI = "browser-permission-safari"
     BROWSER_PERMISSION = "browser-permission"
     BROWSER_PERMISSION_SYSTEM = "browser-permission-system"
+    DNS_ELSEWHERE = "dns-elsewhere"
+    PROXY_ONLY = "proxy-only"
     CHECK_SPEAK = "check-speak"
     CHECK_SPEAKER = "check-speaker"
     LOCAL_OPTIONS_LEFT_NOTHING = "local-options-left-nothing"

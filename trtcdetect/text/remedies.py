@@ -271,6 +271,14 @@ REMEDIES: Mapping[str, Remedy] = {
         en="The operating system keeps the browser from the camera or microphone. macOS: System Settings > Privacy & Security > Camera and Microphone, turn the browser on, then quit and reopen it. Windows: Settings > Privacy & security > Camera and Microphone, turn on access and 'Let desktop apps access'. Android: Settings > Apps > the browser > Permissions.",
         zh="操作系统禁止浏览器使用摄像头或麦克风。macOS：系统设置 > 隐私与安全性 > 摄像头、麦克风，打开浏览器的开关，然后退出并重新打开浏览器。Windows：设置 > 隐私和安全性 > 相机、麦克风，开启访问权限及“允许桌面应用访问”。Android：设置 > 应用 > 浏览器 > 权限。",
     ),
+    "dns-elsewhere": Remedy(
+        en="TRTC's names must resolve to Tencent's public addresses. Ask the network administrator whether a DNS filter or firewall policy rewrites {host}, check this computer's hosts file (/etc/hosts; C:\\Windows\\System32\\drivers\\etc\\hosts on Windows) for an entry for it, and whether security or ad-blocking software redirects it; then remove the rule or entry.",
+        zh="TRTC 的域名必须解析为腾讯的公网地址。请询问网络管理员是否有 DNS 过滤或防火墙策略改写了 {host}，检查本机 hosts 文件（/etc/hosts；Windows 为 C:\\Windows\\System32\\drivers\\etc\\hosts）中是否有它的条目，以及安全或广告拦截软件是否重定向了它；然后删除该规则或条目。",
+    ),
+    "proxy-only": Remedy(
+        en="Calls cannot go through an HTTP proxy as it is. Ask the network administrator to let this computer reach TRTC's servers directly: UDP 8000, 8080, 8800, 843, 443 and 16285 (best), or at least TCP 443 and 8687 (calls then fall back to TCP: slower); or set up TRTC's enterprise proxy and give its address to the calling application (the Web SDK's proxy setting, the native SDK's setNetworkProxy).",
+        zh="通话无法直接经过现有的 HTTP 代理。请网络管理员放通本机到 TRTC 服务器的直连：UDP 8000、8080、8800、843、443 和 16285（最佳），或至少 TCP 443 和 8687（通话将回退到 TCP，速度较慢）；或部署 TRTC 企业代理，并在通话应用中配置其地址（Web SDK 的 proxy 设置，原生 SDK 的 setNetworkProxy）。",
+    ),
     "check-speak": Remedy(
         en="Nothing was heard from the microphone while the check listened. Check that it is not muted (a key on the headset or keyboard, or the operating system's input level), speak while the check runs, and run it again.",
         zh="检测期间麦克风没有声音。请确认麦克风未被静音（耳机或键盘上的静音键、操作系统的输入音量），检测时说几句话，然后重新检测。",
@@ -307,5 +315,5 @@ PARTY: Mapping[str, str] = {
     "browser-permission-chrome": "user", "browser-permission-edge": "user",
     "browser-permission-firefox": "user", "browser-permission-safari": "user",
     "browser-permission": "user", "browser-permission-system": "user", "check-speak": "user",
-    "check-speaker": "user",
+    "check-speaker": "user", "dns-elsewhere": "network", "proxy-only": "network",
 }
