@@ -51,6 +51,10 @@ def step(name: str, ok: bool | None, error: str | None = None, **info: Any) -> d
 
 
 LOCAL_CALL = probe("rtp", "pass", {"mode": "local"})
+#: a login page's answer to http://media.example.com/
+PORTAL_REDIRECT = {"ok": True, "status_code": 302, "location": "http://login.hotel-wifi.example/?r=x",
+                   "location_host": "login.hotel-wifi.example", "login_page": False,
+                   "address": "192.0.2.9", "error": None, "ms": 3.1}
 #: the direct path times out, the proxy's path works to the end
 PROXY_DOMAIN = probe("domain", "warn", {
     "host": "trtc.test", "steps": [step("dns", True, a=["198.18.0.2"], aaaa=[], source="dns"),
@@ -164,6 +168,19 @@ def status_of(probes: list[ProbeResult], findings: tuple[Any, ...]) -> Status:
      [domain("fail", step("dns", True, a=["10.20.30.40"], aaaa=[], source="dns"),
              step("tcp", False, "timed out"), host="media.corp.example")], ONLINE,
      [("probe.domain", "fail", ("domain",), "user")], Status.FAIL),
+    ("a login page answers plain HTTP and HTTPS does not get through: sign in first, one cause",
+     [probe("domain", "fail", {"host": "media.example.com", "steps": [
+         step("dns", True, a=["192.0.2.9"], aaaa=[], source="dns"),
+         step("tcp", True), step("tls", False, "certificate verify failed: Hostname mismatch")],
+         "plain_http": PORTAL_REDIRECT}),
+      ports("fail", port("tcp", 8687, "no_answer"), *NO_ANSWER_UDP), ECHO_CALL_FAILED], ONLINE,
+     [("captive-portal", "fail", ("ports", "domain", "rtp"), "user")], Status.FAIL),
+    ("plain HTTP redirected elsewhere while HTTPS works: a site's own redirect, no portal",
+     [probe("domain", "pass", {"host": "media.example.com", "steps": [
+         step("dns", True, a=["192.0.2.9"], aaaa=[], source="dns"), step("tcp", True),
+         step("tls", True), step("https", True)], "plain_http": PORTAL_REDIRECT}),
+      ports("warn", TCP_OPEN, *NO_ANSWER_UDP)], ONLINE,
+     [("udp-none", "warn", ("ports",), "network")], Status.WARN),
     ("Tencent's name pinned by --resolve to a lab address: the user's choice, not a filter",
      [domain("fail", step("dns", True, a=["198.18.0.2"], aaaa=[], source="pinned"),
              step("tcp", False, "timed out"), host="qcloud.rtc.qq.com")], ONLINE,

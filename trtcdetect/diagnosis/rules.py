@@ -219,6 +219,50 @@ def dns_elsewhere(probes: Probes, network: Network,
     return None
 
 
+def _same_site(one: str, other: str) -> bool:
+    """The same name, one under the other, or the same last two labels (example.com)."""
+    a, b = one.lower().rstrip("."), other.lower().rstrip(".")
+    return a == b or a.endswith("." + b) or b.endswith("." + a) \
+        or a.split(".")[-2:] == b.split(".")[-2:]
+
+
+def captive_portal(probes: Probes, network: Network,
+                   explained: frozenset[str]) -> Finding | None:
+    """A login page answers in the target's place: plain HTTP to it is redirected to another
+    site (or answered with a login form) while its HTTPS does not get through or is answered
+    with another certificate. Until the user signs in, nothing else gets out either."""
+    from ..probes import with_trait
+    from ..trtc import is_tencent
+
+    if "domain" in explained or "domain" not in probes:
+        return None
+    details = probes["domain"].details
+    listed = details.get("hosts")
+    hosts: list[Any] = listed if isinstance(listed, list) else [details]
+    for entry in hosts:
+        if not isinstance(entry, dict):
+            continue
+        plain, host = entry.get("plain_http"), str(entry.get("host") or "")
+        if not isinstance(plain, dict) or not plain.get("ok") or not host:
+            continue
+        steps = {s.get("name"): s for s in entry.get("steps") or () if isinstance(s, dict)}
+        https_blocked = (steps.get("tcp") or {}).get("ok") is False \
+            or (steps.get("tls") or {}).get("ok") is False
+        where = str(plain.get("location_host") or "")
+        redirected = plain.get("status_code") in (301, 302, 303, 307, 308) and bool(where) \
+            and not _same_site(where, host) and not is_tencent(where)
+        if not https_blocked or not (redirected or plain.get("login_page")):
+            continue
+        affected = _problems(probes, with_trait("network"), explained)
+        if not affected:
+            return None
+        shown = str(plain.get("location") or f"a login page at http://{host}/")
+        return Finding("captive-portal", _severity(probes, affected, Status.FAIL), Message(
+            S.DX_CAPTIVE_PORTAL, {"host": host, "location": shown[:200]}), tuple(affected),
+            (Advice(R.CAPTIVE_PORTAL),), "user")
+    return None
+
+
 def proxy_only(probes: Probes, network: Network, explained: frozenset[str]) -> Finding | None:
     """The HTTP proxy gets through to the target while nothing goes there directly: every
     port (TCP and UDP) silent or refused and the direct TCP connection failing. The NAT
@@ -336,5 +380,5 @@ def local_call(probes: Probes, network: Network, explained: frozenset[str]) -> F
                    ("rtp",), (), "user")
 
 
-RULES: tuple[Rule, ...] = (no_network, local_firewall, dns, dns_elsewhere, tls, proxy_only, udp,
-                          http_page, local_call)
+RULES: tuple[Rule, ...] = (no_network, local_firewall, dns, dns_elsewhere, captive_portal, tls,
+                          proxy_only, udp, http_page, local_call)

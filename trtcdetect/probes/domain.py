@@ -14,7 +14,7 @@ from typing import Any
 from .. import thresholds
 from ..config import Config
 from ..models import Advice, Message, Metric, Status, unique_advice, worst
-from ..net import https
+from ..net import https, portal
 from ..net.https import Step
 from ..net.proxy import check_via, proxy_for
 from ..text.ids import R, S
@@ -28,9 +28,14 @@ class HostSteps:
     steps: tuple[Step, ...]
     #: the same host through the HTTP proxy a browser here would use: (proxy, its steps)
     via_proxy: tuple[str, tuple[Step, ...]] | None = None
+    #: http://HOST/ on port 80, once, no redirect followed (net/portal.py): does something
+    #: (a login page) answer in the host's place?
+    plain_http: dict[str, Any] | None = None
 
     def details(self) -> dict[str, Any]:
         found: dict[str, Any] = {"host": self.host, "steps": [s.as_dict() for s in self.steps]}
+        if self.plain_http is not None:
+            found["plain_http"] = self.plain_http
         if self.via_proxy is not None:
             found["via_proxy"] = {"proxy": self.via_proxy[0],
                                   "steps": [s.as_dict() for s in self.via_proxy[1]]}
@@ -107,7 +112,8 @@ def details(observation: DomainObservation) -> dict[str, Any]:
             verdict = judge_host(host)
             result["hosts"].append({"host": host.host, "status": str(verdict.status),
                                     "summary": verdict.message.text(),
-                                    "steps": host.details()["steps"]})
+                                    "steps": host.details()["steps"],
+                                    "plain_http": host.plain_http})
     if observation.not_checked:
         result["not_checked"] = list(observation.not_checked)
     return result
@@ -116,16 +122,18 @@ def details(observation: DomainObservation) -> dict[str, Any]:
 async def measure(config: Config, prior: Prior = NO_PRIOR) -> DomainObservation:
     hosts = config.hosts or (config.target,)
     proxies = [proxy_for(config, host) for host in hosts]
-    checked, through = await asyncio.gather(
+    checked, through, looked = await asyncio.gather(
         asyncio.gather(*(https.check(config, host, config.https_port) for host in hosts)),
         asyncio.gather(*(check_via(config, proxy, host, config.https_port)
                          for host, proxy in zip(hosts, proxies, strict=True)
-                         if proxy is not None)))
+                         if proxy is not None)),
+        asyncio.gather(*(portal.look(config, host) for host in hosts)))
     via = iter(through)
     return DomainObservation(
         tuple(HostSteps(host, tuple(steps), None if proxy is None
-                        else (proxy.shown, tuple(next(via))))
-              for host, steps, proxy in zip(hosts, checked, proxies, strict=True)),
+                        else (proxy.shown, tuple(next(via))), plain)
+              for host, steps, proxy, plain in zip(hosts, checked, proxies, looked,
+                                                   strict=True)),
         tuple(config.wildcards))
 
 

@@ -48,6 +48,9 @@ HEADLINES: Mapping[str, tuple[str, str]] = {
                          "DNS filter, a hosts file or security software points TRTC's names elsewhere",
                          "{host} 在此解析为 {addresses}（{kind}），而不是 TRTC 的服务器：DNS 过滤、hosts 文件或安全软件"
                          "把 TRTC 的域名指向了别处"),
+    "dx.captive-portal": ("This network shows a login page before it lets anything out: http://{host}/ "
+                          "is answered with {location}, and HTTPS to {host} does not get through",
+                          "此网络在放行之前要求先登录网页：访问 http://{host}/ 得到的是 {location}，到 {host} 的 HTTPS 无法连通"),
     "dx.proxy-only": ("Only the HTTP proxy {proxy} gets out of this network: no direct TCP or UDP to "
                       "{host} ({blocked} get no answer)",
                       "此网络只有 HTTP 代理 {proxy} 能访问外网：到 {host} 的 TCP 和 UDP 都无法直连（{blocked} 均无响应）"),

@@ -222,6 +222,7 @@ class S:
     DX_HTTP_PAGE = "dx.http-page"
     DX_LOCAL_CALL = "dx.local-call"
     DX_DNS_ELSEWHERE = "dx.dns-elsewhere"
+    DX_CAPTIVE_PORTAL = "dx.captive-portal"
     DX_PROXY_ONLY = "dx.proxy-only"
     DX_NO_UDP_EVIDENCE = "dx.no-udp-evidence"
 
@@ -288,6 +289,7 @@ class R:
     BROWSER_PERMISSION = "browser-permission"
     BROWSER_PERMISSION_SYSTEM = "browser-permission-system"
     DNS_ELSEWHERE = "dns-elsewhere"
+    CAPTIVE_PORTAL = "captive-portal"
     PROXY_ONLY = "proxy-only"
     CHECK_SPEAK = "check-speak"
     CHECK_SPEAKER = "check-speaker"

@@ -275,6 +275,10 @@ REMEDIES: Mapping[str, Remedy] = {
         en="TRTC's names must resolve to Tencent's public addresses. Ask the network administrator whether a DNS filter or firewall policy rewrites {host}, check this computer's hosts file (/etc/hosts; C:\\Windows\\System32\\drivers\\etc\\hosts on Windows) for an entry for it, and whether security or ad-blocking software redirects it; then remove the rule or entry.",
         zh="TRTC 的域名必须解析为腾讯的公网地址。请询问网络管理员是否有 DNS 过滤或防火墙策略改写了 {host}，检查本机 hosts 文件（/etc/hosts；Windows 为 C:\\Windows\\System32\\drivers\\etc\\hosts）中是否有它的条目，以及安全或广告拦截软件是否重定向了它；然后删除该规则或条目。",
     ),
+    "captive-portal": Remedy(
+        en="Sign in to the network first: open any web page (for example http://example.com/) in the browser, complete the login or accept the terms on the page that appears (hotel, airport, guest or company Wi-Fi), then run the check again.",
+        zh="请先登录网络：在浏览器中打开任意网页（例如 http://example.com/），在弹出的页面上完成登录或接受条款（酒店、机场、访客或公司 Wi-Fi），然后重新检测。",
+    ),
     "proxy-only": Remedy(
         en="Calls cannot go through an HTTP proxy as it is. Ask the network administrator to let this computer reach TRTC's servers directly: UDP 8000, 8080, 8800, 843, 443 and 16285 (best), or at least TCP 443 and 8687 (calls then fall back to TCP: slower); or set up TRTC's enterprise proxy and give its address to the calling application (the Web SDK's proxy setting, the native SDK's setNetworkProxy).",
         zh="通话无法直接经过现有的 HTTP 代理。请网络管理员放通本机到 TRTC 服务器的直连：UDP 8000、8080、8800、843、443 和 16285（最佳），或至少 TCP 443 和 8687（通话将回退到 TCP，速度较慢）；或部署 TRTC 企业代理，并在通话应用中配置其地址（Web SDK 的 proxy 设置，原生 SDK 的 setNetworkProxy）。",
@@ -316,4 +320,5 @@ PARTY: Mapping[str, str] = {
     "browser-permission-firefox": "user", "browser-permission-safari": "user",
     "browser-permission": "user", "browser-permission-system": "user", "check-speak": "user",
     "check-speaker": "user", "dns-elsewhere": "network", "proxy-only": "network",
+    "captive-portal": "user",
 }
