@@ -16,6 +16,7 @@ Content-Security-Policy that admits scripts from this server only (the reports: 
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import collections
 import datetime as dt
@@ -316,8 +317,8 @@ def setup(app: web.Application, config: CheckConfig, token: str | None) -> None:
         report = to_report(checked, server=clean(server), echo=clean(f"{request.scheme}://"
                                                                       f"{server}/call"),
                            ref=ref, received_at=dt.datetime.now(dt.UTC), address=address)
-        try:
-            entry = store.save(report, checked.lang)
+        try:  # rendering and disk work off the loop: calls' media is relayed on it
+            entry = await asyncio.to_thread(store.save, report, checked.lang)
         except StoreFull as exc:
             log.warning("check upload from %s refused: %s", address, exc)
             return _refuse(metrics, "quota", 429, str(exc), {"Retry-After": "3600"})
@@ -336,24 +337,24 @@ def setup(app: web.Application, config: CheckConfig, token: str | None) -> None:
                                   # relative to the upload's URL (/check/upload)
                                   "report": f"report/{entry.id}"}, headers=CORS)
 
-    def report_response(report_id: str, lang: str, download: bool) -> web.Response:
+    async def report_response(report_id: str, lang: str, download: bool) -> web.Response:
         assert store is not None
         try:
-            document = store.load(report_id)
+            document = await asyncio.to_thread(store.load, report_id)
         except (KeyError, OSError, ValueError):
             raise web.HTTPNotFound(text="no such report\n") from None
         headers = {"Content-Security-Policy": REPORT_CSP, "X-Content-Type-Options": "nosniff",
                    "Referrer-Policy": "no-referrer", "Cache-Control": "no-store"}
         if download:
             headers["Content-Disposition"] = f'attachment; filename="trtcdetect-check-{code(report_id)}.html"'
-        return web.Response(text=render_document(document, "zh" if lang == "zh" else "en"),
-                            content_type="text/html", headers=headers)
+        page = await asyncio.to_thread(render_document, document, "zh" if lang == "zh" else "en")
+        return web.Response(text=page, content_type="text/html", headers=headers)
 
     async def own_report(request: web.Request) -> web.Response:
         if store is None:
             raise web.HTTPNotFound()
-        return report_response(request.match_info["id"], request.query.get("lang", "en"),
-                               request.query.get("download") == "1")
+        return await report_response(request.match_info["id"], request.query.get("lang", "en"),
+                                     request.query.get("download") == "1")
 
     async def reports(request: web.Request) -> web.Response:
         if not authorized(request, token):
@@ -361,7 +362,8 @@ def setup(app: web.Application, config: CheckConfig, token: str | None) -> None:
         if store is None:
             return web.Response(status=404, text="serve keeps no check reports (--check-reports)\n")
         wanted = request.query.get("code", "").strip().upper()[:9]
-        rows = [e for e in store.entries() if not wanted or e.code == wanted]
+        rows = [e for e in await asyncio.to_thread(store.entries)
+                if not wanted or e.code == wanted]
         return web.Response(text=list_page(rows), content_type="text/html",
                             headers={"Content-Security-Policy": REPORT_CSP,
                                      "X-Content-Type-Options": "nosniff",
@@ -375,11 +377,11 @@ def setup(app: web.Application, config: CheckConfig, token: str | None) -> None:
         name = request.match_info["name"]
         if name.endswith(".json"):
             try:
-                return web.json_response(store.load(name[:-5]),
+                return web.json_response(await asyncio.to_thread(store.load, name[:-5]),
                                          headers={"Cache-Control": "no-store"})
             except (KeyError, OSError, ValueError):
                 raise web.HTTPNotFound(text="no such report\n") from None
-        return report_response(name, request.query.get("lang", "en"), False)
+        return await report_response(name, request.query.get("lang", "en"), False)
 
     async def metrics_page(request: web.Request) -> web.Response:
         if not authorized(request, token):
