@@ -7,6 +7,8 @@ for real and the whole run is read as a user would read it.
 
 from __future__ import annotations
 
+import json
+import os
 import subprocess
 import sys
 import time
@@ -18,6 +20,7 @@ import pytest
 
 from tests.conftest import SERVE, Services
 from tests.lab import SERVER_ADDRS, Lab, lab_available, run
+from tests.net.test_proxy_lab import PROXY, start
 
 NETWORK_ONLY = ("--skip", "camera,microphone,speaker,browsers")
 
@@ -287,3 +290,149 @@ def test_who_said_no_is_told_from_the_icmp_error(firewall: Lab, reject: str, ref
                                       "--udp-ports", "8000", "--tcp-ports", "8687")
     (udp,) = [p for p in probe(doc, "ports")["details"]["ports"] if p["protocol"] == "udp"]
     assert (udp["refused_by"], udp["verdict"]) == (refused_by, verdict), udp
+
+
+# --- issue 30's causes across probes -----------------------------------------------------------
+
+def in_chinese(finding: dict[str, Any]) -> str:
+    """The finding's headline as the Chinese report says it."""
+    from trtcdetect.text import sentence
+
+    return sentence(finding["message"]["id"], finding["message"]["params"], "zh")
+
+@pytest.fixture()
+def hosts_file(services: Services) -> Iterator[Path]:
+    """The client's /etc/hosts (ip netns exec mounts /etc/netns/NS/hosts over it), removed
+    after the test."""
+    path = Path("/etc/netns") / services.lab.client / "hosts"
+    yield path
+    path.unlink(missing_ok=True)
+
+
+@pytest.mark.parametrize(("address", "kind"), [("127.0.0.1", "loopback"),
+                                               (SERVE, "private")])
+def test_tencents_name_pointed_elsewhere_is_one_cause(services: Services, hosts_file: Path,
+                                                      address: str, kind: str) -> None:
+    """A hosts-file entry (or a DNS filter's sinkhole) sends qcloud.rtc.qq.com to loopback, or
+    to an internal server (here the lab's serve, which answers every port but with another
+    name's certificate): one cause, DNS pointed elsewhere, for the network administrator; the
+    ports' and the domain's findings are folded under it. Every packet stays in the lab."""
+    hosts_file.write_text(f"{address} qcloud.rtc.qq.com\n")
+    code, doc = services.lab.trtcdetect_json(
+        "--target", "qcloud.rtc.qq.com", "--only", "ports,domain", "--timeout", "2",
+        "--ca-file", str(services.ca_file))
+    cause = first(doc)
+    assert cause["id"] == "dns-elsewhere", doc["diagnosis"]
+    assert f"{address} here ({kind})" in cause["headline"]
+    assert f"在此解析为 {address}" in in_chinese(cause)
+    assert cause["party"] == "network" and "domain" in cause["explains"]
+    assert [f["id"] for f in doc["diagnosis"] if f["severity"] not in ("pass", "skip")] == [
+        "dns-elsewhere"]
+    assert code == 2
+
+
+#: a port of its own: tests/net/test_proxy_lab.py starts proxies on 8888-8892
+PROXY_PORT = 8899
+
+
+@pytest.fixture()
+def proxy_gateway(services: Services, tmp_path: Path) -> Iterator[tuple[Services, Path]]:
+    """Debian's tinyproxy at PROXY:PROXY_PORT (resolving through the lab's DNS), as
+    tests/net/test_proxy_lab.py starts it."""
+    import shutil
+
+    if shutil.which("tinyproxy") is None:
+        pytest.skip("Debian's tinyproxy")
+    etc = Path("/etc/netns") / services.lab.server
+    etc.mkdir(parents=True, exist_ok=True)
+    (etc / "resolv.conf").write_text(f"nameserver {SERVER_ADDRS[0]}\n")
+    start(services.lab, tmp_path, PROXY_PORT, 443)
+    yield services, tmp_path
+    shutil.rmtree(etc, ignore_errors=True)
+
+
+def test_only_the_proxy_gets_out_is_one_cause_and_no_nat_verdict(
+        proxy_gateway: tuple[Services, Path]) -> None:
+    """Issue 30's example: the gateway drops direct TCP and UDP, $HTTPS_PROXY is set, the media
+    domain is reachable only through the proxy. One cause -- only the proxy gets out -- with the
+    ports, the domain and the NAT check folded under it; no finding says "a NAT"."""
+    services, _ = proxy_gateway
+    lab = services.lab
+    # the network's gateway (the lab's far side): DNS and the proxy, nothing else from the client
+    lab.firewall(["udp dport 53 accept", f"ip daddr {PROXY} tcp dport {PROXY_PORT} accept",
+                  "ip saddr 198.18.0.1 drop"])
+    try:
+        proc = subprocess.run(
+            ["ip", "netns", "exec", lab.client, sys.executable, "-m", "trtcdetect",
+             "--json", "--quiet", "--target", "trtc.test", "--ca-file", str(services.ca_file),
+             "--only", "ports,domain,nat", "--stun", "coturn.test:3478", "--timeout", "2"],
+            capture_output=True, text=True, timeout=90,
+            env={**{k: v for k, v in os.environ.items()
+                    if k.lower() not in ("https_proxy", "http_proxy", "no_proxy")},
+                 "HTTPS_PROXY": f"http://{PROXY}:{PROXY_PORT}"})
+    finally:
+        lab.firewall([])
+    doc = json.loads(proc.stdout)
+    cause = first(doc)
+    assert cause["id"] == "proxy-only", doc["diagnosis"]
+    assert f"http://{PROXY}:{PROXY_PORT}" in cause["headline"] and cause["party"] == "network"
+    assert "只有 HTTP 代理" in in_chinese(cause)
+    assert set(cause["explains"]) >= {"ports", "domain"}
+    shown = [f for f in doc["diagnosis"] if f["severity"] not in ("pass", "skip")]
+    assert [f["id"] for f in shown] == ["proxy-only"], shown
+    assert not any("NAT" in f["headline"] for f in shown)
+    assert proc.returncode == 2
+
+
+PORTAL = "198.18.0.11"
+
+
+@pytest.fixture()
+def captive_portal(services: Services) -> Iterator[Lab]:
+    """A hotel's network before the guest signs in: every plain-HTTP request is answered by the
+    portal (nftables DNAT of TCP 80 to a login server that redirects to its login page), and
+    nothing else gets to the target; DNS still answers."""
+    lab = services.lab
+    run(["ip", "-n", lab.server, "addr", "add", f"{PORTAL}/24", "dev", f"{lab.server}v"])
+    script = ("from aiohttp import web\n"
+              "async def page(request):\n"
+              "    if request.host.startswith('login.portal.test'):\n"
+              "        return web.Response(text='<form method=post>Sign in <input type=password>'\n"
+              "                            '</form>', content_type='text/html')\n"
+              "    raise web.HTTPFound('http://login.portal.test/?orig=' + request.host)\n"
+              "app = web.Application()\n"
+              "app.router.add_get('/{tail:.*}', page)\n"
+              f"web.run_app(app, host='{PORTAL}', port=80, print=lambda *a: print('ready', "
+              "flush=True))\n")
+    server = lab.spawn([sys.executable, "-c", script], stdout=subprocess.PIPE,
+                       stderr=subprocess.DEVNULL)
+    assert server.stdout is not None and "ready" in server.stdout.readline().decode()
+    nat = ("table ip portal {\n chain pre {\n  type nat hook prerouting priority -100;\n"
+           f"  ip saddr 198.18.0.1 tcp dport 80 dnat to {PORTAL}:80\n }}\n}}\n")
+    run(["ip", "netns", "exec", lab.server, "nft", "-f", "-"], input=nat)
+    lab.firewall(["udp dport 53 accept", f"ip saddr 198.18.0.1 ip daddr {SERVE} drop"])
+    try:
+        yield lab
+    finally:
+        lab.firewall([])
+        run(["ip", "netns", "exec", lab.server, "nft", "delete", "table", "ip", "portal"])
+        lab.stop(server)
+        run(["ip", "-n", lab.server, "addr", "del", f"{PORTAL}/24", "dev", f"{lab.server}v"])
+
+
+def test_a_login_page_in_the_way_is_one_cause_for_the_user(captive_portal: Lab,
+                                                           services: Services) -> None:
+    """Before signing in to a hotel's Wi-Fi: one cause -- sign in to the network first --
+    addressed to the user, with the silent ports and the failed HTTPS folded under it."""
+    code, doc = captive_portal.trtcdetect_json(
+        "--target", "trtc.test", "--ca-file", str(services.ca_file), "--only", "ports,domain",
+        "--timeout", "2")
+    plain = probe(doc, "domain")["details"]["plain_http"]
+    assert plain["status_code"] == 302 and plain["location_host"] == "login.portal.test"
+    cause = first(doc)
+    assert cause["id"] == "captive-portal", doc["diagnosis"]
+    assert cause["party"] == "user" and set(cause["explains"]) == {"ports", "domain"}
+    assert "要求先登录网页" in in_chinese(cause)
+    assert [f["id"] for f in doc["diagnosis"] if f["severity"] not in ("pass", "skip")] == [
+        "captive-portal"]
+    assert code == 2
