@@ -38,7 +38,8 @@ def check_link(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Impai
             sys.executable, "-m", "trtcdetect", "serve", "--bind", SERVER_ADDR, "--quiet",
             "--tcp-ports", "", "--udp-ports", "8000", "--https-port", str(HTTPS),
             "--check-reports", str(files["reports"]), "--check-open",
-            "--check-uploads-per-address", "100"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+            "--check-uploads-per-address", "100", "--check-no-schedule"],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         assert proc.stdout is not None and "ready" in proc.stdout.readline().decode()
         yield link, files
 
@@ -82,7 +83,9 @@ def test_the_pages_loss_is_what_the_link_dropped(check_link: tuple[ImpairedLink,
     audio = call["details"]["audio"]
     up_truth = link.counts.window_loss_pct("up", OPUS)
     down_truth = link.counts.window_loss_pct("down", OPUS)
-    assert 1.5 <= link.counts.loss_pct("up", OPUS) <= 10  # the link did inject about 5 %
+    # the link did inject about 5 % (of ~250 audio packets: a few points either way)
+    assert 1.5 <= link.counts.loss_pct("up", OPUS) <= 12
     assert audio["uplink_loss_pct"] == pytest.approx(up_truth, abs=1.5), (audio, up_truth)
     assert audio["downlink_loss_pct"] == pytest.approx(down_truth, abs=1.5), (audio, down_truth)
+    assert audio["uplink_counted_by"] == "far end"  # the echo's own count, asked at the end
     assert call["status"] in ("warn", "fail") and "loss" in call["summary"]

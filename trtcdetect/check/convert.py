@@ -210,10 +210,16 @@ def _loss_pct(lost: int, base: int) -> float | None:
 def call_evidence(call: Call, echo: str) -> dict[str, Any]:
     """The call's figures in the shape of the command line's test call (rtp's details)."""
     received_all = call.packets_received + max(call.packets_lost_down, 0)
+    if call.far_received is not None and call.far_lost is not None:
+        # the echo's own count when the call ended, over what it expected (received + lost)
+        up_lost, up_base, counted_by = call.far_lost, call.far_received + max(call.far_lost, 0), \
+            "far end"
+    else:  # its last receiver report: up to a second behind the packets sent
+        up_lost, up_base, counted_by = call.packets_lost_up, call.packets_sent, "receiver reports"
     audio = {
-        "packets_sent": call.packets_sent, "uplink_packets_lost": max(call.packets_lost_up, 0),
-        "uplink_loss_pct": _loss_pct(call.packets_lost_up, call.packets_sent),
-        "uplink_counted_by": "receiver reports",
+        "packets_sent": call.packets_sent, "uplink_packets_lost": max(up_lost, 0),
+        "uplink_loss_pct": _loss_pct(up_lost, up_base),
+        "uplink_counted_by": counted_by,
         "packets_received": call.packets_received,
         "downlink_packets_lost": max(call.packets_lost_down, 0),
         "downlink_loss_pct": _loss_pct(call.packets_lost_down, received_all),

@@ -400,6 +400,7 @@ def setup(app: web.Application, config: CheckConfig, token: str | None) -> None:
     app.router.add_post("/check/credentials", credentials)
     app.router.add_route("OPTIONS", "/check/credentials", preflight)
     app.router.add_route("OPTIONS", "/call", preflight)
+    app.router.add_route("OPTIONS", "/call/{call_id}/received", preflight)
     app.router.add_get("/check/report/{id}", own_report)
     app.router.add_get("/reports/", reports)
     app.router.add_get("/reports/{name}", one_report)

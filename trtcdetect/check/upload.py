@@ -111,6 +111,10 @@ class Call(Strict):
     packets_received: Count = 0
     packets_lost_down: Annotated[int, Meta(ge=-1_000_000, le=100_000_000)] = 0
     bitrate_kbps: Annotated[float, Meta(ge=0.0, le=1_000_000.0)] = 0.0
+    #: what the echo itself counted of this page's audio when the call ended (GET
+    #: call/ID/received): exact, where the receiver reports lag by up to a second
+    far_received: Count | None = None
+    far_lost: Annotated[int, Meta(ge=-1_000_000, le=100_000_000)] | None = None
     local: Candidate | None = None
     remote: Candidate | None = None
     #: how many times the server said busy before the call got a slot

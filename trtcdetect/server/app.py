@@ -226,16 +226,20 @@ def offer_problem(sdp: str) -> str | None:
     return None
 
 
-def _received_handler(echo: EchoPeer, token: str | None) -> Any:
-    """GET /call/{id}/received: what the echo peer has counted of that call's media so far."""
+def _received_handler(echo: EchoPeer, token: str | None, check_open: bool = False) -> Any:
+    """GET /call/{id}/received: what the echo peer has counted of that call's media so far
+    (the call id, 96 random bits, is known only to its caller). The check page asks it with
+    its invitation, as it made the call."""
 
     async def received(request: web.Request) -> web.Response:
-        if not _authorized(request, token):
-            return web.json_response({"error": "bad or missing token"}, status=401)
+        if not (check_open or _authorized(request, token) or invitation_header(request, token)):
+            return web.json_response({"error": "bad or missing token"}, status=401,
+                                     headers=CORS)
         streams = await echo.received(request.match_info["call_id"])
         if streams is None:
-            return web.json_response({"error": "no such call (ended?)"}, status=404)
-        return web.json_response({"streams": streams})
+            return web.json_response({"error": "no such call (ended?)"}, status=404,
+                                     headers=CORS)
+        return web.json_response({"streams": streams}, headers=CORS)
 
     return received
 
@@ -326,7 +330,8 @@ async def serve(config: ServeConfig, stop: asyncio.Event, ready: asyncio.Event |
     app.router.add_post("/call", _call_handler(echo, config.token, mux, config.public, calls,
                                                holders, config.check.open))
     setup_check(app, config.check, config.token)
-    app.router.add_get("/call/{call_id}/received", _received_handler(echo, config.token))
+    app.router.add_get("/call/{call_id}/received", _received_handler(echo, config.token,
+                                                                     config.check.open))
     capacity = CapacityServer() if config.capacity else None
     throttled = limits.ThrottledLog(log)
     renewer: certs.Renewer | None = None

@@ -318,6 +318,15 @@ async function call(stream, options, progress) {
       if (typeof pair.currentRoundTripTime === "number") pairRtt = pair.currentRoundTripTime * 1000;
     }
     if (!out.rtt_ms.length && pairRtt !== null) out.rtt_ms = [pairRtt];
+    // what the echo itself received of this audio, asked at once: its receiver reports lag
+    if (answer.received) {
+      try {
+        const outbound = [...last.values()].find((s) => s.type === "outbound-rtp" && s.kind === "audio");
+        const far = await (await fetch(new URL(answer.received, at("../call")).href, {headers})).json();
+        const row = (far.streams || []).find((r) => r.kind === "audio" && outbound && r.ssrc === outbound.ssrc);
+        if (row) { out.far_received = row.packets_received; out.far_lost = row.packets_lost; }
+      } catch (e) { /* the receiver reports stand */ }
+    }
   } catch (e) {
     out.error = String((e && e.message) || e).slice(0, 500);
   } finally {
