@@ -90,13 +90,31 @@ BAD_INPUT = [
     (["--frobnicate"], "unrecognized arguments"),
     (["serve", "--udp-ports", "0"], "out of range"),
     (["serve", "--stun", "stun.example.com"], "--stun wants HOST:PORT"),
+    (["serve", "--check-reports", "/nonexistent/never-made"], "needs a token"),
+    (["serve", "--check-reports", "/proc/no/such", "--check-open"], "--check-reports /proc/no"),
+    (["serve", "--keep-days", "0"], "--keep-days"),
+    (["serve", "--check-quota-mb", "0"], "--check-quota-mb"),
+    (["serve", "--check-uploads-per-address", "0"], "--check-uploads-per-address"),
+    (["serve", "--secret-key-file", "/etc/hostname"], "goes with --sdk-app-id"),
+    (["serve", "--sdk-app-id", "x1"], "numeric SDKAppID"),
+    (["invite", "--url", "https://h/check", "--ref", "T-1"], "no token"),
+    (["invite", "--url", "ftp://h", "--ref", "T-1", "--token-file", "/etc/hostname"],
+     "http(s) URL"),
+    (["invite", "--url", "https://h/check", "--ref", "a b", "--token-file", "/etc/hostname"],
+     "--ref wants"),
+    (["invite", "--url", "https://h/check", "--ref", "T", "--expire", "1y", "--token-file",
+      "/etc/hostname"], "--expire wants"),
+    (["invite", "--url", "https://h/check", "--ref", "T", "--token-file", "/nonexistent"],
+     "--token-file /nonexistent"),
 ]
 
 
 @pytest.mark.parametrize(("argv", "words"), BAD_INPUT, ids=[" ".join(a)[:40] for a, _ in BAD_INPUT])
 def test_bad_input_is_one_line_and_exit_3(
-    argv: list[str], words: str, capsys: pytest.CaptureFixture[str]
+    argv: list[str], words: str, capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.delenv("TRTCDETECT_TOKEN", raising=False)  # the rows without a token
     assert main(argv) == 3
     captured = capsys.readouterr()
     assert captured.out == ""

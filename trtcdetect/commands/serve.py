@@ -172,6 +172,10 @@ def cmd_serve(argv: Sequence[str]) -> int:
     elif args.secret_key_file is not None:
         raise UsageError("--secret-key-file goes with --sdk-app-id")
     reports = Path(args.check_reports).expanduser() if args.check_reports else None
+    token = args.token or os.environ.get("TRTCDETECT_TOKEN") or None
+    if reports is not None and not args.check_open and token is None:
+        raise UsageError("--check-reports needs a token to sign invitations with "
+                         "($TRTCDETECT_TOKEN), or --check-open to accept checks without one")
     if reports is not None:
         try:
             reports.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -195,7 +199,7 @@ def cmd_serve(argv: Sequence[str]) -> int:
         ca_out=Path(args.ca_out) if args.ca_out else None,
         names=tuple(parse_host(n) for n in args.name) or ("localhost",),
         http_port=http_port,
-        token=args.token or os.environ.get("TRTCDETECT_TOKEN") or None,
+        token=token,
         media_port=_media_port(args.media_port, udp_ports),
         max_calls=args.max_calls,
         max_call_seconds=args.max_call_seconds,
@@ -221,9 +225,6 @@ def cmd_serve(argv: Sequence[str]) -> int:
     # One line per request from us; aiortc/aioice's own chatter stays at warnings.
     quiet = args.quiet or (public and not args.log_requests)
     logging.getLogger("trtcdetect.serve").setLevel(logging.WARNING if quiet else logging.INFO)
-    if reports is not None and not args.check_open and config.token is None:
-        raise UsageError("--check-reports needs a token to sign invitations with "
-                         "($TRTCDETECT_TOKEN), or --check-open to accept checks without one")
     if public and config.token is None:
         logging.getLogger("trtcdetect.serve").warning(
             "serve on %s without a token: anyone who reaches it may make echo calls and "
