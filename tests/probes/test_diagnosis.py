@@ -181,6 +181,20 @@ def status_of(probes: list[ProbeResult], findings: tuple[Any, ...]) -> Status:
          step("tls", True), step("https", True)], "plain_http": PORTAL_REDIRECT}),
       ports("warn", TCP_OPEN, *NO_ANSWER_UDP)], ONLINE,
      [("udp-none", "warn", ("ports",), "network")], Status.WARN),
+    ("every port answers, but a datagram of the size calls send does not: path MTU, a warning",
+     [ports("pass", TCP_OPEN, port("udp", 8000, "open"), large_datagram={
+         "port": 8000, "size": 1200, "answered": False, "attempts": 3, "rtt_ms": None,
+         "error": None, "dont_fragment": True})], ONLINE,
+     [("path-mtu", "warn", ("ports",), "network")], Status.WARN),
+    ("... and the echo call that failed with it is folded under it",
+     [ports("pass", TCP_OPEN, port("udp", 8000, "open"), large_datagram={
+         "port": 8000, "size": 1200, "answered": False, "attempts": 3, "rtt_ms": None,
+         "error": None, "dont_fragment": True}), ECHO_CALL_FAILED], ONLINE,
+     [("path-mtu", "fail", ("ports", "rtp"), "network")], Status.FAIL),
+    ("the large datagram answered too: nothing to say",
+     [ports("pass", TCP_OPEN, port("udp", 8000, "open"), large_datagram={
+         "port": 8000, "size": 1200, "answered": True, "attempts": 1, "rtt_ms": 0.4,
+         "error": None, "dont_fragment": True})], ONLINE, [], Status.PASS),
     ("Tencent's name pinned by --resolve to a lab address: the user's choice, not a filter",
      [domain("fail", step("dns", True, a=["198.18.0.2"], aaaa=[], source="pinned"),
              step("tcp", False, "timed out"), host="qcloud.rtc.qq.com")], ONLINE,

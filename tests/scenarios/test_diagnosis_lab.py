@@ -436,3 +436,30 @@ def test_a_login_page_in_the_way_is_one_cause_for_the_user(captive_portal: Lab,
     assert [f["id"] for f in doc["diagnosis"] if f["severity"] not in ("pass", "skip")] == [
         "captive-portal"]
     assert code == 2
+
+
+def test_large_datagrams_lost_on_the_way_is_the_path_mtu(services: Services) -> None:
+    """A link on the way with a smaller MTU that drops instead of reporting it (the server
+    side's veth at 1000 bytes): every port answers its small STUN request, the 1,200-byte one
+    with Don't Fragment does not. One cause, path MTU, for the network administrator."""
+    lab = services.lab
+    device = f"{lab.server}v"
+    run(["ip", "-n", lab.server, "link", "set", device, "mtu", "1000"])
+    try:
+        code, doc = lab.trtcdetect_json("--target", "trtc.test", "--ca-file",
+                                        str(services.ca_file), "--only", "ports",
+                                        "--timeout", "2")
+    finally:
+        run(["ip", "-n", lab.server, "link", "set", device, "mtu", "1500"])
+    large = probe(doc, "ports")["details"]["large_datagram"]
+    assert large["answered"] is False and large["size"] == 1200 and large["dont_fragment"]
+    cause = first(doc)
+    assert cause["id"] == "path-mtu", doc["diagnosis"]
+    assert "1200 bytes" in cause["headline"] and cause["party"] == "network"
+    assert "1200 字节" in in_chinese(cause)
+    assert code == 1
+    # with the link back at 1500, the same datagram is answered and nothing is said
+    code, doc = lab.trtcdetect_json("--target", "trtc.test", "--ca-file", str(services.ca_file),
+                                    "--only", "ports", "--timeout", "2")
+    assert probe(doc, "ports")["details"]["large_datagram"]["answered"] is True
+    assert doc["diagnosis"] == [] and code == 0

@@ -347,6 +347,24 @@ def udp(probes: Probes, network: Network, explained: frozenset[str]) -> Finding 
         "host": host, "ports": "UDP " + ports}), tuple(affected), advice, "network")
 
 
+def path_mtu(probes: Probes, network: Network, explained: frozenset[str]) -> Finding | None:
+    """Small datagrams answered, one of the size calls send not (Don't Fragment set): a link on
+    the way drops large packets (a VPN, a tunnel, PPPoE) without saying so. STUN passes, calls
+    lose their video. Said even when every port passed: the ports' verdicts are small ones."""
+    ports = probes.get("ports")
+    if ports is None or "ports" in explained:
+        return None
+    large = ports.details.get("large_datagram")
+    if not isinstance(large, dict) or large.get("answered") or not large.get("attempts"):
+        return None
+    affected = ["ports"] + _problems(probes, ("rtp",), explained)
+    host = str(ports.details.get("host") or "?")
+    error = str(large.get("error") or f"no answer to {large.get('attempts')} requests")
+    return Finding("path-mtu", _severity(probes, affected), Message(S.DX_PATH_MTU, {
+        "host": host, "port": large.get("port"), "size": large.get("size"), "error": error}),
+        tuple(affected), (Advice(R.PATH_MTU),), "network")
+
+
 def http_page(probes: Probes, network: Network, explained: frozenset[str]) -> Finding | None:
     """A deployment page on plain HTTP: browsers refuse it the camera and microphone."""
     url = probes.get("url")
@@ -381,4 +399,4 @@ def local_call(probes: Probes, network: Network, explained: frozenset[str]) -> F
 
 
 RULES: tuple[Rule, ...] = (no_network, local_firewall, dns, dns_elsewhere, captive_portal, tls,
-                          proxy_only, udp, http_page, local_call)
+                          proxy_only, udp, path_mtu, http_page, local_call)

@@ -9,6 +9,7 @@ UDP_INITIAL_RTO_S; afterwards every few RTTs (a PathClock shared by the ports ch
 from __future__ import annotations
 
 import asyncio
+import socket
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -157,3 +158,68 @@ async def probe_udp(address: str, port: int, timeout_s: float, clock: PathClock,
         sock.close()
 
 
+
+
+#: The size of a datagram calls send: video RTP near the 1,200-byte ceiling WebRTC keeps to (a
+#: path that loses these but carries small ones loses calls' video, not their STUN)
+LARGE_DATAGRAM = 1200
+#: How many times the large request is sent before it counts as lost
+LARGE_ATTEMPTS = 3
+
+
+#: Linux's <linux/in.h> and <linux/in6.h>: IP_MTU_DISCOVER 10, IPV6_MTU_DISCOVER 23, and
+#: IP_PMTUDISC_DO 2 (Python's socket module does not name them all everywhere)
+_MTU_DISCOVER = {socket.AF_INET: (socket.IPPROTO_IP, 10), socket.AF_INET6: (socket.IPPROTO_IPV6, 23)}
+_PMTUDISC_DO = 2
+
+
+def _dont_fragment(sock: socket.socket) -> bool:
+    """Don't Fragment on `sock` (Linux): a datagram too large for a link on the way is dropped
+    (or refused by this computer with EMSGSIZE), not cut in pieces. False where not possible."""
+    level, option = _MTU_DISCOVER.get(sock.family, (None, None))
+    if level is None or option is None:
+        return False
+    try:
+        sock.setsockopt(level, option, _PMTUDISC_DO)
+    except OSError:
+        return False
+    return True
+
+
+async def probe_large(address: str, port: int, timeout_s: float, local: Local | None = None,
+                      size: int = LARGE_DATAGRAM) -> dict[str, Any]:
+    """A STUN Binding request padded to `size` bytes (a SOFTWARE attribute), Don't Fragment,
+    sent up to LARGE_ATTEMPTS times within `timeout_s`, to a port that answered a small one:
+    {"port", "size", "answered", "attempts", "rtt_ms", "error", "dont_fragment"}."""
+    found: dict[str, Any] = {"port": port, "size": size, "answered": False, "attempts": 0,
+                             "rtt_ms": None, "error": None, "dont_fragment": False}
+    try:
+        sock = await StunSocket.open(remote=(address, port), local=local)
+    except OSError as exc:
+        found["error"] = os_error_text(exc)
+        return found
+    try:
+        raw = sock.transport.get_extra_info("socket") if sock.transport is not None else None
+        found["dont_fragment"] = raw is not None and _dont_fragment(raw)
+        request = binding_request()
+        empty = len(bytes(request))
+        request.attributes["SOFTWARE"] = "trtcdetect " + "." * max(0, size - empty - 4 - 11)
+        found["size"] = len(bytes(request))
+        answer = sock.reply(request.transaction_id)
+        wait = timeout_s / LARGE_ATTEMPTS
+        for _ in range(LARGE_ATTEMPTS):
+            sock.send_stun(request, None)
+            found["attempts"] += 1
+            sent_at = sock.sent[request.transaction_id]
+            done, _ = await asyncio.wait((answer, sock.icmp), timeout=wait,
+                                         return_when=asyncio.FIRST_COMPLETED)
+            if answer.done():
+                found["answered"] = True
+                found["rtt_ms"] = round(max(answer.result().at - sent_at, 0.0) * 1000, 2)
+                break
+            if sock.icmp.done():  # EMSGSIZE from this computer, or an ICMP error on the way
+                found["error"] = os_error_text(sock.icmp.result())
+                break
+    finally:
+        sock.close()
+    return found

@@ -19,7 +19,16 @@ from .. import thresholds
 from ..config import PROBE_DEADLINE_MARGIN_S, Config
 from ..models import Advice, Message, Metric, Status
 from ..net import ResolveError, resolve
-from ..net.ports import ERROR, NO_ANSWER, OPEN, PathClock, PortVerdict, probe_tcp, probe_udp
+from ..net.ports import (
+    ERROR,
+    NO_ANSWER,
+    OPEN,
+    PathClock,
+    PortVerdict,
+    probe_large,
+    probe_tcp,
+    probe_udp,
+)
 from ..net.trains import QUALITY_TRAIN_LOSS_AFTER_S, run_train
 from ..text.ids import R, S
 from ..trtc import is_tencent
@@ -38,6 +47,9 @@ class PortsObservation:
     dns_failure: dict[str, Any] | None = None  # ResolveError.as_dict, for the diagnosis
     #: the trtc probe reached TRTC's cloud over this UDP transport ("UDP 8000"), this run
     trtc_udp: str | None = None
+    #: a datagram of the size calls send (net/ports.py probe_large), to the first UDP port
+    #: that answered a small one; None when no UDP port answered
+    large_datagram: dict[str, Any] | None = None
 
     def details(self) -> dict[str, Any]:
         details: dict[str, Any] = {"host": self.host, "address": self.address,
@@ -48,6 +60,8 @@ class PortsObservation:
             details["dns_failure"] = dict(self.dns_failure)
         if self.trtc_udp is not None and is_tencent(self.host):
             details["udp_explained_by"] = f"trtc: {self.trtc_udp}"
+        if self.large_datagram is not None:
+            details["large_datagram"] = dict(self.large_datagram)
         return details
 
 
@@ -191,13 +205,22 @@ async def measure(config: Config, prior: Prior = NO_PRIOR) -> PortsObservation:
             run_train(address, port, config.quality_count, config.quality_rate_pps,
                       config.local)
             for port in trained)))
-    return PortsObservation(host, address, verdicts, quality=quality, trtc_udp=_trtc_udp(prior))
+    # the size calls send, where a small datagram was answered: is it answered too?
+    answered = next((v.port for v in verdicts if v.protocol == "udp" and v.verdict == OPEN), None)
+    large = None if answered is None else await probe_large(
+        address, answered, min(config.timeout_s, LARGE_DATAGRAM_S), config.local)
+    return PortsObservation(host, address, verdicts, quality=quality, trtc_udp=_trtc_udp(prior),
+                            large_datagram=large)
+
+
+#: How long the large datagram may take to be answered at most, s (after the small ones)
+LARGE_DATAGRAM_S = 1.5
 
 
 def deadline_s(config: Config) -> float:
     trains = (config.quality_count / config.quality_rate_pps
               + QUALITY_TRAIN_LOSS_AFTER_S) if config.port_quality else 0.0
-    return config.timeout_s * 2 + PROBE_DEADLINE_MARGIN_S + trains
+    return config.timeout_s * 2 + PROBE_DEADLINE_MARGIN_S + trains + LARGE_DATAGRAM_S
 
 
 PROBE = MeasuredProbe(

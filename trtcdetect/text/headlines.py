@@ -51,6 +51,11 @@ HEADLINES: Mapping[str, tuple[str, str]] = {
     "dx.captive-portal": ("This network shows a login page before it lets anything out: http://{host}/ "
                           "is answered with {location}, and HTTPS to {host} does not get through",
                           "此网络在放行之前要求先登录网页：访问 http://{host}/ 得到的是 {location}，到 {host} 的 HTTPS 无法连通"),
+    "dx.path-mtu": ("Datagrams of {size} bytes to {host} get no answer on UDP {port} while small ones "
+                    "do ({error}): something on the way drops large packets (a VPN, a tunnel, a "
+                    "PPPoE link), and calls lose their video",
+                    "发往 {host} UDP {port} 的 {size} 字节数据报无响应，而小数据报有响应（{error}）：路径上有设备丢弃大包"
+                    "（VPN、隧道或 PPPoE 链路），通话会丢失视频"),
     "dx.proxy-only": ("Only the HTTP proxy {proxy} gets out of this network: no direct TCP or UDP to "
                       "{host} ({blocked} get no answer)",
                       "此网络只有 HTTP 代理 {proxy} 能访问外网：到 {host} 的 TCP 和 UDP 都无法直连（{blocked} 均无响应）"),

@@ -223,6 +223,7 @@ class S:
     DX_LOCAL_CALL = "dx.local-call"
     DX_DNS_ELSEWHERE = "dx.dns-elsewhere"
     DX_CAPTIVE_PORTAL = "dx.captive-portal"
+    DX_PATH_MTU = "dx.path-mtu"
     DX_PROXY_ONLY = "dx.proxy-only"
     DX_NO_UDP_EVIDENCE = "dx.no-udp-evidence"
 
@@ -290,6 +291,7 @@ class R:
     BROWSER_PERMISSION_SYSTEM = "browser-permission-system"
     DNS_ELSEWHERE = "dns-elsewhere"
     CAPTIVE_PORTAL = "captive-portal"
+    PATH_MTU = "path-mtu"
     PROXY_ONLY = "proxy-only"
     CHECK_SPEAK = "check-speak"
     CHECK_SPEAKER = "check-speaker"

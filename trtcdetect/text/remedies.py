@@ -279,6 +279,10 @@ REMEDIES: Mapping[str, Remedy] = {
         en="Sign in to the network first: open any web page (for example http://example.com/) in the browser, complete the login or accept the terms on the page that appears (hotel, airport, guest or company Wi-Fi), then run the check again.",
         zh="请先登录网络：在浏览器中打开任意网页（例如 http://example.com/），在弹出的页面上完成登录或接受条款（酒店、机场、访客或公司 Wi-Fi），然后重新检测。",
     ),
+    "path-mtu": Remedy(
+        en="Large UDP datagrams are lost on the way while small ones pass. If this computer uses a VPN or another tunnel, try the call without it, or ask its administrator to lower the tunnel's MTU; the network administrator should let ICMP 'fragmentation needed' (IPv4 type 3 code 4, IPv6 'packet too big') through and look for a link with a smaller MTU (PPPoE: 1492 bytes) that drops instead of reporting it.",
+        zh="大的 UDP 数据报在路径上丢失，而小的可以通过。如果本机使用 VPN 或其他隧道，请断开后再试，或请其管理员调小隧道的 MTU；网络管理员应放行 ICMP“需要分片”（IPv4 类型 3 代码 4，IPv6“数据包过大”），并排查 MTU 较小（PPPoE：1492 字节）且直接丢包而不报告的链路。",
+    ),
     "proxy-only": Remedy(
         en="Calls cannot go through an HTTP proxy as it is. Ask the network administrator to let this computer reach TRTC's servers directly: UDP 8000, 8080, 8800, 843, 443 and 16285 (best), or at least TCP 443 and 8687 (calls then fall back to TCP: slower); or set up TRTC's enterprise proxy and give its address to the calling application (the Web SDK's proxy setting, the native SDK's setNetworkProxy).",
         zh="通话无法直接经过现有的 HTTP 代理。请网络管理员放通本机到 TRTC 服务器的直连：UDP 8000、8080、8800、843、443 和 16285（最佳），或至少 TCP 443 和 8687（通话将回退到 TCP，速度较慢）；或部署 TRTC 企业代理，并在通话应用中配置其地址（Web SDK 的 proxy 设置，原生 SDK 的 setNetworkProxy）。",
@@ -320,5 +324,5 @@ PARTY: Mapping[str, str] = {
     "browser-permission-firefox": "user", "browser-permission-safari": "user",
     "browser-permission": "user", "browser-permission-system": "user", "check-speak": "user",
     "check-speaker": "user", "dns-elsewhere": "network", "proxy-only": "network",
-    "captive-portal": "user",
+    "captive-portal": "user", "path-mtu": "network",
 }
