@@ -13,8 +13,9 @@ aiortc's depayloading returns the payload unchanged (Opus, G.711, G.722).
 
 aiortc has no option for a receiver's buffer: while the echo's peer connection creates its
 receivers (setRemoteDescription), `aiortc.rtcrtpreceiver.JitterBuffer` gives audio receivers
-this one; video keeps aiortc's, and the original comes back at once (as call/local.py does for
-ICE's address list). An aiortc without that name keeps its own buffer everywhere.
+this one; video keeps aiortc's, and the original comes back at once (call/receivers.py; as
+call/local.py does for ICE's address list). An aiortc without that name keeps its own buffer
+everywhere.
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
+
+from .receivers import replaced
 
 
 class SkippingAudioBuffer:
@@ -64,35 +67,19 @@ class SkippingAudioBuffer:
         return False, JitterFrame(data=released.payload, timestamp=released.timestamp)
 
 
-#: how many echo peer connections are creating their receivers now (serve answers calls
-#: concurrently, in one event loop): aiortc's name is replaced by the first, restored by the last
-_creating = [0]
+def _skipping(real: Any) -> Any:
+    """aiortc's JitterBuffer for video, SkippingAudioBuffer for audio."""
+    def buffer(capacity: int, prefetch: int = 0, is_video: bool = False) -> Any:
+        if is_video:
+            return real(capacity, prefetch=prefetch, is_video=True)
+        return SkippingAudioBuffer(capacity, prefetch)
+
+    return buffer
 
 
 @contextmanager
 def skipping_lost_audio() -> Iterator[bool]:
     """While the echo's receivers are created: audio ones get SkippingAudioBuffer. Yields
     whether it could be given (False: this aiortc builds its buffers some other way)."""
-    import aiortc.rtcrtpreceiver as receiver_module
-
-    real = getattr(receiver_module, "JitterBuffer", None)
-    if real is None:
-        yield False
-        return
-    real = getattr(real, "aiortc_buffer", real)  # another echo's, already in place
-
-    def buffer(capacity: int, prefetch: int = 0, is_video: bool = False) -> Any:
-        if is_video:
-            return real(capacity, prefetch=prefetch, is_video=True)
-        return SkippingAudioBuffer(capacity, prefetch)
-
-    buffer.aiortc_buffer = real  # type: ignore[attr-defined]
-    if _creating[0] == 0:
-        setattr(receiver_module, "JitterBuffer", buffer)  # noqa: B010
-    _creating[0] += 1
-    try:
-        yield True
-    finally:
-        _creating[0] -= 1
-        if _creating[0] == 0:
-            setattr(receiver_module, "JitterBuffer", real)  # noqa: B010
+    with replaced("JitterBuffer", _skipping) as done:
+        yield done

@@ -12,8 +12,9 @@ added 20 ms to their RTT (benchmarks/check_page.py).
 `passing_encoded_frames()`: while the echo's receivers are created, their worker is
 `encoded_worker`, which puts each encoded frame on the track as an `av.Packet` (its data, its
 RTP timestamp as pts) instead of decoding it; the echo's sender packs it. This replaces a
-public name of aiortc's module for that moment, as call/jitter.py does for the jitter buffer;
-an aiortc without that name keeps decoding, and the echo re-encodes as before.
+public name of aiortc's module for that moment (call/receivers.py), as call/jitter.py does for
+the jitter buffer; an aiortc without that name keeps decoding, and the echo re-encodes as
+before.
 
 A picture-loss report from the caller about the echo's stream (its decoder lost a frame) is
 passed on to the caller's encoder as the echo's own PLI, so a keyframe comes: aiortc has no
@@ -33,15 +34,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
+from .receivers import replaced
+
 if TYPE_CHECKING:
     from aiortc import RTCRtpReceiver, RTCRtpSender
 
 log = logging.getLogger("trtcdetect.serve")
-
-#: how many echo peer connections are creating their receivers now (serve answers calls
-#: concurrently, in one event loop): aiortc's name is replaced by the first, restored by the last
-_creating = [0]
-
 
 def encoded_worker(loop: asyncio.AbstractEventLoop, input_q: queue.Queue[Any],
                    output_q: asyncio.Queue[Any], decode_error: threading.Event) -> None:
@@ -63,25 +61,14 @@ def encoded_worker(loop: asyncio.AbstractEventLoop, input_q: queue.Queue[Any],
 
 @contextmanager
 def passing_encoded_frames(enabled: bool = True) -> Iterator[bool]:
-    """While the echo's receivers are created, they pass encoded frames instead of decoding.
-    Yields whether they do (False: disabled, or this aiortc has no such worker)."""
-    import aiortc.rtcrtpreceiver as receiver_module
-
-    real = getattr(receiver_module, "decoder_worker", None)
-    if not enabled or real is None:
+    """While the echo's receivers are created, they pass encoded frames instead of decoding
+    (call/receivers.py). Yields whether they do (False: disabled, or this aiortc has no such
+    worker)."""
+    if not enabled:
         yield False
         return
-    real = getattr(real, "aiortc_worker", real)  # another echo's, already in place
-    encoded_worker.aiortc_worker = real  # type: ignore[attr-defined]
-    if _creating[0] == 0:
-        setattr(receiver_module, "decoder_worker", encoded_worker)  # noqa: B010
-    _creating[0] += 1
-    try:
-        yield True
-    finally:
-        _creating[0] -= 1
-        if _creating[0] == 0:
-            setattr(receiver_module, "decoder_worker", real)  # noqa: B010
+    with replaced("decoder_worker", lambda _aiortcs: encoded_worker) as done:
+        yield done
 
 
 def pass_keyframe_requests(sender: RTCRtpSender, receiver: RTCRtpReceiver) -> bool:
