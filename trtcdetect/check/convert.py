@@ -20,7 +20,18 @@ from .. import __version__, thresholds
 from ..call.signalling import CallFailed
 from ..call.stats import summary
 from ..diagnosis import diagnose
-from ..models import Advice, Message, Metric, ProbeResult, RunReport, Status, Target, Verdict, worst
+from ..models import (
+    Advice,
+    Message,
+    Metric,
+    ProbeResult,
+    RunReport,
+    Status,
+    Target,
+    Verdict,
+    unique_advice,
+    worst,
+)
 from ..probes import REGISTRY
 from ..probes import camera as camera_probe
 from ..probes import microphone as microphone_probe
@@ -145,9 +156,8 @@ def speaker_result(speaker: Speaker | None) -> ProbeResult:
     return _result("speaker", verdict, details)
 
 
-def browser_result(upload: Upload) -> ProbeResult:
+def browser_result(upload: Upload, judged: platform.Judged) -> ProbeResult:
     page = upload.page
-    judged = platform.judge(platform.parse(page.user_agent))
     b = judged.browser
     words = {"browser": b.name, "os": b.os_name, "minimum": judged.minimum}
     statuses: list[Status] = []
@@ -196,8 +206,6 @@ def browser_result(upload: Upload) -> ProbeResult:
         elif tencent.is_supported is not None:
             message = Message(S.CHECK_TENCENT_OK, {"before": before,
                                                    "version": clean(tencent.sdk_version or "?")})
-    from ..models import unique_advice
-
     verdict = Verdict(worst(statuses), message, unique_advice(advice),
                       (Metric("browser_version", b.version[0] if b.version else None, "major"),))
     return _result("browsers", verdict, details)
@@ -262,14 +270,14 @@ def call_result(call: Call | None, echo: str) -> ProbeResult:
     return _result("rtp", verdict, evidence)
 
 
-def schedule_result(schedule: Schedule | None, upload: Upload) -> ProbeResult | None:
+def schedule_result(schedule: Schedule | None, upload: Upload,
+                    browser: str) -> ProbeResult | None:
     """TRTC's scheduling service from the user's browser, and with the server's credentials
     Tencent's two-client network test, judged by the trtcweb probe's judge."""
     if upload.network is not None:
-        return network_result(upload)
+        return network_result(upload, browser)
     if schedule is None:
         return None
-    browser = platform.parse(upload.page.user_agent).name
     version = clean(upload.tencent.sdk_version or "") if upload.tencent else ""
     answer = None if schedule.timed_out else {
         "entered": schedule.entered, "ms": round(schedule.ms),
@@ -283,14 +291,14 @@ def schedule_result(schedule: Schedule | None, upload: Upload) -> ProbeResult | 
     return _result("trtcweb", trtcweb_probe.judge(observation), observation.details())
 
 
-def network_result(upload: Upload) -> ProbeResult:
+def network_result(upload: Upload, browser: str) -> ProbeResult:
     assert upload.network is not None
     events = [{k: (clean(v) if isinstance(v, str) else v)
                for k, v in msgspec.structs.asdict(e).items() if v is not None}
               for e in upload.network.events]
     version = clean(upload.tencent.sdk_version or "") if upload.tencent else ""
     observation = trtcweb_probe.TrtcWebObservation(
-        browser=platform.parse(upload.page.user_agent).name, sdk_version=version or None,
+        browser=browser, sdk_version=version or None,
         schedule={"network": events}, network=summarize(events), ended_by="done",
         error=clean(upload.network.error) if upload.network.error else None)
     return _result("trtcweb", trtcweb_probe.judge(observation), observation.details())
@@ -300,8 +308,9 @@ def to_report(upload: Upload, *, server: str, echo: str, ref: str | None,
               received_at: dt.datetime, address: str) -> RunReport:
     """The run report of one check page's upload (`server`: the host the page was served from;
     `address`: the uploader's, as the server saw it)."""
-    family = platform.parse(upload.page.user_agent).family
-    probes = [browser_result(upload)]
+    judged = platform.judge(platform.parse(upload.page.user_agent))
+    family = judged.browser.family
+    probes = [browser_result(upload, judged)]
     if upload.camera is not None:
         probes.append(camera_result(upload.camera, family, _labels(upload, "videoinput")))
     if upload.microphone is not None:
@@ -309,7 +318,7 @@ def to_report(upload: Upload, *, server: str, echo: str, ref: str | None,
                                         _labels(upload, "audioinput")))
     probes.append(speaker_result(upload.speaker))
     probes.append(call_result(upload.call, echo))
-    schedule = schedule_result(upload.schedule, upload)
+    schedule = schedule_result(upload.schedule, upload, judged.browser.name)
     if schedule is not None:
         probes.append(schedule)
     ordered = tuple(probes)
@@ -317,7 +326,6 @@ def to_report(upload: Upload, *, server: str, echo: str, ref: str | None,
         diagnosis = diagnose(ordered, {})
     except Exception:  # noqa: BLE001 - as the runner: a rule's bug must not cost the report
         diagnosis = ()
-    judged = platform.judge(platform.parse(upload.page.user_agent))
     return RunReport(
         tool_version=__version__,
         started_at=upload.started_at.split(".")[0].rstrip("Z") + "Z",
