@@ -62,7 +62,9 @@ def test_the_wheel_holds_the_package_data_and_nothing_of_the_lab(dist: Path) -> 
                    "trtcdetect/browser/static/trtc.html", "trtcdetect/browser/static/webrtc.html",
                    "trtcdetect/browser/static/vendor/MANIFEST.json",
                    "trtcdetect/browser/static/vendor/trtc.js",
-                   "trtcdetect/browser/static/vendor/rtc-detect.js", "trtcdetect/py.typed"):
+                   "trtcdetect/browser/static/vendor/rtc-detect.js", "trtcdetect/py.typed",
+                   "trtcdetect/check/static/check.html", "trtcdetect/check/static/check.js",
+                   "trtcdetect/check/static/check.css"):
         assert wanted in names, wanted
     manifest = json.loads(zipfile.ZipFile(_one(dist, "*.whl")).read(
         "trtcdetect/browser/static/vendor/MANIFEST.json"))
@@ -154,10 +156,23 @@ def test_serve_as_a_normal_user_says_in_one_line_which_ports_need_privileges(
     ok = subprocess.Popen(["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups",
                            "--", str(user_install / "bin" / "trtcdetect"), "serve",
                            "--udp-ports", "18000", "--tcp-ports", "18687", "--https-port",
-                           "18443", "--quiet"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                           "18443", "--quiet", "--check-reports", str(home / "checks"),
+                           "--check-open"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                           text=True, cwd=home, env={"PATH": "/usr/bin:/bin", "HOME": str(home)})
     try:
         assert ok.stdout is not None and "ready" in ok.stdout.readline()
+        # ... with the check page, its files from the wheel and its reports folder the user's
+        import ssl
+        import urllib.request
+
+        context = ssl.create_default_context()
+        context.check_hostname, context.verify_mode = False, ssl.CERT_NONE
+        for path, wanted in (("/check/settings", b'"uploads": true'), ("/check", b"check.js"),
+                             ("/check/check.js", b"export async function runCheck")):
+            with urllib.request.urlopen(f"https://127.0.0.1:18443{path}", context=context,
+                                        timeout=10) as answer:
+                assert wanted in answer.read(), path
+        assert (home / "checks").stat().st_uid == NOBODY
     finally:
         ok.terminate()
         ok.wait(10)
