@@ -102,6 +102,16 @@ def check(site: Site, page: Browser,
     return answer, document
 
 
+def one_check(site: Site, url: str | None = None, video: str = "moving", audio: str = "tone",
+              granted: bool = True) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A fresh browser, one check, the browser gone again: the page's answer and the report."""
+    page = browser(site, video, audio, granted)
+    try:
+        return check(site, page, url)
+    finally:
+        page.close()
+
+
 def results(document: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {p["id"]: p for p in document["probes"]}
 
@@ -142,11 +152,7 @@ def test_a_working_browser_passes_and_support_reads_the_same_report(check_site: 
 def test_the_verdicts_match_the_devices_content(check_site: Site, video: str, audio: str,
                                                 pid: str,
                                                 status: str, sentence: str) -> None:
-    page = browser(check_site, video, audio)
-    try:
-        _, document = check(check_site, page)
-    finally:
-        page.close()
+    _, document = one_check(check_site, video=video, audio=audio)
     found = results(document)[pid]
     assert (found["status"], found["message"]["id"]) == (status, sentence), found["summary"]
 
@@ -175,21 +181,13 @@ def test_udp_dropped_fails_the_call_and_only_the_media_port_open_passes(check_si
     # the server's firewall filters what comes from outside (its own relay to the echo is local)
     check_site.lab.firewall(['iifname != "lo" meta l4proto udp drop'])
     try:
-        page = browser(check_site)
-        try:
-            answer, document = check(check_site, page)
-        finally:
-            page.close()
+        answer, document = one_check(check_site)
         call = results(document)["rtp"]
         assert call["status"] == "fail" and call["details"]["failed_stage"] == "ICE"
         assert R.CALL_NO_CONNECT in [a["id"] for a in call["advice_ids"]]
         assert answer["status"] == "fail"
         check_site.lab.firewall([f'iifname != "lo" udp dport != {MEDIA} drop'])
-        page = browser(check_site)
-        try:
-            _, document = check(check_site, page)
-        finally:
-            page.close()
+        _, document = one_check(check_site)
         call = results(document)["rtp"]
         assert call["status"] == "pass", call["summary"]
         assert call["details"]["path"]["remote"]["port"] == MEDIA
