@@ -1,7 +1,8 @@
 """The check page's call against injected ground truth: serve behind the user-space impairment
 link (delay, loss), real Chromium on the other side. The page's RTT and loss must be within the
 command line's tolerances of what the link did (tests/call/test_rtp.py: RTT within 10 %, loss
-within 1.5 points of the packets the forwarder really dropped, each way)."""
+within 1.5 points of the packets the forwarder really dropped, each way; here counted in
+packets, from the moment the loss starts)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ import json
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +23,9 @@ from tests.lab import lab_available
 
 HTTPS = 8443
 OPUS = "rtp-111"  # Chromium's Opus payload type, which the echo answers with
+#: after the click on Start, the page is in its call's 5 s of measurement (2 s of devices, the
+#: call's set-up well under a second on the link)
+MEASURING_AFTER_S = 4.0
 
 
 @pytest.fixture(scope="module")
@@ -44,9 +49,11 @@ def check_link(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Impai
         yield link, files
 
 
-def page_call(link: ImpairedLink, files: dict[str, Path]) -> dict[str, Any]:
+def page_call(link: ImpairedLink, files: dict[str, Path],
+              once_measuring: Callable[[], None] | None = None) -> dict[str, Any]:
     """One check in Chromium (fake camera and microphone) through the link: the stored test
-    call's details."""
+    call's details. `once_measuring` runs MEASURING_AFTER_S after the click: the devices'
+    2 s are over and the call is connected, in its 5 s of measurement."""
     page = Browser(["ip", "netns", "exec", link.client],
                    [f"--use-file-for-fake-video-capture={files['video']}",
                     f"--use-file-for-fake-audio-capture={files['audio']}",
@@ -56,6 +63,9 @@ def page_call(link: ImpairedLink, files: dict[str, Path]) -> dict[str, Any]:
         page.wait_for("!!document.getElementById('start') && "
                       "!document.getElementById('start').disabled", 30)
         page.evaluate("document.getElementById('start').click()")
+        if once_measuring is not None:
+            time.sleep(MEASURING_AFTER_S)
+            once_measuring()
         page.wait_for("!!document.getElementById('send')", 60)
         page.evaluate("document.getElementById('send').click()")
         page.wait_for("!!window.trtcdetectCheck.answer", 30)
@@ -77,15 +87,23 @@ def test_the_pages_rtt_is_the_links_delay(check_link: tuple[ImpairedLink, dict[s
 
 
 def test_the_pages_loss_is_what_the_link_dropped(check_link: tuple[ImpairedLink, dict[str, Path]]) -> None:
+    """The loss starts once the call is connected (the link's counts start there too): a
+    packet lost in the DTLS handshake would delay the echo's first count while the link
+    counts it delivered, and the two would count different windows."""
     link, files = check_link
-    link.set(Impairment(delay_ms=10, loss_pct=5), Impairment(delay_ms=10, loss_pct=5))
-    call = page_call(link, files)
+    link.set(Impairment(delay_ms=10), Impairment(delay_ms=10))
+    call = page_call(link, files, lambda: link.set(Impairment(delay_ms=10, loss_pct=5),
+                                                   Impairment(delay_ms=10, loss_pct=5)))
     audio = call["details"]["audio"]
-    up_truth = link.counts.window_loss_pct("up", OPUS)
-    down_truth = link.counts.window_loss_pct("down", OPUS)
-    # the link did inject about 5 % (of ~250 audio packets: a few points either way)
-    assert 1.5 <= link.counts.loss_pct("up", OPUS) <= 12
-    assert audio["uplink_loss_pct"] == pytest.approx(up_truth, abs=1.5), (audio, up_truth)
-    assert audio["downlink_loss_pct"] == pytest.approx(down_truth, abs=1.5), (audio, down_truth)
+    dropped_up = link.counts.dropped[("up", OPUS)]
+    dropped_down = link.counts.dropped[("down", OPUS)]
+    assert dropped_up >= 2 and dropped_down >= 2, link.counts  # the link did drop some
+    # each way within 1.5 points of the ~250 packets (and within 3 packets: those sent after
+    # the page's last count, before the call closed, are dropped too but counted by no one)
+    base = audio["packets_sent"]
+    for page_lost, truth in ((audio["uplink_packets_lost"], dropped_up),
+                             (audio["downlink_packets_lost"], dropped_down)):
+        assert abs(page_lost - truth) <= 3 and 100 * abs(page_lost - truth) / base <= 1.5, (
+            audio, dropped_up, dropped_down)
     assert audio["uplink_counted_by"] == "far end"  # the echo's own count, asked at the end
     assert call["status"] in ("warn", "fail") and "loss" in call["summary"]
