@@ -112,6 +112,19 @@ def one_check(site: Site, url: str | None = None, video: str = "moving", audio: 
         page.close()
 
 
+def another_serve(site: Site, address: str, port: int, reports: Path, *extra: str,
+                  env: dict[str, str] | None = None, stderr: Any = subprocess.DEVNULL) -> Any:
+    """A serve of its own on `address`:`port` (HTTPS, the media port 8000, checks kept in
+    `reports`), started and ready; the lab ends it, or the test with site.lab.stop."""
+    proc = site.lab.spawn(
+        [sys.executable, "-m", "trtcdetect", "serve", "--bind", address, "--tcp-ports", "",
+         "--udp-ports", "8000", "--https-port", str(port), "--check-reports", str(reports),
+         *extra], stdout=subprocess.PIPE, stderr=stderr,
+        env={**os.environ, "TRTCDETECT_TOKEN": TOKEN, **(env or {})})
+    assert proc.stdout is not None and "ready" in proc.stdout.readline().decode()
+    return proc
+
+
 def results(document: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {p["id"]: p for p in document["probes"]}
 
@@ -303,14 +316,8 @@ def test_with_credentials_the_page_runs_tencents_network_test_and_no_secret_leak
     reports = tmp_path / "reports"
     log = tmp_path / "serve.log"
     with log.open("w") as errors:
-        proc = check_site.lab.spawn(
-            [sys.executable, "-m", "trtcdetect", "serve", "--bind", address, "--tcp-ports", "",
-             "--udp-ports", "8000", "--https-port", str(port), "--check-reports", str(reports),
-             "--check-uploads-per-address", "100", "--sdk-app-id", "1400000000",
-             "--log-requests"],
-            stdout=subprocess.PIPE, stderr=errors,
-            env={**os.environ, "TRTCDETECT_TOKEN": TOKEN, "TRTC_SECRET_KEY": secret})
-        assert proc.stdout is not None and "ready" in proc.stdout.readline().decode()
+        proc = another_serve(check_site, address, port, reports, "--sdk-app-id", "1400000000",
+                             "--log-requests", env={"TRTC_SECRET_KEY": secret}, stderr=errors)
         page = browser(check_site)
         try:
             url = invite.make(f"https://{address}:{port}/check", "NET-1", 3600, TOKEN)
@@ -337,20 +344,11 @@ def test_tencents_scheduling_service_is_asked_from_the_browser(check_site: Site,
     with the domains to allow; the rest of the check is unchanged."""
     address, port = SERVER_ADDRS[2], 9445
     reports = tmp_path / "reports"
-    proc = check_site.lab.spawn(
-        [sys.executable, "-m", "trtcdetect", "serve", "--bind", address, "--tcp-ports", "",
-         "--udp-ports", "8000", "--https-port", str(port), "--check-reports", str(reports),
-         "--quiet"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-        env={**os.environ, "TRTCDETECT_TOKEN": TOKEN})
+    proc = another_serve(check_site, address, port, reports, "--quiet")
     try:
-        assert proc.stdout is not None and "ready" in proc.stdout.readline().decode()
-        page = browser(check_site)
-        try:
-            url = invite.make(f"https://{address}:{port}/check", "SCHEDULE-1", 3600, TOKEN)
-            _, document = check(Site(check_site.lab, reports, check_site.clips,
-                                     check_site.shots), page, url)
-        finally:
-            page.close()
+        url = invite.make(f"https://{address}:{port}/check", "SCHEDULE-1", 3600, TOKEN)
+        _, document = one_check(Site(check_site.lab, reports, check_site.clips,
+                                     check_site.shots), url)
     finally:
         check_site.lab.stop(proc)
     probes = results(document)
