@@ -153,7 +153,8 @@ def _call_handler(echo: EchoPeer, token: str | None, mux: MediaMux | None,
         return response
 
     async def answer_call(request: web.Request) -> web.Response:
-        if not (check_open or _authorized(request, token) or invitation_header(request, token)):
+        # the invitation first: _authorized logs a refusal, which an invited call is not
+        if not (check_open or invitation_header(request, token) or _authorized(request, token)):
             return web.json_response({"error": "bad or missing token"}, status=401)
         try:
             body = await request.json()
@@ -232,7 +233,8 @@ def _received_handler(echo: EchoPeer, token: str | None, check_open: bool = Fals
     its invitation, as it made the call."""
 
     async def received(request: web.Request) -> web.Response:
-        if not (check_open or _authorized(request, token) or invitation_header(request, token)):
+        # the invitation first: _authorized logs a refusal, which an invited call is not
+        if not (check_open or invitation_header(request, token) or _authorized(request, token)):
             return web.json_response({"error": "bad or missing token"}, status=401,
                                      headers=CORS)
         streams = await echo.received(request.match_info["call_id"])
