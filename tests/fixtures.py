@@ -201,6 +201,33 @@ def _judged(probe: Any, seen: Any, status: Status, duration_s: float) -> ProbeRe
     return replace(result(probe, seen, verdict), duration_s=duration_s)
 
 
+def hop(ttl: int, address: str | None, answered: int, rtt_ms: float | None, sent: int = 5,
+        said: str | None = "time-exceeded") -> dict[str, Any]:
+    """One row of the path probe's hops (net.path.Hop.as_dict)."""
+    return {"ttl": ttl, "address": address, "addresses": [address] if address else [],
+            "sent": sent, "answered": answered,
+            "loss_pct": round(100.0 * (sent - answered) / sent, 1) if sent else None,
+            "rtt_ms": rtt_ms, "rtt_best_ms": rtt_ms, "rtt_worst_ms": rtt_ms,
+            "said": said if answered else None}
+
+
+def traced(*hops: dict[str, Any], reached_at: int | None = None) -> dict[str, Any]:
+    """What net.path.Trace.as_dict gives for `hops`."""
+    return {"address": "198.18.0.2", "port": 8000, "reached_at": reached_at, "hops": list(hops),
+            "error": None, "elapsed_s": 2.6, "datagrams": sum(h["sent"] for h in hops)}
+
+
+def _path(status: Status) -> ProbeResult:
+    from trtcdetect.probes.path import PROBE, PathObservation
+
+    lossy = status is Status.WARN
+    seen = PathObservation("qcloud.rtc.qq.com", "198.18.0.2", 8000, traced(
+        hop(1, "192.168.1.1", 5, 1.2), hop(2, "100.64.0.1", 3 if lossy else 5, 9.8),
+        hop(3, None, 0, None), hop(4, "198.18.0.2", 3 if lossy else 5, 12.4, said="answer"),
+        reached_at=4))
+    return _judged(PROBE, seen, status, 2.6)
+
+
 def _trtc(status: Status) -> ProbeResult:
     """fail: the real judge on a log recorded from Tencent's SDK offline (packets dropped, names
     NXDOMAIN); pass: an answer as Tencent documents it (tests/probes/test_trtc_judge.py)."""
@@ -280,7 +307,7 @@ def _capacity(status: Status) -> ProbeResult:
 
 def report_a() -> RunReport:
     """warn ports, fail domain, pass camera (snapshot, hostile file name), skip mic, pass call."""
-    return _report((_ports(Status.WARN), _domain(Status.FAIL), _nat(Status.WARN),
+    return _report((_ports(Status.WARN), _domain(Status.FAIL), _nat(Status.WARN), _path(Status.WARN),
                     _trtc(Status.FAIL), _url(Status.FAIL), _camera(Status.PASS), _microphone(Status.SKIP),
                     _speaker(Status.PASS), _browsers(Status.WARN), _trtcweb(Status.FAIL),
                     _rtp(Status.PASS), _capacity(Status.WARN)))
@@ -288,7 +315,7 @@ def report_a() -> RunReport:
 
 def report_b() -> RunReport:
     """pass ports and domain, fail camera (black), warn mic (clipping), error call."""
-    return _report((_ports(Status.PASS), _domain(Status.PASS), _nat(Status.PASS),
+    return _report((_ports(Status.PASS), _domain(Status.PASS), _nat(Status.PASS), _path(Status.PASS),
                     _trtc(Status.PASS), _url(Status.SKIP), _camera(Status.FAIL), _microphone(Status.WARN),
                     _speaker(Status.WARN), _browsers(Status.PASS), _trtcweb(Status.PASS),
                     _rtp(Status.ERROR), _capacity(Status.PASS)))

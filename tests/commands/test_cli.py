@@ -29,8 +29,8 @@ def test_probes_lists_each_probe_on_one_line(capsys: pytest.CaptureFixture[str])
     assert main(["probes"]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert [line.split()[0] for line in lines] == [
-        "ports", "domain", "nat", "trtc", "url", "camera", "microphone", "speaker", "browsers",
-        "trtcweb", "rtp", "capacity"]
+        "ports", "domain", "nat", "path", "trtc", "url", "camera", "microphone", "speaker",
+        "browsers", "trtcweb", "rtp", "capacity"]
 
 
 def _unwritable(tmp_path: Path) -> str:
@@ -59,7 +59,8 @@ BAD_INPUT = [
     (["--timeout", "inf"], "positive"),
     (["--timeout", "soon"], "not a number"),
     (["--only", "nosuch"], "unknown probe id 'nosuch'"),
-    (["--skip", "ports,domain,nat,trtc,url,camera,microphone,speaker,browsers,trtcweb,rtp,capacity"],
+    (["--skip", "ports,domain,nat,path,trtc,url,camera,microphone,speaker,browsers,trtcweb,rtp,"
+                "capacity"],
      "no probe to run"),
     (["--url", "ftp://x"], "http:// or https://"),
     (["--stun", "nocolon"], "HOST:PORT"),

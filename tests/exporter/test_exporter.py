@@ -27,7 +27,7 @@ from trtcdetect.parse import ConfigError
 
 def test_without_a_config_only_the_legacy_host_is_allowed() -> None:
     (default,) = load_modules(None).values()
-    assert default.name == "default" and default.probes == ("ports", "domain", "nat")
+    assert default.name == "default" and default.probes == ("ports", "domain", "nat", "path")
     assert default.allows("qcloud.rtc.qq.com") and not default.allows("10.0.0.1")
 
 

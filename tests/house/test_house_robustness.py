@@ -24,6 +24,7 @@ SEAMS: dict[str, tuple[list[str], list[str]]] = {
                     "trtcdetect.net.https:_tls", "trtcdetect.net.https:_https"]),
     "nat": ([], ["trtcdetect.probes.nat:resolve", "trtcdetect.probes.nat:global_ipv6_addresses",
                  "trtcdetect.probes.nat:_ask_all", "trtcdetect.probes.nat:local_address"]),
+    "path": ([], ["trtcdetect.probes.path:resolve", "trtcdetect.probes.path:trace"]),
     "url": (["--url", "https://127.0.0.1:9/"], ["trtcdetect.net.https:check",
                                                  "trtcdetect.probes.url:follow"]),
     "camera": ([], ["trtcdetect.probes.camera:list_cameras", "trtcdetect.probes.camera:_source",

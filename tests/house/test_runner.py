@@ -162,7 +162,7 @@ def test_a_probe_declares_its_traits_and_waits_for_a_traits_probes() -> None:
     from trtcdetect.probes.base import MeasuredProbe
     from trtcdetect.runner import _after
 
-    assert with_trait("target") == ("ports", "domain", "nat")
+    assert with_trait("target") == ("ports", "domain", "nat", "path")
     assert set(with_trait("device")) == {"camera", "microphone", "speaker", "rtp"}
     capacity = REGISTRY["capacity"]
     waits = _after(capacity, list(REGISTRY.values()))

@@ -66,6 +66,27 @@ NO_ANSWER_UDP = [port("udp", p, "no_answer") for p in (8000, 8080, 16285)]
 TCP_OPEN = port("tcp", 8687, "open")
 
 
+def path(*answered: int, rtts: tuple[float, ...] = (), reached: bool = True) -> ProbeResult:
+    """The path probe's result, judged by its own judge, for hops answering `answered` of 5
+    (the last one the target itself when `reached`)."""
+    from tests.fixtures import hop, traced
+    from trtcdetect.probes.base import result
+    from trtcdetect.probes.path import PROBE, PathObservation
+
+    rtts = rtts or tuple(5.0 * (i + 1) for i in range(len(answered)))
+    hops = [hop(i + 1, f"192.0.2.{i + 1}" if a else None, a, rtts[i] if a else None)
+            for i, a in enumerate(answered)]
+    seen = PathObservation("media.example.com", "192.0.2.9", 8000,
+                           traced(*hops, reached_at=len(hops) if reached else None))
+    return result(PROBE, seen, PROBE.judge(seen))
+
+
+PORTS_LOSSY = probe("ports", "warn", {"host": "media.example.com", "address": "192.0.2.9",
+                                      "ports": [TCP_OPEN, port("udp", 8000, "open")]},
+                    message=Message("ports.lossy", {"which": "UDP 8000 20 %"}))
+ECHO_CALL_POOR = probe("rtp", "warn", {"mode": "echo"})
+
+
 def ids(findings: tuple[Any, ...]) -> list[tuple[str, str, tuple[str, ...], str]]:
     return [(f.id, str(f.severity), f.explains, f.party) for f in findings]
 
@@ -195,6 +216,27 @@ def status_of(probes: list[ProbeResult], findings: tuple[Any, ...]) -> Status:
      [ports("pass", TCP_OPEN, port("udp", 8000, "open"), large_datagram={
          "port": 8000, "size": 1200, "answered": True, "attempts": 1, "rtt_ms": 0.4,
          "error": None, "dont_fragment": True})], ONLINE, [], Status.PASS),
+    ("loss placed in the middle of the path: one cause, the quality findings folded under it",
+     [PORTS_LOSSY, path(5, 3, 3, 3), ECHO_CALL_POOR], ONLINE,
+     [("path-loss", "warn", ("path", "ports", "rtp"), "network")], Status.WARN),
+    ("loss from this computer's own link: the user's to fix",
+     [path(3, 3, 3)], ONLINE, [("path-loss", "warn", ("path",), "user")], Status.WARN),
+    ("loss only at the server's end: the deployment's owner's",
+     [path(5, 5, 3)], ONLINE, [("path-loss", "warn", ("path",), "owner")], Status.WARN),
+    ("delay added at hop 2 and kept: placed, the network's",
+     [path(5, 5, 5, rtts=(1.0, 240.0, 250.0))], ONLINE,
+     [("path-delay", "warn", ("path",), "network")], Status.WARN),
+    ("every router limits its answers: where the loss starts is not said, the probe's own line",
+     [path(1, 1, 4)], ONLINE, [("probe.path", "warn", ("path",), "network")], Status.WARN),
+    ("no UDP gets out: the silent path is UDP's evidence, not a path cause of its own",
+     [ports("warn", TCP_OPEN, *NO_ANSWER_UDP), path(0, 0, 0, reached=False)], ONLINE,
+     [("udp-none", "warn", ("ports", "path"), "network")], Status.WARN),
+    ("a local call beside a path the target answered: UDP crossed the network, the plain note",
+     [path(5, 5), LOCAL_CALL], ONLINE, [("local-call", "pass", ("rtp",), "user")],
+     Status.PASS),
+    ("... and beside a path the target did not answer: no UDP evidence",
+     [path(5, 5, 0, reached=False), LOCAL_CALL], ONLINE,
+     [("no-udp-evidence", "pass", ("rtp",), "user")], Status.PASS),
     ("Tencent's name pinned by --resolve to a lab address: the user's choice, not a filter",
      [domain("fail", step("dns", True, a=["198.18.0.2"], aaaa=[], source="pinned"),
              step("tcp", False, "timed out"), host="qcloud.rtc.qq.com")], ONLINE,

@@ -94,7 +94,7 @@ def local_firewall(probes: Probes, network: Network,
     if not blocked or "ports" in explained:
         return None
     which = _words(blocked)
-    affected = ["ports"] + [i for i in _problems(probes, ("nat", "rtp"), explained)
+    affected = ["ports"] + [i for i in _problems(probes, ("nat", "path", "rtp"), explained)
                             if _all_udp_blocked(probes, blocked)]
     return Finding("local-firewall", _severity(probes, affected), Message(
         S.DX_LOCAL_FIREWALL, {"which": which}), tuple(affected),
@@ -338,7 +338,7 @@ def udp(probes: Probes, network: Network, explained: frozenset[str]) -> Finding 
         or any(s.get("name") == "tcp" and s.get("ok") for s in _steps(probes, "domain"))
     if not tcp_works:
         return None
-    affected = ["ports"] + [i for i in _problems(probes, ("nat",), explained)]
+    affected = ["ports"] + [i for i in _problems(probes, ("nat", "path"), explained)]
     rtp = probes.get("rtp")
     if rtp is not None and rtp.details.get("mode") == "echo" and "rtp" not in explained \
             and rtp.status in PROBLEM:
@@ -363,6 +363,50 @@ def path_mtu(probes: Probes, network: Network, explained: frozenset[str]) -> Fin
     return Finding("path-mtu", _severity(probes, affected), Message(S.DX_PATH_MTU, {
         "host": host, "port": large.get("port"), "size": large.get("size"), "error": error}),
         tuple(affected), (Advice(R.PATH_MTU),), "network")
+
+
+#: where on the path a loss or delay starts (probes/path.py) -> who can act on it
+PATH_PARTY = {"here": "user", "middle": "network", "server": "owner"}
+PATH_ADVICE = {"here": R.PATH_HERE, "middle": R.PATH_MIDDLE, "server": R.PATH_SERVER}
+
+
+def path_loss(probes: Probes, network: Network, explained: frozenset[str]) -> Finding | None:
+    """Loss or delay placed on the path: the path probe saw where it starts (this computer's
+    link, the middle, the server's end). The quality problems it explains fold under it: the
+    quality trains' loss, a test call that crossed the network and was poor."""
+    path = probes.get("path")
+    if path is None or "path" in explained or path.status not in PROBLEM:
+        return None
+    loss, delay = path.details.get("loss_from"), path.details.get("delay_from")
+    host = str(path.details.get("host") or "?")
+    if isinstance(loss, dict) and (loss.get("certain") or loss.get("clean_before")):
+        where, headline = loss, Message(S.DX_PATH_LOSS, {
+            "host": host, "ttl": loss.get("ttl"), "address": loss.get("address") or "?",
+            "place": {"id": f"path.place-{loss.get('place')}", "params": {}},
+            "loss": loss.get("loss_pct")})
+        fid = "path-loss"
+    elif isinstance(delay, dict):
+        where, headline = delay, Message(S.DX_PATH_DELAY, {
+            "host": host, "ttl": delay.get("ttl"), "address": delay.get("address") or "?",
+            "place": {"id": f"path.place-{delay.get('place')}", "params": {}},
+            "added": delay.get("added_ms"), "rtt": delay.get("rtt_ms")})
+        fid = "path-delay"
+    else:
+        return None
+    place = str(where.get("place"))
+    if place not in PATH_PARTY:
+        return None
+    affected = ["path"]
+    ports = probes.get("ports")
+    if ports is not None and "ports" not in explained and ports.message is not None \
+            and ports.message.id == S.PORTS_LOSSY:
+        affected.append("ports")
+    rtp = probes.get("rtp")
+    if rtp is not None and "rtp" not in explained and rtp.status == Status.WARN \
+            and rtp.details.get("mode") != "local":
+        affected.append("rtp")
+    return Finding(fid, _severity(probes, affected), headline, tuple(affected),
+                   (Advice(PATH_ADVICE[place]),), PATH_PARTY[place])
 
 
 def http_page(probes: Probes, network: Network, explained: frozenset[str]) -> Finding | None:
@@ -393,10 +437,13 @@ def local_call(probes: Probes, network: Network, explained: frozenset[str]) -> F
     if nat is not None and any(b.get("mapped") for b in nat.details.get("bindings") or ()
                                if isinstance(b, dict)):
         crossed = True
+    path = probes.get("path")
+    if path is not None and path.details.get("reached_at"):
+        crossed = True  # the target itself answered the path's UDP datagrams
     headline = Message(S.DX_LOCAL_CALL if crossed else S.DX_NO_UDP_EVIDENCE)
     return Finding("local-call" if crossed else "no-udp-evidence", Status.PASS, headline,
                    ("rtp",), (), "user")
 
 
 RULES: tuple[Rule, ...] = (no_network, local_firewall, dns, dns_elsewhere, captive_portal, tls,
-                          proxy_only, udp, path_mtu, http_page, local_call)
+                          proxy_only, udp, path_mtu, path_loss, http_page, local_call)

@@ -2,7 +2,7 @@
 
     [modules.office]
     profile = "legacy"              # or "current", or a profile file
-    only = ["ports", "domain"]      # default: the network probes (ports, domain, nat)
+    only = ["ports", "domain"]      # default: the target probes (ports, domain, nat, path)
     skip = []
     timeout = 2.0                   # one network step, s
     tcp_ports = [8687]              # default: the profile's

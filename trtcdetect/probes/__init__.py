@@ -11,6 +11,7 @@ from .capacity import PROBE as CAPACITY
 from .domain import PROBE as DOMAIN
 from .microphone import PROBE as MICROPHONE
 from .nat import PROBE as NAT
+from .path import PROBE as PATH
 from .ports import PROBE as PORTS
 from .rtp import PROBE as RTP
 from .speaker import PROBE as SPEAKER
@@ -19,7 +20,7 @@ from .trtcweb import PROBE as TRTCWEB
 from .url import PROBE as URL
 
 REGISTRY: Mapping[str, Probe] = {
-    probe.id: probe for probe in (PORTS, DOMAIN, NAT, TRTC, URL, CAMERA, MICROPHONE, SPEAKER, BROWSERS,
+    probe.id: probe for probe in (PORTS, DOMAIN, NAT, PATH, TRTC, URL, CAMERA, MICROPHONE, SPEAKER, BROWSERS,
                                    TRTCWEB, RTP, CAPACITY)
 }
 

@@ -59,6 +59,12 @@ HEADLINES: Mapping[str, tuple[str, str]] = {
     "dx.proxy-only": ("Only the HTTP proxy {proxy} gets out of this network: no direct TCP or UDP to "
                       "{host} ({blocked} get no answer)",
                       "此网络只有 HTTP 代理 {proxy} 能访问外网：到 {host} 的 TCP 和 UDP 都无法直连（{blocked} 均无响应）"),
+    "dx.path-loss": ("Packets to {host} are lost from hop {ttl} ({address}) on, {place}: "
+                     "{loss} % of the path's datagrams, and calls lose as much",
+                     "发往 {host} 的数据包从第 {ttl} 跳（{address}）开始丢失，{place}：路径丢包 {loss}%，通话也会同样丢包"),
+    "dx.path-delay": ("The delay to {host} rises by {added} ms at hop {ttl} ({address}), {place}: "
+                      "{rtt} ms in all",
+                      "到 {host} 的延迟在第 {ttl} 跳（{address}）增加 {added} 毫秒，{place}：共 {rtt} 毫秒"),
     "dx.no-udp-evidence": ("No check crossed the network over UDP: whether call media gets "
                            "through is not known", "没有任何检测经由网络发送 UDP：无法确定通话媒体能否通过"),
 }

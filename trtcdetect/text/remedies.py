@@ -283,6 +283,18 @@ REMEDIES: Mapping[str, Remedy] = {
         en="Large UDP datagrams are lost on the way while small ones pass. If this computer uses a VPN or another tunnel, try the call without it, or ask its administrator to lower the tunnel's MTU; the network administrator should let ICMP 'fragmentation needed' (IPv4 type 3 code 4, IPv6 'packet too big') through and look for a link with a smaller MTU (PPPoE: 1492 bytes) that drops instead of reporting it.",
         zh="大的 UDP 数据报在路径上丢失，而小的可以通过。如果本机使用 VPN 或其他隧道，请断开后再试，或请其管理员调小隧道的 MTU；网络管理员应放行 ICMP“需要分片”（IPv4 类型 3 代码 4，IPv6“数据包过大”），并排查 MTU 较小（PPPoE：1492 字节）且直接丢包而不报告的链路。",
     ),
+    "path-here": Remedy(
+        en="It starts on this computer's own link, before its router: on Wi-Fi, move closer to the access point or use a cable; stop large downloads and other calls on this network; restart the router if it persists.",
+        zh="问题始于本机自己的链路（路由器之前）：使用 Wi-Fi 时请靠近无线接入点或改用网线；停止本网络中的大文件下载和其他通话；若仍如此，请重启路由器。",
+    ),
+    "path-middle": Remedy(
+        en="It starts past this computer's router, at the internet provider or beyond: nothing on this computer fixes it. Send this report to the network administrator or the provider: the hop and its address are in the path check.",
+        zh="问题始于本机路由器之后，在互联网服务商或更远处：本机无法解决。请将本报告发给网络管理员或服务商：路径检测中列出了出问题的一跳及其地址。",
+    ),
+    "path-server": Remedy(
+        en="It starts at the server's end: this network is not the cause. Tell the deployment's owner (with this report): the server's network or the server itself loses or delays the packets.",
+        zh="问题始于服务器一端：并非本网络的原因。请告知部署方（附上本报告）：服务器所在网络或服务器本身造成丢包或延迟。",
+    ),
     "proxy-only": Remedy(
         en="Calls cannot go through an HTTP proxy as it is. Ask the network administrator to let this computer reach TRTC's servers directly: UDP 8000, 8080, 8800, 843, 443 and 16285 (best), or at least TCP 443 and 8687 (calls then fall back to TCP: slower); or set up TRTC's enterprise proxy and give its address to the calling application (the Web SDK's proxy setting, the native SDK's setNetworkProxy).",
         zh="通话无法直接经过现有的 HTTP 代理。请网络管理员放通本机到 TRTC 服务器的直连：UDP 8000、8080、8800、843、443 和 16285（最佳），或至少 TCP 443 和 8687（通话将回退到 TCP，速度较慢）；或部署 TRTC 企业代理，并在通话应用中配置其地址（Web SDK 的 proxy 设置，原生 SDK 的 setNetworkProxy）。",
@@ -325,4 +337,5 @@ PARTY: Mapping[str, str] = {
     "browser-permission": "user", "browser-permission-system": "user", "check-speak": "user",
     "check-speaker": "user", "dns-elsewhere": "network", "proxy-only": "network",
     "captive-portal": "user", "path-mtu": "network",
+    "path-here": "user", "path-middle": "network", "path-server": "owner",
 }

@@ -17,6 +17,7 @@ TITLES: Mapping[str, tuple[str, str]] = {
     "trtc": ("TRTC cloud (Tencent's SDK)", "TRTC 云服务（腾讯 SDK）"),
     "trtcweb": ("TRTC Web SDK scheduling", "TRTC Web SDK 调度"),
     "capacity": ("Capacity (up / down)", "带宽容量（上行/下行）"),
+    "path": ("Path to the target", "到目标的路径"),
     "repeat": ("Repeated checks", "重复检测"),
 }
 
@@ -44,6 +45,11 @@ UI: Mapping[str, tuple[str, str]] = {
     "rtt": ("RTT", "往返时延"), "evidence": ("Evidence", "依据"), "address": ("Address checked", "检测地址"),
     "step": ("Step", "步骤"), "time": ("Time", "耗时"),
     "ok": ("ok", "正常"), "failed": ("failed", "失败"), "not-run": ("not run", "未执行"),
+    "hop": ("Hop", "跳"), "router": ("Router / host", "路由器/主机"),
+    "hop-hidden": ("does not answer", "不应答"), "hop-answer": ("the target answered", "目标已应答"),
+    "path-start-loss": ("loss starts here", "丢包从此开始"), "path-start-delay": ("delay starts here", "延迟从此开始"),
+    "path-bounds": ("{per_hop} datagrams a hop at most, {max_hops} hops, {seconds} s; UDP {port} toward {address}",
+                    "每跳最多 {per_hop} 个数据报，最多 {max_hops} 跳，{seconds} 秒；目标 {address} 的 UDP {port}"),
     "endpoint": ("Access server", "接入服务器"), "transport": ("Transport", "传输"),
     "first-try": ("First try", "首次尝试"), "sends": ("Sends", "发送次数"),
     "sdk-timeout": ("no answer", "无响应"), "sdk-refused": ("refused", "被拒绝"),
