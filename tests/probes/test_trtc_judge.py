@@ -14,6 +14,7 @@ Two kinds of input, said per test:
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,7 @@ from trtcdetect.text.ids import R, S
 from trtcdetect.text.remedies import PARTY
 from trtcdetect.trtc import is_tencent
 from trtcdetect.trtc.events import summarize
+from trtcdetect.trtc.reading import told_apart
 from trtcdetect.trtc.sdklog import parse
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "trtc"
@@ -74,6 +76,35 @@ def test_recorded_tcp_refusal_is_told_from_silence() -> None:
     assert dropped["162.14.22.165:443"] == "timeout"
     # UDP: the SDK does not log the ICMP refusal, both read as no answer (said in the module)
     assert refused["162.14.22.165:8000"] == dropped["162.14.22.165:8000"] == "timeout"
+
+
+def test_recorded_udp_refusal_is_told_by_the_probes_own_check() -> None:
+    """RECORDED log (offline-refused) with the probe's own checks of the endpoints the SDK left
+    untold: the UDP ports refused there (ICMP port unreachable, which the SDK does not log) and
+    TCP 13275 and 23275 (reset, but the SDK logged only a timeout) read "refused"; checks that
+    got no answer leave them "no answer"; an answered check keeps the SDK's word. The checks'
+    verdicts are net.ports' (tested against real sockets there); the lab run is in
+    test_trtc_lab.py."""
+    lines = recorded("offline-refused")
+    routes = routes_v4_only(lines)
+    untold = [a for a in parse(lines).tried() if a.outcome in ("timeout", None)
+              and ":" not in a.host]
+    closed = {"verdict": "closed", "refused_by": "host", "error": "Connection refused"}
+    silent = {"verdict": "no_answer", "refused_by": None, "error": None}
+    udp = "UDP 8000, 8080, 16285"
+    for checked, word, other in ((closed, f"{udp}; TCP 443, 13275, 23275 refused", "no answer"),
+                                 (silent, f"{udp}; TCP 13275, 23275 no answer",
+                                  "13275, 23275 refused")):
+        observation = replace(reach(lines, routes), checked={
+            f"{a.endpoint} {a.transport}": checked for a in untold})
+        text = judge(observation).message.text("en")
+        assert word in text and other not in text, text
+        endpoints = {e["endpoint"]: e for e in observation.details()["endpoints"]
+                     if e["transport"] == "UDP"}
+        assert endpoints["162.14.22.165:8000"]["checked"] == checked
+    assert told_apart("pending", {"verdict": "open"}) == "pending"
+    assert told_apart("refused", {"verdict": "no_answer"}) == "refused"
+    assert told_apart("timeout", None) == "timeout"
 
 
 def test_recorded_names_that_resolved_are_asked_too() -> None:

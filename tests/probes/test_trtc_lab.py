@@ -107,7 +107,7 @@ def test_refused_and_dropped_and_nxdomain_are_told_apart(trtc_lab: Lab, tmp_path
     refused = trtcdetect(trtc_lab, "--json", "--quiet", home=home)
     trtc_lab.firewall([f"ip daddr {{ {', '.join(BUILT_IN)} }} drop"])
     dropped = trtcdetect(trtc_lab, "--json", "--quiet", home=home)
-    outcomes = []
+    outcomes, summaries = [], []
     for proc in (refused, dropped):
         assert proc.returncode == 2 and proc.stderr == "", proc.stderr
         found = probe_of(json.loads(proc.stdout))
@@ -116,8 +116,16 @@ def test_refused_and_dropped_and_nxdomain_are_told_apart(trtc_lab: Lab, tmp_path
         assert "default-query.whyrtc.com did not resolve" in found["summary"]  # NXDOMAIN
         assert found["advice_ids"][0]["id"] == "trtc-whitelist"
         outcomes.append({e["endpoint"]: e["outcome"] for e in found["details"]["endpoints"]})
+        summaries.append(found["summary"])
     assert outcomes[0]["162.14.22.165:443"] == "refused"
     assert outcomes[1]["162.14.22.165:443"] == "timeout"
+    # what the SDK does not log (a UDP refusal; a reset on TCP 13275 before its own timeout):
+    # the probe's own connect and STUN request to the same endpoints tell them apart
+    for endpoint in ("162.14.22.165:8000", "162.14.6.105:8080", "162.14.6.105:13275"):
+        assert outcomes[0][endpoint] == "refused", (endpoint, outcomes[0])
+        assert outcomes[1][endpoint] == "timeout", (endpoint, outcomes[1])
+    assert "UDP 8000, 8080; TCP 443, 13275 refused" in summaries[0], summaries[0]
+    assert "refused" not in summaries[1]
     assert "refused" in probe_of(json.loads(refused.stdout))["summary"]
     assert "refused" not in probe_of(json.loads(dropped.stdout))["summary"]
     assert list(home.iterdir()) == [] and workers() == []

@@ -34,12 +34,14 @@ from ..trtc.events import CallFigures, summarize
 from ..trtc.reading import (
     CREDENTIAL_CODES,
     NO_ANSWER_CODES,
+    UNTOLD,
     addresses,
     answered_over,
     meaning,
     outcomes,
     quality_status,
     quality_words,
+    told_apart,
 )
 from ..trtc.sdklog import SdkLog, parse
 from ..trtc.session import Proxy, call_done, job_for, reach_done, run_worker, through_relay, unbound
@@ -70,6 +72,10 @@ class TrtcObservation:
     kept_logs: tuple[str, ...] = ()
     #: the last SDK log lines when it ended without a verdict (secrets already removed)
     tail: tuple[str, ...] = ()
+    #: "ENDPOINT TRANSPORT" -> this probe's own connect (TCP) or STUN request on a connected
+    #: UDP socket to an endpoint whose SDK attempt ended without a word (net.ports verdicts):
+    #: the SDK does not log a UDP refusal, nor a TCP reset when its deadline comes first
+    checked: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def details(self) -> dict[str, Any]:
         if self.skipped is not None:
@@ -82,6 +88,10 @@ class TrtcObservation:
             details["relayed"] = self.relayed
         for endpoint in details["endpoints"]:  # this computer's route toward each
             endpoint["route"] = self.routes.get(endpoint["endpoint"].rsplit(":", 1)[0].strip("[]"))
+            checked = self.checked.get(f"{endpoint['endpoint']} {endpoint['transport']}")
+            if checked is not None:
+                endpoint["checked"] = checked
+                endpoint["outcome"] = told_apart(endpoint["outcome"], checked)
         reached = self.reached_over()
         if reached is not None:
             details["reached_over"] = {"endpoint": reached[0], "transport": reached[1]}
@@ -133,7 +143,7 @@ def _no_answer(observation: TrtcObservation) -> Verdict:
     excluded = any(observation.routes.get(h, "").startswith("excluded by ") for h in no_route)
     seconds = observation.elapsed_s if observation.ended_by == "deadline" else \
         (log.enter_s or observation.elapsed_s)
-    which = outcomes(log, observation.routes)
+    which = outcomes(log, observation.routes, observation.checked)
     metrics = (Metric("trtc_endpoints_tried", len(log.attempts), "count"),)
     if tried_hosts and len(no_route) == len(tried_hosts):
         # -4/-6 left out the rest: the options left the SDK no way, not the network alone
@@ -262,7 +272,9 @@ async def measure(config: Config, prior: Prior = NO_PRIOR) -> TrtcObservation:
     # go; through the relay they are the routes from the chosen local end
     routes = {} if proxy else {host: excluded_by(host, config) or route(host, config.local)
                                for host in dict.fromkeys(a.host for a in log.tried())}
+    checked = {} if proxy or relay is not None else await own_checks(log, routes, config)
     return TrtcObservation(
+        checked=checked,
         mode=job.mode, target=config.target, log=log, events=tuple(run.events),
         ended_by=run.ended_by, returncode=run.returncode, deadline_s=deadline,
         elapsed_s=run.elapsed_s, routes=routes, proxy=proxy,
@@ -274,6 +286,27 @@ async def measure(config: Config, prior: Prior = NO_PRIOR) -> TrtcObservation:
         if log.enter_code is None and run.ended_by == "exit" else ())
 
 
+async def own_checks(log: SdkLog, routes: dict[str, str],
+                     config: Config) -> dict[str, dict[str, Any]]:
+    """A TCP connect or a STUN request (net.ports: the ports probe's own checks) to each
+    endpoint the SDK tried without a word on how it ended, all at once, bounded by
+    --timeout. Only endpoints this computer has a route to; never through a proxy."""
+    import asyncio
+
+    from ..net.ports import PathClock, probe_tcp, probe_udp
+
+    wanted = {(a.endpoint, a.transport, a.host, a.port): None for a in log.tried()
+              if (a.outcome or "pending") in UNTOLD
+              and not routes.get(a.host, "").startswith(("no route", "excluded by "))}
+    clock = PathClock()
+    verdicts = await asyncio.gather(*(
+        (probe_tcp if transport == "TCP" else probe_udp)(host, port, config.timeout_s, clock,
+                                                         config.local)
+        for _endpoint, transport, host, port in wanted))
+    return {f"{endpoint} {transport}": verdict.as_dict()
+            for (endpoint, transport, _host, _port), verdict in zip(wanted, verdicts, strict=True)}
+
+
 def excluded_by(host: str, config: Config) -> str | None:
     """"excluded by -6" for an address of the family -4/-6 leaves out (the relay refuses it)."""
     return None if family_allows(config.family, host) else f"excluded by -{config.family}"
@@ -281,8 +314,9 @@ def excluded_by(host: str, config: Config) -> str | None:
 
 def deadline_s(config: Config) -> float:
     call = config.trtc_seconds + 5 if config.trtc_credentials is not None else 0.0
-    # the worker's own deadline, its exit grace (close, TERM, KILL: 2 s each) and a margin
-    return config.trtc_deadline_s + call + 6 + PROBE_DEADLINE_MARGIN_S
+    # the worker's own deadline, its exit grace (close, TERM, KILL: 2 s each), the own checks
+    # of the endpoints it left untold (net.ports: two timeouts at most) and a margin
+    return config.trtc_deadline_s + call + 6 + 2 * config.timeout_s + PROBE_DEADLINE_MARGIN_S
 
 
 PROBE = MeasuredProbe(

@@ -27,10 +27,25 @@ def meaning(code: int) -> dict[str, Any]:
     return Message(f"trtc.code{code}").as_dict()
 
 
-def outcomes(log: SdkLog, routes: dict[str, str]) -> list[dict[str, Any]]:
+#: the SDK's outcomes that say nothing of refused or dropped
+UNTOLD = ("timeout", "pending")
+
+
+def told_apart(outcome: str, checked: dict[str, Any] | None) -> str:
+    """The SDK's outcome with the trtc probe's own check of the endpoint (a net.ports
+    verdict): a refusal (TCP reset, ICMP port unreachable) is "refused", silence a timeout;
+    an endpoint that answered the check keeps the SDK's word. Pure."""
+    if outcome not in UNTOLD or checked is None:
+        return outcome
+    return {"closed": "refused", "no_answer": "timeout"}.get(str(checked.get("verdict")), outcome)
+
+
+def outcomes(log: SdkLog, routes: dict[str, str],
+             checked: dict[str, dict[str, Any]] | None = None) -> list[dict[str, Any]]:
     """'UDP 8000, 8080 no answer; TCP 443 refused; IPv6 no route; ...': one nested message per
     outcome. Endpoints this computer has no route to are grouped by address family (an IPv4-only
-    network has no route to the SDK's IPv6 addresses: their ports say nothing)."""
+    network has no route to the SDK's IPv6 addresses: their ports say nothing). `checked`:
+    "ENDPOINT TRANSPORT" -> the trtc probe's own check of it (told_apart)."""
     groups: dict[str, dict[str, list[int]]] = {}
     families: list[str] = []
     excluded: dict[str, str] = {}  # family -> the option (-4/-6) that left it out
@@ -44,7 +59,8 @@ def outcomes(log: SdkLog, routes: dict[str, str]) -> list[dict[str, Any]]:
             if family not in families:
                 families.append(family)
             continue
-        outcome = attempt.outcome or "pending"
+        outcome = told_apart(attempt.outcome or "pending",
+                             (checked or {}).get(f"{attempt.endpoint} {attempt.transport}"))
         ports = groups.setdefault(outcome, {}).setdefault(attempt.transport, [])
         if attempt.port not in ports:
             ports.append(attempt.port)
