@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from trtcdetect.diagnosis import diagnose
+from trtcdetect.diagnosis import contradictions, diagnose
 from trtcdetect.models import Advice, Message, ProbeResult, RunReport, Status, Target
 from trtcdetect.text import REMEDIES
 from trtcdetect.text.remedies import PARTIES, PARTY
@@ -247,6 +247,31 @@ def test_rules(name: str, probes: list[ProbeResult], network: dict[str, Any],
     findings = diagnose(probes, network)
     assert ids(findings) == expected, name
     assert status_of(probes, findings) == status, name
+    assert contradictions(findings) == [], name
+
+
+def test_a_finding_that_contradicts_the_cause_is_folded_under_it() -> None:
+    """The explicit rule, as a pure function: a NAT verdict (it rests on UDP answers) after
+    "no UDP gets out" is folded under it and the cause keeps the worse severity; a note that
+    says UDP crossed is dropped; findings that assert nothing about it stay."""
+    from trtcdetect.diagnosis import fold_contradictions
+    from trtcdetect.models import Finding
+
+    cause = Finding("udp-none", Status.WARN, Message("dx.udp-none", {
+        "host": "h", "ports": "UDP 8000"}), ("ports",))
+    nat = Finding("probe.nat", Status.FAIL, Message("nat.symmetric", {"address": "192.0.2.7"}),
+                  ("nat",))
+    note = Finding("local-call", Status.PASS, Message("dx.local-call"), ("rtp",))
+    camera = Finding("probe.camera", Status.FAIL, Message("error", {"reason": "x"}), ("camera",))
+    assert contradictions([cause, nat, note, camera]) == [("udp-none", "probe.nat"),
+                                                          ("udp-none", "local-call")]
+    folded = fold_contradictions([cause, nat, note, camera])
+    assert [f.id for f in folded] == ["udp-none", "probe.camera"]
+    assert folded[0].explains == ("ports", "nat") and folded[0].severity is Status.FAIL
+    assert contradictions(folded) == []
+    # a cause's own evidence asserts the same, not the opposite
+    assert contradictions([nat, Finding("udp-some", Status.WARN, Message("error", {
+        "reason": "x"}))]) == []
 
 
 DNS_HOST = "media.example.com"

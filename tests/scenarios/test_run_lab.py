@@ -22,10 +22,10 @@ def test_full_run_writes_both_reports_and_exits_0(services: Services, tmp_path: 
     (doc_file,) = tmp_path.glob("trtcdetect-trtc.test-*Z.json")
     doc = load_valid(doc_file)
     ids = [p["id"] for p in doc["probes"]]  # type: ignore[union-attr]
-    assert ids == ["ports", "domain", "nat", "trtc", "url", "speaker", "browsers", "trtcweb",
-                   "rtp", "capacity"]
+    assert ids == ["ports", "domain", "nat", "path", "trtc", "url", "speaker", "browsers",
+                   "trtcweb", "rtp", "capacity"]
     assert doc["status"] == "pass" and doc["exit_code"] == 0
-    trtc = doc["probes"][3]  # type: ignore[index]
+    trtc = doc["probes"][4]  # type: ignore[index]
     assert trtc["status"] == "skip"  # trtc.test is not Tencent's cloud
     assert f"report: {html}" in proc.stdout  # the summary says where the reports are
     assert "ports" in proc.stdout and "domain" in proc.stdout  # summary table
@@ -46,7 +46,7 @@ def test_ctrl_c_ends_within_a_second_and_still_writes_the_report(
     proc = subprocess.Popen(
         ["ip", "netns", "exec", firewall.client, sys.executable, "-m", "trtcdetect",
          "--target", SERVE, "--timeout", "20", "--output", str(tmp_path),
-         "--skip", "nat,trtc,url,camera,microphone,speaker,browsers,trtcweb,rtp,capacity"],
+         "--skip", "nat,path,trtc,url,camera,microphone,speaker,browsers,trtcweb,rtp,capacity"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     assert proc.stderr is not None
     # The domain probe finishes first (TLS fails: the certificate names trtc.test); the ports

@@ -20,7 +20,7 @@ from ..models import Finding, ProbeResult, Status, worst
 from ..text.remedies import PARTY
 from . import rules
 
-__all__ = ["diagnose", "finding_from_probe"]
+__all__ = ["contradictions", "diagnose", "finding_from_probe"]
 
 
 def diagnose(probes: Sequence[ProbeResult],
@@ -40,8 +40,69 @@ def diagnose(probes: Sequence[ProbeResult],
         if probe.id not in explained and probe.status in (Status.FAIL, Status.WARN,
                                                           Status.ERROR):
             found.append(finding_from_probe(probe))
+    found = fold_contradictions(found)
     order = {id(f): i for i, f in enumerate(found)}
     return tuple(sorted(found, key=lambda f: (f.note, -f.severity.severity, order[id(f)])))
+
+
+#: What a finding asserts about this network, by finding id ("probe.ID" for a probe's own
+#: finding, "probe.ID:SENTENCE" where the sentence decides). A cause that says nothing gets
+#: out over UDP is contradicted by any finding that rests on UDP answers.
+CLAIMS: Mapping[str, frozenset[str]] = {
+    "no-network": frozenset({"no-udp", "no-tcp"}),
+    "proxy-only": frozenset({"no-udp", "no-tcp"}),
+    "captive-portal": frozenset({"no-udp", "no-tcp"}),
+    "udp-none": frozenset({"no-udp", "tcp-answers"}),
+    "udp-some": frozenset({"udp-answers"}),
+    "path-loss": frozenset({"udp-answers"}),
+    "path-delay": frozenset({"udp-answers"}),
+    "path-mtu": frozenset({"udp-answers"}),
+    "local-call": frozenset({"udp-answers"}),
+    "tls-untrusted": frozenset({"tcp-answers"}),
+    "probe.nat:nat.public": frozenset({"udp-answers"}),
+    "probe.nat:nat.cone": frozenset({"udp-answers"}),
+    "probe.nat:nat.symmetric": frozenset({"udp-answers"}),
+    "probe.path:path.loss": frozenset({"udp-answers"}),
+    "probe.path:path.loss-unplaced": frozenset({"udp-answers"}),
+    "probe.path:path.delay": frozenset({"udp-answers"}),
+    "probe.ports:ports.lossy": frozenset({"udp-answers"}),
+}
+OPPOSITE = {"no-udp": "udp-answers", "no-tcp": "tcp-answers"}
+
+
+def claims(finding: Finding) -> frozenset[str]:
+    """What `finding` asserts (CLAIMS), empty when it asserts nothing listed."""
+    return CLAIMS.get(f"{finding.id}:{finding.headline.id}") or CLAIMS.get(finding.id) or frozenset()
+
+
+def contradictions(findings: Sequence[Finding]) -> list[tuple[str, str]]:
+    """(cause, finding) pairs where the later finding asserts the opposite of the earlier."""
+    found = []
+    for i, cause in enumerate(findings):
+        said = {OPPOSITE[c] for c in claims(cause) if c in OPPOSITE}
+        found += [(cause.id, other.id) for other in findings[i + 1:] if said & claims(other)]
+    return found
+
+
+def fold_contradictions(findings: list[Finding]) -> list[Finding]:
+    """The explicit rule that no finding shown contradicts the cause: a finding that asserts
+    the opposite of an earlier (nearer) cause is folded under it, its probes counted as that
+    cause's evidence (a note is dropped). The rules fold most of them already."""
+    from dataclasses import replace
+
+    kept = list(findings)
+    for cause, other in contradictions(kept):
+        first = next((f for f in kept if f.id == cause), None)
+        later = next((f for f in kept if f.id == other), None)
+        if first is None or later is None or first is later:
+            continue
+        kept.remove(later)
+        if not later.note:
+            index = kept.index(first)
+            kept[index] = replace(first, severity=worst([first.severity, later.severity]),
+                                  explains=tuple(dict.fromkeys((*first.explains,
+                                                                *later.explains))))
+    return kept
 
 
 def finding_from_probe(probe: ProbeResult) -> Finding:
