@@ -138,3 +138,28 @@ def test_ipv6_address_and_ipv6_stun(natlab: NatLab) -> None:
     # the client namespace has no IPv6 address: no host address, and IPv6 STUN not tried
     probe = natlab.nat_probe(natlab.client, "--stun", f"[{SERVER6}]:3478")
     assert probe["details"]["ipv6_addresses"] == [] and probe["details"]["ipv6_stun"] is None
+
+
+def test_a_symmetric_nat_is_the_first_cause_with_the_path_beside_it(natlab: NatLab) -> None:
+    """The scenario corpus' symmetric NAT: a whole network run behind `masquerade random`. The
+    ports answer and the path reaches the server through the router, so UDP gets out; the one
+    thing to say is the mapping -- calls will likely need a relay -- for the network
+    administrator, in both languages, and nothing shown contradicts it."""
+    from tests.scenarios.test_diagnosis_lab import named
+
+    natlab.nat("masquerade random")
+    stun = [arg for address in SERVERS for port in (3478, 3479)
+            for arg in ("--stun", f"{address}:{port}")]
+    proc = subprocess.run(
+        ["ip", "netns", "exec", natlab.client, sys.executable, "-m", "trtcdetect", "--json",
+         "--quiet", "--only", "ports,nat,path", "--target", SERVERS[0], "--tcp-ports", "",
+         "--udp-ports", "3478,3479", "--timeout", "2", *stun],
+        capture_output=True, text=True, timeout=60)
+    doc = json.loads(proc.stdout)
+    validate(doc)
+    top = named(doc, "probe.nat", "network", ("nat",), "对称型")
+    assert "relay" in top["headline"]
+    path = next(p for p in doc["probes"] if p["id"] == "path")
+    assert path["status"] == "pass" and path["details"]["reached_at"] == 2
+    assert [h["address"] for h in path["details"]["hops"]] == ["198.18.10.1", SERVERS[0]]
+    assert proc.returncode == 1

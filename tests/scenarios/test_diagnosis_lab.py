@@ -35,6 +35,36 @@ def probe(doc: dict[str, Any], pid: str) -> dict[str, Any]:
     return next(p for p in doc["probes"] if p["id"] == pid)
 
 
+def in_chinese(finding: dict[str, Any]) -> str:
+    """The finding's headline as the Chinese report says it."""
+    from trtcdetect.text import sentence
+
+    return sentence(finding["message"]["id"], finding["message"]["params"], "zh")
+
+
+def contradicted(doc: dict[str, Any]) -> list[tuple[str, str]]:
+    """The diagnosis.contradictions of a JSON document's findings."""
+    from trtcdetect.diagnosis import contradictions
+    from trtcdetect.models import Finding, Message, Status
+
+    return contradictions([Finding(f["id"], Status(f["severity"]), Message(
+        f["message"]["id"], f["message"]["params"]), tuple(f["explains"]))
+        for f in doc["diagnosis"]])
+
+
+def named(doc: dict[str, Any], cause: str, party: str, folds: tuple[str, ...] = (),
+          zh: str = "") -> dict[str, Any]:
+    """The scenario corpus' common check: the first diagnosis is `cause` for `party`, folds
+    in at least `folds`, reads in Chinese (with `zh` in it), and nothing shown contradicts it."""
+    top = first(doc)
+    assert (top["id"], top["party"]) == (cause, party), doc["diagnosis"]
+    assert set(folds) <= set(top["explains"]), top["explains"]
+    chinese = in_chinese(top)
+    assert any("\u4e00" <= c <= "\u9fff" for c in chinese) and zh in chinese, chinese
+    assert contradicted(doc) == [], doc["diagnosis"]
+    return top
+
+
 @pytest.fixture()
 def client_output_drop(services: Services) -> Iterator[Lab]:
     """This computer's own firewall: an nftables OUTPUT rule in the client namespace that drops
@@ -62,10 +92,10 @@ def test_udp_dropped_by_the_network_is_one_network_cause_not_calls_should_work(
     noted as not crossing the network."""
     firewall.firewall(["udp dport != 53 drop"])
     code, doc = firewall.trtcdetect_json("--target", "trtc.test", "--timeout", "1",
-                                         "--only", "ports,rtp")
-    top = first(doc)
-    assert top["id"] == "udp-none" and top["party"] == "network", top
-    assert "TCP works" in top["headline"] and top["explains"] == ["ports"]
+                                         "--only", "ports,path,rtp")
+    top = named(doc, "udp-none", "network", ("ports", "path"), "TCP")
+    assert "TCP works" in top["headline"] and top["explains"] == ["ports", "path"]
+    assert probe(doc, "path")["details"]["reached_at"] is None
     notes = [f["id"] for f in doc["diagnosis"] if f["severity"] == "pass"]
     assert notes == ["no-udp-evidence"]
     assert probe(doc, "rtp")["status"] == "pass"
@@ -95,8 +125,7 @@ def test_no_network_at_all_is_one_cause_said_within_a_second() -> None:
 
     doc = json.loads(proc.stdout)
     (finding,) = doc["diagnosis"]
-    assert finding["id"] == "no-network" and finding["party"] == "user", finding
-    assert set(finding["explains"]) >= {"ports", "domain", "rtp"}
+    named(doc, "no-network", "user", ("ports", "domain", "rtp"))
     rtp = probe(doc, "rtp")
     assert rtp["details"]["failed_stage"] == "network" and rtp["duration_s"] < 1.0, rtp
     assert proc.returncode == 2 and doc["status"] == "fail"
@@ -112,8 +141,7 @@ def test_this_computers_firewall_is_the_users_to_fix(client_output_drop: Lab) ->
     udp = [p for p in ports if p["protocol"] == "udp"]
     assert all(p["refused_by"] == "here" and p["verdict"] == "error" for p in udp), udp
     assert all("blocked on this computer" in p["error"] for p in udp)
-    top = first(doc)
-    assert top["id"] == "local-firewall" and top["party"] == "user", top
+    top = named(doc, "local-firewall", "user", ("ports", "nat"), "本机")
     assert "this computer" in top["advice"][0] and "administrator" not in top["advice"][0]
     assert top["explains"] == ["ports", "nat"]
     assert code == 1  # TCP 8687 still answers: calls would fall back to TCP
@@ -134,8 +162,7 @@ def test_dns_failures_are_told_apart(services: Services, resolv_conf: Path, faul
         resolv_conf.write_text("nameserver 10.255.255.53\n")
     code, doc = services.lab.trtcdetect_json("--target", target, "--only", "ports,domain,nat",
                                              "--timeout", "1")
-    top = first(doc)
-    assert (top["id"], top["party"]) == (finding, party), top
+    top = named(doc, finding, party, ("domain", "nat", "ports"))
     assert said in top["headline"], top["headline"]
     assert sorted(top["explains"]) == ["domain", "nat", "ports"]
     assert len(top["advice"]) == 1
@@ -154,8 +181,8 @@ def test_dns_dropped_ends_within_the_timeout_and_no_probe_errors(firewall: Lab) 
     assert doc["duration_s"] <= 1 + 1, doc["duration_s"]
     assert took < 1 + 1 + 2.5, took  # and the process ends: no thread keeps it (start-up ~1 s)
     assert not any(p["status"] == "error" for p in doc["probes"]), doc["probes"]
-    top = first(doc)
-    assert top["id"] == "dns-timeout" and SERVER_ADDRS[0] in top["headline"], top
+    top = named(doc, "dns-timeout", "network", ("domain", "ports"), SERVER_ADDRS[0])
+    assert SERVER_ADDRS[0] in top["headline"], top
     assert code == 2
 
 
@@ -294,12 +321,6 @@ def test_who_said_no_is_told_from_the_icmp_error(firewall: Lab, reject: str, ref
 
 # --- issue 30's causes across probes -----------------------------------------------------------
 
-def in_chinese(finding: dict[str, Any]) -> str:
-    """The finding's headline as the Chinese report says it."""
-    from trtcdetect.text import sentence
-
-    return sentence(finding["message"]["id"], finding["message"]["params"], "zh")
-
 @pytest.fixture()
 def hosts_file(services: Services) -> Iterator[Path]:
     """The client's /etc/hosts (ip netns exec mounts /etc/netns/NS/hosts over it), removed
@@ -321,11 +342,8 @@ def test_tencents_name_pointed_elsewhere_is_one_cause(services: Services, hosts_
     code, doc = services.lab.trtcdetect_json(
         "--target", "qcloud.rtc.qq.com", "--only", "ports,domain", "--timeout", "2",
         "--ca-file", str(services.ca_file))
-    cause = first(doc)
-    assert cause["id"] == "dns-elsewhere", doc["diagnosis"]
+    cause = named(doc, "dns-elsewhere", "network", ("domain",), f"在此解析为 {address}")
     assert f"{address} here ({kind})" in cause["headline"]
-    assert f"在此解析为 {address}" in in_chinese(cause)
-    assert cause["party"] == "network" and "domain" in cause["explains"]
     assert [f["id"] for f in doc["diagnosis"] if f["severity"] not in ("pass", "skip")] == [
         "dns-elsewhere"]
     assert code == 2
@@ -365,7 +383,8 @@ def test_only_the_proxy_gets_out_is_one_cause_and_no_nat_verdict(
         proc = subprocess.run(
             ["ip", "netns", "exec", lab.client, sys.executable, "-m", "trtcdetect",
              "--json", "--quiet", "--target", "trtc.test", "--ca-file", str(services.ca_file),
-             "--only", "ports,domain,nat", "--stun", "coturn.test:3478", "--timeout", "2"],
+             "--only", "ports,domain,nat,path", "--stun", "coturn.test:3478", "--timeout",
+             "2"],
             capture_output=True, text=True, timeout=90,
             env={**{k: v for k, v in os.environ.items()
                     if k.lower() not in ("https_proxy", "http_proxy", "no_proxy")},
@@ -373,11 +392,8 @@ def test_only_the_proxy_gets_out_is_one_cause_and_no_nat_verdict(
     finally:
         lab.firewall([])
     doc = json.loads(proc.stdout)
-    cause = first(doc)
-    assert cause["id"] == "proxy-only", doc["diagnosis"]
-    assert f"http://{PROXY}:{PROXY_PORT}" in cause["headline"] and cause["party"] == "network"
-    assert "只有 HTTP 代理" in in_chinese(cause)
-    assert set(cause["explains"]) >= {"ports", "domain"}
+    cause = named(doc, "proxy-only", "network", ("ports", "domain", "path"), "只有 HTTP 代理")
+    assert f"http://{PROXY}:{PROXY_PORT}" in cause["headline"]
     shown = [f for f in doc["diagnosis"] if f["severity"] not in ("pass", "skip")]
     assert [f["id"] for f in shown] == ["proxy-only"], shown
     assert not any("NAT" in f["headline"] for f in shown)
@@ -425,14 +441,12 @@ def test_a_login_page_in_the_way_is_one_cause_for_the_user(captive_portal: Lab,
     """Before signing in to a hotel's Wi-Fi: one cause -- sign in to the network first --
     addressed to the user, with the silent ports and the failed HTTPS folded under it."""
     code, doc = captive_portal.trtcdetect_json(
-        "--target", "trtc.test", "--ca-file", str(services.ca_file), "--only", "ports,domain",
-        "--timeout", "2")
+        "--target", "trtc.test", "--ca-file", str(services.ca_file), "--only",
+        "ports,domain,path", "--timeout", "2")
     plain = probe(doc, "domain")["details"]["plain_http"]
     assert plain["status_code"] == 302 and plain["location_host"] == "login.portal.test"
-    cause = first(doc)
-    assert cause["id"] == "captive-portal", doc["diagnosis"]
-    assert cause["party"] == "user" and set(cause["explains"]) == {"ports", "domain"}
-    assert "要求先登录网页" in in_chinese(cause)
+    cause = named(doc, "captive-portal", "user", ("ports", "domain", "path"), "要求先登录网页")
+    assert set(cause["explains"]) == {"ports", "domain", "path"}
     assert [f["id"] for f in doc["diagnosis"] if f["severity"] not in ("pass", "skip")] == [
         "captive-portal"]
     assert code == 2
@@ -453,10 +467,8 @@ def test_large_datagrams_lost_on_the_way_is_the_path_mtu(services: Services) -> 
         run(["ip", "-n", lab.server, "link", "set", device, "mtu", "1500"])
     large = probe(doc, "ports")["details"]["large_datagram"]
     assert large["answered"] is False and large["size"] == 1200 and large["dont_fragment"]
-    cause = first(doc)
-    assert cause["id"] == "path-mtu", doc["diagnosis"]
-    assert "1200 bytes" in cause["headline"] and cause["party"] == "network"
-    assert "1200 字节" in in_chinese(cause)
+    cause = named(doc, "path-mtu", "network", ("ports",), "1200 字节")
+    assert "1200 bytes" in cause["headline"]
     assert code == 1
     # with the link back at 1500, the same datagram is answered and nothing is said
     code, doc = lab.trtcdetect_json("--target", "trtc.test", "--ca-file", str(services.ca_file),
