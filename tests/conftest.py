@@ -136,7 +136,7 @@ LAB_FIXTURES = frozenset({
     "resolv_conf", "trtc_ports_only", "strict_trtc_ports", "exporter", "dual_lab", "natlab",
     "stun_link", "tinyproxy", "trtc_lab", "web_lab", "user_install", "dist", "pulse",
     "local_serve", "check_site", "check_link", "proxy_gateway", "hosts_file",
-    "captive_portal", "pathlab"})
+    "captive_portal", "pathlab", "nat64_lab"})
 #: tests that start headless Chromium, by the words in their module or name
 BROWSER_WORDS = ("chromium", "browser_webrtc", "trtc_web", "browser_netns", "trtcweb",
                  "in_chromium", "html_chromium", "screenshot", "the_browser", "web_sdk",

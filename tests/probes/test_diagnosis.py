@@ -20,6 +20,9 @@ ONLINE = {"usable_addresses": ["192.0.2.2"], "no_network": False, "dns_servers":
           "routes": {"192.0.2.1": "192.0.2.2"}}
 LOOPBACK_ONLY = {"usable_addresses": [], "no_network": True, "dns_servers": ["10.0.0.53"],
                  "routes": {"192.0.2.1": "no route: Network is unreachable"}}
+#: IPv6 only: an IPv6 address and route, no IPv4 at all
+IPV6_ONLY = {"usable_addresses": ["2001:db8:64::2"], "no_network": False,
+             "dns_servers": ["2001:db8:64::1"], "default_routes": ["via 2001:db8:64::1 dev eth0"]}
 #: an address, but no default route: a private network or a lab reaches its hosts on-link
 NO_DEFAULT_ROUTE = {"usable_addresses": ["198.18.0.1"], "no_network": False,
                     "default_routes": [], "dns_servers": ["10.255.255.53"]}
@@ -237,6 +240,21 @@ def status_of(probes: list[ProbeResult], findings: tuple[Any, ...]) -> Status:
     ("... and beside a path the target did not answer: no UDP evidence",
      [path(5, 5, 0, reached=False), LOCAL_CALL], ONLINE,
      [("no-udp-evidence", "pass", ("rtp",), "user")], Status.PASS),
+    ("IPv6 only behind NAT64 (the DNS64's answer carries the prefix): the failed echo call is it",
+     [domain("pass", step("dns", True, a=[], aaaa=["64:ff9b::c000:209"], source="dns",
+                          nat64={"prefix": "64:ff9b::/96", "ipv4": ["192.0.2.9"]}),
+             step("tcp", True), step("tls", True), step("https", True)), ECHO_CALL_FAILED],
+     IPV6_ONLY, [("nat64", "fail", ("rtp",), "network")], Status.FAIL),
+    ("... the same with an IPv4 address and route: NAT64 is not the cause",
+     [domain("pass", step("dns", True, a=[], aaaa=["64:ff9b::c000:209"], source="dns",
+                          nat64={"prefix": "64:ff9b::/96", "ipv4": ["192.0.2.9"]}),
+             step("tcp", True), step("tls", True), step("https", True)), ECHO_CALL_FAILED],
+     ONLINE, [("probe.rtp", "fail", ("rtp",), "user")], Status.FAIL),
+    ("... and with nothing failed, nothing is said",
+     [domain("pass", step("dns", True, a=[], aaaa=["64:ff9b::c000:209"], source="dns",
+                          nat64={"prefix": "64:ff9b::/96", "ipv4": ["192.0.2.9"]}),
+             step("tcp", True), step("tls", True), step("https", True))],
+     IPV6_ONLY, [], Status.PASS),
     ("Tencent's name pinned by --resolve to a lab address: the user's choice, not a filter",
      [domain("fail", step("dns", True, a=["198.18.0.2"], aaaa=[], source="pinned"),
              step("tcp", False, "timed out"), host="qcloud.rtc.qq.com")], ONLINE,

@@ -263,6 +263,35 @@ def captive_portal(probes: Probes, network: Network,
     return None
 
 
+def _ipv4_usable(network: Network) -> bool:
+    """This computer has an IPv4 address a call could use and an IPv4 default route."""
+    addresses = [str(a) for a in network.get("usable_addresses") or ()]
+    routes = [str(r) for r in network.get("default_routes") or ()]
+    return any(":" not in a for a in addresses) and any(
+        ":" not in r.removeprefix("via ").split(" dev ")[0] for r in routes if r.startswith("via"))
+
+
+def nat64(probes: Probes, network: Network, explained: frozenset[str]) -> Finding | None:
+    """This network is IPv6-only and reaches IPv4 through a NAT64 (its DNS64 gave the target an
+    address under the prefix ipv4only.arpa discovers, RFC 7050). Names work through it; servers
+    given as IPv4 addresses do not (the native SDK's built-in access servers, a call's IPv4
+    ICE candidates) unless this computer translates them itself (CLAT / 464XLAT). The checks
+    that failed that way are folded under it; with none failed, nothing is said."""
+    if "usable_addresses" not in network or _ipv4_usable(network):
+        return None
+    found = next((s.get("nat64") for s in _steps(probes, "domain")
+                  if s.get("name") == "dns" and isinstance(s.get("nat64"), dict)), None)
+    if found is None:
+        return None
+    affected = _problems(probes, ("nat", "trtc", "trtcweb", "rtp"), explained)
+    if not affected:
+        return None
+    return Finding("nat64", _severity(probes, affected), Message(S.DX_NAT64, {
+        "prefix": str(found.get("prefix") or "?"),
+        "ipv4": ", ".join(str(a) for a in found.get("ipv4") or ()) or "?"}),
+        tuple(affected), (Advice(R.NAT64),), "network")
+
+
 def proxy_only(probes: Probes, network: Network, explained: frozenset[str]) -> Finding | None:
     """The HTTP proxy gets through to the target while nothing goes there directly: every
     port (TCP and UDP) silent or refused and the direct TCP connection failing. The NAT
@@ -445,5 +474,5 @@ def local_call(probes: Probes, network: Network, explained: frozenset[str]) -> F
                    ("rtp",), (), "user")
 
 
-RULES: tuple[Rule, ...] = (no_network, local_firewall, dns, dns_elsewhere, captive_portal, tls,
+RULES: tuple[Rule, ...] = (no_network, local_firewall, dns, dns_elsewhere, captive_portal, nat64, tls,
                           proxy_only, udp, path_mtu, path_loss, http_page, local_call)

@@ -27,7 +27,7 @@ from ..text.ids import R
 from .bind import family_of, open_socket, tcp_connect
 from .errors import ResolveError, os_error_text
 from .isolated import in_own_loop
-from .resolve import Resolution, resolve
+from .resolve import Resolution, discover_nat64, embedded_ipv4, resolve
 from .timing import tcp_rtt_ms
 
 STEPS = ("dns", "tcp", "tls", "https")
@@ -96,6 +96,12 @@ async def _dns(config: Config, host: str, port: int, step: Step) -> Resolution |
     step.ms = resolution.ms if resolution.source == "dns" else t.ms  # timed in its thread
     step.info = {"source": resolution.source, "a": list(resolution.ipv4),
                  "aaaa": list(resolution.ipv6)}
+    if resolution.source == "dns" and resolution.ipv6 and not resolution.ipv4:
+        # IPv6 only: a DNS64's answer? (RFC 7050) -- the IPv4 servers behind its NAT64
+        prefix = await discover_nat64(config)
+        if prefix is not None:
+            step.info["nat64"] = {"prefix": prefix, "ipv4": [
+                e for e in (embedded_ipv4(a, prefix) for a in resolution.ipv6) if e]}
     return resolution
 
 

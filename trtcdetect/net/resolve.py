@@ -194,3 +194,41 @@ def _gai_message(exc: socket.gaierror) -> tuple[str, str]:
         names[nodata] = ("name has no address records", "nodata")
     code = exc.errno if exc.errno is not None else 0
     return names.get(code, (exc.strerror or str(exc), "failed"))
+
+
+#: RFC 7050: the name only a DNS64 answers with AAAA records, and the IPv4 addresses (RFC 7335's
+#: 192.0.0.170/171) its synthesized AAAA records embed
+IPV4ONLY = "ipv4only.arpa"
+_WELL_KNOWN_IPV4 = (ipaddress.IPv4Address("192.0.0.170"), ipaddress.IPv4Address("192.0.0.171"))
+
+
+def nat64_prefix(synthesized: tuple[str, ...]) -> str | None:
+    """The NAT64 prefix ("64:ff9b::/96") from ipv4only.arpa's AAAA records: the /96 before an
+    embedded 192.0.0.170 or .171 (RFC 7050 section 3; the /96 form, the one DNS64s use). Pure."""
+    for address in synthesized:
+        try:
+            ip = ipaddress.IPv6Address(address)
+        except ValueError:
+            continue
+        if ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF) in _WELL_KNOWN_IPV4:
+            return str(ipaddress.IPv6Network((int(ip) & ~0xFFFFFFFF, 96)))
+    return None
+
+
+def embedded_ipv4(address: str, prefix: str) -> str | None:
+    """The IPv4 address a NAT64 address carries under `prefix` (a /96), else None. Pure."""
+    try:
+        ip, network = ipaddress.IPv6Address(address), ipaddress.IPv6Network(prefix)
+    except ValueError:
+        return None
+    return str(ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)) if ip in network else None
+
+
+async def discover_nat64(config: Config) -> str | None:
+    """This network's NAT64 prefix, asked of its DNS (RFC 7050: AAAA of ipv4only.arpa), or None
+    (no DNS64, or the lookup failed). One lookup, cached for the run like every name."""
+    try:
+        found = await resolve(config, IPV4ONLY)
+    except ResolveError:
+        return None
+    return nat64_prefix(found.ipv6)

@@ -59,6 +59,12 @@ HEADLINES: Mapping[str, tuple[str, str]] = {
     "dx.proxy-only": ("Only the HTTP proxy {proxy} gets out of this network: no direct TCP or UDP to "
                       "{host} ({blocked} get no answer)",
                       "此网络只有 HTTP 代理 {proxy} 能访问外网：到 {host} 的 TCP 和 UDP 都无法直连（{blocked} 均无响应）"),
+    "dx.nat64": ("This network has no IPv4: it reaches IPv4 servers through NAT64 (prefix {prefix}; "
+                 "the target is {ipv4} behind it). Names work, but servers given as IPv4 "
+                 "addresses -- a call's IPv4 candidates, the native SDK's built-in access servers "
+                 "-- cannot be reached from here",
+                 "此网络没有 IPv4：通过 NAT64 访问 IPv4 服务器（前缀 {prefix}；目标为其后的 {ipv4}）。"
+                 "域名可以访问，但以 IPv4 地址给出的服务器（通话的 IPv4 候选地址、原生 SDK 内置的接入服务器）无法从本机访问"),
     "dx.path-loss": ("Packets to {host} are lost from hop {ttl} ({address}) on, {place}: "
                      "{loss} % of the path's datagrams, and calls lose as much",
                      "发往 {host} 的数据包从第 {ttl} 跳（{address}）开始丢失，{place}：路径丢包 {loss}%，通话也会同样丢包"),

@@ -283,6 +283,10 @@ REMEDIES: Mapping[str, Remedy] = {
         en="Large UDP datagrams are lost on the way while small ones pass. If this computer uses a VPN or another tunnel, try the call without it, or ask its administrator to lower the tunnel's MTU; the network administrator should let ICMP 'fragmentation needed' (IPv4 type 3 code 4, IPv6 'packet too big') through and look for a link with a smaller MTU (PPPoE: 1492 bytes) that drops instead of reporting it.",
         zh="大的 UDP 数据报在路径上丢失，而小的可以通过。如果本机使用 VPN 或其他隧道，请断开后再试，或请其管理员调小隧道的 MTU；网络管理员应放行 ICMP“需要分片”（IPv4 类型 3 代码 4，IPv6“数据包过大”），并排查 MTU 较小（PPPoE：1492 字节）且直接丢包而不报告的链路。",
     ),
+    "nat64": Remedy(
+        en="Calls need to reach TRTC's servers at their IPv4 addresses. Ask the network administrator for IPv4 on this network (dual stack), or for 464XLAT: a CLAT on this computer translates IPv4 addresses through the network's NAT64 (mobile networks that are IPv6-only usually provide it; on a computer it has to be switched on).",
+        zh="通话需要访问 TRTC 服务器的 IPv4 地址。请网络管理员为此网络提供 IPv4（双栈），或提供 464XLAT：本机上的 CLAT 会通过网络的 NAT64 转换 IPv4 地址（仅 IPv6 的移动网络通常已提供；电脑上需要另行开启）。",
+    ),
     "path-here": Remedy(
         en="It starts on this computer's own link, before its router: on Wi-Fi, move closer to the access point or use a cable; stop large downloads and other calls on this network; restart the router if it persists.",
         zh="问题始于本机自己的链路（路由器之前）：使用 Wi-Fi 时请靠近无线接入点或改用网线；停止本网络中的大文件下载和其他通话；若仍如此，请重启路由器。",
@@ -337,5 +341,5 @@ PARTY: Mapping[str, str] = {
     "browser-permission": "user", "browser-permission-system": "user", "check-speak": "user",
     "check-speaker": "user", "dns-elsewhere": "network", "proxy-only": "network",
     "captive-portal": "user", "path-mtu": "network",
-    "path-here": "user", "path-middle": "network", "path-server": "owner",
+    "path-here": "user", "path-middle": "network", "path-server": "owner", "nat64": "network",
 }
