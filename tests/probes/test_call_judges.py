@@ -70,3 +70,32 @@ def test_a_call_that_could_not_start_is_blamed_on_the_right_party(
     verdict = judge(RtpObservation(failure=CallFailed(stage, message)))
     assert verdict.status.value == "fail"
     assert [a.id for a in verdict.advice] == [remedy]
+
+
+def audio(rtt: float, jitter: float, up: float, down: float) -> dict[str, object]:
+    """A call's audio figures as kind_details gives them (the parts the judge reads)."""
+    return {"rtt_ms": {"avg": rtt}, "jitter_ms": {"avg": jitter}, "uplink_loss_pct": up,
+            "downlink_loss_pct": down}
+
+
+def test_a_direct_call_that_failed_and_a_relayed_one_that_worked_is_a_warning() -> None:
+    """serve --turn: the direct call failed at ICE, the one over TCP through the relay worked.
+    A warning with the relayed call's figures and who can open UDP; no relay answered -- or the
+    relayed call failed too -- leaves the failure as it was."""
+    from trtcdetect.call.signalling import CallFailed
+    from trtcdetect.probes.rtp import RtpObservation, judge
+
+    failed = CallFailed("ICE", Message(S.CALL_NO_CONNECT, {"stage": "ICE", "how": "failed"}))
+    relayed = {"via": "TURN over TCP", "server": "192.0.2.9:3478",
+               "audio": audio(48.0, 3.0, 0.0, 1.5)}
+    verdict = judge(RtpObservation({"mode": "echo", "failed_stage": "ICE",
+                                    "fallback": relayed}, failed))
+    assert verdict.status.value == "warn" and [a.id for a in verdict.advice] == ["call-fallback"]
+    text = verdict.message.text("en")
+    assert "over TCP through the relay at 192.0.2.9:3478 it works: RTT 48 ms" in text
+    assert "loss 1.5 %" in text and verdict.message.text("zh").startswith("直连通话失败")
+    assert {m.name: m.value for m in verdict.metrics}["fallback_rtt"] == 48.0
+    for fallback in (None, {"via": "TURN over TCP", "server": "192.0.2.9:3478",
+                            "failed_stage": "ICE"}):
+        verdict = judge(RtpObservation({"mode": "echo", "fallback": fallback}, failed))
+        assert verdict.status.value == "fail" and verdict.advice[0].id == "call-no-connect"

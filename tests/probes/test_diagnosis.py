@@ -255,6 +255,13 @@ def status_of(probes: list[ProbeResult], findings: tuple[Any, ...]) -> Status:
                           nat64={"prefix": "64:ff9b::/96", "ipv4": ["192.0.2.9"]}),
              step("tcp", True), step("tls", True), step("https", True))],
      IPV6_ONLY, [], Status.PASS),
+    ("UDP dropped, the test call over serve's TURN relay (TCP) worked: how much slower, said",
+     [ports("warn", port("tcp", 8687, "open") | {"rtt_ms": 20.0}, *NO_ANSWER_UDP),
+      probe("rtp", "warn", {"mode": "echo", "failed_stage": "ICE", "fallback": {
+          "via": "TURN over TCP", "server": "192.0.2.9:3478", "audio": {
+              "rtt_ms": {"avg": 61.0}, "jitter_ms": {"avg": 2.0}, "uplink_loss_pct": 0.0,
+              "downlink_loss_pct": 0.5}}})], ONLINE,
+     [("udp-none", "warn", ("ports", "rtp"), "network")], Status.WARN),
     ("Tencent's name pinned by --resolve to a lab address: the user's choice, not a filter",
      [domain("fail", step("dns", True, a=["198.18.0.2"], aaaa=[], source="pinned"),
              step("tcp", False, "timed out"), host="qcloud.rtc.qq.com")], ONLINE,
@@ -266,6 +273,18 @@ def test_rules(name: str, probes: list[ProbeResult], network: dict[str, Any],
     assert ids(findings) == expected, name
     assert status_of(probes, findings) == status, name
     assert contradictions(findings) == [], name
+
+
+def test_the_udp_cause_says_how_much_slower_the_relayed_call_was() -> None:
+    rtp = probe("rtp", "warn", {"mode": "echo", "failed_stage": "ICE", "fallback": {
+        "via": "TURN over TCP", "server": "192.0.2.9:3478", "audio": {
+            "rtt_ms": {"avg": 61.0}, "jitter_ms": {"avg": 2.0}, "uplink_loss_pct": 0.0,
+            "downlink_loss_pct": 0.5}}})
+    (finding,) = diagnose([ports("warn", port("tcp", 8687, "open") | {"rtt_ms": 20.0},
+                                 *NO_ANSWER_UDP), rtp], ONLINE)
+    assert "the test call over it had 61 ms RTT and 0.5 % loss, against 20 ms for a direct " \
+           "TCP connect" in finding.headline.text("en")
+    assert "经中继的测试通话往返时延 61 毫秒" in finding.headline.text("zh")
 
 
 def test_a_finding_that_contradicts_the_cause_is_folded_under_it() -> None:

@@ -287,6 +287,71 @@ def test_a_firewall_open_only_for_the_trtc_ports_carries_the_echo_call(
     assert doc["diagnosis"] == [] and code == 0
 
 
+@pytest.fixture()
+def turn_serve(services: Services) -> Iterator[tuple[Lab, str, subprocess.Popen[bytes]]]:
+    """A serve of its own fronted by its TURN relay (serve --turn: Debian's coturn on TCP and
+    UDP 3478), its signalling on plain HTTP 8687."""
+    lab = services.lab
+    address = "198.18.0.12"
+    run(["ip", "-n", lab.server, "addr", "add", f"{address}/24", "dev", f"{lab.server}v"])
+    server = lab.serve(address, "--https-port", "0", "--http-port", "8687", "--tcp-ports", "",
+                       "--turn")
+    try:
+        yield lab, address, server
+    finally:
+        lab.stop(server)
+        run(["ip", "-n", lab.server, "addr", "del", f"{address}/24", "dev", f"{lab.server}v"])
+
+
+def test_udp_blocked_says_how_much_slower_the_tcp_fallback_is(
+        turn_serve: tuple[Lab, str, subprocess.Popen[bytes]]) -> None:
+    """Every UDP datagram from the client dropped on the way: the direct echo call fails at
+    ICE, the same call over TCP through serve's TURN relay works, and the one cause -- UDP
+    blocked -- gives that call's RTT and loss beside a direct TCP connect's. The relay's
+    credentials are in no output; coturn ends with serve."""
+    lab, address, server = turn_serve
+    lab.firewall(["ip saddr 198.18.0.1 udp dport != 53 drop"])
+    try:
+        code, doc = lab.trtcdetect_json(
+            "--target", address, "--only", "ports,rtp", "--tcp-ports", "8687",
+            "--echo-url", f"http://{address}:8687/call", "--call-seconds", "2",
+            "--audio-only", "--timeout", "2")
+    finally:
+        lab.firewall([])
+    rtp = probe(doc, "rtp")
+    assert "fallback" in rtp["details"], (rtp["summary"], rtp["details"].get("failed_stage"))
+    fallback = rtp["details"]["fallback"]
+    assert rtp["details"]["failed_stage"] == "ICE" and fallback["via"] == "TURN over TCP"
+    assert fallback["server"] == f"{address}:3478"
+    assert fallback["audio"]["packets_sent"] > 50, fallback["audio"]
+    assert rtp["status"] == "warn" and "over TCP through the relay" in rtp["summary"]
+    top = named(doc, "udp-none", "network", ("ports", "rtp"), "经中继")
+    assert "Calls fall back to TCP through a relay" in top["headline"]
+    assert "ms RTT" in top["headline"] and "direct TCP connect" in top["headline"]
+    text = json.dumps(doc)
+    assert '"credential"' not in text and ":trtcdetect" not in text  # the relay's password
+    assert code == 1
+    assert relays(lab), "serve --turn's coturn is not running"
+    lab.stop(server)
+    assert relays(lab) == [], "coturn outlived serve"
+
+
+def relays(lab: Lab) -> list[str]:
+    """The pids of the coturn processes serve --turn started in the server namespace (its
+    configuration lives in a trtcdetect-turn-* directory; the lab's own coturns do not)."""
+    pids = subprocess.run(["ip", "netns", "pids", lab.server], capture_output=True,
+                          text=True).stdout.split()
+    found = []
+    for pid in pids:
+        try:
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+        except OSError:
+            continue
+        if b"turnserver" in cmdline and b"trtcdetect-turn-" in cmdline:
+            found.append(pid)
+    return found
+
+
 def test_two_calls_share_the_media_port(trtc_ports_only: Lab, services: Services) -> None:
     """Several calls share one media port, as on a media server: two clients call at once
     through the firewall that opens only the TRTC ports; both pass."""

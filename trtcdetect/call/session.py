@@ -175,16 +175,31 @@ def codecs(sdp: str) -> dict[str, Any]:
     return found
 
 
-async def run_call(config: Config, tracks: list[MediaStreamTrack]) -> CallResult:
-    """Make the call and return its details; raises CallFailed with the stage that failed."""
-    from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
+async def run_call(config: Config, tracks: list[MediaStreamTrack],
+                   relay: dict[str, Any] | None = None) -> CallResult:
+    """Make the call and return its details; raises CallFailed with the stage that failed.
+    With `relay` (signalling.turn_offer: urls, username, credential) the call goes through
+    that TURN relay only, as a call does when UDP does not get out."""
+    from aiortc import (
+        RTCConfiguration,
+        RTCIceServer,
+        RTCIceTransportPolicy,
+        RTCPeerConnection,
+        RTCSessionDescription,
+    )
 
     from .echo import EchoPeer
     from .local import gathering
     from .media import pause
 
     call = Call(config)
-    pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))  # not aiortc's default: Google's STUN
+    if relay is None:  # not aiortc's default: Google's STUN
+        pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
+    else:
+        pc = RTCPeerConnection(RTCConfiguration(
+            iceServers=[RTCIceServer(urls=relay["urls"][:1], username=relay["username"],
+                                     credential=relay["credential"])],
+            iceTransportPolicy=RTCIceTransportPolicy.RELAY))
     far: EchoPeer | None = None
     client: httpx.AsyncClient | None = None
     received_url: str | None = None

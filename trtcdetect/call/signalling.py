@@ -91,3 +91,27 @@ def apply_far(stats: dict[str, KindStats], streams: list[dict[str, Any]] | None)
             k.far_received, k.far_lost = received, lost
 
 
+
+
+async def turn_offer(config: Config) -> dict[str, Any] | None:
+    """The TURN relay the echo peer's serve fronts it with (serve --turn: GET /call/turn next
+    to the echo URL), or None: no relay there, or no answer. Its credentials are short-lived
+    and stay in memory: never in the report."""
+    import httpx
+
+    assert config.echo_url is not None
+    url = config.echo_url.rstrip("/") + "/turn"
+    tls = url.lower().startswith("https:")
+    try:
+        async with httpx.AsyncClient(verify=(await config.tls_context()) if tls else False,
+                                     timeout=config.timeout_s, trust_env=False) as client:
+            response = await client.get(url, headers=config.echo_headers())
+        body = response.json() if response.status_code == 200 else None
+    except (httpx.HTTPError, ValueError):
+        return None
+    if not isinstance(body, dict) or not isinstance(body.get("urls"), list) \
+            or not all(isinstance(body.get(k), str) for k in ("username", "credential")):
+        return None
+    urls = [u for u in body["urls"] if isinstance(u, str) and u.startswith("turn:")]
+    return {"urls": urls, "username": body["username"], "credential": body["credential"]} \
+        if urls else None

@@ -9,9 +9,10 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from ..defaults import DEFAULTS
-from ..errors import Parser, UsageError
+from ..errors import ConfigError, Parser, UsageError
 from ..parse import parse_host, parse_hostport, parse_port, parse_ports
 from ..server.limits import CALLS_PER_ADDRESS, UPLOADS_PER_ADDRESS
+from ..server.turn import TURN_PORT
 
 
 def _join(ports: Sequence[int]) -> str:
@@ -64,6 +65,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="STUN server the echo peer learns its public address from, for --media-port 0 "
              "behind a NAT (default: none, it asks no one; the media port needs none: it is "
              "offered on the address the caller dialled, a NAT's public one included)")
+    add("--turn", metavar="PORT", nargs="?", const=str(TURN_PORT), default=None,
+        help="front the echo with a TURN relay (Debian's coturn, started and stopped with "
+             f"serve) on this port, TCP and UDP (default port: {TURN_PORT}; serve's HTTPS "
+             "holds 443): a caller whose network drops UDP then makes its test call over TCP "
+             "through the relay, as TRTC's calls fall back, and its report gives that call's "
+             "RTT and loss. It relays to this serve only; needs --bind with one address")
     add("--public-address", metavar="ADDR", action="append", default=[],
         help="an address this host is reached at from outside, e.g. a cloud machine's public "
              "address in front of its private one (repeatable): the echo calls' media port is "
@@ -108,6 +115,19 @@ def build_parser() -> argparse.ArgumentParser:
     add("--log-requests", action="store_true",
         help="log each request even on an address other than loopback")
     return parser
+
+
+def _turn_port(value: str | None, bind: str) -> int:
+    if value is None:
+        return 0
+    try:
+        port = parse_port(value)
+    except ConfigError as exc:
+        raise UsageError(f"--turn: {exc}") from None
+    if bind in ("0.0.0.0", "::"):
+        raise UsageError("--turn needs --bind with one address: the relay carries calls to "
+                         "that address only")
+    return port
 
 
 def _media_port(text: str | None, udp_ports: tuple[int, ...]) -> int:
@@ -208,6 +228,7 @@ def cmd_serve(argv: Sequence[str]) -> int:
         public=tuple(_ip(a, "--public-address") for a in args.public_address),
         calls_per_address=per_address,
         check=check,
+        turn_port=_turn_port(args.turn, args.bind),
     )
     public = not _loopback(config.bind)
     if public and config.token is not None and http_port and not args.plain_http_token:

@@ -372,8 +372,30 @@ def udp(probes: Probes, network: Network, explained: frozenset[str]) -> Finding 
     if rtp is not None and rtp.details.get("mode") == "echo" and "rtp" not in explained \
             and rtp.status in PROBLEM:
         affected.append("rtp")
-    return Finding("udp-none", _severity(probes, affected), Message(S.DX_UDP_NONE, {
-        "host": host, "ports": "UDP " + ports}), tuple(affected), advice, "network")
+    headline = Message(S.DX_UDP_NONE, {"host": host, "ports": "UDP " + ports})
+    slower = _fallback_figures(probes, entries)
+    if slower is not None:  # how much slower the TCP fallback is, measured (serve --turn)
+        headline = Message(S.DX_UDP_NONE_FALLBACK, {"host": host, "ports": "UDP " + ports,
+                                                    **slower})
+    return Finding("udp-none", _severity(probes, affected), headline, tuple(affected), advice,
+                   "network")
+
+
+def _fallback_figures(probes: Probes, entries: list[dict[str, Any]]) -> dict[str, float] | None:
+    """The test call over serve's TURN relay (TCP) after the direct one failed: its RTT and
+    loss, beside the direct TCP connect's RTT to the same host (the ports probe's), or None."""
+    rtp = probes.get("rtp")
+    fallback = rtp.details.get("fallback") if rtp is not None else None
+    direct = [float(e["rtt_ms"]) for e in entries if e.get("protocol") == "tcp"
+              and e.get("verdict") == "open" and isinstance(e.get("rtt_ms"), int | float)]
+    if rtp is None or not isinstance(fallback, dict) or "audio" not in fallback or not direct:
+        return None
+    from ..probes.rtp import figures
+
+    rtt, _jitter, loss, _score = figures(fallback)
+    if rtt is None or loss is None:
+        return None
+    return {"rtt": rtt, "loss": loss, "direct": min(direct)}
 
 
 def path_mtu(probes: Probes, network: Network, explained: frozenset[str]) -> Finding | None:

@@ -79,7 +79,41 @@ class RtpObservation:
         return self.evidence
 
 
+def figures(details: dict[str, Any]) -> tuple[float | None, float | None, float | None,
+                                              float | None]:
+    """(RTT, jitter, loss of the worse direction, MOS) of a call's audio, as judged."""
+    audio = details["audio"]
+    rtt = (audio["rtt_ms"] or {}).get("avg")
+    jitter = (audio["jitter_ms"] or {}).get("avg")
+    losses = [v for v in (audio["uplink_loss_pct"], audio["downlink_loss_pct"]) if v is not None]
+    loss = max(losses) if losses else None
+    score = mos(rtt or 0.0, jitter or 0.0, loss or 0.0) if rtt is not None else None
+    return rtt, jitter, loss, score
+
+
+def _fallback(observation: RtpObservation) -> Verdict | None:
+    """The direct call failed, the one through serve's TURN relay over TCP worked: a warning
+    with that call's figures (calls work here, slower)."""
+    found = observation.evidence.get("fallback")
+    if not isinstance(found, dict) or "audio" not in found or observation.failure is None:
+        return None
+    rtt, jitter, loss, score = figures(found)
+    metrics = (Metric("fallback_rtt", rtt, "ms", better="lower"),
+               Metric("fallback_loss", None if loss is None else round(loss, 2), "%",
+                      better="lower"),
+               Metric("fallback_mos", None if score is None else round(score, 2), "MOS",
+                      better="higher"))
+    numbers = Message(S.CALL_NUMBERS, {"rtt": rtt or 0.0, "jitter": jitter or 0.0,
+                                       "loss": loss or 0.0, "mos": score or 0.0}).as_dict()
+    return Verdict(Status.WARN, Message(S.CALL_FALLBACK, {
+        "stage": observation.failure.stage, "server": found["server"], "numbers": numbers}),
+        (Advice(R.CALL_FALLBACK),), metrics)
+
+
 def judge(observation: RtpObservation) -> Verdict:
+    fallback = _fallback(observation)
+    if fallback is not None:
+        return fallback
     if observation.failure is not None:
         failure = observation.failure
         if failure.stage == "network":
@@ -90,14 +124,9 @@ def judge(observation: RtpObservation) -> Verdict:
             advice = Advice(R.CALL_NO_CONNECT, {"stage": failure.stage})
         return Verdict(Status.FAIL, failure.message, (advice,))
     details = observation.evidence
-    audio = details["audio"]
-    rtt = (audio["rtt_ms"] or {}).get("avg")
-    jitter = (audio["jitter_ms"] or {}).get("avg")
-    losses = [v for v in (audio["uplink_loss_pct"], audio["downlink_loss_pct"]) if v is not None]
-    loss = max(losses) if losses else None
+    rtt, jitter, loss, score = figures(details)
     bitrate = sum((details[k]["bitrate_kbps"] or {}).get("avg", 0.0)
                   for k in ("audio", "video") if k in details)
-    score = mos(rtt or 0.0, jitter or 0.0, loss or 0.0) if rtt is not None else None
     setup = details["setup"].get("first_media_ms")
     t = thresholds
     metrics = (
@@ -170,7 +199,38 @@ async def measure(config: Config, prior: Prior = NO_PRIOR) -> RtpObservation:
     except CallFailed as failure:
         details["failed_stage"] = failure.stage
         seen.failure = failure
+        if failure.stage.lower() == "ice" and mode == "echo":
+            await _fall_back(config, prior, details)
         return seen
+    _record(details, call, media, started)
+    return seen
+
+
+async def _fall_back(config: Config, prior: Prior, details: dict[str, Any]) -> None:
+    """The direct call failed at ICE: when the echo's serve fronts it with a TURN relay (serve
+    --turn), the same call over TCP through it, as a call falls back when UDP does not get
+    out; its figures go in details["fallback"] (its credentials do not)."""
+    from ..call.session import run_call
+    from ..call.signalling import turn_offer
+
+    relay = await turn_offer(config)
+    if relay is None:
+        details["fallback"] = None
+        return
+    server = relay["urls"][0].removeprefix("turn:").split("?")[0]
+    found: dict[str, Any] = {"via": "TURN over TCP", "server": server}
+    details["fallback"] = found
+    tracks, media = await choose_media(config, prior)
+    started = time.perf_counter()
+    try:
+        call = await run_call(config, tracks, relay=relay)
+    except CallFailed as failure:
+        found["failed_stage"], found["error"] = failure.stage, failure.message.as_dict()
+        return
+    _record(found, call, media, started)
+
+
+def _record(details: dict[str, Any], call: Any, media: list[Message], started: float) -> None:
     details["loop_lag_ms"] = lag_during(started, time.perf_counter())  # RTCP is read on the loop
     details["media"] = " and ".join(m.text("en") for m in media)  # as before: English
     details["media_messages"] = [m.as_dict() for m in media]  # for the report, in its language
@@ -181,13 +241,14 @@ async def measure(config: Config, prior: Prior = NO_PRIOR) -> RtpObservation:
     for kind, k in call.stats.items():
         details[kind] = kind_details(k, call.series)
     details["series"] = {"t": call.series.t, **call.series.rows}
-    return seen
 
 
 def deadline_s(config: Config) -> float:
-    # set-up, the call, waiting for a first RTT, then for the far end's counts
-    return (config.connect_deadline_s + config.call_seconds + 2 * RTCP_DRAIN_S
-            + PROBE_DEADLINE_MARGIN_S + 3)
+    # set-up, the call, waiting for a first RTT, then for the far end's counts; with an echo,
+    # room for the call over its TURN relay after a direct one that failed at ICE
+    one = config.connect_deadline_s + config.call_seconds + 2 * RTCP_DRAIN_S + 3
+    fallback = one + config.timeout_s if config.echo_url else 0.0
+    return one + fallback + PROBE_DEADLINE_MARGIN_S
 
 
 PROBE = MeasuredProbe(

@@ -28,6 +28,7 @@ from . import certs, limits
 from .capacity import CapacityServer
 from .mux import MediaMux
 from .stun import StunResponder
+from .turn import TurnError, TurnRelay
 
 #: A TLS client that has not finished its handshake after this long is dropped. asyncio's
 #: default is 60 s, and until then a half-open connection keeps ~300 KB of TLS buffers: junk
@@ -72,6 +73,8 @@ class ServeConfig:
     calls_per_address: int = limits.CALLS_PER_ADDRESS
     #: the check page's uploads and reports (check/routes.py); the page itself is always served
     check: CheckConfig = CheckConfig()
+    #: serve --turn: coturn's port (TCP and UDP) in front of the echo; 0: no relay
+    turn_port: int = 0
 
 
 def _tls_context(config: ServeConfig) -> tuple[ssl.SSLContext, certs.Renewer | None]:
@@ -227,6 +230,24 @@ def offer_problem(sdp: str) -> str | None:
     return None
 
 
+def _turn_handler(relay: TurnRelay | None, token: str | None, check_open: bool = False) -> Any:
+    """GET /call/turn: the TURN relay in front of the echo (serve --turn) and credentials for
+    it, to a caller allowed to call; 404 without --turn."""
+    async def turn(request: web.Request) -> web.Response:
+        if not (check_open or invitation_header(request, token) or _authorized(request, token)):
+            return web.json_response({"error": "bad or missing token"}, status=401,
+                                     headers=CORS)
+        if relay is None:
+            return web.json_response({"error": "no TURN relay here (serve --turn)"},
+                                     status=404, headers=CORS)
+        sockname = request.transport.get_extra_info("sockname") if request.transport else None
+        host = str(sockname[0]) if sockname else relay.bind
+        log.info("turn %s: credentials for %s:%s", request.remote, host, relay.port)
+        return web.json_response(relay.offer(host),
+                                 headers={**CORS, "Cache-Control": "no-store"})
+    return turn
+
+
 def _received_handler(echo: EchoPeer, token: str | None, check_open: bool = False) -> Any:
     """GET /call/{id}/received: what the echo peer has counted of that call's media so far
     (the call id, 96 random bits, is known only to its caller). The check page asks it with
@@ -334,6 +355,8 @@ async def serve(config: ServeConfig, stop: asyncio.Event, ready: asyncio.Event |
     setup_check(app, config.check, config.token)
     app.router.add_get("/call/{call_id}/received", _received_handler(echo, config.token,
                                                                      config.check.open))
+    relay = TurnRelay(config.bind, config.turn_port) if config.turn_port else None
+    app.router.add_get("/call/turn", _turn_handler(relay, config.token, config.check.open))
     capacity = CapacityServer() if config.capacity else None
     throttled = limits.ThrottledLog(log)
     renewer: certs.Renewer | None = None
@@ -388,6 +411,11 @@ async def serve(config: ServeConfig, stop: asyncio.Event, ready: asyncio.Event |
             except OSError as exc:
                 raise ServeError(f"cannot listen on TCP {config.bind}:{port} "
                                  f"({'HTTPS' if tls else 'HTTP'}): {exc.strerror}") from None
+        if relay is not None:
+            try:
+                await relay.start()
+            except TurnError as exc:
+                raise ServeError(str(exc)) from None
         if ready is not None:
             ready.set()
         collector = asyncio.create_task(_collect_garbage(capacity, renewer, stun_rate))
@@ -396,6 +424,8 @@ async def serve(config: ServeConfig, stop: asyncio.Event, ready: asyncio.Event |
     finally:
         for closer in closers:
             closer.close()
+        if relay is not None:
+            await relay.stop()
         await echo.close()
         loop.set_exception_handler(previous_handler)
         logging.getLogger("aiohttp.server").removeFilter(bad_requests)

@@ -59,6 +59,12 @@ HEADLINES: Mapping[str, tuple[str, str]] = {
     "dx.proxy-only": ("Only the HTTP proxy {proxy} gets out of this network: no direct TCP or UDP to "
                       "{host} ({blocked} get no answer)",
                       "此网络只有 HTTP 代理 {proxy} 能访问外网：到 {host} 的 TCP 和 UDP 都无法直连（{blocked} 均无响应）"),
+    "dx.udp-none-fallback": ("No UDP answer from {host} on {ports} while TCP works: UDP is dropped "
+                             "on the way. Calls fall back to TCP through a relay: the test call "
+                             "over it had {rtt:.0f} ms RTT and {loss:.1f} % loss, against "
+                             "{direct:.0f} ms for a direct TCP connect",
+                             "{host} 的 {ports} 无 UDP 响应，而 TCP 正常：UDP 在路径上被丢弃。通话会经中继回退到 TCP："
+                             "经中继的测试通话往返时延 {rtt:.0f} 毫秒、丢包 {loss:.1f}%，而直连 TCP 建连为 {direct:.0f} 毫秒"),
     "dx.nat64": ("This network has no IPv4: it reaches IPv4 servers through NAT64 (prefix {prefix}; "
                  "the target is {ipv4} behind it). Names work, but servers given as IPv4 "
                  "addresses -- a call's IPv4 candidates, the native SDK's built-in access servers "

@@ -283,6 +283,10 @@ REMEDIES: Mapping[str, Remedy] = {
         en="Large UDP datagrams are lost on the way while small ones pass. If this computer uses a VPN or another tunnel, try the call without it, or ask its administrator to lower the tunnel's MTU; the network administrator should let ICMP 'fragmentation needed' (IPv4 type 3 code 4, IPv6 'packet too big') through and look for a link with a smaller MTU (PPPoE: 1492 bytes) that drops instead of reporting it.",
         zh="大的 UDP 数据报在路径上丢失，而小的可以通过。如果本机使用 VPN 或其他隧道，请断开后再试，或请其管理员调小隧道的 MTU；网络管理员应放行 ICMP“需要分片”（IPv4 类型 3 代码 4，IPv6“数据包过大”），并排查 MTU 较小（PPPoE：1492 字节）且直接丢包而不报告的链路。",
     ),
+    "call-fallback": Remedy(
+        en="Calls get through here only over TCP through a relay: they work, but with more delay, and a lost packet holds up the ones after it. Ask the network administrator to let UDP out to the call servers (TRTC: UDP 8000, 8080, 8800, 843, 443 and 16285).",
+        zh="此处通话只能经中继走 TCP：可以通话，但延迟更高，且一个包丢失会拖住其后的包。请网络管理员放通到通话服务器的 UDP 出站（TRTC：UDP 8000、8080、8800、843、443 和 16285）。",
+    ),
     "nat64": Remedy(
         en="Calls need to reach TRTC's servers at their IPv4 addresses. Ask the network administrator for IPv4 on this network (dual stack), or for 464XLAT: a CLAT on this computer translates IPv4 addresses through the network's NAT64 (mobile networks that are IPv6-only usually provide it; on a computer it has to be switched on).",
         zh="通话需要访问 TRTC 服务器的 IPv4 地址。请网络管理员为此网络提供 IPv4（双栈），或提供 464XLAT：本机上的 CLAT 会通过网络的 NAT64 转换 IPv4 地址（仅 IPv6 的移动网络通常已提供；电脑上需要另行开启）。",
@@ -342,4 +346,5 @@ PARTY: Mapping[str, str] = {
     "check-speaker": "user", "dns-elsewhere": "network", "proxy-only": "network",
     "captive-portal": "user", "path-mtu": "network",
     "path-here": "user", "path-middle": "network", "path-server": "owner", "nat64": "network",
+    "call-fallback": "network",
 }

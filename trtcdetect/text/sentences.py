@@ -326,6 +326,8 @@ SENTENCES: Mapping[str, tuple[str, str]] = {
     "call.no-rtcp": ("call connected but no RTCP reports came back", "通话已建立，但没有收到 RTCP 报告"),
     "call.poor": ("call quality is poor: {numbers}", "通话质量差：{numbers}"),
     "call.degraded": ("call quality is degraded: {numbers}", "通话质量下降：{numbers}"),
+    "call.fallback": ("the direct call failed ({stage}: no UDP path); over TCP through the relay at {server} it works: {numbers}",
+                      "直连通话失败（{stage}：没有 UDP 通路）；经 {server} 的中继走 TCP 可以通话：{numbers}"),
     "call.video-stalled": ("the video that came back stalled: {fps:g} frames a second, "
                            "{freezes} freezes ({seconds:g} s frozen)",
                            "回传的视频卡顿：每秒 {fps:g} 帧，卡住 {freezes} 次（共 {seconds:g} 秒）"),
