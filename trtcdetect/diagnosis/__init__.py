@@ -41,8 +41,29 @@ def diagnose(probes: Sequence[ProbeResult],
                                                           Status.ERROR):
             found.append(finding_from_probe(probe))
     found = fold_contradictions(found)
+    lone = unexplained(found)
+    if lone is not None:
+        found.append(lone)
     order = {id(f): i for i, f in enumerate(found)}
     return tuple(sorted(found, key=lambda f: (f.note, -f.severity.severity, order[id(f)])))
+
+
+def unexplained(findings: Sequence[Finding]) -> Finding | None:
+    """A note when two or more network checks failed and no rule named a cause for them: the
+    findings stay separate, and the report says that no single cause explains them (rather
+    than leaving the reader to guess one)."""
+    from ..models import Message
+    from ..probes import with_trait
+    from ..text.ids import S
+
+    network = {f"probe.{pid}" for pid in with_trait("network")}
+    problems = [f for f in findings if not f.note]
+    separate = [f for f in problems if f.id in network]
+    if len(separate) < 2 or any(not f.id.startswith("probe.") for f in problems):
+        return None
+    which = tuple(p for f in separate for p in f.explains)
+    return Finding("no-single-cause", Status.PASS, Message(S.DX_NO_SINGLE_CAUSE, {
+        "count": len(separate)}), which, (), "support")
 
 
 #: What a finding asserts about this network, by finding id ("probe.ID" for a probe's own

@@ -241,6 +241,7 @@ class S:
     DX_NAT64 = "dx.nat64"
     DX_PATH_LOSS = "dx.path-loss"
     DX_PATH_DELAY = "dx.path-delay"
+    DX_NO_SINGLE_CAUSE = "dx.no-single-cause"
     DX_NO_UDP_EVIDENCE = "dx.no-udp-evidence"
 
 
