@@ -136,7 +136,8 @@ def trace(address: str, port: int, *, local: Local | None = None, max_hops: int 
             for hop in hops[:last]:
                 if not tracer.send(hop):
                     break
-        tracer.collect(until=time.perf_counter() + linger_s, stop=stop)
+        # the last answers: until every datagram is accounted for, or linger_s
+        tracer.collect(until=time.perf_counter() + linger_s, stop=stop, all_in=True)
     result.elapsed_s = time.perf_counter() - started
     return result
 
@@ -170,10 +171,11 @@ class _Tracer:
         self.pending[request.transaction_id] = (hop, time.perf_counter())
         return True
 
-    def collect(self, until: float, stop: threading.Event | None) -> None:
+    def collect(self, until: float, stop: threading.Event | None, all_in: bool = False) -> None:
+        """Read answers until `until`; with `all_in`, also stop once none is outstanding."""
         while True:
             left = until - time.perf_counter()
-            if left <= 0 or (stop is not None and stop.is_set()):
+            if left <= 0 or (stop is not None and stop.is_set()) or (all_in and not self.pending):
                 return
             if not self.poll.poll(max(1, int(left * 1000))):
                 continue
