@@ -93,3 +93,17 @@ def test_what_the_path_probe_says(observation: PathObservation, status: Status,
     text = sentence(verdict.message.id, verdict.message.params, "en")
     assert words in text, text
     assert sentence(verdict.message.id, verdict.message.params, "zh")
+
+
+def test_later_rounds_ask_only_as_far_as_the_path_answers() -> None:
+    """The host answered at 4: rounds stop there. It did not, and hop 6 was the furthest to
+    answer: three TTLs past it (hops that hide themselves), not all thirty."""
+    from trtcdetect.net.path import Hop, Trace, _last_ttl
+
+    hops = [Hop(ttl) for ttl in range(1, 31)]
+    trace = Trace("192.0.2.9", 8000, hops)
+    assert _last_ttl(trace, 30) == 30
+    hops[5].rtts_ms.append(9.0)
+    assert _last_ttl(trace, 30) == 9
+    trace.reached_at = 4
+    assert _last_ttl(trace, 30) == 4

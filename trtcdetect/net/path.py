@@ -8,8 +8,9 @@ datagram that caused it (Linux; `man 7 ip`, IP_RECVERR). Each datagram is a STUN
 and its transaction id tells which datagram an answer or an error belongs to; a host that
 answers "port unreachable" is reached as well.
 
-Rounds: every `interval_s` one datagram per TTL still in question (1..max_hops, and none past
-the host once it answered), `per_hop` rounds in all, then `linger_s` for the last answers. With
+Rounds: every `interval_s` one datagram per TTL still in question (1..max_hops; none past the
+host once it answered, nor more than BEYOND_LAST past the furthest hop that answered while the
+host does not), `per_hop` rounds in all, then `linger_s` for the last answers. With
 the defaults that is at most 5 datagrams a hop and 30 hops in about 2.6 s. Five, half a second
 apart, stay within what Linux routers allow ICMP errors toward one address (a burst of 6, then
 one a second) even for a run right after another: more would read as loss at every router.
@@ -132,14 +133,27 @@ def trace(address: str, port: int, *, local: Local | None = None, max_hops: int 
             tracer.collect(until=due, stop=stop)
             if stop is not None and stop.is_set():
                 break
-            last = result.reached_at or max_hops
-            for hop in hops[:last]:
+            for hop in hops[:_last_ttl(result, max_hops)]:
                 if not tracer.send(hop):
                     break
         # the last answers: until every datagram is accounted for, or linger_s
         tracer.collect(until=time.perf_counter() + linger_s, stop=stop, all_in=True)
     result.elapsed_s = time.perf_counter() - started
     return result
+
+
+#: past the furthest hop that answered, this many TTLs more are asked in later rounds (hops
+#: that hide themselves), not all up to max_hops, when the host itself does not answer
+BEYOND_LAST = 3
+
+
+def _last_ttl(result: Trace, max_hops: int) -> int:
+    """The highest TTL a round sends: the host's own once it answered; else a few past the
+    furthest hop that answered; max_hops while nothing has."""
+    if result.reached_at is not None:
+        return result.reached_at
+    answered = [h.ttl for h in result.hops if h.answered]
+    return min(max_hops, max(answered) + BEYOND_LAST) if answered else max_hops
 
 
 class _Tracer:

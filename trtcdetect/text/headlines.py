@@ -72,8 +72,9 @@ HEADLINES: Mapping[str, tuple[str, str]] = {
                  "此网络没有 IPv4：通过 NAT64 访问 IPv4 服务器（前缀 {prefix}；目标为其后的 {ipv4}）。"
                  "域名可以访问，但以 IPv4 地址给出的服务器（通话的 IPv4 候选地址、原生 SDK 内置的接入服务器）无法从本机访问"),
     "dx.path-loss": ("Packets to {host} are lost from hop {ttl} ({address}) on, {place}: "
-                     "{loss} % of the path's datagrams, and calls lose as much",
-                     "发往 {host} 的数据包从第 {ttl} 跳（{address}）开始丢失，{place}：路径丢包 {loss}%，通话也会同样丢包"),
+                     "{loss} % of the path check's datagrams, and a call's packets take the "
+                     "same way",
+                     "发往 {host} 的数据包从第 {ttl} 跳（{address}）开始丢失，{place}：路径检测的数据报丢失 {loss}%，通话的数据包也走同一路径"),
     "dx.path-delay": ("The delay to {host} rises by {added} ms at hop {ttl} ({address}), {place}: "
                       "{rtt} ms in all",
                       "到 {host} 的延迟在第 {ttl} 跳（{address}）增加 {added} 毫秒，{place}：共 {rtt} 毫秒"),
