@@ -30,7 +30,7 @@ def test_the_relay_carries_calls_to_serve_only_with_its_secret_in_a_file() -> No
     assert "allowed-peer-ip=198.18.0.12" in lines and "allow-loopback-peers" not in lines
     assert f"static-auth-secret={relay.secret}" in lines and len(relay.secret) == 64
     offer = relay.offer("198.18.0.12", now=0.0)
-    assert offer["urls"][0] == "turn:198.18.0.12:3478?transport=tcp"
+    assert offer["urls"] == ["turn:198.18.0.12:3478?transport=tcp"] and "no-udp" in lines
     assert "allow-loopback-peers" in TurnRelay("127.0.0.1").configuration(Path("/x"))
 
 

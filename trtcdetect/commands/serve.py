@@ -67,8 +67,9 @@ def build_parser() -> argparse.ArgumentParser:
              "offered on the address the caller dialled, a NAT's public one included)")
     add("--turn", metavar="PORT", nargs="?", const=str(TURN_PORT), default=None,
         help="front the echo with a TURN relay (Debian's coturn, started and stopped with "
-             f"serve) on this port, TCP and UDP (default port: {TURN_PORT}; serve's HTTPS "
-             "holds 443): a caller whose network drops UDP then makes its test call over TCP "
+             f"serve) on this TCP port (default: {TURN_PORT}; 443, where networks "
+             "let TCP out, once --https-port is another): a caller whose network drops UDP "
+             "then makes its test call over TCP "
              "through the relay, as TRTC's calls fall back, and its report gives that call's "
              "RTT and loss. It relays to this serve only; needs --bind with one address")
     add("--public-address", metavar="ADDR", action="append", default=[],
@@ -238,7 +239,8 @@ def cmd_serve(argv: Sequence[str]) -> int:
     from ..server.privileges import privileged, refusal
 
     needing = privileged([("udp", p) for p in config.udp_ports]
-                         + [("tcp", p) for p in (*config.tcp_ports, https_port, http_port)])
+                         + [("tcp", p) for p in (*config.tcp_ports, https_port, http_port,
+                                                 config.turn_port)])
     if needing:
         raise UsageError(refusal(needing))
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(message)s",

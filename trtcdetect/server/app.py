@@ -73,7 +73,7 @@ class ServeConfig:
     calls_per_address: int = limits.CALLS_PER_ADDRESS
     #: the check page's uploads and reports (check/routes.py); the page itself is always served
     check: CheckConfig = CheckConfig()
-    #: serve --turn: coturn's port (TCP and UDP) in front of the echo; 0: no relay
+    #: serve --turn: coturn's TCP port in front of the echo; 0: no relay
     turn_port: int = 0
 
 

@@ -2,8 +2,8 @@
 makes its test call -- over TCP through a relay, as TRTC's calls fall back -- and the report
 gives that fallback's RTT and loss instead of "calls fall back".
 
-coturn (`turnserver`) runs as serve's child on serve's address, TURN over TCP and UDP on one
-port. Its configuration is a file in a private directory: the shared secret is never on a
+coturn (`turnserver`) runs as serve's child on serve's address, TURN over TCP on one port (its
+relayed side is UDP to the echo, on this host). Its configuration is a file in a private directory: the shared secret is never on a
 command line. It relays only to serve's own address (the echo), never elsewhere: not an open
 relay for whoever reaches it. It ends with serve: on a clean stop, and through
 PR_SET_PDEATHSIG should serve be killed. Credentials follow coturn's REST API scheme
@@ -32,7 +32,7 @@ from typing import Any
 TURN_TTL_S = 600
 #: coturn's start-up, at most, s
 TURN_START_S = 10.0
-#: the port TURN listens on by default (TCP and UDP): the IANA one; serve's HTTPS holds 443
+#: the TCP port TURN listens on by default: the IANA one (serve's HTTPS holds 443)
 TURN_PORT = 3478
 _PR_SET_PDEATHSIG = 1
 
@@ -69,7 +69,9 @@ class TurnRelay:
         lines = [
             f"listening-ip={self.bind}", f"relay-ip={self.bind}", f"listening-port={self.port}",
             "use-auth-secret", f"static-auth-secret={self.secret}", "realm=trtcdetect",
-            "fingerprint", "no-tls", "no-dtls", "no-cli", "no-multicast-peers",
+            # TCP only: the relay is for callers whose UDP does not get out, and serve's own
+            # UDP ports (443 among them) stay serve's
+            "no-udp", "fingerprint", "no-tls", "no-dtls", "no-cli", "no-multicast-peers",
             "no-software-attribute",
             # the echo only: every other peer is refused (allowed-peer-ip wins over denied)
             "denied-peer-ip=0.0.0.0-255.255.255.255",
@@ -116,11 +118,10 @@ class TurnRelay:
 
     def offer(self, host: str, now: float | None = None) -> dict[str, Any]:
         """What /call/turn answers: the relay at `host` (the address the caller dialled),
-        over TCP first, and credentials for it."""
+        over TCP, and credentials for it."""
         username, password = credentials(self.secret, time.time() if now is None else now)
         where = f"[{host}]" if ":" in host else host
-        return {"urls": [f"turn:{where}:{self.port}?transport=tcp",
-                         f"turn:{where}:{self.port}?transport=udp"],
+        return {"urls": [f"turn:{where}:{self.port}?transport=tcp"],
                 "username": username, "credential": password, "ttl": TURN_TTL_S}
 
     async def stop(self) -> None:
