@@ -3,10 +3,10 @@ makes its test call -- over TCP through a relay, as TRTC's calls fall back -- an
 gives that fallback's RTT and loss instead of "calls fall back".
 
 coturn (`turnserver`) runs as serve's child on serve's address, TURN over TCP on one port (its
-relayed side is UDP to the echo, on this host). Its configuration is a file in a private directory: the shared secret is never on a
-command line. It relays only to serve's own address (the echo), never elsewhere: not an open
-relay for whoever reaches it. It ends with serve: on a clean stop, and through
-PR_SET_PDEATHSIG should serve be killed. Credentials follow coturn's REST API scheme
+relayed side is UDP to the echo, on this host). Its configuration is a file in a private
+directory: the shared secret is never on a command line. It relays only to serve's own address
+(the echo), never elsewhere: not an open relay for whoever reaches it. It ends with serve: on
+a clean stop, and through PR_SET_PDEATHSIG should serve be killed. Credentials follow coturn's REST API scheme
 (`use-auth-secret`): user "EXPIRY:trtcdetect", password base64(HMAC-SHA1(secret, user)),
 minted per request for TURN_TTL_S.
 """
