@@ -337,6 +337,42 @@ def test_udp_blocked_says_how_much_slower_the_tcp_fallback_is(
     assert relays(lab) == [], "coturn outlived serve"
 
 
+def test_the_relay_over_tls_is_tried_first(services: Services, hosts_file: Path,
+                                           tmp_path: Path,
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """serve --turn 443 --turn-tls 5349 with a certificate for turn.test: with UDP dropped the
+    test call's fallback goes over TLS to the relay (aiortc checks the certificate against
+    the system's trust store: here $SSL_CERT_FILE, the test CA), and says so."""
+    import trustme
+
+    ca = trustme.CA()
+    pem = tmp_path / "turn.pem"
+    ca.issue_cert("turn.test").private_key_and_cert_chain_pem.write_to_path(str(pem))
+    ca.cert_pem.write_to_path(str(tmp_path / "ca.pem"))
+    monkeypatch.setenv("SSL_CERT_FILE", str(tmp_path / "ca.pem"))
+    lab, address = services.lab, "198.18.0.12"
+    hosts_file.write_text(f"{address} turn.test\n")
+    run(["ip", "-n", lab.server, "addr", "add", f"{address}/24", "dev", f"{lab.server}v"])
+    server = lab.serve(address, "--https-port", "0", "--http-port", "8687", "--tcp-ports", "",
+                       "--turn", "443", "--turn-tls", "5349", "--cert", str(pem), "--key",
+                       str(pem))
+    lab.firewall(["ip saddr 198.18.0.1 udp dport != 53 drop"])
+    try:
+        code, doc = lab.trtcdetect_json(
+            "--target", "turn.test", "--only", "ports,rtp", "--tcp-ports", "8687",
+            "--echo-url", "http://turn.test:8687/call", "--call-seconds", "2",
+            "--audio-only", "--timeout", "2")
+    finally:
+        lab.firewall([])
+        lab.stop(server)
+        run(["ip", "-n", lab.server, "addr", "del", f"{address}/24", "dev", f"{lab.server}v"])
+    fallback = probe(doc, "rtp")["details"]["fallback"]
+    assert fallback["via"] == "TURN over TLS" and fallback["server"] == "turn.test:5349", fallback
+    assert fallback["audio"]["packets_sent"] > 50 and "failed_before" not in fallback
+    named(doc, "udp-none", "network", ("ports", "rtp"), "经中继")
+    assert code == 1
+
+
 def relays(lab: Lab) -> list[str]:
     """The pids of the coturn processes serve --turn started in the server namespace (its
     configuration lives in a trtcdetect-turn-* directory; the lab's own coturns do not)."""

@@ -32,11 +32,23 @@ def test_the_relay_carries_calls_to_serve_only_with_its_secret_in_a_file() -> No
     offer = relay.offer("198.18.0.12", now=0.0)
     assert offer["urls"] == ["turn:198.18.0.12:3478?transport=tcp"] and "no-udp" in lines
     assert "allow-loopback-peers" in TurnRelay("127.0.0.1").configuration(Path("/x"))
+    assert "no-tls" in lines
+
+
+def test_tls_is_offered_first_at_the_name_the_certificate_carries() -> None:
+    relay = TurnRelay("198.18.0.12", 443, 5349, Path("/etc/x/cert.pem"), Path("/etc/x/key.pem"))
+    lines = relay.configuration(Path("/x")).splitlines()
+    assert "tls-listening-port=5349" in lines and "cert=/etc/x/cert.pem" in lines
+    assert "pkey=/etc/x/key.pem" in lines and "no-tls" not in lines
+    assert relay.offer("198.18.0.12", now=0.0, name="turn.test")["urls"] == [
+        "turns:turn.test:5349?transport=tcp", "turn:198.18.0.12:443?transport=tcp"]
 
 
 @pytest.mark.parametrize(("argv", "words"), [
     (["serve", "--bind", "0.0.0.0", "--turn"], "--turn needs --bind with one address"),
     (["serve", "--bind", "127.0.0.1", "--turn", "70000"], "--turn: port out of range"),
+    (["serve", "--bind", "127.0.0.1", "--turn", "--turn-tls", "5349"],
+     "--turn-tls goes with --turn and --cert/--key"),
 ])
 def test_bad_turn_options_are_one_line_and_exit_3(argv: list[str], words: str,
                                                   capsys: pytest.CaptureFixture[str]) -> None:

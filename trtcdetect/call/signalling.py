@@ -112,6 +112,6 @@ async def turn_offer(config: Config) -> dict[str, Any] | None:
     if not isinstance(body, dict) or not isinstance(body.get("urls"), list) \
             or not all(isinstance(body.get(k), str) for k in ("username", "credential")):
         return None
-    urls = [u for u in body["urls"] if isinstance(u, str) and u.startswith("turn:")]
+    urls = [u for u in body["urls"] if isinstance(u, str) and u.startswith(("turn:", "turns:"))]
     return {"urls": urls, "username": body["username"], "credential": body["credential"]} \
         if urls else None

@@ -72,6 +72,9 @@ def build_parser() -> argparse.ArgumentParser:
              "then makes its test call over TCP "
              "through the relay, as TRTC's calls fall back, and its report gives that call's "
              "RTT and loss. It relays to this serve only; needs --bind with one address")
+    add("--turn-tls", metavar="PORT", default=None,
+        help="with --turn and --cert/--key: TURN over TLS on this TCP port too, with serve's "
+             "certificate, offered to callers first (their systems' trust store must trust it)")
     add("--public-address", metavar="ADDR", action="append", default=[],
         help="an address this host is reached at from outside, e.g. a cloud machine's public "
              "address in front of its private one (repeatable): the echo calls' media port is "
@@ -129,6 +132,18 @@ def _turn_port(value: str | None, bind: str) -> int:
         raise UsageError("--turn needs --bind with one address: the relay carries calls to "
                          "that address only")
     return port
+
+
+def _turn_tls_port(args: argparse.Namespace) -> int:
+    if args.turn_tls is None:
+        return 0
+    if args.turn is None or not args.cert:
+        raise UsageError("--turn-tls goes with --turn and --cert/--key (a certificate callers' "
+                         "systems trust)")
+    try:
+        return parse_port(args.turn_tls)
+    except ConfigError as exc:
+        raise UsageError(f"--turn-tls: {exc}") from None
 
 
 def _media_port(text: str | None, udp_ports: tuple[int, ...]) -> int:
@@ -230,6 +245,7 @@ def cmd_serve(argv: Sequence[str]) -> int:
         calls_per_address=per_address,
         check=check,
         turn_port=_turn_port(args.turn, args.bind),
+        turn_tls_port=_turn_tls_port(args),
     )
     public = not _loopback(config.bind)
     if public and config.token is not None and http_port and not args.plain_http_token:
@@ -240,7 +256,7 @@ def cmd_serve(argv: Sequence[str]) -> int:
 
     needing = privileged([("udp", p) for p in config.udp_ports]
                          + [("tcp", p) for p in (*config.tcp_ports, https_port, http_port,
-                                                 config.turn_port)])
+                                                 config.turn_port, config.turn_tls_port)])
     if needing:
         raise UsageError(refusal(needing))
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(message)s",

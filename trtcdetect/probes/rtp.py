@@ -217,17 +217,24 @@ async def _fall_back(config: Config, prior: Prior, details: dict[str, Any]) -> N
     if relay is None:
         details["fallback"] = None
         return
-    server = relay["urls"][0].removeprefix("turn:").split("?")[0]
-    found: dict[str, Any] = {"via": "TURN over TCP", "server": server}
-    details["fallback"] = found
-    tracks, media = await choose_media(config, prior)
-    started = time.perf_counter()
-    try:
-        call = await run_call(config, tracks, relay=relay)
-    except CallFailed as failure:
-        found["failed_stage"], found["error"] = failure.stage, failure.message.as_dict()
-        return
-    _record(found, call, media, started)
+    tried: list[dict[str, Any]] = []
+    for url in relay["urls"][:2]:  # TLS first when offered, then plain TCP
+        tls = url.startswith("turns:")
+        found: dict[str, Any] = {"via": "TURN over TLS" if tls else "TURN over TCP",
+                                 "server": url.split(":", 1)[1].split("?")[0]}
+        details["fallback"] = found
+        tracks, media = await choose_media(config, prior)
+        started = time.perf_counter()
+        try:
+            call = await run_call(config, tracks, relay={**relay, "urls": [url]})
+        except CallFailed as failure:
+            found["failed_stage"], found["error"] = failure.stage, failure.message.as_dict()
+            tried.append(found)
+            continue
+        _record(found, call, media, started)
+        break
+    if tried and details["fallback"] is not tried[-1]:
+        details["fallback"]["failed_before"] = tried
 
 
 def _record(details: dict[str, Any], call: Any, media: list[Message], started: float) -> None:
@@ -247,7 +254,7 @@ def deadline_s(config: Config) -> float:
     # set-up, the call, waiting for a first RTT, then for the far end's counts; with an echo,
     # room for the call over its TURN relay after a direct one that failed at ICE
     one = config.connect_deadline_s + config.call_seconds + 2 * RTCP_DRAIN_S + 3
-    fallback = one + config.timeout_s if config.echo_url else 0.0
+    fallback = 2 * one + config.timeout_s if config.echo_url else 0.0  # TLS, then TCP
     return one + fallback + PROBE_DEADLINE_MARGIN_S
 
 

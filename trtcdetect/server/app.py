@@ -75,6 +75,8 @@ class ServeConfig:
     check: CheckConfig = CheckConfig()
     #: serve --turn: coturn's TCP port in front of the echo; 0: no relay
     turn_port: int = 0
+    #: serve --turn-tls: its TLS port too (with --cert/--key); 0: none
+    turn_tls_port: int = 0
 
 
 def _tls_context(config: ServeConfig) -> tuple[ssl.SSLContext, certs.Renewer | None]:
@@ -243,9 +245,24 @@ def _turn_handler(relay: TurnRelay | None, token: str | None, check_open: bool =
         sockname = request.transport.get_extra_info("sockname") if request.transport else None
         host = str(sockname[0]) if sockname else relay.bind
         log.info("turn %s: credentials for %s:%s", request.remote, host, relay.port)
-        return web.json_response(relay.offer(host),
+        return web.json_response(relay.offer(host, name=_host_name(request.host)),
                                  headers={**CORS, "Cache-Control": "no-store"})
     return turn
+
+
+def _host_name(header: str | None) -> str | None:
+    """The host name in a Host header (for the TURN-over-TLS URL, which the certificate must
+    name); None for an IP literal, a missing header or anything that is not a plain name."""
+    import re
+
+    name = (header or "").rsplit(":", 1)[0] if not (header or "").startswith("[") else ""
+    if not name or not re.fullmatch(r"[A-Za-z0-9-]{1,63}(\.[A-Za-z0-9-]{1,63})*", name):
+        return None
+    try:
+        ipaddress.ip_address(name)
+    except ValueError:
+        return name.lower()
+    return None
 
 
 def _received_handler(echo: EchoPeer, token: str | None, check_open: bool = False) -> Any:
@@ -355,7 +372,8 @@ async def serve(config: ServeConfig, stop: asyncio.Event, ready: asyncio.Event |
     setup_check(app, config.check, config.token)
     app.router.add_get("/call/{call_id}/received", _received_handler(echo, config.token,
                                                                      config.check.open))
-    relay = TurnRelay(config.bind, config.turn_port) if config.turn_port else None
+    relay = TurnRelay(config.bind, config.turn_port, config.turn_tls_port, config.cert,
+                      config.key) if config.turn_port else None
     app.router.add_get("/call/turn", _turn_handler(relay, config.token, config.check.open))
     capacity = CapacityServer() if config.capacity else None
     throttled = limits.ThrottledLog(log)

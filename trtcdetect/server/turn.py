@@ -58,8 +58,13 @@ def credentials(secret: str, now: float, ttl_s: int = TURN_TTL_S) -> tuple[str, 
 
 
 class TurnRelay:
-    def __init__(self, bind: str, port: int = TURN_PORT) -> None:
+    """`port`: TURN over TCP; `tls_port` (with the operator's certificate and key, which
+    callers' systems trust): TURN over TLS as well, offered first."""
+
+    def __init__(self, bind: str, port: int = TURN_PORT, tls_port: int = 0,
+                 cert: Path | None = None, key: Path | None = None) -> None:
         self.bind, self.port = bind, port
+        self.tls_port, self.cert, self.key = tls_port, cert, key
         self.secret = secrets.token_hex(32)
         self.process: subprocess.Popen[bytes] | None = None
         self.folder: Path | None = None
@@ -71,7 +76,7 @@ class TurnRelay:
             "use-auth-secret", f"static-auth-secret={self.secret}", "realm=trtcdetect",
             # TCP only: the relay is for callers whose UDP does not get out, and serve's own
             # UDP ports (443 among them) stay serve's
-            "no-udp", "fingerprint", "no-tls", "no-dtls", "no-cli", "no-multicast-peers",
+            "no-udp", "fingerprint", "no-dtls", "no-cli", "no-multicast-peers",
             "no-software-attribute",
             # the echo only: every other peer is refused (allowed-peer-ip wins over denied)
             "denied-peer-ip=0.0.0.0-255.255.255.255",
@@ -82,6 +87,11 @@ class TurnRelay:
         ]
         if loopback:
             lines.append("allow-loopback-peers")
+        if self.tls_port and self.cert is not None:
+            lines += [f"tls-listening-port={self.tls_port}", f"cert={self.cert}",
+                      f"pkey={self.key or self.cert}", "no-tlsv1", "no-tlsv1_1"]
+        else:
+            lines.append("no-tls")
         return "\n".join(lines) + "\n"
 
     async def start(self) -> None:
@@ -116,12 +126,16 @@ class TurnRelay:
             probe.settimeout(0.2)
             return probe.connect_ex((self.bind, self.port)) == 0
 
-    def offer(self, host: str, now: float | None = None) -> dict[str, Any]:
-        """What /call/turn answers: the relay at `host` (the address the caller dialled),
-        over TCP, and credentials for it."""
+    def offer(self, host: str, now: float | None = None, name: str | None = None) -> dict[str, Any]:
+        """What /call/turn answers: the relay at `host` (the address the caller dialled), over
+        TLS first (at `name`, the host name the caller used, which the certificate names) and
+        then plain TCP, and credentials for it."""
         username, password = credentials(self.secret, time.time() if now is None else now)
         where = f"[{host}]" if ":" in host else host
-        return {"urls": [f"turn:{where}:{self.port}?transport=tcp"],
+        urls = [f"turn:{where}:{self.port}?transport=tcp"]
+        if self.tls_port and self.cert is not None:
+            urls.insert(0, f"turns:{name or where}:{self.tls_port}?transport=tcp")
+        return {"urls": urls,
                 "username": username, "credential": password, "ttl": TURN_TTL_S}
 
     async def stop(self) -> None:
