@@ -104,3 +104,47 @@ def test_linux_icmp_limits_do_not_read_as_loss_in_two_runs_back_to_back(
         probe = path(doc)
         assert probe["details"]["loss_from"] is None, probe["details"]["hops"]
         assert probe["status"] == "pass"
+
+
+def test_delay_on_a_link_is_placed_at_the_hop_after_it() -> None:
+    """The impairment link (40 ms each way) behind a router: this computer -- router -- delayed
+    link -- server. The delay starts at hop 2, the server's own hop, by the link's 80 ms
+    within 10 %; hop 1 stays fast. (The TUN forwarder carries any IP packet, so the router's
+    network crosses it as the link's own addresses do.)"""
+    from tests.impair import Impairment, serving_link
+    from tests.lab import run as ip_run
+
+    links = serving_link("--udp-ports", "8000", "--tcp-ports", "", "--https-port", "0")
+    link = next(links)
+    pc = f"{link.client}p"
+    try:
+        ip_run(["ip", "netns", "add", pc])
+        ip_run(["ip", "link", "add", f"{pc}a", "type", "veth", "peer", "name", f"{pc}b"])
+        ip_run(["ip", "link", "set", f"{pc}a", "netns", pc])
+        ip_run(["ip", "link", "set", f"{pc}b", "netns", link.client])
+        ip_run(["ip", "-n", pc, "addr", "add", "198.18.70.2/24", "dev", f"{pc}a"])
+        ip_run(["ip", "-n", link.client, "addr", "add", "198.18.70.1/24", "dev", f"{pc}b"])
+        for ns, device in ((pc, f"{pc}a"), (pc, "lo"), (link.client, f"{pc}b")):
+            ip_run(["ip", "-n", ns, "link", "set", device, "up"])
+        ip_run(["ip", "-n", pc, "route", "add", "default", "via", "198.18.70.1"])
+        ip_run(["ip", "-n", link.server, "route", "add", "198.18.70.0/24", "dev",
+                f"{link.server}t"])
+        ip_run(["ip", "netns", "exec", link.client, "sysctl", "-qw", "net.ipv4.ip_forward=1"])
+        link.set(Impairment(delay_ms=40), Impairment(delay_ms=40))
+        target = "198.19.0.2"
+        proc = subprocess.run(["ip", "netns", "exec", pc, sys.executable, "-m", "trtcdetect",
+                               "--json", "--quiet", "--target", target, "--tcp-ports", "",
+                               "--udp-ports", "8000", "--timeout", "1", "--only", "path"],
+                              capture_output=True, text=True, timeout=60)
+        doc = json.loads(proc.stdout)
+        validate(doc)
+    finally:
+        subprocess.run(["ip", "netns", "del", pc], capture_output=True)
+        next(links, None)
+    d = path(doc)["details"]
+    hops = d["hops"]
+    assert [h["address"] for h in hops] == ["198.18.70.1", target], hops
+    assert hops[0]["rtt_ms"] < 5 and d["reached_at"] == 2
+    delay = d["delay_from"]
+    assert delay is not None and delay["ttl"] == 2 and delay["place"] == "server", d
+    assert 72 <= delay["added_ms"] <= 88, delay
