@@ -315,7 +315,7 @@ def test_udp_blocked_says_how_much_slower_the_tcp_fallback_is(
         code, doc = lab.trtcdetect_json(
             "--target", address, "--only", "ports,rtp", "--tcp-ports", "8687",
             "--echo-url", f"http://{address}:8687/call", "--call-seconds", "2",
-            "--audio-only", "--timeout", "2")
+            "--audio-only", "--timeout", "2", "--connect-deadline", "3")
     finally:
         lab.firewall([])
     rtp = probe(doc, "rtp")
@@ -361,7 +361,7 @@ def test_the_relay_over_tls_is_tried_first(services: Services, hosts_file: Path,
         code, doc = lab.trtcdetect_json(
             "--target", "turn.test", "--only", "ports,rtp", "--tcp-ports", "8687",
             "--echo-url", "http://turn.test:8687/call", "--call-seconds", "2",
-            "--audio-only", "--timeout", "2")
+            "--audio-only", "--timeout", "2", "--connect-deadline", "3")
     finally:
         lab.firewall([])
         lab.stop(server)
