@@ -6,7 +6,7 @@
 Hop 1 is this computer's gateway (its LAN / Wi-Fi), hop 2 the provider (the middle), hop 3 the
 server's own edge router, hop 4 the server: `trtcdetect serve` answering STUN. A link is made
 lossy with nftables where it ends (prerouting of the next one along): `numgen inc mod 5 < 2
-drop` per TTL, exactly two datagrams in five of each hop past it (a counter, not chance: the
+drop` per TTL, exactly two datagrams in every five of each hop past it (a counter, not chance: the
 ground truth is known). Routers answer ICMP as Linux does by default (6 at once, then one a
 second toward one address) unless a test sets icmp_limit(0).
 """
@@ -87,7 +87,7 @@ class PathLab:
         """Drop the first two of every five datagrams of each TTL that `sender` sends toward
         the server, as the next one along receives them (prerouting: before a router looks at
         the TTL). One counter per TTL (a rule each), so every hop past the link loses exactly
-        two of its five, whatever else crosses the link meanwhile."""
+        two in every five, whatever else crosses the link meanwhile."""
         chain = ["client", "gw", "isp", "edge", "server"]
         receiver = chain[chain.index(sender) + 1]
         rules = "".join(f"  ip ttl {ttl} ip daddr {SERVER} meta l4proto udp "

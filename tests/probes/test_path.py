@@ -21,22 +21,26 @@ GW, ISP, EDGE, SERVER = "192.168.1.1", "100.64.0.1", "203.0.113.1", "192.0.2.9"
 
 
 @pytest.mark.parametrize(("answered", "reached", "start", "place", "certain"), [
-    # answered of 5 per hop: gateway, provider, server's edge, server
+    # answered of 5 (or 8) per hop: gateway, provider, server's edge, server
     ((5, 5, 5, 5), 4, None, None, None),              # clean
     ((3, 3, 3, 3), 4, 1, "here", True),               # this computer's link
     ((5, 3, 3, 3), 4, 2, "middle", True),             # past the gateway
     ((5, 5, 3, 3), 4, 3, "middle", True),
     ((5, 5, 5, 3), 4, 4, "server", True),             # only the server's own hop
     ((2, 5, 5, 5), 4, None, None, None),              # the gateway limits its answers only
-    ((2, 5, 4, 4), 4, 3, "middle", True),             # ... and loss starts further on
+    ((2, 5, 4, 4), 4, 3, "middle", False),            # ... a clean hop 2 of 5 at 20 % loss:
+                                                      # no evidence the loss starts after it
     ((1, 1, 1, 4), 4, 1, "here", False),              # every router limits: not certain
     ((5, 3, 0, 3), 4, 2, "middle", True),             # a hidden hop is skipped over
-    ((5, 4, 4, 0), None, 2, "middle", True),          # the server never answered: last hop
+    ((5, 4, 4, 0), None, 2, "middle", False),         # the server never answered: last hop
+    ((8, 5, 5, 5), 4, 2, "middle", True),             # 8 clean before 37 % loss: evidence
+    ((8, 7, 7, 7), 4, 2, "middle", False),            # ... before 12 % loss: none
 ])
 def test_where_the_loss_starts(answered: tuple[int, ...], reached: int | None,
                                start: int | None, place: str | None,
                                certain: bool | None) -> None:
-    hops = [hop(i + 1, a and addr, a, 10.0 * (i + 1) if a else None)
+    sent = 8 if max(answered) > 5 else 5  # the rows of 8 are the probe's own count a hop
+    hops = [hop(i + 1, a and addr, a, 10.0 * (i + 1) if a else None, sent=sent)
             for i, (a, addr) in enumerate(zip(answered, (GW, ISP, EDGE, SERVER), strict=True))]
     found = loss_start(hops, reached)
     if start is None:

@@ -430,7 +430,7 @@ def path_loss(probes: Probes, network: Network, explained: frozenset[str]) -> Fi
         return None
     loss, delay = path.details.get("loss_from"), path.details.get("delay_from")
     host = str(path.details.get("host") or "?")
-    if isinstance(loss, dict) and (loss.get("certain") or loss.get("clean_before")):
+    if isinstance(loss, dict) and loss.get("certain"):
         where, headline = loss, Message(S.DX_PATH_LOSS, {
             "host": host, "ttl": loss.get("ttl"), "address": loss.get("address") or "?",
             "place": {"id": f"path.place-{loss.get('place')}", "params": {}},

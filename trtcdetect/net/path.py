@@ -11,10 +11,12 @@ answers "port unreachable" is reached as well.
 Rounds: every `interval_s` one datagram per TTL still in question (1..max_hops; none past the
 host once it answered, nor more than BEYOND_LAST past the furthest hop that answered while the
 host does not), `per_hop` rounds in all, then `linger_s` for the last answers. With
-the defaults that is at most 5 datagrams a hop and 30 hops in about 2.6 s. Five, half a second
-apart, stay within what Linux routers allow ICMP errors toward one address (a burst of 6, then
-one a second) even for a run right after another: more would read as loss at every router.
-The first hop is the gateway: its row is the burst to it.
+the defaults that is at most 8 datagrams a hop and 30 hops in at most 2.9 s. Eight, a third
+of a second apart, stay within what a Linux router allows ICMP errors toward one address (a
+burst of 6, then one a second); a run right after another sees routers hold answers back,
+which the probe tells from loss (a router that loses alone is not blamed). Fewer would not
+tell where moderate loss starts (benchmarks/path_placement.py). The first hop is the
+gateway: its row is the burst to it.
 
 Measuring only: where loss and delay start is judged by the path probe (probes/path.py).
 """
@@ -45,8 +47,8 @@ _UNREACHABLE = {(SO_EE_ORIGIN_ICMP, 3), (SO_EE_ORIGIN_ICMP6, 1)}
 _EXTENDED_ERR = struct.Struct("=IBBBBII")
 
 MAX_HOPS = 30
-PER_HOP = 5
-INTERVAL_S = 0.5
+PER_HOP = 8
+INTERVAL_S = 0.33
 LINGER_S = 0.6
 
 

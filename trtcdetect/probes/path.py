@@ -7,14 +7,15 @@ exceeded", the target (a `trtcdetect serve`) answers STUN. From what came back:
 - loss starts at the first hop of the unbroken run of lossy hops that ends at the last hop
   (the target, or the last hop that answered). A router that loses only its own answers (they
   rate-limit ICMP; mtr shows the same) is followed by a hop without loss and is not blamed.
-  When the hops before the start lose far more than the end (every router limiting), where it
-  starts is not certain and the report says so.
+  The start is said only when the evidence holds: the clean hop before the run would have lost
+  something at the run's loss rate (CLEAN_HOP_EVIDENCE), and the run's hops do not lose far
+  more than the end (every router limiting). Otherwise the loss is said without a place.
 - delay starts at the hop where the median RTT rises by DELAY_STEP_MS or more and stays up.
 - the place: hop 1 is this computer's own link (its Wi-Fi or LAN, to its router); the target's
   own hop is the server's end; anything between is the middle (the internet provider, or
   beyond). Hops that never answer are said to hide themselves.
 
-Bounded: at most net.path.PER_HOP datagrams a hop, MAX_HOPS hops, about 2.6 s; only toward the
+Bounded: at most net.path.PER_HOP datagrams a hop, MAX_HOPS hops, at most 2.9 s; only toward the
 target. Runs with the network probes.
 """
 
@@ -34,9 +35,13 @@ from .base import NO_PRIOR, MeasuredProbe, Prior, Verdict
 
 #: a rise of the median RTT from one hop to the next that counts as delay starting there, ms
 DELAY_STEP_MS = 30.0
-#: hops from the start on that lose more than this many points more than the end: routers limiting their
-#: answers, not loss on the path; where the loss starts is then uncertain
+#: hops from the start on that lose more than this many points more than the end: routers
+#: limiting their answers, not loss on the path; where the loss starts is then uncertain
 RATE_LIMIT_MARGIN_PCT = 50.0
+#: a clean hop before the lossy run shows where the loss starts only when it would have lost
+#: something at the run's loss rate with at least this probability: with 8 datagrams a hop,
+#: from about 25 % loss on; below, the start is not said (a wrong hop blames the wrong party)
+CLEAN_HOP_EVIDENCE = 0.9
 #: the media port traced to when no UDP port answered and none is configured
 FALLBACK_PORT = 8000
 
@@ -71,11 +76,15 @@ def loss_start(hops: list[dict[str, Any]], reached_at: int | None) -> dict[str, 
     while index > 0 and answering[index - 1]["answered"] < answering[index - 1]["sent"]:
         index -= 1
     start = answering[index]
-    run = answering[index:-1]
-    certain = not any(h["loss_pct"] - end["loss_pct"] > RATE_LIMIT_MARGIN_PCT for h in run)
+    run = answering[index:]
+    limited = any(h["loss_pct"] - end["loss_pct"] > RATE_LIMIT_MARGIN_PCT for h in run[:-1])
+    sent = sum(h["sent"] for h in run)
+    rate = sum(h["sent"] - h["answered"] for h in run) / sent if sent else 0.0
+    # the hop before the run was clean: could it have been, had the loss started earlier?
+    shown = index == 0 or 1 - (1 - rate) ** answering[index - 1]["sent"] >= CLEAN_HOP_EVIDENCE
     return {"ttl": start["ttl"], "address": start["address"],
             "place": place_of(start["ttl"], reached_at), "loss_pct": end["loss_pct"],
-            "certain": certain, "clean_before": index > 0}
+            "certain": shown and not limited, "clean_before": index > 0}
 
 
 def delay_start(hops: list[dict[str, Any]], reached_at: int | None) -> dict[str, Any] | None:
@@ -134,7 +143,7 @@ def judge(observation: PathObservation) -> Verdict:
         return Verdict(Status.WARN, Message(S.PATH_SILENT, {
             "host": host, "sent": details["datagrams"]}), (), metrics)
     loss, delay = details["loss_from"], details["delay_from"]
-    if loss is not None and (loss["certain"] or loss["clean_before"]):
+    if loss is not None and loss["certain"]:
         return Verdict(Status.WARN, Message(S.PATH_LOSS, {
             "host": host, "ttl": loss["ttl"], "address": loss["address"],
             "place": _place(loss), "loss": loss["loss_pct"]}), (_advice(loss["place"]),), metrics)
