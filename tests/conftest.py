@@ -172,7 +172,7 @@ ROOT_MODULES = ("test_packaging", "test_browser_netns")
 #: tests that run real calls, servers or device threads for seconds without a lab fixture
 #: (each over 1.5 s on 2 cores): with the lab, out of the quick inner loop
 SECONDS_LONG = (
-    "test_ten_calls_in_one_process_leak_no_fds_or_threads",
+    "test_five_calls_in_one_process_leak_no_fds_or_threads",
     "test_serve_keeps_answering_under_junk_and_its_memory_stays_flat",
     "test_an_audio_device_scan_that_hangs_fails_both_audio_probes_and_the_run_ends",
     "test_a_microphone_stuck_in_a_read_gives_no_data_and_the_run_still_ends",
