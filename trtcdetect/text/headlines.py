@@ -78,9 +78,9 @@ HEADLINES: Mapping[str, tuple[str, str]] = {
     "dx.path-delay": ("The delay to {host} rises by {added} ms at hop {ttl} ({address}), {place}: "
                       "{rtt} ms in all",
                       "到 {host} 的延迟在第 {ttl} 跳（{address}）增加 {added} 毫秒，{place}：共 {rtt} 毫秒"),
-    "dx.no-single-cause": ("No single cause explains the {count} network findings below: each is "
+    "dx.no-single-cause": ("No single cause explains these {count} network findings: each is "
                            "shown on its own, with its own advice",
-                           "下列 {count} 项网络问题没有单一原因可以解释：各自单独列出，并附各自的建议"),
+                           "这 {count} 项网络问题没有单一原因可以解释：各自单独列出，并附各自的建议"),
     "dx.no-udp-evidence": ("No check crossed the network over UDP: whether call media gets "
                            "through is not known", "没有任何检测经由网络发送 UDP：无法确定通话媒体能否通过"),
 }
