@@ -416,37 +416,31 @@ def path_mtu(probes: Probes, network: Network, explained: frozenset[str]) -> Fin
         tuple(affected), (Advice(R.PATH_MTU),), "network")
 
 
-#: where on the path a loss or delay starts (probes/path.py) -> who can act on it
-PATH_PARTY = {"here": "user", "middle": "network", "server": "owner"}
-PATH_ADVICE = {"here": R.PATH_HERE, "middle": R.PATH_MIDDLE, "server": R.PATH_SERVER}
-
-
 def path_loss(probes: Probes, network: Network, explained: frozenset[str]) -> Finding | None:
     """Loss or delay placed on the path: the path probe saw where it starts (this computer's
     link, the middle, the server's end). The quality problems it explains fold under it: the
     quality trains' loss, a test call that crossed the network and was poor."""
+    from ..probes.path import PLACE_ADVICE, place_message
+    from ..text.remedies import PARTY
+
     path = probes.get("path")
     if path is None or "path" in explained or path.status not in PROBLEM:
         return None
     loss, delay = path.details.get("loss_from"), path.details.get("delay_from")
     host = str(path.details.get("host") or "?")
-    if isinstance(loss, dict) and loss.get("certain"):
-        where, headline = loss, Message(S.DX_PATH_LOSS, {
-            "host": host, "ttl": loss.get("ttl"), "address": loss.get("address") or "?",
-            "place": {"id": f"path.place-{loss.get('place')}", "params": {}},
-            "loss": loss.get("loss_pct")})
-        fid = "path-loss"
-    elif isinstance(delay, dict):
-        where, headline = delay, Message(S.DX_PATH_DELAY, {
-            "host": host, "ttl": delay.get("ttl"), "address": delay.get("address") or "?",
-            "place": {"id": f"path.place-{delay.get('place')}", "params": {}},
-            "added": delay.get("added_ms"), "rtt": delay.get("rtt_ms")})
-        fid = "path-delay"
+    lost = isinstance(loss, dict) and bool(loss.get("certain"))
+    where = loss if lost else delay
+    if not isinstance(where, dict) or where.get("place") not in PLACE_ADVICE:
+        return None
+    said = {"host": host, "ttl": where.get("ttl"), "address": where.get("address") or "?",
+            "place": place_message(where)}
+    if lost:
+        fid, headline = "path-loss", Message(S.DX_PATH_LOSS, {**said,
+                                                            "loss": where.get("loss_pct")})
     else:
-        return None
-    place = str(where.get("place"))
-    if place not in PATH_PARTY:
-        return None
+        fid, headline = "path-delay", Message(S.DX_PATH_DELAY, {
+            **said, "added": where.get("added_ms"), "rtt": where.get("rtt_ms")})
+    advice = Advice(PLACE_ADVICE[str(where["place"])])
     affected = ["path"]
     ports = probes.get("ports")
     if ports is not None and "ports" not in explained and ports.message is not None \
@@ -456,8 +450,8 @@ def path_loss(probes: Probes, network: Network, explained: frozenset[str]) -> Fi
     if rtp is not None and "rtp" not in explained and rtp.status == Status.WARN \
             and rtp.details.get("mode") != "local":
         affected.append("rtp")
-    return Finding(fid, _severity(probes, affected), headline, tuple(affected),
-                   (Advice(PATH_ADVICE[place]),), PATH_PARTY[place])
+    return Finding(fid, _severity(probes, affected), headline, tuple(affected), (advice,),
+                   PARTY[advice.id])
 
 
 def http_page(probes: Probes, network: Network, explained: frozenset[str]) -> Finding | None:

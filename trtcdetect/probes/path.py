@@ -47,6 +47,8 @@ FALLBACK_PORT = 8000
 
 PLACE_SENTENCES = {"here": S.PATH_PLACE_HERE, "middle": S.PATH_PLACE_MIDDLE,
                    "server": S.PATH_PLACE_SERVER}
+#: what to do, by place (each remedy's party: text.remedies.PARTY)
+PLACE_ADVICE = {"here": R.PATH_HERE, "middle": R.PATH_MIDDLE, "server": R.PATH_SERVER}
 
 
 def place_of(ttl: int, reached_at: int | None) -> str:
@@ -124,7 +126,9 @@ class PathObservation:
                            "seconds": round((PER_HOP - 1) * INTERVAL_S + LINGER_S, 1)}}
 
 
-def _place(where: dict[str, Any]) -> dict[str, Any]:
+def place_message(where: dict[str, Any]) -> dict[str, Any]:
+    """The words for where a loss or delay starts (loss_start, delay_start), as a nested
+    message; the diagnosis' headline uses the same."""
     return {"id": PLACE_SENTENCES[where["place"]], "params": {}}
 
 
@@ -146,12 +150,13 @@ def judge(observation: PathObservation) -> Verdict:
     if loss is not None and loss["certain"]:
         return Verdict(Status.WARN, Message(S.PATH_LOSS, {
             "host": host, "ttl": loss["ttl"], "address": loss["address"],
-            "place": _place(loss), "loss": loss["loss_pct"]}), (_advice(loss["place"]),), metrics)
+            "place": place_message(loss), "loss": loss["loss_pct"]}),
+            (Advice(PLACE_ADVICE[loss["place"]]),), metrics)
     if delay is not None and delay["rtt_ms"] >= thresholds.CALL_RTT_WARN_MS / 2:
         return Verdict(Status.WARN, Message(S.PATH_DELAY, {
             "host": host, "ttl": delay["ttl"], "address": delay["address"],
-            "place": _place(delay), "added": delay["added_ms"], "rtt": delay["rtt_ms"]}),
-            (_advice(delay["place"]),), metrics)
+            "place": place_message(delay), "added": delay["added_ms"], "rtt": delay["rtt_ms"]}),
+            (Advice(PLACE_ADVICE[delay["place"]]),), metrics)
     end = answering[-1]
     if details["reached_at"] is None:
         return Verdict(Status.PASS, Message(S.PATH_NOT_REACHED, {
@@ -161,10 +166,6 @@ def judge(observation: PathObservation) -> Verdict:
             "host": host, "loss": loss["loss_pct"]}), (Advice(R.CALL_POOR),), metrics)
     return Verdict(Status.PASS, Message(S.PATH_CLEAN, {
         "host": host, "hops": end["ttl"], "rtt": end["rtt_ms"]}), (), metrics)
-
-
-def _advice(place: str) -> Advice:
-    return Advice({"here": R.PATH_HERE, "middle": R.PATH_MIDDLE, "server": R.PATH_SERVER}[place])
 
 
 def _metrics(details: dict[str, Any], answering: list[dict[str, Any]]) -> tuple[Metric, ...]:
