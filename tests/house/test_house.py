@@ -6,6 +6,7 @@ the values it declares — and every place that makes one gives those values."""
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -262,3 +263,16 @@ def test_every_literal_message_and_advice_gives_the_values_its_text_needs() -> N
             problems.append(f"{where}:{line} {kind}({text_id!r}) lacks "
                             f"{sorted(catalogue[text_id].fields - keys)}")
     assert problems == []
+
+
+def test_each_probe_section_sits_beside_its_probe_and_the_report_names_no_probe() -> None:
+    """A probe's part of the HTML report is `probes/<id>.html.j2`, beside `probes/<id>.py`,
+    included by id: the report's template asks for it and names no probe itself."""
+    from trtcdetect.probes import REGISTRY
+
+    sections = {p.name.removesuffix(".html.j2") for p in (PACKAGE / "probes").glob("*.html.j2")}
+    assert sections <= set(REGISTRY), sections - set(REGISTRY)
+    assert all((PACKAGE / "probes" / f"{pid}.py").exists() for pid in sections)
+    report = (PACKAGE / "report" / "templates" / "report.html.j2").read_text()
+    # no `probe.id == "ports"`, no `probe.id in ("camera", ...)`
+    assert re.findall(r"probe\.id\s*(?:==|!=)\s*[\"']|probe\.id\s+in\s*[(\[]", report) == []

@@ -59,6 +59,7 @@ def test_twine_accepts_the_wheel_and_the_sdist(dist: Path) -> None:
 def test_the_wheel_holds_the_package_data_and_nothing_of_the_lab(dist: Path) -> None:
     names = zipfile.ZipFile(_one(dist, "*.whl")).namelist()
     for wanted in ("trtcdetect/report/templates/report.html.j2", "trtcdetect/report/schema.json",
+                   "trtcdetect/probes/ports.html.j2", "trtcdetect/report/templates/repeat.html.j2",
                    "trtcdetect/browser/static/trtc.html", "trtcdetect/browser/static/webrtc.html",
                    "trtcdetect/browser/static/vendor/MANIFEST.json",
                    "trtcdetect/browser/static/vendor/trtc.js",

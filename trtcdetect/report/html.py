@@ -16,8 +16,11 @@ from ..text.remedies import PARTIES
 from .files import checks_target
 from .json import to_dict
 
+#: The report's template and its own partials, then each probe's section: `<probe id>.html.j2`
+#: beside the probe's module (probes/), included by id, so a probe's view lives with the probe.
 _ENV = jinja2.Environment(
-    loader=jinja2.PackageLoader("trtcdetect.report", "templates"),
+    loader=jinja2.ChoiceLoader([jinja2.PackageLoader("trtcdetect.report", "templates"),
+                                jinja2.PackageLoader("trtcdetect", "probes")]),
     autoescape=True,
     undefined=jinja2.StrictUndefined,
     trim_blocks=True,
