@@ -9,7 +9,7 @@ network or a device. `run` joins them; the runner adds the duration.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Generic, Protocol, TypeVar
 
@@ -22,9 +22,47 @@ Prior = Mapping[str, ProbeResult]
 #: (it checks the run's target host itself: a run with one is about that host), "device" (a
 #: camera, microphone or speaker of this machine), "browser" (it runs a browser)
 TRAITS = frozenset({"network", "target", "device", "browser"})
-__all__ = ["NO_PRIOR", "TRAITS", "MeasuredProbe", "Observation", "Prior", "Probe", "Verdict",
-           "result"]
+__all__ = ["NO_PRIOR", "TRAITS", "MeasuredProbe", "Observation", "Prior", "Probe", "Sample",
+           "Series", "Verdict", "metric_value", "result", "seconds"]
 NO_PRIOR: Prior = {}
+
+
+@dataclass(frozen=True)
+class Series:
+    """One OpenMetrics family a probe exports (report/metrics.py makes it with prometheus-client):
+    its full name, help, labels besides `target`, unit suffix, and for a state set its states.
+    Names are part of the contract: times in seconds, ratios 0-1, as Prometheus asks."""
+
+    name: str
+    help: str
+    labels: tuple[str, ...] = ()
+    unit: str = ""
+    #: a state set (prometheus-client's Enum): a sample's value is one of these
+    states: tuple[str, ...] = ()
+
+
+#: One value of a Series: (series name, label values after target, value; a state for a state set)
+Sample = tuple[str, tuple[str, ...], float | str]
+#: A probe's samples from its entry in the JSON document (the contract the metrics follow)
+Samples = Callable[[Mapping[str, Any]], Iterable[Sample]]
+
+
+def metric_value(probe: Mapping[str, Any], name: str) -> float | None:
+    """The value of the probe's metric `name` in its JSON entry, or None."""
+    for metric in probe.get("metrics", []):
+        if metric["name"] == name and metric["value"] is not None:
+            return float(metric["value"])
+    return None
+
+
+def seconds(ms: float) -> float:
+    """ms as seconds without binary noise (33.41 ms is 0.03341, not 0.033409999999999995): the
+    figures have at most microsecond resolution."""
+    return round(ms / 1000, 9)
+
+
+def no_samples(probe: Mapping[str, Any]) -> Iterable[Sample]:
+    return ()
 
 
 class Probe(Protocol):
@@ -49,6 +87,16 @@ class Probe(Protocol):
     def traits(self) -> frozenset[str]:
         """What the probe is (TRAITS): the runner, the diagnosis, the exporter and the report
         ask this instead of listing probe ids."""
+        ...
+
+    @property
+    def series(self) -> tuple[Series, ...]:
+        """The OpenMetrics families the probe exports besides its status and duration."""
+        ...
+
+    @property
+    def samples(self) -> Samples:
+        """The values of `series`, read from the probe's entry in the JSON document."""
         ...
 
     def deadline_s(self, config: Config) -> float:
@@ -94,6 +142,9 @@ class MeasuredProbe(Generic[Seen]):
     #: for a probe whose packets come from another stack (Chromium, Tencent's SDKs): which of
     #: -4/-6, --source, --interface do not reach it with this configuration, or None
     unbound: Callable[[Config], str | None] | None = None
+    #: OpenMetrics families beyond status and duration, and how to read their values
+    series: tuple[Series, ...] = ()
+    samples: Samples = no_samples
 
     def __post_init__(self) -> None:
         unknown = self.traits - TRAITS

@@ -12,6 +12,7 @@ import re
 import sys
 import threading
 import time
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,7 +23,7 @@ from ..devices.findings import problem_verdict
 from ..devices.threads import DEVICE_DEADLINE_MARGIN_S, DeviceProblem, run_in_thread
 from ..models import Advice, Message, Metric, Status
 from ..text.ids import R, S
-from .base import NO_PRIOR, MeasuredProbe, Prior, Verdict
+from .base import NO_PRIOR, MeasuredProbe, Prior, Sample, Series, Verdict, metric_value
 
 #: Width of the JPEG snapshot embedded in the report, px.
 SNAPSHOT_WIDTH = 320
@@ -253,6 +254,15 @@ def deadline_s(config: Config) -> float:
     return config.camera_seconds + DEVICE_DEADLINE_MARGIN_S
 
 
+SERIES = (Series("trtcdetect_camera_fps", "Measured camera frame rate"),)
+
+
+def samples(probe: Mapping[str, Any]) -> Iterable[Sample]:
+    fps = metric_value(probe, "fps")
+    if fps is not None:
+        yield "trtcdetect_camera_fps", (), fps
+
+
 PROBE = MeasuredProbe(
     id="camera",
     traits=frozenset({"device"}),
@@ -261,4 +271,6 @@ PROBE = MeasuredProbe(
     measure=measure,
     judge=judge,
     deadline=deadline_s,
+    series=SERIES,
+    samples=samples,
 )

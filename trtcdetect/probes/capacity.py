@@ -9,6 +9,7 @@ The runner starts it after every other network probe has ended: its load would b
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,7 +20,7 @@ from ..net import ResolveError, ramp, resolve
 from ..net import capacity as train
 from ..text.ids import R, S
 from ..trtc import is_tencent
-from .base import NO_PRIOR, MeasuredProbe, Prior, Verdict
+from .base import NO_PRIOR, MeasuredProbe, Prior, Sample, Series, Verdict
 
 #: a step's delay median this far above the lowest seen: a queue is building
 QUEUE_RISE_MS = 40.0
@@ -159,6 +160,26 @@ def deadline_s(config: Config) -> float:
     return config.timeout_s * 2 + 2 * steps * per_step + PROBE_DEADLINE_MARGIN_S
 
 
+#: OpenMetrics: the estimate per direction, and whether it is only a lower bound
+SERIES = (
+    Series("trtcdetect_capacity_bytes_per_second",
+           "Capacity estimate per direction (up: from this machine), IP-level", ("direction",),
+           unit="bytes_per_second"),
+    Series("trtcdetect_capacity_lower_bound",
+           "1 when the capacity figure is only a lower bound (no bottleneck up to the test's "
+           "ceiling)", ("direction",)),
+)
+
+
+def samples(probe: Mapping[str, Any]) -> Iterable[Sample]:
+    details = probe.get("details") or {}
+    for name in ("up", "down"):
+        found = details.get(name) or {}
+        if found.get("kbps") is not None:
+            yield "trtcdetect_capacity_bytes_per_second", (name,), found["kbps"] * 1000 / 8
+            yield "trtcdetect_capacity_lower_bound", (name,), 1 if found["bound"] == "at least" else 0
+
+
 PROBE = MeasuredProbe(
     id="capacity",
     traits=frozenset({"network"}),
@@ -170,4 +191,6 @@ PROBE = MeasuredProbe(
     deadline=deadline_s,
     # its load would be every other network probe's delay: it starts after all of them
     after=("@network",),
+    series=SERIES,
+    samples=samples,
 )

@@ -8,6 +8,8 @@ profile with several hosts checks them all at once.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,7 +20,7 @@ from ..net import https, portal
 from ..net.https import Step
 from ..net.proxy import check_via, proxy_for
 from ..text.ids import R, S
-from .base import NO_PRIOR, MeasuredProbe, Prior, Verdict
+from .base import NO_PRIOR, MeasuredProbe, Prior, Sample, Series, Verdict, seconds
 from .viaproxy import judge_via
 
 
@@ -141,6 +143,33 @@ def deadline_s(config: Config) -> float:
     return config.probe_deadline_s
 
 
+#: OpenMetrics: each step's time and outcome, and the certificate's expiry
+SERIES = (
+    Series("trtcdetect_domain_step_seconds", "Time of each DNS/TCP/TLS/HTTPS step", ("step",),
+           unit="seconds"),
+    Series("trtcdetect_domain_step_ok", "1 when the step worked, 0 when it failed", ("step",)),
+    Series("trtcdetect_certificate_expiry_timestamp_seconds",
+           "When the TLS certificate expires, Unix time (alert on it minus time())",
+           unit="seconds"),
+)
+
+
+def samples(probe: Mapping[str, Any]) -> Iterable[Sample]:
+    steps = (probe.get("details") or {}).get("steps", [])
+    for s in steps:
+        if s["ok"] is not None:
+            yield "trtcdetect_domain_step_ok", (s["name"],), 1 if s["ok"] else 0
+        if s["ok"] and s["ms"] is not None:
+            yield "trtcdetect_domain_step_seconds", (s["name"],), seconds(s["ms"])
+    for s in steps:
+        if s.get("name") == "tls" and s.get("not_after"):
+            try:
+                expiry = dt.datetime.fromisoformat(str(s["not_after"]))
+            except ValueError:
+                continue
+            yield "trtcdetect_certificate_expiry_timestamp_seconds", (), expiry.timestamp()
+
+
 PROBE = MeasuredProbe(
     id="domain",
     traits=frozenset({"network", "target"}),
@@ -149,4 +178,6 @@ PROBE = MeasuredProbe(
     measure=measure,
     judge=judge,
     deadline=deadline_s,
+    series=SERIES,
+    samples=samples,
 )

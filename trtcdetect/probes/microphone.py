@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,7 +19,7 @@ from ..devices.findings import audio_devices, problem_verdict
 from ..devices.threads import DEVICE_DEADLINE_MARGIN_S, DeviceProblem, release, run_in_thread
 from ..models import Advice, Message, Metric, Status
 from ..text.ids import R, S
-from .base import NO_PRIOR, MeasuredProbe, Prior, Verdict
+from .base import NO_PRIOR, MeasuredProbe, Prior, Sample, Series, Verdict, metric_value
 
 MIC_SAMPLE_RATE = 48000
 #: Audio delivered right after opening is dropped: some backends start with a burst or a stall.
@@ -151,6 +152,15 @@ def deadline_s(config: Config) -> float:
     return config.mic_seconds + DEVICE_DEADLINE_MARGIN_S
 
 
+SERIES = (Series("trtcdetect_microphone_rms_dbfs", "Microphone level"),)
+
+
+def samples(probe: Mapping[str, Any]) -> Iterable[Sample]:
+    rms = metric_value(probe, "rms")
+    if rms is not None:
+        yield "trtcdetect_microphone_rms_dbfs", (), rms
+
+
 PROBE = MeasuredProbe(
     id="microphone",
     traits=frozenset({"device"}),
@@ -159,4 +169,6 @@ PROBE = MeasuredProbe(
     measure=measure,
     judge=judge,
     deadline=deadline_s,
+    series=SERIES,
+    samples=samples,
 )

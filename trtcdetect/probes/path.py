@@ -21,6 +21,7 @@ target. Runs with the network probes.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,7 +32,7 @@ from ..net import ResolveError, resolve
 from ..net.path import INTERVAL_S, LINGER_S, MAX_HOPS, PER_HOP, trace
 from ..offloop import in_thread
 from ..text.ids import R, S
-from .base import NO_PRIOR, MeasuredProbe, Prior, Verdict
+from .base import NO_PRIOR, MeasuredProbe, Prior, Sample, Series, Verdict, seconds
 
 #: a rise of the median RTT from one hop to the next that counts as delay starting there, ms
 DELAY_STEP_MS = 30.0
@@ -207,6 +208,37 @@ def deadline_s(config: Config) -> float:
     return config.timeout_s + PER_HOP * INTERVAL_S + LINGER_S + PROBE_DEADLINE_MARGIN_S
 
 
+
+#: OpenMetrics: each hop's loss and RTT (label `hop`: its TTL; routers are not labels, they vary),
+#: how many hops the target is away, and where loss and delay start when the judge placed them
+SERIES = (
+    Series("trtcdetect_path_hop_loss_ratio", "Share of a hop's datagrams it did not answer",
+           ("hop",), unit="ratio"),
+    Series("trtcdetect_path_hop_rtt_seconds", "Median round-trip time to a hop", ("hop",),
+           unit="seconds"),
+    Series("trtcdetect_path_target_hops", "How many hops away the target answered"),
+    Series("trtcdetect_path_loss_start_hop", "The hop where loss to the target starts"),
+    Series("trtcdetect_path_delay_start_hop", "The hop where delay to the target starts"),
+)
+
+
+def samples(probe: Mapping[str, Any]) -> Iterable[Sample]:
+    details = probe.get("details") or {}
+    for hop in details.get("hops") or []:
+        if not hop["answered"]:
+            continue  # a hidden router: no figure, rather than 100 % loss
+        label = (str(hop["ttl"]),)
+        yield "trtcdetect_path_hop_loss_ratio", label, round(hop["loss_pct"] / 100, 4)
+        if hop.get("rtt_ms") is not None:
+            yield "trtcdetect_path_hop_rtt_seconds", label, seconds(hop["rtt_ms"])
+    if details.get("reached_at") is not None:
+        yield "trtcdetect_path_target_hops", (), details["reached_at"]
+    for key, series in (("loss_from", "trtcdetect_path_loss_start_hop"),
+                        ("delay_from", "trtcdetect_path_delay_start_hop")):
+        if details.get(key):
+            yield series, (), details[key]["ttl"]
+
+
 PROBE = MeasuredProbe(
     id="path",
     traits=frozenset({"network", "target"}),
@@ -216,4 +248,6 @@ PROBE = MeasuredProbe(
     judge=judge,
     deadline=deadline_s,
     after=("ports",),
+    series=SERIES,
+    samples=samples,
 )

@@ -12,6 +12,7 @@ port still silent after UDP_ADAPTIVE_RESENDS such resends is given up. `--timeou
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,6 +21,7 @@ from ..config import PROBE_DEADLINE_MARGIN_S, Config
 from ..models import Advice, Message, Metric, Status
 from ..net import ResolveError, resolve
 from ..net.ports import (
+    CLOSED,
     ERROR,
     NO_ANSWER,
     OPEN,
@@ -32,7 +34,7 @@ from ..net.ports import (
 from ..net.trains import QUALITY_TRAIN_LOSS_AFTER_S, run_train
 from ..text.ids import R, S
 from ..trtc import is_tencent
-from .base import NO_PRIOR, MeasuredProbe, Prior, Verdict
+from .base import NO_PRIOR, MeasuredProbe, Prior, Sample, Series, Verdict, seconds
 
 
 @dataclass(frozen=True)
@@ -223,6 +225,23 @@ def deadline_s(config: Config) -> float:
     return config.timeout_s * 2 + PROBE_DEADLINE_MARGIN_S + trains + LARGE_DATAGRAM_S
 
 
+#: OpenMetrics: a state set per port (no_answer: open or filtered) and the round-trip time
+SERIES = (
+    Series("trtcdetect_port_verdict", "Verdict per port (no_answer: open or filtered)",
+           ("protocol", "port"), states=(OPEN, CLOSED, NO_ANSWER, ERROR)),
+    Series("trtcdetect_port_rtt_seconds", "TCP connect / STUN round-trip time",
+           ("protocol", "port"), unit="seconds"),
+)
+
+
+def samples(probe: Mapping[str, Any]) -> Iterable[Sample]:
+    for p in (probe.get("details") or {}).get("ports", []):
+        labels = (p["protocol"], str(p["port"]))
+        yield "trtcdetect_port_verdict", labels, p["verdict"]
+        if p.get("rtt_ms") is not None:
+            yield "trtcdetect_port_rtt_seconds", labels, seconds(p["rtt_ms"])
+
+
 PROBE = MeasuredProbe(
     id="ports",
     traits=frozenset({"network", "target"}),
@@ -233,4 +252,6 @@ PROBE = MeasuredProbe(
     deadline=deadline_s,
     # Tencent's SDK tells whether TRTC's servers, which do not answer STUN, were reached
     after=("trtc",),
+    series=SERIES,
+    samples=samples,
 )

@@ -8,6 +8,7 @@ proves this machine's stack, codecs and CPU can carry a call. With --echo-url th
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -20,7 +21,7 @@ from ..config import PROBE_DEADLINE_MARGIN_S, Config
 from ..load import lag_during
 from ..models import Advice, Message, Metric, ProbeResult, Status
 from ..text.ids import R, S
-from .base import NO_PRIOR, MeasuredProbe, Prior, Verdict
+from .base import NO_PRIOR, MeasuredProbe, Prior, Sample, Series, Verdict, metric_value
 
 if TYPE_CHECKING:
     from aiortc import MediaStreamTrack
@@ -258,6 +259,28 @@ def deadline_s(config: Config) -> float:
     return one + fallback + PROBE_DEADLINE_MARGIN_S
 
 
+#: OpenMetrics: the call's figures, from its metrics, in Prometheus' units (seconds, ratios)
+SERIES = (
+    Series("trtcdetect_call_rtt_seconds", "Test call RTT (RTCP), average", unit="seconds"),
+    Series("trtcdetect_call_jitter_seconds", "Test call audio jitter, average", unit="seconds"),
+    Series("trtcdetect_call_loss_ratio", "Test call audio loss, worse direction", unit="ratio"),
+    Series("trtcdetect_call_mos", "Test call E-model MOS (1-4.5)"),
+    Series("trtcdetect_call_setup_seconds", "Test call: until the first media", unit="seconds"),
+)
+#: metric name -> (series, factor from the metric's unit)
+_SERIES_OF = {"rtt": ("trtcdetect_call_rtt_seconds", 1e-3),
+              "jitter": ("trtcdetect_call_jitter_seconds", 1e-3),
+              "loss": ("trtcdetect_call_loss_ratio", 1e-2), "mos": ("trtcdetect_call_mos", 1.0),
+              "setup": ("trtcdetect_call_setup_seconds", 1e-3)}
+
+
+def samples(probe: Mapping[str, Any]) -> Iterable[Sample]:
+    for name, (series, factor) in _SERIES_OF.items():
+        value = metric_value(probe, name)
+        if value is not None:
+            yield series, (), round(value * factor, 9)
+
+
 PROBE = MeasuredProbe(
     id="rtp",
     traits=frozenset({"network", "device"}),
@@ -269,4 +292,6 @@ PROBE = MeasuredProbe(
     deadline=deadline_s,
     #: a call sends what the camera and microphone probes found working, so it runs after them
     after=("camera", "microphone", "speaker"),
+    series=SERIES,
+    samples=samples,
 )
