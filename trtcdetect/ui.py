@@ -14,7 +14,7 @@ from rich.table import Table
 
 from . import text
 from .models import ProbeResult, RunReport
-from .probes import Probe
+from .probes import Probe, title
 from .repeat import Round, board, line
 from .report.files import checks_target
 
@@ -79,7 +79,7 @@ def print_summary(report: RunReport, paths: list[Path], *, stderr: bool, lang: s
     for probe in report.probes:
         status = str(probe.status)
         summary = probe.message.text(lang) if probe.message is not None else probe.summary
-        table.add_row(escape(text.title(probe.id, probe.title, lang)),
+        table.add_row(escape(title(probe.id, probe.title, lang)),
                       f"[{STYLE[status]}]{text.ui('status.' + status, lang)}[/]",
                       escape(summary))
     console.print(table)

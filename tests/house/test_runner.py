@@ -161,6 +161,7 @@ def test_a_probe_declares_its_traits_and_waits_for_a_traits_probes() -> None:
     from trtcdetect.probes import REGISTRY, with_trait
     from trtcdetect.probes.base import MeasuredProbe
     from trtcdetect.runner import _after
+    from trtcdetect.text.base import Text
 
     assert with_trait("target") == ("ports", "domain", "nat", "path")
     assert set(with_trait("device")) == {"camera", "microphone", "speaker", "rtp"}
@@ -175,5 +176,5 @@ def test_a_probe_declares_its_traits_and_waits_for_a_traits_probes() -> None:
 
     assert _after(capacity, [Stand("ports"), capacity]) == []
     with pytest.raises(ValueError, match="unknown traits"):
-        MeasuredProbe("x", "X", "", measure=None, judge=None, deadline=None,  # type: ignore[arg-type]
+        MeasuredProbe("x", Text("X", "X"), "", measure=None, judge=None, deadline=None,  # type: ignore[arg-type]
                       traits=frozenset({"networked"}))

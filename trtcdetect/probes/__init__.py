@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from .. import text
 from .base import Probe
 from .browsers import PROBE as BROWSERS
 from .camera import PROBE as CAMERA
@@ -25,10 +26,16 @@ REGISTRY: Mapping[str, Probe] = {
 }
 
 
+def title(probe_id: str, fallback: str, lang: str = "en") -> str:
+    """A probe's title in `lang`, from its declaration; what is not a registered probe (the
+    repeat rounds) from the text catalogue, else `fallback` (a document's own title)."""
+    probe = REGISTRY.get(probe_id)
+    return probe.titles.pick(lang) if probe is not None else text.title(probe_id, fallback, lang)
+
 
 def with_trait(trait: str) -> tuple[str, ...]:
     """The ids of the probes with `trait` (base.TRAITS), in the registry's order."""
     return tuple(pid for pid, probe in REGISTRY.items() if trait in probe.traits)
 
 
-__all__ = ["REGISTRY", "Probe", "with_trait"]
+__all__ = ["REGISTRY", "Probe", "title", "with_trait"]

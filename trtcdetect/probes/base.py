@@ -15,6 +15,7 @@ from typing import Any, Generic, Protocol, TypeVar
 
 from ..config import Config
 from ..models import ProbeResult, Verdict
+from ..text.base import Text
 
 #: Results of the probes a probe runs after, by id (see `after`)
 Prior = Mapping[str, ProbeResult]
@@ -71,6 +72,11 @@ class Probe(Protocol):
 
     @property
     def title(self) -> str: ...
+
+    @property
+    def titles(self) -> Text:
+        """Its title in both languages."""
+        ...
 
     @property
     def description(self) -> str:
@@ -132,7 +138,8 @@ class MeasuredProbe(Generic[Seen]):
     names the probes whose results `measure` receives as `prior`."""
 
     id: str
-    title: str
+    #: its title in English and Chinese (the JSON document's `title` is the English one)
+    titles: Text
     description: str
     measure: Callable[[Config, Prior], Awaitable[Seen]]
     judge: Callable[[Seen], Verdict]
@@ -150,6 +157,10 @@ class MeasuredProbe(Generic[Seen]):
         unknown = self.traits - TRAITS
         if unknown:
             raise ValueError(f"probe {self.id}: unknown traits {sorted(unknown)}")
+
+    @property
+    def title(self) -> str:
+        return self.titles.en
 
     def deadline_s(self, config: Config) -> float:
         return self.deadline(config)

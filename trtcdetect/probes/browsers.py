@@ -30,6 +30,7 @@ from ..browser.tencent import TENCENT_DETECT_S, tencent_all
 from ..call.local import same_address
 from ..config import Config
 from ..models import Advice, Message, Metric, Status, worst
+from ..text.base import Text
 from ..text.ids import R, S
 from .base import NO_PRIOR, MeasuredProbe, Prior, Verdict
 
@@ -278,7 +279,7 @@ def unbound(config: Config) -> str | None:
 PROBE = MeasuredProbe(
     id="browsers",
     traits=frozenset({"network", "browser"}),
-    title="Browsers",
+    titles=Text("Browsers", "浏览器"),
     description="installed browsers and their versions against the TRTC Web SDK minimums",
     measure=measure,
     judge=judge,

@@ -22,6 +22,7 @@ from ..config import Config
 from ..devices.findings import problem_verdict
 from ..devices.threads import DEVICE_DEADLINE_MARGIN_S, DeviceProblem, run_in_thread
 from ..models import Advice, Message, Metric, Status
+from ..text.base import Text
 from ..text.ids import R, S
 from .base import NO_PRIOR, MeasuredProbe, Prior, Sample, Series, Verdict, metric_value
 
@@ -266,7 +267,7 @@ def samples(probe: Mapping[str, Any]) -> Iterable[Sample]:
 PROBE = MeasuredProbe(
     id="camera",
     traits=frozenset({"device"}),
-    title="Camera",
+    titles=Text("Camera", "摄像头"),
     description="video device present, permitted, and delivering real frames (not black, frozen)",
     measure=measure,
     judge=judge,

@@ -18,6 +18,7 @@ from ..config import PROBE_DEADLINE_MARGIN_S, Config
 from ..models import Advice, Message, Metric, Status, worst
 from ..net import ResolveError, ramp, resolve
 from ..net import capacity as train
+from ..text.base import Text
 from ..text.ids import R, S
 from ..trtc import is_tencent
 from .base import NO_PRIOR, MeasuredProbe, Prior, Sample, Series, Verdict
@@ -183,7 +184,7 @@ def samples(probe: Mapping[str, Any]) -> Iterable[Sample]:
 PROBE = MeasuredProbe(
     id="capacity",
     traits=frozenset({"network"}),
-    title="Capacity (up / down)",
+    titles=Text("Capacity (up / down)", "带宽容量（上行/下行）"),
     description="ramped UDP train to and from a 'trtcdetect serve': kbit/s each way, against "
                 "what a 720p TRTC call needs",
     measure=measure,

@@ -19,6 +19,7 @@ from ..models import Advice, Message, Metric, Status, unique_advice, worst
 from ..net import https, portal
 from ..net.https import Step
 from ..net.proxy import check_via, proxy_for
+from ..text.base import Text
 from ..text.ids import R, S
 from .base import NO_PRIOR, MeasuredProbe, Prior, Sample, Series, Verdict, seconds
 from .viaproxy import judge_via
@@ -173,7 +174,7 @@ def samples(probe: Mapping[str, Any]) -> Iterable[Sample]:
 PROBE = MeasuredProbe(
     id="domain",
     traits=frozenset({"network", "target"}),
-    title="Media domain",
+    titles=Text("Media domain", "媒体域名"),
     description="DNS, TCP 443, TLS certificate and HTTPS request to the media domain, timed",
     measure=measure,
     judge=judge,

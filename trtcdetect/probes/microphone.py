@@ -18,6 +18,7 @@ from ..config import Config
 from ..devices.findings import audio_devices, problem_verdict
 from ..devices.threads import DEVICE_DEADLINE_MARGIN_S, DeviceProblem, release, run_in_thread
 from ..models import Advice, Message, Metric, Status
+from ..text.base import Text
 from ..text.ids import R, S
 from .base import NO_PRIOR, MeasuredProbe, Prior, Sample, Series, Verdict, metric_value
 
@@ -164,7 +165,7 @@ def samples(probe: Mapping[str, Any]) -> Iterable[Sample]:
 PROBE = MeasuredProbe(
     id="microphone",
     traits=frozenset({"device"}),
-    title="Microphone",
+    titles=Text("Microphone", "麦克风"),
     description="input device present, opens, and captures real sound (level, silence, clipping)",
     measure=measure,
     judge=judge,

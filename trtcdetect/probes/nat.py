@@ -23,6 +23,7 @@ from ..models import Advice, Message, Status
 from ..net import ResolveError, resolve
 from ..net.bind import family_of, open_socket
 from ..net.stun import StunSocket, mapped_address
+from ..text.base import Text
 from ..text.ids import R, S
 from .base import NO_PRIOR, MeasuredProbe, Prior, Verdict
 
@@ -237,7 +238,7 @@ def deadline_s(config: Config) -> float:
 PROBE = MeasuredProbe(
     id="nat",
     traits=frozenset({"network", "target"}),
-    title="NAT and public address",
+    titles=Text("NAT and public address", "NAT 与公网地址"),
     description="STUN from several sockets: public address, NAT or not, mapping behaviour, IPv6",
     measure=measure,
     judge=judge,

@@ -31,6 +31,7 @@ from ..models import Advice, Message, Metric, Status
 from ..net import ResolveError, resolve
 from ..net.path import INTERVAL_S, LINGER_S, MAX_HOPS, PER_HOP, trace
 from ..offloop import in_thread
+from ..text.base import Text
 from ..text.ids import R, S
 from .base import NO_PRIOR, MeasuredProbe, Prior, Sample, Series, Verdict, seconds
 
@@ -242,7 +243,7 @@ def samples(probe: Mapping[str, Any]) -> Iterable[Sample]:
 PROBE = MeasuredProbe(
     id="path",
     traits=frozenset({"network", "target"}),
-    title="Path to the target",
+    titles=Text("Path to the target", "到目标的路径"),
     description="UDP datagrams with rising TTL, as mtr: where loss and delay start on the way",
     measure=measure,
     judge=judge,

@@ -32,6 +32,7 @@ from ..net.ports import (
     probe_udp,
 )
 from ..net.trains import QUALITY_TRAIN_LOSS_AFTER_S, run_train
+from ..text.base import Text
 from ..text.ids import R, S
 from ..trtc import is_tencent
 from .base import NO_PRIOR, MeasuredProbe, Prior, Sample, Series, Verdict, seconds
@@ -245,7 +246,7 @@ def samples(probe: Mapping[str, Any]) -> Iterable[Sample]:
 PROBE = MeasuredProbe(
     id="ports",
     traits=frozenset({"network", "target"}),
-    title="Firewall ports",
+    titles=Text("Firewall ports", "防火墙端口"),
     description="TCP connect and UDP STUN to every TRTC media port, all at once",
     measure=measure,
     judge=judge,

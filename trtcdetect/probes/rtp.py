@@ -20,6 +20,7 @@ from ..call.stats import kind_details
 from ..config import PROBE_DEADLINE_MARGIN_S, Config
 from ..load import lag_during
 from ..models import Advice, Message, Metric, ProbeResult, Status
+from ..text.base import Text
 from ..text.ids import R, S
 from .base import NO_PRIOR, MeasuredProbe, Prior, Sample, Series, Verdict, metric_value
 
@@ -284,7 +285,7 @@ def samples(probe: Mapping[str, Any]) -> Iterable[Sample]:
 PROBE = MeasuredProbe(
     id="rtp",
     traits=frozenset({"network", "device"}),
-    title="Test call",
+    titles=Text("Test call", "测试通话"),
     description=("a real WebRTC call through aiortc (ICE, DTLS-SRTP, Opus, VP8): set-up, RTT, "
                 "jitter, loss, MOS"),
     measure=measure,

@@ -22,6 +22,7 @@ from ..config import Config
 from ..devices.findings import audio_devices, problem_verdict
 from ..devices.threads import DEVICE_DEADLINE_MARGIN_S, DeviceProblem, release, run_in_thread
 from ..models import Advice, Message, Metric, Status
+from ..text.base import Text
 from ..text.ids import R, S
 from .base import NO_PRIOR, MeasuredProbe, Prior, Verdict
 
@@ -265,7 +266,7 @@ def deadline_s(config: Config) -> float:
 PROBE = MeasuredProbe(
     id="speaker",
     traits=frozenset({"device"}),
-    title="Speaker",
+    titles=Text("Speaker", "扬声器"),
     description="output device plays a test sound; verified through a loopback input where one exists",
     measure=measure,
     judge=judge,

@@ -28,6 +28,7 @@ from ..models import Advice, Message, Metric, Status
 from ..net.bind import family_allows
 from ..net.local import route
 from ..net.socksrelay import relay_running
+from ..text.base import Text
 from ..text.ids import R, S
 from ..trtc import DISABLE_ENV, TENCENT_SUFFIXES, is_tencent, switched_off
 from ..trtc.events import CallFigures, summarize
@@ -322,7 +323,7 @@ def deadline_s(config: Config) -> float:
 PROBE = MeasuredProbe(
     id="trtc",
     traits=frozenset({"network"}),
-    title="TRTC cloud (Tencent's SDK)",
+    titles=Text("TRTC cloud (Tencent's SDK)", "TRTC 云服务（腾讯 SDK）"),
     description="Tencent's own SDK enters a room: are TRTC's access servers reachable "
                 "(with credentials: a two-user test call through the cloud)",
     measure=measure,

@@ -29,6 +29,7 @@ from ..browser.trtcweb import run_trtc_page, sdk_version
 from ..call.local import local_choice
 from ..config import PROBE_DEADLINE_MARGIN_S, Config
 from ..models import Advice, Message, Metric, Status
+from ..text.base import Text
 from ..text.ids import R, S
 from ..trtc import DISABLE_ENV, is_tencent, switched_off
 from ..trtc.reading import PLACEHOLDER_SDK_APP_ID, PLACEHOLDER_SIG, quality_status, quality_words
@@ -226,7 +227,7 @@ def unbound(config: Config) -> str | None:
 PROBE = MeasuredProbe(
     id="trtcweb",
     traits=frozenset({"network", "browser"}),
-    title="TRTC Web SDK scheduling",
+    titles=Text("TRTC Web SDK scheduling", "TRTC Web SDK 调度"),
     description="Tencent's Web SDK in the found Chrome/Chromium/Edge, headless: does TRTC's "
                 "scheduling service answer from this browser",
     measure=measure,

@@ -23,6 +23,7 @@ from ..net import https
 from ..net.fetch import MAX_REDIRECTS, follow, secure_context
 from ..net.https import Step
 from ..net.proxy import check_via, proxy_for
+from ..text.base import Text
 from ..text.ids import R, S
 from .base import NO_PRIOR, MeasuredProbe, Prior, Verdict
 from .viaproxy import judge_via
@@ -210,7 +211,7 @@ def deadline_s(config: Config) -> float:
 PROBE = MeasuredProbe(
     id="url",
     traits=frozenset({"network"}),
-    title="Deployment page",
+    titles=Text("Deployment page", "部署页面"),
     description="--url pages: HTTPS (or localhost) so browsers allow camera and microphone",
     measure=measure,
     judge=judge,

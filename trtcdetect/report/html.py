@@ -12,6 +12,7 @@ import jinja2
 
 from .. import text, thresholds
 from ..models import RunReport
+from ..probes import title
 from ..text.remedies import PARTIES
 from .files import checks_target
 from .json import to_dict
@@ -80,7 +81,7 @@ def render_document(document: dict[str, Any], lang: str = "en") -> str:
     """Render a JSON document (a run's, or one saved earlier) in `lang` ("en" or "zh")."""
     template = _ENV.get_template("report.html.j2")
     probes = [
-        {"doc": p, "title": text.title(p["id"], p["title"], lang),
+        {"doc": p, "title": title(p["id"], p["title"], lang),
          "summary": _summary(p, lang), "advice": _advice(p, lang)}
         for p in document["probes"]
     ]

@@ -1,23 +1,11 @@
-"""The report's and the terminal's own words: headings, labels, probe titles, verdict words."""
+"""The report's and the terminal's own words: headings, labels, verdict words."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
+#: titles of what is not a registered probe (a probe's title is in its declaration, `titles`)
 TITLES: Mapping[str, tuple[str, str]] = {
-    "ports": ("Firewall ports", "防火墙端口"),
-    "domain": ("Media domain", "媒体域名"),
-    "camera": ("Camera", "摄像头"),
-    "microphone": ("Microphone", "麦克风"),
-    "rtp": ("Test call", "测试通话"),
-    "nat": ("NAT and public address", "NAT 与公网地址"),
-    "speaker": ("Speaker", "扬声器"),
-    "browsers": ("Browsers", "浏览器"),
-    "url": ("Deployment page", "部署页面"),
-    "trtc": ("TRTC cloud (Tencent's SDK)", "TRTC 云服务（腾讯 SDK）"),
-    "trtcweb": ("TRTC Web SDK scheduling", "TRTC Web SDK 调度"),
-    "capacity": ("Capacity (up / down)", "带宽容量（上行/下行）"),
-    "path": ("Path to the target", "到目标的路径"),
     "repeat": ("Repeated checks", "重复检测"),
 }
 
