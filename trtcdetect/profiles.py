@@ -28,22 +28,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .config import Config
 from .defaults import DEFAULTS, Defaults
 from .parse import (
     ConfigError,
-    check_ca_file,
-    check_output_dir,
-    parse_count,
     parse_host,
-    parse_hostport,
-    parse_port,
-    parse_ports,
-    parse_resolve,
-    parse_seconds,
-    parse_size,
-    parse_timeout,
-    parse_url,
     read_text_file,
 )
 
@@ -181,102 +169,3 @@ def describe(profile: Profile) -> list[str]:
         lines.append(f"  timeout: {profile.timeout_s:g} s")
     lines += [f"  note: {n}" for n in profile.notes]
     return lines
-
-
-@dataclass(frozen=True)
-class Overrides:
-    """What the command line said, as given (text; None: not given): everything a run's
-    configuration takes besides its profile."""
-
-    target: str | None = None
-    tcp_ports: str | None = None
-    udp_ports: str | None = None
-    timeout: str | None = None
-    port_quality: bool = False
-    quality_count: str | None = None
-    quality_rate: str | None = None
-    stun: tuple[str, ...] = ()
-    urls: tuple[str, ...] = ()
-    ca_file: str | None = None
-    resolve: tuple[str, ...] = ()
-    https_port: str | None = None
-    camera: str | None = None
-    camera_seconds: str | None = None
-    camera_size: str | None = None
-    mic: str | None = None
-    mic_seconds: str | None = None
-    require_devices: bool = False
-    speaker: str | None = None
-    speaker_loopback: str | None = None
-    no_sound: bool = False
-    browser_webrtc: bool = False
-    browser_devices: str = "fake"
-    echo_url: str | None = None
-    echo_token: str | None = None
-    call_seconds: str | None = None
-    connect_deadline: str | None = None
-    audio_only: bool = False
-    trtc_deadline: str | None = None
-    trtc_seconds: str | None = None
-    trtc_logs: str | None = None
-    socks5: str | None = None
-    trtc_proxy: str | None = None
-
-
-def apply(profile: Profile, given: Overrides) -> Config:
-    """A run's configuration: the profile (its hosts, ports and defaults), with what the command
-    line gave on top. A target given replaces the profile's hosts (and its wildcards, which belong
-    to those hosts)."""
-    d = profile.defaults
-    target = parse_host(given.target) if given.target is not None else profile.hosts[0]
-
-    def seconds(value: str | None, default: float, what: str) -> float:
-        return parse_seconds(value, what) if value is not None else default
-
-    return Config(
-        target=target,
-        hosts=profile.hosts if given.target is None else (target,),
-        profile=profile.name,
-        tcp_ports=parse_ports(given.tcp_ports) if given.tcp_ports is not None
-        else profile.tcp_ports,
-        udp_ports=parse_ports(given.udp_ports) if given.udp_ports is not None
-        else profile.udp_ports,
-        timeout_s=parse_timeout(given.timeout) if given.timeout is not None
-        else profile.timeout_s or d.timeout_s,
-        port_quality=given.port_quality,
-        quality_count=parse_count(given.quality_count, "--quality-count", 1, 5000)
-        if given.quality_count is not None else d.quality_count,
-        quality_rate_pps=parse_count(given.quality_rate, "--quality-rate", 1, 1000)
-        if given.quality_rate is not None else d.quality_rate_pps,
-        stun=tuple(parse_hostport(s, "--stun") for s in given.stun),
-        urls=tuple(parse_url(u, "--url") for u in given.urls),
-        wildcards=profile.wildcards if given.target is None else (),
-        ca_file=check_ca_file(given.ca_file) if given.ca_file is not None else None,
-        resolve=parse_resolve(list(given.resolve)),
-        https_port=parse_port(given.https_port) if given.https_port is not None
-        else d.https_port,
-        camera=given.camera,
-        camera_seconds=seconds(given.camera_seconds, d.camera_seconds, "--camera-seconds"),
-        camera_size=parse_size(given.camera_size) if given.camera_size is not None
-        else d.camera_size,
-        mic=given.mic,
-        mic_seconds=seconds(given.mic_seconds, d.mic_seconds, "--mic-seconds"),
-        require_devices=given.require_devices,
-        speaker=given.speaker,
-        speaker_loopback=given.speaker_loopback if given.speaker_loopback is not None
-        else d.speaker_loopback,
-        no_sound=given.no_sound,
-        browser_webrtc=given.browser_webrtc,
-        browser_devices=given.browser_devices,
-        echo_url=parse_url(given.echo_url) if given.echo_url is not None else None,
-        echo_token=given.echo_token or None,
-        call_seconds=seconds(given.call_seconds, d.call_seconds, "--call-seconds"),
-        connect_deadline_s=seconds(given.connect_deadline, d.connect_deadline_s,
-                                   "--connect-deadline"),
-        audio_only=given.audio_only,
-        trtc_deadline_s=seconds(given.trtc_deadline, d.trtc_deadline_s, "--trtc-deadline"),
-        trtc_seconds=seconds(given.trtc_seconds, d.trtc_seconds, "--trtc-seconds"),
-        trtc_logs=check_output_dir(given.trtc_logs) if given.trtc_logs is not None else None,
-        socks5=parse_hostport(given.socks5, "--socks5") if given.socks5 is not None else None,
-        trtc_proxy=parse_host(given.trtc_proxy) if given.trtc_proxy is not None else None,
-    )

@@ -96,7 +96,7 @@ BAD_INPUT = [
     (["serve", "--keep-days", "0"], "--keep-days"),
     (["serve", "--check-quota-mb", "0"], "--check-quota-mb"),
     (["serve", "--check-uploads-per-address", "0"], "--check-uploads-per-address"),
-    (["serve", "--secret-key-file", "/etc/hostname"], "goes with --sdk-app-id"),
+    (["serve", "--secret-key-file", "/etc/hostname"], "needs --sdk-app-id"),
     (["serve", "--sdk-app-id", "x1"], "numeric SDKAppID"),
     (["invite", "--url", "https://h/check", "--ref", "T-1"], "no token"),
     (["invite", "--url", "ftp://h", "--ref", "T-1", "--token-file", "/etc/hostname"],

@@ -1,4 +1,4 @@
-"""A profile merged with what the command line gave (profiles.apply), without argparse; and the
+"""A profile merged with what the command line gave (declared.apply), without argparse; and the
 one source of defaults: the built-in profile's defaults are Config's and --help's."""
 
 from __future__ import annotations
@@ -9,13 +9,14 @@ import pytest
 
 from trtcdetect.commands.options import build_parser
 from trtcdetect.config import Config
+from trtcdetect.declared import apply
 from trtcdetect.defaults import DEFAULTS
 from trtcdetect.parse import ConfigError
-from trtcdetect.profiles import BUILTIN, DEFAULT_PROFILE, Overrides, Profile, apply
+from trtcdetect.profiles import BUILTIN, DEFAULT_PROFILE, Profile
 
 
 def test_nothing_given_is_the_profile_and_its_defaults() -> None:
-    config = apply(BUILTIN["current"], Overrides())
+    config = apply(BUILTIN["current"], {})
     assert config.hosts == BUILTIN["current"].hosts and config.target == "schedule.cloud-rtc.com"
     assert config.tcp_ports == (443,) and config.wildcards == BUILTIN["current"].wildcards
     assert config.profile == "current"
@@ -27,7 +28,7 @@ def test_nothing_given_is_the_profile_and_its_defaults() -> None:
 
 def test_the_default_profile_gives_what_config_starts_from() -> None:
     """Config's own defaults and the default profile's agree field by field: one source."""
-    merged, plain = apply(BUILTIN[DEFAULT_PROFILE], Overrides()), Config()
+    merged, plain = apply(BUILTIN[DEFAULT_PROFILE], {}), Config()
     differ = [f.name for f in dataclasses.fields(Config)
               if getattr(merged, f.name) != getattr(plain, f.name)
               and f.name not in ("hosts", "profile")]
@@ -36,9 +37,10 @@ def test_the_default_profile_gives_what_config_starts_from() -> None:
 
 
 def test_what_was_given_wins_and_a_target_replaces_hosts_and_wildcards() -> None:
-    config = apply(BUILTIN["current"], Overrides(
-        target="media.example.com", udp_ports="8000", timeout="1.5", call_seconds="2",
-        camera_size="320x240", quality_count="10", speaker_loopback="none", echo_token=""))
+    config = apply(BUILTIN["current"], {
+        "target": "media.example.com", "udp_ports": "8000", "timeout": "1.5",
+        "call_seconds": "2", "camera_size": "320x240", "quality_count": "10",
+        "speaker_loopback": "none", "echo_token": ""})
     assert config.target == "media.example.com" and config.hosts == ("media.example.com",)
     assert config.wildcards == () and config.udp_ports == (8000,)
     assert config.tcp_ports == (443,)  # not given: still the profile's
@@ -50,18 +52,18 @@ def test_what_was_given_wins_and_a_target_replaces_hosts_and_wildcards() -> None
 def test_a_profile_timeout_is_used_unless_one_is_given() -> None:
     profile = Profile(name="p", hosts=("a.example",), tcp_ports=(), udp_ports=(8000,),
                       timeout_s=7.0)
-    assert apply(profile, Overrides()).timeout_s == 7.0
-    assert apply(profile, Overrides(timeout="2")).timeout_s == 2.0
+    assert apply(profile, {}).timeout_s == 7.0
+    assert apply(profile, {"timeout": "2"}).timeout_s == 2.0
 
 
 @pytest.mark.parametrize(("given", "says"), [
-    (Overrides(call_seconds="soon"), "--call-seconds"),
-    (Overrides(udp_ports="8002-8000"), "port"),  # a range running backwards
-    (Overrides(quality_rate="0"), "--quality-rate"),
-    (Overrides(camera_size="big"), "--camera-size"),
-    (Overrides(target="bad host"), "host"),
+    ({"call_seconds": "soon"}, "--call-seconds"),
+    ({"udp_ports": "8002-8000"}, "port"),  # a range running backwards
+    ({"quality_rate": "0"}, "--quality-rate"),
+    ({"camera_size": "big"}, "--camera-size"),
+    ({"target": "bad host"}, "host"),
 ])
-def test_bad_values_are_one_config_error_naming_the_option(given: Overrides, says: str) -> None:
+def test_bad_values_are_one_config_error_naming_the_option(given: dict[str, str], says: str) -> None:
     with pytest.raises(ConfigError) as raised:
         apply(BUILTIN[DEFAULT_PROFILE], given)
     assert says in str(raised.value) and "\n" not in str(raised.value)
@@ -94,3 +96,29 @@ def test_a_token_in_the_environment_is_not_an_argv_default() -> None:
         assert "s3cret" not in parser.format_help()
     finally:
         del os.environ["TRTCDETECT_TOKEN"]
+
+
+def test_each_declared_option_is_added_only_from_its_declaration() -> None:
+    """No command adds a declared option by hand: its flag, help and default come from
+    trtcdetect/declared.py, for every command that carries it (--sdk-app-id in run, serve and
+    credentials is one declaration)."""
+    import re
+    from pathlib import Path
+
+    from trtcdetect import declared
+    from trtcdetect.commands.reference import parsers
+
+    commands = Path(declared.__file__).parent / "commands"
+    files = {"run": ("options.py", "option_values.py"), "serve": ("serve.py",),
+             "credentials": ("credentials.py",)}
+    for command, names in files.items():
+        flags = {flag for option in declared.of(command) for flag in option.flags}
+        for name in names:
+            source = (commands / name).read_text()
+            added = set(re.findall(r"""add(?:_argument)?\(\s*["'](--[\w-]+)["']""", source))
+            assert added & flags == set(), (name, added & flags)
+    for command, build in parsers().items():
+        actions = {a.option_strings[-1]: a for a in build()._actions if a.option_strings}
+        for option in declared.of(command):
+            assert actions[option.flags[-1]].help == declared.help_text(
+                option, BUILTIN[DEFAULT_PROFILE], command), (command, option.flags)

@@ -7,11 +7,12 @@ the file (two UserSigs, two user ids, a room) is what goes to the customer.
 from __future__ import annotations
 
 import json
-import os
 import sys
 from collections.abc import Sequence
 
+from .. import declared
 from ..errors import Parser, UsageError
+from ..profiles import BUILTIN, DEFAULT_PROFILE
 
 
 def build_parser() -> Parser:
@@ -26,11 +27,7 @@ def build_parser() -> Parser:
                "--expire 2h > creds.json",
     )
     add = parser.add_argument
-    add("--sdk-app-id", metavar="N", required=True, help="the application's SDKAppID")
-    add("--secret-key-file", metavar="FILE",
-        help="read the SecretKey from this file (default: $TRTC_SECRET_KEY)")
-    add("--secret-key", metavar="KEY", help="refused: a command line is visible to other "
-        "users of the machine; use $TRTC_SECRET_KEY or --secret-key-file")
+    declared.add(parser, declared.of("credentials"), BUILTIN[DEFAULT_PROFILE], "credentials")
     add("--expire", metavar="DURATION", default="2h",
         help="how long the UserSigs are valid: 30m, 2h, 1d ... at most 7d (default: %(default)s)")
     add("--room", metavar="N", help="room id to use (default: a random one)")
@@ -38,20 +35,18 @@ def build_parser() -> Parser:
 
 
 def cmd_credentials(argv: Sequence[str]) -> int:
-    from ..credentials import generate, parse_expire, parse_sdk_app_id, secret_key
+    from ..credentials import generate, parse_expire
 
     args = build_parser().parse_args(argv)
-    if args.secret_key is not None:
-        raise UsageError("--secret-key is refused: a command line is visible to other users "
-                         "of the machine; set $TRTC_SECRET_KEY or use --secret-key-file")
+    minting = declared.sdk_app_id_and_key(args)
+    if minting is None:  # argparse requires --sdk-app-id: not reached
+        raise UsageError("the following arguments are required: --sdk-app-id")
     room = None
     if args.room is not None:
         if not args.room.isdigit() or not 0 < int(args.room) < 2**32 - 1:
             raise UsageError(f"--room wants a room number: {args.room!r}")
         room = int(args.room)
-    found = generate(parse_sdk_app_id(args.sdk_app_id), secret_key(args.secret_key_file,
-                                                                   os.environ),
-                     parse_expire(args.expire), room)
+    found = generate(*minting, parse_expire(args.expire), room)
     sys.stdout.write(json.dumps(found.document(), indent=2) + "\n")
     if sys.stderr.isatty():
         sys.stderr.write("credentials written to standard output; redirect them to a file\n")

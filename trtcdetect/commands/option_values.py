@@ -1,50 +1,25 @@
-"""The run's less common options: Tencent's SDKs and their credentials, --source, --repeat;
-how their text becomes values (options.py holds the rest)."""
+"""The run command's own values: --repeat, --for and --interval, and the trtc probes'
+credentials from files and the environment (the options themselves are declared in
+trtcdetect/declared.py)."""
 
 from __future__ import annotations
 
 import argparse
 import os
-from collections.abc import Callable
-from typing import Any
 
 from ..config import Config
+from ..declared import number_between, sdk_app_id_and_key
 from ..errors import UsageError
 
-
-def add_trtc_options(parser: argparse.ArgumentParser, D: Any) -> None:  # noqa: N803
-    trtc = parser.add_argument_group(
-        "TRTC cloud (probes 'trtc' and 'trtcweb': Tencent's own SDKs)",
-        "'trtc' runs Tencent's native SDK (pip install 'trtcdetect[trtc]'), 'trtcweb' its Web "
-        "SDK in the Chrome/Chromium/Edge found here, headless. Without credentials each enters "
-        "a room with a placeholder application: if TRTC's servers answer (even to say the "
-        "credentials are wrong), the cloud is reachable from here. With credentials they make "
-        "a two-user test call through the cloud. They run by default when the target is "
-        "Tencent's (the built-in profiles); '--only trtc,trtcweb' runs them whatever the "
-        "target.")
-    add = trtc.add_argument
-    add("--credentials", metavar="FILE",
-        help="a credentials file from 'trtcdetect credentials' (support makes it; no "
-             "SecretKey reaches this machine)")
-    add("--sdk-app-id", metavar="N",
-        help="the application's SDKAppID; its SecretKey from $TRTC_SECRET_KEY or "
-             "--secret-key-file: trtcdetect makes 10-minute UserSigs itself")
-    add("--secret-key-file", metavar="FILE", help="read the SecretKey from this file")
-    add("--secret-key", metavar="KEY", help=argparse.SUPPRESS)
-    add("--socks5", metavar="HOST:PORT",
-        help="send the SDK's traffic through this SOCKS5 proxy (user and password from "
-             "$TRTCDETECT_SOCKS5_USER and $TRTCDETECT_SOCKS5_PASSWORD)")
-    add("--trtc-proxy", metavar="HOST",
-        help="probe 'trtcweb': Tencent's enterprise proxy for the Web SDK (its "
-             "proxy.unifiedProxy): schedule and report requests go to https://HOST/")
-    add("--trtc-deadline", metavar="S", default=None,
-        help="how long the SDK may try to reach the cloud (default: "
-             f"{D.trtc_deadline_s:g}; offline the SDK itself gives up after 21 s)")
-    add("--trtc-seconds", metavar="S", default=None,
-        help=f"length of the test call with credentials (default: {D.trtc_seconds:g}, "
-             "Tencent's own pre-call test)")
-    add("--trtc-logs", metavar="DIR", default=None,
-        help="keep the SDK's logs in DIR, secrets removed, for Tencent's support")
+TRTC_TITLE = "TRTC cloud (probes 'trtc' and 'trtcweb': Tencent's own SDKs)"
+TRTC_DESCRIPTION = (
+    "'trtc' runs Tencent's native SDK (pip install 'trtcdetect[trtc]'), 'trtcweb' its Web "
+    "SDK in the Chrome/Chromium/Edge found here, headless. Without credentials each enters "
+    "a room with a placeholder application: if TRTC's servers answer (even to say the "
+    "credentials are wrong), the cloud is reachable from here. With credentials they make "
+    "a two-user test call through the cloud. They run by default when the target is "
+    "Tencent's (the built-in profiles); '--only trtc,trtcweb' runs them whatever the "
+    "target.")
 
 
 def rounds(text: str) -> int:
@@ -67,51 +42,7 @@ def duration(text: str) -> float:
     return seconds
 
 
-def number_between(option: str, low: float, high: float,
-                   unit: str) -> Callable[[str], float]:
-    """An argparse type: a number from `low` to `high` (inclusive), else one line saying so."""
-    def parse(text: str) -> float:
-        try:
-            value = float(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{option} is not a number: {text!r}") from None
-        if not low <= value <= high:
-            raise argparse.ArgumentTypeError(f"{option} must be {low:g}-{high:g} {unit}: "
-                                             f"{text!r}")
-        return value
-    return parse
-
-
 interval = number_between("--interval", 0, 3600, "s")
-capacity_max = number_between("--capacity-max", 500, 20_000, "kbit/s")
-
-
-def parse_interface(text: str) -> str:
-    from ..net.bind import check_interface
-
-    try:
-        return check_interface(text.strip())
-    except ValueError as exc:
-        raise UsageError(f"--interface: {exc}") from None
-
-
-def parse_source(text: str) -> str:
-    """A local address of this machine (bindable), as --source wants it."""
-    import ipaddress
-    import socket
-
-    try:
-        address = str(ipaddress.ip_address(text.strip().strip("[]")))
-    except ValueError:
-        raise UsageError(f"--source wants an IP address of this machine: {text!r}") from None
-    family = socket.AF_INET6 if ":" in address else socket.AF_INET
-    with socket.socket(family, socket.SOCK_DGRAM) as probe:
-        try:
-            probe.bind((address, 0))
-        except OSError as exc:
-            raise UsageError(f"--source {address} is not an address of this machine "
-                             f"({exc.strerror or exc})") from None
-    return address
 
 
 #: UserSigs trtcdetect makes itself from --sdk-app-id live this long: a run, with room to spare
@@ -122,22 +53,17 @@ def trtc_credentials(args: argparse.Namespace, config: Config) -> Config:
     """The trtc probe's credentials and proxy secrets, from files and the environment only."""
     from dataclasses import replace
 
-    from ..credentials import Secret, generate, load, parse_sdk_app_id, secret_key
+    from ..credentials import Secret, generate, load
 
-    if args.secret_key is not None:
-        raise UsageError("--secret-key is refused: a command line is visible to other users "
-                         "of the machine; set $TRTC_SECRET_KEY or use --secret-key-file")
     if args.credentials and args.sdk_app_id:
         raise UsageError("--credentials and --sdk-app-id are two ways to the same thing: "
                          "give one")
-    if args.secret_key_file and not args.sdk_app_id:
-        raise UsageError("--secret-key-file needs --sdk-app-id")
+    minting = sdk_app_id_and_key(args)
     found = None
     if args.credentials:
         found = load(args.credentials)
-    elif args.sdk_app_id:
-        found = generate(parse_sdk_app_id(args.sdk_app_id),
-                         secret_key(args.secret_key_file, os.environ), RUN_SIG_EXPIRE_S)
+    elif minting is not None:
+        found = generate(*minting, RUN_SIG_EXPIRE_S)
     password = os.environ.get("TRTCDETECT_SOCKS5_PASSWORD", "")
     return replace(config, trtc_credentials=found,
                    socks5_user=os.environ.get("TRTCDETECT_SOCKS5_USER", "") if config.socks5

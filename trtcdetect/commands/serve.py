@@ -8,9 +8,11 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from .. import declared
 from ..defaults import DEFAULTS
 from ..errors import ConfigError, Parser, UsageError
 from ..parse import parse_host, parse_hostport, parse_port, parse_ports
+from ..profiles import BUILTIN, DEFAULT_PROFILE
 from ..server.limits import CALLS_PER_ADDRESS, UPLOADS_PER_ADDRESS
 from ..server.turn import TURN_PORT
 
@@ -103,13 +105,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="the check page does not ask TRTC's scheduling service from the user's browser "
              "(by default it does, through Tencent's Web SDK with a placeholder application, "
              "as the trtcweb probe does)")
-    add("--sdk-app-id", metavar="N", default=None,
-        help="the TRTC application's SDKAppID: the check page then also runs Tencent's "
-             "two-client network test, with UserSigs serve mints for each check (valid 5 "
-             "minutes); the SecretKey comes from $TRTC_SECRET_KEY or --secret-key-file and "
-             "never reaches the browser")
-    add("--secret-key-file", metavar="FILE", default=None,
-        help="read the SecretKey for --sdk-app-id from this file (default: $TRTC_SECRET_KEY)")
+    declared.add(parser, declared.of("serve"), BUILTIN[DEFAULT_PROFILE], "serve")
     add("--check-uploads-per-address", metavar="N", type=int, default=UPLOADS_PER_ADDRESS,
         help="checks one client address may send in 10 minutes; an office behind one NAT "
              "address counts as one (default: %(default)s)")
@@ -199,14 +195,7 @@ def cmd_serve(argv: Sequence[str]) -> int:
         raise UsageError("--check-quota-mb must be between 1 and 1000000")
     from ..check.routes import CheckConfig
 
-    minting = None
-    if args.sdk_app_id is not None:
-        from ..credentials import parse_sdk_app_id, secret_key
-
-        minting = (parse_sdk_app_id(args.sdk_app_id),
-                   secret_key(args.secret_key_file, os.environ))
-    elif args.secret_key_file is not None:
-        raise UsageError("--secret-key-file goes with --sdk-app-id")
+    minting = declared.sdk_app_id_and_key(args)
     reports = Path(args.check_reports).expanduser() if args.check_reports else None
     token = args.token or os.environ.get("TRTCDETECT_TOKEN") or None
     if reports is not None and not args.check_open and token is None:

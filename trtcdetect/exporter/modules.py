@@ -27,9 +27,10 @@ from pathlib import Path
 from typing import Any
 
 from ..config import Config
+from ..declared import apply
 from ..parse import ConfigError, parse_host, read_text_file
 from ..probes import with_trait
-from ..profiles import BUILTIN, Overrides, apply, load
+from ..profiles import BUILTIN, load
 
 #: Probes that need no device, no browser and no Tencent SDK: what a monitoring host runs --
 #: those that check the target host itself
@@ -61,9 +62,9 @@ class Module:
             self.target_pattern is not None and self.target_pattern.fullmatch(target))
 
     def config(self, target: str) -> Config:
-        return apply(load(self.profile), Overrides(
-            target=target, timeout=self.timeout, tcp_ports=self.tcp_ports,
-            udp_ports=self.udp_ports, resolve=self.resolve, ca_file=self.ca_file))
+        return apply(load(self.profile), {
+            "target": target, "timeout": self.timeout, "tcp_ports": self.tcp_ports,
+            "udp_ports": self.udp_ports, "resolve": self.resolve, "ca_file": self.ca_file})
 
     def describe(self) -> dict[str, Any]:
         return {"name": self.name, "profile": self.profile, "probes": list(self.probes),
