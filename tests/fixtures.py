@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from trtcdetect.models import Advice, Message, Metric, ProbeResult, RunReport, Status, Target
+from trtcdetect.net.path import PathHop, Traced
 from trtcdetect.probes.browsers import MINIMUMS_SOURCE
 
 HOSTILE_FILE = "<img src=x onerror=alert(1)>.mp4"
@@ -202,19 +203,19 @@ def _judged(probe: Any, seen: Any, status: Status, duration_s: float) -> ProbeRe
 
 
 def hop(ttl: int, address: str | None, answered: int, rtt_ms: float | None, sent: int = 5,
-        said: str | None = "time-exceeded") -> dict[str, Any]:
-    """One row of the path probe's hops (net.path.Hop.as_dict)."""
-    return {"ttl": ttl, "address": address, "addresses": [address] if address else [],
-            "sent": sent, "answered": answered,
-            "loss_pct": round(100.0 * (sent - answered) / sent, 1) if sent else None,
-            "rtt_ms": rtt_ms, "rtt_best_ms": rtt_ms, "rtt_worst_ms": rtt_ms,
-            "said": said if answered else None}
+        said: str | None = "time-exceeded") -> PathHop:
+    """One row of the path probe's hops (net.path.Hop.seen)."""
+    return PathHop(ttl=ttl, address=address, addresses=(address,) if address else (),
+                   sent=sent, answered=answered,
+                   loss_pct=round(100.0 * (sent - answered) / sent, 1) if sent else None,
+                   rtt_ms=rtt_ms, rtt_best_ms=rtt_ms, rtt_worst_ms=rtt_ms,
+                   said=said if answered else None)  # type: ignore[arg-type]
 
 
-def traced(*hops: dict[str, Any], reached_at: int | None = None) -> dict[str, Any]:
-    """What net.path.Trace.as_dict gives for `hops`."""
-    return {"address": "198.18.0.2", "port": 8000, "reached_at": reached_at, "hops": list(hops),
-            "error": None, "elapsed_s": 2.6, "datagrams": sum(h["sent"] for h in hops)}
+def traced(*hops: PathHop, reached_at: int | None = None) -> Traced:
+    """What net.path.Trace.seen gives for `hops`."""
+    return Traced(address="198.18.0.2", port=8000, reached_at=reached_at, hops=hops,
+                  error=None, elapsed_s=2.6, datagrams=sum(h.sent for h in hops))
 
 
 def _path(status: Status) -> ProbeResult:

@@ -137,6 +137,10 @@ class ProbeResult:
     advice: tuple[Advice, ...] = ()
     error: str | None = None
     message: Message | None = None
+    #: what the probe saw, typed (evidence.Evidence), when its probe declares a type for it:
+    #: `details` is made from it; None for a result read back from a document (evidence.of
+    #: then reads `details` into the type)
+    evidence: Any = field(default=None, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         if self.message is not None and not self.summary:

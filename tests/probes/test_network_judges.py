@@ -10,6 +10,7 @@ import pytest
 from trtcdetect.models import Status
 from trtcdetect.net.https import Step
 from trtcdetect.net.ports import PortVerdict
+from trtcdetect.net.trains import Train
 from trtcdetect.probes import domain, nat, ports, url
 from trtcdetect.probes.ports import PortsObservation
 
@@ -19,8 +20,9 @@ def v(proto: str, port: int, verdict: str, rtt: float | None = None) -> PortVerd
 
 
 OPEN_ALL = (v("tcp", 8687, "open", 1.0), v("udp", 8000, "open", 1.0), v("udp", 8800, "open", 2.0))
-TRAIN_OK = {"port": 8000, "answered": 200, "loss_pct": 0.0, "jitter_ms": 0.1}
-TRAIN_LOSSY = {"port": 8800, "answered": 180, "loss_pct": 10.0, "jitter_ms": 0.3}
+TRAIN_OK = Train(port=8000, sent=200, answered=200, loss_pct=0.0, rtt_ms=None, jitter_ms=0.1)
+TRAIN_LOSSY = Train(port=8800, sent=200, answered=180, loss_pct=10.0, rtt_ms=None,
+                    jitter_ms=0.3)
 
 
 @pytest.mark.parametrize("observation, status, message, advice", [

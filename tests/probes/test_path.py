@@ -3,16 +3,15 @@ hidden, and what it says. The lab (test_path_lab.py) makes the same paths with r
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
 from tests.fixtures import hop, traced
 from trtcdetect.models import Status
+from trtcdetect.net.path import PathHop
 from trtcdetect.probes.path import PathObservation, delay_start, judge, loss_start, place_of
 
 
-def seen(*hops: dict[str, Any], reached_at: int | None = None) -> PathObservation:
+def seen(*hops: PathHop, reached_at: int | None = None) -> PathObservation:
     return PathObservation("media.example.com", "192.0.2.9", 8000, traced(
         *hops, reached_at=reached_at))
 
@@ -47,7 +46,7 @@ def test_where_the_loss_starts(answered: tuple[int, ...], reached: int | None,
         assert found is None
         return
     assert found is not None
-    assert (found["ttl"], found["place"], found["certain"]) == (start, place, certain)
+    assert (found.ttl, found.place, found.certain) == (start, place, certain)
 
 
 @pytest.mark.parametrize(("rtts", "start", "added"), [
@@ -65,7 +64,7 @@ def test_where_the_delay_starts(rtts: tuple[float, ...], start: int | None,
     if start is None:
         assert found is None
     else:
-        assert found is not None and (found["ttl"], found["added_ms"]) == (start, added)
+        assert found is not None and (found.ttl, found.added_ms) == (start, added)
 
 
 def test_the_place_of_a_hop() -> None:

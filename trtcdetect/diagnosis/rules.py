@@ -12,6 +12,7 @@ import errno
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from .. import evidence
 from ..models import Advice, Finding, Message, ProbeResult, Status
 from ..text.ids import R, S
 
@@ -420,27 +421,25 @@ def path_loss(probes: Probes, network: Network, explained: frozenset[str]) -> Fi
     """Loss or delay placed on the path: the path probe saw where it starts (this computer's
     link, the middle, the server's end). The quality problems it explains fold under it: the
     quality trains' loss, a test call that crossed the network and was poor."""
-    from ..probes.path import PLACE_ADVICE, place_message
+    from ..probes.path import PLACE_ADVICE, DelayStart, LossStart, PathDetails, place_message
     from ..text.remedies import PARTY
 
     path = probes.get("path")
-    if path is None or "path" in explained or path.status not in PROBLEM:
+    seen = evidence.of(PathDetails, path)
+    if path is None or seen is None or "path" in explained or path.status not in PROBLEM:
         return None
-    loss, delay = path.details.get("loss_from"), path.details.get("delay_from")
-    host = str(path.details.get("host") or "?")
-    lost = isinstance(loss, dict) and bool(loss.get("certain"))
-    where = loss if lost else delay
-    if not isinstance(where, dict) or where.get("place") not in PLACE_ADVICE:
+    loss, delay = seen.loss_from or None, seen.delay_from or None
+    where: LossStart | DelayStart | None = loss if loss is not None and loss.certain else delay
+    if where is None:
         return None
-    said = {"host": host, "ttl": where.get("ttl"), "address": where.get("address") or "?",
+    said = {"host": seen.host, "ttl": where.ttl, "address": where.address or "?",
             "place": place_message(where)}
-    if lost:
-        fid, headline = "path-loss", Message(S.DX_PATH_LOSS, {**said,
-                                                            "loss": where.get("loss_pct")})
+    if isinstance(where, LossStart):
+        fid, headline = "path-loss", Message(S.DX_PATH_LOSS, {**said, "loss": where.loss_pct})
     else:
         fid, headline = "path-delay", Message(S.DX_PATH_DELAY, {
-            **said, "added": where.get("added_ms"), "rtt": where.get("rtt_ms")})
-    advice = Advice(PLACE_ADVICE[str(where["place"])])
+            **said, "added": where.added_ms, "rtt": where.rtt_ms})
+    advice = Advice(PLACE_ADVICE[where.place])
     affected = ["path"]
     ports = probes.get("ports")
     if ports is not None and "ports" not in explained and ports.message is not None \
@@ -482,8 +481,10 @@ def local_call(probes: Probes, network: Network, explained: frozenset[str]) -> F
     if nat is not None and any(b.get("mapped") for b in nat.details.get("bindings") or ()
                                if isinstance(b, dict)):
         crossed = True
-    path = probes.get("path")
-    if path is not None and path.details.get("reached_at"):
+    from ..probes.path import PathDetails
+
+    path = evidence.of(PathDetails, probes.get("path"))
+    if path is not None and path.reached_at:
         crossed = True  # the target itself answered the path's UDP datagrams
     headline = Message(S.DX_LOCAL_CALL if crossed else S.DX_NO_UDP_EVIDENCE)
     return Finding("local-call" if crossed else "no-udp-evidence", Status.PASS, headline,

@@ -4,6 +4,12 @@ from __future__ import annotations
 
 import errno
 import os
+from typing import Literal
+
+from ..evidence import DnsFailure
+
+#: who said no to a packet: this computer, the far host, or a router on the path
+Refuser = Literal["here", "host", "path"]
 
 #: Errors that mean "something on the path said no": a refusal or an ICMP unreachable.
 REFUSALS = frozenset({errno.ECONNREFUSED, errno.EHOSTUNREACH, errno.ENETUNREACH, errno.EACCES,
@@ -15,7 +21,7 @@ REFUSALS = frozenset({errno.ECONNREFUSED, errno.EHOSTUNREACH, errno.ENETUNREACH,
 BLOCKED_HERE = frozenset({errno.EPERM, errno.EACCES})
 
 
-def refused_by(exc: OSError) -> str | None:
+def refused_by(exc: OSError) -> Refuser | None:
     """Who said no: "here" (this computer), "host" (the far host: port unreachable / RST),
     "path" (a router: host or network unreachable, administratively prohibited), or None."""
     if exc.errno in BLOCKED_HERE:
@@ -43,6 +49,10 @@ class ResolveError(Exception):
         self.kind = kind
         self.server = server
         self.ms: float | None = None  # how long the failed lookup took
+
+    def failure(self, host: str) -> DnsFailure:
+        """As typed evidence (a probe's `dns_failure`), for the diagnosis."""
+        return DnsFailure(host=host, kind=self.kind, error=str(self), server=self.server)
 
     def as_dict(self, host: str) -> dict[str, str | None]:
         """As probes put it in their details (`dns_failure`), for the diagnosis."""

@@ -29,10 +29,13 @@ import struct
 import threading
 import time
 from dataclasses import dataclass, field
+from typing import Annotated, Literal
 
 from aioice import stun
+from msgspec import Meta
 
 from ..config import Local
+from ..evidence import Evidence
 from .bind import family_of, open_socket
 from .errors import os_error_text
 from .stun import binding_request
@@ -68,21 +71,21 @@ class Hop:
     def answered(self) -> int:
         return len(self.rtts_ms)
 
-    def as_dict(self) -> dict[str, object]:
+    def seen(self) -> PathHop:
         rtts = sorted(self.rtts_ms)
-        return {
-            "ttl": self.ttl,
-            "address": self.addresses[0] if self.addresses else None,
-            "addresses": list(self.addresses),
-            "sent": self.sent,
-            "answered": self.answered,
-            "loss_pct": round(100.0 * (self.sent - self.answered) / self.sent, 1)
+        return PathHop(
+            ttl=self.ttl,
+            address=self.addresses[0] if self.addresses else None,
+            addresses=tuple(self.addresses),
+            sent=self.sent,
+            answered=self.answered,
+            loss_pct=round(100.0 * (self.sent - self.answered) / self.sent, 1)
             if self.sent else None,
-            "rtt_ms": round(rtts[len(rtts) // 2], 2) if rtts else None,
-            "rtt_best_ms": round(rtts[0], 2) if rtts else None,
-            "rtt_worst_ms": round(rtts[-1], 2) if rtts else None,
-            "said": self.said,
-        }
+            rtt_ms=round(rtts[len(rtts) // 2], 2) if rtts else None,
+            rtt_best_ms=round(rtts[0], 2) if rtts else None,
+            rtt_worst_ms=round(rtts[-1], 2) if rtts else None,
+            said=self.said,  # type: ignore[arg-type]  # set only to the three words
+        )
 
 
 @dataclass
@@ -96,17 +99,41 @@ class Trace:
     elapsed_s: float = 0.0
     datagrams: int = 0
 
-    def as_dict(self) -> dict[str, object]:
+    def seen(self) -> Traced:
         last = self.reached_at or max((h.ttl for h in self.hops if h.answered), default=0)
-        return {
-            "address": self.address,
-            "port": self.port,
-            "reached_at": self.reached_at,
-            "hops": [h.as_dict() for h in self.hops if h.ttl <= last],
-            "error": self.error,
-            "elapsed_s": round(self.elapsed_s, 2),
-            "datagrams": self.datagrams,
-        }
+        return Traced(address=self.address, port=self.port, reached_at=self.reached_at,
+                      hops=tuple(h.seen() for h in self.hops if h.ttl <= last),
+                      error=self.error, elapsed_s=round(self.elapsed_s, 2),
+                      datagrams=self.datagrams)
+
+
+class PathHop(Evidence, frozen=True, kw_only=True):
+    """One hop as the trace saw it: its router(s), how many of the datagrams sent with its TTL
+    were answered, and the median/best/worst round-trip time of the answers."""
+
+    ttl: Annotated[int, Meta(ge=1)]
+    address: str | None
+    addresses: tuple[str, ...] = ()
+    sent: Annotated[int, Meta(ge=0)]
+    answered: Annotated[int, Meta(ge=0)]
+    loss_pct: Annotated[float, Meta(ge=0, le=100)] | None
+    rtt_ms: float | None
+    rtt_best_ms: float | None = None
+    rtt_worst_ms: float | None = None
+    #: "time-exceeded" (a router), "answer" (the host, STUN), "unreachable" (ICMP)
+    said: Literal["time-exceeded", "answer", "unreachable"] | None = None
+
+
+class Traced(Evidence, frozen=True, kw_only=True):
+    """The whole trace: every hop up to the host (or the furthest that answered)."""
+
+    address: str
+    port: int
+    reached_at: int | None
+    hops: tuple[PathHop, ...]
+    error: str | None
+    elapsed_s: float
+    datagrams: int
 
 
 def trace(address: str, port: int, *, local: Local | None = None, max_hops: int = MAX_HOPS,

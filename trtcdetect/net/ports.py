@@ -11,14 +11,15 @@ from __future__ import annotations
 import asyncio
 import socket
 import time
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final, Literal
 
+import msgspec
 from aioice import stun
 
 from ..config import Local
+from ..evidence import Evidence, Port, details
 from .bind import tcp_connect
-from .errors import REFUSALS, os_error_text, refused_by
+from .errors import REFUSALS, Refuser, os_error_text, refused_by
 from .stun import StunSocket, binding_request
 from .timing import tcp_rtt_ms
 
@@ -31,43 +32,48 @@ UDP_MIN_RTO_S = 0.2
 #: ... and a silent port is given up after this many resends at the measured RTO.
 UDP_ADAPTIVE_RESENDS = 3
 
-OPEN, CLOSED, NO_ANSWER, ERROR = "open", "closed", "no_answer", "error"
+OPEN: Final = "open"
+CLOSED: Final = "closed"
+NO_ANSWER: Final = "no_answer"
+ERROR: Final = "error"
+#: no_answer: open or filtered, never counted as open
+Answer = Literal["open", "closed", "no_answer", "error"]
+Transport = Literal["tcp", "udp"]
 
 
-@dataclass(frozen=True)
-class PortVerdict:
-    protocol: str
-    port: int
-    verdict: str
+class PortVerdict(Evidence, frozen=True, kw_only=False):
+    """What one port did: answered (open), refused (closed), stayed silent (no_answer: open or
+    filtered), or could not be asked (error), with the round-trip time of an answer."""
+
+    protocol: Transport
+    port: Port
+    verdict: Answer
     rtt_ms: float | None = None
     error: str | None = None
     attempts: int = 1
-    #: who said no (net.errors.refused_by): "here", "host", "path"; None when nobody did
-    refused_by: str | None = None
+    #: who said no (net.errors.refused_by): here (this computer's firewall), host, path (a
+    #: router); None when nobody did
+    refused_by: Refuser | None = None
     #: how rtt_ms was taken: "kernel" (TCP_INFO / the receive stamp) or "wall" (the loop's)
-    timing: str | None = None
+    timing: Literal["kernel", "wall"] | None = None
+
+    def rounded(self) -> PortVerdict:
+        """As the report shows it: the RTT to 0.01 ms."""
+        return self if self.rtt_ms is None else msgspec.structs.replace(
+            self, rtt_ms=round(self.rtt_ms, 2))
 
     def as_dict(self) -> dict[str, Any]:
-        return {
-            "protocol": self.protocol,
-            "port": self.port,
-            "verdict": self.verdict,
-            "rtt_ms": None if self.rtt_ms is None else round(self.rtt_ms, 2),
-            "error": self.error,
-            "attempts": self.attempts,
-            "refused_by": self.refused_by,
-            "timing": self.timing,
-        }
+        return details(self.rounded())
 
 
-def refusal(protocol: str, port: int, exc: OSError, attempts: int = 1) -> PortVerdict:
+def refusal(protocol: Transport, port: int, exc: OSError, attempts: int = 1) -> PortVerdict:
     """A port that something said no to. This computer's own "no" (EPERM/EACCES: its
     firewall) says nothing about the port: error, not closed."""
     by = refused_by(exc)
     if by == "here":
         return PortVerdict(protocol, port, ERROR, attempts=attempts, refused_by=by,
                            error=f"blocked on this computer: {os_error_text(exc)}")
-    verdict = CLOSED if exc.errno in REFUSALS else ERROR
+    verdict: Answer = CLOSED if exc.errno in REFUSALS else ERROR
     return PortVerdict(protocol, port, verdict, error=os_error_text(exc), attempts=attempts,
                        refused_by=by)
 
@@ -186,18 +192,30 @@ def _dont_fragment(sock: socket.socket) -> bool:
     return True
 
 
+class LargeDatagram(Evidence, frozen=True, kw_only=True):
+    """A STUN request padded to the size calls send, Don't Fragment, to a port that answered a
+    small one (probe_large)."""
+
+    port: int
+    size: int
+    answered: bool
+    attempts: int
+    rtt_ms: float | None
+    error: str | None
+    dont_fragment: bool
+
+
 async def probe_large(address: str, port: int, timeout_s: float, local: Local | None = None,
-                      size: int = LARGE_DATAGRAM) -> dict[str, Any]:
+                      size: int = LARGE_DATAGRAM) -> LargeDatagram:
     """A STUN Binding request padded to `size` bytes (a SOFTWARE attribute), Don't Fragment,
-    sent up to LARGE_ATTEMPTS times within `timeout_s`, to a port that answered a small one:
-    {"port", "size", "answered", "attempts", "rtt_ms", "error", "dont_fragment"}."""
+    sent up to LARGE_ATTEMPTS times within `timeout_s`, to a port that answered a small one."""
     found: dict[str, Any] = {"port": port, "size": size, "answered": False, "attempts": 0,
                              "rtt_ms": None, "error": None, "dont_fragment": False}
     try:
         sock = await StunSocket.open(remote=(address, port), local=local)
     except OSError as exc:
         found["error"] = os_error_text(exc)
-        return found
+        return LargeDatagram(**found)
     try:
         raw = sock.transport.get_extra_info("socket") if sock.transport is not None else None
         found["dont_fragment"] = raw is not None and _dont_fragment(raw)
@@ -222,4 +240,4 @@ async def probe_large(address: str, port: int, timeout_s: float, local: Local | 
                 break
     finally:
         sock.close()
-    return found
+    return LargeDatagram(**found)

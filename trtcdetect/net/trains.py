@@ -11,17 +11,30 @@ from __future__ import annotations
 import asyncio
 import statistics
 import time
-from typing import Any
 
 from ..config import Local
+from ..evidence import Evidence, MinAvgMax, Port
 from .stun import StunSocket, binding_request
 
 #: A request unanswered this long after it was sent is lost, s.
 QUALITY_TRAIN_LOSS_AFTER_S = 1.0
 
 
+class Train(Evidence, frozen=True, kw_only=True):
+    """One port's train: requests sent and answered, the answers' RTT and jitter."""
+
+    port: Port
+    sent: int
+    answered: int
+    loss_pct: float
+    rtt_ms: MinAvgMax | None
+    jitter_ms: float | None
+    #: ICMP errors the connected socket received during the train
+    icmp_errors: int = 0
+
+
 async def run_train(address: str, port: int, count: int, rate_pps: float,
-                    local: Local | None = None) -> dict[str, Any]:
+                    local: Local | None = None) -> Train:
     sock = await StunSocket.open(remote=(address, port), local=local)
     order: list[bytes] = []
     try:
@@ -42,13 +55,10 @@ async def run_train(address: str, port: int, count: int, rate_pps: float,
     rtts = [rtt.get(txid) for txid in order]
     answered = [r * 1000 for r in rtts if r is not None]
     diffs = [abs(b - a) for a, b in zip(answered, answered[1:], strict=False)]
-    return {
-        "port": port,
-        "sent": count,
-        "answered": len(answered),
-        "loss_pct": round(100 * (count - len(answered)) / count, 2),
-        "rtt_ms": ({"min": round(min(answered), 2), "avg": round(statistics.fmean(answered), 2),
-                    "max": round(max(answered), 2)} if answered else None),
-        "jitter_ms": round(statistics.fmean(diffs), 2) if diffs else None,
-        "icmp_errors": sock.errors,
-    }
+    return Train(
+        port=port, sent=count, answered=len(answered),
+        loss_pct=round(100 * (count - len(answered)) / count, 2),
+        rtt_ms=MinAvgMax(min=round(min(answered), 2), avg=round(statistics.fmean(answered), 2),
+                         max=round(max(answered), 2)) if answered else None,
+        jitter_ms=round(statistics.fmean(diffs), 2) if diffs else None,
+        icmp_errors=sock.errors)

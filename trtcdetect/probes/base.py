@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any, Generic, Protocol, TypeVar
 
 from ..config import Config
+from ..evidence import Evidence, details
 from ..models import ProbeResult, Verdict
 from ..text.base import Text
 
@@ -122,9 +123,12 @@ class Observation(Protocol):
 
 def result(probe: Probe, observation: Observation, verdict: Verdict) -> ProbeResult:
     """A probe's result from what it saw and what its judge said."""
+    evidence = getattr(observation, "evidence", None)
+    seen = evidence() if callable(evidence) else None
     return ProbeResult(probe.id, probe.title, verdict.status, message=verdict.message,
-                       metrics=verdict.metrics, details=observation.details(),
-                       advice=verdict.advice)
+                       metrics=verdict.metrics,
+                       details=details(seen) if seen is not None else observation.details(),
+                       advice=verdict.advice, evidence=seen)
 
 
 Seen = TypeVar("Seen", bound=Observation)
@@ -149,6 +153,9 @@ class MeasuredProbe(Generic[Seen]):
     #: for a probe whose packets come from another stack (Chromium, Tencent's SDKs): which of
     #: -4/-6, --source, --interface do not reach it with this configuration, or None
     unbound: Callable[[Config], str | None] | None = None
+    #: the type of its evidence (evidence.Evidence): its JSON details and their JSON Schema
+    #: are made from it (report/schema.py); None while the probe has none yet
+    evidence: type[Evidence] | None = None
     #: OpenMetrics families beyond status and duration, and how to read their values
     series: tuple[Series, ...] = ()
     samples: Samples = no_samples

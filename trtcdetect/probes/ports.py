@@ -18,6 +18,7 @@ from typing import Any
 
 from .. import thresholds
 from ..config import PROBE_DEADLINE_MARGIN_S, Config
+from ..evidence import UNSET, DnsFailure, Evidence, UnsetType, details, of_entry
 from ..models import Advice, Message, Metric, Status
 from ..net import ResolveError, resolve
 from ..net.ports import (
@@ -25,13 +26,15 @@ from ..net.ports import (
     ERROR,
     NO_ANSWER,
     OPEN,
+    LargeDatagram,
     PathClock,
     PortVerdict,
+    Transport,
     probe_large,
     probe_tcp,
     probe_udp,
 )
-from ..net.trains import QUALITY_TRAIN_LOSS_AFTER_S, run_train
+from ..net.trains import QUALITY_TRAIN_LOSS_AFTER_S, Train, run_train
 from ..text.base import Text
 from ..text.ids import R, S
 from ..trtc import is_tencent
@@ -46,26 +49,41 @@ class PortsObservation:
     address: str | None
     verdicts: tuple[PortVerdict, ...]
     dns_error: str | None = None
-    quality: tuple[dict[str, Any], ...] | None = None  # None: not asked for
-    dns_failure: dict[str, Any] | None = None  # ResolveError.as_dict, for the diagnosis
+    quality: tuple[Train, ...] | None = None  # None: not asked for
+    dns_failure: DnsFailure | None = None  # for the diagnosis
     #: the trtc probe reached TRTC's cloud over this UDP transport ("UDP 8000"), this run
     trtc_udp: str | None = None
     #: a datagram of the size calls send (net/ports.py probe_large), to the first UDP port
     #: that answered a small one; None when no UDP port answered
-    large_datagram: dict[str, Any] | None = None
+    large_datagram: LargeDatagram | None = None
+
+    def evidence(self) -> PortsDetails:
+        return PortsDetails(
+            host=self.host, address=self.address,
+            ports=tuple(v.rounded() for v in self.verdicts),
+            quality=UNSET if self.quality is None else self.quality,
+            dns_failure=UNSET if self.dns_failure is None else self.dns_failure,
+            udp_explained_by=f"trtc: {self.trtc_udp}"
+            if self.trtc_udp is not None and is_tencent(self.host) else UNSET,
+            large_datagram=UNSET if self.large_datagram is None else self.large_datagram)
 
     def details(self) -> dict[str, Any]:
-        details: dict[str, Any] = {"host": self.host, "address": self.address,
-                                   "ports": [v.as_dict() for v in self.verdicts]}
-        if self.quality is not None:
-            details["quality"] = list(self.quality)
-        if self.dns_failure is not None:
-            details["dns_failure"] = dict(self.dns_failure)
-        if self.trtc_udp is not None and is_tencent(self.host):
-            details["udp_explained_by"] = f"trtc: {self.trtc_udp}"
-        if self.large_datagram is not None:
-            details["large_datagram"] = dict(self.large_datagram)
-        return details
+        return details(self.evidence())
+
+
+class PortsDetails(Evidence, frozen=True, kw_only=True):
+    """The ports probe's details: the verdict per port; with --port-quality the trains; the
+    large datagram to the first UDP port that answered."""
+
+    host: str = ""
+    address: str | None = None
+    ports: tuple[PortVerdict, ...]
+    quality: tuple[Train, ...] | UnsetType = UNSET
+    dns_failure: DnsFailure | UnsetType = UNSET
+    #: the trtc probe reached TRTC's cloud over UDP this run: why silent UDP ports (TRTC's
+    #: servers do not answer STUN) are not a fault
+    udp_explained_by: str | UnsetType = UNSET
+    large_datagram: LargeDatagram | UnsetType = UNSET
 
 
 def judge(observation: PortsObservation) -> Verdict:
@@ -131,11 +149,11 @@ def judge(observation: PortsObservation) -> Verdict:
         return Verdict(Status.WARN, Message(S.PORTS_SOME_OPEN, {
             "open": len(open_), "count": len(verdicts), "which": said}),
             tuple(advice), metrics)
-    lossy = [q for q in observation.quality or () if q["answered"] and
-             q["loss_pct"] > thresholds.QUALITY_LOSS_WARN_PCT]
+    lossy = [q for q in observation.quality or () if q.answered and
+             q.loss_pct > thresholds.QUALITY_LOSS_WARN_PCT]
     if lossy:
         return Verdict(Status.WARN, Message(S.PORTS_LOSSY, {"which": ", ".join(
-            f"UDP {q['port']} {q['loss_pct']:g} %" for q in lossy)}), (Advice(R.CALL_POOR),),
+            f"UDP {q.port} {q.loss_pct:g} %" for q in lossy)}), (Advice(R.CALL_POOR),),
             metrics)
     return Verdict(Status.PASS, Message(S.PORTS_ALL_OPEN, {"count": len(verdicts)}), (), metrics)
 
@@ -151,10 +169,10 @@ def _metrics(observation: PortsObservation) -> tuple[Metric, ...]:
         for v in verdicts if v.rtt_ms is not None
     ]
     for q in observation.quality or ():
-        metrics.append(Metric(f"udp_{q['port']}_train_loss", q["loss_pct"], "%",
+        metrics.append(Metric(f"udp_{q.port}_train_loss", q.loss_pct, "%",
                               warn=thresholds.QUALITY_LOSS_WARN_PCT, better="lower"))
-        if q["jitter_ms"] is not None:
-            metrics.append(Metric(f"udp_{q['port']}_train_jitter", q["jitter_ms"], "ms",
+        if q.jitter_ms is not None:
+            metrics.append(Metric(f"udp_{q.port}_train_jitter", q.jitter_ms, "ms",
                                   better="lower"))
     return tuple(metrics)
 
@@ -186,13 +204,14 @@ def _trtc_udp(prior: Prior) -> str | None:
 
 async def measure(config: Config, prior: Prior = NO_PRIOR) -> PortsObservation:
     host = config.target
-    ports = [("tcp", p) for p in config.tcp_ports] + [("udp", p) for p in config.udp_ports]
+    ports: list[tuple[Transport, int]] = ([("tcp", p) for p in config.tcp_ports]
+                                          + [("udp", p) for p in config.udp_ports])
     try:
         resolution = await resolve(config, host)
     except ResolveError as exc:
         verdicts = tuple(PortVerdict(proto, p, ERROR, error=f"DNS: {exc}") for proto, p in ports)
         return PortsObservation(host, None, verdicts, dns_error=str(exc),
-                                dns_failure=exc.as_dict(host))
+                                dns_failure=exc.failure(host))
     address = resolution.addresses[0]
     clock = PathClock()
     verdicts = tuple(await asyncio.gather(*(
@@ -236,11 +255,12 @@ SERIES = (
 
 
 def samples(probe: Mapping[str, Any]) -> Iterable[Sample]:
-    for p in (probe.get("details") or {}).get("ports", []):
-        labels = (p["protocol"], str(p["port"]))
-        yield "trtcdetect_port_verdict", labels, p["verdict"]
-        if p.get("rtt_ms") is not None:
-            yield "trtcdetect_port_rtt_seconds", labels, seconds(p["rtt_ms"])
+    seen = of_entry(PortsDetails, probe)
+    for p in seen.ports if seen is not None else ():
+        labels = (p.protocol, str(p.port))
+        yield "trtcdetect_port_verdict", labels, p.verdict
+        if p.rtt_ms is not None:
+            yield "trtcdetect_port_rtt_seconds", labels, seconds(p.rtt_ms)
 
 
 PROBE = MeasuredProbe(
@@ -253,6 +273,7 @@ PROBE = MeasuredProbe(
     deadline=deadline_s,
     # Tencent's SDK tells whether TRTC's servers, which do not answer STUN, were reached
     after=("trtc",),
+    evidence=PortsDetails,
     series=SERIES,
     samples=samples,
 )

@@ -1,0 +1,107 @@
+"""Typed evidence: what a probe saw, as msgspec Structs that the judge, the diagnosis, the
+renderers and the metrics read by attribute. The JSON document's `details` of a probe and the
+JSON Schema of them are generated from these (`details`, report/schema.py); reading a document
+back validates its details into the same types (`read`).
+
+msgspec rather than pydantic: the check page's uploads were already read with it (constraints
+on the types themselves, one fast decode of hostile input), its JSON Schema output is plain
+draft 2020-12, and Structs are frozen, slotted and cheap enough for every hop and port.
+
+Shapes several probes share live here; a probe's own evidence lives beside it (probes/) and
+what net/ measures beside the measuring (net/ports.py PortVerdict, net/path.py PathHop).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeVar
+
+import msgspec
+from msgspec import UNSET, Meta, Struct, UnsetType
+
+if TYPE_CHECKING:
+    from .models import ProbeResult
+
+__all__ = ["UNSET", "DnsFailure", "Evidence", "EvidenceError", "MinAvgMax", "Place", "Port", "UnsetType",
+           "details", "of", "of_entry", "read"]
+
+#: a port number
+Port = Annotated[int, Meta(ge=1, le=65535)]
+
+
+class Evidence(Struct, frozen=True, kw_only=True):
+    """The base of every evidence type: immutable, made with keywords, its fields in the order
+    the JSON has them; a field that may be absent from the JSON is `T | UnsetType = UNSET`
+    (left out, as the document always did), one a later version added has a default (an older
+    document lacks it); unknown keys do not fail a read (schema_version 1 only adds)."""
+
+
+class MinAvgMax(Evidence, frozen=True, kw_only=True):
+    """A figure's smallest, mean and largest value over a series."""
+
+    min: float
+    avg: float
+    max: float
+
+
+class DnsFailure(Evidence, frozen=True, kw_only=True):
+    """A name that did not resolve, classified (net.errors.ResolveError), for the diagnosis."""
+
+    host: str
+    kind: str
+    error: str
+    server: str | None
+
+
+#: a place on the path: this computer's link, between, or the target's own hop
+Place = Literal["here", "middle", "server"]
+
+
+class EvidenceError(ValueError):
+    """A document's details that are not what the probe's evidence type says: one line."""
+
+
+E = TypeVar("E", bound=Evidence)
+
+
+def details(evidence: Evidence) -> dict[str, Any]:
+    """The JSON document's `details` of a probe, from its evidence: JSON's own types (lists,
+    not tuples), as the document is written and read back."""
+    built: dict[str, Any] = msgspec.json.decode(msgspec.json.encode(evidence))
+    return built
+
+
+def read(kind: type[E], value: Any, where: str = "details") -> E:
+    """`value` (a JSON object) as evidence of `kind`, validated; EvidenceError names the field."""
+    try:
+        return msgspec.convert(value, kind, strict=False)
+    except msgspec.ValidationError as exc:
+        raise EvidenceError(f"{where}: {exc}") from None
+
+
+def of(kind: type[E], result: ProbeResult | None) -> E | None:
+    """A probe result's evidence as `kind`: the typed evidence it carries, or its details read
+    into `kind` (a result read back from a document, or a narrower view of another probe's
+    evidence). None without evidence: no result, an `error` result, or details that are not
+    `kind` (a rule then has nothing to go on, as with a probe that did not run)."""
+    if result is None or str(result.status) == "error":
+        return None
+    if isinstance(result.evidence, kind):
+        return result.evidence
+    return _read_or_none(kind, result.details)
+
+
+def of_entry(kind: type[E], entry: Mapping[str, Any]) -> E | None:
+    """Likewise for a probe's entry in a JSON document."""
+    if entry.get("status") == "error":
+        return None
+    return _read_or_none(kind, entry.get("details"))
+
+
+def _read_or_none(kind: type[E], value: Any) -> E | None:
+    if not value:
+        return None
+    try:
+        return read(kind, value)
+    except EvidenceError:
+        return None
