@@ -151,6 +151,10 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         fixtures = set(getattr(item, "fixturenames", ()))
         module = item.module.__name__ if isinstance(item, pytest.Function) else ""
         words = f"{module} {item.name}".lower()
+        # a test that calls run_chromium itself starts it too
+        code = getattr(getattr(item, "function", None), "__code__", None)
+        if code is not None and "run_chromium" in code.co_names:
+            words += " chromium"
         if fixtures & LAB_FIXTURES or module.endswith(LAB_MODULES) or item.name.startswith(
                 SECONDS_LONG):
             item.add_marker(pytest.mark.lab)
@@ -167,7 +171,7 @@ LAB_MODULES = ("test_capacity_lab", "test_diagnosis_lab", "test_domain_lab", "te
                "test_ports_lab", "test_proxy_lab", "test_run_lab", "test_trtc_lab",
                "test_serve_nat", "test_node_exporter", "test_house_contract", "test_packaging",
                "test_browser_netns", "test_trtc_web", "test_check_browser",
-               "test_check_impaired")
+               "test_check_impaired", "test_path_lab")
 ROOT_MODULES = ("test_packaging", "test_browser_netns")
 #: tests that run real calls, servers or device threads for seconds without a lab fixture
 #: (each over 1.5 s on 2 cores): with the lab, out of the quick inner loop
