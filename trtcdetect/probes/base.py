@@ -97,6 +97,11 @@ class Probe(Protocol):
         ...
 
     @property
+    def evidence(self) -> type[Evidence] | None:
+        """The type of its evidence, from which its JSON details and their schema are made."""
+        ...
+
+    @property
     def series(self) -> tuple[Series, ...]:
         """The OpenMetrics families the probe exports besides its status and duration."""
         ...

@@ -1,6 +1,7 @@
 """The JSON document (schema_version 1). Monitoring depends on it: only add, never change.
 
-The schema lives beside this module in `schema.json`; every test run validates against it.
+The schema lives beside this module in `schema.json` (the probes' details in it generated from
+their evidence types: report/schema.py); every test run validates against it.
 """
 
 from __future__ import annotations
@@ -92,7 +93,16 @@ def schema() -> dict[str, Any]:
 
 
 def validate(document: dict[str, Any]) -> None:
-    """Raise jsonschema.ValidationError when `document` breaks the contract."""
+    """Raise jsonschema.ValidationError when `document` breaks the contract, and
+    evidence.EvidenceError when a probe's details are not its evidence type (the schema says
+    the same, being generated from the types: this reads them into the types themselves)."""
     import jsonschema
 
+    from .. import evidence
+    from ..probes import REGISTRY
+
     jsonschema.validate(document, schema())
+    for probe in document["probes"]:
+        kind = getattr(REGISTRY.get(probe["id"]), "evidence", None)
+        if kind is not None and probe["status"] != "error":
+            evidence.read(kind, probe["details"], f"probes/{probe['id']}/details")

@@ -1,0 +1,61 @@
+"""schema.json's probe details are generated from the probes' evidence types (report/schema.py):
+the file is what generation gives, and the generated parts check what they say."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import jsonschema
+import pytest
+
+from tests.fixtures import report_a
+from trtcdetect.probes import REGISTRY
+from trtcdetect.report import schema as generated
+from trtcdetect.report.json import schema, to_dict, validate
+
+
+def test_the_file_is_what_the_evidence_types_generate() -> None:
+    """Run scripts/update-schema after changing an evidence type."""
+    written = generated.written()
+    assert generated.text(generated.generate(written)) == generated.text(written)
+    typed = [pid for pid, probe in REGISTRY.items() if probe.evidence is not None]
+    assert {"ports", "path"} <= set(typed)
+    for pid in typed:
+        assert schema()["$defs"][f"{pid}_details"]["$ref"].startswith("#/$defs/evidence/$defs/")
+
+
+def test_a_hand_edit_of_a_generated_part_is_caught() -> None:
+    written = copy.deepcopy(generated.written())
+    written["$defs"]["evidence"]["$defs"]["PortVerdict"]["properties"]["verdict"]["enum"].append(
+        "open-ish")
+    assert generated.text(generated.generate(written)) != generated.text(written)
+
+
+def _broken(change: Any) -> dict[str, Any]:
+    document = to_dict(report_a())
+    for probe in document["probes"]:
+        change(probe)
+    return document
+
+
+@pytest.mark.parametrize("change", [
+    lambda p: p["details"]["ports"][0].update(verdict="opened") if p["id"] == "ports" else None,
+    lambda p: p["details"]["ports"][0].update(port=70000) if p["id"] == "ports" else None,
+    lambda p: p["details"]["hops"][0].update(loss_pct=140) if p["id"] == "path" else None,
+    lambda p: p["details"]["loss_from"].update(place="nowhere") if p["id"] == "path" else None,
+    lambda p: p["details"].pop("host") if p["id"] == "path" else None,
+], ids=["verdict", "port", "loss", "place", "host"])
+def test_the_generated_details_refuse_what_the_types_refuse(change: Any) -> None:
+    validate(to_dict(report_a()))
+    with pytest.raises(jsonschema.ValidationError):
+        validate(_broken(change))
+
+
+def test_an_error_result_s_details_are_not_checked() -> None:
+    """A probe that failed to finish has whatever details it had: not its type's."""
+    document = to_dict(report_a())
+    for probe in document["probes"]:
+        if probe["id"] == "path":
+            probe["status"], probe["details"] = "error", {"hops": "partial"}
+    validate(document)
