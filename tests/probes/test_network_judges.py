@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from trtcdetect.evidence import DnsFailure
 from trtcdetect.models import Status
 from trtcdetect.net.https import Step
 from trtcdetect.net.ports import PortVerdict
@@ -86,9 +87,9 @@ def test_ports_judge_names_the_silent_ports_and_never_calls_them_open() -> None:
 
 
 def row(socket_: int, dest: str, mapped: str | None, local: str = "10.0.0.2",
-        port: int = 40000) -> dict[str, Any]:
-    return {"socket": socket_, "local_port": port, "destination": dest, "local_address": local,
-            "mapped": mapped}
+        port: int = 40000) -> nat.Binding:
+    return nat.Binding(socket=socket_, local_port=port, destination=dest, local_address=local,
+                       mapped=mapped)
 
 
 V4 = [("198.18.0.1", 3478), ("198.18.0.1", 3479)]
@@ -105,9 +106,9 @@ V6_PUBLIC = [row(0, "[2001:db8::1]:3478", "[2001:db8::2]:40000", local="2001:db8
 
 @pytest.mark.parametrize("observation, status, message, advice", [
     (nat.NatObservation([]), Status.SKIP, "nat.no-server", []),
-    (nat.NatObservation([], dns_failures={"trtc.test": {
-        "host": "trtc.test", "kind": "timeout", "error": "DNS lookup timed out after 1 s",
-        "server": None}}),
+    (nat.NatObservation([], dns_failures={"trtc.test": DnsFailure(
+        host="trtc.test", kind="timeout", error="DNS lookup timed out after 1 s",
+        server=None)}),
      Status.WARN, "nat.dns", ["dns-failure"]),
     (nat.NatObservation(V4, rows4=CONE), Status.PASS, "nat.cone", []),
     (nat.NatObservation(V4, rows4=PUBLIC), Status.PASS, "nat.public", []),

@@ -477,11 +477,12 @@ def local_call(probes: Probes, network: Network, explained: frozenset[str]) -> F
         return None
     crossed = any(e.get("protocol") == "udp" and e.get("verdict") == "open"
                   for e in _ports(probes))
-    nat = probes.get("nat")
-    if nat is not None and any(b.get("mapped") for b in nat.details.get("bindings") or ()
-                               if isinstance(b, dict)):
-        crossed = True
+    from ..probes.nat import NatDetails
     from ..probes.path import PathDetails
+
+    nat = evidence.of(NatDetails, probes.get("nat"))
+    if nat is not None and any(b.mapped for b in nat.bindings):
+        crossed = True
 
     path = evidence.of(PathDetails, probes.get("path"))
     if path is not None and path.reached_at:

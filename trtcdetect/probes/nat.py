@@ -14,11 +14,13 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import socket
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ..config import PROBE_DEADLINE_MARGIN_S, Config, Local
+from ..evidence import UNSET, DnsFailure, Evidence, UnsetType, details
 from ..models import Advice, Message, Status
 from ..net import ResolveError, resolve
 from ..net.bind import family_of, open_socket
@@ -72,8 +74,48 @@ def global_ipv6_addresses(path: Path = Path("/proc/net/if_inet6")) -> list[str]:
     return found
 
 
+class Binding(Evidence, frozen=True, kw_only=True):
+    """One Binding transaction: from which local socket and port, to which STUN server, and the
+    public address and port it saw (None: no answer)."""
+
+    socket: int
+    local_port: int
+    destination: str
+    local_address: str | None
+    mapped: str | None
+
+
+class NatMapping(Evidence, frozen=True, kw_only=True):
+    """What the answers of one address family say (RFC 4787 terms); only `answered` when none
+    came."""
+
+    answered: bool
+    behind_nat: bool | UnsetType = UNSET
+    public_addresses: tuple[str, ...] | UnsetType = UNSET
+    #: "endpoint-independent", "dependent", or "unknown (...)" when one server answered
+    mapping: str | UnsetType = UNSET
+    #: which destinations the mapping compared: differing in address and port, or only in port
+    compared: str | UnsetType = UNSET
+    port_preserved: bool | UnsetType = UNSET
+
+
+class NatDetails(Evidence, frozen=True, kw_only=True):
+    """The nat probe's details: the STUN servers asked, what IPv4 (and IPv6) answers say, every
+    binding, and the names that did not resolve."""
+
+    stun: tuple[str, ...] = ()
+    ipv4: NatMapping
+    bindings: tuple[Binding, ...] = ()
+    ipv6_addresses: tuple[str, ...] = ()
+    #: whether an IPv6 STUN server answered; None when none could be asked
+    ipv6_stun: bool | None = None
+    ipv6: NatMapping | UnsetType = UNSET
+    dns_errors: dict[str, str] | UnsetType = UNSET
+    dns_failure: DnsFailure | UnsetType = UNSET
+
+
 async def _destinations(
-        config: Config) -> tuple[list[tuple[str, int]], dict[str, dict[str, Any]]]:
+        config: Config) -> tuple[list[tuple[str, int]], dict[str, DnsFailure]]:
     """Every STUN server's addresses, each name resolved once and all names at once; and the
     names that did not resolve, with why."""
     pairs = config.stun or tuple((config.target, port) for port in config.udp_ports)
@@ -81,10 +123,10 @@ async def _destinations(
     answers = await asyncio.gather(*(resolve(config, host) for host in hosts),
                                    return_exceptions=True)
     addresses: dict[str, tuple[str, ...]] = {}
-    failed: dict[str, dict[str, Any]] = {}
+    failed: dict[str, DnsFailure] = {}
     for host, answer in zip(hosts, answers, strict=True):
         if isinstance(answer, ResolveError):
-            failed[host] = answer.as_dict(host)
+            failed[host] = answer.failure(host)
         elif isinstance(answer, BaseException):
             raise answer
         else:
@@ -94,7 +136,7 @@ async def _destinations(
 
 
 async def _ask_one(config: Config, family: int, index: int,
-                   destinations: list[tuple[str, int]]) -> list[dict[str, Any]]:
+                   destinations: list[tuple[str, int]]) -> list[Binding]:
     """From one new local socket, a Binding transaction to every destination at once."""
     sock = await StunSocket.open(family=family, local=config.local)
     try:
@@ -106,15 +148,15 @@ async def _ask_one(config: Config, family: int, index: int,
     rows = []
     for destination, answer in zip(destinations, answers, strict=True):
         mapped = mapped_address(answer) if answer is not None else None
-        rows.append({"socket": index, "local_port": local_port,
-                     "destination": hostport(*destination),
-                     "local_address": local_address(destination, config.local),
-                     "mapped": None if mapped is None else hostport(*mapped)})
+        rows.append(Binding(socket=index, local_port=local_port,
+                            destination=hostport(*destination),
+                            local_address=local_address(destination, config.local),
+                            mapped=None if mapped is None else hostport(*mapped)))
     return rows
 
 
 async def _ask_all(config: Config, family: int,
-                   destinations: list[tuple[str, int]]) -> list[dict[str, Any]]:
+                   destinations: list[tuple[str, int]]) -> list[Binding]:
     if not destinations:
         return []
     per_socket = await asyncio.gather(*(_ask_one(config, family, index, destinations)
@@ -122,15 +164,15 @@ async def _ask_all(config: Config, family: int,
     return [row for rows in per_socket for row in rows]
 
 
-def classify(rows: list[dict[str, Any]]) -> dict[str, Any]:
-    answered = [r for r in rows if r["mapped"]]
+def classify(rows: Sequence[Binding]) -> NatMapping:
+    answered = [(r, r.mapped) for r in rows if r.mapped]
     if not answered:
-        return {"answered": False}
-    behind = any(_host(r["mapped"]) != r["local_address"] for r in answered)
+        return NatMapping(answered=False)
+    behind = any(_host(mapped) != r.local_address for r, mapped in answered)
     mappings: dict[int, set[str]] = {}
-    for r in answered:
-        mappings.setdefault(r["socket"], set()).add(r["mapped"])
-    destinations = {r["destination"] for r in answered}
+    for r, mapped in answered:
+        mappings.setdefault(r.socket, set()).add(mapped)
+    destinations = {r.destination for r, _ in answered}
     hosts = {_host(d) for d in destinations}
     if len(destinations) < 2:
         mapping = "unknown (one STUN destination answered: nothing to compare)"
@@ -138,30 +180,28 @@ def classify(rows: list[dict[str, Any]]) -> dict[str, Any]:
         mapping = "endpoint-independent"
     else:
         mapping = "dependent"
-    preserved = all(int(r["mapped"].rsplit(":", 1)[1]) == r["local_port"] for r in answered)
-    return {
-        "answered": True,
-        "behind_nat": behind,
-        "public_addresses": sorted({_host(r["mapped"]) for r in answered}),
-        "mapping": mapping,
-        "compared": "destinations differing in address and port" if len(hosts) > 1
+    preserved = all(int(mapped.rsplit(":", 1)[1]) == r.local_port for r, mapped in answered)
+    return NatMapping(
+        answered=True, behind_nat=behind,
+        public_addresses=tuple(sorted({_host(mapped) for _, mapped in answered})),
+        mapping=mapping,
+        compared="destinations differing in address and port" if len(hosts) > 1
         else "destinations differing only in port",
-        "port_preserved": preserved,
-    }
+        port_preserved=preserved)
 
 
 @dataclass(frozen=True)
 class NatObservation:
     destinations: list[tuple[str, int]]
-    rows4: list[dict[str, Any]] = field(default_factory=list)
-    rows6: list[dict[str, Any]] = field(default_factory=list)
+    rows4: list[Binding] = field(default_factory=list)
+    rows6: list[Binding] = field(default_factory=list)
     ipv6_addresses: list[str] = field(default_factory=list)
-    #: names that did not resolve: ResolveError.as_dict per name
-    dns_failures: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: names that did not resolve, per name
+    dns_failures: dict[str, DnsFailure] = field(default_factory=dict)
 
     @property
     def dns_errors(self) -> dict[str, str]:
-        return {host: str(f["error"]) for host, f in self.dns_failures.items()}
+        return {host: f.error for host, f in self.dns_failures.items()}
 
     @property
     def v4(self) -> list[tuple[str, int]]:
@@ -171,21 +211,20 @@ class NatObservation:
     def v6(self) -> list[tuple[str, int]]:
         return [d for d in self.destinations if ":" in d[0]]
 
+    def evidence(self) -> NatDetails:
+        return NatDetails(
+            stun=tuple(hostport(h, p) for h, p in self.destinations),
+            ipv4=classify(self.rows4),
+            bindings=(*self.rows4, *self.rows6),
+            ipv6_addresses=tuple(self.ipv6_addresses),
+            ipv6_stun=(None if not self.v6 or not self.ipv6_addresses else
+                       any(r.mapped for r in self.rows6)),
+            ipv6=classify(self.rows6) if self.rows6 else UNSET,
+            dns_errors=self.dns_errors if self.dns_failures else UNSET,
+            dns_failure=next(iter(self.dns_failures.values())) if self.dns_failures else UNSET)
+
     def details(self) -> dict[str, Any]:
-        details: dict[str, Any] = {
-            "stun": [hostport(h, p) for h, p in self.destinations],
-            "ipv4": classify(self.rows4) if self.rows4 else {"answered": False},
-            "bindings": self.rows4 + self.rows6,
-            "ipv6_addresses": self.ipv6_addresses,
-            "ipv6_stun": (None if not self.v6 or not self.ipv6_addresses else
-                          any(r["mapped"] for r in self.rows6)),
-        }
-        if self.rows6:
-            details["ipv6"] = classify(self.rows6)
-        if self.dns_failures:
-            details["dns_errors"] = self.dns_errors
-            details["dns_failure"] = next(iter(self.dns_failures.values()))
-        return details
+        return details(self.evidence())
 
 
 def judge(observation: NatObservation) -> Verdict:
@@ -197,27 +236,27 @@ def judge(observation: NatObservation) -> Verdict:
         return Verdict(Status.SKIP, Message(S.NAT_NO_SERVER))
     v4 = classify(observation.rows4)
     v6 = classify(observation.rows6)
-    if not v4["answered"] and v6["answered"]:
-        public = ", ".join(v6["public_addresses"])
+    if not v4.answered and v6.answered:
+        public = ", ".join(v6.public_addresses or ())
         if not observation.v4:  # only IPv6 servers to ask: judge IPv6 as IPv4 is judged
             return _judge_family(v6, public)
         return Verdict(Status.WARN, Message(S.NAT_IPV6_ONLY, {
             "count": len(observation.v4), "address": public}), (Advice(R.NAT_IPV4_BLOCKED),))
-    if not v4["answered"]:
+    if not v4.answered:
         asked = len(observation.v4) or len(observation.v6)
         return Verdict(Status.WARN, Message(S.NAT_NO_ANSWER, {"count": asked}),
                        (Advice(R.NAT_RELAY),))
-    return _judge_family(v4, ", ".join(v4["public_addresses"]))
+    return _judge_family(v4, ", ".join(v4.public_addresses or ()))
 
 
-def _judge_family(nat: dict[str, Any], public: str) -> Verdict:
-    if not nat["behind_nat"]:
+def _judge_family(nat: NatMapping, public: str) -> Verdict:
+    if not nat.behind_nat:
         return Verdict(Status.PASS, Message(S.NAT_PUBLIC, {"address": public}))
-    if nat["mapping"] == "dependent":
+    if nat.mapping == "dependent":
         return Verdict(Status.WARN, Message(S.NAT_SYMMETRIC, {"address": public}),
                        (Advice(R.NAT_RELAY),))
     return Verdict(Status.PASS, Message(S.NAT_CONE, {"address": public,
-                                                     "mapping": nat["mapping"]}))
+                                                     "mapping": nat.mapping or "?"}))
 
 
 async def measure(config: Config, prior: Prior = NO_PRIOR) -> NatObservation:
@@ -243,4 +282,5 @@ PROBE = MeasuredProbe(
     measure=measure,
     judge=judge,
     deadline=deadline_s,
+    evidence=NatDetails,
 )
