@@ -37,8 +37,6 @@ from .ramp import (
     DRAIN_MAX_S,
     DRAIN_QUIET_S,
     PAYLOAD,
-    RAMP,
-    START_KBPS,
     STEP_S,
     Arrivals,
     Direction,
@@ -156,12 +154,6 @@ class Capacity:
     down: Direction
     ceiling_kbps: float
     seconds: float
-
-    def details(self) -> dict[str, Any]:
-        return {"address": self.address, "port": self.port, "ceiling_kbps": self.ceiling_kbps,
-                "seconds": round(self.seconds, 2), "payload_bytes": PAYLOAD,
-                "step_s": STEP_S, "ramp": RAMP, "start_kbps": START_KBPS,
-                "up": self.up.details(), "down": self.down.details()}
 
 
 #: a step's figures -> what showed the bottleneck ("delay", "rate") or None: the probe's rule

@@ -4,8 +4,7 @@ probes/capacity.judge_step, handed to the trains). See net/capacity.py for the m
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
-from typing import Any
+from dataclasses import dataclass, field
 
 PAYLOAD = 1200
 START_KBPS = 250.0
@@ -42,11 +41,6 @@ class Direction:
     bound: str  # "estimate" | "at least" | "none"
     confidence: str  # "high" | "medium" | "low"
     by: str | None = None  # what showed the bottleneck: "delay" | "rate"
-
-    def details(self) -> dict[str, Any]:
-        out = asdict(self)
-        out["steps"] = [{**asdict(s), "loss_pct": s.loss_pct} for s in self.steps]
-        return out
 
 
 def conclude(name: str, steps: list[Step], ceiling: float) -> Direction:

@@ -11,10 +11,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
+
+import msgspec
 
 from .. import thresholds
 from ..config import PROBE_DEADLINE_MARGIN_S, Config
+from ..evidence import UNSET, Evidence, UnsetType, details, of_entry
 from ..models import Advice, Message, Metric, Status, worst
 from ..net import ResolveError, ramp, resolve
 from ..net import capacity as train
@@ -30,6 +33,62 @@ DELIVERED_MIN = 0.85
 
 
 
+class CapacityStep(Evidence, frozen=True, kw_only=True):
+    """One step of the ramp: sent at `kbps`, what arrived, the delay it built, what it hit."""
+
+    kbps: float
+    sent: int
+    received: int
+    #: the rate the receiver saw the datagrams arrive at (None: fewer than two arrived)
+    delivered_kbps: float | None
+    #: one-way delay's median over the lowest seen in this direction, ms
+    queue_ms: float | None
+    congested: Literal["delay", "rate"] | None = None
+    loss_pct: float = 0.0
+
+
+class CapacityDirection(Evidence, frozen=True, kw_only=True):
+    """One direction's ramp and its figure: an estimate, a floor ("at least"), or none."""
+
+    name: Literal["up", "down"]
+    steps: tuple[CapacityStep, ...]
+    kbps: float | None
+    bound: Literal["estimate", "at least", "none"]
+    confidence: Literal["high", "medium", "low"]
+    by: Literal["delay", "rate"] | None = None
+
+
+class CapacityDetails(Evidence, frozen=True, kw_only=True):
+    """The capacity probe's details: the ramp each way against a 'trtcdetect serve', or why it
+    did not run."""
+
+    target: str
+    port: int | None
+    address: str | UnsetType = UNSET
+    ceiling_kbps: float | UnsetType = UNSET
+    seconds: float | UnsetType = UNSET
+    payload_bytes: int | UnsetType = UNSET
+    step_s: float | UnsetType = UNSET
+    ramp: float | UnsetType = UNSET
+    start_kbps: float | UnsetType = UNSET
+    up: CapacityDirection | UnsetType = UNSET
+    down: CapacityDirection | UnsetType = UNSET
+    #: why nothing was measured
+    skipped: Literal["tencent", "no-udp-port", "dns", "unsupported"] | UnsetType = UNSET
+    dns_error: str | UnsetType = UNSET
+
+
+def _direction(direction: ramp.Direction) -> CapacityDirection:
+    return CapacityDirection(
+        name=direction.name,  # type: ignore[arg-type]  # ramp names them "up" and "down"
+        steps=tuple(CapacityStep(kbps=s.kbps, sent=s.sent, received=s.received,
+                                 delivered_kbps=s.delivered_kbps, queue_ms=s.queue_ms,
+                                 congested=s.congested,  # type: ignore[arg-type]
+                                 loss_pct=s.loss_pct) for s in direction.steps),
+        kbps=direction.kbps, bound=direction.bound,  # type: ignore[arg-type]
+        confidence=direction.confidence, by=direction.by)  # type: ignore[arg-type]
+
+
 @dataclass(frozen=True)
 class CapacityObservation:
     target: str
@@ -39,15 +98,22 @@ class CapacityObservation:
     skipped: str | None = None
     dns_error: str | None = None
 
+    def evidence(self) -> CapacityDetails:
+        found = CapacityDetails(
+            target=self.target, port=self.port,
+            skipped=self.skipped or UNSET,  # type: ignore[arg-type]  # the four words above
+            dns_error=self.dns_error or UNSET)
+        r = self.result
+        if r is None:
+            return found
+        return msgspec.structs.replace(
+            found, address=r.address, port=r.port, ceiling_kbps=r.ceiling_kbps,
+            seconds=round(r.seconds, 2), payload_bytes=ramp.PAYLOAD, step_s=ramp.STEP_S,
+            ramp=ramp.RAMP, start_kbps=ramp.START_KBPS, up=_direction(r.up),
+            down=_direction(r.down))
+
     def details(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"target": self.target, "port": self.port}
-        if self.result is not None:
-            out.update(self.result.details())
-        if self.skipped:
-            out["skipped"] = self.skipped
-        if self.dns_error:
-            out["dns_error"] = self.dns_error
-        return out
+        return details(self.evidence())
 
 
 def judge_step(kbps: float, sent: int, received: int, delivered: float | None,
@@ -173,12 +239,13 @@ SERIES = (
 
 
 def samples(probe: Mapping[str, Any]) -> Iterable[Sample]:
-    details = probe.get("details") or {}
-    for name in ("up", "down"):
-        found = details.get(name) or {}
-        if found.get("kbps") is not None:
-            yield "trtcdetect_capacity_bytes_per_second", (name,), found["kbps"] * 1000 / 8
-            yield "trtcdetect_capacity_lower_bound", (name,), 1 if found["bound"] == "at least" else 0
+    seen = of_entry(CapacityDetails, probe)
+    for direction in (seen.up, seen.down) if seen is not None else ():
+        if direction and direction.kbps is not None:
+            yield ("trtcdetect_capacity_bytes_per_second", (direction.name,),
+                   direction.kbps * 1000 / 8)
+            yield ("trtcdetect_capacity_lower_bound", (direction.name,),
+                   1 if direction.bound == "at least" else 0)
 
 
 PROBE = MeasuredProbe(
@@ -192,6 +259,7 @@ PROBE = MeasuredProbe(
     deadline=deadline_s,
     # its load would be every other network probe's delay: it starts after all of them
     after=("@network",),
+    evidence=CapacityDetails,
     series=SERIES,
     samples=samples,
 )
