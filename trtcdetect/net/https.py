@@ -22,6 +22,7 @@ import h11
 from cryptography import x509
 
 from ..config import Config
+from ..evidence import UNSET, Evidence, UnsetType, read
 from ..load import lag_during
 from ..text.ids import R
 from .bind import family_of, open_socket, tcp_connect
@@ -51,6 +52,61 @@ class Step:
             "ms": None if self.ms is None else round(self.ms, 2),
             "error": self.error, **self.info,
         }
+
+    def seen(self) -> StepSeen:
+        """The step as typed evidence; every key a step records is a field of StepSeen (a key
+        it lacks is a mistake here, not a key to lose from the report)."""
+        unknown = set(self.info) - set(StepSeen.__struct_fields__)
+        if unknown:
+            raise ValueError(f"step {self.name}: no StepSeen field for {sorted(unknown)}")
+        return read(StepSeen, self.as_dict(), f"step {self.name}")
+
+
+class Nat64(Evidence, frozen=True, kw_only=True):
+    """The NAT64 prefix this network's DNS64 gives ipv4only.arpa (RFC 7050), and the IPv4
+    addresses the name's AAAA records carry under it."""
+
+    prefix: str
+    ipv4: tuple[str, ...]
+
+
+class StepSeen(Evidence, frozen=True, kw_only=True):
+    """One step of reaching a host (dns, tcp, tls, https; through a proxy: proxy, tls, https):
+    whether it worked (None: not run, an earlier step failed), its time, what went wrong, and
+    what it found. Each step fills only its own fields."""
+
+    name: str
+    ok: bool | None
+    ms: float | None
+    error: str | None
+    #: dns: how the lookup failed (net.errors.ResolveError.kind), and which DNS server said so
+    kind: str | UnsetType = UNSET
+    #: dns: "dns" or "--resolve"; the addresses found
+    source: str | UnsetType = UNSET
+    a: tuple[str, ...] | UnsetType = UNSET
+    aaaa: tuple[str, ...] | UnsetType = UNSET
+    nat64: Nat64 | UnsetType = UNSET
+    #: tcp: the address and port that answered, and how the time was taken (kernel or wall)
+    address: str | UnsetType = UNSET
+    port: int | UnsetType = UNSET
+    timing: str | UnsetType = UNSET
+    #: tls: the certificate (also when it was not trusted: fetched without verification)
+    verified: bool | UnsetType = UNSET
+    version: str | None | UnsetType = UNSET
+    subject: str | UnsetType = UNSET
+    issuer: str | UnsetType = UNSET
+    not_after: str | UnsetType = UNSET
+    days_left: float | UnsetType = UNSET
+    dns_names: tuple[str, ...] | UnsetType = UNSET
+    #: https: the response; `server`: its Server header (dns: the DNS server that failed)
+    status_code: int | UnsetType = UNSET
+    http_version: str | UnsetType = UNSET
+    server: str | None | UnsetType = UNSET
+    #: proxy: the proxy and the status line its CONNECT got
+    proxy: str | UnsetType = UNSET
+    connect_status: str | None | UnsetType = UNSET
+    #: how late the event loop was while the step was timed, ms (the figure may carry it)
+    loop_lag_ms: float | UnsetType = UNSET
 
 
 class Timer:

@@ -13,16 +13,62 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import msgspec
+
 from .. import thresholds
 from ..config import Config
+from ..evidence import UNSET, Evidence, UnsetType, details, of_entry, read
 from ..models import Advice, Message, Metric, Status, unique_advice, worst
 from ..net import https, portal
-from ..net.https import Step
+from ..net.https import Step, StepSeen
 from ..net.proxy import check_via, proxy_for
 from ..text.base import Text
 from ..text.ids import R, S
 from .base import NO_PRIOR, MeasuredProbe, Prior, Sample, Series, Verdict, seconds
 from .viaproxy import judge_via
+
+
+class PlainHttp(Evidence, frozen=True, kw_only=True):
+    """http://HOST/ on port 80, once, no redirect followed (net/portal.py): does something (a
+    login page) answer in the host's place?"""
+
+    ok: bool
+    status_code: int | None
+    location: str | None
+    location_host: str | None
+    login_page: bool
+    address: str | None
+    error: str | None
+    ms: float | UnsetType = UNSET
+
+
+class ViaProxy(Evidence, frozen=True, kw_only=True):
+    """The same host through the HTTP proxy a browser here would use."""
+
+    proxy: str
+    steps: tuple[StepSeen, ...]
+
+
+class HostEntry(Evidence, frozen=True, kw_only=True):
+    """One of several hosts (a profile's): its verdict and steps."""
+
+    host: str
+    status: str
+    summary: str
+    steps: tuple[StepSeen, ...]
+    plain_http: PlainHttp | None = None
+
+
+class DomainDetails(Evidence, frozen=True, kw_only=True):
+    """The domain probe's details: the first host's steps (DNS, TCP, TLS, HTTPS), directly and
+    through a proxy; with several hosts, each one's verdict; the wildcards not checked."""
+
+    host: str = ""
+    steps: tuple[StepSeen, ...]
+    plain_http: PlainHttp | UnsetType = UNSET
+    via_proxy: ViaProxy | UnsetType = UNSET
+    hosts: tuple[HostEntry, ...] | UnsetType = UNSET
+    not_checked: tuple[str, ...] | UnsetType = UNSET
 
 
 @dataclass(frozen=True)
@@ -35,14 +81,16 @@ class HostSteps:
     #: (a login page) answer in the host's place?
     plain_http: dict[str, Any] | None = None
 
-    def details(self) -> dict[str, Any]:
-        found: dict[str, Any] = {"host": self.host, "steps": [s.as_dict() for s in self.steps]}
-        if self.plain_http is not None:
-            found["plain_http"] = self.plain_http
-        if self.via_proxy is not None:
-            found["via_proxy"] = {"proxy": self.via_proxy[0],
-                                  "steps": [s.as_dict() for s in self.via_proxy[1]]}
-        return found
+    @property
+    def plain(self) -> PlainHttp | None:
+        return None if self.plain_http is None else read(PlainHttp, self.plain_http)
+
+    def evidence(self) -> DomainDetails:
+        return DomainDetails(
+            host=self.host, steps=tuple(s.seen() for s in self.steps),
+            plain_http=self.plain or UNSET,
+            via_proxy=UNSET if self.via_proxy is None else ViaProxy(
+                proxy=self.via_proxy[0], steps=tuple(s.seen() for s in self.via_proxy[1])))
 
 
 @dataclass(frozen=True)
@@ -50,8 +98,20 @@ class DomainObservation:
     hosts: tuple[HostSteps, ...]
     not_checked: tuple[str, ...] = ()
 
+    def evidence(self) -> DomainDetails:
+        first = self.hosts[0].evidence()
+        entries: tuple[HostEntry, ...] | UnsetType = UNSET
+        if len(self.hosts) > 1:
+            entries = tuple(
+                HostEntry(host=host.host, status=str(verdict.status),
+                          summary=verdict.message.text() if verdict.message else "",
+                          steps=tuple(s.seen() for s in host.steps), plain_http=host.plain)
+                for host, verdict in ((h, judge_host(h)) for h in self.hosts))
+        return msgspec.structs.replace(first, hosts=entries,
+                                       not_checked=self.not_checked or UNSET)
+
     def details(self) -> dict[str, Any]:
-        return details(self)
+        return details(self.evidence())
 
 
 def judge_host(observation: HostSteps) -> Verdict:
@@ -106,22 +166,6 @@ def judge(observation: DomainObservation) -> Verdict:
                    (*verdicts[0].metrics, ok))
 
 
-def details(observation: DomainObservation) -> dict[str, Any]:
-    first = observation.hosts[0]
-    result: dict[str, Any] = first.details()
-    if len(observation.hosts) > 1:
-        result["hosts"] = []
-        for host in observation.hosts:
-            verdict = judge_host(host)
-            result["hosts"].append({"host": host.host, "status": str(verdict.status),
-                                    "summary": verdict.message.text(),
-                                    "steps": host.details()["steps"],
-                                    "plain_http": host.plain_http})
-    if observation.not_checked:
-        result["not_checked"] = list(observation.not_checked)
-    return result
-
-
 async def measure(config: Config, prior: Prior = NO_PRIOR) -> DomainObservation:
     hosts = config.hosts or (config.target,)
     proxies = [proxy_for(config, host) for host in hosts]
@@ -156,16 +200,17 @@ SERIES = (
 
 
 def samples(probe: Mapping[str, Any]) -> Iterable[Sample]:
-    steps = (probe.get("details") or {}).get("steps", [])
+    seen = of_entry(DomainDetails, probe)
+    steps = seen.steps if seen is not None else ()
     for s in steps:
-        if s["ok"] is not None:
-            yield "trtcdetect_domain_step_ok", (s["name"],), 1 if s["ok"] else 0
-        if s["ok"] and s["ms"] is not None:
-            yield "trtcdetect_domain_step_seconds", (s["name"],), seconds(s["ms"])
+        if s.ok is not None:
+            yield "trtcdetect_domain_step_ok", (s.name,), 1 if s.ok else 0
+        if s.ok and s.ms is not None:
+            yield "trtcdetect_domain_step_seconds", (s.name,), seconds(s.ms)
     for s in steps:
-        if s.get("name") == "tls" and s.get("not_after"):
+        if s.name == "tls" and s.not_after:
             try:
-                expiry = dt.datetime.fromisoformat(str(s["not_after"]))
+                expiry = dt.datetime.fromisoformat(s.not_after)
             except ValueError:
                 continue
             yield "trtcdetect_certificate_expiry_timestamp_seconds", (), expiry.timestamp()
@@ -179,6 +224,7 @@ PROBE = MeasuredProbe(
     measure=measure,
     judge=judge,
     deadline=deadline_s,
+    evidence=DomainDetails,
     series=SERIES,
     samples=samples,
 )
