@@ -281,5 +281,5 @@ def test_url_judge_through_a_proxy(page: url.Page, status: Status, message: str,
     if finding == "domain.both-failed":  # not "direct: fine" after the direct failure
         assert "fine" not in said.text("en") and "the GET step fails too" in said.text("en")
     entry = url._entry(page)
-    assert entry["via_proxy"]["problem"] == page.via_problem
-    assert len(entry["via_proxy"]["steps"]) == 3  # the proxy row's own; the GET is "redirects"
+    assert entry.via_proxy and entry.via_proxy.problem == page.via_problem
+    assert len(entry.via_proxy.steps) == 3  # the proxy row's own; the GET is "redirects"

@@ -16,17 +16,67 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
+import msgspec
+
 from .. import thresholds
 from ..config import Config
+from ..evidence import UNSET, Evidence, UnsetType, details, read
 from ..models import Advice, Message, Status, unique_advice, worst
 from ..net import https
 from ..net.fetch import MAX_REDIRECTS, follow, secure_context
-from ..net.https import Step
+from ..net.https import Step, StepSeen
 from ..net.proxy import check_via, proxy_for
 from ..text.base import Text
 from ..text.ids import R, S
 from .base import NO_PRIOR, MeasuredProbe, Prior, Verdict
 from .viaproxy import judge_via
+
+
+class Hop(Evidence, frozen=True, kw_only=True):
+    """One request of a fetch with its redirects: the URL, its status (None: stopped there)."""
+
+    url: str
+    status_code: int | None
+    ms: float | None
+
+
+class Said(Evidence, frozen=True, kw_only=True):
+    """A sentence of the catalogue and its values (models.Message.as_dict)."""
+
+    id: str
+    params: dict[str, Any]
+
+
+class PageViaProxy(Evidence, frozen=True, kw_only=True):
+    proxy: str
+    steps: tuple[StepSeen, ...]
+    redirects: tuple[Hop, ...] | UnsetType = UNSET
+    problem: str | None | UnsetType = UNSET
+
+
+class UrlEntry(Evidence, frozen=True, kw_only=True):
+    """One deployment page: is it a secure context, did it load (steps, redirects), through the
+    proxy as well, and its verdict."""
+
+    url: str
+    secure_context: bool
+    steps: tuple[StepSeen, ...] | UnsetType = UNSET
+    redirects: tuple[Hop, ...] | UnsetType = UNSET
+    via_proxy: PageViaProxy | UnsetType = UNSET
+    status: str
+    message: Said
+    #: the host to allow, when the page did not load
+    host: str | UnsetType = UNSET
+    status_code: int | None | UnsetType = UNSET
+    ms: float | UnsetType = UNSET
+    #: the remedy's id
+    cause: str | None | UnsetType = UNSET
+
+
+class UrlDetails(Evidence, frozen=True, kw_only=True):
+    """The url probe's details: each page checked (none: no --url given)."""
+
+    urls: tuple[UrlEntry, ...] | UnsetType = UNSET
 
 
 @dataclass
@@ -52,8 +102,11 @@ class Page:
 class UrlObservation:
     pages: tuple[Page, ...] = field(default_factory=tuple)
 
+    def evidence(self) -> UrlDetails:
+        return UrlDetails(urls=tuple(_entry(p) for p in self.pages) if self.pages else UNSET)
+
     def details(self) -> dict[str, Any]:
-        return {"urls": [_entry(p) for p in self.pages]} if self.pages else {}
+        return details(self.evidence())
 
 
 def judge_page(page: Page) -> tuple[Status, Message, str | None, dict[str, Any]]:
@@ -133,22 +186,27 @@ def via_steps(page: Page) -> tuple[Step, ...]:
     return (*steps, get)
 
 
-def _entry(page: Page) -> dict[str, Any]:
+def _entry(page: Page) -> UrlEntry:
     status, message, advice, extra = judge_with_proxy(page)
-    entry: dict[str, Any] = {"url": page.url, "secure_context": page.secure_context}
-    if page.steps is not None:
-        entry["steps"] = [s.as_dict() for s in page.steps]
-    if page.redirects is not None:
-        entry["redirects"] = page.redirects
+    via: PageViaProxy | UnsetType = UNSET
     if page.via_proxy is not None:
-        entry["via_proxy"] = {"proxy": page.via_proxy[0],
-                              "steps": [s.as_dict() for s in page.via_proxy[1]]}
+        via = PageViaProxy(proxy=page.via_proxy[0],
+                           steps=tuple(s.seen() for s in page.via_proxy[1]))
         if page.via_redirects is not None:
-            entry["via_proxy"].update(redirects=page.via_redirects, problem=page.via_problem)
-    entry.update(status=str(status), message=message.as_dict(), **extra)
-    if advice or page.steps is not None:
-        entry["cause"] = advice[0].id if advice else None
-    return entry
+            via = msgspec.structs.replace(via, redirects=_hops(page.via_redirects),
+                                          problem=page.via_problem)
+    return UrlEntry(
+        url=page.url, secure_context=page.secure_context,
+        steps=UNSET if page.steps is None else tuple(s.seen() for s in page.steps),
+        redirects=UNSET if page.redirects is None else _hops(page.redirects),
+        via_proxy=via, status=str(status), message=read(Said, message.as_dict()),
+        **extra,
+        cause=(advice[0].id if advice else None) if advice or page.steps is not None
+        else UNSET)
+
+
+def _hops(hops: list[dict[str, Any]]) -> tuple[Hop, ...]:
+    return tuple(read(Hop, h) for h in hops)
 
 
 def judge(observation: UrlObservation) -> Verdict:
@@ -216,4 +274,5 @@ PROBE = MeasuredProbe(
     measure=measure,
     judge=judge,
     deadline=deadline_s,
+    evidence=UrlDetails,
 )
