@@ -10,11 +10,20 @@ from __future__ import annotations
 
 import errno
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+import msgspec
 
 from .. import evidence
+from ..evidence import UNSET, DnsFailure
 from ..models import Advice, Finding, Message, ProbeResult, Status
+from ..net.https import StepSeen
+from ..net.ports import PortVerdict
 from ..text.ids import R, S
+
+if TYPE_CHECKING:
+    from ..probes.domain import DomainDetails
+    from ..probes.ports import PortsDetails
 
 Probes = Mapping[str, ProbeResult]
 Network = Mapping[str, Any]
@@ -34,28 +43,38 @@ def _severity(probes: Probes, ids: list[str], at_least: Status = Status.WARN) ->
     return severity_of(probes, ids, at_least)
 
 
-def _ports(probes: Probes) -> list[dict[str, Any]]:
-    ports = probes.get("ports")
-    entries = ports.details.get("ports") if ports is not None else None
-    return [e for e in entries or () if isinstance(e, dict)]
+def _ports_seen(probes: Probes) -> PortsDetails | None:
+    from ..probes.ports import PortsDetails
+
+    return evidence.of(PortsDetails, probes.get("ports"))
 
 
-def _steps(probes: Probes, probe_id: str) -> list[dict[str, Any]]:
-    """The domain probe's steps, for every host it checked."""
-    probe = probes.get(probe_id)
-    if probe is None:
+def _ports(probes: Probes) -> list[PortVerdict]:
+    seen = _ports_seen(probes)
+    return list(seen.ports) if seen is not None else []
+
+
+def _domain(probes: Probes) -> DomainDetails | None:
+    from ..probes.domain import DomainDetails
+
+    return evidence.of(DomainDetails, probes.get("domain"))
+
+
+def _steps(probes: Probes) -> list[StepSeen]:
+    """The domain probe's steps, for every host it checked, each with its host."""
+    seen = _domain(probes)
+    if seen is None:
         return []
-    hosts = probe.details.get("hosts")
-    if isinstance(hosts, list) and hosts:
-        return [dict(s, host=h.get("host")) for h in hosts for s in h.get("steps") or ()]
-    return [dict(s, host=probe.details.get("host")) for s in probe.details.get("steps") or ()]
+    if seen.hosts:
+        return [msgspec.structs.replace(s, host=h.host) for h in seen.hosts for s in h.steps]
+    return [msgspec.structs.replace(s, host=seen.host) for s in seen.steps]
 
 
-def _words(entries: list[dict[str, Any]]) -> str:
+def _words(entries: list[PortVerdict]) -> str:
     """'UDP 8000, 8080; TCP 8687'"""
     parts = []
     for protocol in ("udp", "tcp"):
-        ports = [str(e.get("port")) for e in entries if e.get("protocol") == protocol]
+        ports = [str(e.port) for e in entries if e.protocol == protocol]
         if ports:
             parts.append(f"{protocol.upper()} {', '.join(ports)}")
     return "; ".join(parts)
@@ -84,14 +103,14 @@ def _unreachable(probes: Probes) -> bool:
     """The kernel said "network unreachable" (no route) for every port of the target. (A DNS
     server without a route is the DNS rule's: the network may reach its hosts on-link.)"""
     entries = _ports(probes)
-    return bool(entries) and all(f"errno {errno.ENETUNREACH})" in str(e.get("error"))
+    return bool(entries) and all(f"errno {errno.ENETUNREACH})" in str(e.error)
                                  for e in entries)
 
 
 def local_firewall(probes: Probes, network: Network,
                    explained: frozenset[str]) -> Finding | None:
     """This computer refused to send (EPERM/EACCES): its own firewall, not the network."""
-    blocked = [e for e in _ports(probes) if e.get("refused_by") == "here"]
+    blocked = [e for e in _ports(probes) if e.refused_by == "here"]
     if not blocked or "ports" in explained:
         return None
     which = _words(blocked)
@@ -102,29 +121,31 @@ def local_firewall(probes: Probes, network: Network,
         (Advice(R.LOCAL_FIREWALL, {"which": which}),), "user")
 
 
-def _all_udp_blocked(probes: Probes, blocked: list[dict[str, Any]]) -> bool:
-    udp = [e for e in _ports(probes) if e.get("protocol") == "udp"]
+def _all_udp_blocked(probes: Probes, blocked: list[PortVerdict]) -> bool:
+    udp = [e for e in _ports(probes) if e.protocol == "udp"]
     return bool(udp) and all(e in blocked for e in udp)
 
 
 def dns(probes: Probes, network: Network, explained: frozenset[str]) -> Finding | None:
     """A name did not resolve: which DNS failure, and who can fix it."""
-    failures: list[tuple[str, dict[str, Any]]] = []
-    for step in _steps(probes, "domain"):
-        if step.get("name") == "dns" and step.get("ok") is False:
-            failures.append(("domain", {"host": step.get("host"), "error": step.get("error"),
-                                        "kind": step.get("kind"), "server": step.get("server")}))
-    for probe_id in ("ports", "nat"):
-        probe = probes.get(probe_id)
-        failure = probe.details.get("dns_failure") if probe is not None else None
-        if isinstance(failure, dict):
-            failures.append((probe_id, failure))
+    from ..probes.nat import NatDetails
+
+    failures: list[tuple[str, DnsFailure]] = []
+    for step in _steps(probes):
+        if step.name == "dns" and step.ok is False:
+            failures.append(("domain", DnsFailure(
+                host=step.host or "?", error=step.error or "?", kind=step.kind or "failed",
+                server=step.server or None)))
+    nat = evidence.of(NatDetails, probes.get("nat"))
+    for probe_id, seen in (("ports", _ports_seen(probes)), ("nat", nat)):
+        if seen is not None and seen.dns_failure:
+            failures.append((probe_id, seen.dns_failure))
     affected = _problems(probes, list(dict.fromkeys(p for p, _ in failures)), explained)
     if not affected:
         return None
     first = next(f for p, f in failures if p in affected)
-    host, error = str(first.get("host") or "?"), str(first.get("error") or "?")
-    kind, server = first.get("kind") or "failed", first.get("server")
+    host, error = first.host or "?", first.error or "?"
+    kind, server = first.kind or "failed", first.server
     if server is None and kind not in ("nxdomain", "nodata"):
         kind = "failed"
     servers = list(network.get("dns_servers") or ())
@@ -201,11 +222,11 @@ def dns_elsewhere(probes: Probes, network: Network,
     from ..probes import with_trait
     from ..trtc import is_tencent
 
-    for step in _steps(probes, "domain"):
-        host = str(step.get("host") or "")
-        addresses = [str(a) for a in (step.get("a") or []) + (step.get("aaaa") or [])]
-        if step.get("name") != "dns" or not step.get("ok") or not addresses \
-                or not is_tencent(host) or step.get("source") not in ("dns", None):
+    for step in _steps(probes):
+        host = step.host or ""
+        addresses = [*(step.a or ()), *(step.aaaa or ())]
+        if step.name != "dns" or not step.ok or not addresses \
+                or not is_tencent(host) or step.source not in ("dns", UNSET):
             continue
         kinds = [_special(a) for a in addresses]
         if not all(kinds):
@@ -235,29 +256,25 @@ def captive_portal(probes: Probes, network: Network,
     from ..probes import with_trait
     from ..trtc import is_tencent
 
-    if "domain" in explained or "domain" not in probes:
+    seen = _domain(probes)
+    if "domain" in explained or seen is None:
         return None
-    details = probes["domain"].details
-    listed = details.get("hosts")
-    hosts: list[Any] = listed if isinstance(listed, list) else [details]
+    hosts = seen.hosts or (seen,)
     for entry in hosts:
-        if not isinstance(entry, dict):
+        plain, host = entry.plain_http, entry.host
+        if not plain or not plain.ok or not host:
             continue
-        plain, host = entry.get("plain_http"), str(entry.get("host") or "")
-        if not isinstance(plain, dict) or not plain.get("ok") or not host:
-            continue
-        steps = {s.get("name"): s for s in entry.get("steps") or () if isinstance(s, dict)}
-        https_blocked = (steps.get("tcp") or {}).get("ok") is False \
-            or (steps.get("tls") or {}).get("ok") is False
-        where = str(plain.get("location_host") or "")
-        redirected = plain.get("status_code") in (301, 302, 303, 307, 308) and bool(where) \
+        steps = {s.name: s for s in entry.steps}
+        https_blocked = any(name in steps and steps[name].ok is False for name in ("tcp", "tls"))
+        where = plain.location_host or ""
+        redirected = plain.status_code in (301, 302, 303, 307, 308) and bool(where) \
             and not _same_site(where, host) and not is_tencent(where)
-        if not https_blocked or not (redirected or plain.get("login_page")):
+        if not https_blocked or not (redirected or plain.login_page):
             continue
         affected = _problems(probes, with_trait("network"), explained)
         if not affected:
             return None
-        shown = str(plain.get("location") or f"a login page at http://{host}/")
+        shown = plain.location or f"a login page at http://{host}/"
         return Finding("captive-portal", _severity(probes, affected, Status.FAIL), Message(
             S.DX_CAPTIVE_PORTAL, {"host": host, "location": shown[:200]}), tuple(affected),
             (Advice(R.CAPTIVE_PORTAL),), "user")
@@ -280,16 +297,14 @@ def nat64(probes: Probes, network: Network, explained: frozenset[str]) -> Findin
     that failed that way are folded under it; with none failed, nothing is said."""
     if "usable_addresses" not in network or _ipv4_usable(network):
         return None
-    found = next((s.get("nat64") for s in _steps(probes, "domain")
-                  if s.get("name") == "dns" and isinstance(s.get("nat64"), dict)), None)
-    if found is None:
+    found = next((s.nat64 for s in _steps(probes) if s.name == "dns" and s.nat64), None)
+    if not found:
         return None
     affected = _problems(probes, ("nat", "trtc", "trtcweb", "rtp"), explained)
     if not affected:
         return None
     return Finding("nat64", _severity(probes, affected), Message(S.DX_NAT64, {
-        "prefix": str(found.get("prefix") or "?"),
-        "ipv4": ", ".join(str(a) for a in found.get("ipv4") or ()) or "?"}),
+        "prefix": found.prefix or "?", "ipv4": ", ".join(found.ipv4) or "?"}),
         tuple(affected), (Advice(R.NAT64),), "network")
 
 
@@ -299,29 +314,25 @@ def proxy_only(probes: Probes, network: Network, explained: frozenset[str]) -> F
     verdict, the failed call and the SDKs' failures then all follow from it: one cause."""
     from ..probes import with_trait
 
-    if "domain" in explained or "domain" not in probes:
+    domain = _domain(probes)
+    if "domain" in explained or domain is None:
         return None
-    domain = probes["domain"]
-    via = domain.details.get("via_proxy")
-    hosts = domain.details.get("hosts")
-    if not isinstance(via, dict) and isinstance(hosts, list):
-        via = next((h.get("via_proxy") for h in hosts if isinstance(h, dict)
-                    and isinstance(h.get("via_proxy"), dict)), None)
-    if not isinstance(via, dict) or not via.get("steps") \
-            or not all(s.get("ok") for s in via["steps"] if isinstance(s, dict)):
+    via = domain.via_proxy or None
+    if not via or not via.steps or not all(s.ok for s in via.steps):
         return None
-    direct_tcp = [s for s in _steps(probes, "domain") if s.get("name") == "tcp"]
-    if not direct_tcp or any(s.get("ok") for s in direct_tcp):
+    direct_tcp = [s for s in _steps(probes) if s.name == "tcp"]
+    if not direct_tcp or any(s.ok for s in direct_tcp):
         return None
-    entries = [e for e in _ports(probes) if e.get("refused_by") != "here"]
-    if not entries or any(e.get("verdict") == "open" for e in entries):
+    entries = [e for e in _ports(probes) if e.refused_by != "here"]
+    if not entries or any(e.verdict == "open" for e in entries):
         return None
     affected = _problems(probes, with_trait("network"), explained)
     if not affected:
         return None
-    host = str(probes["ports"].details.get("host") or domain.details.get("host") or "?")
+    ports = _ports_seen(probes)
+    host = (ports.host if ports is not None else "") or domain.host or "?"
     return Finding("proxy-only", _severity(probes, affected, Status.FAIL), Message(
-        S.DX_PROXY_ONLY, {"proxy": str(via.get("proxy") or "?"), "host": host,
+        S.DX_PROXY_ONLY, {"proxy": via.proxy or "?", "host": host,
                           "blocked": _words(entries)}),
         tuple(affected), (Advice(R.PROXY_ONLY),), "network")
 
@@ -330,12 +341,11 @@ def tls(probes: Probes, network: Network, explained: frozenset[str]) -> Finding 
     """The media domain's certificate is not trusted: interception, or a wrong clock."""
     if "domain" in explained or "domain" not in probes:
         return None
-    for step in _steps(probes, "domain"):
-        if step.get("name") == "tls" and step.get("ok") is False \
-                and str(step.get("error", "")).startswith("certificate"):
-            host = str(step.get("host") or "?")
-            issuer = step.get("issuer")
-            error = str(step.get("error")).removeprefix("certificate not trusted: ")
+    for step in _steps(probes):
+        if step.name == "tls" and step.ok is False and (step.error or "").startswith("certificate"):
+            host = step.host or "?"
+            issuer = step.issuer or None
+            error = (step.error or "").removeprefix("certificate not trusted: ")
             shown = f"{error}; issuer {issuer}" if issuer else error
             return Finding("tls-untrusted", _severity(probes, ["domain"]), Message(
                 S.DX_TLS_UNTRUSTED, {"host": host, "error": shown}), ("domain",),
@@ -345,27 +355,28 @@ def tls(probes: Probes, network: Network, explained: frozenset[str]) -> Finding 
 
 def udp(probes: Probes, network: Network, explained: frozenset[str]) -> Finding | None:
     """UDP does not get through to the target while TCP does (or only on some ports)."""
-    if "ports" in explained or "ports" not in probes:
+    seen = _ports_seen(probes)
+    if "ports" in explained or seen is None:
         return None
-    if probes["ports"].details.get("udp_explained_by"):
+    if seen.udp_explained_by:
         return None  # Tencent's SDK reached TRTC's cloud over UDP in this run
-    entries = _ports(probes)
-    udp_entries = [e for e in entries if e.get("protocol") == "udp" and e.get("refused_by") != "here"]
+    entries = list(seen.ports)
+    udp_entries = [e for e in entries if e.protocol == "udp" and e.refused_by != "here"]
     if not udp_entries:
         return None
-    open_udp = [e for e in udp_entries if e.get("verdict") == "open"]
-    silent = [e for e in udp_entries if e.get("verdict") != "open"]
+    open_udp = [e for e in udp_entries if e.verdict == "open"]
+    silent = [e for e in udp_entries if e.verdict != "open"]
     if not silent:
         return None
-    host = str(probes["ports"].details.get("host") or "?")
-    ports = ", ".join(str(e.get("port")) for e in silent)
+    host = seen.host or "?"
+    ports = ", ".join(str(e.port) for e in silent)
     advice = (Advice(R.WHITELIST_UDP, {"host": host, "ports": ports}),)
     if open_udp:
         return Finding("udp-some", _severity(probes, ["ports"]), Message(S.DX_UDP_SOME, {
-            "host": host, "open": "UDP " + ", ".join(str(e.get("port")) for e in open_udp),
+            "host": host, "open": "UDP " + ", ".join(str(e.port) for e in open_udp),
             "blocked": "UDP " + ports}), ("ports",), advice, "network")
-    tcp_works = any(e.get("protocol") == "tcp" and e.get("verdict") == "open" for e in entries) \
-        or any(s.get("name") == "tcp" and s.get("ok") for s in _steps(probes, "domain"))
+    tcp_works = any(e.protocol == "tcp" and e.verdict == "open" for e in entries) \
+        or any(s.name == "tcp" and s.ok for s in _steps(probes))
     if not tcp_works:
         return None
     affected = ["ports"] + [i for i in _problems(probes, ("nat", "path"), explained)]
@@ -382,13 +393,13 @@ def udp(probes: Probes, network: Network, explained: frozenset[str]) -> Finding 
                    "network")
 
 
-def _fallback_figures(probes: Probes, entries: list[dict[str, Any]]) -> dict[str, float] | None:
+def _fallback_figures(probes: Probes, entries: list[PortVerdict]) -> dict[str, float] | None:
     """The test call over serve's TURN relay (TCP) after the direct one failed: its RTT and
     loss, beside the direct TCP connect's RTT to the same host (the ports probe's), or None."""
     rtp = probes.get("rtp")
     fallback = rtp.details.get("fallback") if rtp is not None else None
-    direct = [float(e["rtt_ms"]) for e in entries if e.get("protocol") == "tcp"
-              and e.get("verdict") == "open" and isinstance(e.get("rtt_ms"), int | float)]
+    direct = [e.rtt_ms for e in entries if e.protocol == "tcp" and e.verdict == "open"
+              and e.rtt_ms is not None]
     if rtp is None or not isinstance(fallback, dict) or "audio" not in fallback or not direct:
         return None
     from ..probes.rtp import figures
@@ -403,17 +414,17 @@ def path_mtu(probes: Probes, network: Network, explained: frozenset[str]) -> Fin
     """Small datagrams answered, one of the size calls send not (Don't Fragment set): a link on
     the way drops large packets (a VPN, a tunnel, PPPoE) without saying so. STUN passes, calls
     lose their video. Said even when every port passed: the ports' verdicts are small ones."""
-    ports = probes.get("ports")
+    ports = _ports_seen(probes)
     if ports is None or "ports" in explained:
         return None
-    large = ports.details.get("large_datagram")
-    if not isinstance(large, dict) or large.get("answered") or not large.get("attempts"):
+    large = ports.large_datagram
+    if not large or large.answered or not large.attempts:
         return None
     affected = ["ports"] + _problems(probes, ("rtp",), explained)
-    host = str(ports.details.get("host") or "?")
-    error = str(large.get("error") or f"no answer to {large.get('attempts')} requests")
+    host = ports.host or "?"
+    error = large.error or f"no answer to {large.attempts} requests"
     return Finding("path-mtu", _severity(probes, affected), Message(S.DX_PATH_MTU, {
-        "host": host, "port": large.get("port"), "size": large.get("size"), "error": error}),
+        "host": host, "port": large.port, "size": large.size, "error": error}),
         tuple(affected), (Advice(R.PATH_MTU),), "network")
 
 
@@ -455,13 +466,14 @@ def path_loss(probes: Probes, network: Network, explained: frozenset[str]) -> Fi
 
 def http_page(probes: Probes, network: Network, explained: frozenset[str]) -> Finding | None:
     """A deployment page on plain HTTP: browsers refuse it the camera and microphone."""
-    url = probes.get("url")
-    if url is None or "url" in explained:
+    from ..probes.url import UrlDetails
+
+    pages = evidence.of(UrlDetails, probes.get("url"))
+    if pages is None or "url" in explained:
         return None
-    for entry in url.details.get("urls") or ():
-        if isinstance(entry, dict) and entry.get("secure_context") is False \
-                and str(entry.get("url", "")).startswith("http://"):
-            page = str(entry["url"])
+    for entry in pages.urls or ():
+        if entry.secure_context is False and entry.url.startswith("http://"):
+            page = entry.url
             return Finding("http-page", _severity(probes, ["url"]), Message(
                 S.DX_HTTP_PAGE, {"url": page}), ("url",),
                 (Advice(R.HTTPS_REQUIRED, {"url": page}),), "owner")
@@ -475,8 +487,7 @@ def local_call(probes: Probes, network: Network, explained: frozenset[str]) -> F
     if rtp is None or rtp.details.get("mode") != "local" or rtp.status not in (
             Status.PASS, Status.WARN):
         return None
-    crossed = any(e.get("protocol") == "udp" and e.get("verdict") == "open"
-                  for e in _ports(probes))
+    crossed = any(e.protocol == "udp" and e.verdict == "open" for e in _ports(probes))
     from ..probes.nat import NatDetails
     from ..probes.path import PathDetails
 

@@ -107,6 +107,9 @@ class StepSeen(Evidence, frozen=True, kw_only=True):
     connect_status: str | None | UnsetType = UNSET
     #: how late the event loop was while the step was timed, ms (the figure may carry it)
     loop_lag_ms: float | UnsetType = UNSET
+    #: the host the step was for, where it is not the probe's own (a redirect's; the diagnosis
+    #: sets it on each host's steps)
+    host: str | UnsetType = UNSET
 
 
 class Timer:

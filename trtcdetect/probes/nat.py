@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import msgspec
+
 from ..config import PROBE_DEADLINE_MARGIN_S, Config, Local
 from ..evidence import UNSET, DnsFailure, Evidence, UnsetType, details
 from ..models import Advice, Message, Status
@@ -104,7 +106,7 @@ class NatDetails(Evidence, frozen=True, kw_only=True):
     binding, and the names that did not resolve."""
 
     stun: tuple[str, ...] = ()
-    ipv4: NatMapping
+    ipv4: NatMapping = msgspec.field(default_factory=lambda: NatMapping(answered=False))
     bindings: tuple[Binding, ...] = ()
     ipv6_addresses: tuple[str, ...] = ()
     #: whether an IPv6 STUN server answered; None when none could be asked

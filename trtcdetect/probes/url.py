@@ -63,8 +63,8 @@ class UrlEntry(Evidence, frozen=True, kw_only=True):
     steps: tuple[StepSeen, ...] | UnsetType = UNSET
     redirects: tuple[Hop, ...] | UnsetType = UNSET
     via_proxy: PageViaProxy | UnsetType = UNSET
-    status: str
-    message: Said
+    status: str = ""
+    message: Said | None = None
     #: the host to allow, when the page did not load
     host: str | UnsetType = UNSET
     status_code: int | None | UnsetType = UNSET
