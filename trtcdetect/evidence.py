@@ -23,10 +23,13 @@ if TYPE_CHECKING:
     from .models import ProbeResult
 
 __all__ = ["UNSET", "DnsFailure", "Evidence", "EvidenceError", "MinAvgMax", "Place", "Port", "UnsetType",
-           "details", "of", "of_entry", "read"]
+           "details", "faithful", "of", "of_entry", "read"]
 
 #: a port number
 Port = Annotated[int, Meta(ge=1, le=65535)]
+# A float's bounds are written as floats: typing caches Annotated types by equality, and
+# Meta(ge=0) == Meta(ge=0.0), so an int bound here could come out as another module's float
+# one (or the reverse) in the generated schema, depending on import order.
 
 
 class Evidence(Struct, frozen=True, kw_only=True):
@@ -105,3 +108,33 @@ def _read_or_none(kind: type[E], value: Any) -> E | None:
         return read(kind, value)
     except EvidenceError:
         return None
+
+
+def faithful(kind: type[E], value: Mapping[str, Any], where: str = "details") -> E:
+    """What a probe built as a dict, as `kind`, refusing to lose any of it: a key the type
+    lacks, or a value it would change, is an EvidenceError (a mistake in the type, found by the
+    tests, rather than a key silently gone from the report)."""
+    found = read(kind, value, where)
+    given = msgspec.json.decode(msgspec.json.encode(value))
+    if details(found) != given:
+        lost = sorted(set(given) - set(details(found)))
+        raise EvidenceError(f"{where}: {kind.__name__} does not keep {lost or 'every value'}")
+    return found
+
+
+class AudioDevice(Evidence, frozen=True, kw_only=True):
+    """A PortAudio device (devices/threads.py list_audio_devices); the check page's have only
+    a name and "getUserMedia" as host API."""
+
+    id: int | UnsetType = UNSET
+    name: str
+    host_api: str | UnsetType = UNSET
+    channels: int | UnsetType = UNSET
+    default_sample_rate: float | UnsetType = UNSET
+
+
+class MediaError(Evidence, frozen=True, kw_only=True):
+    """What the browser said when getUserMedia failed (the check page)."""
+
+    name: str
+    message: str

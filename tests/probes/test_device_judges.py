@@ -18,7 +18,7 @@ CANNOT = DeviceProblem("speaker-cannot-open", Message("speaker.cannot-open", {"e
 
 def playback(**over: Any) -> dict[str, Any]:
     loop = over.pop("loopback", {"heard": True, "level_dbfs": -20.1, "delay_ms": 200.0})
-    return {"evidence": {"playback": {"played": True, "underruns": 0, "output_latency_ms": 32.0,
+    return {"seen": {"playback": {"played": True, "underruns": 0, "output_latency_ms": 32.0,
                                       "loopback": loop, **over},
                          "loopback_device": "vsink.monitor"}}
 

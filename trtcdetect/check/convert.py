@@ -108,7 +108,7 @@ def camera_result(camera: Camera, family: str, labels: Sequence[str] = ()) -> Pr
     if camera.frames == 0:
         return _result("camera", Verdict(Status.FAIL, Message(S.CAMERA_NO_FRAMES),
                                          (Advice(R.CAMERA_NO_FRAMES),)), details)
-    observation = camera_probe.CameraObservation(evidence=details)
+    observation = camera_probe.CameraObservation(seen=details)
     return _result("camera", camera_probe.judge(observation), details)
 
 
@@ -133,7 +133,7 @@ def microphone_result(microphone: Microphone, family: str,
         "level_series": {"step_s": microphone.step_s,
                          "dbfs": [round(v, 1) for v in microphone.level_series]},
     }
-    verdict = microphone_probe.judge(microphone_probe.MicObservation(evidence=details))
+    verdict = microphone_probe.judge(microphone_probe.MicObservation(seen=details))
     if silent:
         # The command line reads a device, where silence is a muted or dead microphone. In a
         # browser a live microphone is also silent while nobody speaks: a warning, said so.

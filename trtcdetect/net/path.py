@@ -116,7 +116,7 @@ class PathHop(Evidence, frozen=True, kw_only=True):
     addresses: tuple[str, ...] = ()
     sent: Annotated[int, Meta(ge=0)]
     answered: Annotated[int, Meta(ge=0)]
-    loss_pct: Annotated[float, Meta(ge=0, le=100)] | None
+    loss_pct: Annotated[float, Meta(ge=0.0, le=100.0)] | None
     rtt_ms: float | None
     rtt_best_ms: float | None = None
     rtt_worst_ms: float | None = None

@@ -15,12 +15,15 @@ import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
+
+from msgspec import Meta
 
 from .. import thresholds
 from ..config import Config
 from ..devices.findings import problem_verdict
 from ..devices.threads import DEVICE_DEADLINE_MARGIN_S, DeviceProblem, run_in_thread
+from ..evidence import UNSET, Evidence, MediaError, UnsetType, details, faithful
 from ..models import Advice, Message, Metric, Status
 from ..text.base import Text
 from ..text.ids import R, S
@@ -206,20 +209,62 @@ def judge_capture(c: dict[str, Any]) -> tuple[Status, Message, tuple[Advice, ...
                                                "fps": c["fps"]}), ())
 
 
+class CameraDevice(Evidence, frozen=True, kw_only=True):
+    id: str
+    name: str
+    path: str | None
+
+
+class CameraCapture(Evidence, frozen=True, kw_only=True):
+    """What the capture saw: the size delivered and asked for, the frame rate measured and
+    claimed, and the share of black and frozen frames."""
+
+    width: int
+    height: int
+    requested_width: int | UnsetType = UNSET
+    requested_height: int | UnsetType = UNSET
+    fps: float
+    claimed_fps: float | None | UnsetType = UNSET
+    frames: int
+    black_ratio: Annotated[float, Meta(ge=0.0, le=1.0)]
+    frozen_ratio: Annotated[float, Meta(ge=0.0, le=1.0)]
+    changed_pixels_median: int | None | UnsetType = UNSET
+    snapshot_jpeg_base64: str | None | UnsetType = UNSET
+    #: the check page: the frames' mean brightness
+    mean_luma: float | None | UnsetType = UNSET
+
+
+class CameraDetails(Evidence, frozen=True, kw_only=True):
+    """The camera probe's details: the cameras found, the one used, and its capture; from the
+    check page also where it ran, the permission and the browser's error."""
+
+    ran_in: str | UnsetType = UNSET
+    permission: str | None | UnsetType = UNSET
+    devices: tuple[CameraDevice, ...]
+    source: str | None | UnsetType = UNSET
+    error: str | UnsetType = UNSET
+    media_error: MediaError | UnsetType = UNSET
+    capture: CameraCapture | UnsetType = UNSET
+
+
 @dataclass
 class CameraObservation:
-    evidence: dict[str, Any] = field(default_factory=dict)
+    #: what was seen, as it was gathered (a dict filled step by step); `evidence()` types it
+    seen: dict[str, Any] = field(default_factory=dict)
     problem: DeviceProblem | None = None
     require_devices: bool = False
 
+    def evidence(self) -> CameraDetails:
+        return faithful(CameraDetails, {"devices": [], **self.seen}, "camera")
+
     def details(self) -> dict[str, Any]:
-        return self.evidence
+        return details(self.evidence())
 
 
 def judge(observation: CameraObservation) -> Verdict:
     if observation.problem is not None:
         return problem_verdict(observation.problem, observation.require_devices)
-    capture = observation.evidence["capture"]
+    capture = observation.seen["capture"]
     status, message, advice = judge_capture(capture)
     metrics = (
         Metric("fps", capture["fps"], "fps", warn=thresholds.CAMERA_FPS_WARN, better="higher"),
@@ -238,7 +283,7 @@ async def measure(config: Config, prior: Prior = NO_PRIOR) -> CameraObservation:
     os.environ.setdefault("OPENCV_LOG_LEVEL", "ERROR")  # no driver chatter on our stderr
     cameras = list_cameras()
     seen = CameraObservation(require_devices=config.require_devices)
-    details = seen.evidence
+    details = seen.seen
     details.update(devices=cameras, source=config.camera)
     try:
         source, path = _source(config, cameras)
@@ -272,6 +317,7 @@ PROBE = MeasuredProbe(
     measure=measure,
     judge=judge,
     deadline=deadline_s,
+    evidence=CameraDetails,
     series=SERIES,
     samples=samples,
 )

@@ -17,6 +17,7 @@ from .. import thresholds
 from ..config import Config
 from ..devices.findings import audio_devices, problem_verdict
 from ..devices.threads import DEVICE_DEADLINE_MARGIN_S, DeviceProblem, release, run_in_thread
+from ..evidence import UNSET, AudioDevice, Evidence, MediaError, UnsetType, details, faithful
 from ..models import Advice, Message, Metric, Status
 from ..text.base import Text
 from ..text.ids import R, S
@@ -97,14 +98,57 @@ def record(sd: Any, device: dict[str, Any], seconds: float, stop: threading.Even
     return capture
 
 
+class LevelSeries(Evidence, frozen=True, kw_only=True):
+    step_s: float
+    dbfs: tuple[float, ...]
+
+
+class MicCapture(Evidence, frozen=True, kw_only=True):
+    """What the recording held (devices/levels.py): level, peak, noise floor, clipping, which
+    channels carry a signal, and the level over time."""
+
+    sample_rate: int
+    channels: int
+    seconds: float | UnsetType = UNSET
+    rms_dbfs: float
+    peak_dbfs: float
+    noise_floor_dbfs: float
+    clipped_samples: int
+    clipped_ratio: float | UnsetType = UNSET
+    silent: bool
+    channels_with_signal: tuple[int, ...] | UnsetType = UNSET
+    channel_rms_dbfs: tuple[float, ...] | UnsetType = UNSET
+    level_series: LevelSeries | UnsetType = UNSET
+    first_audio_after_s: float | UnsetType = UNSET
+    #: whether the driver let the stream go when asked
+    released: bool | UnsetType = UNSET
+
+
+class MicDetails(Evidence, frozen=True, kw_only=True):
+    """The microphone probe's details: the inputs found, the one recorded, the recording; from
+    the check page also where it ran, the permission and the browser's error."""
+
+    ran_in: str | UnsetType = UNSET
+    permission: str | None | UnsetType = UNSET
+    devices: tuple[AudioDevice, ...]
+    device: AudioDevice | None | UnsetType = UNSET
+    error: str | UnsetType = UNSET
+    media_error: MediaError | UnsetType = UNSET
+    capture: MicCapture | UnsetType = UNSET
+
+
 @dataclass
 class MicObservation:
-    evidence: dict[str, Any] = field(default_factory=dict)
+    #: what was seen, as it was gathered (a dict filled step by step); `evidence()` types it
+    seen: dict[str, Any] = field(default_factory=dict)
     problem: DeviceProblem | None = None
     require_devices: bool = False
 
+    def evidence(self) -> MicDetails:
+        return faithful(MicDetails, {"devices": [], **self.seen}, "microphone")
+
     def details(self) -> dict[str, Any]:
-        return self.evidence
+        return details(self.evidence())
 
 
 def judge_capture(capture: dict[str, Any]) -> tuple[Status, Message, tuple[Advice, ...]]:
@@ -122,7 +166,7 @@ def judge_capture(capture: dict[str, Any]) -> tuple[Status, Message, tuple[Advic
 def judge(observation: MicObservation) -> Verdict:
     if observation.problem is not None:
         return problem_verdict(observation.problem, observation.require_devices)
-    capture = observation.evidence["capture"]
+    capture = observation.seen["capture"]
     status, message, advice = judge_capture(capture)
     metrics = (
         Metric("rms", capture["rms_dbfs"], "dBFS", warn=thresholds.LOW_LEVEL_DBFS,
@@ -136,7 +180,7 @@ def judge(observation: MicObservation) -> Verdict:
 
 async def measure(config: Config, prior: Prior = NO_PRIOR) -> MicObservation:
     seen = MicObservation(require_devices=config.require_devices)
-    details = seen.evidence
+    details = seen.seen
     details.update(devices=[], device=None)
     try:
         sd = await audio_devices("input", details, "microphone", Message(S.MIC_PORTAUDIO))
@@ -170,6 +214,7 @@ PROBE = MeasuredProbe(
     measure=measure,
     judge=judge,
     deadline=deadline_s,
+    evidence=MicDetails,
     series=SERIES,
     samples=samples,
 )

@@ -21,6 +21,7 @@ from .. import thresholds
 from ..config import Config
 from ..devices.findings import audio_devices, problem_verdict
 from ..devices.threads import DEVICE_DEADLINE_MARGIN_S, DeviceProblem, release, run_in_thread
+from ..evidence import UNSET, AudioDevice, Evidence, UnsetType, details, faithful
 from ..models import Advice, Message, Metric, Status
 from ..text.base import Text
 from ..text.ids import R, S
@@ -190,15 +191,54 @@ def analyse_loopback(sound: Any, heard: Any,
             "peak_ratio": round(min(ratio, 1e6), 1)}
 
 
+class Loopback(Evidence, frozen=True, kw_only=True):
+    """Whether the input that can hear the speaker heard the sweep, how loud and how late."""
+
+    heard: bool
+    reason: str | UnsetType = UNSET
+    level_dbfs: float | UnsetType = UNSET
+    delay_ms: float | None | UnsetType = UNSET
+    peak_ratio: float | UnsetType = UNSET
+
+
+class Playback(Evidence, frozen=True, kw_only=True):
+    played: bool
+    underruns: int
+    underruns_at_s: tuple[float, ...] | UnsetType = UNSET
+    output_latency_ms: float
+    seconds: float | UnsetType = UNSET
+    released: bool | UnsetType = UNSET
+    input_overflows: int | UnsetType = UNSET
+    loopback: Loopback | UnsetType = UNSET
+
+
+class SpeakerDetails(Evidence, frozen=True, kw_only=True):
+    """The speaker probe's details: the outputs found, the one played on, the input that
+    listened, the playback; from the check page whether the user heard the tone."""
+
+    ran_in: str | UnsetType = UNSET
+    devices: tuple[AudioDevice, ...] | UnsetType = UNSET
+    device: AudioDevice | None | UnsetType = UNSET
+    loopback_device: str | None | UnsetType = UNSET
+    playback: Playback | UnsetType = UNSET
+    #: the check page: whether the user said they heard the test tone (None: not asked)
+    heard: bool | None | UnsetType = UNSET
+    error: str | None | UnsetType = UNSET
+
+
 @dataclass
 class SpeakerObservation:
-    evidence: dict[str, Any] = field(default_factory=dict)
+    #: what was seen, as it was gathered (a dict filled step by step); `evidence()` types it
+    seen: dict[str, Any] = field(default_factory=dict)
     no_sound: bool = False
     problem: DeviceProblem | None = None
     require_devices: bool = False
 
+    def evidence(self) -> SpeakerDetails:
+        return faithful(SpeakerDetails, self.seen, "speaker")
+
     def details(self) -> dict[str, Any]:
-        return self.evidence
+        return details(self.evidence())
 
 
 def judge(observation: SpeakerObservation) -> Verdict:
@@ -206,7 +246,7 @@ def judge(observation: SpeakerObservation) -> Verdict:
         return Verdict(Status.SKIP, Message(S.SPEAKER_NO_SOUND))
     if observation.problem is not None:
         return problem_verdict(observation.problem, observation.require_devices)
-    played = observation.evidence["playback"]
+    played = observation.seen["playback"]
     metrics = [Metric("output_latency", played["output_latency_ms"], "ms", better="lower"),
                Metric("underruns", played["underruns"], "count", warn=0, better="lower")]
     loop = played.get("loopback") or {}
@@ -223,7 +263,7 @@ def judge(observation: SpeakerObservation) -> Verdict:
     if loop.get("heard"):
         return Verdict(Status.PASS, Message(S.SPEAKER_VERIFIED, {
             "level": loop["level_dbfs"], "delay": loop["delay_ms"],
-            "device": observation.evidence["loopback_device"]}), (), tuple(metrics))
+            "device": observation.seen["loopback_device"]}), (), tuple(metrics))
     return Verdict(Status.WARN, Message(S.SPEAKER_NOT_VERIFIED), (Advice(R.SPEAKER_CHECK),),
                    tuple(metrics))
 
@@ -233,7 +273,7 @@ async def measure(config: Config, prior: Prior = NO_PRIOR) -> SpeakerObservation
     if config.no_sound:
         seen.no_sound = True
         return seen
-    details = seen.evidence
+    details = seen.seen
     details.update(devices=[], device=None)
     try:
         sd = await audio_devices("output", details, "speaker", Message(S.SPEAKER_PORTAUDIO))
@@ -271,6 +311,7 @@ PROBE = MeasuredProbe(
     measure=measure,
     judge=judge,
     deadline=deadline_s,
+    evidence=SpeakerDetails,
     #: it records from the input the microphone probe uses: not both at once
     after=("microphone",),
 )
