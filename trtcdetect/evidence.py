@@ -13,6 +13,7 @@ what net/ measures beside the measuring (net/ports.py PortVerdict, net/path.py P
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeVar
 
@@ -22,11 +23,14 @@ from msgspec import UNSET, Meta, Struct, UnsetType
 if TYPE_CHECKING:
     from .models import ProbeResult
 
-__all__ = ["UNSET", "DnsFailure", "Evidence", "EvidenceError", "MinAvgMax", "Place", "Port", "UnsetType",
-           "details", "faithful", "of", "of_entry", "read"]
+__all__ = ["UNSET", "AudioDevice", "DnsFailure", "Evidence", "EvidenceError", "MediaError",
+           "MinAvgMax", "Number", "Place", "Port", "Said", "UnsetType", "details", "faithful", "of",
+           "of_entry", "read"]
 
 #: a port number
 Port = Annotated[int, Meta(ge=1, le=65535)]
+#: a figure that may be whole (54 packets) or not (2.5 ms): written back as it was given
+Number = int | float
 # A float's bounds are written as floats: typing caches Annotated types by equality, and
 # Meta(ge=0) == Meta(ge=0.0), so an int bound here could come out as another module's float
 # one (or the reverse) in the generated schema, depending on import order.
@@ -42,9 +46,9 @@ class Evidence(Struct, frozen=True, kw_only=True):
 class MinAvgMax(Evidence, frozen=True, kw_only=True):
     """A figure's smallest, mean and largest value over a series."""
 
-    min: float
-    avg: float
-    max: float
+    min: Number
+    avg: Number
+    max: Number
 
 
 class DnsFailure(Evidence, frozen=True, kw_only=True):
@@ -116,9 +120,12 @@ def faithful(kind: type[E], value: Mapping[str, Any], where: str = "details") ->
     tests, rather than a key silently gone from the report)."""
     found = read(kind, value, where)
     given = msgspec.json.decode(msgspec.json.encode(value))
-    if details(found) != given:
-        lost = sorted(set(given) - set(details(found)))
-        raise EvidenceError(f"{where}: {kind.__name__} does not keep {lost or 'every value'}")
+    kept = details(found)
+    # compared as JSON text, keys sorted: 54 read into a float field would write 54.0
+    if json.dumps(kept, sort_keys=True) != json.dumps(given, sort_keys=True):
+        lost = sorted(set(given) - set(kept))
+        raise EvidenceError(f"{where}: {kind.__name__} does not keep "
+                            f"{lost or 'every value as it was'}")
     return found
 
 
@@ -131,6 +138,14 @@ class AudioDevice(Evidence, frozen=True, kw_only=True):
     host_api: str | UnsetType = UNSET
     channels: int | UnsetType = UNSET
     default_sample_rate: float | UnsetType = UNSET
+
+
+class Said(Evidence, frozen=True, kw_only=True):
+    """A sentence of the catalogue and its values (models.Message.as_dict): the values are the
+    sentence's own, an open set (a nested sentence among them), hence a mapping."""
+
+    id: str
+    params: dict[str, Any]
 
 
 class MediaError(Evidence, frozen=True, kw_only=True):

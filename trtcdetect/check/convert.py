@@ -266,7 +266,7 @@ def call_result(call: Call | None, echo: str) -> ProbeResult:
                                         "busy": stage == "busy", "error": error,
                                         "media": "camera and microphone"})
     evidence = call_evidence(call, echo)
-    verdict = rtp_probe.judge(rtp_probe.RtpObservation(evidence=evidence))
+    verdict = rtp_probe.judge(rtp_probe.RtpObservation(seen=evidence))
     return _result("rtp", verdict, evidence)
 
 

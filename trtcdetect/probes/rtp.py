@@ -10,7 +10,9 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any, Literal
+
+from msgspec import Meta
 
 from .. import thresholds
 from ..call.quality import mos
@@ -18,6 +20,7 @@ from ..call.session import RTCP_DRAIN_S
 from ..call.signalling import CallFailed
 from ..call.stats import kind_details
 from ..config import PROBE_DEADLINE_MARGIN_S, Config
+from ..evidence import UNSET, Evidence, MinAvgMax, Number, Said, UnsetType, details, faithful
 from ..load import lag_during
 from ..models import Advice, Message, Metric, ProbeResult, Status
 from ..text.base import Text
@@ -68,17 +71,127 @@ async def choose_media(config: Config,
     return tracks, said
 
 
+class CallKind(Evidence, frozen=True, kw_only=True):
+    """One kind of media (audio, video) of the call: packets each way and who counted the
+    losses, RTT from RTCP, jitter each way, bitrate."""
+
+    packets_sent: int
+    bytes_sent: int | UnsetType = UNSET
+    uplink_packets_lost: int | None | UnsetType = UNSET
+    uplink_loss_pct: Number | None
+    #: who counted the uplink loss: the far end itself when media stopped, or its RTCP
+    #: receiver reports
+    uplink_counted_by: Literal["far end", "receiver reports"] | None | UnsetType = UNSET
+    packets_received: int | None | UnsetType = UNSET
+    downlink_packets_lost: int | None | UnsetType = UNSET
+    downlink_counted: str | None | UnsetType = UNSET
+    downlink_loss_pct: Number | None
+    rtt_ms: MinAvgMax | None
+    #: receiver reports whose RTT went into rtt_ms
+    rtt_reports: Annotated[int, Meta(ge=0)] | UnsetType = UNSET
+    jitter_ms: MinAvgMax | None
+    downlink_jitter_ms: MinAvgMax | None | UnsetType = UNSET
+    bitrate_kbps: MinAvgMax | None
+
+
+class VideoBack(Evidence, frozen=True, kw_only=True):
+    """The video that came back, as a viewer would see it."""
+
+    fps: Number
+    freezes: int
+    frozen_s: Number
+    frozen_share: Number
+
+
+class Received(Evidence, frozen=True, kw_only=True):
+    frames: dict[str, int] = {}
+    audio_rms_dbfs: Number | None | UnsetType = UNSET
+    video: VideoBack | UnsetType = UNSET
+
+
+class Codec(Evidence, frozen=True, kw_only=True):
+    mime_type: str
+    payload_type: int | UnsetType = UNSET
+    clock_rate: int | UnsetType = UNSET
+
+
+class CallEnd(Evidence, frozen=True, kw_only=True):
+    """One end of the browser's call (the check page): its ICE candidate."""
+
+    type: str | None = None
+    protocol: str | None = None
+    address: str = ""
+    port: int | None = None
+    relay_protocol: str | None = None
+
+
+class Fallback(Evidence, frozen=True, kw_only=True):
+    """The call made again through serve's TURN relay after the direct one failed at ICE."""
+
+    via: str
+    server: str
+    failed_stage: str | UnsetType = UNSET
+    error: Said | UnsetType = UNSET
+    loop_lag_ms: Number | None | UnsetType = UNSET
+    media: str | UnsetType = UNSET
+    media_messages: tuple[Said, ...] | UnsetType = UNSET
+    received: Received | UnsetType = UNSET
+    setup: dict[str, Number] | UnsetType = UNSET
+    codecs: dict[str, Codec] | UnsetType = UNSET
+    media_seconds: Number | UnsetType = UNSET
+    audio: CallKind | UnsetType = UNSET
+    video: CallKind | UnsetType = UNSET
+    #: per-second figures: "t" (seconds into the call) and per kind, per figure, a value each
+    series: dict[str, Any] | UnsetType = UNSET
+    failed_before: tuple[Fallback, ...] | UnsetType = UNSET
+
+
+class RtpDetails(Evidence, frozen=True, kw_only=True):
+    """The test call's details: how it was made, where it failed, its set-up marks and each
+    kind's figures; over the relay when the direct call failed."""
+
+    ran_in: str | UnsetType = UNSET
+    #: local: aiortc to itself; echo: to serve's echo peer; browser: the check page's call from
+    #: the end user's browser to serve's echo peer
+    mode: Literal["local", "echo", "browser"]
+    echo_url: str | None | UnsetType = UNSET
+    media: str | UnsetType = UNSET
+    failed_stage: str | UnsetType = UNSET
+    busy: bool | UnsetType = UNSET
+    error: str | UnsetType = UNSET
+    fallback: Fallback | None | UnsetType = UNSET
+    loop_lag_ms: Number | None | UnsetType = UNSET
+    media_messages: tuple[Said, ...] | UnsetType = UNSET
+    received: Received | UnsetType = UNSET
+    setup: dict[str, Number] | UnsetType = UNSET
+    codecs: dict[str, Codec] | UnsetType = UNSET
+    media_seconds: Number | UnsetType = UNSET
+    audio: CallKind | UnsetType = UNSET
+    video: CallKind | UnsetType = UNSET
+    #: per-second figures: "t" (seconds into the call) and per kind, per figure, a value each
+    #: (the same keys as the kind's figures: an open set, hence a mapping)
+    series: dict[str, Any] | UnsetType = UNSET
+    #: the check page's call: the ICE pair it went over, how long, how often serve was busy
+    path: dict[str, CallEnd] | UnsetType = UNSET
+    seconds: Number | UnsetType = UNSET
+    busy_retries: int | UnsetType = UNSET
+
+
 @dataclass
 class RtpObservation:
-    evidence: dict[str, Any] = field(default_factory=dict)
+    #: what was seen, as it was gathered (a dict filled step by step); `evidence()` types it
+    seen: dict[str, Any] = field(default_factory=dict)
     failure: CallFailed | None = None
 
     @property
     def local(self) -> bool:
-        return self.evidence.get("mode") == "local"
+        return self.seen.get("mode") == "local"
+
+    def evidence(self) -> RtpDetails:
+        return faithful(RtpDetails, self.seen, "rtp")
 
     def details(self) -> dict[str, Any]:
-        return self.evidence
+        return details(self.evidence())
 
 
 def figures(details: dict[str, Any]) -> tuple[float | None, float | None, float | None,
@@ -96,7 +209,7 @@ def figures(details: dict[str, Any]) -> tuple[float | None, float | None, float 
 def _fallback(observation: RtpObservation) -> Verdict | None:
     """The direct call failed, the one through serve's TURN relay over TCP worked: a warning
     with that call's figures (calls work here, slower)."""
-    found = observation.evidence.get("fallback")
+    found = observation.seen.get("fallback")
     if not isinstance(found, dict) or "audio" not in found or observation.failure is None:
         return None
     rtt, jitter, loss, score = figures(found)
@@ -125,7 +238,7 @@ def judge(observation: RtpObservation) -> Verdict:
         else:
             advice = Advice(R.CALL_NO_CONNECT, {"stage": failure.stage})
         return Verdict(Status.FAIL, failure.message, (advice,))
-    details = observation.evidence
+    details = observation.seen
     rtt, jitter, loss, score = figures(details)
     bitrate = sum((details[k]["bitrate_kbps"] or {}).get("avg", 0.0)
                   for k in ("audio", "video") if k in details)
@@ -187,7 +300,7 @@ async def measure(config: Config, prior: Prior = NO_PRIOR) -> RtpObservation:
 
     mode = "echo" if config.echo_url else "local"
     seen = RtpObservation({"mode": mode, "echo_url": config.echo_url, "media": "none"})
-    details = seen.evidence
+    details = seen.seen
     if not host_addresses():
         # aiortc gathers no ICE candidate on loopback: with nothing else the call can only
         # time out at ICE (10 s); say why at once
@@ -291,6 +404,7 @@ PROBE = MeasuredProbe(
     measure=measure,
     judge=judge,
     deadline=deadline_s,
+    evidence=RtpDetails,
     #: a call sends what the camera and microphone probes found working, so it runs after them
     after=("camera", "microphone", "speaker"),
     series=SERIES,

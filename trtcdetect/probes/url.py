@@ -20,7 +20,7 @@ import msgspec
 
 from .. import thresholds
 from ..config import Config
-from ..evidence import UNSET, Evidence, UnsetType, details, read
+from ..evidence import UNSET, Evidence, Said, UnsetType, details, read
 from ..models import Advice, Message, Status, unique_advice, worst
 from ..net import https
 from ..net.fetch import MAX_REDIRECTS, follow, secure_context
@@ -38,13 +38,6 @@ class Hop(Evidence, frozen=True, kw_only=True):
     url: str
     status_code: int | None
     ms: float | None
-
-
-class Said(Evidence, frozen=True, kw_only=True):
-    """A sentence of the catalogue and its values (models.Message.as_dict)."""
-
-    id: str
-    params: dict[str, Any]
 
 
 class PageViaProxy(Evidence, frozen=True, kw_only=True):
