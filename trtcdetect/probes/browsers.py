@@ -21,7 +21,7 @@ from __future__ import annotations
 import asyncio
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from ..browser import netns
 from ..browser.find import find
@@ -29,6 +29,7 @@ from ..browser.page import browser_webrtc, local_asked
 from ..browser.tencent import TENCENT_DETECT_S, tencent_all
 from ..call.local import same_address
 from ..config import Config
+from ..evidence import UNSET, Evidence, Number, UnsetType, details, faithful
 from ..models import Advice, Message, Metric, Status, worst
 from ..text.base import Text
 from ..text.ids import R, S
@@ -83,6 +84,55 @@ def webrtc_metrics(report: dict[str, Any]) -> list[Metric]:
     return metrics
 
 
+class BrowserEntry(Evidence, frozen=True, kw_only=True):
+    """A browser found here, and its version against TRTC Web's minimum for its family."""
+
+    family: str
+    binary: str
+    path: str
+    version_text: str
+    version: str | None
+    minimum: str
+    name: str
+    verdict: Literal["supported", "too_old", "unknown"]
+
+
+class Viewport(Evidence, frozen=True, kw_only=True):
+    width: Number | None = None
+    height: Number | None = None
+    touch: bool | None = None
+
+
+class BrowsersDetails(Evidence, frozen=True, kw_only=True):
+    """The browsers probe's details. The command line's: the browsers found, the minimums, the
+    found Chromium's own WebRTC call and Tencent's checks in each. The check page's: the end
+    user's browser as its user agent and TRTC Web's platform table say, and Tencent's checks."""
+
+    ran_in: str | UnsetType = UNSET
+    browsers: tuple[BrowserEntry, ...] | UnsetType = UNSET
+    minimums_source: str | UnsetType = UNSET
+    minimums: dict[str, str] | UnsetType = UNSET
+    #: what browser/static/webrtc.html reported of the call, with the browser's own getStats
+    #: objects: the browser's words, an open set of keys (an edge: a mapping)
+    webrtc: dict[str, Any] | None | UnsetType = UNSET
+    #: what Tencent's trtc.js and rtc-detect answered: Tencent's own shapes (an edge: a mapping)
+    tencent: dict[str, Any] | UnsetType = UNSET
+    tencent_others: tuple[dict[str, Any], ...] | UnsetType = UNSET
+    # the check page
+    user_agent: str | UnsetType = UNSET
+    family: str | None | UnsetType = UNSET
+    version: str | None | UnsetType = UNSET
+    os: str | None | UnsetType = UNSET
+    mobile: bool | None | UnsetType = UNSET
+    minimum: str | None | UnsetType = UNSET
+    verdict: str | UnsetType = UNSET
+    platform_source: str | UnsetType = UNSET
+    secure_context: bool | UnsetType = UNSET
+    page: str | UnsetType = UNSET
+    language: str | UnsetType = UNSET
+    viewport: Viewport | UnsetType = UNSET
+
+
 @dataclass(frozen=True)
 class BrowsersObservation:
     entries: tuple[dict[str, Any], ...]
@@ -95,18 +145,21 @@ class BrowsersObservation:
     #: the same in every other headless-capable browser found
     tencent_others: tuple[dict[str, Any], ...] = ()
 
-    def details(self) -> dict[str, Any]:
-        details: dict[str, Any] = {"browsers": list(self.entries),
-                                   "minimums_source": MINIMUMS_SOURCE,
-                                   "minimums": {k: ".".join(map(str, m.version))
-                                                for k, m in MINIMUMS.items()}}
+    def evidence(self) -> BrowsersDetails:
+        seen: dict[str, Any] = {"browsers": list(self.entries),
+                                "minimums_source": MINIMUMS_SOURCE,
+                                "minimums": {k: ".".join(map(str, m.version))
+                                             for k, m in MINIMUMS.items()}}
         if self.webrtc_asked:
-            details["webrtc"] = self.webrtc
+            seen["webrtc"] = self.webrtc
         if self.tencent is not None:
-            details["tencent"] = self.tencent
+            seen["tencent"] = self.tencent
         if self.tencent_others:
-            details["tencent_others"] = list(self.tencent_others)
-        return details
+            seen["tencent_others"] = list(self.tencent_others)
+        return faithful(BrowsersDetails, seen, "browsers")
+
+    def details(self) -> dict[str, Any]:
+        return details(self.evidence())
 
 
 def judge(observation: BrowsersObservation) -> Verdict:
@@ -284,5 +337,6 @@ PROBE = MeasuredProbe(
     measure=measure,
     judge=judge,
     deadline=deadline_s,
+    evidence=BrowsersDetails,
     unbound=unbound,
 )
