@@ -28,6 +28,7 @@ from ..browser.headless import PAGE_LOAD_S
 from ..browser.trtcweb import run_trtc_page, sdk_version
 from ..call.local import local_choice
 from ..config import PROBE_DEADLINE_MARGIN_S, Config
+from ..evidence import UNSET, Evidence, Number, UnsetType, details, faithful
 from ..models import Advice, Message, Metric, Status
 from ..text.base import Text
 from ..text.ids import R, S
@@ -42,6 +43,73 @@ OPERATION_FAILED = 5500
 #: The scheduling names in trtc.js 5.17.1 (profiles.CURRENT_WEB_HOSTS holds the whole list)
 SCHEDULE_HOSTS = ("schedule.cloud-rtc.com", "schedule.cloud-rtc.net", "schedule.rtc-web.com",
                   "schedule.rtc-web.io", "intl-schedule.cloud-rtc.com")
+
+
+class Schedule(Evidence, frozen=True, kw_only=True):
+    """What enterRoom with a placeholder application came to: entered, or the SDK's error (any
+    answer from TRTC's scheduling service means it was reached), and how long it took."""
+
+    entered: bool | None | UnsetType = UNSET
+    ms: Number | None | UnsetType = UNSET
+    #: the error the SDK threw (Tencent's RtcError: code, extraCode, functionName, message ...;
+    #: Tencent's shape, an edge: a mapping)
+    error: dict[str, Any] | None | UnsetType = UNSET
+    #: with credentials: the SDK's events as the page recorded them (Tencent's event shapes:
+    #: an edge, a mapping each)
+    network: tuple[dict[str, Any], ...] | UnsetType = UNSET
+
+
+class NetworkTest(Evidence, frozen=True, kw_only=True):
+    """Tencent's two-client network test, summarized (trtc/webevents.py): when each client
+    entered, the first media, quality on Tencent's 0-6 scale each way, RTT and loss."""
+
+    entered_ms: dict[str, Number | None] = {}
+    #: the SDK's errors: which client, at which step, Tencent's code and message
+    errors: tuple[dict[str, Any], ...] = ()
+    first_audio_ms: Number | None = None
+    first_video_ms: Number | None = None
+    uplink_quality: tuple[int, ...] = ()
+    downlink_quality: tuple[int, ...] = ()
+    quality_mean: Number | None = None
+    worst_quality: int | None = None
+    rtt_median_ms: Number | None = None
+    loss_median_pct: Number | None = None
+
+
+class NetError(Evidence, frozen=True, kw_only=True):
+    host: str
+    error: str
+
+
+class Held(Evidence, frozen=True, kw_only=True):
+    """The browser's own network namespace for -4/-6, --source, --interface (netns.Hold)."""
+
+    which: str
+    ipv4: bool
+    ipv6: bool
+    v4: str | None = None
+    v6: str | None = None
+    through: str | UnsetType = UNSET
+
+
+class TrtcWebDetails(Evidence, frozen=True, kw_only=True):
+    """The trtcweb probe's details: Tencent's Web SDK in the browser found here (or the end
+    user's): its version, what the scheduling service answered, the network test with
+    credentials, the page's failed requests to Tencent's names; or why it was skipped."""
+
+    ran_in: str | UnsetType = UNSET
+    skipped: str | UnsetType = UNSET
+    browser: str | None | UnsetType = UNSET
+    sdk_version: str | None | UnsetType = UNSET
+    schedule: Schedule | None | UnsetType = UNSET
+    network: NetworkTest | None | UnsetType = UNSET
+    ended_by: str | UnsetType = UNSET
+    deadline_s: Number | UnsetType = UNSET
+    elapsed_s: Number | UnsetType = UNSET
+    net_errors: tuple[NetError, ...] | UnsetType = UNSET
+    proxy: str | None | UnsetType = UNSET
+    error: str | None | UnsetType = UNSET
+    held: Held | None | UnsetType = UNSET
 
 
 @dataclass(frozen=True)
@@ -64,14 +132,18 @@ class TrtcWebObservation:
     #: skipped because no Chrome, Chromium or Edge was found here
     no_browser: bool = False
 
-    def details(self) -> dict[str, Any]:
+    def evidence(self) -> TrtcWebDetails:
         if self.skipped is not None:
-            return {"skipped": self.skipped}
-        return {"browser": self.browser, "sdk_version": self.sdk_version,
-                "schedule": self.schedule, "network": self.network, "ended_by": self.ended_by,
-                "deadline_s": self.deadline_s, "elapsed_s": round(self.elapsed_s, 3),
-                "net_errors": [{"host": h, "error": e} for h, e in self.net_errors],
-                "proxy": self.proxy, "error": self.error, "held": self.held}
+            return faithful(TrtcWebDetails, {"skipped": self.skipped}, "trtcweb")
+        return faithful(TrtcWebDetails, {
+            "browser": self.browser, "sdk_version": self.sdk_version,
+            "schedule": self.schedule, "network": self.network, "ended_by": self.ended_by,
+            "deadline_s": self.deadline_s, "elapsed_s": round(self.elapsed_s, 3),
+            "net_errors": [{"host": h, "error": e} for h, e in self.net_errors],
+            "proxy": self.proxy, "error": self.error, "held": self.held}, "trtcweb")
+
+    def details(self) -> dict[str, Any]:
+        return details(self.evidence())
 
 
 def _failed_names(observation: TrtcWebObservation) -> str:
@@ -227,6 +299,7 @@ def unbound(config: Config) -> str | None:
 PROBE = MeasuredProbe(
     id="trtcweb",
     traits=frozenset({"network", "browser"}),
+    evidence=TrtcWebDetails,
     titles=Text("TRTC Web SDK scheduling", "TRTC Web SDK 调度"),
     description="Tencent's Web SDK in the found Chrome/Chromium/Edge, headless: does TRTC's "
                 "scheduling service answer from this browser",
