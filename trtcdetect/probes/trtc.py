@@ -24,6 +24,7 @@ from .. import thresholds
 from ..call.local import local_choice
 from ..config import PROBE_DEADLINE_MARGIN_S, Config
 from ..credentials import Secret
+from ..evidence import UNSET, Evidence, Number, UnsetType, details, faithful
 from ..models import Advice, Message, Metric, Status
 from ..net.bind import family_allows
 from ..net.local import route
@@ -52,6 +53,115 @@ __all__ = ["PROBE", "TENCENT_SUFFIXES", "TrtcObservation", "judge"]
 
 
 
+class SdkName(Evidence, frozen=True, kw_only=True):
+    """A name Tencent's SDK looked up, as its log says: the addresses, or its error."""
+
+    name: str
+    addresses: tuple[str, ...] = ()
+    error: str | None = None
+    ms: int | None = None
+
+
+class OwnCheck(Evidence, frozen=True, kw_only=True):
+    """This probe's own connect or STUN request to an endpoint (net.ports' PortVerdict, as its
+    details write it)."""
+
+    protocol: str | UnsetType = UNSET
+    port: int | UnsetType = UNSET
+    verdict: str
+    rtt_ms: Number | None | UnsetType = UNSET
+    error: str | None | UnsetType = UNSET
+    attempts: int | UnsetType = UNSET
+    refused_by: str | None | UnsetType = UNSET
+    timing: str | None | UnsetType = UNSET
+
+
+class SdkEndpoint(Evidence, frozen=True, kw_only=True):
+    """An access server the SDK tried (its log), this computer's route toward it, and this
+    probe's own connect or STUN request where the SDK's attempt ended without a word."""
+
+    endpoint: str
+    transport: str
+    port: int | None = None
+    first_s: Number
+    sends: int
+    #: answered, refused, unreachable, timeout, or pending (no word yet)
+    outcome: str
+    ended_s: Number | None = None
+    route: str | None | UnsetType = UNSET
+    checked: OwnCheck | UnsetType = UNSET
+
+
+class UserSeen(Evidence, frozen=True, kw_only=True):
+    """One user of the two-user call: when it entered, the SDK's error codes, and its own
+    network quality samples (Tencent's 0-6 scale) with when each came."""
+
+    entered_ms: Number | None
+    error_codes: tuple[int, ...] = ()
+    quality: tuple[int, ...] = ()
+    quality_series: tuple[tuple[Number, int], ...] = ()
+    quality_mean: Number | None = None
+
+
+class CallSeen(Evidence, frozen=True, kw_only=True):
+    """The two-user test call through TRTC's cloud (trtc/events.py)."""
+
+    up: UserSeen
+    down: UserSeen
+    first_audio_ms: Number | None = None
+    first_video_ms: Number | None = None
+    audio_frames: int = 0
+    audio_gaps: int = 0
+    audio_longest_gap_ms: Number | None = None
+    audio_level_dbfs: Number | None = None
+    video_frames: int = 0
+    pings: int = 0
+    pongs: int = 0
+    ping_loss_pct: Number | None = None
+    rtt_median_ms: Number | None = None
+    quality_mean: Number | None = None
+    worst_quality: int | None = None
+    seconds: Number | None = None
+
+
+class Reached(Evidence, frozen=True, kw_only=True):
+    endpoint: str
+    transport: str
+
+
+class TrtcDetails(Evidence, frozen=True, kw_only=True):
+    """The trtc probe's details: how Tencent's native SDK ended, what its log says it tried
+    (names, access servers, the room-entry code), the routes toward them, what answered, and
+    with credentials the call's figures; or why it did not run."""
+
+    skipped: str | UnsetType = UNSET
+    reason: str | UnsetType = UNSET
+    mode: str | UnsetType = UNSET
+    ended_by: str | UnsetType = UNSET
+    returncode: int | None | UnsetType = UNSET
+    deadline_s: Number | UnsetType = UNSET
+    elapsed_s: Number | UnsetType = UNSET
+    proxy: str | None | UnsetType = UNSET
+    #: address -> the kernel's route toward it ("no route: ..." or a source address)
+    routes: dict[str, str] | UnsetType = UNSET
+    sdk_version: str | None | UnsetType = UNSET
+    lines: int | UnsetType = UNSET
+    names: tuple[SdkName, ...] | UnsetType = UNSET
+    endpoints: tuple[SdkEndpoint, ...] | UnsetType = UNSET
+    enter_code: int | None | UnsetType = UNSET
+    enter_message: str | None | UnsetType = UNSET
+    enter_cost_ms: int | None | UnsetType = UNSET
+    exhausted_s: Number | None | UnsetType = UNSET
+    socks5: bool | UnsetType = UNSET
+    unsent_datagrams: int | UnsetType = UNSET
+    #: -4/-6, --source, --interface: which, and the local relay's counters by name
+    relayed: dict[str, Any] | UnsetType = UNSET
+    reached_over: Reached | UnsetType = UNSET
+    call: CallSeen | UnsetType = UNSET
+    kept_logs: tuple[str, ...] | UnsetType = UNSET
+    tail: tuple[str, ...] | UnsetType = UNSET
+
+
 @dataclass(frozen=True)
 class TrtcObservation:
     #: why the probe did not run the SDK: ("no-sdk" | "not-tencent" | "disabled", reason)
@@ -78,7 +188,13 @@ class TrtcObservation:
     #: the SDK does not log a UDP refusal, nor a TCP reset when its deadline comes first
     checked: dict[str, dict[str, Any]] = field(default_factory=dict)
 
+    def evidence(self) -> TrtcDetails:
+        return faithful(TrtcDetails, self._seen(), "trtc")
+
     def details(self) -> dict[str, Any]:
+        return details(self.evidence())
+
+    def _seen(self) -> dict[str, Any]:
         if self.skipped is not None:
             return {"skipped": self.skipped[0], "reason": self.skipped[1]}
         details: dict[str, Any] = {
@@ -322,6 +438,7 @@ def deadline_s(config: Config) -> float:
 
 PROBE = MeasuredProbe(
     id="trtc",
+    evidence=TrtcDetails,
     traits=frozenset({"network"}),
     titles=Text("TRTC cloud (Tencent's SDK)", "TRTC 云服务（腾讯 SDK）"),
     description="Tencent's own SDK enters a room: are TRTC's access servers reachable "
