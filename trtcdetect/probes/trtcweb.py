@@ -82,13 +82,14 @@ class NetError(Evidence, frozen=True, kw_only=True):
 
 
 class Held(Evidence, frozen=True, kw_only=True):
-    """The browser's own network namespace for -4/-6, --source, --interface (netns.Hold)."""
+    """The browser's own network namespace for -4/-6, --source, --interface (netns.Hold); only
+    `which` when it could not be made."""
 
     which: str
-    ipv4: bool
-    ipv6: bool
-    v4: str | None = None
-    v6: str | None = None
+    ipv4: bool | UnsetType = UNSET
+    ipv6: bool | UnsetType = UNSET
+    v4: str | None | UnsetType = UNSET
+    v6: str | None | UnsetType = UNSET
     through: str | UnsetType = UNSET
 
 
