@@ -20,6 +20,7 @@ from ..models import Advice, Finding, Message, ProbeResult, Status
 from ..net.https import StepSeen
 from ..net.ports import PortVerdict
 from ..text.ids import R, S
+from .names import public_hosts, same_site, special
 
 if TYPE_CHECKING:
     from ..probes.domain import DomainDetails
@@ -157,7 +158,7 @@ def dns(probes: Probes, network: Network, explained: frozenset[str]) -> Finding 
     elif kind == "blocked-here":
         headline, party = Message(S.DX_DNS_BLOCKED_HERE, {"server": server}), "user"
         advice = Advice(R.LOCAL_FIREWALL, {"which": f"DNS (UDP 53) to {server}"})
-    elif kind in ("nxdomain", "nodata") and host.lower() in _public_hosts():
+    elif kind in ("nxdomain", "nodata") and host.lower() in public_hosts():
         # Tencent's own names exist: a DNS server that says otherwise filters them
         headline = Message(S.DX_DNS_FILTERED, {"server": server, "host": host,
                                                "error": kind.upper()})
@@ -181,39 +182,6 @@ def dns(probes: Probes, network: Network, explained: frozenset[str]) -> Finding 
                    (advice,), party)
 
 
-def _public_hosts() -> set[str]:
-    """The TRTC names the built-in profiles check: public names that do exist."""
-    from ..profiles import BUILTIN
-
-    return {h.lower() for p in BUILTIN.values() for h in p.hosts}
-
-
-def _special(address: str) -> str | None:
-    """What kind of address no public TRTC server has: loopback, private, unspecified,
-    link-local, documentation or reserved; None for a public address."""
-    import ipaddress
-
-    try:
-        ip = ipaddress.ip_address(address.split("%")[0])
-    except ValueError:
-        return None
-    documentation = [ipaddress.ip_network(n) for n in (
-        "192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24", "2001:db8::/32")]
-    if ip.is_unspecified:
-        return "unspecified"
-    if ip.is_loopback:
-        return "loopback"
-    if ip.is_link_local:
-        return "link-local"
-    if any(ip in n for n in documentation if n.version == ip.version):
-        return "documentation"
-    if ip.is_private:
-        return "private"
-    if ip.is_reserved or ip.is_multicast:
-        return "reserved"
-    return None
-
-
 def dns_elsewhere(probes: Probes, network: Network,
                   explained: frozenset[str]) -> Finding | None:
     """One of Tencent's public names resolves only to addresses no public server has (a DNS
@@ -228,7 +196,7 @@ def dns_elsewhere(probes: Probes, network: Network,
         if step.name != "dns" or not step.ok or not addresses \
                 or not is_tencent(host) or step.source not in ("dns", UNSET):
             continue
-        kinds = [_special(a) for a in addresses]
+        kinds = [special(a) for a in addresses]
         if not all(kinds):
             continue
         affected = _problems(probes, with_trait("network"), explained)
@@ -239,13 +207,6 @@ def dns_elsewhere(probes: Probes, network: Network,
                                  "kind": ", ".join(dict.fromkeys(k for k in kinds if k))}),
             tuple(affected), (Advice(R.DNS_ELSEWHERE, {"host": host}),), "network")
     return None
-
-
-def _same_site(one: str, other: str) -> bool:
-    """The same name, one under the other, or the same last two labels (example.com)."""
-    a, b = one.lower().rstrip("."), other.lower().rstrip(".")
-    return a == b or a.endswith("." + b) or b.endswith("." + a) \
-        or a.split(".")[-2:] == b.split(".")[-2:]
 
 
 def captive_portal(probes: Probes, network: Network,
@@ -268,7 +229,7 @@ def captive_portal(probes: Probes, network: Network,
         https_blocked = any(name in steps and steps[name].ok is False for name in ("tcp", "tls"))
         where = plain.location_host or ""
         redirected = plain.status_code in (301, 302, 303, 307, 308) and bool(where) \
-            and not _same_site(where, host) and not is_tencent(where)
+            and not same_site(where, host) and not is_tencent(where)
         if not https_blocked or not (redirected or plain.login_page):
             continue
         affected = _problems(probes, with_trait("network"), explained)
