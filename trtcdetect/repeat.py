@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .models import Message, Metric, ProbeResult, RunReport, Status, worst
+from .probes import REGISTRY
 from .text.ids import S
 
 #: Rounds kept in full in the report's details (the series keep every round's figures)
@@ -33,10 +34,6 @@ class Round:
     why: dict[str, str] = field(default_factory=dict)
 
 
-#: a port's verdict -> how it failed, as the terminal says it
-PORT_FAILURE = {"no_answer": "no answer", "closed": "refused"}
-
-
 def round_of(index: int, at: float, report: RunReport) -> Round:
     checks: dict[str, bool] = {}
     figures: dict[str, float] = {}
@@ -45,18 +42,11 @@ def round_of(index: int, at: float, report: RunReport) -> Round:
         for metric in probe.metrics:
             if isinstance(metric.value, int | float) and not isinstance(metric.value, bool):
                 figures[f"{probe.id}.{metric.name}"] = float(metric.value)
-        if probe.id == "ports":
-            for port in probe.details.get("ports") or ():
-                name = f"{str(port['protocol']).upper()} {port['port']}"
-                checks[name] = port.get("verdict") == "open"
-                if not checks[name]:
-                    why[name] = PORT_FAILURE.get(str(port.get("verdict")), "error")
-        if probe.id == "rtp":  # --call: did this round's test call connect?
-            checks["CALL"] = probe.status in (Status.PASS, Status.WARN)
-        if probe.id == "domain":
-            for step in probe.details.get("steps") or ():
-                if step.get("ok") is not None:
-                    checks[f"DOMAIN {str(step['name']).upper()}"] = bool(step["ok"])
+        declared = REGISTRY.get(probe.id)
+        for name, ok, how in declared.checks(probe) if declared is not None else ():
+            checks[name] = ok
+            if not ok and how is not None:
+                why[name] = how
     for name, ok in checks.items():
         if not ok:
             why.setdefault(name, "failed")

@@ -100,8 +100,11 @@ def test_a_round_says_how_each_check_failed() -> None:
         {"protocol": "udp", "port": 8000, "verdict": "no_answer"},
         {"protocol": "udp", "port": 8080, "verdict": "error"},
         {"protocol": "udp", "port": 8800, "verdict": "open"}]})
+    # steps as the domain probe writes them (its evidence type, the schema's domain_details)
     domain = ProbeResult("domain", "Media domain", Status.FAIL, details={"steps": [
-        {"name": "dns", "ok": True}, {"name": "tls", "ok": False}, {"name": "https", "ok": None}]})
+        {"name": "dns", "ok": True, "ms": 1.0, "error": None},
+        {"name": "tls", "ok": False, "ms": 2.0, "error": "handshake timed out"},
+        {"name": "https", "ok": None, "ms": None, "error": None}]})
     report = RunReport("t", "2026-12-01T00:00:00Z", 1.0, Target("h", (), ()), {}, {},
                        (ports, domain))
     one = round_of(3, 1_700_000_000, report)

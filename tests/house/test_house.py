@@ -320,15 +320,12 @@ def _ids_named(tree: ast.AST, ids: frozenset[str]) -> set[str]:
 
 #: Modules outside the probes that still branch on probe ids, and which: the renovation's
 #: remaining debt. It may only shrink (a stale entry fails too): the diagnosis' rules are
-#: about particular probes' evidence, the check page turns the browser's measurements into
-#: those probes' results, and the run's options pick probes by id.
+#: about particular probes' evidence, and the check page turns the browser's measurements into
+#: those probes' results.
 STILL_NAMING_IDS = {
     "trtcdetect.check.convert": {"browsers", "camera", "microphone", "rtp", "speaker", "trtcweb"},
-    "trtcdetect.check.routes": {"rtp"},
-    "trtcdetect.commands.run": {"capacity", "rtp", "trtc", "trtcweb"},
     "trtcdetect.diagnosis.rules": {"domain", "nat", "path", "ports", "rtp", "trtc", "trtcweb",
                                    "url"},
-    "trtcdetect.repeat": {"domain", "ports", "rtp"},
     # probes reading another's result (declared in `after`): by id, as `after` names them
     "trtcdetect.probes.path": {"ports"},
     "trtcdetect.probes.ports": {"trtc"},

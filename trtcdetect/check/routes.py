@@ -37,6 +37,7 @@ from prometheus_client.exposition import generate_latest
 from .. import __version__, thresholds
 from ..credentials import Secret
 from ..models import RunReport
+from ..probes import with_trait
 from ..report.html import render_document
 from ..server.limits import UPLOADS_PER_ADDRESS
 from ..trtc.reading import PLACEHOLDER_SDK_APP_ID, PLACEHOLDER_SIG
@@ -134,7 +135,7 @@ class CheckMetrics:
     def observe(self, report: RunReport) -> None:
         first = next((f for f in report.diagnosis if not f.note), None)
         self.checks.labels(str(report.status), first.headline.id if first else "none").inc()
-        call = next((p for p in report.probes if p.id == "rtp"), None)
+        call = next((p for p in report.probes if p.id in with_trait("call")), None)
         if call is None:
             return
         figures = {m.name: m.value for m in call.metrics}

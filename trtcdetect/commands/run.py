@@ -37,7 +37,7 @@ def parse_run(argv: Sequence[str]) -> tuple[argparse.Namespace, Config, list[Pro
     (the property tests hold it to that)."""
     parser = build_parser()
     args = parser.parse_args(families(argv, parser))  # --help and --version end here, cheaply
-    from ..probes import REGISTRY
+    from ..probes import REGISTRY, with_trait
 
     config = config_from(args)
     only, skip = probe_ids(args.only), probe_ids(args.skip)
@@ -47,13 +47,13 @@ def parse_run(argv: Sequence[str]) -> tuple[argparse.Namespace, Config, list[Pro
     probes = [p for pid, p in REGISTRY.items()
               if ((not only or pid in only) and pid not in skip
                   # a round after round load test would be every round's delay: asked for only
-                  and not (pid == "capacity" and repeating and pid not in only))
-              or (pid == "rtp" and args.call)]
+                  and not ("load" in p.traits and repeating and pid not in only))
+              or ("call" in p.traits and args.call)]
     if not probes:
         raise UsageError("--only/--skip leave no probe to run")
     if args.call and args.call_seconds is None:
         config = replace(config, call_seconds=CALL_PER_ROUND_S)
-    if {"trtc", "trtcweb"} & set(only):
+    if set(with_trait("sdk")) & set(only):
         config = replace(config, trtc_asked=True)
     return args, config, probes
 

@@ -22,10 +22,13 @@ from ..text.base import Text
 Prior = Mapping[str, ProbeResult]
 #: A probe's traits: "network" (its result depends on the network: it sends packets), "target"
 #: (it checks the run's target host itself: a run with one is about that host), "device" (a
-#: camera, microphone or speaker of this machine), "browser" (it runs a browser)
-TRAITS = frozenset({"network", "target", "device", "browser"})
+#: camera, microphone or speaker of this machine), "browser" (it runs a browser), "load" (it
+#: loads the path: not repeated round after round unless asked for), "call" (it makes the test
+#: call: --call adds it to every round), "sdk" (it runs Tencent's SDK: asked for by id, it runs
+#: whatever the target)
+TRAITS = frozenset({"network", "target", "device", "browser", "load", "call", "sdk"})
 __all__ = ["NO_PRIOR", "TRAITS", "MeasuredProbe", "Observation", "Prior", "Probe", "Sample",
-           "Series", "Verdict", "metric_value", "result", "seconds"]
+           "Series", "Verdict", "Check", "metric_value", "result", "seconds"]
 NO_PRIOR: Prior = {}
 
 
@@ -64,6 +67,15 @@ def seconds(ms: float) -> float:
 
 
 def no_samples(probe: Mapping[str, Any]) -> Iterable[Sample]:
+    return ()
+
+
+#: One check of a --repeat round: its name on the board ("UDP 8000", "CALL"), whether it
+#: worked, and how it failed ("no answer", "refused"; None: "failed")
+Check = tuple[str, bool, str | None]
+
+
+def no_checks(result: ProbeResult) -> Iterable[Check]:
     return ()
 
 
@@ -109,6 +121,11 @@ class Probe(Protocol):
     @property
     def samples(self) -> Samples:
         """The values of `series`, read from the probe's entry in the JSON document."""
+        ...
+
+    @property
+    def checks(self) -> Callable[[ProbeResult], Iterable[Check]]:
+        """What it puts on --repeat's board each round."""
         ...
 
     def deadline_s(self, config: Config) -> float:
@@ -164,6 +181,8 @@ class MeasuredProbe(Generic[Seen]):
     #: OpenMetrics families beyond status and duration, and how to read their values
     series: tuple[Series, ...] = ()
     samples: Samples = no_samples
+    #: what it puts on --repeat's board each round (repeat.py), from its result
+    checks: Callable[[ProbeResult], Iterable[Check]] = no_checks
 
     def __post_init__(self) -> None:
         unknown = self.traits - TRAITS

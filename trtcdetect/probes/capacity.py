@@ -250,7 +250,7 @@ def samples(probe: Mapping[str, Any]) -> Iterable[Sample]:
 
 PROBE = MeasuredProbe(
     id="capacity",
-    traits=frozenset({"network"}),
+    traits=frozenset({"network", "load"}),
     titles=Text("Capacity (up / down)", "带宽容量（上行/下行）"),
     description="ramped UDP train to and from a 'trtcdetect serve': kbit/s each way, against "
                 "what a 720p TRTC call needs",

@@ -17,14 +17,14 @@ import msgspec
 
 from .. import thresholds
 from ..config import Config
-from ..evidence import UNSET, Evidence, UnsetType, details, of_entry, read
-from ..models import Advice, Message, Metric, Status, unique_advice, worst
+from ..evidence import UNSET, Evidence, UnsetType, details, of, of_entry, read
+from ..models import Advice, Message, Metric, ProbeResult, Status, unique_advice, worst
 from ..net import https, portal
 from ..net.https import Step, StepSeen
 from ..net.proxy import check_via, proxy_for
 from ..text.base import Text
 from ..text.ids import R, S
-from .base import NO_PRIOR, MeasuredProbe, Prior, Sample, Series, Verdict, seconds
+from .base import NO_PRIOR, Check, MeasuredProbe, Prior, Sample, Series, Verdict, seconds
 from .viaproxy import judge_via
 
 
@@ -216,6 +216,14 @@ def samples(probe: Mapping[str, Any]) -> Iterable[Sample]:
             yield "trtcdetect_certificate_expiry_timestamp_seconds", (), expiry.timestamp()
 
 
+def checks(result: ProbeResult) -> Iterable[Check]:
+    """--repeat's board: each step of the first host that ran."""
+    seen = of(DomainDetails, result)
+    for step in seen.steps if seen is not None else ():
+        if step.ok is not None:
+            yield f"DOMAIN {step.name.upper()}", step.ok, None
+
+
 PROBE = MeasuredProbe(
     id="domain",
     traits=frozenset({"network", "target"}),
@@ -225,6 +233,7 @@ PROBE = MeasuredProbe(
     judge=judge,
     deadline=deadline_s,
     evidence=DomainDetails,
+    checks=checks,
     series=SERIES,
     samples=samples,
 )

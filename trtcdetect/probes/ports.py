@@ -18,8 +18,8 @@ from typing import Any
 
 from .. import thresholds
 from ..config import PROBE_DEADLINE_MARGIN_S, Config
-from ..evidence import UNSET, DnsFailure, Evidence, UnsetType, details, of_entry
-from ..models import Advice, Message, Metric, Status
+from ..evidence import UNSET, DnsFailure, Evidence, UnsetType, details, of, of_entry
+from ..models import Advice, Message, Metric, ProbeResult, Status
 from ..net import ResolveError, resolve
 from ..net.ports import (
     CLOSED,
@@ -38,7 +38,7 @@ from ..net.trains import QUALITY_TRAIN_LOSS_AFTER_S, Train, run_train
 from ..text.base import Text
 from ..text.ids import R, S
 from ..trtc import is_tencent
-from .base import NO_PRIOR, MeasuredProbe, Prior, Sample, Series, Verdict, seconds
+from .base import NO_PRIOR, Check, MeasuredProbe, Prior, Sample, Series, Verdict, seconds
 
 
 @dataclass(frozen=True)
@@ -263,6 +263,19 @@ def samples(probe: Mapping[str, Any]) -> Iterable[Sample]:
             yield "trtcdetect_port_rtt_seconds", labels, seconds(p.rtt_ms)
 
 
+#: a port's verdict -> how it failed, as --repeat's board says it
+PORT_FAILURE = {"no_answer": "no answer", "closed": "refused"}
+
+
+def checks(result: ProbeResult) -> Iterable[Check]:
+    """--repeat's board: each port, open or how it failed."""
+    seen = of(PortsDetails, result)
+    for port in seen.ports if seen is not None else ():
+        ok = port.verdict == OPEN
+        yield (f"{port.protocol.upper()} {port.port}", ok,
+               None if ok else PORT_FAILURE.get(port.verdict, "error"))
+
+
 PROBE = MeasuredProbe(
     id="ports",
     traits=frozenset({"network", "target"}),
@@ -274,6 +287,7 @@ PROBE = MeasuredProbe(
     # Tencent's SDK tells whether TRTC's servers, which do not answer STUN, were reached
     after=("trtc",),
     evidence=PortsDetails,
+    checks=checks,
     series=SERIES,
     samples=samples,
 )

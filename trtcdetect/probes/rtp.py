@@ -25,7 +25,7 @@ from ..load import lag_during
 from ..models import Advice, Message, Metric, ProbeResult, Status
 from ..text.base import Text
 from ..text.ids import R, S
-from .base import NO_PRIOR, MeasuredProbe, Prior, Sample, Series, Verdict, metric_value
+from .base import NO_PRIOR, Check, MeasuredProbe, Prior, Sample, Series, Verdict, metric_value
 
 if TYPE_CHECKING:
     from aiortc import MediaStreamTrack
@@ -395,9 +395,14 @@ def samples(probe: Mapping[str, Any]) -> Iterable[Sample]:
             yield series, (), round(value * factor, 9)
 
 
+def checks(result: ProbeResult) -> Iterable[Check]:
+    """--repeat's board with --call: did this round's test call connect?"""
+    yield "CALL", result.status in (Status.PASS, Status.WARN), None
+
+
 PROBE = MeasuredProbe(
     id="rtp",
-    traits=frozenset({"network", "device"}),
+    traits=frozenset({"network", "device", "call"}),
     titles=Text("Test call", "测试通话"),
     description=("a real WebRTC call through aiortc (ICE, DTLS-SRTP, Opus, VP8): set-up, RTT, "
                 "jitter, loss, MOS"),
@@ -405,6 +410,7 @@ PROBE = MeasuredProbe(
     judge=judge,
     deadline=deadline_s,
     evidence=RtpDetails,
+    checks=checks,
     #: a call sends what the camera and microphone probes found working, so it runs after them
     after=("camera", "microphone", "speaker"),
     series=SERIES,

@@ -439,7 +439,7 @@ def deadline_s(config: Config) -> float:
 PROBE = MeasuredProbe(
     id="trtc",
     evidence=TrtcDetails,
-    traits=frozenset({"network"}),
+    traits=frozenset({"network", "sdk"}),
     titles=Text("TRTC cloud (Tencent's SDK)", "TRTC 云服务（腾讯 SDK）"),
     description="Tencent's own SDK enters a room: are TRTC's access servers reachable "
                 "(with credentials: a two-user test call through the cloud)",

@@ -299,7 +299,7 @@ def unbound(config: Config) -> str | None:
 
 PROBE = MeasuredProbe(
     id="trtcweb",
-    traits=frozenset({"network", "browser"}),
+    traits=frozenset({"network", "browser", "sdk"}),
     evidence=TrtcWebDetails,
     titles=Text("TRTC Web SDK scheduling", "TRTC Web SDK 调度"),
     description="Tencent's Web SDK in the found Chrome/Chromium/Edge, headless: does TRTC's "
