@@ -126,7 +126,9 @@ class CallEnd(Evidence, frozen=True, kw_only=True):
 
 
 class Fallback(Evidence, frozen=True, kw_only=True):
-    """The call made again through serve's TURN relay after the direct one failed at ICE."""
+    """The call made again through serve's TURN relay after the direct one failed at ICE. Its
+    figures repeat RtpDetails' field for field: a shared base would put them first in the JSON,
+    before `via` here and `mode` there (msgspec orders a subclass's fields after its base's)."""
 
     via: str
     server: str
