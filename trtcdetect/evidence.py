@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from .models import ProbeResult
 
 __all__ = ["UNSET", "AudioDevice", "DnsFailure", "Evidence", "EvidenceError", "MediaError",
-           "MinAvgMax", "Number", "Place", "Port", "Said", "UnsetType", "details", "faithful", "of",
+           "MinAvgMax", "Number", "Place", "Port", "Said", "UnsetType", "details", "faithful", "given", "of",
            "of_entry", "read"]
 
 #: a port number
@@ -114,6 +114,14 @@ def _read_or_none(kind: type[E], value: Any) -> E | None:
         return None
 
 
+T = TypeVar("T")
+
+
+def given(value: T | UnsetType) -> T | None:
+    """A field's value, None where the document left it out (not a falsy 0 or 0.0)."""
+    return None if value is UNSET else value
+
+
 def faithful(kind: type[E], value: Mapping[str, Any], where: str = "details") -> E:
     """What a probe built as a dict, as `kind`, refusing to lose any of it: a key the type
     lacks, or a value it would change, is an EvidenceError (a mistake in the type, found by the
@@ -137,7 +145,7 @@ class AudioDevice(Evidence, frozen=True, kw_only=True):
     name: str
     host_api: str | UnsetType = UNSET
     channels: int | UnsetType = UNSET
-    default_sample_rate: float | UnsetType = UNSET
+    default_sample_rate: Number | UnsetType = UNSET
 
 
 class Said(Evidence, frozen=True, kw_only=True):

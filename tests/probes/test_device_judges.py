@@ -53,8 +53,10 @@ def test_a_speaker_that_cannot_be_opened_names_the_error_in_its_remedy() -> None
 
 
 def capture(**over: Any) -> dict[str, Any]:
-    return {"rms_dbfs": -20.0, "peak_dbfs": -10.0, "noise_floor_dbfs": -70.0,
-            "clipped_samples": 0, "clipped_ratio": 0.0, "silent": False, **over}
+    """A recording as devices/levels.py describes it (the microphone's evidence type)."""
+    return {"sample_rate": 48000, "channels": 1, "rms_dbfs": -20.0, "peak_dbfs": -10.0,
+            "noise_floor_dbfs": -70.0, "clipped_samples": 0, "clipped_ratio": 0.0,
+            "silent": False, **over}
 
 
 @pytest.mark.parametrize("evidence, status, message", [

@@ -23,7 +23,7 @@ from .. import thresholds
 from ..config import Config
 from ..devices.findings import problem_verdict
 from ..devices.threads import DEVICE_DEADLINE_MARGIN_S, DeviceProblem, run_in_thread
-from ..evidence import UNSET, Evidence, MediaError, UnsetType, details, faithful
+from ..evidence import UNSET, Evidence, MediaError, Number, UnsetType, details, faithful
 from ..models import Advice, Message, Metric, Status
 from ..text.base import Text
 from ..text.ids import R, S
@@ -185,28 +185,29 @@ def _jpeg(frame: Any) -> str | None:
     return base64.b64encode(encoded.tobytes()).decode("ascii") if ok else None
 
 
-def judge_capture(c: dict[str, Any]) -> tuple[Status, Message, tuple[Advice, ...]]:
+def judge_capture(c: CameraCapture) -> tuple[Status, Message, tuple[Advice, ...]]:
     limit = thresholds.BAD_FRAME_RATIO_FAIL
-    if c["black_ratio"] > limit:
-        return (Status.FAIL, Message(S.CAMERA_BLACK, {"ratio": c["black_ratio"]}),
+    if c.black_ratio > limit:
+        return (Status.FAIL, Message(S.CAMERA_BLACK, {"ratio": c.black_ratio}),
                 (Advice(R.CAMERA_BLACK),))
-    if c["frozen_ratio"] > limit:
-        return (Status.FAIL, Message(S.CAMERA_FROZEN, {"ratio": c["frozen_ratio"]}),
+    if c.frozen_ratio > limit:
+        return (Status.FAIL, Message(S.CAMERA_FROZEN, {"ratio": c.frozen_ratio}),
                 (Advice(R.CAMERA_FROZEN),))
     problems: list[dict[str, Any]] = []
     advice = []
-    if c["fps"] < thresholds.CAMERA_FPS_WARN:
-        problems.append(Message(S.CAMERA_LOW_FPS, {"fps": c["fps"]}).as_dict())
+    if c.fps < thresholds.CAMERA_FPS_WARN:
+        problems.append(Message(S.CAMERA_LOW_FPS, {"fps": c.fps}).as_dict())
         advice.append(Advice(R.CAMERA_LOW_FPS))
-    if c["width"] < c["requested_width"] or c["height"] < c["requested_height"]:
+    asked_width, asked_height = c.requested_width or c.width, c.requested_height or c.height
+    if c.width < asked_width or c.height < asked_height:
         problems.append(Message(S.CAMERA_LOW_RESOLUTION, {
-            "width": c["width"], "height": c["height"], "req_width": c["requested_width"],
-            "req_height": c["requested_height"]}).as_dict())
+            "width": c.width, "height": c.height, "req_width": asked_width,
+            "req_height": asked_height}).as_dict())
         advice.append(Advice(R.CAMERA_LOW_RESOLUTION))
     if problems:
         return Status.WARN, Message(S.CAMERA_DEGRADED, {"problems": problems}), tuple(advice)
-    return (Status.PASS, Message(S.CAMERA_OK, {"width": c["width"], "height": c["height"],
-                                               "fps": c["fps"]}), ())
+    return (Status.PASS, Message(S.CAMERA_OK, {"width": c.width, "height": c.height,
+                                               "fps": c.fps}), ())
 
 
 class CameraDevice(Evidence, frozen=True, kw_only=True):
@@ -223,15 +224,15 @@ class CameraCapture(Evidence, frozen=True, kw_only=True):
     height: int
     requested_width: int | UnsetType = UNSET
     requested_height: int | UnsetType = UNSET
-    fps: float
-    claimed_fps: float | None | UnsetType = UNSET
+    fps: Number
+    claimed_fps: Number | None | UnsetType = UNSET
     frames: int
     black_ratio: Annotated[float, Meta(ge=0.0, le=1.0)]
     frozen_ratio: Annotated[float, Meta(ge=0.0, le=1.0)]
     changed_pixels_median: int | None | UnsetType = UNSET
     snapshot_jpeg_base64: str | None | UnsetType = UNSET
     #: the check page: the frames' mean brightness
-    mean_luma: float | None | UnsetType = UNSET
+    mean_luma: Number | None | UnsetType = UNSET
 
 
 class CameraDetails(Evidence, frozen=True, kw_only=True):
@@ -264,16 +265,18 @@ class CameraObservation:
 def judge(observation: CameraObservation) -> Verdict:
     if observation.problem is not None:
         return problem_verdict(observation.problem, observation.require_devices)
-    capture = observation.seen["capture"]
+    capture = observation.evidence().capture
+    if not capture:
+        raise ValueError("the camera probe saw no capture and no problem")
     status, message, advice = judge_capture(capture)
     metrics = (
-        Metric("fps", capture["fps"], "fps", warn=thresholds.CAMERA_FPS_WARN, better="higher"),
-        Metric("width", capture["width"], "px"),
-        Metric("height", capture["height"], "px"),
-        Metric("frames", capture["frames"], "count"),
-        Metric("black_ratio", capture["black_ratio"], "ratio",
+        Metric("fps", capture.fps, "fps", warn=thresholds.CAMERA_FPS_WARN, better="higher"),
+        Metric("width", capture.width, "px"),
+        Metric("height", capture.height, "px"),
+        Metric("frames", capture.frames, "count"),
+        Metric("black_ratio", capture.black_ratio, "ratio",
                fail=round(thresholds.BAD_FRAME_RATIO_FAIL, 3), better="lower"),
-        Metric("frozen_ratio", capture["frozen_ratio"], "ratio",
+        Metric("frozen_ratio", capture.frozen_ratio, "ratio",
                fail=round(thresholds.BAD_FRAME_RATIO_FAIL, 3), better="lower"),
     )
     return Verdict(status, message, advice, metrics)

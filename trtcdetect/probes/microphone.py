@@ -17,7 +17,7 @@ from .. import thresholds
 from ..config import Config
 from ..devices.findings import audio_devices, problem_verdict
 from ..devices.threads import DEVICE_DEADLINE_MARGIN_S, DeviceProblem, release, run_in_thread
-from ..evidence import UNSET, AudioDevice, Evidence, MediaError, UnsetType, details, faithful
+from ..evidence import UNSET, AudioDevice, Evidence, MediaError, Number, UnsetType, details, faithful
 from ..models import Advice, Message, Metric, Status
 from ..text.base import Text
 from ..text.ids import R, S
@@ -99,8 +99,8 @@ def record(sd: Any, device: dict[str, Any], seconds: float, stop: threading.Even
 
 
 class LevelSeries(Evidence, frozen=True, kw_only=True):
-    step_s: float
-    dbfs: tuple[float, ...]
+    step_s: Number
+    dbfs: tuple[Number, ...]
 
 
 class MicCapture(Evidence, frozen=True, kw_only=True):
@@ -109,17 +109,17 @@ class MicCapture(Evidence, frozen=True, kw_only=True):
 
     sample_rate: int
     channels: int
-    seconds: float | UnsetType = UNSET
-    rms_dbfs: float
-    peak_dbfs: float
-    noise_floor_dbfs: float
+    seconds: Number | UnsetType = UNSET
+    rms_dbfs: Number
+    peak_dbfs: Number
+    noise_floor_dbfs: Number
     clipped_samples: int
-    clipped_ratio: float | UnsetType = UNSET
+    clipped_ratio: Number | UnsetType = UNSET
     silent: bool
     channels_with_signal: tuple[int, ...] | UnsetType = UNSET
-    channel_rms_dbfs: tuple[float, ...] | UnsetType = UNSET
+    channel_rms_dbfs: tuple[Number, ...] | UnsetType = UNSET
     level_series: LevelSeries | UnsetType = UNSET
-    first_audio_after_s: float | UnsetType = UNSET
+    first_audio_after_s: Number | UnsetType = UNSET
     #: whether the driver let the stream go when asked
     released: bool | UnsetType = UNSET
 
@@ -151,12 +151,12 @@ class MicObservation:
         return details(self.evidence())
 
 
-def judge_capture(capture: dict[str, Any]) -> tuple[Status, Message, tuple[Advice, ...]]:
-    level = capture["rms_dbfs"]
-    if capture["silent"]:
+def judge_capture(capture: MicCapture) -> tuple[Status, Message, tuple[Advice, ...]]:
+    level = capture.rms_dbfs
+    if capture.silent:
         return Status.FAIL, Message(S.MIC_SILENT, {"level": level}), (Advice(R.MIC_SILENT),)
-    if capture["clipped_ratio"] > thresholds.CLIP_WARN_RATIO:
-        return (Status.WARN, Message(S.MIC_CLIPPING, {"clipped": capture["clipped_samples"]}),
+    if (capture.clipped_ratio or 0.0) > thresholds.CLIP_WARN_RATIO:
+        return (Status.WARN, Message(S.MIC_CLIPPING, {"clipped": capture.clipped_samples}),
                 (Advice(R.MIC_CLIPPING),))
     if level < thresholds.LOW_LEVEL_DBFS:
         return Status.WARN, Message(S.MIC_LOW, {"level": level}), (Advice(R.MIC_LOW),)
@@ -166,14 +166,16 @@ def judge_capture(capture: dict[str, Any]) -> tuple[Status, Message, tuple[Advic
 def judge(observation: MicObservation) -> Verdict:
     if observation.problem is not None:
         return problem_verdict(observation.problem, observation.require_devices)
-    capture = observation.seen["capture"]
+    capture = observation.evidence().capture
+    if not capture:
+        raise ValueError("the microphone probe saw no capture and no problem")
     status, message, advice = judge_capture(capture)
     metrics = (
-        Metric("rms", capture["rms_dbfs"], "dBFS", warn=thresholds.LOW_LEVEL_DBFS,
+        Metric("rms", capture.rms_dbfs, "dBFS", warn=thresholds.LOW_LEVEL_DBFS,
                fail=thresholds.SILENCE_DBFS, better="higher"),
-        Metric("peak", capture["peak_dbfs"], "dBFS"),
-        Metric("noise_floor", capture["noise_floor_dbfs"], "dBFS", better="lower"),
-        Metric("clipped_samples", capture["clipped_samples"], "count"),
+        Metric("peak", capture.peak_dbfs, "dBFS"),
+        Metric("noise_floor", capture.noise_floor_dbfs, "dBFS", better="lower"),
+        Metric("clipped_samples", capture.clipped_samples, "count"),
     )
     return Verdict(status, message, advice, metrics)
 

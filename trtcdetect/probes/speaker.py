@@ -21,7 +21,7 @@ from .. import thresholds
 from ..config import Config
 from ..devices.findings import audio_devices, problem_verdict
 from ..devices.threads import DEVICE_DEADLINE_MARGIN_S, DeviceProblem, release, run_in_thread
-from ..evidence import UNSET, AudioDevice, Evidence, UnsetType, details, faithful
+from ..evidence import UNSET, AudioDevice, Evidence, Number, UnsetType, details, faithful, given
 from ..models import Advice, Message, Metric, Status
 from ..text.base import Text
 from ..text.ids import R, S
@@ -196,17 +196,17 @@ class Loopback(Evidence, frozen=True, kw_only=True):
 
     heard: bool
     reason: str | UnsetType = UNSET
-    level_dbfs: float | UnsetType = UNSET
-    delay_ms: float | None | UnsetType = UNSET
-    peak_ratio: float | UnsetType = UNSET
+    level_dbfs: Number | UnsetType = UNSET
+    delay_ms: Number | None | UnsetType = UNSET
+    peak_ratio: Number | UnsetType = UNSET
 
 
 class Playback(Evidence, frozen=True, kw_only=True):
     played: bool
     underruns: int
-    underruns_at_s: tuple[float, ...] | UnsetType = UNSET
-    output_latency_ms: float
-    seconds: float | UnsetType = UNSET
+    underruns_at_s: tuple[Number, ...] | UnsetType = UNSET
+    output_latency_ms: Number
+    seconds: Number | UnsetType = UNSET
     released: bool | UnsetType = UNSET
     input_overflows: int | UnsetType = UNSET
     loopback: Loopback | UnsetType = UNSET
@@ -246,24 +246,27 @@ def judge(observation: SpeakerObservation) -> Verdict:
         return Verdict(Status.SKIP, Message(S.SPEAKER_NO_SOUND))
     if observation.problem is not None:
         return problem_verdict(observation.problem, observation.require_devices)
-    played = observation.seen["playback"]
-    metrics = [Metric("output_latency", played["output_latency_ms"], "ms", better="lower"),
-               Metric("underruns", played["underruns"], "count", warn=0, better="lower")]
-    loop = played.get("loopback") or {}
-    if loop.get("heard"):
-        metrics += [Metric("loopback_level", loop["level_dbfs"], "dBFS"),
-                    Metric("loopback_delay", loop["delay_ms"], "ms", better="lower")]
-    if not played["played"]:
+    seen = observation.evidence()
+    played = seen.playback
+    if not played:
+        raise ValueError("the speaker probe saw no playback and no problem")
+    metrics = [Metric("output_latency", played.output_latency_ms, "ms", better="lower"),
+               Metric("underruns", played.underruns, "count", warn=0, better="lower")]
+    loop = played.loopback or None
+    if loop is not None and loop.heard:
+        metrics += [Metric("loopback_level", given(loop.level_dbfs), "dBFS"),
+                    Metric("loopback_delay", given(loop.delay_ms), "ms", better="lower")]
+    if not played.played:
         error = "the device did not take the sound"
         return Verdict(Status.FAIL, Message(S.SPEAKER_STALLED),
                        (Advice(R.SPEAKER_CANNOT_OPEN, {"error": error}),), tuple(metrics))
-    if played["underruns"]:
-        return Verdict(Status.WARN, Message(S.SPEAKER_UNDERRUNS, {"count": played["underruns"]}),
+    if played.underruns:
+        return Verdict(Status.WARN, Message(S.SPEAKER_UNDERRUNS, {"count": played.underruns}),
                        (Advice(R.SPEAKER_UNDERRUNS),), tuple(metrics))
-    if loop.get("heard"):
+    if loop is not None and loop.heard:
         return Verdict(Status.PASS, Message(S.SPEAKER_VERIFIED, {
-            "level": loop["level_dbfs"], "delay": loop["delay_ms"],
-            "device": observation.seen["loopback_device"]}), (), tuple(metrics))
+            "level": given(loop.level_dbfs), "delay": given(loop.delay_ms),
+            "device": given(seen.loopback_device)}), (), tuple(metrics))
     return Verdict(Status.WARN, Message(S.SPEAKER_NOT_VERIFIED), (Advice(R.SPEAKER_CHECK),),
                    tuple(metrics))
 
