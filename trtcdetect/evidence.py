@@ -20,6 +20,8 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeVar
 import msgspec
 from msgspec import UNSET, Meta, Struct, UnsetType
 
+from .failures import Failure
+
 if TYPE_CHECKING:
     from .models import ProbeResult
 
@@ -56,7 +58,7 @@ class DnsFailure(Evidence, frozen=True, kw_only=True):
 
     host: str
     kind: str
-    error: str
+    error: Failure
     server: str | None
 
 
@@ -71,17 +73,46 @@ class EvidenceError(ValueError):
 E = TypeVar("E", bound=Evidence)
 
 
+def encode_hook(value: Any) -> Any:
+    """Values JSON has no type for, as the document writes them: a Failure as its English text."""
+    if isinstance(value, Failure):
+        return str(value)
+    raise NotImplementedError(type(value).__name__)
+
+
+def decode_hook(kind: type, value: Any) -> Any:
+    """The reverse of `encode_hook`: a document's error text is read back into its Failure
+    (failures.Failure.read: the grammar made from the same declarations that wrote it)."""
+    if kind is Failure:
+        if isinstance(value, Failure):
+            return value
+        if isinstance(value, str):
+            return Failure.read(value)
+    raise NotImplementedError(kind.__name__)
+
+
+def schema_hook(kind: type) -> dict[str, Any]:
+    """The JSON Schema of those values: a Failure is a string."""
+    if kind is Failure:
+        return {"type": "string"}
+    raise NotImplementedError(kind.__name__)
+
+
+def _json(value: Any) -> Any:
+    return msgspec.json.decode(msgspec.json.encode(value, enc_hook=encode_hook))
+
+
 def details(evidence: Evidence) -> dict[str, Any]:
     """The JSON document's `details` of a probe, from its evidence: JSON's own types (lists,
-    not tuples), as the document is written and read back."""
-    built: dict[str, Any] = msgspec.json.decode(msgspec.json.encode(evidence))
+    not tuples, a Failure's text), as the document is written and read back."""
+    built: dict[str, Any] = _json(evidence)
     return built
 
 
 def read(kind: type[E], value: Any, where: str = "details") -> E:
     """`value` (a JSON object) as evidence of `kind`, validated; EvidenceError names the field."""
     try:
-        return msgspec.convert(value, kind, strict=False)
+        return msgspec.convert(value, kind, strict=False, dec_hook=decode_hook)
     except msgspec.ValidationError as exc:
         raise EvidenceError(f"{where}: {exc}") from None
 
@@ -127,7 +158,7 @@ def faithful(kind: type[E], value: Mapping[str, Any], where: str = "details") ->
     lacks, or a value it would change, is an EvidenceError (a mistake in the type, found by the
     tests, rather than a key silently gone from the report)."""
     found = read(kind, value, where)
-    given = msgspec.json.decode(msgspec.json.encode(value))
+    given = _json(value)
     kept = details(found)
     # compared as JSON text, keys sorted: 54 read into a float field would write 54.0
     if json.dumps(kept, sort_keys=True) != json.dumps(given, sort_keys=True):

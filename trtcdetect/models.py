@@ -102,8 +102,9 @@ class Message:
     params: Mapping[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        from .text import check_sentence
+        from .text import check_sentence, words_of
 
+        object.__setattr__(self, "params", words_of(self.id, self.params))
         check_sentence(self.id, self.params)
 
     def text(self, lang: str = "en") -> str:

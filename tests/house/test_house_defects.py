@@ -68,6 +68,7 @@ def test_nat_with_dns_timing_out_resolves_once_and_says_dns(monkeypatch: pytest.
     """Defect 2: one lookup per UDP port, one after another: 6 x timeout against a deadline of
     3 x timeout + 2 s. A stand-in resolver times out (the lab's DNS tests are for the ports and
     domain probes; here the count of lookups is what is checked)."""
+    from trtcdetect.failures import Failure, Kind
     from trtcdetect.net import ResolveError
     from trtcdetect.probes import nat
 
@@ -76,7 +77,7 @@ def test_nat_with_dns_timing_out_resolves_once_and_says_dns(monkeypatch: pytest.
     async def slow_resolve(config: Config, host: str, port: int = 0) -> Any:
         asked.append(host)
         await asyncio.sleep(config.timeout_s)
-        raise ResolveError(f"DNS lookup timed out after {config.timeout_s:g} s")
+        raise ResolveError(Failure.of(Kind.DNS_TIMEOUT, seconds=config.timeout_s), "timeout")
 
     monkeypatch.setattr(nat, "resolve", slow_resolve)
     start = time.monotonic()

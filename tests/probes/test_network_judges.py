@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from trtcdetect.evidence import DnsFailure
+from trtcdetect.failures import Failure
 from trtcdetect.models import Status
 from trtcdetect.net.https import Step
 from trtcdetect.net.ports import PortVerdict
@@ -107,7 +108,7 @@ V6_PUBLIC = [row(0, "[2001:db8::1]:3478", "[2001:db8::2]:40000", local="2001:db8
 @pytest.mark.parametrize("observation, status, message, advice", [
     (nat.NatObservation([]), Status.SKIP, "nat.no-server", []),
     (nat.NatObservation([], dns_failures={"trtc.test": DnsFailure(
-        host="trtc.test", kind="timeout", error="DNS lookup timed out after 1 s",
+        host="trtc.test", kind="timeout", error=Failure.read("DNS lookup timed out after 1 s"),
         server=None)}),
      Status.WARN, "nat.dns", ["dns-failure"]),
     (nat.NatObservation(V4, rows4=CONE), Status.PASS, "nat.cone", []),
@@ -138,7 +139,9 @@ def steps(**outcome: Any) -> tuple[Step, ...]:
         if stopped:
             result.append(Step(name))
         elif name == failed:
-            result.append(Step(name, ok=False, ms=5.0, error=outcome.get("error")))
+            error = outcome.get("error")  # as a document has it: read back into its Failure
+            result.append(Step(name, ok=False, ms=5.0,
+                               error=Failure.read(error) if error else None))
             stopped = True
         else:
             info = {"days_left": outcome["days_left"]} if name == "tls" and "days_left" in outcome \
@@ -181,7 +184,7 @@ def test_domain_judge(hosts: list[tuple[Step, ...]], status: Status, message: st
     (url.Page("https://a.test/", steps=list(steps(days_left=90)),
               redirects=[{"url": "https://a.test/", "status_code": 302, "ms": 3.0},
                          {"url": "http://a.test/", "status_code": None, "ms": None}],
-              problem="redirects to http://a.test/"), Status.FAIL, "url.redirect-insecure",
+              problem=Failure.read("redirects to http://a.test/")), Status.FAIL, "url.redirect-insecure",
      "https-required"),
     (url.Page("https://a.test/", steps=list(steps(days_left=90)),
               redirects=[{"url": "https://a.test/", "status_code": 404, "ms": 3.0}]),
@@ -199,7 +202,7 @@ def test_domain_judge(hosts: list[tuple[Step, ...]], status: Status, message: st
     (url.Page("https://a.test/", steps=list(steps(days_left=90)),
               redirects=[{"url": "https://a.test/", "status_code": 302, "ms": 3.0},
                          {"url": "https://login.test/", "status_code": None, "ms": None}],
-              problem="https://login.test/: ConnectTimeout"), Status.FAIL, "url.fetch-failed",
+              problem=Failure.read("https://login.test/: ConnectTimeout")), Status.FAIL, "url.fetch-failed",
      "whitelist-page-host"),
 ])
 def test_url_judge(page: url.Page, status: Status, message: str, cause: str | None) -> None:
@@ -233,7 +236,7 @@ def hop(code: int | None, where: str = "https://a.test/") -> dict[str, Any]:
 
 
 THROUGH = (Step("proxy", True, 2.0), Step("tls", True, 9.0), Step("https", True, 4.0))
-REFUSED = "https://b.test/: ProxyError: 403 Filtered"
+REFUSED = Failure.read("https://b.test/: ProxyError: 403 Filtered")
 
 
 @pytest.mark.parametrize("page, status, message, finding, advice", [

@@ -16,6 +16,7 @@ import msgspec
 
 from .. import evidence
 from ..evidence import UNSET, DnsFailure
+from ..failures import Kind, said
 from ..models import Advice, Finding, Message, ProbeResult, Status
 from ..net.https import StepSeen
 from ..net.ports import PortVerdict
@@ -135,7 +136,7 @@ def dns(probes: Probes, network: Network, explained: frozenset[str]) -> Finding 
     for step in _steps(probes):
         if step.name == "dns" and step.ok is False:
             failures.append(("domain", DnsFailure(
-                host=step.host or "?", error=step.error or "?", kind=step.kind or "failed",
+                host=step.host or "?", error=step.error or said("?"), kind=step.kind or "failed",
                 server=step.server or None)))
     nat = evidence.of(NatDetails, probes.get("nat"))
     for probe_id, seen in (("ports", _ports_seen(probes)), ("nat", nat)):
@@ -145,7 +146,7 @@ def dns(probes: Probes, network: Network, explained: frozenset[str]) -> Finding 
     if not affected:
         return None
     first = next(f for p, f in failures if p in affected)
-    host, error = first.host or "?", first.error or "?"
+    host, error = first.host or "?", str(first.error)
     kind, server = first.kind or "failed", first.server
     if server is None and kind not in ("nxdomain", "nodata"):
         kind = "failed"
@@ -303,10 +304,11 @@ def tls(probes: Probes, network: Network, explained: frozenset[str]) -> Finding 
     if "domain" in explained or "domain" not in probes:
         return None
     for step in _steps(probes):
-        if step.name == "tls" and step.ok is False and (step.error or "").startswith("certificate"):
+        if step.name == "tls" and step.ok is False and step.error is not None \
+                and step.error.kind is Kind.UNTRUSTED:
             host = step.host or "?"
             issuer = step.issuer or None
-            error = (step.error or "").removeprefix("certificate not trusted: ")
+            error = str(step.error.get("said"))
             shown = f"{error}; issuer {issuer}" if issuer else error
             return Finding("tls-untrusted", _severity(probes, ["domain"]), Message(
                 S.DX_TLS_UNTRUSTED, {"host": host, "error": shown}), ("domain",),

@@ -11,6 +11,7 @@ import asyncio
 import errno
 from typing import Any
 
+from ..failures import Failure, Kind
 from .errors import ResolveError
 
 #: How many of resolv.conf's servers are asked when explaining a failure.
@@ -34,10 +35,10 @@ async def explain(host: str, timeout_s: float,
         try:
             servers = [str(s) for s in dns.resolver.Resolver(configure=True).nameservers]
         except dns.resolver.NoResolverConfiguration:
-            return ResolveError("no DNS server is configured (/etc/resolv.conf)", "failed")
+            return ResolveError(Failure.of(Kind.NO_DNS_SERVER), "failed")
     servers = [str(s) for s in servers][:EXPLAIN_SERVERS]
     if not servers:
-        return ResolveError("no DNS server is configured (/etc/resolv.conf)", "failed")
+        return ResolveError(Failure.of(Kind.NO_DNS_SERVER), "failed")
 
     async def ask(server: str, rdtype: Any) -> tuple[str, Any]:
         query = dns.message.make_query(host, rdtype)
@@ -70,34 +71,37 @@ def _classify(host: str, server: str, a: Any, aaaa: Any, timeout_s: float) -> Re
     for answer in (a, aaaa):
         if isinstance(answer, OSError):
             if answer.errno in (errno.EPERM, errno.EACCES):
-                return ResolveError(f"this computer blocks DNS to {server} ({answer.strerror})",
+                return ResolveError(Failure.of(Kind.DNS_BLOCKED_HERE, server=server,
+                                               said=answer.strerror),
                                     "blocked-here", server)
             if answer.errno in (errno.ENETUNREACH, errno.EHOSTUNREACH):
-                return ResolveError(f"no route to the DNS server {server} ({answer.strerror})",
+                return ResolveError(Failure.of(Kind.DNS_NO_ROUTE, server=server,
+                                               said=answer.strerror),
                                     "no-route", server)
-            return ResolveError(f"cannot ask the DNS server {server}: {answer.strerror or answer}",
+            return ResolveError(Failure.of(Kind.DNS_UNASKABLE, server=server,
+                                           said=answer.strerror or answer),
                                 "failed", server)
     if a == "timeout" and aaaa == "timeout":
-        return ResolveError(f"the DNS server {server} did not answer within {timeout_s:g} s",
+        return ResolveError(Failure.of(Kind.DNS_SILENT, server=server, seconds=timeout_s),
                             "timeout", server)
     responses = [r for r in (a, aaaa) if not isinstance(r, str)]
     for response in responses:
         code = response.rcode()
         if code == dns.rcode.NXDOMAIN:
-            return ResolveError(f"{host} does not exist (NXDOMAIN from {server})", "nxdomain",
+            return ResolveError(Failure.of(Kind.NXDOMAIN_FROM, host=host, server=server), "nxdomain",
                                 server)
         if code == dns.rcode.REFUSED:
-            return ResolveError(f"the DNS server {server} refused to answer (REFUSED)", "refused",
+            return ResolveError(Failure.of(Kind.REFUSED, server=server), "refused",
                                 server)
         if code == dns.rcode.SERVFAIL:
-            return ResolveError(f"the DNS server {server} failed to answer (SERVFAIL)", "servfail",
+            return ResolveError(Failure.of(Kind.SERVFAIL, server=server), "servfail",
                                 server)
     if any(r.answer for r in responses):
         return None
     if len(responses) == 2:
-        return ResolveError(f"{host} has no address records (NODATA for A and AAAA from {server})",
+        return ResolveError(Failure.of(Kind.NODATA_FROM, host=host, server=server),
                             "nodata", server)
-    return ResolveError(f"the DNS server {server} did not answer within {timeout_s:g} s",
+    return ResolveError(Failure.of(Kind.DNS_SILENT, server=server, seconds=timeout_s),
                         "timeout", server)
 
 

@@ -7,6 +7,7 @@ import os
 from typing import Literal
 
 from ..evidence import DnsFailure
+from ..failures import Failure
 
 #: who said no to a packet: this computer, the far host, or a router on the path
 Refuser = Literal["here", "host", "path"]
@@ -41,18 +42,19 @@ def os_error_text(exc: OSError) -> str:
 
 
 class ResolveError(Exception):
-    """The name did not resolve; the message says why, `kind` classifies it (KINDS) and
-    `server` names the DNS server that showed it, when one did."""
+    """The name did not resolve; `why` says why (its text is the message), `kind` classifies
+    it (KINDS) and `server` names the DNS server that showed it, when one did."""
 
-    def __init__(self, message: str, kind: str = "failed", server: str | None = None) -> None:
-        super().__init__(message)
+    def __init__(self, why: Failure, kind: str = "failed", server: str | None = None) -> None:
+        super().__init__(str(why))
+        self.why = why
         self.kind = kind
         self.server = server
         self.ms: float | None = None  # how long the failed lookup took
 
     def failure(self, host: str) -> DnsFailure:
         """As typed evidence (a probe's `dns_failure`), for the diagnosis."""
-        return DnsFailure(host=host, kind=self.kind, error=str(self), server=self.server)
+        return DnsFailure(host=host, kind=self.kind, error=self.why, server=self.server)
 
     def as_dict(self, host: str) -> dict[str, str | None]:
         """As probes put it in their details (`dns_failure`), for the diagnosis."""

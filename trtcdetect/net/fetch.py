@@ -15,6 +15,7 @@ from urllib.parse import urljoin, urlsplit, urlunsplit
 import httpx
 
 from ..config import Config
+from ..failures import Failure, Kind, said
 from ..parse import Proxy
 from .bind import socket_options
 from .proxy import proxy_for
@@ -60,7 +61,7 @@ async def _transport(config: Config, proxy: Proxy | None) -> httpx.AsyncHTTPTran
 
 
 async def follow(config: Config, url: str, through_proxy: bool = False
-                  ) -> tuple[list[dict[str, Any]], str | None]:
+                  ) -> tuple[list[dict[str, Any]], Failure | None]:
     """GET with redirects followed one by one; returns the hops and the first problem (the last
     hop is where the fetch stopped: its status None when it got no answer or was not asked).
     `through_proxy`: each hop as a browser with the proxy takes it -- through the proxy that
@@ -90,11 +91,12 @@ async def follow(config: Config, url: str, through_proxy: bool = False
                     response = r  # headers are enough: the body is not read
             except httpx.HTTPError as exc:
                 hops.append({"url": current, "status_code": None, "ms": None})  # stopped here
-                return hops, f"{current}: {type(exc).__name__}: {exc}" if str(exc) else \
-                    f"{current}: {type(exc).__name__}"
+                words = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+                return hops, Failure.of(Kind.AT, where=current, cause=said(words))
             except TimeoutError:
                 hops.append({"url": current, "status_code": None, "ms": None})
-                return hops, f"{current}: no response within {config.timeout_s:g} s"
+                return hops, Failure.of(Kind.AT, where=current, cause=Failure.of(
+                    Kind.NO_RESPONSE, seconds=config.timeout_s))
             hops.append({"url": current, "status_code": response.status_code,
                          "ms": round((time.perf_counter() - start) * 1000, 2)})
             location = response.headers.get("location")
@@ -103,5 +105,5 @@ async def follow(config: Config, url: str, through_proxy: bool = False
             current = urljoin(current, location)
             if not secure_context(current):
                 hops.append({"url": current, "status_code": None, "ms": None})
-                return hops, f"redirects to {current}"
-        return hops, f"more than {MAX_REDIRECTS} redirects"
+                return hops, Failure.of(Kind.REDIRECTS_TO, where=current)
+        return hops, Failure.of(Kind.TOO_MANY_REDIRECTS, count=MAX_REDIRECTS)

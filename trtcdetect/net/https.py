@@ -23,6 +23,7 @@ from cryptography import x509
 
 from ..config import Config
 from ..evidence import UNSET, Evidence, UnsetType, read
+from ..failures import Failure, Kind, each, said
 from ..load import lag_during
 from ..text.ids import R
 from .bind import family_of, open_socket, tcp_connect
@@ -43,7 +44,7 @@ class Step:
     name: str
     ok: bool | None = None  # None: not run, because an earlier step failed
     ms: float | None = None
-    error: str | None = None
+    error: Failure | None = None
     info: dict[str, Any] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
@@ -78,7 +79,7 @@ class StepSeen(Evidence, frozen=True, kw_only=True):
     name: str
     ok: bool | None
     ms: float | None
-    error: str | None
+    error: Failure | None
     #: dns: how the lookup failed (net.errors.ResolveError.kind), and which DNS server said so
     kind: str | UnsetType = UNSET
     #: dns: "dns" or "--resolve"; the addresses found
@@ -146,7 +147,7 @@ async def _dns(config: Config, host: str, port: int, step: Step) -> Resolution |
         except ResolveError as exc:
             failure = exc
     if failure is not None:
-        step.ok, step.error = False, str(failure)
+        step.ok, step.error = False, failure.why
         step.info = {"kind": failure.kind, "server": failure.server}
         step.ms = failure.ms if failure.ms is not None else t.ms
         _note_lag(step, t)
@@ -177,24 +178,25 @@ async def tcp(config: Config, addresses: tuple[str, ...], port: int,
             try:  # from --source / --interface, when given
                 candidate = open_socket(family_of(address), socket.SOCK_STREAM, config.local)
             except OSError as exc:
-                errors.append(f"{address}: {os_error_text(exc)}")
+                errors.append(Failure.of(Kind.AT, where=address, cause=said(os_error_text(exc))))
                 continue
             try:
                 await asyncio.wait_for(loop.sock_connect(candidate, (address, port)),
                                        config.timeout_s)
             except TimeoutError:
                 candidate.close()
-                errors.append(f"{address}: no answer within {config.timeout_s:g} s")
+                errors.append(Failure.of(Kind.AT, where=address, cause=Failure.of(
+                    Kind.NO_ANSWER, seconds=config.timeout_s)))
                 continue
             except OSError as exc:
                 candidate.close()
-                errors.append(f"{address}: {os_error_text(exc)}")
+                errors.append(Failure.of(Kind.AT, where=address, cause=said(os_error_text(exc))))
                 continue
             step.info = {"address": address, "port": port}
             step.ok, sock = True, candidate
             break
         else:
-            step.ok, step.error = False, "; ".join(errors) or "no address to connect to"
+            step.ok, step.error = False, each(errors) or Failure.of(Kind.NO_ADDRESS)
     step.ms = t.ms
     kernel_ms = tcp_rtt_ms(sock) if sock is not None and tried == 1 else None
     if kernel_ms is not None and kernel_ms <= t.ms:
@@ -238,11 +240,12 @@ async def _tls(config: Config, context: ssl.SSLContext, host: str, address: str,
                 ssl_handshake_timeout=config.timeout_s,
             )
         except ssl.SSLCertVerificationError as exc:
-            step.ok, step.error = False, f"certificate not trusted: {exc.verify_message}"
+            step.ok, step.error = False, Failure.of(Kind.UNTRUSTED, said=exc.verify_message)
             step.info = {"verified": False}
         except (TimeoutError, ssl.SSLError, OSError) as exc:
             step.ok = False
-            step.error = f"handshake failed: {exc}" if str(exc) else "handshake timed out"
+            step.error = Failure.of(Kind.HANDSHAKE_FAILED, said=exc) if str(exc) else \
+                Failure.of(Kind.HANDSHAKE_TIMEOUT)
             step.info = {"verified": False}
         else:
             ssl_object = stream[1].get_extra_info("ssl_object")
@@ -252,7 +255,7 @@ async def _tls(config: Config, context: ssl.SSLContext, host: str, address: str,
     step.ms = t.ms
     if stream is None:
         sock.close()
-        if fetch_unverified and step.error and step.error.startswith("certificate"):
+        if fetch_unverified and step.error and step.error.kind is Kind.UNTRUSTED:
             step.info.update(await _unverified_certificate(config, host, address, port))
     return stream
 
@@ -304,13 +307,14 @@ async def _https(config: Config, host: str, stream: Stream, step: Step) -> None:
                              "http_version": f"HTTP/{event.http_version.decode()}",
                              "server": headers.get("server")}
             else:
-                step.ok, step.error = False, "the server closed the connection without a response"
+                step.ok, step.error = False, Failure.of(Kind.CLOSED_SILENT)
         except TimeoutError:
-            step.ok, step.error = False, f"no response within {config.timeout_s:g} s"
+            step.ok, step.error = False, Failure.of(Kind.NO_RESPONSE, seconds=config.timeout_s)
         except h11.RemoteProtocolError as exc:
-            step.ok, step.error = False, f"not an HTTP response: {exc}"
+            step.ok, step.error = False, Failure.of(Kind.NOT_HTTP, said=exc)
         except OSError as exc:
-            step.ok, step.error = False, f"connection lost: {os_error_text(exc)}"
+            step.ok, step.error = False, Failure.of(Kind.CONNECTION_LOST,
+                                                    said=os_error_text(exc))
     step.ms = t.ms
 
 

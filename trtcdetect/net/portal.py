@@ -19,6 +19,7 @@ from typing import Any
 import h11
 
 from ..config import Config
+from ..failures import Failure, Kind, said
 from .bind import family_of, open_socket
 from .errors import ResolveError, os_error_text
 from .resolve import resolve
@@ -57,13 +58,13 @@ async def look(config: Config, host: str, port: int = 80) -> dict[str, Any]:
             finally:
                 writer.close()
     except TimeoutError:
-        found["error"] = f"no response within {min(PORTAL_S, config.timeout_s):g} s"
+        found["error"] = Failure.of(Kind.NO_RESPONSE, seconds=min(PORTAL_S, config.timeout_s))
     except ResolveError as exc:
-        found["error"] = str(exc)
+        found["error"] = exc.why
     except OSError as exc:
-        found["error"] = os_error_text(exc)
+        found["error"] = said(os_error_text(exc))
     except h11.RemoteProtocolError as exc:
-        found["error"] = f"not an HTTP response: {exc}"
+        found["error"] = Failure.of(Kind.NOT_HTTP, said=exc)
     found["ms"] = round((time.perf_counter() - started) * 1000, 2)
     return found
 
@@ -84,7 +85,7 @@ async def _get(host: str, reader: asyncio.StreamReader, writer: asyncio.StreamWr
             data = await reader.read(8192)
             connection.receive_data(data)
             if not data and response is None:
-                found["error"] = "the server closed the connection without a response"
+                found["error"] = Failure.of(Kind.CLOSED_SILENT)
                 return
             continue
         if isinstance(event, h11.Response):

@@ -18,6 +18,7 @@ from aioice import stun
 
 from ..config import Local
 from ..evidence import Evidence, Port, details
+from ..failures import Failure, Kind, said
 from .bind import tcp_connect
 from .errors import REFUSALS, Refuser, os_error_text, refused_by
 from .stun import StunSocket, binding_request
@@ -49,7 +50,7 @@ class PortVerdict(Evidence, frozen=True, kw_only=False):
     port: Port
     verdict: Answer
     rtt_ms: float | None = None
-    error: str | None = None
+    error: Failure | None = None
     attempts: int = 1
     #: who said no (net.errors.refused_by): here (this computer's firewall), host, path (a
     #: router); None when nobody did
@@ -72,9 +73,9 @@ def refusal(protocol: Transport, port: int, exc: OSError, attempts: int = 1) -> 
     by = refused_by(exc)
     if by == "here":
         return PortVerdict(protocol, port, ERROR, attempts=attempts, refused_by=by,
-                           error=f"blocked on this computer: {os_error_text(exc)}")
+                           error=Failure.of(Kind.BLOCKED_HERE, said=os_error_text(exc)))
     verdict: Answer = CLOSED if exc.errno in REFUSALS else ERROR
-    return PortVerdict(protocol, port, verdict, error=os_error_text(exc), attempts=attempts,
+    return PortVerdict(protocol, port, verdict, error=said(os_error_text(exc)), attempts=attempts,
                        refused_by=by)
 
 
@@ -100,7 +101,7 @@ async def probe_tcp(address: str, port: int, timeout_s: float, clock: PathClock,
     try:
         sock = await asyncio.wait_for(tcp_connect(address, port, local), timeout_s)
     except TimeoutError:
-        return PortVerdict("tcp", port, NO_ANSWER, error=f"no answer within {timeout_s:g} s")
+        return PortVerdict("tcp", port, NO_ANSWER, error=Failure.of(Kind.NO_ANSWER, seconds=timeout_s))
     except OSError as exc:
         return refusal("tcp", port, exc)
     rtt = time.perf_counter() - start
@@ -143,7 +144,8 @@ async def probe_udp(address: str, port: int, timeout_s: float, clock: PathClock,
                 if now >= deadline or adaptive_resends >= UDP_ADAPTIVE_RESENDS:
                     return PortVerdict(
                         "udp", port, NO_ANSWER, attempts=attempts,
-                        error=f"no answer to {attempts} STUN requests in {now - start:.1f} s",
+                        error=Failure.of(Kind.STUN_SILENT, count=attempts,
+                                         seconds=f"{now - start:.1f}"),
                     )
                 continue
             if sock.icmp.done() and not answer.done():
@@ -154,9 +156,9 @@ async def probe_udp(address: str, port: int, timeout_s: float, clock: PathClock,
             clock.observe(rtt)
             note = None
             if reply.message is None:
-                note = f"answered with {reply.size} bytes that are not STUN"
+                note = Failure.of(Kind.NOT_STUN, count=reply.size)
             elif reply.message.message_class == stun.Class.ERROR:
-                note = f"STUN error response {reply.message.error_code}"
+                note = Failure.of(Kind.STUN_ERROR, code=reply.message.error_code)
             return PortVerdict("udp", port, OPEN, rtt_ms=max(rtt, 0.0) * 1000, error=note,
                                attempts=attempts,
                                timing="kernel" if sock.kernel_stamps else "wall")

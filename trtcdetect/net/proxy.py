@@ -16,6 +16,7 @@ import socket
 import urllib.request
 
 from ..config import Config
+from ..failures import Failure, Kind
 from ..parse import ConfigError, Proxy, parse_proxy
 from .errors import os_error_text
 from .https import Step, Timer, tcp, tls_then_https
@@ -56,12 +57,14 @@ async def _through(config: Config, proxy: Proxy, host: str, port: int,
                                        config.timeout_s)
     except (OSError, TimeoutError) as exc:
         step = steps["proxy"]
-        step.ok, step.error = False, f"the proxy {proxy.host} did not resolve: {exc}"
+        step.ok, step.error = False, Failure.of(Kind.PROXY_UNRESOLVED, host=proxy.host,
+                                                    said=exc)
         return
     addresses = tuple(dict.fromkeys(str(i[4][0]) for i in infos))
     sock = await tcp(config, addresses, proxy.port, steps["proxy"])
     if sock is None:
-        steps["proxy"].error = f"the proxy does not answer: {steps['proxy'].error}"
+        steps["proxy"].error = Failure.of(Kind.PROXY_SILENT, cause=steps["proxy"].error
+                                          or Failure.of(Kind.NO_ADDRESS))
         return
     if not await _connect(config, proxy, host, port, sock, steps["proxy"]):
         sock.close()
@@ -90,11 +93,13 @@ async def _connect(config: Config, proxy: Proxy, host: str, port: int, sock: soc
                         break
                     reply += chunk
         except TimeoutError:
-            step.ok, step.error = False, f"no answer to CONNECT within {config.timeout_s:g} s"
+            step.ok, step.error = False, Failure.of(Kind.CONNECT_SILENT,
+                                                    seconds=config.timeout_s)
         except OSError as exc:
-            step.ok, step.error = False, f"CONNECT failed: {os_error_text(exc)}"
+            step.ok, step.error = False, Failure.of(Kind.CONNECT_FAILED,
+                                                    said=os_error_text(exc))
     step.ms = tcp_ms + t.ms
-    if step.ok is False and step.error and "CONNECT" in step.error:
+    if step.ok is False:  # no reply to read
         return False
     status_line = reply.split(b"\r\n", 1)[0].decode("latin-1", "replace")
     fields = status_line.split(" ", 2)
@@ -103,7 +108,8 @@ async def _connect(config: Config, proxy: Proxy, host: str, port: int, sock: soc
         step.ok = True
         return True
     step.ok = False
-    step.error = f"the proxy refused CONNECT {host}:{port}: {status_line or 'no answer'}"
+    step.error = Failure.of(Kind.CONNECT_REFUSED, target=f"{host}:{port}", said=status_line) \
+        if status_line else Failure.of(Kind.CONNECT_UNANSWERED, target=f"{host}:{port}")
     return False
 
 

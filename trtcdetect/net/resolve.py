@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..config import Config
+from ..failures import Failure, Kind, said
 from ..offloop import in_thread
 from .bind import family_allows
 from .dnsexplain import explain
@@ -83,8 +84,8 @@ async def resolve(config: Config, host: str, port: int = 0) -> Resolution:
         return found
     kept = tuple(a for a in found.addresses if family_allows(config.family, a))
     if not kept:
-        raise ResolveError(f"{host} has no IPv{config.family} address (-{config.family}; it "
-                           f"has {', '.join(found.addresses)})", "nodata")
+        raise ResolveError(Failure.of(Kind.NO_FAMILY, host=host, family=config.family,
+                                      addresses=", ".join(found.addresses)), "nodata")
     return Resolution(kept, found.ms, found.source)
 
 
@@ -128,7 +129,7 @@ async def _timed_lookup(host: str, timeout_s: float, start: float) -> Resolution
         done, _ = await asyncio.wait({lookup}, timeout=remaining)
     try:
         if not done:
-            failure = ResolveError(f"DNS lookup timed out after {timeout_s:g} s", "timeout")
+            failure = ResolveError(Failure.of(Kind.DNS_TIMEOUT, seconds=timeout_s), "timeout")
             raise await _explained(host, failure, explaining) from None
         try:
             infos, took = lookup.result()
@@ -142,7 +143,7 @@ async def _timed_lookup(host: str, timeout_s: float, start: float) -> Resolution
         if family in (socket.AF_INET, socket.AF_INET6) and sockaddr[0] not in addresses:
             addresses.append(str(sockaddr[0]))
     if not addresses:
-        raise ResolveError("DNS returned no IPv4 or IPv6 address", "nodata")
+        raise ResolveError(Failure.of(Kind.NO_ADDRESS_RECORD), "nodata")
     return Resolution(_ipv4_first(addresses), round(took, 3), "dns")
 
 
@@ -173,7 +174,8 @@ async def _explained(host: str, failure: ResolveError,
     if found is None:
         return failure
     if found.kind == "timeout" and failure.kind == "timeout":
-        return ResolveError(f"{failure} (no answer from the DNS server {found.server})",
+        return ResolveError(Failure.of(Kind.DNS_TIMEOUT_SERVER, seconds=failure.why.get("seconds"),
+                                       server=found.server),
                             "timeout", found.server)
     return found
 
@@ -182,18 +184,21 @@ def _ipv4_first(addresses: tuple[str, ...] | list[str]) -> tuple[str, ...]:
     return tuple(sorted(addresses, key=lambda a: ipaddress.ip_address(a).version))
 
 
-def _gai_message(exc: socket.gaierror) -> tuple[str, str]:
-    """getaddrinfo's error in words, and its kind (as far as glibc's codes tell)."""
+def _gai_message(exc: socket.gaierror) -> tuple[Failure, str]:
+    """getaddrinfo's error as a failure, and its kind (as far as glibc's codes tell)."""
     names = {
-        socket.EAI_NONAME: ("name does not exist (NXDOMAIN)", "nxdomain"),
-        socket.EAI_AGAIN: ("temporary DNS failure (no answer from the DNS server)", "failed"),
-        socket.EAI_FAIL: ("DNS server failure (SERVFAIL or refused)", "servfail"),
+        socket.EAI_NONAME: (Kind.NXDOMAIN, "nxdomain"),
+        socket.EAI_AGAIN: (Kind.DNS_AGAIN, "failed"),
+        socket.EAI_FAIL: (Kind.GAI_FAIL, "servfail"),
     }
     nodata = getattr(socket, "EAI_NODATA", None)
     if nodata is not None:
-        names[nodata] = ("name has no address records", "nodata")
+        names[nodata] = (Kind.NODATA, "nodata")
     code = exc.errno if exc.errno is not None else 0
-    return names.get(code, (exc.strerror or str(exc), "failed"))
+    if code in names:
+        kind, dns_kind = names[code]
+        return Failure.of(kind), dns_kind
+    return said(exc.strerror or str(exc)), "failed"
 
 
 #: RFC 7050: the name only a DNS64 answers with AAAA records, and the IPv4 addresses (RFC 7335's

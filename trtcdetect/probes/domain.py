@@ -18,6 +18,7 @@ import msgspec
 from .. import thresholds
 from ..config import Config
 from ..evidence import UNSET, Evidence, UnsetType, details, of, of_entry, read
+from ..failures import Failure, Kind
 from ..models import Advice, Message, Metric, ProbeResult, Status, unique_advice, worst
 from ..net import https, portal
 from ..net.https import Step, StepSeen
@@ -38,7 +39,7 @@ class PlainHttp(Evidence, frozen=True, kw_only=True):
     location_host: str | None
     login_page: bool
     address: str | None
-    error: str | None
+    error: Failure | None
     ms: float | UnsetType = UNSET
 
 
@@ -133,7 +134,7 @@ def judge_direct(observation: HostSteps) -> Verdict:
                               warn=thresholds.CERT_EXPIRY_WARN_DAYS, better="higher"))
     failed = https.first_failure(steps)
     if failed is not None:
-        error = failed.error or "no reason given"
+        error = str(failed.error or Failure.of(Kind.NO_REASON))
         advice = Advice(https.STEP_CAUSE.get(failed.name, R.WHITELIST_DOMAIN), {"host": host, "error": error})
         return Verdict(Status.FAIL, Message(S.DOMAIN_STEP_FAILED,
                                             {"step": failed.name.upper(), "error": error}),

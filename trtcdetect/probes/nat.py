@@ -203,7 +203,7 @@ class NatObservation:
 
     @property
     def dns_errors(self) -> dict[str, str]:
-        return {host: f.error for host, f in self.dns_failures.items()}
+        return {host: str(f.error) for host, f in self.dns_failures.items()}
 
     @property
     def v4(self) -> list[tuple[str, int]]:

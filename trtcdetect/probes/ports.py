@@ -19,6 +19,7 @@ from typing import Any
 from .. import thresholds
 from ..config import PROBE_DEADLINE_MARGIN_S, Config
 from ..evidence import UNSET, DnsFailure, Evidence, UnsetType, details, of, of_entry
+from ..failures import Failure, Kind
 from ..models import Advice, Message, Metric, ProbeResult, Status
 from ..net import ResolveError, resolve
 from ..net.ports import (
@@ -209,7 +210,8 @@ async def measure(config: Config, prior: Prior = NO_PRIOR) -> PortsObservation:
     try:
         resolution = await resolve(config, host)
     except ResolveError as exc:
-        verdicts = tuple(PortVerdict(proto, p, ERROR, error=f"DNS: {exc}") for proto, p in ports)
+        why = Failure.of(Kind.DNS, cause=exc.why)
+        verdicts = tuple(PortVerdict(proto, p, ERROR, error=why) for proto, p in ports)
         return PortsObservation(host, None, verdicts, dns_error=str(exc),
                                 dns_failure=exc.failure(host))
     address = resolution.addresses[0]

@@ -21,6 +21,7 @@ import msgspec
 from .. import thresholds
 from ..config import Config
 from ..evidence import UNSET, Evidence, Said, UnsetType, details, read
+from ..failures import Failure, Kind
 from ..models import Advice, Message, Status, unique_advice, worst
 from ..net import https
 from ..net.fetch import MAX_REDIRECTS, follow, secure_context
@@ -44,7 +45,7 @@ class PageViaProxy(Evidence, frozen=True, kw_only=True):
     proxy: str
     steps: tuple[StepSeen, ...]
     redirects: tuple[Hop, ...] | UnsetType = UNSET
-    problem: str | None | UnsetType = UNSET
+    problem: Failure | None | UnsetType = UNSET
 
 
 class UrlEntry(Evidence, frozen=True, kw_only=True):
@@ -79,12 +80,12 @@ class Page:
     url: str
     steps: list[Step] | None = None
     redirects: list[dict[str, Any]] | None = None
-    problem: str | None = None
+    problem: Failure | None = None
     #: the page's host through the HTTP proxy a browser here would use: (proxy, its steps)
     via_proxy: tuple[str, tuple[Step, ...]] | None = None
     #: the page fetched the way a browser with that proxy fetches it (its steps passed)
     via_redirects: list[dict[str, Any]] | None = None
-    via_problem: str | None = None
+    via_problem: Failure | None = None
 
     @property
     def secure_context(self) -> bool:
@@ -112,12 +113,12 @@ def judge_page(page: Page) -> tuple[Status, Message, str | None, dict[str, Any]]
     host = urlsplit(url).hostname or ""
     failed = https.first_failure(page.steps)
     if failed is not None:
-        error = Message(S.DOMAIN_STEP_FAILED, {"step": failed.name.upper(),
-                                               "error": failed.error or "no reason given"})
+        error = Message(S.DOMAIN_STEP_FAILED, {
+            "step": failed.name.upper(), "error": failed.error or Failure.of(Kind.NO_REASON)})
         return (Status.FAIL, Message(S.URL_UNREACHABLE, {"url": url, "error": error.as_dict()}),
                 https.STEP_CAUSE.get(failed.name, R.WHITELIST_PAGE_HOST), {"host": host})
     if page.problem is not None:
-        insecure = page.problem.startswith("redirects to")
+        insecure = page.problem.kind is Kind.REDIRECTS_TO
         return (Status.FAIL, Message(S.URL_REDIRECT_INSECURE if insecure else S.URL_FETCH_FAILED,
                                      {"url": url, "problem": page.problem}),
                 R.HTTPS_REQUIRED if insecure else R.WHITELIST_PAGE_HOST, {})
@@ -173,7 +174,7 @@ def via_steps(page: Page) -> tuple[Step, ...]:
     if page.via_problem is not None:
         get.ok, get.error = False, page.via_problem
     elif code is not None and code >= 400 and (direct_code is None or direct_code < 400):
-        get.ok, get.error = False, f"{hops[-1]['url']} answers HTTP {code}"
+        get.ok, get.error = False, Failure.of(Kind.HTTP_ERROR, where=hops[-1]["url"], code=code)
     if not get.ok and hops:
         get.info["host"] = urlsplit(hops[-1]["url"]).hostname  # the hop that failed
     return (*steps, get)
@@ -221,8 +222,8 @@ def _why(page: Page) -> str:
     """What went wrong with a page, for its remedy's text (never empty)."""
     failed = https.first_failure(page.steps) if page.steps is not None else None
     if failed is not None and failed.error:
-        return failed.error
-    return page.problem or "no reason given"
+        return str(failed.error)
+    return str(page.problem or Failure.of(Kind.NO_REASON))
 
 
 async def _look(config: Config, url: str) -> Page:

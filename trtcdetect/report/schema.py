@@ -18,6 +18,7 @@ from typing import Any
 
 import msgspec
 
+from ..evidence import schema_hook
 from ..probes import REGISTRY
 
 #: where the evidence types' schemas live inside schema.json
@@ -40,7 +41,8 @@ def generate(current: dict[str, Any]) -> dict[str, Any]:
     schema = copy.deepcopy(current)
     typed = {pid: probe.evidence for pid, probe in REGISTRY.items() if probe.evidence is not None}
     kinds = list(typed.values())
-    refs, components = msgspec.json.schema_components(kinds, ref_template=EVIDENCE_PATH)
+    refs, components = msgspec.json.schema_components(kinds, ref_template=EVIDENCE_PATH,
+                                                      schema_hook=schema_hook)
     defs = schema["$defs"]
     defs["evidence"] = {"$comment": "generated from the probes' evidence types "
                                     "(report/schema.py): do not edit",

@@ -15,8 +15,9 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
+from ..failures import Failure
+from ..failures import say as evidence
 from .base import LANGS, Text
-from .evidence import evidence
 from .faq import KNOWN_ERRORS, KnownError
 from .remedies import REMEDIES
 from .sentences import SENTENCES as _SENTENCES
@@ -35,12 +36,29 @@ __all__ = ["KNOWN_ERRORS", "LANGS", "REMEDIES", "SENTENCES", "TITLES", "VERDICTS
 
 
 #: values that carry what went wrong (the outside world's words): said in the reader's language
-#: where trtcdetect wrote them, quoted where it did not (text.evidence)
+#: where trtcdetect wrote them, quoted where it did not (failures.say: each kind's own words)
 EVIDENCE_PARAMS = frozenset({"error", "reason", "problem", "body"})
 
 
 class TextError(ValueError):
     """A sentence or remedy id that does not exist, or one made without a value it needs."""
+
+
+def words_of(text_id: str, params: Mapping[str, Any]) -> Mapping[str, Any]:
+    """A message's values as the document writes them: a Failure as its text, which the
+    renderers say in the reader's language (EVIDENCE_PARAMS). A Failure under another name
+    would be shown in English to every reader: refused here, in the probe that made it."""
+    if not any(isinstance(v, Failure) for v in params.values()):
+        return params
+    words: dict[str, Any] = {}
+    for key, value in params.items():
+        if isinstance(value, Failure):
+            if key not in EVIDENCE_PARAMS:
+                raise TextError(f"{text_id}: {key!r} holds a failure; name it one of "
+                                f"{', '.join(sorted(EVIDENCE_PARAMS))}")
+            value = str(value)
+        words[key] = value
+    return words
 
 
 def _check(kind: str, catalogue: Mapping[str, Text], text_id: str,
