@@ -142,6 +142,10 @@ class Kind(enum.Enum):
     # one attempt among several (an address, a URL), and all of them
     EACH = _w("{first}; {rest}", "{first}；{rest}", nested={"first", "rest"})
     AT = _w("{where}: {cause}", "{where}：{cause}", nested={"cause"})
+    # a probe that did not finish
+    TIMED_OUT = _w("timed out after {seconds} s", "{seconds} 秒后超时")
+    INNER_TIMEOUT = _w("TimeoutError inside the probe", "检测项内部超时（TimeoutError）")
+    INTERRUPTED = _w("interrupted", "已中断")
     NO_REASON = _w("no reason given", "没有给出原因")
     # words that are not trtcdetect's: quoted as they were
     SAID = _w("{said}", "{said}", quoted={"said"})

@@ -21,6 +21,7 @@ from typing import Any
 from . import __version__
 from .config import Config
 from .diagnosis import diagnose
+from .failures import Failure, Kind, said
 from .load import LoadMonitor
 from .models import Advice, Message, ProbeResult, RunReport, Status, Target
 from .net import local
@@ -40,11 +41,11 @@ log = logging.getLogger(__name__)
 Progress = Callable[[Probe, ProbeResult | None], None]
 
 
-def error_result(probe: Probe, reason: str, duration_s: float = 0.0) -> ProbeResult:
+def error_result(probe: Probe, why: Failure, duration_s: float = 0.0) -> ProbeResult:
     return ProbeResult(
         id=probe.id, title=probe.title, status=Status.ERROR,
-        message=Message(S.ERROR, {"reason": reason}), duration_s=round(duration_s, 3), error=reason,
-        advice=(Advice(R.PROBE_ERROR, {"error": reason}),),
+        message=Message(S.ERROR, {"reason": why}), duration_s=round(duration_s, 3),
+        error=str(why), advice=(Advice(R.PROBE_ERROR, {"error": str(why)}),),
     )
 
 
@@ -57,18 +58,18 @@ async def run_probe(probe: Probe, config: Config, prior: Prior = NO_PRIOR) -> Pr
             result = await probe.run(config, prior)
     except TimeoutError as exc:
         if timer.expired():
-            return error_result(probe, f"timed out after {deadline:g} s",
+            return error_result(probe, Failure.of(Kind.TIMED_OUT, seconds=deadline),
                                 time.perf_counter() - start)
         # a timeout inside the probe that it did not turn into a finding: a bug, said as one
         log.debug("probe %s leaked a TimeoutError", probe.id, exc_info=True)
-        reason = f"TimeoutError: {exc}" if str(exc) else "TimeoutError inside the probe"
-        return error_result(probe, reason, time.perf_counter() - start)
+        why = said(f"TimeoutError: {exc}") if str(exc) else Failure.of(Kind.INNER_TIMEOUT)
+        return error_result(probe, why, time.perf_counter() - start)
     except asyncio.CancelledError:
         raise
     except Exception as exc:  # noqa: BLE001 - a crashing probe is a finding, not a crash
         log.debug("probe %s crashed", probe.id, exc_info=True)
         reason = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
-        return error_result(probe, reason, time.perf_counter() - start)
+        return error_result(probe, said(reason), time.perf_counter() - start)
     result = replace(result, duration_s=round(time.perf_counter() - start, 3))
     return _unbound(result, config, probe)
 
@@ -150,7 +151,8 @@ async def run(
         await asyncio.wait(pending, timeout=INTERRUPT_GRACE_S)
     for probe in probes:
         if probe.id not in results:
-            results[probe.id] = error_result(probe, "interrupted", time.perf_counter() - start)
+            results[probe.id] = error_result(probe, Failure.of(Kind.INTERRUPTED),
+                                             time.perf_counter() - start)
             if progress:
                 progress(probe, results[probe.id])
     ordered = tuple(results[p.id] for p in probes)
