@@ -335,9 +335,9 @@ def apply(profile: Profile, given: Mapping[str, Any]) -> Config:
         elif option.default is not None:
             values[option.target] = option.default
     target_given = option_given("target", given)
-    return Config(**values, profile=profile.name,
-                  hosts=(values["target"],) if target_given else profile.hosts,
-                  wildcards=() if target_given else profile.wildcards)
+    return Config.of(**values, profile=profile.name,
+                     hosts=(values["target"],) if target_given else profile.hosts,
+                     wildcards=() if target_given else profile.wildcards)
 
 
 def option_given(name: str, given: Mapping[str, Any]) -> bool:

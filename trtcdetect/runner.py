@@ -79,7 +79,7 @@ def _unbound(result: ProbeResult, config: Config, probe: Probe) -> ProbeResult:
     come from another stack says what they do not reach (MeasuredProbe.unbound), and its result
     carries that instead of implying the options held."""
     unbound = getattr(probe, "unbound", None)  # test stand-ins need not have it
-    if unbound is None or result.status is Status.SKIP or not config.local_chosen:
+    if unbound is None or result.status is Status.SKIP or not config.network.local_chosen:
         return result
     note = unbound(config)
     if note is None:
@@ -166,7 +166,7 @@ async def run(
         tool_version=__version__,
         started_at=started_at.isoformat(timespec="seconds").replace("+00:00", "Z"),
         duration_s=round(time.perf_counter() - start, 3),
-        target=Target(config.target, config.tcp_ports, config.udp_ports),
+        target=Target(config.network.target, config.network.tcp_ports, config.network.udp_ports),
         system={**system_info(), "network": network, **busy},
         config=settings or {},
         probes=ordered,

@@ -40,7 +40,7 @@ def link() -> Iterator[ImpairedLink]:
 
 
 def test_local_loopback_call_passes_with_sane_numbers() -> None:
-    result = asyncio.run(PROBE.run(Config(call_seconds=2)))
+    result = asyncio.run(PROBE.run(Config.of(call_seconds=2)))
     d = result.details
     assert result.status.value == "pass", result.summary
     assert d["mode"] == "local" and d["codecs"]["audio"]["mime_type"] == "audio/opus"
@@ -98,7 +98,7 @@ def test_the_media_window_starts_when_media_first_comes_back(
         return real(self, Late(track) if echoed(track) else track)
 
     monkeypatch.setattr(RTCPeerConnection, "addTrack", add)
-    result = asyncio.run(PROBE.run(Config(call_seconds=2, audio_only=True)))
+    result = asyncio.run(PROBE.run(Config.of(call_seconds=2, audio_only=True)))
     d = result.details
     assert result.status.value == "pass", result.summary
     setup = d["setup"]
@@ -313,8 +313,8 @@ def test_echo_peer_without_a_received_url_falls_back_to_receiver_reports(
         port = free_port()
         await web.TCPSite(runner, "127.0.0.1", port).start()
         try:
-            config = Config(echo_url=f"http://127.0.0.1:{port}/call", call_seconds=2,
-                            audio_only=True)
+            config = Config.of(echo_url=f"http://127.0.0.1:{port}/call", call_seconds=2,
+                               audio_only=True)
             return (await PROBE.run(config)).details
         finally:
             await echo.close()
@@ -415,7 +415,7 @@ def test_five_calls_in_one_process_leak_no_fds_or_threads() -> None:
 
     async def calls(n: int) -> None:
         for _ in range(n):
-            result = await PROBE.run(Config(call_seconds=0.5, audio_only=True))
+            result = await PROBE.run(Config.of(call_seconds=0.5, audio_only=True))
             # Half a second is too short to be sure of an RTT (RTCP every 0.5-1.5 s): the
             # call must connect and carry media; its quality verdict is not the point here.
             assert result.status.value in ("pass", "warn"), result.summary

@@ -3,12 +3,10 @@ one source of defaults: the built-in profile's defaults are Config's and --help'
 
 from __future__ import annotations
 
-import dataclasses
-
 import pytest
 
 from trtcdetect.commands.options import build_parser
-from trtcdetect.config import Config
+from trtcdetect.config import SECTION_OF, Config
 from trtcdetect.declared import apply
 from trtcdetect.defaults import DEFAULTS
 from trtcdetect.parse import ConfigError
@@ -17,23 +15,23 @@ from trtcdetect.profiles import BUILTIN, DEFAULT_PROFILE, Profile
 
 def test_nothing_given_is_the_profile_and_its_defaults() -> None:
     config = apply(BUILTIN["current"], {})
-    assert config.hosts == BUILTIN["current"].hosts and config.target == "schedule.cloud-rtc.com"
-    assert config.tcp_ports == (443,) and config.wildcards == BUILTIN["current"].wildcards
-    assert config.profile == "current"
+    network = config.network
+    assert network.hosts == BUILTIN["current"].hosts and network.target == "schedule.cloud-rtc.com"
+    assert network.tcp_ports == (443,) and network.wildcards == BUILTIN["current"].wildcards
+    assert config.network.profile == "current"
     for name in ("timeout_s", "https_port", "camera_seconds", "camera_size", "mic_seconds",
                  "call_seconds", "connect_deadline_s", "quality_count", "quality_rate_pps",
                  "speaker_loopback"):
-        assert getattr(config, name) == getattr(DEFAULTS, name), name
+        assert config.get(name) == getattr(DEFAULTS, name), name
 
 
 def test_the_default_profile_gives_what_config_starts_from() -> None:
     """Config's own defaults and the default profile's agree field by field: one source."""
     merged, plain = apply(BUILTIN[DEFAULT_PROFILE], {}), Config()
-    differ = [f.name for f in dataclasses.fields(Config)
-              if getattr(merged, f.name) != getattr(plain, f.name)
-              and f.name not in ("hosts", "profile")]
+    differ = [name for name in SECTION_OF
+              if merged.get(name) != plain.get(name) and name not in ("hosts", "profile")]
     assert differ == []
-    assert merged.hosts == (plain.target,)
+    assert merged.network.hosts == (plain.network.target,)
 
 
 def test_what_was_given_wins_and_a_target_replaces_hosts_and_wildcards() -> None:
@@ -41,19 +39,20 @@ def test_what_was_given_wins_and_a_target_replaces_hosts_and_wildcards() -> None
         "target": "media.example.com", "udp_ports": "8000", "timeout": "1.5",
         "call_seconds": "2", "camera_size": "320x240", "quality_count": "10",
         "speaker_loopback": "none", "echo_token": ""})
-    assert config.target == "media.example.com" and config.hosts == ("media.example.com",)
-    assert config.wildcards == () and config.udp_ports == (8000,)
-    assert config.tcp_ports == (443,)  # not given: still the profile's
-    assert (config.timeout_s, config.call_seconds, config.camera_size) == (1.5, 2.0, (320, 240))
-    assert config.quality_count == 10 and config.speaker_loopback == "none"
-    assert config.echo_token is None
+    assert config.network.target == "media.example.com" and config.network.hosts == ("media.example.com",)
+    assert config.network.wildcards == () and config.network.udp_ports == (8000,)
+    assert config.network.tcp_ports == (443,)  # not given: still the profile's
+    assert (config.network.timeout_s, config.call.call_seconds,
+            config.devices.camera_size) == (1.5, 2.0, (320, 240))
+    assert config.network.quality_count == 10 and config.devices.speaker_loopback == "none"
+    assert config.call.echo_token is None
 
 
 def test_a_profile_timeout_is_used_unless_one_is_given() -> None:
     profile = Profile(name="p", hosts=("a.example",), tcp_ports=(), udp_ports=(8000,),
                       timeout_s=7.0)
-    assert apply(profile, {}).timeout_s == 7.0
-    assert apply(profile, {"timeout": "2"}).timeout_s == 2.0
+    assert apply(profile, {}).network.timeout_s == 7.0
+    assert apply(profile, {"timeout": "2"}).network.timeout_s == 2.0
 
 
 @pytest.mark.parametrize(("given", "says"), [

@@ -40,7 +40,7 @@ def test_interrupted_camera_capture_releases_the_device(tmp_path: Path) -> None:
         loop.call_later(0.5, stop.set)
         opened = []
         loop.call_later(0.3, lambda: opened.append(open_fds_to(video)))
-        report = await runner.run(Config(camera=str(video), camera_seconds=20), [CAMERA], stop=stop)
+        report = await runner.run(Config.of(camera=str(video), camera_seconds=20), [CAMERA], stop=stop)
         assert opened == [1], "the capture had the file open while running"
         return report
 
@@ -74,7 +74,7 @@ def test_interrupted_microphone_capture_closes_the_stream(pulse: dict[str, str])
             seen = []
             loop.call_later(2.5, lambda: seen.append(recording()))
             loop.call_later(3.0, stop.set)
-            report = await runner.run(Config(mic_seconds=30), [PROBE], stop=stop)
+            report = await runner.run(Config.of(mic_seconds=30), [PROBE], stop=stop)
             # The run returns once the thread has closed the stream; PulseAudio drops the
             # source-output from its list a moment later, on its own connection.
             for _ in range(20):

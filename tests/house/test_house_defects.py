@@ -21,7 +21,7 @@ import trustme
 
 from tests.paths import ROOT
 from trtcdetect import runner
-from trtcdetect.config import Config
+from trtcdetect.config import Config, Network
 from trtcdetect.models import ProbeResult, Status
 from trtcdetect.report.json import validate
 
@@ -76,12 +76,12 @@ def test_nat_with_dns_timing_out_resolves_once_and_says_dns(monkeypatch: pytest.
 
     async def slow_resolve(config: Config, host: str, port: int = 0) -> Any:
         asked.append(host)
-        await asyncio.sleep(config.timeout_s)
-        raise ResolveError(Failure.of(Kind.DNS_TIMEOUT, seconds=config.timeout_s), "timeout")
+        await asyncio.sleep(config.network.timeout_s)
+        raise ResolveError(Failure.of(Kind.DNS_TIMEOUT, seconds=config.network.timeout_s), "timeout")
 
     monkeypatch.setattr(nat, "resolve", slow_resolve)
     start = time.monotonic()
-    result = asyncio.run(runner.run_probe(nat.PROBE, Config(target="trtc.test", timeout_s=1.0)))
+    result = asyncio.run(runner.run_probe(nat.PROBE, Config.of(target="trtc.test", timeout_s=1.0)))
     assert asked == ["trtc.test"]
     assert time.monotonic() - start < 2.0
     assert result.status is Status.WARN and result.message is not None
@@ -152,15 +152,15 @@ def test_domain_steps_time_the_network_only_and_share_one_connection(
     from trtcdetect.net import https
 
     port, ca_file, accepted = tls_server
-    build = Config.ssl_context
+    build = Network.ssl_context
 
-    def slow_context(self: Config) -> ssl.SSLContext:
+    def slow_context(self: Network) -> ssl.SSLContext:
         time.sleep(0.2)
         return build(self)
 
-    monkeypatch.setattr(Config, "ssl_context", slow_context)
+    monkeypatch.setattr(Network, "ssl_context", slow_context)
     accepted.clear()
-    config = Config(ca_file=ca_file, resolve={"localhost": ("127.0.0.1",)})
+    config = Config.of(ca_file=ca_file, resolve={"localhost": ("127.0.0.1",)})
     steps = asyncio.run(https.check(config, "localhost", port))
     assert [s.ok for s in steps] == [True, True, True, True], [s.as_dict() for s in steps]
     assert steps[2].ms is not None and steps[2].ms < 150, steps[2].ms
@@ -270,7 +270,7 @@ def test_a_browser_that_does_not_start_leaves_nothing_behind(tmp_path: Path,
     import tempfile
 
     monkeypatch.setattr(tempfile, "tempdir", None)
-    report = asyncio.run(browser_webrtc(Config(echo_url="http://127.0.0.1:9/call"),
+    report = asyncio.run(browser_webrtc(Config.of(echo_url="http://127.0.0.1:9/call"),
                                         str(tmp_path / "no-such-browser")))
     assert report["connected"] is False and report["stage"] == "start"
     assert list(tmp_path.glob("trtcdetect-browser-*")) == []

@@ -61,7 +61,7 @@ def test_bad_input_matrix(argv: list[str], capsys: pytest.CaptureFixture[str]) -
 def test_ipv6_literals_are_valid_targets() -> None:
     for literal in ("::1", "[::1]", "2001:db8::1", "[2001:db8::1]"):
         _, config, _ = parse_run(["--target", literal])
-        assert config.target in ("::1", "2001:db8::1")
+        assert config.network.target in ("::1", "2001:db8::1")
 
 
 ARG_WORDS = st.sampled_from([
@@ -237,20 +237,20 @@ def endless_body(tls_cert: tuple[Path, ssl.SSLContext]) -> Iterator[int]:
 
 
 def test_tls_server_that_stalls_mid_handshake(stalling_tls: int) -> None:
-    config = Config(target="localhost", https_port=stalling_tls, timeout_s=1.0,
-                    resolve={"localhost": ("127.0.0.1",)})
+    config = Config.of(target="localhost", https_port=stalling_tls, timeout_s=1.0,
+                       resolve={"localhost": ("127.0.0.1",)})
     start = time.perf_counter()
     result = asyncio.run(DOMAIN.run(config))
-    assert time.perf_counter() - start < config.probe_deadline_s
+    assert time.perf_counter() - start < config.network.probe_deadline_s
     assert result.status.value == "fail" and result.summary.startswith("TLS step failed")
 
 
 def test_http_body_that_never_ends(endless_body: int, tls_cert: tuple[Path, ssl.SSLContext]) -> None:
-    config = Config(target="localhost", https_port=endless_body, timeout_s=1.5,
-                    ca_file=tls_cert[0], resolve={"localhost": ("127.0.0.1",)})
+    config = Config.of(target="localhost", https_port=endless_body, timeout_s=1.5,
+                       ca_file=tls_cert[0], resolve={"localhost": ("127.0.0.1",)})
     start = time.perf_counter()
     result = asyncio.run(DOMAIN.run(config))
-    assert time.perf_counter() - start < 3 * config.timeout_s
+    assert time.perf_counter() - start < 3 * config.network.timeout_s
     https = result.details["steps"][3]
     assert result.status.value == "pass" and https["status_code"] == 200  # headers suffice
     assert https["server"] == "drip"

@@ -100,7 +100,7 @@ def test_a_probe_runs_after_the_probes_it_uses_and_sees_their_results() -> None:
 
 
 def test_report_records_the_configuration_but_never_the_token() -> None:
-    config = Config(echo_token="s3cret-token", echo_url="http://198.18.0.9:8089/call")
+    config = Config.of(echo_token="s3cret-token", echo_url="http://198.18.0.9:8089/call")
     report = asyncio.run(runner.run(config, [StandIn("a", "pass")],
                                     settings={**config.settings(), "probes": ["a"]}))
     document = to_dict(report)
@@ -121,35 +121,35 @@ def test_results_of_other_stacks_say_the_local_options_did_not_reach_them(
     seen = ProbeResult("trtc", "TRTC", Status.FAIL, summary="x", details={"a": 1})
     plain = _unbound(seen, Config(), trtc.PROBE)
     assert "local_options_not_applied" not in plain.details
-    relayed = _unbound(seen, Config(source="192.0.2.7"), trtc.PROBE)  # through the relay
+    relayed = _unbound(seen, Config.of(source="192.0.2.7"), trtc.PROBE)  # through the relay
     assert "local_options_not_applied" not in relayed.details
-    bound = _unbound(seen, Config(source="192.0.2.7", socks5=("192.0.2.9", 1080)), trtc.PROBE)
+    bound = _unbound(seen, Config.of(source="192.0.2.7", socks5=("192.0.2.9", 1080)), trtc.PROBE)
     assert "goes through the SOCKS5 proxy given" in bound.details["local_options_not_applied"]
     assert bound.details["a"] == 1
     skipped = ProbeResult("trtcweb", "W", Status.SKIP, summary="x")
-    assert "local_options_not_applied" not in _unbound(skipped, Config(family=6),
+    assert "local_options_not_applied" not in _unbound(skipped, Config.of(family=6),
                                                        trtcweb.PROBE).details
     # the browsers' own namespaces (browser/netns.py) need slirp4netns: here, and not
     web = ProbeResult("trtcweb", "W", Status.FAIL, summary="x")
     versions = ProbeResult("browsers", "B", Status.PASS, summary="x")
     monkeypatch.setattr(netns, "missing", lambda: None)
-    assert "local_options_not_applied" not in _unbound(web, Config(family=6),
+    assert "local_options_not_applied" not in _unbound(web, Config.of(family=6),
                                                        trtcweb.PROBE).details
     assert "local_options_not_applied" not in _unbound(
-        versions, Config(source="192.0.2.7", browser_webrtc=True), browsers.PROBE).details
+        versions, Config.of(source="192.0.2.7", browser_webrtc=True), browsers.PROBE).details
     monkeypatch.setattr(netns, "missing", lambda: "slirp4netns not installed here")
-    unheld = _unbound(web, Config(family=6), trtcweb.PROBE).details["local_options_not_applied"]
+    unheld = _unbound(web, Config.of(family=6), trtcweb.PROBE).details["local_options_not_applied"]
     assert unheld.startswith("slirp4netns not installed here: Chromium with Tencent's Web SDK "
                              "chose its own"), unheld
-    assert "local_options_not_applied" not in _unbound(versions, Config(family=4),
+    assert "local_options_not_applied" not in _unbound(versions, Config.of(family=4),
                                                        browsers.PROBE).details
-    held = _unbound(versions, Config(family=4, browser_webrtc=True),
+    held = _unbound(versions, Config.of(family=4, browser_webrtc=True),
                     browsers.PROBE)  # the page holds it
     assert "local_options_not_applied" not in held.details
-    webrtc = _unbound(versions, Config(source="192.0.2.7", browser_webrtc=True), browsers.PROBE)
+    webrtc = _unbound(versions, Config.of(source="192.0.2.7", browser_webrtc=True), browsers.PROBE)
     assert "Chromium chooses its own" in webrtc.details["local_options_not_applied"]
     opened = ProbeResult("ports", "P", Status.PASS, summary="x")
-    assert "local_options_not_applied" not in _unbound(opened, Config(interface="eth0"),
+    assert "local_options_not_applied" not in _unbound(opened, Config.of(interface="eth0"),
                                                        ports.PROBE).details
 
 

@@ -60,7 +60,7 @@ def test_a_loop_held_for_300_ms_does_not_inflate_tcp_and_stun_round_trips(
 
     monkeypatch.setattr(port_checks, "tcp_connect", open_then_hold)
     monkeypatch.setattr(StunSocket, "send_stun", send_then_hold)
-    config = Config(target="127.0.0.1", tcp_ports=(tcp,), udp_ports=(udp,), timeout_s=2.0)
+    config = Config.of(target="127.0.0.1", tcp_ports=(tcp,), udp_ports=(udp,), timeout_s=2.0)
     report = asyncio.run(runner.run(config, [PORTS]))
     (result,) = report.probes
     entries = {e["protocol"]: e for e in result.details["ports"]}
@@ -138,8 +138,8 @@ def test_tls_and_https_steps_run_on_a_loop_of_their_own(tmp_path: Any) -> None:
 
         from trtcdetect.probes.domain import PROBE as DOMAIN
 
-        config = Config(target="localhost", https_port=https, ca_file=ca, timeout_s=5.0,
-                        resolve={"localhost": ("127.0.0.1",)})
+        config = Config.of(target="localhost", https_port=https, ca_file=ca, timeout_s=5.0,
+                           resolve={"localhost": ("127.0.0.1",)})
         report = asyncio.run(runner.run(config, [Hog(), DOMAIN]))
     finally:
         proc.terminate()

@@ -136,7 +136,7 @@ def test_permission_denied_as_an_unprivileged_user(videos: dict[str, Path]) -> N
     import grp  # noqa: F401 - imported before the fork: `nobody` cannot read this Python's files
 
     def probe_as_nobody() -> str:
-        result = asyncio.run(PROBE.run(Config(camera=str(locked))))
+        result = asyncio.run(PROBE.run(Config.of(camera=str(locked))))
         return json.dumps(probe_to_dict(result))
 
     with locked_file("video-locked.avi", videos["moving"].read_bytes()) as locked:

@@ -29,7 +29,7 @@ SECOND = "198.18.0.100"
 
 
 def config(**options: Any) -> Config:
-    return Config(**options)
+    return Config.of(**options)
 
 
 # --- which namespace for which options (no root) ---------------------------------------------

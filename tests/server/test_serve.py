@@ -83,6 +83,6 @@ def test_busy_port_is_one_line_and_exit_3() -> None:
 
 def test_config_defaults_are_the_trtc_list() -> None:
     config = Config()
-    assert config.target == "qcloud.rtc.qq.com"
-    assert config.tcp_ports == (8687,)
-    assert config.udp_ports == (8000, 8080, 8800, 843, 443, 16285)
+    assert config.network.target == "qcloud.rtc.qq.com"
+    assert config.network.tcp_ports == (8687,)
+    assert config.network.udp_ports == (8000, 8080, 8800, 843, 443, 16285)

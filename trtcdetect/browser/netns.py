@@ -70,23 +70,23 @@ def missing() -> str | None:
 
 
 def hold_for(config: Config, device_addresses: Sequence[str] | None = None) -> Hold:
-    """The namespace for the run's -4/-6, --source, --interface (config.local_chosen). NotHeld
+    """The namespace for the run's -4/-6, --source, --interface (config.network.local_chosen). NotHeld
     when they leave no address: an --interface without one of the family asked."""
     which = local_choice(config)
-    if config.source:
-        source = str(config.source)
+    if config.network.source:
+        source = str(config.network.source)
         six = ip_version(source) == 6
         return Hold(which, ipv4=not six, ipv6=six, v4=None if six else source,
                     v6=source if six else None)
-    if config.interface:
+    if config.network.interface:
         mine = [a for a in (device_addresses if device_addresses is not None
-                            else interface_addresses(config.interface)) if usable_address(a)]
-        v4 = next((a for a in mine if ip_version(a) == 4 and config.family != 6), None)
-        v6 = next((a for a in mine if ip_version(a) == 6 and config.family != 4), None)
+                            else interface_addresses(config.network.interface)) if usable_address(a)]
+        v4 = next((a for a in mine if ip_version(a) == 4 and config.network.family != 6), None)
+        v6 = next((a for a in mine if ip_version(a) == 6 and config.network.family != 4), None)
         if v4 is None and v6 is None:
             raise NotHeld(f"{which}: the device has no address to send from")
         return Hold(which, ipv4=v4 is not None, ipv6=v6 is not None, v4=v4, v6=v6)
-    return Hold(which, ipv4=config.family != 6, ipv6=config.family != 4)
+    return Hold(which, ipv4=config.network.family != 6, ipv6=config.network.family != 4)
 
 
 def slirp_command(hold: Hold, pid: int, ready_fd: int, exit_fd: int) -> list[str]:

@@ -35,21 +35,21 @@ WEBRTC_PAGE_S = 25.0
 def held_family(config: Config, mine: list[str]) -> int | None:
     """The address family the browser's call is held to: -4/-6; else --source's; else the
     --interface device's (its addresses: `mine`), when they are all of one family."""
-    if config.family:
-        return config.family
-    families = {ip_version(a) for a in ([str(config.source)] if config.source else mine)}
+    if config.network.family:
+        return config.network.family
+    families = {ip_version(a) for a in ([str(config.network.source)] if config.network.source else mine)}
     return families.pop() if len(families) == 1 else None
 
 
 def local_asked(config: Config) -> dict[str, Any] | None:
     """What the run's options asked of the call's local end, for the page (its family) and
     the judge; None: nothing."""
-    if not config.local_chosen:
+    if not config.network.local_chosen:
         return None
-    mine = interface_addresses(config.interface) if config.interface else []
+    mine = interface_addresses(config.network.interface) if config.network.interface else []
     return {"which": local_choice(config), "family": held_family(config, mine),
-            "source": str(config.source) if config.source else None,
-            "interface": config.interface, "interface_addresses": mine}
+            "source": str(config.network.source) if config.network.source else None,
+            "interface": config.network.interface, "interface_addresses": mine}
 
 
 async def browser_webrtc(config: Config, binary: str, family: int | None = None,
@@ -66,10 +66,11 @@ async def browser_webrtc(config: Config, binary: str, family: int | None = None,
 
     async def offer(request: web.Request) -> web.Response:
         try:
-            async with httpx.AsyncClient(verify=(await config.tls_context()), timeout=config.timeout_s,
+            async with httpx.AsyncClient(verify=(await config.network.tls_context()),
+                                         timeout=config.network.timeout_s,
                                          trust_env=False) as client:
-                answer = await client.post(str(config.echo_url), json=await request.json(),
-                                           headers=config.echo_headers())
+                answer = await client.post(str(config.call.echo_url), json=await request.json(),
+                                           headers=config.call.echo_headers())
             return web.json_response(answer.json(), status=answer.status_code)
         except (httpx.HTTPError, ValueError) as exc:
             return web.json_response({"error": f"echo peer: {exc}"}, status=502)

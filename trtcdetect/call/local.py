@@ -41,12 +41,12 @@ def interface_addresses(name: str) -> list[str]:
 def chooser(config: Config, real: Callable[..., list[str]]) -> Callable[..., list[str]]:
     """get_host_addresses as the run's options restrict it."""
     def chosen(use_ipv4: bool, use_ipv6: bool) -> list[str]:
-        found = real(use_ipv4=use_ipv4 and config.family != 6,
-                     use_ipv6=use_ipv6 and config.family != 4)
-        if config.source:
-            found = [a for a in found if same_address(a, str(config.source))]
-        if config.interface:
-            mine = interface_addresses(config.interface)
+        found = real(use_ipv4=use_ipv4 and config.network.family != 6,
+                     use_ipv6=use_ipv6 and config.network.family != 4)
+        if config.network.source:
+            found = [a for a in found if same_address(a, str(config.network.source))]
+        if config.network.interface:
+            mine = interface_addresses(config.network.interface)
             found = [a for a in found if any(same_address(a, m) for m in mine)]
         return found
     return chosen
@@ -54,9 +54,9 @@ def chooser(config: Config, real: Callable[..., list[str]]) -> Callable[..., lis
 
 def local_choice(config: Config) -> str:
     """The options that chose the call's addresses, as the user typed them."""
-    parts = [f"-{config.family}" if config.family else "",
-             f"--source {config.source}" if config.source else "",
-             f"--interface {config.interface}" if config.interface else ""]
+    parts = [f"-{config.network.family}" if config.network.family else "",
+             f"--source {config.network.source}" if config.network.source else "",
+             f"--interface {config.network.interface}" if config.network.interface else ""]
     return " ".join(p for p in parts if p)
 
 
@@ -66,7 +66,7 @@ def gathering(config: Config) -> Iterator[None]:
     left is CallFailed at ICE, naming the options that left none."""
     import aioice.ice
 
-    if not config.local_chosen:
+    if not config.network.local_chosen:
         yield
         return
     real = aioice.ice.get_host_addresses

@@ -139,7 +139,7 @@ class Call:
         return found
 
     async def wait_connected(self) -> None:
-        deadline = self.config.connect_deadline_s
+        deadline = self.config.call.connect_deadline_s
         remaining = deadline - (time.monotonic() - self.start)
         waiter = asyncio.create_task(self.connected.wait())
         failer = asyncio.create_task(self.failed.wait())
@@ -213,18 +213,18 @@ async def run_call(config: Config, tracks: list[MediaStreamTrack],
             await pc.setLocalDescription(await pc.createOffer())
         call.mark("ice_gathering_ms")
         offer = pc.localDescription
-        if config.echo_url:
+        if config.call.echo_url:
             import httpx
 
             # Plain-HTTP signalling has no certificate to check, and loading the trust store
             # takes ~50 ms before the call can start; HTTPS gets the full check.
-            tls = config.echo_url.lower().startswith("https:")
-            client = httpx.AsyncClient(verify=(await config.tls_context()) if tls else False,
-                                       timeout=config.timeout_s, trust_env=False)
+            tls = config.call.echo_url.lower().startswith("https:")
+            client = httpx.AsyncClient(verify=(await config.network.tls_context()) if tls else False,
+                                       timeout=config.network.timeout_s, trust_env=False)
             answer_sdp, answer_type, received_url = await signal(client, config, offer.sdp,
                                                                   offer.type)
         else:
-            far = EchoPeer(max_calls=1, max_call_seconds=config.call_seconds + 30)
+            far = EchoPeer(max_calls=1, max_call_seconds=config.call.call_seconds + 30)
             answer = await far.answer(offer.sdp, offer.type)
             answer_sdp, answer_type, local_id = answer.sdp, answer.type, answer.call_id
         call.mark("answer_ms")
@@ -237,11 +237,11 @@ async def run_call(config: Config, tracks: list[MediaStreamTrack],
         # The call lasts call_seconds from when media first came back: the far end echoes only
         # once its own DTLS handshake is done, seconds after ours on a lossy path (retransmits).
         media_start = call.first_media_at or call.connected_at
-        ticks = max(1, round(config.call_seconds))  # a series row a second
-        per_row = max(1, round(config.call_seconds / ticks / CALL_POLL_S))
+        ticks = max(1, round(config.call.call_seconds))  # a series row a second
+        per_row = max(1, round(config.call.call_seconds / ticks / CALL_POLL_S))
         polls = ticks * per_row
         for poll in range(1, polls + 1):
-            await asyncio.sleep(media_start + poll * config.call_seconds / polls - time.monotonic())
+            await asyncio.sleep(media_start + poll * config.call.call_seconds / polls - time.monotonic())
             await collect(pc, stats)
             if poll % per_row:
                 continue

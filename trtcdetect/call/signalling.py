@@ -33,10 +33,10 @@ async def signal(client: httpx.AsyncClient, config: Config, sdp: str,
     (None from an echo peer that has none)."""
     import httpx
 
-    assert config.echo_url is not None
+    assert config.call.echo_url is not None
     try:
-        response = await client.post(config.echo_url, json={"sdp": sdp, "type": type_},
-                                     headers=config.echo_headers())
+        response = await client.post(config.call.echo_url, json={"sdp": sdp, "type": type_},
+                                     headers=config.call.echo_headers())
     except httpx.HTTPError as exc:
         error = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
         raise CallFailed("signalling", Message(S.CALL_SIGNAL_UNREACHABLE, {"error": error})) \
@@ -59,7 +59,7 @@ async def far_received(client: httpx.AsyncClient, config: Config, url: str) -> l
     import httpx
 
     try:
-        response = await client.get(url, headers=config.echo_headers())
+        response = await client.get(url, headers=config.call.echo_headers())
         streams = response.json()["streams"] if response.status_code == 200 else None
     except (httpx.HTTPError, ValueError, KeyError, TypeError):
         return None
@@ -99,13 +99,13 @@ async def turn_offer(config: Config) -> dict[str, Any] | None:
     and stay in memory: never in the report."""
     import httpx
 
-    assert config.echo_url is not None
-    url = config.echo_url.rstrip("/") + "/turn"
+    assert config.call.echo_url is not None
+    url = config.call.echo_url.rstrip("/") + "/turn"
     tls = url.lower().startswith("https:")
     try:
-        async with httpx.AsyncClient(verify=(await config.tls_context()) if tls else False,
-                                     timeout=config.timeout_s, trust_env=False) as client:
-            response = await client.get(url, headers=config.echo_headers())
+        async with httpx.AsyncClient(verify=(await config.network.tls_context()) if tls else False,
+                                     timeout=config.network.timeout_s, trust_env=False) as client:
+            response = await client.get(url, headers=config.call.echo_headers())
         body = response.json() if response.status_code == 200 else None
     except (httpx.HTTPError, ValueError):
         return None

@@ -51,7 +51,6 @@ RUN_SIG_EXPIRE_S = 600
 
 def trtc_credentials(args: argparse.Namespace, config: Config) -> Config:
     """The trtc probe's credentials and proxy secrets, from files and the environment only."""
-    from dataclasses import replace
 
     from ..credentials import Secret, generate, load
 
@@ -65,9 +64,10 @@ def trtc_credentials(args: argparse.Namespace, config: Config) -> Config:
     elif minting is not None:
         found = generate(*minting, RUN_SIG_EXPIRE_S)
     password = os.environ.get("TRTCDETECT_SOCKS5_PASSWORD", "")
-    return replace(config, trtc_credentials=found,
-                   socks5_user=os.environ.get("TRTCDETECT_SOCKS5_USER", "") if config.socks5
-                   else "",
-                   socks5_password=Secret(password) if config.socks5 and password else None)
+    return config.but(trtc_credentials=found,
+                      socks5_user=os.environ.get("TRTCDETECT_SOCKS5_USER", "")
+                      if config.trtc.socks5 else "",
+                      socks5_password=Secret(password) if config.trtc.socks5 and password
+                      else None)
 
 

@@ -167,12 +167,11 @@ def probe_ids(values: list[str]) -> list[str]:
 def config_from(args: argparse.Namespace) -> Config:
     """The run's configuration: the profile with the declared options given on top; the echo
     peer's token from $TRTCDETECT_TOKEN when not given (never an argv default)."""
-    from dataclasses import replace
 
     given = declared.given_by(args)
     if not given.get("echo_token"):
         given["echo_token"] = os.environ.get("TRTCDETECT_TOKEN") or given.get("echo_token")
     config = declared.apply(load(args.profile), given)
     if args.family is not None:
-        config = replace(config, family=args.family)
+        config = config.but(family=args.family)
     return trtc_credentials(args, config)

@@ -10,7 +10,6 @@ import signal
 import sys
 import threading
 from collections.abc import Mapping, Sequence
-from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -52,9 +51,9 @@ def parse_run(argv: Sequence[str]) -> tuple[argparse.Namespace, Config, list[Pro
     if not probes:
         raise UsageError("--only/--skip leave no probe to run")
     if args.call and args.call_seconds is None:
-        config = replace(config, call_seconds=CALL_PER_ROUND_S)
+        config = config.but(call_seconds=CALL_PER_ROUND_S)
     if set(with_trait("sdk")) & set(only):
-        config = replace(config, trtc_asked=True)
+        config = config.but(trtc_asked=True)
     return args, config, probes
 
 
@@ -134,7 +133,7 @@ def cmd_run(argv: Sequence[str], notes: Mapping[str, Any] | None = None) -> int:
                                                   flavour="prometheus").decode())
             paths.append(textfile)
         if output is not None:
-            about = config.target if checks_target([p.id for p in report.probes]) else None
+            about = config.network.target if checks_target([p.id for p in report.probes]) else None
             stem = report_stem(about, report.started_at)
             write_atomic(output / f"{stem}.json", document)
             from ..report import html

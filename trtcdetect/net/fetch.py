@@ -36,7 +36,7 @@ def pinned(config: Config, url: str) -> tuple[str, dict[str, str], dict[str, Any
     and in TLS (SNI and certificate check) — what curl --resolve does. Unpinned: unchanged."""
     parts = urlsplit(url)
     host = (parts.hostname or "").lower()
-    addresses = config.resolve.get(host)
+    addresses = config.network.resolve.get(host)
     if not addresses:
         return url, {}, {}
     address = sorted(addresses, key=lambda a: ":" in a)[0]  # IPv4 first, as resolve() does
@@ -49,13 +49,13 @@ def pinned(config: Config, url: str) -> tuple[str, dict[str, str], dict[str, Any
 
 async def _transport(config: Config, proxy: Proxy | None) -> httpx.AsyncHTTPTransport:
     """Straight to the host, or through `proxy` (CONNECT); from --source / --interface."""
-    local = config.local
+    local = config.network.local
     through = None
     if proxy is not None:
         user, _, password = (proxy.auth or "").partition(":")
         through = httpx.Proxy(proxy.shown, auth=(user, password) if proxy.auth else None)
     return httpx.AsyncHTTPTransport(
-        verify=await config.tls_context(), proxy=through,
+        verify=await config.network.tls_context(), proxy=through,
         local_address=local.source if local else None,
         socket_options=socket_options(local))
 
@@ -74,7 +74,7 @@ async def follow(config: Config, url: str, through_proxy: bool = False
             proxy = proxy_for(config, host) if through_proxy else None
             if proxy not in clients:
                 clients[proxy] = await stack.enter_async_context(httpx.AsyncClient(
-                    transport=await _transport(config, proxy), timeout=config.timeout_s,
+                    transport=await _transport(config, proxy), timeout=config.network.timeout_s,
                     trust_env=False, follow_redirects=False))
             return clients[proxy], proxy is not None
 
@@ -86,7 +86,7 @@ async def follow(config: Config, url: str, through_proxy: bool = False
             target, headers, extensions = (current, {}, {}) if proxied else \
                 pinned(config, current)
             try:
-                async with asyncio.timeout(config.timeout_s), client.stream(
+                async with asyncio.timeout(config.network.timeout_s), client.stream(
                         "GET", target, headers=headers, extensions=extensions) as r:
                     response = r  # headers are enough: the body is not read
             except httpx.HTTPError as exc:
@@ -96,7 +96,7 @@ async def follow(config: Config, url: str, through_proxy: bool = False
             except TimeoutError:
                 hops.append({"url": current, "status_code": None, "ms": None})
                 return hops, Failure.of(Kind.AT, where=current, cause=Failure.of(
-                    Kind.NO_RESPONSE, seconds=config.timeout_s))
+                    Kind.NO_RESPONSE, seconds=config.network.timeout_s))
             hops.append({"url": current, "status_code": response.status_code,
                          "ms": round((time.perf_counter() - start) * 1000, 2)})
             location = response.headers.get("location")

@@ -176,17 +176,17 @@ async def tcp(config: Config, addresses: tuple[str, ...], port: int,
         for address in addresses:
             tried += 1
             try:  # from --source / --interface, when given
-                candidate = open_socket(family_of(address), socket.SOCK_STREAM, config.local)
+                candidate = open_socket(family_of(address), socket.SOCK_STREAM, config.network.local)
             except OSError as exc:
                 errors.append(Failure.of(Kind.AT, where=address, cause=said(os_error_text(exc))))
                 continue
             try:
                 await asyncio.wait_for(loop.sock_connect(candidate, (address, port)),
-                                       config.timeout_s)
+                                       config.network.timeout_s)
             except TimeoutError:
                 candidate.close()
                 errors.append(Failure.of(Kind.AT, where=address, cause=Failure.of(
-                    Kind.NO_ANSWER, seconds=config.timeout_s)))
+                    Kind.NO_ANSWER, seconds=config.network.timeout_s)))
                 continue
             except OSError as exc:
                 candidate.close()
@@ -237,7 +237,7 @@ async def _tls(config: Config, context: ssl.SSLContext, host: str, address: str,
         try:
             stream = await asyncio.open_connection(
                 sock=sock, ssl=context, server_hostname=host,
-                ssl_handshake_timeout=config.timeout_s,
+                ssl_handshake_timeout=config.network.timeout_s,
             )
         except ssl.SSLCertVerificationError as exc:
             step.ok, step.error = False, Failure.of(Kind.UNTRUSTED, said=exc.verify_message)
@@ -267,10 +267,11 @@ async def _unverified_certificate(config: Config, host: str, address: str,
     ctx.check_hostname = False
     ctx.verify_mode = ssl.CERT_NONE
     try:
-        sock = await asyncio.wait_for(tcp_connect(address, port, config.local), config.timeout_s)
+        sock = await asyncio.wait_for(tcp_connect(address, port, config.network.local),
+                                      config.network.timeout_s)
         _, writer = await asyncio.wait_for(
             asyncio.open_connection(sock=sock, ssl=ctx, server_hostname=host),
-            config.timeout_s,
+            config.network.timeout_s,
         )
     except (TimeoutError, OSError):
         return {}
@@ -291,7 +292,7 @@ async def _https(config: Config, host: str, stream: Stream, step: Step) -> None:
         ("Connection", "close")])
     with Timer() as t:
         try:
-            async with asyncio.timeout(config.timeout_s):
+            async with asyncio.timeout(config.network.timeout_s):
                 writer.write(connection.send(request))
                 writer.write(connection.send(h11.EndOfMessage()))
                 await writer.drain()
@@ -309,7 +310,7 @@ async def _https(config: Config, host: str, stream: Stream, step: Step) -> None:
             else:
                 step.ok, step.error = False, Failure.of(Kind.CLOSED_SILENT)
         except TimeoutError:
-            step.ok, step.error = False, Failure.of(Kind.NO_RESPONSE, seconds=config.timeout_s)
+            step.ok, step.error = False, Failure.of(Kind.NO_RESPONSE, seconds=config.network.timeout_s)
         except h11.RemoteProtocolError as exc:
             step.ok, step.error = False, Failure.of(Kind.NOT_HTTP, said=exc)
         except OSError as exc:
@@ -333,7 +334,7 @@ async def check(config: Config, host: str, port: int) -> list[Step]:
 
 async def _connect(config: Config, host: str, port: int, resolution: Resolution,
                    steps: dict[str, Step]) -> None:
-    context = await config.tls_context()  # outside the timers: loading the trust store is not network
+    context = await config.network.tls_context()  # outside the timers: loading the trust store is not network
     sock = await tcp(config, resolution.addresses, port, steps["tcp"])
     if sock is None:
         return

@@ -41,12 +41,12 @@ async def look(config: Config, host: str, port: int = 80) -> dict[str, Any]:
                              "location_host": None, "login_page": False, "address": None,
                              "error": None}
     try:
-        async with asyncio.timeout(min(PORTAL_S, config.timeout_s)):
+        async with asyncio.timeout(min(PORTAL_S, config.network.timeout_s)):
             resolution = await resolve(config, host, port)
             address = resolution.addresses[0]
             found["address"] = address
             # from --source / --interface, when given, as the other steps
-            sock = open_socket(family_of(address), socket.SOCK_STREAM, config.local)
+            sock = open_socket(family_of(address), socket.SOCK_STREAM, config.network.local)
             try:
                 await asyncio.get_running_loop().sock_connect(sock, (address, port))
             except BaseException:
@@ -58,7 +58,7 @@ async def look(config: Config, host: str, port: int = 80) -> dict[str, Any]:
             finally:
                 writer.close()
     except TimeoutError:
-        found["error"] = Failure.of(Kind.NO_RESPONSE, seconds=min(PORTAL_S, config.timeout_s))
+        found["error"] = Failure.of(Kind.NO_RESPONSE, seconds=min(PORTAL_S, config.network.timeout_s))
     except ResolveError as exc:
         found["error"] = exc.why
     except OSError as exc:

@@ -28,8 +28,8 @@ MAX_CONNECT_REPLY = 16384
 
 def proxy_for(config: Config, host: str) -> Proxy | None:
     """--proxy, else $HTTPS_PROXY / $https_proxy unless $NO_PROXY exempts `host`."""
-    if config.proxy is not None:
-        return parse_proxy(config.proxy)
+    if config.network.proxy is not None:
+        return parse_proxy(config.network.proxy)
     found = urllib.request.getproxies_environment().get("https")
     bypass = urllib.request.proxy_bypass_environment(host)  # type: ignore[attr-defined]
     if not found or bypass:
@@ -49,12 +49,12 @@ async def check_via(config: Config, proxy: Proxy, host: str, port: int) -> list[
 
 async def _through(config: Config, proxy: Proxy, host: str, port: int,
                    steps: dict[str, Step]) -> None:
-    context = await config.tls_context()
+    context = await config.network.tls_context()
     loop = asyncio.get_running_loop()
     try:
         infos = await asyncio.wait_for(loop.getaddrinfo(proxy.host, proxy.port,
                                                         type=socket.SOCK_STREAM),
-                                       config.timeout_s)
+                                       config.network.timeout_s)
     except (OSError, TimeoutError) as exc:
         step = steps["proxy"]
         step.ok, step.error = False, Failure.of(Kind.PROXY_UNRESOLVED, host=proxy.host,
@@ -85,7 +85,7 @@ async def _connect(config: Config, proxy: Proxy, host: str, port: int, sock: soc
     tcp_ms = step.ms or 0.0
     with Timer() as t:
         try:
-            async with asyncio.timeout(config.timeout_s):
+            async with asyncio.timeout(config.network.timeout_s):
                 await loop.sock_sendall(sock, (request + "\r\n").encode())
                 while b"\r\n\r\n" not in reply and len(reply) < MAX_CONNECT_REPLY:
                     chunk = await loop.sock_recv(sock, 1)  # byte by byte: not one past it
@@ -94,7 +94,7 @@ async def _connect(config: Config, proxy: Proxy, host: str, port: int, sock: soc
                     reply += chunk
         except TimeoutError:
             step.ok, step.error = False, Failure.of(Kind.CONNECT_SILENT,
-                                                    seconds=config.timeout_s)
+                                                    seconds=config.network.timeout_s)
         except OSError as exc:
             step.ok, step.error = False, Failure.of(Kind.CONNECT_FAILED,
                                                     said=os_error_text(exc))

@@ -78,13 +78,13 @@ def new_run() -> None:
 
 async def resolve(config: Config, host: str, port: int = 0) -> Resolution:
     """Addresses of `host` via an IP literal, a --resolve pin, or the system resolver; with
-    -4 or -6 (config.family) only that family's, and none of it is an error that says so."""
+    -4 or -6 (config.network.family) only that family's, and none of it is an error that says so."""
     found = await _resolve(config, host)
-    if config.family is None:
+    if config.network.family is None:
         return found
-    kept = tuple(a for a in found.addresses if family_allows(config.family, a))
+    kept = tuple(a for a in found.addresses if family_allows(config.network.family, a))
     if not kept:
-        raise ResolveError(Failure.of(Kind.NO_FAMILY, host=host, family=config.family,
+        raise ResolveError(Failure.of(Kind.NO_FAMILY, host=host, family=config.network.family,
                                       addresses=", ".join(found.addresses)), "nodata")
     return Resolution(kept, found.ms, found.source)
 
@@ -95,13 +95,13 @@ async def _resolve(config: Config, host: str) -> Resolution:
         return Resolution((host,), 0.0, "literal")
     except ValueError:
         pass
-    pinned = config.resolve.get(host.lower())
+    pinned = config.network.resolve.get(host.lower())
     if pinned:
         return Resolution(_ipv4_first(pinned), 0.0, "pinned")
-    key = (host.lower(), config.timeout_s)
+    key = (host.lower(), config.network.timeout_s)
     known = _CACHE.get(key)
     if known is None:
-        known = asyncio.ensure_future(_lookup(host, config.timeout_s))
+        known = asyncio.ensure_future(_lookup(host, config.network.timeout_s))
         known.add_done_callback(lambda f: f.cancelled() or f.exception())  # retrieved: quiet
         _CACHE.lookups[key] = known
     return await asyncio.shield(known)

@@ -284,19 +284,19 @@ def tencent_failures(detect: dict[str, Any]) -> list[str]:
 
 async def measure(config: Config, prior: Prior = NO_PRIOR) -> BrowsersObservation:
     entries = tuple(judge_one(e) for e in await asyncio.to_thread(find))
-    tencent, others = await tencent_all(entries, config.browser_devices)
-    if not config.browser_webrtc:
+    tencent, others = await tencent_all(entries, config.devices.browser_devices)
+    if not config.call.browser_webrtc:
         return BrowsersObservation(entries, tencent=tencent, tencent_others=others)
     chromium = next((e for e in entries if e["family"] == "chrome"
                      and e["verdict"] == "supported"), None)
     if chromium is None:
         webrtc: dict[str, Any] = {"error": "no supported Chrome or Chromium to run"}
-    elif not config.echo_url:
+    elif not config.call.echo_url:
         webrtc = {"error": "--browser-webrtc needs --echo-url (trtcdetect serve)"}
     else:
         asked = local_asked(config)
         hold, why = None, None
-        if (config.source or config.interface) and netns.missing() is None:
+        if (config.network.source or config.network.interface) and netns.missing() is None:
             try:
                 hold = netns.hold_for(config, (asked or {}).get("interface_addresses"))
             except netns.NotHeld as exc:
@@ -314,7 +314,7 @@ async def measure(config: Config, prior: Prior = NO_PRIOR) -> BrowsersObservatio
 
 def deadline_s(config: Config) -> float:
     # Tencent's checks run in each headless-capable browser: three families at the most
-    return (60.0 if config.browser_webrtc else 30.0) + 3 * TENCENT_DETECT_S
+    return (60.0 if config.call.browser_webrtc else 30.0) + 3 * TENCENT_DETECT_S
 
 
 def unbound(config: Config) -> str | None:
@@ -322,7 +322,9 @@ def unbound(config: Config) -> str | None:
     checks and Tencent's checks send nothing, -4/-6 reach the page's call, and --source and
     --interface reach it through the browser's own namespace where slirp4netns is installed."""
     absent = netns.missing()
-    if not (config.browser_webrtc and (config.source or config.interface)) or absent is None:
+    network = config.network
+    if not (config.call.browser_webrtc and (network.source or network.interface)) \
+            or absent is None:
         return None
     return (f"{absent}: Chromium chooses its own local address, so --source and --interface do "
             "not reach its WebRTC call (the page holds the call to their address family; "

@@ -62,7 +62,7 @@ def list_cameras(dev: Path = Path("/dev")) -> list[dict[str, Any]]:
 
 def _source(config: Config, cameras: list[dict[str, Any]]) -> tuple[str | int, str | None]:
     """What to hand OpenCV (index or path/URL), and the local path to check permissions on."""
-    wanted = config.camera
+    wanted = config.devices.camera
     if wanted is None:
         if not cameras:
             raise DeviceProblem(R.CAMERA_MISSING, Message(S.CAMERA_NONE), missing=True)
@@ -107,7 +107,7 @@ def capture(source: str | int, config: Config, stop: threading.Event) -> dict[st
     try:
         if not cap.isOpened():
             raise DeviceProblem(R.CAMERA_BUSY, Message(S.CAMERA_CANNOT_OPEN))
-        width, height = config.camera_size
+        width, height = config.devices.camera_size
         cap.set(cv2.CAP_PROP_FRAME_WIDTH, width)
         cap.set(cv2.CAP_PROP_FRAME_HEIGHT, height)
         claimed_fps = cap.get(cv2.CAP_PROP_FPS)
@@ -120,7 +120,7 @@ def capture(source: str | int, config: Config, stop: threading.Event) -> dict[st
         last_good: Any = None
         size = (0, 0)
         start = time.monotonic()
-        end = start + config.camera_seconds
+        end = start + config.devices.camera_seconds
         next_read = start
         while not stop.is_set() and time.monotonic() < end:
             # Files and some streams are not paced by the driver: read at the claimed rate.
@@ -131,7 +131,7 @@ def capture(source: str | int, config: Config, stop: threading.Event) -> dict[st
             now = time.monotonic()
             next_read = max(next_read + interval, now) if interval else now
             if not ok or frame is None:
-                if not stamps and now - start > min(2.0, config.camera_seconds):
+                if not stamps and now - start > min(2.0, config.devices.camera_seconds):
                     break  # nothing at all for two seconds: it delivers no frames
                 if stamps and isinstance(source, str) and not source.startswith("/dev/"):
                     cap.set(cv2.CAP_PROP_POS_FRAMES, 0)  # a file ended: loop it
@@ -151,7 +151,7 @@ def capture(source: str | int, config: Config, stop: threading.Event) -> dict[st
                 if changed == 0:
                     frozen += 1
             previous = grey
-            if snapshot is None and now - start >= config.camera_seconds / 2:
+            if snapshot is None and now - start >= config.devices.camera_seconds / 2:
                 snapshot = frame
         if stop.is_set():
             raise DeviceProblem(R.PROBE_ERROR, Message(S.INTERRUPTED), params={"error": "interrupted"})
@@ -165,7 +165,7 @@ def capture(source: str | int, config: Config, stop: threading.Event) -> dict[st
         snapshot = last_good
     return {
         "width": size[0], "height": size[1],
-        "requested_width": config.camera_size[0], "requested_height": config.camera_size[1],
+        "requested_width": config.devices.camera_size[0], "requested_height": config.devices.camera_size[1],
         "fps": round(fps, 2), "claimed_fps": round(claimed_fps, 2) if claimed_fps > 0 else None,
         "frames": frames,
         "black_ratio": round(black / frames, 3),
@@ -285,9 +285,9 @@ def judge(observation: CameraObservation) -> Verdict:
 async def measure(config: Config, prior: Prior = NO_PRIOR) -> CameraObservation:
     os.environ.setdefault("OPENCV_LOG_LEVEL", "ERROR")  # no driver chatter on our stderr
     cameras = list_cameras()
-    seen = CameraObservation(require_devices=config.require_devices)
+    seen = CameraObservation(require_devices=config.devices.require_devices)
     details = seen.seen
-    details.update(devices=cameras, source=config.camera)
+    details.update(devices=cameras, source=config.devices.camera)
     try:
         source, path = _source(config, cameras)
         details["source"] = str(source)
@@ -300,7 +300,7 @@ async def measure(config: Config, prior: Prior = NO_PRIOR) -> CameraObservation:
 
 
 def deadline_s(config: Config) -> float:
-    return config.camera_seconds + DEVICE_DEADLINE_MARGIN_S
+    return config.devices.camera_seconds + DEVICE_DEADLINE_MARGIN_S
 
 
 SERIES = (Series("trtcdetect_camera_fps", "Measured camera frame rate"),)

@@ -204,27 +204,28 @@ def judge(observation: CapacityObservation) -> Verdict:
 
 
 async def measure(config: Config, prior: Prior = NO_PRIOR) -> CapacityObservation:
-    port = config.udp_ports[0] if config.udp_ports else None
-    if is_tencent(config.target):
-        return CapacityObservation(config.target, port, skipped="tencent")
+    port = config.network.udp_ports[0] if config.network.udp_ports else None
+    if is_tencent(config.network.target):
+        return CapacityObservation(config.network.target, port, skipped="tencent")
     if port is None:
-        return CapacityObservation(config.target, None, skipped="no-udp-port")
+        return CapacityObservation(config.network.target, None, skipped="no-udp-port")
     try:
-        address = (await resolve(config, config.target)).addresses[0]
+        address = (await resolve(config, config.network.target)).addresses[0]
     except ResolveError as exc:
-        return CapacityObservation(config.target, port, skipped="dns", dns_error=str(exc))
+        return CapacityObservation(config.network.target, port, skipped="dns", dns_error=str(exc))
     try:
-        result = await train.measure(address, port, config.capacity_max_kbps, config.timeout_s,
-                                     judge_step, config.local)
+        network = config.network
+        result = await train.measure(address, port, network.capacity_max_kbps, network.timeout_s,
+                                     judge_step, network.local)
     except train.CapacityUnsupported:
-        return CapacityObservation(config.target, port, skipped="unsupported")
-    return CapacityObservation(config.target, port, result)
+        return CapacityObservation(config.network.target, port, skipped="unsupported")
+    return CapacityObservation(config.network.target, port, result)
 
 
 def deadline_s(config: Config) -> float:
-    steps = len(ramp.rates(config.capacity_max_kbps))
+    steps = len(ramp.rates(config.network.capacity_max_kbps))
     per_step = ramp.STEP_S + ramp.DRAIN_MAX_S
-    return config.timeout_s * 2 + 2 * steps * per_step + PROBE_DEADLINE_MARGIN_S
+    return config.network.timeout_s * 2 + 2 * steps * per_step + PROBE_DEADLINE_MARGIN_S
 
 
 #: OpenMetrics: the estimate per direction, and whether it is only a lower bound

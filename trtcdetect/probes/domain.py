@@ -168,11 +168,11 @@ def judge(observation: DomainObservation) -> Verdict:
 
 
 async def measure(config: Config, prior: Prior = NO_PRIOR) -> DomainObservation:
-    hosts = config.hosts or (config.target,)
+    hosts = config.network.hosts or (config.network.target,)
     proxies = [proxy_for(config, host) for host in hosts]
     checked, through, looked = await asyncio.gather(
-        asyncio.gather(*(https.check(config, host, config.https_port) for host in hosts)),
-        asyncio.gather(*(check_via(config, proxy, host, config.https_port)
+        asyncio.gather(*(https.check(config, host, config.network.https_port) for host in hosts)),
+        asyncio.gather(*(check_via(config, proxy, host, config.network.https_port)
                          for host, proxy in zip(hosts, proxies, strict=True)
                          if proxy is not None)),
         asyncio.gather(*(portal.look(config, host) for host in hosts)))
@@ -182,11 +182,11 @@ async def measure(config: Config, prior: Prior = NO_PRIOR) -> DomainObservation:
                         else (proxy.shown, tuple(next(via))), plain)
               for host, steps, proxy, plain in zip(hosts, checked, proxies, looked,
                                                    strict=True)),
-        tuple(config.wildcards))
+        tuple(config.network.wildcards))
 
 
 def deadline_s(config: Config) -> float:
-    return config.probe_deadline_s
+    return config.network.probe_deadline_s
 
 
 #: OpenMetrics: each step's time and outcome, and the certificate's expiry

@@ -181,22 +181,22 @@ def judge(observation: MicObservation) -> Verdict:
 
 
 async def measure(config: Config, prior: Prior = NO_PRIOR) -> MicObservation:
-    seen = MicObservation(require_devices=config.require_devices)
+    seen = MicObservation(require_devices=config.devices.require_devices)
     details = seen.seen
     details.update(devices=[], device=None)
     try:
         sd = await audio_devices("input", details, "microphone", Message(S.MIC_PORTAUDIO))
-        device = choose(details["devices"], config.mic, int(sd.default.device[0]))
+        device = choose(details["devices"], config.devices.mic, int(sd.default.device[0]))
         details["device"] = device
         details["capture"] = await run_in_thread(
-            lambda stop: record(sd, device, config.mic_seconds, stop))
+            lambda stop: record(sd, device, config.devices.mic_seconds, stop))
     except DeviceProblem as problem:
         seen.problem = problem
     return seen
 
 
 def deadline_s(config: Config) -> float:
-    return config.mic_seconds + DEVICE_DEADLINE_MARGIN_S
+    return config.devices.mic_seconds + DEVICE_DEADLINE_MARGIN_S
 
 
 SERIES = (Series("trtcdetect_microphone_rms_dbfs", "Microphone level"),)

@@ -120,7 +120,7 @@ async def _destinations(
         config: Config) -> tuple[list[tuple[str, int]], dict[str, DnsFailure]]:
     """Every STUN server's addresses, each name resolved once and all names at once; and the
     names that did not resolve, with why."""
-    pairs = config.stun or tuple((config.target, port) for port in config.udp_ports)
+    pairs = config.network.stun or tuple((config.network.target, port) for port in config.network.udp_ports)
     hosts = list(dict.fromkeys(host for host, _ in pairs))
     answers = await asyncio.gather(*(resolve(config, host) for host in hosts),
                                    return_exceptions=True)
@@ -140,9 +140,9 @@ async def _destinations(
 async def _ask_one(config: Config, family: int, index: int,
                    destinations: list[tuple[str, int]]) -> list[Binding]:
     """From one new local socket, a Binding transaction to every destination at once."""
-    sock = await StunSocket.open(family=family, local=config.local)
+    sock = await StunSocket.open(family=family, local=config.network.local)
     try:
-        answers = await asyncio.gather(*(sock.transaction(d, config.timeout_s)
+        answers = await asyncio.gather(*(sock.transaction(d, config.network.timeout_s)
                                          for d in destinations))
         local_port = sock.local_port
     finally:
@@ -152,7 +152,7 @@ async def _ask_one(config: Config, family: int, index: int,
         mapped = mapped_address(answer) if answer is not None else None
         rows.append(Binding(socket=index, local_port=local_port,
                             destination=hostport(*destination),
-                            local_address=local_address(destination, config.local),
+                            local_address=local_address(destination, config.network.local),
                             mapped=None if mapped is None else hostport(*mapped)))
     return rows
 
@@ -273,7 +273,7 @@ async def measure(config: Config, prior: Prior = NO_PRIOR) -> NatObservation:
 
 def deadline_s(config: Config) -> float:
     # one DNS step, then every socket asks every server at once: two steps and a margin
-    return config.timeout_s * (NAT_SOCKETS + 1) + PROBE_DEADLINE_MARGIN_S
+    return config.network.timeout_s * (NAT_SOCKETS + 1) + PROBE_DEADLINE_MARGIN_S
 
 
 PROBE = MeasuredProbe(

@@ -253,26 +253,26 @@ def _port(config: Config, prior: Prior) -> int:
     for entry in seen.ports if seen is not None else ():
         if entry.protocol == "udp" and entry.verdict == "open":
             return entry.port
-    return config.udp_ports[0] if config.udp_ports else FALLBACK_PORT
+    return config.network.udp_ports[0] if config.network.udp_ports else FALLBACK_PORT
 
 
 async def measure(config: Config, prior: Prior = NO_PRIOR) -> PathObservation:
     import threading
 
-    host = config.target
+    host = config.network.target
     try:
         resolution = await resolve(config, host)
     except ResolveError as exc:
         return PathObservation(host, dns_error=str(exc))
     address, port = resolution.addresses[0], _port(config, prior)
     stop = threading.Event()
-    traced = await in_thread(lambda: trace(address, port, local=config.local, stop=stop),
+    traced = await in_thread(lambda: trace(address, port, local=config.network.local, stop=stop),
                              name="path", on_cancel=stop.set)
     return PathObservation(host, address, port, traced.seen())
 
 
 def deadline_s(config: Config) -> float:
-    return config.timeout_s + PER_HOP * INTERVAL_S + LINGER_S + PROBE_DEADLINE_MARGIN_S
+    return config.network.timeout_s + PER_HOP * INTERVAL_S + LINGER_S + PROBE_DEADLINE_MARGIN_S
 
 
 

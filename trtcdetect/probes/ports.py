@@ -204,9 +204,9 @@ def _trtc_udp(prior: Prior) -> str | None:
 
 
 async def measure(config: Config, prior: Prior = NO_PRIOR) -> PortsObservation:
-    host = config.target
-    ports: list[tuple[Transport, int]] = ([("tcp", p) for p in config.tcp_ports]
-                                          + [("udp", p) for p in config.udp_ports])
+    host = config.network.target
+    ports: list[tuple[Transport, int]] = ([("tcp", p) for p in config.network.tcp_ports]
+                                          + [("udp", p) for p in config.network.udp_ports])
     try:
         resolution = await resolve(config, host)
     except ResolveError as exc:
@@ -217,22 +217,22 @@ async def measure(config: Config, prior: Prior = NO_PRIOR) -> PortsObservation:
     address = resolution.addresses[0]
     clock = PathClock()
     verdicts = tuple(await asyncio.gather(*(
-        probe_tcp(address, p, config.timeout_s, clock, config.local) if proto == "tcp"
-        else probe_udp(address, p, config.timeout_s, clock, config.local)
+        probe_tcp(address, p, config.network.timeout_s, clock, config.network.local) if proto == "tcp"
+        else probe_udp(address, p, config.network.timeout_s, clock, config.network.local)
         for proto, p in ports)))
     quality = None
-    if config.port_quality:
+    if config.network.port_quality:
         # every UDP port that did not refuse: a silent (filtered) one shows as 100 % loss
         trained = [v.port for v in verdicts
                    if v.protocol == "udp" and v.verdict in (OPEN, NO_ANSWER)]
         quality = tuple(await asyncio.gather(*(
-            run_train(address, port, config.quality_count, config.quality_rate_pps,
-                      config.local)
+            run_train(address, port, config.network.quality_count, config.network.quality_rate_pps,
+                      config.network.local)
             for port in trained)))
     # the size calls send, where a small datagram was answered: is it answered too?
     answered = next((v.port for v in verdicts if v.protocol == "udp" and v.verdict == OPEN), None)
     large = None if answered is None else await probe_large(
-        address, answered, min(config.timeout_s, LARGE_DATAGRAM_S), config.local)
+        address, answered, min(config.network.timeout_s, LARGE_DATAGRAM_S), config.network.local)
     return PortsObservation(host, address, verdicts, quality=quality, trtc_udp=_trtc_udp(prior),
                             large_datagram=large)
 
@@ -242,9 +242,9 @@ LARGE_DATAGRAM_S = 1.5
 
 
 def deadline_s(config: Config) -> float:
-    trains = (config.quality_count / config.quality_rate_pps
-              + QUALITY_TRAIN_LOSS_AFTER_S) if config.port_quality else 0.0
-    return config.timeout_s * 2 + PROBE_DEADLINE_MARGIN_S + trains + LARGE_DATAGRAM_S
+    trains = (config.network.quality_count / config.network.quality_rate_pps
+              + QUALITY_TRAIN_LOSS_AFTER_S) if config.network.port_quality else 0.0
+    return config.network.timeout_s * 2 + PROBE_DEADLINE_MARGIN_S + trains + LARGE_DATAGRAM_S
 
 
 #: OpenMetrics: a state set per port (no_answer: open or filtered) and the round-trip time

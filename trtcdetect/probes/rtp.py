@@ -55,11 +55,11 @@ async def choose_media(config: Config,
     if not tracks:
         tracks.append(ToneTrack())
         said = said or [Message(S.MEDIA_TONE)]
-    if not config.audio_only:
+    if not config.call.audio_only:
         video = None
         if cam is not None and cam.details.get("source"):
             try:
-                video = await camera_track(str(cam.details["source"]), config.camera_size)
+                video = await camera_track(str(cam.details["source"]), config.devices.camera_size)
                 said.append(Message(S.MEDIA_CAMERA, {"source": str(cam.details["source"])}))
             except Exception as exc:  # noqa: BLE001
                 said.append(Message(S.MEDIA_PATTERN_CAMERA_FAILED, {"error": str(exc)}))
@@ -300,8 +300,8 @@ def host_addresses() -> list[str]:
 async def measure(config: Config, prior: Prior = NO_PRIOR) -> RtpObservation:
     from ..call.session import run_call
 
-    mode = "echo" if config.echo_url else "local"
-    seen = RtpObservation({"mode": mode, "echo_url": config.echo_url, "media": "none"})
+    mode = "echo" if config.call.echo_url else "local"
+    seen = RtpObservation({"mode": mode, "echo_url": config.call.echo_url, "media": "none"})
     details = seen.seen
     if not host_addresses():
         # aiortc gathers no ICE candidate on loopback: with nothing else the call can only
@@ -370,8 +370,8 @@ def _record(details: dict[str, Any], call: Any, media: list[Message], started: f
 def deadline_s(config: Config) -> float:
     # set-up, the call, waiting for a first RTT, then for the far end's counts; with an echo,
     # room for the call over its TURN relay after a direct one that failed at ICE
-    one = config.connect_deadline_s + config.call_seconds + 2 * RTCP_DRAIN_S + 3
-    fallback = 2 * one + config.timeout_s if config.echo_url else 0.0  # TLS, then TCP
+    one = config.call.connect_deadline_s + config.call.call_seconds + 2 * RTCP_DRAIN_S + 3
+    fallback = 2 * one + config.network.timeout_s if config.call.echo_url else 0.0  # TLS, then TCP
     return one + fallback + PROBE_DEADLINE_MARGIN_S
 
 

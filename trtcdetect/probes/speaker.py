@@ -272,8 +272,8 @@ def judge(observation: SpeakerObservation) -> Verdict:
 
 
 async def measure(config: Config, prior: Prior = NO_PRIOR) -> SpeakerObservation:
-    seen = SpeakerObservation(require_devices=config.require_devices)
-    if config.no_sound:
+    seen = SpeakerObservation(require_devices=config.devices.require_devices)
+    if config.devices.no_sound:
         seen.no_sound = True
         return seen
     details = seen.seen
@@ -283,15 +283,15 @@ async def measure(config: Config, prior: Prior = NO_PRIOR) -> SpeakerObservation
     except DeviceProblem as problem:
         seen.problem = problem
         return seen
-    output = _pick(sd, config.speaker, "output")
+    output = _pick(sd, config.devices.speaker, "output")
     if output is None:  # a server has none: the same rule as camera and microphone
         seen.problem = DeviceProblem(R.SPEAKER_MISSING, Message(S.SPEAKER_NONE), missing=True)
         return seen
     output = {"id": output["index"], "name": output["name"]}
     details["device"] = output
     loop_in = None
-    if config.speaker_loopback != "none":
-        wanted = None if config.speaker_loopback == "auto" else config.speaker_loopback
+    if config.devices.speaker_loopback != "none":
+        wanted = None if config.devices.speaker_loopback == "auto" else config.devices.speaker_loopback
         loop_in = _pick(sd, wanted, "input")
     details["loopback_device"] = loop_in["name"] if loop_in else None
     try:

@@ -368,31 +368,31 @@ def _call_metrics(call: CallFigures) -> tuple[Metric, ...]:
 
 async def measure(config: Config, prior: Prior = NO_PRIOR) -> TrtcObservation:
     if switched_off():
-        return TrtcObservation(skipped=("disabled", DISABLE_ENV), target=config.target)
-    if not config.trtc_asked and not is_tencent(config.target):
-        return TrtcObservation(skipped=("not-tencent", config.target), target=config.target)
+        return TrtcObservation(skipped=("disabled", DISABLE_ENV), target=config.network.target)
+    if not config.trtc.trtc_asked and not is_tencent(config.network.target):
+        return TrtcObservation(skipped=("not-tencent", config.network.target), target=config.network.target)
     reason = unavailable()
     if reason is not None:
-        return TrtcObservation(skipped=("no-sdk", reason), target=config.target)
+        return TrtcObservation(skipped=("no-sdk", reason), target=config.network.target)
     job = job_for(config)
-    deadline = config.trtc_deadline_s + (config.trtc_seconds + 5 if job.mode == "call" else 0)
-    async with (relay_running(config.local, config.family) if through_relay(config)
+    deadline = config.trtc.trtc_deadline_s + (config.trtc.trtc_seconds + 5 if job.mode == "call" else 0)
+    async with (relay_running(config.network.local, config.network.family) if through_relay(config)
                 else contextlib.nullcontext()) as relay:
         if relay is not None:
             job = replace(job, proxy=Proxy("127.0.0.1", relay.port, relay.user,
                                            Secret(relay.password)))
         run = await run_worker(job, deadline, call_done if job.mode == "call" else reach_done,
-                               keep_logs=config.trtc_logs)
+                               keep_logs=config.trtc.trtc_logs)
     log = parse(run.log)
-    proxy = None if config.socks5 is None else f"{config.socks5[0]}:{config.socks5[1]}"
+    proxy = None if config.trtc.socks5 is None else f"{config.trtc.socks5[0]}:{config.trtc.socks5[1]}"
     # through a user's proxy this computer's own routes do not decide where the SDK's packets
     # go; through the relay they are the routes from the chosen local end
-    routes = {} if proxy else {host: excluded_by(host, config) or route(host, config.local)
+    routes = {} if proxy else {host: excluded_by(host, config) or route(host, config.network.local)
                                for host in dict.fromkeys(a.host for a in log.tried())}
     checked = {} if proxy or relay is not None else await own_checks(log, routes, config)
     return TrtcObservation(
         checked=checked,
-        mode=job.mode, target=config.target, log=log, events=tuple(run.events),
+        mode=job.mode, target=config.network.target, log=log, events=tuple(run.events),
         ended_by=run.ended_by, returncode=run.returncode, deadline_s=deadline,
         elapsed_s=run.elapsed_s, routes=routes, proxy=proxy,
         relayed=None if relay is None else {"which": local_choice(config),
@@ -417,8 +417,8 @@ async def own_checks(log: SdkLog, routes: dict[str, str],
               and not routes.get(a.host, "").startswith(("no route", "excluded by "))}
     clock = PathClock()
     verdicts = await asyncio.gather(*(
-        (probe_tcp if transport == "TCP" else probe_udp)(host, port, config.timeout_s, clock,
-                                                         config.local)
+        (probe_tcp if transport == "TCP" else probe_udp)(host, port, config.network.timeout_s, clock,
+                                                         config.network.local)
         for _endpoint, transport, host, port in wanted))
     return {f"{endpoint} {transport}": verdict.as_dict()
             for (endpoint, transport, _host, _port), verdict in zip(wanted, verdicts, strict=True)}
@@ -426,14 +426,14 @@ async def own_checks(log: SdkLog, routes: dict[str, str],
 
 def excluded_by(host: str, config: Config) -> str | None:
     """"excluded by -6" for an address of the family -4/-6 leaves out (the relay refuses it)."""
-    return None if family_allows(config.family, host) else f"excluded by -{config.family}"
+    return None if family_allows(config.network.family, host) else f"excluded by -{config.network.family}"
 
 
 def deadline_s(config: Config) -> float:
-    call = config.trtc_seconds + 5 if config.trtc_credentials is not None else 0.0
+    call = config.trtc.trtc_seconds + 5 if config.trtc.trtc_credentials is not None else 0.0
     # the worker's own deadline, its exit grace (close, TERM, KILL: 2 s each), the own checks
     # of the endpoints it left untold (net.ports: two timeouts at most) and a margin
-    return config.trtc_deadline_s + call + 6 + 2 * config.timeout_s + PROBE_DEADLINE_MARGIN_S
+    return config.trtc.trtc_deadline_s + call + 6 + 2 * config.network.timeout_s + PROBE_DEADLINE_MARGIN_S
 
 
 PROBE = MeasuredProbe(

@@ -239,8 +239,8 @@ def _browser(prior: Prior) -> tuple[str | None, str]:
 async def measure(config: Config, prior: Prior = NO_PRIOR) -> TrtcWebObservation:
     if switched_off():
         return TrtcWebObservation(skipped=f"switched off by {DISABLE_ENV}")
-    if not config.trtc_asked and not is_tencent(config.target):
-        return TrtcWebObservation(skipped=f"the target {config.target} is not Tencent's cloud")
+    if not config.trtc.trtc_asked and not is_tencent(config.network.target):
+        return TrtcWebObservation(skipped=f"the target {config.network.target} is not Tencent's cloud")
     binary, why = _browser(prior)
     if binary is None:
         browsers = prior.get("browsers")
@@ -249,17 +249,17 @@ async def measure(config: Config, prior: Prior = NO_PRIOR) -> TrtcWebObservation
     job: dict[str, Any] = {"schedule": True, "sdkAppId": PLACEHOLDER_SDK_APP_ID,
                            "userId": "trtcdetect_" + secrets.token_hex(4),
                            "userSig": PLACEHOLDER_SIG, "roomId": secrets.randbelow(2**31) + 1}
-    found = config.trtc_credentials
+    found = config.trtc.trtc_credentials
     if found is not None:  # Tencent's two-client test; the UserSigs reach only the page
         job = {"network": True, "sdkAppId": found.sdk_app_id, "roomId": found.room_id,
-               "seconds": config.trtc_seconds,
+               "seconds": config.trtc.trtc_seconds,
                "users": [{"userId": u.user_id, "userSig": u.user_sig.reveal()}
                          for u in found.users]}
-    if config.trtc_proxy:
-        job["proxy"] = config.trtc_proxy
-    wait = config.trtc_deadline_s + PAGE_LOAD_S + (config.trtc_seconds if found else 0)
+    if config.trtc.trtc_proxy:
+        job["proxy"] = config.trtc.trtc_proxy
+    wait = config.trtc.trtc_deadline_s + PAGE_LOAD_S + (config.trtc.trtc_seconds if found else 0)
     hold = None
-    if config.local_chosen and netns.missing() is None:
+    if config.network.local_chosen and netns.missing() is None:
         try:
             hold = netns.hold_for(config)
         except netns.NotHeld as exc:
@@ -274,18 +274,18 @@ async def measure(config: Config, prior: Prior = NO_PRIOR) -> TrtcWebObservation
         (host, error) for url, error in run.net_errors
         if (host := urlsplit(url).hostname or "") and is_tencent(host)))
     return TrtcWebObservation(browser=binary, sdk_version=sdk, schedule=run.schedule,
-                              ended_by=run.ended_by, deadline_s=config.trtc_deadline_s,
+                              ended_by=run.ended_by, deadline_s=config.trtc.trtc_deadline_s,
                               elapsed_s=run.elapsed_s, net_errors=errors,
-                              proxy=config.trtc_proxy, error=run.error, network=network,
+                              proxy=config.trtc.trtc_proxy, error=run.error, network=network,
                               held=hold.as_dict() if hold is not None else None)
 
 
 def deadline_s(config: Config) -> float:
     # the page's deadline (and the test's length), the browser's start, its exit (TERM then
     # KILL), the browser's own namespace when one is made, and a margin
-    test = config.trtc_seconds if config.trtc_credentials is not None else 0.0
-    return config.trtc_deadline_s + PAGE_LOAD_S + test + 4 + PROBE_DEADLINE_MARGIN_S + (
-        netns.SETUP_S if config.local_chosen else 0.0)
+    test = config.trtc.trtc_seconds if config.trtc.trtc_credentials is not None else 0.0
+    return config.trtc.trtc_deadline_s + PAGE_LOAD_S + test + 4 + PROBE_DEADLINE_MARGIN_S + (
+        netns.SETUP_S if config.network.local_chosen else 0.0)
 
 
 def unbound(config: Config) -> str | None:

@@ -253,11 +253,11 @@ async def _look(config: Config, url: str) -> Page:
 
 
 async def measure(config: Config, prior: Prior = NO_PRIOR) -> UrlObservation:
-    return UrlObservation(tuple(await asyncio.gather(*(_look(config, u) for u in config.urls))))
+    return UrlObservation(tuple(await asyncio.gather(*(_look(config, u) for u in config.network.urls))))
 
 
 def deadline_s(config: Config) -> float:
-    return config.timeout_s * (4 + MAX_REDIRECTS) + 2
+    return config.network.timeout_s * (4 + MAX_REDIRECTS) + 2
 
 
 PROBE = MeasuredProbe(

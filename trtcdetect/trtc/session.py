@@ -223,7 +223,7 @@ def through_relay(config: Config) -> bool:
     """-4/-6, --source, --interface: the SDK's traffic goes through trtcdetect's relay on
     127.0.0.1 (net/socksrelay.py), whose sockets are bound as every network probe's; a user's
     --socks5 wins."""
-    return config.local_chosen and config.socks5 is None
+    return config.network.local_chosen and config.trtc.socks5 is None
 
 
 def unbound(config: Config) -> str | None:
@@ -236,17 +236,17 @@ def unbound(config: Config) -> str | None:
 def job_for(config: Config) -> Job:
     """The worker's job for this run: the reachability check with placeholder credentials and
     a random room, or, with credentials, the two-user call."""
-    proxy = None if config.socks5 is None else Proxy(
-        config.socks5[0], config.socks5[1], config.socks5_user,
-        config.socks5_password or Secret(""))
-    found = config.trtc_credentials
+    proxy = None if config.trtc.socks5 is None else Proxy(
+        config.trtc.socks5[0], config.trtc.socks5[1], config.trtc.socks5_user,
+        config.trtc.socks5_password or Secret(""))
+    found = config.trtc.trtc_credentials
     if found is None:
         return Job("reach", PLACEHOLDER_SDK_APP_ID, secrets.randbelow(2**31) + 1,
                    (("trtcdetect_" + secrets.token_hex(4), Secret(PLACEHOLDER_SIG)),),
                    proxy=proxy)
     return Job("call", found.sdk_app_id, found.room_id,
                tuple((u.user_id, u.user_sig) for u in found.users),
-               seconds=config.trtc_seconds, proxy=proxy)
+               seconds=config.trtc.trtc_seconds, proxy=proxy)
 
 
 def reach_done(run: WorkerRun) -> bool:
