@@ -28,7 +28,7 @@ from ..browser.headless import PAGE_LOAD_S
 from ..browser.trtcweb import run_trtc_page, sdk_version
 from ..call.local import local_choice
 from ..config import PROBE_DEADLINE_MARGIN_S, Config
-from ..evidence import UNSET, Evidence, Number, UnsetType, details, faithful
+from ..evidence import UNSET, Evidence, Number, UnsetType, details, faithful, given
 from ..models import Advice, Message, Metric, Status
 from ..text.base import Text
 from ..text.ids import R, S
@@ -59,13 +59,23 @@ class Schedule(Evidence, frozen=True, kw_only=True):
     network: tuple[dict[str, Any], ...] | UnsetType = UNSET
 
 
+class SdkError(Evidence, frozen=True, kw_only=True):
+    """An error the SDK threw in the network test: which client, at which step, Tencent's code
+    (RtcError.code, a number; None when what was thrown had none) and its message."""
+
+    client: str | None = None
+    step: str | None = None
+    code: int | str | None = None
+    message: str | None = None
+
+
 class NetworkTest(Evidence, frozen=True, kw_only=True):
     """Tencent's two-client network test, summarized (trtc/webevents.py): when each client
     entered, the first media, quality on Tencent's 0-6 scale each way, RTT and loss."""
 
     entered_ms: dict[str, Number | None] = {}
     #: the SDK's errors: which client, at which step, Tencent's code and message
-    errors: tuple[dict[str, Any], ...] = ()
+    errors: tuple[SdkError, ...] = ()
     first_audio_ms: Number | None = None
     first_video_ms: Number | None = None
     uplink_quality: tuple[int, ...] = ()
@@ -147,82 +157,83 @@ class TrtcWebObservation:
         return details(self.evidence())
 
 
-def _failed_names(observation: TrtcWebObservation) -> str:
-    return "; ".join(f"{h} {e}" for h, e in observation.net_errors) or "-"
+def _failed_names(seen: TrtcWebDetails) -> str:
+    return "; ".join(f"{e.host} {e.error}" for e in given(seen.net_errors) or ()) or "-"
 
 
 def judge(observation: TrtcWebObservation) -> Verdict:
-    if observation.skipped is not None:
-        return Verdict(Status.SKIP, Message(S.TRTCWEB_SKIPPED, {"reason": observation.skipped}),
+    """What the typed evidence says (observation.evidence()): the scheduling service's answer,
+    or Tencent's two-client test; why not, when it did not run."""
+    seen = observation.evidence()
+    skipped = given(seen.skipped)
+    if skipped is not None:
+        return Verdict(Status.SKIP, Message(S.TRTCWEB_SKIPPED, {"reason": skipped}),
                        (Advice(R.BROWSER_INSTALL),) if observation.no_browser else ())
-    via: str | dict[str, Any] = "" if observation.proxy is None else \
-        Message(S.TRTC_VIA_PROXY_WEB, {"proxy": observation.proxy}).as_dict()
-    if observation.held is not None:
-        via = Message(S.TRTCWEB_HELD, {"which": observation.held["which"], "proxy": via}).as_dict()
-    if observation.network is not None:
-        return judge_network(observation, observation.network, via)
-    schedule = observation.schedule
+    proxy, held = given(seen.proxy), given(seen.held)
+    via: str | dict[str, Any] = "" if proxy is None else \
+        Message(S.TRTC_VIA_PROXY_WEB, {"proxy": proxy}).as_dict()
+    if held is not None:
+        via = Message(S.TRTCWEB_HELD, {"which": held.which, "proxy": via}).as_dict()
+    network = given(seen.network)
+    if network is not None:
+        return judge_network(seen, network, via)
+    schedule = given(seen.schedule)
     advice = (Advice(R.WHITELIST_DOMAIN, {"host": ", ".join(SCHEDULE_HOSTS)}),
               Advice(R.TRTC_WEB_PROXY))
+    ended_by, error = given(seen.ended_by), given(seen.error) or "?"
     if schedule is None:
-        if observation.ended_by == "start":
-            return Verdict(Status.ERROR, Message(S.TRTCWEB_NO_BROWSER, {
-                "error": observation.error or "?"}))
-        if observation.ended_by == "hold":  # it did not run
-            which = (observation.held or {}).get("which", "?")
+        if ended_by == "start":
+            return Verdict(Status.ERROR, Message(S.TRTCWEB_NO_BROWSER, {"error": error}))
+        if ended_by == "hold":  # it did not run
+            which = held.which if held is not None else "?"
             return Verdict(Status.ERROR, Message(S.TRTCWEB_NOT_HELD, {
-                "which": which, "error": observation.error or "?"}),
-                (Advice(R.BROWSER_NAMESPACE, {"which": which}),))
-        if observation.ended_by == "page":  # nothing was asked of the network
-            return Verdict(Status.ERROR, Message(S.TRTCWEB_NO_PAGE, {
-                "error": observation.error or "?"}))
+                "which": which, "error": error}), (Advice(R.BROWSER_NAMESPACE, {"which": which}),))
+        if ended_by == "page":  # nothing was asked of the network
+            return Verdict(Status.ERROR, Message(S.TRTCWEB_NO_PAGE, {"error": error}))
         return Verdict(Status.FAIL, Message(S.TRTCWEB_NO_ANSWER, {
-            "seconds": observation.deadline_s, "which": _failed_names(observation),
+            "seconds": given(seen.deadline_s) or 0.0, "which": _failed_names(seen),
             "via": via}), advice)
-    ms = float(schedule.get("ms") or 0)
+    took: Number | None = given(schedule.ms)
+    ms = float(took or 0)
     metric = (Metric("trtcweb_schedule", ms, "ms", better="lower"),)
-    error = schedule.get("error") or {}
-    if schedule.get("entered") or error.get("code") == SERVER_ERROR:
+    thrown = given(schedule.error) or {}  # Tencent's RtcError, as the SDK shaped it
+    if given(schedule.entered) or thrown.get("code") == SERVER_ERROR:
         return Verdict(Status.PASS, Message(S.TRTCWEB_ANSWERED, {"ms": ms, "via": via}), (),
                        metric)
-    if error.get("code") == OPERATION_FAILED and "schedule failed" in str(error.get("message")):
+    if thrown.get("code") == OPERATION_FAILED and "schedule failed" in str(thrown.get("message")):
         # the SDK's own words are in the details; the summary names hosts and net errors
-        which = _failed_names(observation) if observation.net_errors else f"enterRoom {OPERATION_FAILED}"
+        which = _failed_names(seen) if given(seen.net_errors) else f"enterRoom {OPERATION_FAILED}"
         return Verdict(Status.FAIL, Message(S.TRTCWEB_UNREACHABLE, {"which": which, "via": via}),
                        advice, metric)
     return Verdict(Status.WARN, Message(S.TRTCWEB_UNKNOWN, {
-        "code": str(error.get("code")), "error": str(error.get("message", "")).split("\n")[0]}),
-        (), metric)
+        "code": str(thrown.get("code")),
+        "error": str(thrown.get("message", "")).split("\n")[0]}), (), metric)
 
 
-def judge_network(observation: TrtcWebObservation, net: dict[str, Any],
-                  via: str | dict[str, Any]) -> Verdict:
+def judge_network(seen: TrtcWebDetails, net: NetworkTest, via: str | dict[str, Any]) -> Verdict:
     """Tencent's two-client test, on Tencent's scale (the same limits as the trtc probe's)."""
-    errors = net.get("errors") or []
-    refused = next((e for e in errors if e.get("code") == SERVER_ERROR), None)
+    refused = next((e for e in net.errors if e.code == SERVER_ERROR), None)
     if refused is not None:
         return Verdict(Status.FAIL, Message(S.TRTCWEB_REFUSED, {"code": SERVER_ERROR}),
                        (Advice(R.TRTC_CREDENTIALS, {"code": str(SERVER_ERROR)}),))
-    entered = net.get("entered_ms") or {}
-    if entered.get("up") is None or entered.get("down") is None:
+    if net.entered_ms.get("up") is None or net.entered_ms.get("down") is None:
         return Verdict(Status.FAIL, Message(S.TRTCWEB_UNREACHABLE, {
-            "which": _failed_names(observation) if observation.net_errors
-            else f"enterRoom {errors[0].get('code') if errors else '?'}", "via": via}),
+            "which": _failed_names(seen) if given(seen.net_errors)
+            else f"enterRoom {net.errors[0].code if net.errors else '?'}", "via": via}),
             (Advice(R.WHITELIST_DOMAIN, {"host": ", ".join(SCHEDULE_HOSTS)}),
              Advice(R.TRTC_WEB_PROXY)))
     metrics = (
-        Metric("trtcweb_quality_mean", net.get("quality_mean"), "level",
+        Metric("trtcweb_quality_mean", net.quality_mean, "level",
                warn=thresholds.TRTC_QUALITY_WARN, fail=thresholds.TRTC_QUALITY_FAIL,
                better="lower"),
-        Metric("trtcweb_rtt", net.get("rtt_median_ms"), "ms", better="lower"),
-        Metric("trtcweb_loss", net.get("loss_median_pct"), "%", better="lower"),
-        Metric("trtcweb_first_video", net.get("first_video_ms"), "ms", better="lower"))
-    if net.get("first_audio_ms") is None or net.get("first_video_ms") is None:
+        Metric("trtcweb_rtt", net.rtt_median_ms, "ms", better="lower"),
+        Metric("trtcweb_loss", net.loss_median_pct, "%", better="lower"),
+        Metric("trtcweb_first_video", net.first_video_ms, "ms", better="lower"))
+    if net.first_audio_ms is None or net.first_video_ms is None:
         return Verdict(Status.FAIL, Message(S.TRTCWEB_NO_MEDIA), (Advice(R.CALL_POOR),), metrics)
-    mean = net.get("quality_mean")
-    status = quality_status(mean, net.get("worst_quality"))
+    status = quality_status(net.quality_mean, net.worst_quality)
     return Verdict(status, Message(S.TRTCWEB_NETWORK, quality_words(
-        mean, net.get("rtt_median_ms"), net.get("loss_median_pct"))),
+        net.quality_mean, net.rtt_median_ms, net.loss_median_pct)),
         (Advice(R.CALL_POOR),) if status is not Status.PASS else (), metrics)
 
 
