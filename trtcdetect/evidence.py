@@ -25,9 +25,9 @@ from .failures import Failure
 if TYPE_CHECKING:
     from .models import ProbeResult
 
-__all__ = ["UNSET", "AudioDevice", "DnsFailure", "Evidence", "EvidenceError", "MediaError",
-           "MinAvgMax", "Number", "Place", "Port", "Said", "UnsetType", "details", "faithful", "given", "of",
-           "of_entry", "read"]
+__all__ = ["UNSET", "AudioDevice", "DnsFailure", "Evidence", "EvidenceError", "Held",
+           "MediaError", "MinAvgMax", "Number", "Place", "Port", "Said", "UnsetType", "details",
+           "faithful", "given", "of", "of_entry", "read"]
 
 #: a port number
 Port = Annotated[int, Meta(ge=1, le=65535)]
@@ -166,6 +166,18 @@ def faithful(kind: type[E], value: Mapping[str, Any], where: str = "details") ->
         raise EvidenceError(f"{where}: {kind.__name__} does not keep "
                             f"{lost or 'every value as it was'}")
     return found
+
+
+class Held(Evidence, frozen=True, kw_only=True):
+    """A browser's own network namespace for -4/-6, --source, --interface (browser/netns.py
+    Hold); only `which` when it could not be made."""
+
+    which: str
+    ipv4: bool | UnsetType = UNSET
+    ipv6: bool | UnsetType = UNSET
+    v4: str | None | UnsetType = UNSET
+    v6: str | None | UnsetType = UNSET
+    through: str | UnsetType = UNSET
 
 
 class AudioDevice(Evidence, frozen=True, kw_only=True):

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -29,7 +30,7 @@ from ..browser.page import browser_webrtc, local_asked
 from ..browser.tencent import TENCENT_DETECT_S, tencent_all
 from ..call.local import same_address
 from ..config import Config
-from ..evidence import UNSET, Evidence, Number, UnsetType, details, faithful
+from ..evidence import UNSET, Evidence, Held, Number, UnsetType, details, faithful, given
 from ..models import Advice, Message, Metric, Status, worst
 from ..text.base import Text
 from ..text.ids import R, S
@@ -71,8 +72,8 @@ def judge_one(entry: dict[str, Any]) -> dict[str, Any]:
             "verdict": verdict}
 
 
-def webrtc_metrics(report: dict[str, Any]) -> list[Metric]:
-    stats = report.get("stats") or []
+def webrtc_metrics(stats: Sequence[Mapping[str, Any]]) -> list[Metric]:
+    """RTT and loss from the browser's own getStats objects."""
     rtts = [s["roundTripTime"] * 1000 for s in stats
             if s["type"] == "remote-inbound-rtp" and s.get("roundTripTime") is not None]
     pair = [s["currentRoundTripTime"] * 1000 for s in stats
@@ -103,6 +104,62 @@ class Viewport(Evidence, frozen=True, kw_only=True):
     touch: bool | None = None
 
 
+class CallEnd(Evidence, frozen=True, kw_only=True):
+    """One end of the pair the browser's call went over, as getStats named it."""
+
+    address: str | None = None
+    port: int | UnsetType = UNSET
+    protocol: str | UnsetType = UNSET
+    type: str | UnsetType = UNSET
+    network: str | UnsetType = UNSET
+
+
+class CallPath(Evidence, frozen=True, kw_only=True):
+    local: CallEnd
+    remote: CallEnd
+
+
+class LocalAsked(Evidence, frozen=True, kw_only=True):
+    """What -4/-6, --source, --interface asked of the call's local end (browser/page.py)."""
+
+    which: str
+    family: int | None | UnsetType = UNSET
+    source: str | None | UnsetType = UNSET
+    interface: str | None | UnsetType = UNSET
+    interface_addresses: tuple[str, ...] | UnsetType = UNSET
+
+
+class WebrtcCall(Evidence, frozen=True, kw_only=True):
+    """The --browser-webrtc call as browser/static/webrtc.html reported it (the stage it got
+    to, connected or why not, the pair it went over), with the browser that ran it, what the
+    options asked of it and the namespace it ran in; only `error` when it did not run."""
+
+    browser: str | UnsetType = UNSET
+    stage: str | UnsetType = UNSET
+    connected: bool | UnsetType = UNSET
+    family: int | None | UnsetType = UNSET
+    tracks: tuple[str, ...] | UnsetType = UNSET
+    #: the browser's own getStats objects (the kept types): its words, an open set of keys
+    #: (an edge: a mapping each)
+    stats: tuple[dict[str, Any], ...] | UnsetType = UNSET
+    path: CallPath | UnsetType = UNSET
+    error: str | None | UnsetType = UNSET
+    local_asked: LocalAsked | UnsetType = UNSET
+    held: Held | UnsetType = UNSET
+
+
+class TencentRun(Evidence, frozen=True, kw_only=True):
+    """Tencent's own checks in one browser (browser/tencent.py), or why they did not run."""
+
+    skipped: str | UnsetType = UNSET
+    browser: str | UnsetType = UNSET
+    name: str | UnsetType = UNSET
+    sdk_version: str | None | UnsetType = UNSET
+    devices: str | UnsetType = UNSET
+    #: what trtc.js and rtc-detect answered: Tencent's own shapes (an edge: a mapping)
+    detect: dict[str, Any] | UnsetType = UNSET
+
+
 class BrowsersDetails(Evidence, frozen=True, kw_only=True):
     """The browsers probe's details. The command line's: the browsers found, the minimums, the
     found Chromium's own WebRTC call and Tencent's checks in each. The check page's: the end
@@ -112,12 +169,9 @@ class BrowsersDetails(Evidence, frozen=True, kw_only=True):
     browsers: tuple[BrowserEntry, ...] | UnsetType = UNSET
     minimums_source: str | UnsetType = UNSET
     minimums: dict[str, str] | UnsetType = UNSET
-    #: what browser/static/webrtc.html reported of the call, with the browser's own getStats
-    #: objects: the browser's words, an open set of keys (an edge: a mapping)
-    webrtc: dict[str, Any] | None | UnsetType = UNSET
-    #: what Tencent's trtc.js and rtc-detect answered: Tencent's own shapes (an edge: a mapping)
-    tencent: dict[str, Any] | UnsetType = UNSET
-    tencent_others: tuple[dict[str, Any], ...] | UnsetType = UNSET
+    webrtc: WebrtcCall | None | UnsetType = UNSET
+    tencent: TencentRun | UnsetType = UNSET
+    tencent_others: tuple[TencentRun, ...] | UnsetType = UNSET
     # the check page
     user_agent: str | UnsetType = UNSET
     family: str | None | UnsetType = UNSET
@@ -163,7 +217,10 @@ class BrowsersObservation:
 
 
 def judge(observation: BrowsersObservation) -> Verdict:
-    entries = observation.entries
+    """What the typed evidence says (observation.evidence()): the browsers against TRTC Web's
+    minimums, the found Chromium's own call, and Tencent's checks in each browser."""
+    seen = observation.evidence()
+    entries = given(seen.browsers) or ()
     metrics: list[Metric] = [Metric("browsers_found", len(entries), "count")]
     statuses: list[Status] = []
     advice: list[Advice] = []
@@ -172,10 +229,10 @@ def judge(observation: BrowsersObservation) -> Verdict:
         statuses.append(Status.SKIP)
         advice.append(Advice(R.BROWSER_INSTALL))
     else:
-        old = [e for e in entries if e["verdict"] == "too_old"]
-        unknown = [e for e in entries if e["verdict"] == "unknown"]
-        good = [e for e in entries if e["verdict"] == "supported"]
-        listing = ", ".join(f"{e['name']} {e['version'] or '?'}" for e in entries)
+        old = [e for e in entries if e.verdict == "too_old"]
+        unknown = [e for e in entries if e.verdict == "unknown"]
+        good = [e for e in entries if e.verdict == "supported"]
+        listing = ", ".join(f"{e.name} {e.version or '?'}" for e in entries)
         if not good:
             statuses.append(Status.FAIL)
             message = Message(S.BROWSERS_NONE_SUPPORTED, {"list": listing})
@@ -185,53 +242,19 @@ def judge(observation: BrowsersObservation) -> Verdict:
         else:
             statuses.append(Status.PASS)
             message = Message(S.BROWSERS_OK, {"list": listing})
-        if old or not good or not any(e["family"] == "chrome" for e in good):
+        if old or not good or not any(e.family == "chrome" for e in good):
             advice.append(Advice(R.BROWSER_UPGRADE))
-    webrtc = observation.webrtc
-    if observation.webrtc_asked and webrtc is not None:
-        if "browser" not in webrtc:  # not run: no browser to run it in, or no echo peer
-            statuses.append(Status.WARN)
-        else:
-            metrics += webrtc_metrics(webrtc)
-            name = "Chromium" if "chromium" in str(webrtc["browser"]).lower() else "Chrome"
-            other = other_address(webrtc)
-            if webrtc.get("connected") and other:
-                statuses.append(Status.WARN)
-                message = Message(S.BROWSERS_WEBRTC_OTHER_ADDRESS, {
-                    "before": message.as_dict(), "browser": name, "local": other[0],
-                    "asked": other[1]})
-            elif webrtc.get("connected") and webrtc.get("held"):
-                message = Message(S.BROWSERS_WEBRTC_HELD, {
-                    "before": message.as_dict(), "browser": name,
-                    "which": webrtc["held"]["which"]})
-            elif webrtc.get("connected"):
-                message = Message(S.BROWSERS_WEBRTC_OK, {"before": message.as_dict(),
-                                                         "browser": name})
-            elif webrtc.get("stage") in ("start", "page", "hold"):  # it did not start here
-                statuses.append(Status.WARN)
-                message = Message(S.BROWSERS_WEBRTC_NOT_RUN, {
-                    "before": message.as_dict(), "error": webrtc.get("error", "")})
-                if webrtc.get("stage") == "hold":
-                    advice.append(Advice(R.BROWSER_NAMESPACE, {
-                        "which": (webrtc.get("local_asked") or {}).get("which", "?")}))
-            else:
-                statuses.append(Status.FAIL)
-                message = Message(S.BROWSERS_WEBRTC_FAILED, {
-                    "before": message.as_dict(), "stage": webrtc.get("stage", "?"),
-                    "error": webrtc.get("error", "")})
-                advice.append(  # "family": the family held to left an end no address
-                    Advice(R.LOCAL_OPTIONS_LEFT_NOTHING, {
-                        "which": str((webrtc.get("local_asked") or {}).get("which") or "-4/-6")})
-                    if webrtc.get("stage") == "family" else
-                    Advice(R.CALL_NO_CONNECT, {"stage": str(webrtc.get("stage"))}))
-    ran = [t for t in ([observation.tencent] if observation.tencent else [])
-           + list(observation.tencent_others) if t.get("detect") is not None]
+    webrtc = given(seen.webrtc)
+    if webrtc is not None:
+        message = _webrtc(webrtc, message, statuses, advice, metrics)
+    ran = [t for t in ([given(seen.tencent)] + list(given(seen.tencent_others) or ()))
+           if t is not None and given(t.detect) is not None]
     if ran:
-        said = [(t, tencent_failures(t["detect"])) for t in ran]
+        said = [(t, tencent_failures(given(t.detect) or {})) for t in ran]
         bad = [(t, failed) for t, failed in said if failed]
         first = bad[0][0] if bad else ran[0]
-        words = {"before": message.as_dict(), "browser": str(first.get("name", "?")),
-                 "version": str(first.get("sdk_version") or "?")}
+        words = {"before": message.as_dict(), "browser": str(given(first.name) or "?"),
+                 "version": str(given(first.sdk_version) or "?")}
         if bad:  # every browser said no: fail; another one can: warn
             statuses.append(Status.FAIL if len(bad) == len(ran) else Status.WARN)
             message = Message(S.BROWSERS_TENCENT_FAILED, {**words, "which": ", ".join(bad[0][1])})
@@ -239,24 +262,63 @@ def judge(observation: BrowsersObservation) -> Verdict:
         else:
             statuses.append(Status.PASS)
             message = Message(S.BROWSERS_TENCENT_OK, {
-                **words, "browser": ", ".join(str(t.get("name", "?")) for t in ran)})
+                **words, "browser": ", ".join(str(given(t.name) or "?") for t in ran)})
     status = Status.SKIP if statuses == [Status.SKIP] else worst(statuses)
     return Verdict(status, message, tuple(advice), tuple(unique_metrics(metrics)))
 
 
-def other_address(webrtc: dict[str, Any]) -> tuple[str, str] | None:
+def _webrtc(webrtc: WebrtcCall, message: Message, statuses: list[Status],
+            advice: list[Advice], metrics: list[Metric]) -> Message:
+    """The found Chromium's own call, said after what came `before` (message)."""
+    browser = given(webrtc.browser)
+    if browser is None:  # not run: no browser to run it in, or no echo peer
+        statuses.append(Status.WARN)
+        return message
+    metrics += webrtc_metrics(given(webrtc.stats) or ())
+    name = "Chromium" if "chromium" in browser.lower() else "Chrome"
+    stage, error = given(webrtc.stage), given(webrtc.error) or ""
+    asked, held = given(webrtc.local_asked), given(webrtc.held)
+    connected = bool(given(webrtc.connected))
+    other = other_address(webrtc)
+    if connected and other:
+        statuses.append(Status.WARN)
+        return Message(S.BROWSERS_WEBRTC_OTHER_ADDRESS, {
+            "before": message.as_dict(), "browser": name, "local": other[0], "asked": other[1]})
+    if connected and held is not None:
+        return Message(S.BROWSERS_WEBRTC_HELD, {"before": message.as_dict(), "browser": name,
+                                                "which": held.which})
+    if connected:
+        return Message(S.BROWSERS_WEBRTC_OK, {"before": message.as_dict(), "browser": name})
+    if stage in ("start", "page", "hold"):  # it did not start here
+        statuses.append(Status.WARN)
+        if stage == "hold":
+            advice.append(Advice(R.BROWSER_NAMESPACE, {
+                "which": asked.which if asked is not None else "?"}))
+        return Message(S.BROWSERS_WEBRTC_NOT_RUN, {"before": message.as_dict(), "error": error})
+    statuses.append(Status.FAIL)
+    advice.append(  # "family": the family held to left an end no address
+        Advice(R.LOCAL_OPTIONS_LEFT_NOTHING, {
+            "which": asked.which if asked is not None and asked.which else "-4/-6"})
+        if stage == "family" else Advice(R.CALL_NO_CONNECT, {"stage": str(stage)}))
+    return Message(S.BROWSERS_WEBRTC_FAILED, {"before": message.as_dict(),
+                                              "stage": stage or "?", "error": error})
+
+
+def other_address(webrtc: WebrtcCall) -> tuple[str, str] | None:
     """(the local address the browser's call went from, the option it is not) when --source
     or --interface asked for another one; None when it went from it, nothing was asked, or the
     browser ran in a namespace whose packets are sent from it."""
-    asked = webrtc.get("local_asked") or {}
-    if webrtc.get("held"):
+    asked = given(webrtc.local_asked)
+    if asked is None or given(webrtc.held) is not None:
         return None
-    local = str(((webrtc.get("path") or {}).get("local") or {}).get("address") or "?")
-    if asked.get("source") and not same_address(local, asked["source"]):
-        return local, f"--source {asked['source']}"
-    mine = asked.get("interface_addresses") or ()
-    if asked.get("interface") and not any(same_address(local, a) for a in mine):
-        return local, f"--interface {asked['interface']}"
+    path = given(webrtc.path)
+    local = str((path.local.address if path is not None else None) or "?")
+    source, interface = given(asked.source), given(asked.interface)
+    if source and not same_address(local, source):
+        return local, f"--source {source}"
+    if interface and not any(same_address(local, a)
+                             for a in given(asked.interface_addresses) or ()):
+        return local, f"--interface {interface}"
     return None
 
 

@@ -28,7 +28,7 @@ from ..browser.headless import PAGE_LOAD_S
 from ..browser.trtcweb import run_trtc_page, sdk_version
 from ..call.local import local_choice
 from ..config import PROBE_DEADLINE_MARGIN_S, Config
-from ..evidence import UNSET, Evidence, Number, UnsetType, details, faithful, given
+from ..evidence import UNSET, Evidence, Held, Number, UnsetType, details, faithful, given
 from ..models import Advice, Message, Metric, Status
 from ..text.base import Text
 from ..text.ids import R, S
@@ -89,18 +89,6 @@ class NetworkTest(Evidence, frozen=True, kw_only=True):
 class NetError(Evidence, frozen=True, kw_only=True):
     host: str
     error: str
-
-
-class Held(Evidence, frozen=True, kw_only=True):
-    """The browser's own network namespace for -4/-6, --source, --interface (netns.Hold); only
-    `which` when it could not be made."""
-
-    which: str
-    ipv4: bool | UnsetType = UNSET
-    ipv6: bool | UnsetType = UNSET
-    v4: str | None | UnsetType = UNSET
-    v6: str | None | UnsetType = UNSET
-    through: str | UnsetType = UNSET
 
 
 class TrtcWebDetails(Evidence, frozen=True, kw_only=True):
