@@ -22,12 +22,12 @@ import pytest
 
 from trtcdetect.models import Status
 from trtcdetect.probes import trtc as probe
-from trtcdetect.probes.trtc import TrtcObservation, judge
+from trtcdetect.probes.trtc import Relayed, TrtcObservation, judge
 from trtcdetect.text.ids import R, S
 from trtcdetect.text.remedies import PARTY
 from trtcdetect.trtc import is_tencent
 from trtcdetect.trtc.events import summarize
-from trtcdetect.trtc.reading import told_apart
+from trtcdetect.trtc.reading import OwnCheck, told_apart
 from trtcdetect.trtc.sdklog import parse
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "trtc"
@@ -91,19 +91,21 @@ def test_recorded_udp_refusal_is_told_by_the_probes_own_check() -> None:
               and ":" not in a.host]
     closed = {"verdict": "closed", "refused_by": "host", "error": "Connection refused"}
     silent = {"verdict": "no_answer", "refused_by": None, "error": None}
+    own = {"closed": OwnCheck(**closed), "silent": OwnCheck(**silent)}
     udp = "UDP 8000, 8080, 16285"
     for checked, word, other in ((closed, f"{udp}; TCP 443, 13275, 23275 refused", "no answer"),
                                  (silent, f"{udp}; TCP 13275, 23275 no answer",
                                   "13275, 23275 refused")):
         observation = replace(reach(lines, routes), checked={
-            f"{a.endpoint} {a.transport}": checked for a in untold})
+            f"{a.endpoint} {a.transport}": own["closed" if checked is closed else "silent"]
+            for a in untold})
         text = judge(observation).message.text("en")
         assert word in text and other not in text, text
         endpoints = {e["endpoint"]: e for e in observation.details()["endpoints"]
                      if e["transport"] == "UDP"}
         assert endpoints["162.14.22.165:8000"]["checked"] == checked
-    assert told_apart("pending", {"verdict": "open"}) == "pending"
-    assert told_apart("refused", {"verdict": "no_answer"}) == "refused"
+    assert told_apart("pending", OwnCheck(verdict="open")) == "pending"
+    assert told_apart("refused", OwnCheck(verdict="no_answer")) == "refused"
     assert told_apart("timeout", None) == "timeout"
 
 
@@ -273,7 +275,7 @@ def test_from_the_docs_a_good_call_passes_with_its_figures() -> None:
     assert figures.ping_loss_pct == pytest.approx(10, abs=1)  # every 10th ping lost
     assert figures.audio_gaps == 0 and figures.audio_level_dbfs == -15.1
     assert figures.quality_mean == pytest.approx(10 / 7, abs=0.01)  # 1,2,1,2,1,2,1 per user
-    assert figures.as_dict()["up"]["quality_series"][:2] == [[2.4, 1], [4.4, 2]]  # every 2 s
+    assert figures.seen().up.quality_series[:2] == ((2.4, 1), (4.4, 2))  # every 2 s
     verdict = judge(call(call_events()))
     assert verdict.status is Status.PASS and verdict.message.id == S.TRTC_CALL
     assert "network quality excellent (mean 1.4" in verdict.message.text("en")
@@ -396,7 +398,7 @@ def test_recorded_six_that_leaves_no_way_is_the_options_doing() -> None:
               for a in parse(lines).tried()}
     observation = reach(lines, routes)
     observation = TrtcObservation(**{**observation.__dict__,
-                                     "relayed": {"which": "-6", "other_family": 12}})
+                                     "relayed": Relayed(which="-6", other_family=12)})
     verdict = judge(observation)
     assert verdict.message.id == S.TRTC_NO_ROUTE
     assert "IPv6 no route; IPv4 left out by -6" in verdict.message.text("en")
@@ -409,6 +411,6 @@ def test_through_the_relay_the_sentence_names_the_options() -> None:
     lines = [*ANSWER_START, sdk_line(0.043, "OnEnterRoom , code: [-100018]x, cost_time: 43ms")]
     observation = reach(lines, {}, ended_by="done")
     observation = TrtcObservation(**{**observation.__dict__,
-                                     "relayed": {"which": "--source 192.0.2.7"}})
+                                     "relayed": Relayed(which="--source 192.0.2.7")})
     assert "with --source 192.0.2.7 (trtcdetect relays the SDK's packets for it)" in \
         judge(observation).message.text("en")

@@ -24,7 +24,7 @@ from .. import thresholds
 from ..call.local import local_choice
 from ..config import PROBE_DEADLINE_MARGIN_S, Config
 from ..credentials import Secret
-from ..evidence import UNSET, Evidence, Number, UnsetType, details, faithful
+from ..evidence import UNSET, Evidence, Number, UnsetType, details, faithful, read
 from ..models import Advice, Message, Metric, Status
 from ..net.bind import family_allows
 from ..net.local import route
@@ -32,11 +32,12 @@ from ..net.socksrelay import relay_running
 from ..text.base import Text
 from ..text.ids import R, S
 from ..trtc import DISABLE_ENV, TENCENT_SUFFIXES, is_tencent, switched_off
-from ..trtc.events import CallFigures, summarize
+from ..trtc.events import CallFigures, CallSeen, summarize
 from ..trtc.reading import (
     CREDENTIAL_CODES,
     NO_ANSWER_CODES,
     UNTOLD,
+    OwnCheck,
     addresses,
     answered_over,
     meaning,
@@ -62,20 +63,6 @@ class SdkName(Evidence, frozen=True, kw_only=True):
     ms: int | None = None
 
 
-class OwnCheck(Evidence, frozen=True, kw_only=True):
-    """This probe's own connect or STUN request to an endpoint (net.ports' PortVerdict, as its
-    details write it)."""
-
-    protocol: str | UnsetType = UNSET
-    port: int | UnsetType = UNSET
-    verdict: str
-    rtt_ms: Number | None | UnsetType = UNSET
-    error: str | None | UnsetType = UNSET
-    attempts: int | UnsetType = UNSET
-    refused_by: str | None | UnsetType = UNSET
-    timing: str | None | UnsetType = UNSET
-
-
 class SdkEndpoint(Evidence, frozen=True, kw_only=True):
     """An access server the SDK tried (its log), this computer's route toward it, and this
     probe's own connect or STUN request where the SDK's attempt ended without a word."""
@@ -92,36 +79,17 @@ class SdkEndpoint(Evidence, frozen=True, kw_only=True):
     checked: OwnCheck | UnsetType = UNSET
 
 
-class UserSeen(Evidence, frozen=True, kw_only=True):
-    """One user of the two-user call: when it entered, the SDK's error codes, and its own
-    network quality samples (Tencent's 0-6 scale) with when each came."""
+class Relayed(Evidence, frozen=True, kw_only=True):
+    """-4/-6, --source, --interface: which, and what the local SOCKS5 relay carried for the
+    SDK (net/socksrelay.py Tally)."""
 
-    entered_ms: Number | None
-    error_codes: tuple[int, ...] = ()
-    quality: tuple[int, ...] = ()
-    quality_series: tuple[tuple[Number, int], ...] = ()
-    quality_mean: Number | None = None
-
-
-class CallSeen(Evidence, frozen=True, kw_only=True):
-    """The two-user test call through TRTC's cloud (trtc/events.py)."""
-
-    up: UserSeen
-    down: UserSeen
-    first_audio_ms: Number | None = None
-    first_video_ms: Number | None = None
-    audio_frames: int = 0
-    audio_gaps: int = 0
-    audio_longest_gap_ms: Number | None = None
-    audio_level_dbfs: Number | None = None
-    video_frames: int = 0
-    pings: int = 0
-    pongs: int = 0
-    ping_loss_pct: Number | None = None
-    rtt_median_ms: Number | None = None
-    quality_mean: Number | None = None
-    worst_quality: int | None = None
-    seconds: Number | None = None
+    which: str
+    connects: int = 0
+    connects_failed: int = 0
+    datagrams_out: int = 0
+    datagrams_in: int = 0
+    other_family: int = 0
+    destinations: tuple[str, ...] = ()
 
 
 class Reached(Evidence, frozen=True, kw_only=True):
@@ -154,8 +122,7 @@ class TrtcDetails(Evidence, frozen=True, kw_only=True):
     exhausted_s: Number | None | UnsetType = UNSET
     socks5: bool | UnsetType = UNSET
     unsent_datagrams: int | UnsetType = UNSET
-    #: -4/-6, --source, --interface: which, and the local relay's counters by name
-    relayed: dict[str, Any] | UnsetType = UNSET
+    relayed: Relayed | UnsetType = UNSET
     reached_over: Reached | UnsetType = UNSET
     call: CallSeen | UnsetType = UNSET
     kept_logs: tuple[str, ...] | UnsetType = UNSET
@@ -178,7 +145,7 @@ class TrtcObservation:
     routes: dict[str, str] = field(default_factory=dict)
     proxy: str | None = None
     #: -4/-6, --source, --interface: what the local relay carried for the SDK
-    relayed: dict[str, Any] | None = None
+    relayed: Relayed | None = None
     call: CallFigures | None = None
     kept_logs: tuple[str, ...] = ()
     #: the last SDK log lines when it ended without a verdict (secrets already removed)
@@ -186,7 +153,7 @@ class TrtcObservation:
     #: "ENDPOINT TRANSPORT" -> this probe's own connect (TCP) or STUN request on a connected
     #: UDP socket to an endpoint whose SDK attempt ended without a word (net.ports verdicts):
     #: the SDK does not log a UDP refusal, nor a TCP reset when its deadline comes first
-    checked: dict[str, dict[str, Any]] = field(default_factory=dict)
+    checked: dict[str, OwnCheck] = field(default_factory=dict)
 
     def evidence(self) -> TrtcDetails:
         return faithful(TrtcDetails, self._seen(), "trtc")
@@ -216,7 +183,7 @@ class TrtcObservation:
                 if endpoint["endpoint"] == reached[0] and endpoint["outcome"] == "pending":
                     endpoint["outcome"] = "answered"
         if self.call is not None:
-            details["call"] = self.call.as_dict()
+            details["call"] = self.call.seen()
         if self.kept_logs:
             details["kept_logs"] = list(self.kept_logs)
         if self.tail:
@@ -247,7 +214,7 @@ def unavailable() -> str | None:
 
 def _proxy(observation: TrtcObservation) -> str | dict[str, Any]:
     if observation.relayed is not None:  # -4/-6, --source, --interface through the relay
-        return Message(S.TRTC_VIA_LOCAL_RELAY, {"which": observation.relayed["which"]}).as_dict()
+        return Message(S.TRTC_VIA_LOCAL_RELAY, {"which": observation.relayed.which}).as_dict()
     return "" if observation.proxy is None else \
         Message(S.TRTC_VIA_PROXY, {"proxy": observation.proxy}).as_dict()
 
@@ -265,7 +232,8 @@ def _no_answer(observation: TrtcObservation) -> Verdict:
     if tried_hosts and len(no_route) == len(tried_hosts):
         # -4/-6 left out the rest: the options left the SDK no way, not the network alone
         cause = Advice(R.LOCAL_OPTIONS_LEFT_NOTHING, {
-            "which": str((observation.relayed or {}).get("which") or "-4/-6")}) if excluded \
+            "which": observation.relayed.which if observation.relayed is not None
+            and observation.relayed.which else "-4/-6"}) if excluded \
             else Advice(R.TRTC_NO_ROUTE, {"addresses": addresses(log)})
         return Verdict(Status.FAIL, Message(S.TRTC_NO_ROUTE, {"which": which}), (cause,),
                        metrics)
@@ -395,8 +363,8 @@ async def measure(config: Config, prior: Prior = NO_PRIOR) -> TrtcObservation:
         mode=job.mode, target=config.network.target, log=log, events=tuple(run.events),
         ended_by=run.ended_by, returncode=run.returncode, deadline_s=deadline,
         elapsed_s=run.elapsed_s, routes=routes, proxy=proxy,
-        relayed=None if relay is None else {"which": local_choice(config),
-                                            **relay.tally.as_dict()},
+        relayed=None if relay is None else read(Relayed, {"which": local_choice(config),
+                                                          **relay.tally.as_dict()}),
         call=summarize(run.events) if job.mode == "call" else None,
         kept_logs=tuple(run.kept),
         tail=tuple(line.rstrip() for line in run.log[-3:])
@@ -404,7 +372,7 @@ async def measure(config: Config, prior: Prior = NO_PRIOR) -> TrtcObservation:
 
 
 async def own_checks(log: SdkLog, routes: dict[str, str],
-                     config: Config) -> dict[str, dict[str, Any]]:
+                     config: Config) -> dict[str, OwnCheck]:
     """A TCP connect or a STUN request (net.ports: the ports probe's own checks) to each
     endpoint the SDK tried without a word on how it ended, all at once, bounded by
     --timeout. Only endpoints this computer has a route to; never through a proxy."""
@@ -420,7 +388,7 @@ async def own_checks(log: SdkLog, routes: dict[str, str],
         (probe_tcp if transport == "TCP" else probe_udp)(host, port, config.network.timeout_s, clock,
                                                          config.network.local)
         for _endpoint, transport, host, port in wanted))
-    return {f"{endpoint} {transport}": verdict.as_dict()
+    return {f"{endpoint} {transport}": read(OwnCheck, verdict.as_dict())
             for (endpoint, transport, _host, _port), verdict in zip(wanted, verdicts, strict=True)}
 
 

@@ -12,6 +12,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..evidence import Evidence, Number
+
 #: Tencent's network quality scale (TRTC's NetworkQuality: 0 Unknown ... 6 Down)
 QUALITY_WORDS = {0: "unknown", 1: "excellent", 2: "good", 3: "poor", 4: "bad", 5: "very bad",
                  6: "down"}
@@ -19,6 +21,38 @@ QUALITY_WORDS = {0: "unknown", 1: "excellent", 2: "good", 3: "poor", 4: "bad", 5
 AUDIO_GAP_MS = 100.0
 #: Pings sent in the last this-many seconds are not counted lost: their answer may be on its way
 PING_GRACE_S = 1.0
+
+
+class UserSeen(Evidence, frozen=True, kw_only=True):
+    """One user of the two-user call: when it entered, the SDK's error codes, and its own
+    network quality samples (Tencent's 0-6 scale) with when each came."""
+
+    entered_ms: Number | None
+    error_codes: tuple[int, ...] = ()
+    quality: tuple[int, ...] = ()
+    quality_series: tuple[tuple[Number, int], ...] = ()
+    quality_mean: Number | None = None
+
+
+class CallSeen(Evidence, frozen=True, kw_only=True):
+    """The two-user test call through TRTC's cloud (summarize)."""
+
+    up: UserSeen
+    down: UserSeen
+    first_audio_ms: Number | None = None
+    first_video_ms: Number | None = None
+    audio_frames: int = 0
+    audio_gaps: int = 0
+    audio_longest_gap_ms: Number | None = None
+    audio_level_dbfs: Number | None = None
+    video_frames: int = 0
+    pings: int = 0
+    pongs: int = 0
+    ping_loss_pct: Number | None = None
+    rtt_median_ms: Number | None = None
+    quality_mean: Number | None = None
+    worst_quality: int | None = None
+    seconds: Number | None = None
 
 
 @dataclass(frozen=True)
@@ -30,12 +64,12 @@ class UserFigures:
     #: when each sample came, s from the worker's start
     quality_t: tuple[float, ...] = ()
 
-    def as_dict(self) -> dict[str, Any]:
-        return {"entered_ms": self.entered_ms, "error_codes": list(self.error_codes),
-                "quality": list(self.quality),
-                "quality_series": [[round(t, 2), q] for t, q in zip(self.quality_t,
-                                                                     self.quality, strict=False)],
-                "quality_mean": mean_quality(self.quality)}
+    def seen(self) -> UserSeen:
+        return UserSeen(entered_ms=self.entered_ms, error_codes=self.error_codes,
+                        quality=self.quality,
+                        quality_series=tuple((round(t, 2), q) for t, q in zip(
+                            self.quality_t, self.quality, strict=False)),
+                        quality_mean=mean_quality(self.quality))
 
 
 @dataclass(frozen=True)
@@ -75,15 +109,16 @@ class CallFigures:
         known = [q for q in self.up.quality + self.down.quality if q]
         return max(known) if known else None
 
-    def as_dict(self) -> dict[str, Any]:
-        return {"up": self.up.as_dict(), "down": self.down.as_dict(),
-                "first_audio_ms": self.first_audio_ms, "first_video_ms": self.first_video_ms,
-                "audio_frames": self.audio_frames, "audio_gaps": self.audio_gaps,
-                "audio_longest_gap_ms": self.audio_longest_gap_ms,
-                "audio_level_dbfs": self.audio_level_dbfs, "video_frames": self.video_frames,
-                "pings": self.pings, "pongs": self.pongs, "ping_loss_pct": self.ping_loss_pct,
-                "rtt_median_ms": self.rtt_median_ms, "quality_mean": self.quality_mean,
-                "worst_quality": self.worst_quality, "seconds": self.seconds}
+    def seen(self) -> CallSeen:
+        """The figures as the trtc probe's evidence: the raw samples summed up."""
+        return CallSeen(
+            up=self.up.seen(), down=self.down.seen(), first_audio_ms=self.first_audio_ms,
+            first_video_ms=self.first_video_ms, audio_frames=self.audio_frames,
+            audio_gaps=self.audio_gaps, audio_longest_gap_ms=self.audio_longest_gap_ms,
+            audio_level_dbfs=self.audio_level_dbfs, video_frames=self.video_frames,
+            pings=self.pings, pongs=self.pongs, ping_loss_pct=self.ping_loss_pct,
+            rtt_median_ms=self.rtt_median_ms, quality_mean=self.quality_mean,
+            worst_quality=self.worst_quality, seconds=self.seconds)
 
 
 def mean_quality(samples: Sequence[int]) -> float | None:

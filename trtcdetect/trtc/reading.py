@@ -3,9 +3,11 @@ code means. Pure; used by the trtc probe's judge (probes/trtc.py)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from .. import thresholds
+from ..evidence import UNSET, Evidence, Number, UnsetType
 from ..models import Message, Status
 from ..text.ids import S
 from .sdklog import SdkLog
@@ -31,17 +33,32 @@ def meaning(code: int) -> dict[str, Any]:
 UNTOLD = ("timeout", "pending")
 
 
-def told_apart(outcome: str, checked: dict[str, Any] | None) -> str:
+class OwnCheck(Evidence, frozen=True, kw_only=True):
+    """This probe's own connect or STUN request to an endpoint (net.ports' PortVerdict, as its
+    details write it)."""
+
+    protocol: str | UnsetType = UNSET
+    port: int | UnsetType = UNSET
+    verdict: str
+    rtt_ms: Number | None | UnsetType = UNSET
+    error: str | None | UnsetType = UNSET
+    attempts: int | UnsetType = UNSET
+    refused_by: str | None | UnsetType = UNSET
+    timing: str | None | UnsetType = UNSET
+
+
+
+def told_apart(outcome: str, checked: OwnCheck | None) -> str:
     """The SDK's outcome with the trtc probe's own check of the endpoint (a net.ports
     verdict): a refusal (TCP reset, ICMP port unreachable) is "refused", silence a timeout;
     an endpoint that answered the check keeps the SDK's word. Pure."""
     if outcome not in UNTOLD or checked is None:
         return outcome
-    return {"closed": "refused", "no_answer": "timeout"}.get(str(checked.get("verdict")), outcome)
+    return {"closed": "refused", "no_answer": "timeout"}.get(checked.verdict, outcome)
 
 
 def outcomes(log: SdkLog, routes: dict[str, str],
-             checked: dict[str, dict[str, Any]] | None = None) -> list[dict[str, Any]]:
+             checked: Mapping[str, OwnCheck] | None = None) -> list[dict[str, Any]]:
     """'UDP 8000, 8080 no answer; TCP 443 refused; IPv6 no route; ...': one nested message per
     outcome. Endpoints this computer has no route to are grouped by address family (an IPv4-only
     network has no route to the SDK's IPv6 addresses: their ports say nothing). `checked`:
