@@ -7,7 +7,7 @@ import pytest
 from trtcdetect.call.quality import video_freezes
 from trtcdetect.call.stats import KindStats, Series, kind_details
 from trtcdetect.models import Message
-from trtcdetect.probes.rtp import stalled_video
+from trtcdetect.probes.rtp import Received, VideoBack, stalled_video
 from trtcdetect.text.ids import S
 
 
@@ -38,11 +38,11 @@ def test_freezes_follow_webrtcs_definition(name: str, arrivals: list[float], unt
 ])
 def test_stalled_video_is_judged_by_frames_and_freezes(video: dict[str, float],
                                                        stalled: bool) -> None:
-    message = stalled_video({"video": video})
+    message = stalled_video(Received(video=VideoBack(**video)))
     assert (message is not None) is stalled
     if message is not None:
         assert "stalled" in message.text("en") and message.text("zh")
-    assert stalled_video({}) is None  # audio-only call
+    assert stalled_video(Received()) is None  # audio-only call
 
 
 def test_counts_hidden_by_retransmissions_are_unknown_not_stale() -> None:
@@ -73,9 +73,10 @@ def test_a_call_that_could_not_start_is_blamed_on_the_right_party(
 
 
 def audio(rtt: float, jitter: float, up: float, down: float) -> dict[str, object]:
-    """A call's audio figures as kind_details gives them (the parts the judge reads)."""
-    return {"rtt_ms": {"avg": rtt}, "jitter_ms": {"avg": jitter}, "uplink_loss_pct": up,
-            "downlink_loss_pct": down}
+    """A call's audio figures in the shape kind_details gives them."""
+    return {"packets_sent": 250, "uplink_loss_pct": up, "downlink_loss_pct": down,
+            "rtt_ms": {"min": rtt, "avg": rtt, "max": rtt},
+            "jitter_ms": {"min": jitter, "avg": jitter, "max": jitter}, "bitrate_kbps": None}
 
 
 def test_a_direct_call_that_failed_and_a_relayed_one_that_worked_is_a_warning() -> None:

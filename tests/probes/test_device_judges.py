@@ -97,8 +97,10 @@ def test_camera_judge(evidence: dict[str, Any], status: Status, message: str) ->
 
 
 def call(rtt: float | None, jitter: float, loss: float) -> dict[str, Any]:
-    audio = {"rtt_ms": None if rtt is None else {"avg": rtt}, "jitter_ms": {"avg": jitter},
-             "uplink_loss_pct": loss, "downlink_loss_pct": 0.0, "bitrate_kbps": {"avg": 40.0}}
+    audio = {"packets_sent": 250, "uplink_loss_pct": loss, "downlink_loss_pct": 0.0,
+             "rtt_ms": None if rtt is None else {"min": rtt, "avg": rtt, "max": rtt},
+             "jitter_ms": {"min": jitter, "avg": jitter, "max": jitter},
+             "bitrate_kbps": {"min": 40.0, "avg": 40.0, "max": 40.0}}
     return {"mode": "echo", "audio": audio, "setup": {"first_media_ms": 120.0}}
 
 

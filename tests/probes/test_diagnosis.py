@@ -262,8 +262,9 @@ def status_of(probes: list[ProbeResult], findings: tuple[Any, ...]) -> Status:
      [ports("warn", port("tcp", 8687, "open") | {"rtt_ms": 20.0}, *NO_ANSWER_UDP),
       probe("rtp", "warn", {"mode": "echo", "failed_stage": "ICE", "fallback": {
           "via": "TURN over TCP", "server": "192.0.2.9:3478", "audio": {
-              "rtt_ms": {"avg": 61.0}, "jitter_ms": {"avg": 2.0}, "uplink_loss_pct": 0.0,
-              "downlink_loss_pct": 0.5}}})], ONLINE,
+              "packets_sent": 250, "uplink_loss_pct": 0.0, "downlink_loss_pct": 0.5,
+              "rtt_ms": {"min": 61.0, "avg": 61.0, "max": 61.0},
+              "jitter_ms": {"min": 2.0, "avg": 2.0, "max": 2.0}, "bitrate_kbps": None}}})], ONLINE,
      [("udp-none", "warn", ("ports", "rtp"), "network")], Status.WARN),
     ("Tencent's name pinned by --resolve to a lab address: the user's choice, not a filter",
      [domain("fail", step("dns", True, a=["198.18.0.2"], aaaa=[], source="pinned"),
@@ -281,8 +282,9 @@ def test_rules(name: str, probes: list[ProbeResult], network: dict[str, Any],
 def test_the_udp_cause_says_how_much_slower_the_relayed_call_was() -> None:
     rtp = probe("rtp", "warn", {"mode": "echo", "failed_stage": "ICE", "fallback": {
         "via": "TURN over TCP", "server": "192.0.2.9:3478", "audio": {
-            "rtt_ms": {"avg": 61.0}, "jitter_ms": {"avg": 2.0}, "uplink_loss_pct": 0.0,
-            "downlink_loss_pct": 0.5}}})
+            "packets_sent": 250, "uplink_loss_pct": 0.0, "downlink_loss_pct": 0.5,
+            "rtt_ms": {"min": 61.0, "avg": 61.0, "max": 61.0},
+            "jitter_ms": {"min": 2.0, "avg": 2.0, "max": 2.0}, "bitrate_kbps": None}}})
     (finding,) = diagnose([ports("warn", port("tcp", 8687, "open") | {"rtt_ms": 20.0},
                                  *NO_ANSWER_UDP), rtp], ONLINE)
     assert "the test call over it had 61 ms RTT and 0.5 % loss, against 20 ms for a direct " \

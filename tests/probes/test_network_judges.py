@@ -10,6 +10,7 @@ import pytest
 from trtcdetect.evidence import DnsFailure
 from trtcdetect.failures import Failure
 from trtcdetect.models import Status
+from trtcdetect.net.fetch import Hop
 from trtcdetect.net.https import Step
 from trtcdetect.net.ports import PortVerdict
 from trtcdetect.net.trains import Train
@@ -182,26 +183,26 @@ def test_domain_judge(hosts: list[tuple[Step, ...]], status: Status, message: st
     (url.Page("https://a.test/", steps=list(steps(failed="tls", error="expired"))), Status.FAIL,
      "url.unreachable", "tls-untrusted"),
     (url.Page("https://a.test/", steps=list(steps(days_left=90)),
-              redirects=[{"url": "https://a.test/", "status_code": 302, "ms": 3.0},
-                         {"url": "http://a.test/", "status_code": None, "ms": None}],
+              redirects=[Hop(url="https://a.test/", status_code=302, ms=3.0),
+                         Hop(url="http://a.test/", status_code=None, ms=None)],
               problem=Failure.read("redirects to http://a.test/")), Status.FAIL, "url.redirect-insecure",
      "https-required"),
     (url.Page("https://a.test/", steps=list(steps(days_left=90)),
-              redirects=[{"url": "https://a.test/", "status_code": 404, "ms": 3.0}]),
+              redirects=[Hop(url="https://a.test/", status_code=404, ms=3.0)]),
      Status.WARN, "url.http-error", None),
     (url.Page("https://a.test/", steps=list(steps(days_left=90)),
-              redirects=[{"url": "https://a.test/", "status_code": 200, "ms": 3.0}]),
+              redirects=[Hop(url="https://a.test/", status_code=200, ms=3.0)]),
      Status.PASS, "url.ok", None),
     (url.Page("https://a.test/", steps=list(steps(days_left=3)),
-              redirects=[{"url": "https://a.test/", "status_code": 200, "ms": 3.0}]),
+              redirects=[Hop(url="https://a.test/", status_code=200, ms=3.0)]),
      Status.WARN, "url.ok", None),
     # the page's host itself blocked: allow that host (not "the media domain")
     (url.Page("https://a.test/", steps=list(steps(failed="tcp", error="timed out"))),
      Status.FAIL, "url.unreachable", "whitelist-page-host"),
     # the fetch stopped at a redirect's host: that host is the one to allow
     (url.Page("https://a.test/", steps=list(steps(days_left=90)),
-              redirects=[{"url": "https://a.test/", "status_code": 302, "ms": 3.0},
-                         {"url": "https://login.test/", "status_code": None, "ms": None}],
+              redirects=[Hop(url="https://a.test/", status_code=302, ms=3.0),
+                         Hop(url="https://login.test/", status_code=None, ms=None)],
               problem=Failure.read("https://login.test/: ConnectTimeout")), Status.FAIL, "url.fetch-failed",
      "whitelist-page-host"),
 ])
@@ -231,8 +232,8 @@ def test_ports_reads_the_trtc_probes_transport_from_its_result() -> None:
     assert ports.PROBE.after == ("trtc",)
 
 
-def hop(code: int | None, where: str = "https://a.test/") -> dict[str, Any]:
-    return {"url": where, "status_code": code, "ms": None if code is None else 3.0}
+def hop(code: int | None, where: str = "https://a.test/") -> Hop:
+    return Hop(url=where, status_code=code, ms=None if code is None else 3.0)
 
 
 THROUGH = (Step("proxy", True, 2.0), Step("tls", True, 9.0), Step("https", True, 4.0))

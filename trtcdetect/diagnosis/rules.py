@@ -359,15 +359,16 @@ def udp(probes: Probes, network: Network, explained: frozenset[str]) -> Finding 
 def _fallback_figures(probes: Probes, entries: list[PortVerdict]) -> dict[str, float] | None:
     """The test call over serve's TURN relay (TCP) after the direct one failed: its RTT and
     loss, beside the direct TCP connect's RTT to the same host (the ports probe's), or None."""
-    rtp = probes.get("rtp")
-    fallback = rtp.details.get("fallback") if rtp is not None else None
+    from ..probes.rtp import RtpDetails, figures
+
+    rtp = evidence.of(RtpDetails, probes.get("rtp"))
+    fallback = evidence.given(rtp.fallback) if rtp is not None else None
+    audio = evidence.given(fallback.audio) if fallback is not None else None
     direct = [e.rtt_ms for e in entries if e.protocol == "tcp" and e.verdict == "open"
               and e.rtt_ms is not None]
-    if rtp is None or not isinstance(fallback, dict) or "audio" not in fallback or not direct:
+    if audio is None or not direct:
         return None
-    from ..probes.rtp import figures
-
-    rtt, _jitter, loss, _score = figures(fallback)
+    rtt, _jitter, loss, _score = figures(audio)
     if rtt is None or loss is None:
         return None
     return {"rtt": rtt, "loss": loss, "direct": min(direct)}

@@ -15,6 +15,7 @@ from urllib.parse import urljoin, urlsplit, urlunsplit
 import httpx
 
 from ..config import Config
+from ..evidence import Evidence
 from ..failures import Failure, Kind, said
 from ..parse import Proxy
 from .bind import socket_options
@@ -60,14 +61,22 @@ async def _transport(config: Config, proxy: Proxy | None) -> httpx.AsyncHTTPTran
         socket_options=socket_options(local))
 
 
+class Hop(Evidence, frozen=True, kw_only=True):
+    """One request of a fetch with its redirects: the URL, its status (None: stopped there)."""
+
+    url: str
+    status_code: int | None
+    ms: float | None
+
+
 async def follow(config: Config, url: str, through_proxy: bool = False
-                  ) -> tuple[list[dict[str, Any]], Failure | None]:
+                  ) -> tuple[list[Hop], Failure | None]:
     """GET with redirects followed one by one; returns the hops and the first problem (the last
     hop is where the fetch stopped: its status None when it got no answer or was not asked).
     `through_proxy`: each hop as a browser with the proxy takes it -- through the proxy that
     applies to its host (proxy_for: --proxy, or $HTTPS_PROXY unless $NO_PROXY exempts it),
     straight to the host otherwise."""
-    hops: list[dict[str, Any]] = []
+    hops: list[Hop] = []
     clients: dict[Proxy | None, httpx.AsyncClient] = {}
     async with contextlib.AsyncExitStack() as stack:
         async def client_for(host: str) -> tuple[httpx.AsyncClient, bool]:
@@ -90,20 +99,20 @@ async def follow(config: Config, url: str, through_proxy: bool = False
                         "GET", target, headers=headers, extensions=extensions) as r:
                     response = r  # headers are enough: the body is not read
             except httpx.HTTPError as exc:
-                hops.append({"url": current, "status_code": None, "ms": None})  # stopped here
+                hops.append(Hop(url=current, status_code=None, ms=None))  # stopped here
                 words = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
                 return hops, Failure.of(Kind.AT, where=current, cause=said(words))
             except TimeoutError:
-                hops.append({"url": current, "status_code": None, "ms": None})
+                hops.append(Hop(url=current, status_code=None, ms=None))
                 return hops, Failure.of(Kind.AT, where=current, cause=Failure.of(
                     Kind.NO_RESPONSE, seconds=config.network.timeout_s))
-            hops.append({"url": current, "status_code": response.status_code,
-                         "ms": round((time.perf_counter() - start) * 1000, 2)})
+            hops.append(Hop(url=current, status_code=response.status_code,
+                            ms=round((time.perf_counter() - start) * 1000, 2)))
             location = response.headers.get("location")
             if not response.is_redirect or not location:
                 return hops, None
             current = urljoin(current, location)
             if not secure_context(current):
-                hops.append({"url": current, "status_code": None, "ms": None})
+                hops.append(Hop(url=current, status_code=None, ms=None))
                 return hops, Failure.of(Kind.REDIRECTS_TO, where=current)
         return hops, Failure.of(Kind.TOO_MANY_REDIRECTS, count=MAX_REDIRECTS)

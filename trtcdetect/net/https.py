@@ -15,6 +15,7 @@ import datetime as dt
 import socket
 import ssl
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -364,3 +365,11 @@ async def tls_then_https(config: Config, context: ssl.SSLContext, host: str, add
 def first_failure(steps: list[Step] | tuple[Step, ...]) -> Step | None:
     """The step that ended the chain, if one did."""
     return next((s for s in steps if s.ok is False), None)
+
+
+def step(steps: Sequence[Step], name: str) -> Step:
+    """The step called `name` (dns, tcp, tls, https; proxy): by name, not by place."""
+    found = next((s for s in steps if s.name == name), None)
+    if found is None:
+        raise KeyError(f"no {name} step")
+    return found

@@ -122,7 +122,7 @@ class CallPath(Evidence, frozen=True, kw_only=True):
 class LocalAsked(Evidence, frozen=True, kw_only=True):
     """What -4/-6, --source, --interface asked of the call's local end (browser/page.py)."""
 
-    which: str
+    which: str | UnsetType = UNSET
     family: int | None | UnsetType = UNSET
     source: str | None | UnsetType = UNSET
     interface: str | None | UnsetType = UNSET
@@ -293,12 +293,12 @@ def _webrtc(webrtc: WebrtcCall, message: Message, statuses: list[Status],
         statuses.append(Status.WARN)
         if stage == "hold":
             advice.append(Advice(R.BROWSER_NAMESPACE, {
-                "which": asked.which if asked is not None else "?"}))
+                "which": (given(asked.which) if asked is not None else None) or "?"}))
         return Message(S.BROWSERS_WEBRTC_NOT_RUN, {"before": message.as_dict(), "error": error})
     statuses.append(Status.FAIL)
     advice.append(  # "family": the family held to left an end no address
         Advice(R.LOCAL_OPTIONS_LEFT_NOTHING, {
-            "which": asked.which if asked is not None and asked.which else "-4/-6"})
+            "which": (given(asked.which) if asked is not None else None) or "-4/-6"})
         if stage == "family" else Advice(R.CALL_NO_CONNECT, {"stage": str(stage)}))
     return Message(S.BROWSERS_WEBRTC_FAILED, {"before": message.as_dict(),
                                               "stage": stage or "?", "error": error})

@@ -118,7 +118,8 @@ class DomainObservation:
 def judge_host(observation: HostSteps) -> Verdict:
     """The direct path (judge_direct), and the path through the proxy when there is one."""
     direct = judge_direct(observation)
-    return judge_via(observation.host, direct, observation.steps[2].info.get("issuer"),
+    return judge_via(observation.host, direct,
+                     https.step(observation.steps, "tls").info.get("issuer"),
                      observation.via_proxy)
 
 
@@ -127,7 +128,7 @@ def judge_direct(observation: HostSteps) -> Verdict:
     host, steps = observation.host, observation.steps
     metrics = [Metric(f"{s.name}_time", round(s.ms, 2), "ms", better="lower")
                for s in steps if s.ms is not None and s.ok]
-    tls = steps[2]
+    tls = https.step(steps, "tls")
     days_left = tls.info.get("days_left")
     if days_left is not None:
         metrics.append(Metric("cert_days_left", days_left, "days",

@@ -20,7 +20,17 @@ from ..call.session import RTCP_DRAIN_S
 from ..call.signalling import CallFailed
 from ..call.stats import kind_details
 from ..config import PROBE_DEADLINE_MARGIN_S, Config
-from ..evidence import UNSET, Evidence, MinAvgMax, Number, Said, UnsetType, details, faithful
+from ..evidence import (
+    UNSET,
+    Evidence,
+    MinAvgMax,
+    Number,
+    Said,
+    UnsetType,
+    details,
+    faithful,
+    given,
+)
 from ..load import lag_during
 from ..models import Advice, Message, Metric, ProbeResult, Status
 from ..text.base import Text
@@ -196,25 +206,27 @@ class RtpObservation:
         return details(self.evidence())
 
 
-def figures(details: dict[str, Any]) -> tuple[float | None, float | None, float | None,
-                                              float | None]:
+def figures(audio: CallKind | None) -> tuple[float | None, float | None, float | None,
+                                            float | None]:
     """(RTT, jitter, loss of the worse direction, MOS) of a call's audio, as judged."""
-    audio = details["audio"]
-    rtt = (audio["rtt_ms"] or {}).get("avg")
-    jitter = (audio["jitter_ms"] or {}).get("avg")
-    losses = [v for v in (audio["uplink_loss_pct"], audio["downlink_loss_pct"]) if v is not None]
+    if audio is None:
+        return None, None, None, None
+    rtt = audio.rtt_ms.avg if audio.rtt_ms is not None else None
+    jitter = audio.jitter_ms.avg if audio.jitter_ms is not None else None
+    losses = [v for v in (audio.uplink_loss_pct, audio.downlink_loss_pct) if v is not None]
     loss = max(losses) if losses else None
     score = mos(rtt or 0.0, jitter or 0.0, loss or 0.0) if rtt is not None else None
     return rtt, jitter, loss, score
 
 
-def _fallback(observation: RtpObservation) -> Verdict | None:
+def _fallback(observation: RtpObservation, failure: CallFailed) -> Verdict | None:
     """The direct call failed, the one through serve's TURN relay over TCP worked: a warning
     with that call's figures (calls work here, slower)."""
-    found = observation.seen.get("fallback")
-    if not isinstance(found, dict) or "audio" not in found or observation.failure is None:
+    gathered = observation.seen.get("fallback")
+    found = faithful(Fallback, gathered, "rtp fallback") if isinstance(gathered, dict) else None
+    if found is None or given(found.audio) is None:
         return None
-    rtt, jitter, loss, score = figures(found)
+    rtt, jitter, loss, score = figures(given(found.audio))
     metrics = (Metric("fallback_rtt", rtt, "ms", better="lower"),
                Metric("fallback_loss", None if loss is None else round(loss, 2), "%",
                       better="lower"),
@@ -223,16 +235,18 @@ def _fallback(observation: RtpObservation) -> Verdict | None:
     numbers = Message(S.CALL_NUMBERS, {"rtt": rtt or 0.0, "jitter": jitter or 0.0,
                                        "loss": loss or 0.0, "mos": score or 0.0}).as_dict()
     return Verdict(Status.WARN, Message(S.CALL_FALLBACK, {
-        "stage": observation.failure.stage, "server": found["server"], "numbers": numbers}),
+        "stage": failure.stage, "server": found.server, "numbers": numbers}),
         (Advice(R.CALL_FALLBACK),), metrics)
 
 
 def judge(observation: RtpObservation) -> Verdict:
-    fallback = _fallback(observation)
-    if fallback is not None:
-        return fallback
-    if observation.failure is not None:
-        failure = observation.failure
+    """Where the call failed (the failure, and the call over the relay after it, typed); else
+    what the typed evidence says (observation.evidence()): its figures against the thresholds."""
+    failure = observation.failure
+    if failure is not None:
+        fallback = _fallback(observation, failure)
+        if fallback is not None:
+            return fallback
         if failure.stage == "network":
             advice = Advice(R.NO_NETWORK)
         elif failure.message.id == S.CALL_NO_LOCAL_ADDRESS:  # -4/-6, --source, --interface
@@ -240,11 +254,11 @@ def judge(observation: RtpObservation) -> Verdict:
         else:
             advice = Advice(R.CALL_NO_CONNECT, {"stage": failure.stage})
         return Verdict(Status.FAIL, failure.message, (advice,))
-    details = observation.seen
-    rtt, jitter, loss, score = figures(details)
-    bitrate = sum((details[k]["bitrate_kbps"] or {}).get("avg", 0.0)
-                  for k in ("audio", "video") if k in details)
-    setup = details["setup"].get("first_media_ms")
+    seen = observation.evidence()
+    rtt, jitter, loss, score = figures(given(seen.audio))
+    kinds = [k for k in (given(seen.audio), given(seen.video)) if k is not None]
+    bitrate = sum(k.bitrate_kbps.avg if k.bitrate_kbps is not None else 0.0 for k in kinds)
+    setup = (given(seen.setup) or {}).get("first_media_ms")
     t = thresholds
     metrics = (
         Metric("setup", setup, "ms", better="lower"),
@@ -265,7 +279,7 @@ def judge(observation: RtpObservation) -> Verdict:
     poor = score < t.CALL_MOS_FAIL
     said = [Message(S.CALL_POOR if poor else S.CALL_DEGRADED, {"numbers": numbers})] \
         if poor or any(problems) else []
-    stalled = stalled_video(details.get("received") or {})
+    stalled = stalled_video(given(seen.received))
     if stalled is not None:
         said.append(stalled)
     if said:
@@ -273,20 +287,20 @@ def judge(observation: RtpObservation) -> Verdict:
             "which": [m.as_dict() for m in said]})
         return Verdict(Status.FAIL if poor else Status.WARN, message, (Advice(R.CALL_POOR),),
                        metrics)
-    ok = S.CALL_OK_LOCAL if observation.local else S.CALL_OK
+    ok = S.CALL_OK_LOCAL if seen.mode == "local" else S.CALL_OK
     return Verdict(Status.PASS, Message(ok, {"numbers": numbers}), (), metrics)
 
 
-def stalled_video(received: dict[str, Any]) -> Message | None:
+def stalled_video(received: Received | None) -> Message | None:
     """The video that came back, judged as a viewer would see it: too few frames a second, or
     frozen for a good part of the call (WebRTC's freeze definition, call/quality.py)."""
-    video = received.get("video")
-    if not isinstance(video, dict):
+    video = given(received.video) if received is not None else None
+    if video is None:
         return None
-    if video["fps"] < thresholds.CALL_VIDEO_FPS_WARN \
-            or video["frozen_share"] > thresholds.CALL_FROZEN_SHARE_WARN:
-        return Message(S.CALL_VIDEO_STALLED, {"fps": video["fps"], "freezes": video["freezes"],
-                                              "seconds": video["frozen_s"]})
+    if video.fps < thresholds.CALL_VIDEO_FPS_WARN \
+            or video.frozen_share > thresholds.CALL_FROZEN_SHARE_WARN:
+        return Message(S.CALL_VIDEO_STALLED, {"fps": video.fps, "freezes": video.freezes,
+                                              "seconds": video.frozen_s})
     return None
 
 

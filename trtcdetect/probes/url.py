@@ -24,21 +24,13 @@ from ..evidence import UNSET, Evidence, Said, UnsetType, details, read
 from ..failures import Failure, Kind
 from ..models import Advice, Message, Status, unique_advice, worst
 from ..net import https
-from ..net.fetch import MAX_REDIRECTS, follow, secure_context
+from ..net.fetch import MAX_REDIRECTS, Hop, follow, secure_context
 from ..net.https import Step, StepSeen
 from ..net.proxy import check_via, proxy_for
 from ..text.base import Text
 from ..text.ids import R, S
 from .base import NO_PRIOR, MeasuredProbe, Prior, Verdict
 from .viaproxy import judge_via
-
-
-class Hop(Evidence, frozen=True, kw_only=True):
-    """One request of a fetch with its redirects: the URL, its status (None: stopped there)."""
-
-    url: str
-    status_code: int | None
-    ms: float | None
 
 
 class PageViaProxy(Evidence, frozen=True, kw_only=True):
@@ -79,12 +71,12 @@ class Page:
 
     url: str
     steps: list[Step] | None = None
-    redirects: list[dict[str, Any]] | None = None
+    redirects: list[Hop] | None = None
     problem: Failure | None = None
     #: the page's host through the HTTP proxy a browser here would use: (proxy, its steps)
     via_proxy: tuple[str, tuple[Step, ...]] | None = None
     #: the page fetched the way a browser with that proxy fetches it (its steps passed)
-    via_redirects: list[dict[str, Any]] | None = None
+    via_redirects: list[Hop] | None = None
     via_problem: Failure | None = None
 
     @property
@@ -124,15 +116,15 @@ def judge_page(page: Page) -> tuple[Status, Message, str | None, dict[str, Any]]
                 R.HTTPS_REQUIRED if insecure else R.WHITELIST_PAGE_HOST, {})
     hops = page.redirects or []
     final = hops[-1]
-    extra = {"status_code": final["status_code"],
-             "ms": round(sum(h["ms"] for h in hops if h["ms"] is not None), 2)}
-    if final["status_code"] >= 400:
-        return Status.WARN, Message(S.URL_HTTP_ERROR, {"url": url, "code": final["status_code"]}), \
+    extra = {"status_code": final.status_code,
+             "ms": round(sum(h.ms for h in hops if h.ms is not None), 2)}
+    if final.status_code is not None and final.status_code >= 400:
+        return Status.WARN, Message(S.URL_HTTP_ERROR, {"url": url, "code": final.status_code}), \
             None, extra
-    days_left = page.steps[2].info.get("days_left")
+    days_left = https.step(page.steps, "tls").info.get("days_left")
     expiring = days_left is not None and days_left < thresholds.CERT_EXPIRY_WARN_DAYS
     return (Status.WARN if expiring else Status.PASS,
-            Message(S.URL_OK, {"url": url, "code": final["status_code"], "ms": extra["ms"]}),
+            Message(S.URL_OK, {"url": url, "code": final.status_code, "ms": extra["ms"]}),
             None, extra)
 
 
@@ -143,14 +135,14 @@ def judge_with_proxy(page: Page) -> tuple[Status, Message, tuple[Advice, ...], d
     status, message, cause, extra = judge_page(page)
     host = urlsplit(page.url).hostname or ""
     # a fetch that stopped at a redirect: that hop's host is the one to allow
-    stopped = urlsplit(page.redirects[-1]["url"]).hostname if page.problem and page.redirects \
+    stopped = urlsplit(page.redirects[-1].url).hostname if page.problem and page.redirects \
         else None
     advice = ((Advice(cause, {"url": page.url, "host": stopped or host, "error": _why(page)}),)
               if cause else ())
     if page.via_proxy is None or page.steps is None:
         return status, message, advice, extra
     direct = Verdict(status, message, advice)
-    via = judge_via(host, direct, page.steps[2].info.get("issuer"),
+    via = judge_via(host, direct, https.step(page.steps, "tls").info.get("issuer"),
                     (page.via_proxy[0], via_steps(page)), R.WHITELIST_PAGE_HOST)
     if via is direct:
         return status, message, advice, extra
@@ -168,15 +160,15 @@ def via_steps(page: Page) -> tuple[Step, ...]:
     if page.via_redirects is None:
         return steps  # not fetched: one of the steps failed
     hops = page.via_redirects
-    get = Step("get", ok=True, ms=round(sum(h["ms"] for h in hops if h["ms"] is not None), 2))
-    code = hops[-1]["status_code"] if hops else None
-    direct_code = page.redirects[-1]["status_code"] if page.redirects else None
+    get = Step("get", ok=True, ms=round(sum(h.ms for h in hops if h.ms is not None), 2))
+    code = hops[-1].status_code if hops else None
+    direct_code = page.redirects[-1].status_code if page.redirects else None
     if page.via_problem is not None:
         get.ok, get.error = False, page.via_problem
     elif code is not None and code >= 400 and (direct_code is None or direct_code < 400):
-        get.ok, get.error = False, Failure.of(Kind.HTTP_ERROR, where=hops[-1]["url"], code=code)
+        get.ok, get.error = False, Failure.of(Kind.HTTP_ERROR, where=hops[-1].url, code=code)
     if not get.ok and hops:
-        get.info["host"] = urlsplit(hops[-1]["url"]).hostname  # the hop that failed
+        get.info["host"] = urlsplit(hops[-1].url).hostname  # the hop that failed
     return (*steps, get)
 
 
@@ -187,20 +179,16 @@ def _entry(page: Page) -> UrlEntry:
         via = PageViaProxy(proxy=page.via_proxy[0],
                            steps=tuple(s.seen() for s in page.via_proxy[1]))
         if page.via_redirects is not None:
-            via = msgspec.structs.replace(via, redirects=_hops(page.via_redirects),
+            via = msgspec.structs.replace(via, redirects=tuple(page.via_redirects),
                                           problem=page.via_problem)
     return UrlEntry(
         url=page.url, secure_context=page.secure_context,
         steps=UNSET if page.steps is None else tuple(s.seen() for s in page.steps),
-        redirects=UNSET if page.redirects is None else _hops(page.redirects),
+        redirects=UNSET if page.redirects is None else tuple(page.redirects),
         via_proxy=via, status=str(status), message=read(Said, message.as_dict()),
         **extra,
         cause=(advice[0].id if advice else None) if advice or page.steps is not None
         else UNSET)
-
-
-def _hops(hops: list[dict[str, Any]]) -> tuple[Hop, ...]:
-    return tuple(read(Hop, h) for h in hops)
 
 
 def judge(observation: UrlObservation) -> Verdict:

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from ..models import Advice, Message, Status, Verdict
-from ..net.https import Step, first_failure
+from ..net.https import Step, first_failure, step
 from ..text.ids import R, S
 
 
@@ -26,7 +26,7 @@ def judge_via(host: str, direct: Verdict, direct_issuer: str | None,
     failed = first_failure(list(steps))
     direct_ok = direct.status is not Status.FAIL
     if failed is None:
-        issuer = steps[1].info.get("issuer")
+        issuer = step(steps, "tls").info.get("issuer")
         if direct_ok and issuer and direct_issuer and issuer != direct_issuer:
             return Verdict(Status.WARN, Message(S.DOMAIN_PROXY_INTERCEPTS, {
                 "proxy": proxy, "issuer": issuer}),
