@@ -338,10 +338,10 @@ def test_from_the_docs_the_network_test_figures_and_verdicts() -> None:
     from trtcdetect.trtc.webevents import summarize
 
     figures = summarize(network_events())
-    assert figures["entered_ms"] == {"up": 400, "down": 450}
-    assert figures["first_audio_ms"] == 200 and figures["first_video_ms"] == 600
-    assert figures["uplink_quality"] == [1] * 7 and figures["quality_mean"] == 1
-    assert figures["rtt_median_ms"] == 44 and figures["loss_median_pct"] == 0.5
+    assert figures.entered_ms == {"up": 400, "down": 450}
+    assert figures.first_audio_ms == 200 and figures.first_video_ms == 600
+    assert figures.uplink_quality == (1,) * 7 and figures.quality_mean == 1
+    assert figures.rtt_median_ms == 44 and figures.loss_median_pct == 0.5
     verdict = network_verdict(network_events())
     assert verdict.status is Status.PASS and verdict.message.id == S.TRTCWEB_NETWORK
     assert "network quality excellent (mean 1.0" in verdict.message.text("en")

@@ -34,7 +34,7 @@ from ..text.base import Text
 from ..text.ids import R, S
 from ..trtc import DISABLE_ENV, is_tencent, switched_off
 from ..trtc.reading import PLACEHOLDER_SDK_APP_ID, PLACEHOLDER_SIG, quality_status, quality_words
-from ..trtc.webevents import summarize
+from ..trtc.webevents import NetworkTest, summarize
 from .base import NO_PRIOR, MeasuredProbe, Prior, Verdict
 
 #: Tencent's error codes (TRTC.ERROR_CODE): SERVER_ERROR is the service's own refusal
@@ -57,33 +57,6 @@ class Schedule(Evidence, frozen=True, kw_only=True):
     #: with credentials: the SDK's events as the page recorded them (Tencent's event shapes:
     #: an edge, a mapping each)
     network: tuple[dict[str, Any], ...] | UnsetType = UNSET
-
-
-class SdkError(Evidence, frozen=True, kw_only=True):
-    """An error the SDK threw in the network test: which client, at which step, Tencent's code
-    (RtcError.code, a number; None when what was thrown had none) and its message."""
-
-    client: str | None = None
-    step: str | None = None
-    code: int | str | None = None
-    message: str | None = None
-
-
-class NetworkTest(Evidence, frozen=True, kw_only=True):
-    """Tencent's two-client network test, summarized (trtc/webevents.py): when each client
-    entered, the first media, quality on Tencent's 0-6 scale each way, RTT and loss."""
-
-    entered_ms: dict[str, Number | None] = {}
-    #: the SDK's errors: which client, at which step, Tencent's code and message
-    errors: tuple[SdkError, ...] = ()
-    first_audio_ms: Number | None = None
-    first_video_ms: Number | None = None
-    uplink_quality: tuple[int, ...] = ()
-    downlink_quality: tuple[int, ...] = ()
-    quality_mean: Number | None = None
-    worst_quality: int | None = None
-    rtt_median_ms: Number | None = None
-    loss_median_pct: Number | None = None
 
 
 class NetError(Evidence, frozen=True, kw_only=True):
@@ -125,7 +98,7 @@ class TrtcWebObservation:
     proxy: str | None = None
     error: str | None = None
     #: with credentials: Tencent's two-client network test, summarized (trtc/webevents.py)
-    network: dict[str, Any] | None = None
+    network: NetworkTest | None = None
     #: -4/-6, --source, --interface: the browser's namespace (netns.Hold.as_dict)
     held: dict[str, Any] | None = None
     #: skipped because no Chrome, Chromium or Edge was found here

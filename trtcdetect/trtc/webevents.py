@@ -12,7 +12,35 @@ import statistics
 from collections.abc import Sequence
 from typing import Any
 
+from ..evidence import Evidence, Number, read
 from .events import mean_quality
+
+
+class SdkError(Evidence, frozen=True, kw_only=True):
+    """An error the SDK threw in the network test: which client, at which step, Tencent's code
+    (RtcError.code, a number; None when what was thrown had none) and its message."""
+
+    client: str | None = None
+    step: str | None = None
+    code: int | str | None = None
+    message: str | None = None
+
+
+class NetworkTest(Evidence, frozen=True, kw_only=True):
+    """Tencent's two-client network test, summarized (trtc/webevents.py): when each client
+    entered, the first media, quality on Tencent's 0-6 scale each way, RTT and loss."""
+
+    entered_ms: dict[str, Number | None] = {}
+    #: the SDK's errors: which client, at which step, Tencent's code and message
+    errors: tuple[SdkError, ...] = ()
+    first_audio_ms: Number | None = None
+    first_video_ms: Number | None = None
+    uplink_quality: tuple[int, ...] = ()
+    downlink_quality: tuple[int, ...] = ()
+    quality_mean: Number | None = None
+    worst_quality: int | None = None
+    rtt_median_ms: Number | None = None
+    loss_median_pct: Number | None = None
 
 
 def _first(events: Sequence[dict[str, Any]], client: str, event: str) -> float | None:
@@ -28,7 +56,7 @@ def _median(values: list[float]) -> float | None:
     return round(statistics.median(values), 1) if values else None
 
 
-def summarize(events: Sequence[dict[str, Any]]) -> dict[str, Any]:
+def summarize(events: Sequence[dict[str, Any]]) -> NetworkTest:
     quality = [e for e in events if e.get("event") == "quality"]
     up_q = [int(e["uplink"]) for e in quality if e.get("client") == "up"
             and isinstance(e.get("uplink"), int)]
@@ -44,16 +72,17 @@ def summarize(events: Sequence[dict[str, Any]]) -> dict[str, Any]:
                and isinstance(e.get("downlinkLoss"), int | float)]
     publishing = _first(events, "up", "publishing")
     known = [q for q in up_q + down_q if q]
-    return {
-        "entered_ms": {c: _since(_first(events, c, "entered"), _first(events, c, "enter"))
-                       for c in ("up", "down")},
-        "errors": [{k: e.get(k) for k in ("client", "step", "code", "message")}
-                   for e in events if e.get("event") == "error"],
-        "first_audio_ms": _since(_first(events, "down", "remote_audio"), publishing),
-        "first_video_ms": _since(_first(events, "down", "first_video_frame")
-                                 or _first(events, "down", "remote_video"), publishing),
-        "uplink_quality": up_q, "downlink_quality": down_q,
-        "quality_mean": mean_quality(up_q + down_q),
-        "worst_quality": max(known) if known else None,
-        "rtt_median_ms": _median(rtts), "loss_median_pct": _median(losses),
-    }
+    return NetworkTest(
+        entered_ms={c: _since(_first(events, c, "entered"), _first(events, c, "enter"))
+                    for c in ("up", "down")},
+        errors=tuple(read(SdkError, {k: e.get(k) for k in ("client", "step", "code", "message")},
+                          "the SDK's error event")
+                     for e in events if e.get("event") == "error"),
+        first_audio_ms=_since(_first(events, "down", "remote_audio"), publishing),
+        first_video_ms=_since(_first(events, "down", "first_video_frame")
+                              or _first(events, "down", "remote_video"), publishing),
+        uplink_quality=tuple(up_q), downlink_quality=tuple(down_q),
+        quality_mean=mean_quality(up_q + down_q),
+        worst_quality=max(known) if known else None,
+        rtt_median_ms=_median(rtts), loss_median_pct=_median(losses),
+    )
