@@ -19,6 +19,7 @@ from typing import Any
 import h11
 
 from ..config import Config
+from ..evidence import UNSET, Evidence, UnsetType, read
 from ..failures import Failure, Kind, said
 from .bind import family_of, open_socket
 from .errors import ResolveError, os_error_text
@@ -33,9 +34,22 @@ _LOGIN = re.compile(rb"<form|type=[\"']?password|log ?in|sign ?in|\xe7\x99\xbb\x
                     rb"\xe8\xae\xa4\xe8\xaf\x81", re.I)  # 登录, 认证
 
 
-async def look(config: Config, host: str, port: int = 80) -> dict[str, Any]:
-    """GET http://host/ once: {"ok", "status_code", "location", "location_host", "login_page",
-    "address", "error", "ms"}."""
+class PlainHttp(Evidence, frozen=True, kw_only=True):
+    """http://HOST/ on port 80, once, no redirect followed (net/portal.py): does something (a
+    login page) answer in the host's place?"""
+
+    ok: bool
+    status_code: int | None
+    location: str | None
+    location_host: str | None
+    login_page: bool
+    address: str | None
+    error: Failure | None
+    ms: float | UnsetType = UNSET
+
+
+async def look(config: Config, host: str, port: int = 80) -> PlainHttp:
+    """GET http://host/ once: what answered (filled step by step as the exchange goes)."""
     started = time.perf_counter()
     found: dict[str, Any] = {"ok": False, "status_code": None, "location": None,
                              "location_host": None, "login_page": False, "address": None,
@@ -66,7 +80,7 @@ async def look(config: Config, host: str, port: int = 80) -> dict[str, Any]:
     except h11.RemoteProtocolError as exc:
         found["error"] = Failure.of(Kind.NOT_HTTP, said=exc)
     found["ms"] = round((time.perf_counter() - started) * 1000, 2)
-    return found
+    return read(PlainHttp, found, "plain HTTP")
 
 
 async def _get(host: str, reader: asyncio.StreamReader, writer: asyncio.StreamWriter,

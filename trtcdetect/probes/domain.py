@@ -17,30 +17,17 @@ import msgspec
 
 from .. import thresholds
 from ..config import Config
-from ..evidence import UNSET, Evidence, UnsetType, details, of, of_entry, read
+from ..evidence import UNSET, Evidence, UnsetType, details, of, of_entry
 from ..failures import Failure, Kind
 from ..models import Advice, Message, Metric, ProbeResult, Status, unique_advice, worst
 from ..net import https, portal
 from ..net.https import Step, StepSeen
+from ..net.portal import PlainHttp
 from ..net.proxy import check_via, proxy_for
 from ..text.base import Text
 from ..text.ids import R, S
 from .base import NO_PRIOR, Check, MeasuredProbe, Prior, Sample, Series, Verdict, seconds
 from .viaproxy import judge_via
-
-
-class PlainHttp(Evidence, frozen=True, kw_only=True):
-    """http://HOST/ on port 80, once, no redirect followed (net/portal.py): does something (a
-    login page) answer in the host's place?"""
-
-    ok: bool
-    status_code: int | None
-    location: str | None
-    location_host: str | None
-    login_page: bool
-    address: str | None
-    error: Failure | None
-    ms: float | UnsetType = UNSET
 
 
 class ViaProxy(Evidence, frozen=True, kw_only=True):
@@ -80,11 +67,11 @@ class HostSteps:
     via_proxy: tuple[str, tuple[Step, ...]] | None = None
     #: http://HOST/ on port 80, once, no redirect followed (net/portal.py): does something
     #: (a login page) answer in the host's place?
-    plain_http: dict[str, Any] | None = None
+    plain_http: PlainHttp | None = None
 
     @property
     def plain(self) -> PlainHttp | None:
-        return None if self.plain_http is None else read(PlainHttp, self.plain_http)
+        return self.plain_http
 
     def evidence(self) -> DomainDetails:
         return DomainDetails(
