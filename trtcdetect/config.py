@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .defaults import DEFAULTS
+from .evidence import JsonObject
 
 if TYPE_CHECKING:
     from .credentials import Credentials, Secret
@@ -208,9 +209,9 @@ class Config:
         """A field by its flat name."""
         return getattr(getattr(self, SECTION_OF[name]), name)
 
-    def settings(self) -> dict[str, Any]:
+    def settings(self) -> JsonObject:
         """What the JSON report records: every field but secrets (credentials: public parts)."""
-        result: dict[str, Any] = {}
+        result: JsonObject = {}
         for name in SETTINGS_ORDER:
             if name in _SECRET:
                 continue

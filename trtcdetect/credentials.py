@@ -20,8 +20,8 @@ import secrets
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
+from .evidence import JsonObject
 from .parse import ConfigError, read_text_file
 
 SECRET_ENV = "TRTC_SECRET_KEY"
@@ -68,7 +68,7 @@ class Credentials:
     expires_at: int  # Unix time
     users: tuple[User, User]
 
-    def document(self) -> dict[str, Any]:
+    def document(self) -> JsonObject:
         """The credentials file's content (the only place a UserSig is written out)."""
         return {"sdk_app_id": self.sdk_app_id, "room_id": self.room_id,
                 "expires_at": self.expires_at,

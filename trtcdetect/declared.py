@@ -21,6 +21,7 @@ from typing import Any
 
 from .config import Config
 from .errors import UsageError
+from .evidence import Foreign
 from .parse import (
     check_ca_file,
     check_output_dir,
@@ -287,7 +288,7 @@ def help_text(option: Option, profile: Profile, command: str = "run") -> str:
 def add(where: Any, options: Iterable[Option], profile: Profile, command: str = "run") -> None:
     """Add the options to an argparse parser or group, their help for `command`."""
     for option in options:
-        kwargs: dict[str, Any] = {"help": help_text(option, profile, command)}
+        kwargs: Foreign = {"help": help_text(option, profile, command)}
         if option.kind == "flag":
             kwargs["action"] = "store_true"
         else:
@@ -344,7 +345,7 @@ def option_given(name: str, given: Mapping[str, Any]) -> bool:
     return BY_NAME[name].given(given.get(name))
 
 
-def given_by(args: argparse.Namespace) -> dict[str, Any]:
+def given_by(args: argparse.Namespace) -> Foreign:
     """What a parsed command line gave, for `apply`: every declared option it carries."""
     return {name: getattr(args, name) for name in BY_NAME if hasattr(args, name)
             and BY_NAME[name].target is not None}

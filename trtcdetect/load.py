@@ -14,6 +14,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from .evidence import JsonObject
+
 #: The monitor's tick, s: fine enough to see a 10 ms stall, cheap (100 wake-ups a second).
 LAG_TICK_S = 0.01
 
@@ -49,7 +51,7 @@ class LoadMonitor:
                 worst = max(worst, lag)
         return round(worst, 2)
 
-    def stop(self) -> dict[str, Any]:
+    def stop(self) -> JsonObject:
         """system.loop_lag_ms {p50, p99, max, samples} and system.cpu_busy_pct."""
         global _current
         if _current is self:

@@ -11,6 +11,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from .evidence import JsonObject
+
 
 class Status(enum.StrEnum):
     PASS = "pass"
@@ -112,7 +114,7 @@ class Message:
 
         return sentence(self.id, self.params, lang)
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self) -> JsonObject:
         return {"id": self.id, "params": dict(self.params)}
 
 

@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from .defaults import DEFAULTS, Defaults
+from .evidence import JsonObject
 from .parse import (
     ConfigError,
     parse_host,
@@ -102,7 +103,7 @@ def load(spec: str) -> Profile:
     return _from_dict(data, spec)
 
 
-def _from_dict(data: dict[str, Any], spec: str) -> Profile:
+def _from_dict(data: JsonObject, spec: str) -> Profile:
     unknown = sorted(set(data) - _KEYS)
     if unknown:
         raise ConfigError(f"profile {spec}: unknown key {unknown[0]!r} "

@@ -21,6 +21,7 @@ from typing import Any
 from . import __version__
 from .config import Config
 from .diagnosis import diagnose
+from .evidence import JsonObject
 from .failures import Failure, Kind, said
 from .load import LoadMonitor
 from .models import Advice, Message, ProbeResult, RunReport, Status, Target
@@ -106,7 +107,7 @@ async def run(
     *,
     stop: asyncio.Event | None = None,
     progress: Progress | None = None,
-    settings: dict[str, Any] | None = None,
+    settings: JsonObject | None = None,
 ) -> RunReport:
     started_at = dt.datetime.now(dt.UTC)
     start = time.perf_counter()
@@ -175,7 +176,7 @@ async def run(
     )
 
 
-def _local_network() -> dict[str, Any]:
+def _local_network() -> JsonObject:
     try:
         return local.read().details()
     except Exception:  # noqa: BLE001 - context for support, never a reason to fail the run

@@ -25,10 +25,10 @@ import sys
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from ..call.local import interface_addresses, local_choice
 from ..config import Config
+from ..evidence import JsonObject
 from ..net.bind import ip_version
 from ..net.local import usable_address
 from .inside import IPV6_WAIT_S, NAME_SERVER, PREFIX
@@ -56,7 +56,7 @@ class Hold:
     v4: str | None = None
     v6: str | None = None
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self) -> JsonObject:
         return {"which": self.which, "ipv4": self.ipv4, "ipv6": self.ipv6, "v4": self.v4,
                 "v6": self.v6, "through": "slirp4netns"}
 

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..call.local import interface_addresses, local_choice
 from ..config import Config
+from ..evidence import Foreign
 from ..net.bind import ip_version
 from .headless import SEALED_FLAGS, open_page, wait_loaded
 
@@ -53,7 +54,7 @@ def local_asked(config: Config) -> dict[str, Any] | None:
 
 
 async def browser_webrtc(config: Config, binary: str, family: int | None = None,
-                         hold: Hold | None = None) -> dict[str, Any]:
+                         hold: Hold | None = None) -> Foreign:
     """Run the local WebRTC page in headless `binary`, its call held to `family` (4, 6, or
     None: either), in a namespace of its own with `hold`; return what the page reported."""
     import httpx
@@ -62,7 +63,7 @@ async def browser_webrtc(config: Config, binary: str, family: int | None = None,
     from .netns import NotHeld
 
     page = resources.files(__package__).joinpath("static/webrtc.html").read_text("utf-8")
-    result: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
+    result: asyncio.Future[Foreign] = asyncio.get_running_loop().create_future()
 
     async def offer(request: web.Request) -> web.Response:
         try:

@@ -19,8 +19,9 @@ import time
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from ..evidence import Foreign, JsonObject
 from .headless import (
     GOOGLE_UNRESOLVED,
     PAGE_LOAD_S,
@@ -39,8 +40,8 @@ NETLOG_FLAGS = ("--log-net-log={profile}/netlog.json", "--net-log-capture-mode=D
 
 @dataclass
 class WebRun:
-    detect: dict[str, Any] | None = None
-    schedule: dict[str, Any] | None = None
+    detect: Foreign | None = None
+    schedule: Foreign | None = None
     #: "done", "deadline" (no schedule answer in time), "start" (no browser), "page" (the
     #: browser never loaded the local page: nothing was asked of the network) or "hold" (it
     #: could not be held to -4/-6, --source, --interface: it did not run)
@@ -57,7 +58,7 @@ def vendored() -> dict[str, bytes]:
             for name in ("trtc.js", "rtc-detect.js")}
 
 
-def manifest() -> dict[str, Any]:
+def manifest() -> JsonObject:
     text = resources.files(__package__).joinpath("static/vendor/MANIFEST.json").read_text()
     return json.loads(text)  # type: ignore[no-any-return]
 
@@ -67,7 +68,7 @@ def sdk_version() -> str | None:
     return next((p["version"] for p in manifest()["packages"] if p["file"] == "trtc.js"), None)
 
 
-async def run_trtc_page(binary: str, job: dict[str, Any], deadline_s: float,
+async def run_trtc_page(binary: str, job: JsonObject, deadline_s: float,
                         fake_devices: bool = True, hold: Hold | None = None) -> WebRun:
     """Run the page with `job` ({"schedule": False} for the capability checks only), in a
     network namespace of its own with `hold` (netns.py). A browser that has not loaded the page
@@ -141,7 +142,7 @@ def net_errors(path: Path) -> list[tuple[str, str]]:
         text = path.read_text("utf-8", "replace")
     except OSError:
         return []
-    document: dict[str, Any] | None = None
+    document: JsonObject | None = None
     for ending in ("", "]}", "}]}", "\n]}"):
         try:
             document = json.loads(text.rstrip().rstrip(",") + ending)

@@ -17,6 +17,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from ..evidence import JsonObject
+
 if TYPE_CHECKING:
     from aiortc import MediaStreamTrack, RTCPeerConnection
 
@@ -166,13 +168,13 @@ class EchoPeer:
         local = pc.localDescription
         return Answer(bandwidth_asked(local.sdp), local.type, call_id)
 
-    async def received(self, call_id: str) -> list[dict[str, Any]] | None:
+    async def received(self, call_id: str) -> list[JsonObject] | None:
         """What this end has received of call `call_id`'s media, one entry per SSRC; None when
         there is no such call (ended, or never was)."""
         pc = self.calls.get(call_id)
         if pc is None:
             return None
-        found: list[dict[str, Any]] = []
+        found: list[JsonObject] = []
         for receiver in pc.getReceivers():
             kind = receiver.track.kind
             # aiortc keeps one StreamStatistics per SSRC but getStats() reports them under one

@@ -10,9 +10,10 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from ..config import Config
+from ..evidence import JsonObject
 from ..models import Message
 from ..text.ids import S
 from .stats import KindStats
@@ -53,7 +54,7 @@ async def signal(client: httpx.AsyncClient, config: Config, sdp: str,
         raise CallFailed("signalling", Message(S.CALL_SIGNAL_NO_SDP)) from None
 
 
-async def far_received(client: httpx.AsyncClient, config: Config, url: str) -> list[dict[str, Any]] | None:
+async def far_received(client: httpx.AsyncClient, config: Config, url: str) -> list[JsonObject] | None:
     """What the echo peer says it received, or None when it cannot say (the caller then waits
     for receiver reports instead)."""
     import httpx
@@ -66,12 +67,12 @@ async def far_received(client: httpx.AsyncClient, config: Config, url: str) -> l
     return streams if isinstance(streams, list) else None
 
 
-async def ask_until_stable(ask: Callable[[], Awaitable[list[dict[str, Any]] | None]],
-                           settle: float, limit: float) -> list[dict[str, Any]] | None:
+async def ask_until_stable(ask: Callable[[], Awaitable[list[JsonObject] | None]],
+                           settle: float, limit: float) -> list[JsonObject] | None:
     """Ask the far end what it received, `settle` s apart, until two answers agree (a busy far
     end may not have read every packet yet), it cannot say (None), or `limit` s have passed."""
     started = time.monotonic()
-    streams: list[dict[str, Any]] | None = None
+    streams: list[JsonObject] | None = None
     while True:
         await asyncio.sleep(settle)
         before, streams = streams, await ask()
@@ -79,7 +80,7 @@ async def ask_until_stable(ask: Callable[[], Awaitable[list[dict[str, Any]] | No
             return streams
 
 
-def apply_far(stats: dict[str, KindStats], streams: list[dict[str, Any]] | None) -> None:
+def apply_far(stats: dict[str, KindStats], streams: list[JsonObject] | None) -> None:
     """Take the far end's counts for the streams this side sent (matched by SSRC)."""
     for entry in streams or ():
         if not isinstance(entry, dict):
@@ -93,7 +94,7 @@ def apply_far(stats: dict[str, KindStats], streams: list[dict[str, Any]] | None)
 
 
 
-async def turn_offer(config: Config) -> dict[str, Any] | None:
+async def turn_offer(config: Config) -> JsonObject | None:
     """The TURN relay the echo peer's serve fronts it with (serve --turn: GET /call/turn next
     to the echo URL), or None: no relay there, or no answer. Its credentials are short-lived
     and stay in memory: never in the report."""

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from typing import Any
 
 import msgspec
 
@@ -20,6 +19,7 @@ from .. import __version__, thresholds
 from ..call.signalling import CallFailed
 from ..call.stats import summary
 from ..diagnosis import diagnose
+from ..evidence import JsonObject
 from ..models import (
     Advice,
     Message,
@@ -46,7 +46,7 @@ from .upload import Call, Camera, MediaError, Microphone, Schedule, Speaker, Upl
 RAN_IN = "browser"
 
 
-def _result(probe_id: str, verdict: Verdict, details: dict[str, Any]) -> ProbeResult:
+def _result(probe_id: str, verdict: Verdict, details: JsonObject) -> ProbeResult:
     return ProbeResult(probe_id, REGISTRY[probe_id].title, verdict.status,
                        message=verdict.message, metrics=verdict.metrics,
                        details={"ran_in": RAN_IN, **details}, advice=verdict.advice)
@@ -91,7 +91,7 @@ def _labels(upload: Upload, kind: str) -> list[str]:
 
 def camera_result(camera: Camera, family: str, labels: Sequence[str] = ()) -> ProbeResult:
     devices = [{"id": str(i), "name": label, "path": None} for i, label in enumerate(labels)]
-    details: dict[str, Any] = {"permission": camera.permission, "source": clean(camera.label),
+    details: JsonObject = {"permission": camera.permission, "source": clean(camera.label),
                                "devices": devices}
     if camera.error is not None:
         details["media_error"] = {"name": clean(camera.error.name),
@@ -116,7 +116,7 @@ def microphone_result(microphone: Microphone, family: str,
                       labels: Sequence[str] = ()) -> ProbeResult:
     devices = [{"id": i, "name": label, "host_api": "getUserMedia", "channels": 1,
                 "default_sample_rate": microphone.sample_rate} for i, label in enumerate(labels)]
-    details: dict[str, Any] = {"permission": microphone.permission, "devices": devices,
+    details: JsonObject = {"permission": microphone.permission, "devices": devices,
                                "device": {"name": clean(microphone.label), "host_api": "getUserMedia"}}
     if microphone.error is not None:
         details["media_error"] = {"name": clean(microphone.error.name),
@@ -180,7 +180,7 @@ def browser_result(upload: Upload, judged: platform.Judged) -> ProbeResult:
         message = Message(S.CHECK_INSECURE, {"url": clean(url)})
         advice.append(Advice(R.HTTPS_REQUIRED, {"url": clean(url)}))
     tencent = upload.tencent
-    details: dict[str, Any] = {
+    details: JsonObject = {
         "user_agent": clean(page.user_agent), "family": b.family,
         "version": ".".join(map(str, b.version)) if b.version else None,
         "os": b.os, "mobile": b.mobile, "minimum": judged.minimum, "verdict": judged.verdict,
@@ -215,7 +215,7 @@ def _loss_pct(lost: int, base: int) -> float | None:
     return round(100 * max(lost, 0) / base, 2) if base > 0 else None
 
 
-def call_evidence(call: Call, echo: str) -> dict[str, Any]:
+def call_evidence(call: Call, echo: str) -> JsonObject:
     """The call's figures in the shape of the command line's test call (rtp's details)."""
     received_all = call.packets_received + max(call.packets_lost_down, 0)
     if call.far_received is not None and call.far_lost is not None:

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..evidence import JsonObject
 from ..models import RunReport
 from ..report.json import to_dict
 
@@ -53,7 +54,7 @@ class Entry:
     reference: str | None
     status: str
     cause: str | None
-    cause_params: dict[str, Any]
+    cause_params: JsonObject
     browser: str
     address: str
     bytes: int
@@ -111,9 +112,9 @@ class Store:
             os.replace(temporary, path)
         return entry
 
-    def load(self, report_id: str) -> dict[str, Any]:
+    def load(self, report_id: str) -> JsonObject:
         document = self._paths(report_id)[0]
-        loaded: dict[str, Any] = json.loads(document.read_text("utf-8"))
+        loaded: JsonObject = json.loads(document.read_text("utf-8"))
         return loaded
 
     def remove(self, report_id: str) -> None:

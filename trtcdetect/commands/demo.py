@@ -14,10 +14,11 @@ import tempfile
 import threading
 from collections.abc import Sequence
 from pathlib import Path
-from typing import IO, Any
+from typing import IO
 
 from ..defaults import DEFAULTS
 from ..errors import Parser, UsageError
+from ..evidence import JsonObject
 from .run import cmd_run
 
 READY_TIMEOUT_S = 20.0
@@ -47,7 +48,7 @@ def build_parser() -> Parser:
     return parser
 
 
-def _ports() -> tuple[list[str], dict[str, Any]]:
+def _ports() -> tuple[list[str], JsonObject]:
     """The ports both ends use (serve's and the run's options) and, for the report, the ports
     a normal user may not listen on and where the demo moved them."""
     from ..server.privileges import demo_ports

@@ -27,6 +27,7 @@ from aiohttp import web
 from prometheus_client import REGISTRY, Counter, Histogram
 from prometheus_client.exposition import generate_latest as text_format
 
+from ..evidence import JsonObject
 from ..models import RunReport, Status
 from ..parse import ConfigError, parse_host
 from .modules import Module
@@ -103,7 +104,7 @@ class Exporter:
         self.running: dict[tuple[str, str], asyncio.Task[RunReport]] = {}
         #: the index page's last result per (module, target), oldest first: at most LAST_KEEP
         #: entries, none older than LAST_MAX_AGE_S (a pattern module allows many names)
-        self.last: dict[tuple[str, str], dict[str, Any]] = {}
+        self.last: dict[tuple[str, str], JsonObject] = {}
 
     def parse(self, request: web.Request) -> tuple[Module, str]:
         query = request.rel_url.query

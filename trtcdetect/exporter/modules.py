@@ -28,6 +28,7 @@ from typing import Any
 
 from ..config import Config
 from ..declared import apply
+from ..evidence import JsonObject
 from ..parse import ConfigError, parse_host, read_text_file
 from ..probes import with_trait
 from ..profiles import BUILTIN, load
@@ -66,7 +67,7 @@ class Module:
             "target": target, "timeout": self.timeout, "tcp_ports": self.tcp_ports,
             "udp_ports": self.udp_ports, "resolve": self.resolve, "ca_file": self.ca_file})
 
-    def describe(self) -> dict[str, Any]:
+    def describe(self) -> JsonObject:
         return {"name": self.name, "profile": self.profile, "probes": list(self.probes),
                 "targets": list(self.targets),
                 "target_pattern": None if self.target_pattern is None
@@ -93,7 +94,7 @@ def _ports(value: Any, where: str) -> str | None:
     return ",".join(map(str, value))
 
 
-def module(name: str, table: dict[str, Any]) -> Module:
+def module(name: str, table: JsonObject) -> Module:
     where = f"module {name!r}"
     extra = sorted(set(table) - _KEYS)
     if extra:

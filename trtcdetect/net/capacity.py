@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 from ..config import Local
+from ..evidence import JsonObject
 from . import capacitywire as wire
 from .bind import udp_endpoint
 from .ramp import (
@@ -209,11 +210,11 @@ async def _up(client: _Client, cookie: bytes, ceiling: float, congested: Congest
 
 
 async def _drained_tally(client: _Client, cookie: bytes, session: bytes,
-                         step: int, total: int) -> dict[str, Any]:
+                         step: int, total: int) -> JsonObject:
     """The server's tally of a step once all of it came or it stops growing (the queue has
     drained)."""
     deadline = time.perf_counter() + DRAIN_MAX_S
-    last: dict[str, Any] = {}
+    last: JsonObject = {}
     pause = DRAIN_QUIET_S / 3  # the report travels behind the step's last datagrams anyway
     while time.perf_counter() < deadline:
         await asyncio.sleep(pause)

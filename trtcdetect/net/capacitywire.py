@@ -36,7 +36,8 @@ import struct
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+
+from ..evidence import JsonObject
 
 MAGIC = b"\xfftdcap1"
 HELLO, WELCOME, UP, REPORT, TALLY, DOWN, DATA, ECHO = (b"H", b"W", b"U", b"R", b"T", b"D", b"d",
@@ -172,11 +173,11 @@ def read_report(datagram: bytes) -> tuple[bytes, bytes, int, bytes]:
     return cookie_, session, step, nonce
 
 
-def tally(nonce: bytes, figures: dict[str, Any]) -> bytes:
+def tally(nonce: bytes, figures: JsonObject) -> bytes:
     return MAGIC + TALLY + nonce + json.dumps(figures, separators=(",", ":")).encode()
 
 
-def read_tally(datagram: bytes) -> tuple[bytes, dict[str, Any]]:
+def read_tally(datagram: bytes) -> tuple[bytes, JsonObject]:
     body = datagram[HEADER:]
     return body[:8], json.loads(body[8:].decode())
 

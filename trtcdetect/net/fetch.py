@@ -9,13 +9,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from typing import Any
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
 import httpx
 
 from ..config import Config
-from ..evidence import Evidence
+from ..evidence import Evidence, Foreign
 from ..failures import Failure, Kind, said
 from ..parse import Proxy
 from .bind import socket_options
@@ -32,7 +31,7 @@ def secure_context(url: str) -> bool:
         parts.scheme == "http" and (host in LOCAL_HOSTS or host.endswith(".localhost")))
 
 
-def pinned(config: Config, url: str) -> tuple[str, dict[str, str], dict[str, Any]]:
+def pinned(config: Config, url: str) -> tuple[str, dict[str, str], Foreign]:
     """`url` as --resolve has it: the pinned address in the URL, the name in the Host header
     and in TLS (SNI and certificate check) — what curl --resolve does. Unpinned: unchanged."""
     parts = urlsplit(url)

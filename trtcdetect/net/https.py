@@ -23,7 +23,7 @@ import h11
 from cryptography import x509
 
 from ..config import Config
-from ..evidence import UNSET, Evidence, UnsetType, read
+from ..evidence import UNSET, Evidence, JsonObject, UnsetType, read
 from ..failures import Failure, Kind, each, said
 from ..load import lag_during
 from ..text.ids import R
@@ -48,7 +48,7 @@ class Step:
     error: Failure | None = None
     info: dict[str, Any] = field(default_factory=dict)
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self) -> JsonObject:
         return {
             "name": self.name, "ok": self.ok,
             "ms": None if self.ms is None else round(self.ms, 2),

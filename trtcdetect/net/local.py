@@ -15,10 +15,10 @@ import socket
 import struct
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 from urllib.parse import urlsplit
 
 from ..config import Local
+from ..evidence import JsonObject
 from .bind import family_of, open_socket
 
 PROXY_VARIABLES = ("HTTPS_PROXY", "HTTP_PROXY", "ALL_PROXY", "NO_PROXY")
@@ -70,7 +70,7 @@ class LocalNetwork:
         the diagnosis looks for "network unreachable" in what the probes saw as well.)"""
         return self.known and not self.usable_addresses
 
-    def details(self) -> dict[str, Any]:
+    def details(self) -> JsonObject:
         return {
             "interfaces": [{"name": i.name, "up": i.up, "addresses": list(i.addresses)}
                            for i in self.interfaces],

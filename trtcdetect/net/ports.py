@@ -17,7 +17,7 @@ import msgspec
 from aioice import stun
 
 from ..config import Local
-from ..evidence import Evidence, Port, details
+from ..evidence import Evidence, JsonObject, Port, details
 from ..failures import Failure, Kind, said
 from .bind import tcp_connect
 from .errors import REFUSALS, Refuser, os_error_text, refused_by
@@ -63,7 +63,7 @@ class PortVerdict(Evidence, frozen=True, kw_only=False):
         return self if self.rtt_ms is None else msgspec.structs.replace(
             self, rtt_ms=round(self.rtt_ms, 2))
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self) -> JsonObject:
         return details(self.rounded())
 
 

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..config import Local
+from ..evidence import JsonObject
 from .bind import family_allows, family_of, open_socket, udp_endpoint
 
 OK, FAILURE, NOT_ALLOWED, NET_UNREACHABLE, HOST_UNREACHABLE, REFUSED = 0, 1, 2, 3, 4, 5
@@ -46,7 +47,7 @@ class Tally:
     other_family: int = 0
     destinations: set[str] = field(default_factory=set)
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self) -> JsonObject:
         return {"connects": self.connects, "connects_failed": self.connects_failed,
                 "datagrams_out": self.datagrams_out, "datagrams_in": self.datagrams_in,
                 "other_family": self.other_family, "destinations": sorted(self.destinations)}

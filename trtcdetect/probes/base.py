@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any, Generic, Protocol, TypeVar
 
 from ..config import Config
-from ..evidence import Evidence, details
+from ..evidence import Evidence, JsonObject, details
 from ..models import ProbeResult, Verdict
 from ..text.base import Text
 
@@ -138,7 +138,7 @@ class Probe(Protocol):
 
 
 class Observation(Protocol):
-    def details(self) -> dict[str, Any]:
+    def details(self) -> JsonObject:
         """The evidence, as the JSON document's `details` of the probe."""
         ...
 

@@ -30,7 +30,7 @@ from ..browser.page import browser_webrtc, local_asked
 from ..browser.tencent import TENCENT_DETECT_S, tencent_all
 from ..call.local import same_address
 from ..config import Config
-from ..evidence import UNSET, Evidence, Held, Number, UnsetType, details, faithful, given
+from ..evidence import UNSET, Evidence, Foreign, Held, JsonObject, Number, UnsetType, details, faithful, given
 from ..models import Advice, Message, Metric, Status, worst
 from ..text.base import Text
 from ..text.ids import R, S
@@ -141,7 +141,7 @@ class WebrtcCall(Evidence, frozen=True, kw_only=True):
     tracks: tuple[str, ...] | UnsetType = UNSET
     #: the browser's own getStats objects (the kept types): its words, an open set of keys
     #: (an edge: a mapping each)
-    stats: tuple[dict[str, Any], ...] | UnsetType = UNSET
+    stats: tuple[Foreign, ...] | UnsetType = UNSET
     path: CallPath | UnsetType = UNSET
     error: str | None | UnsetType = UNSET
     local_asked: LocalAsked | UnsetType = UNSET
@@ -157,7 +157,7 @@ class TencentRun(Evidence, frozen=True, kw_only=True):
     sdk_version: str | None | UnsetType = UNSET
     devices: str | UnsetType = UNSET
     #: what trtc.js and rtc-detect answered: Tencent's own shapes (an edge: a mapping)
-    detect: dict[str, Any] | UnsetType = UNSET
+    detect: Foreign | UnsetType = UNSET
 
 
 class BrowsersDetails(Evidence, frozen=True, kw_only=True):
@@ -212,7 +212,7 @@ class BrowsersObservation:
             seen["tencent_others"] = list(self.tencent_others)
         return faithful(BrowsersDetails, seen, "browsers")
 
-    def details(self) -> dict[str, Any]:
+    def details(self) -> JsonObject:
         return details(self.evidence())
 
 
@@ -326,7 +326,7 @@ def unique_metrics(metrics: list[Metric]) -> list[Metric]:
     return list({m.name: m for m in metrics}.values())
 
 
-def tencent_failures(detect: dict[str, Any]) -> list[str]:
+def tencent_failures(detect: Foreign) -> list[str]:
     """The checks of Tencent's Web SDK and rtc-detect that said no, by their own names; TRTC
     needs H.264 or VP8, each both ways."""
     failed = [f"script: {e}" for e in detect.get("errors") or () if "did not load" in str(e)]

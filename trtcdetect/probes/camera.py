@@ -23,7 +23,7 @@ from .. import thresholds
 from ..config import Config
 from ..devices.findings import problem_verdict
 from ..devices.threads import DEVICE_DEADLINE_MARGIN_S, DeviceProblem, run_in_thread
-from ..evidence import UNSET, Evidence, MediaError, Number, UnsetType, details, faithful
+from ..evidence import UNSET, Evidence, JsonObject, MediaError, Number, UnsetType, details, faithful
 from ..models import Advice, Message, Metric, Status
 from ..text.base import Text
 from ..text.ids import R, S
@@ -258,7 +258,7 @@ class CameraObservation:
     def evidence(self) -> CameraDetails:
         return faithful(CameraDetails, {"devices": [], **self.seen}, "camera")
 
-    def details(self) -> dict[str, Any]:
+    def details(self) -> JsonObject:
         return details(self.evidence())
 
 

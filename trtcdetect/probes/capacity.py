@@ -17,7 +17,7 @@ import msgspec
 
 from .. import thresholds
 from ..config import PROBE_DEADLINE_MARGIN_S, Config
-from ..evidence import UNSET, Evidence, UnsetType, details, of_entry
+from ..evidence import UNSET, Evidence, JsonObject, UnsetType, details, of_entry
 from ..models import Advice, Message, Metric, Status, worst
 from ..net import ResolveError, ramp, resolve
 from ..net import capacity as train
@@ -112,7 +112,7 @@ class CapacityObservation:
             ramp=ramp.RAMP, start_kbps=ramp.START_KBPS, up=_direction(r.up),
             down=_direction(r.down))
 
-    def details(self) -> dict[str, Any]:
+    def details(self) -> JsonObject:
         return details(self.evidence())
 
 

@@ -17,7 +17,7 @@ import msgspec
 
 from .. import thresholds
 from ..config import Config
-from ..evidence import UNSET, Evidence, UnsetType, details, of, of_entry
+from ..evidence import UNSET, Evidence, JsonObject, UnsetType, details, of, of_entry
 from ..failures import Failure, Kind
 from ..models import Advice, Message, Metric, ProbeResult, Status, unique_advice, worst
 from ..net import https, portal
@@ -98,7 +98,7 @@ class DomainObservation:
         return msgspec.structs.replace(first, hosts=entries,
                                        not_checked=self.not_checked or UNSET)
 
-    def details(self) -> dict[str, Any]:
+    def details(self) -> JsonObject:
         return details(self.evidence())
 
 

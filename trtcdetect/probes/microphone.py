@@ -17,7 +17,17 @@ from .. import thresholds
 from ..config import Config
 from ..devices.findings import audio_devices, problem_verdict
 from ..devices.threads import DEVICE_DEADLINE_MARGIN_S, DeviceProblem, release, run_in_thread
-from ..evidence import UNSET, AudioDevice, Evidence, MediaError, Number, UnsetType, details, faithful
+from ..evidence import (
+    UNSET,
+    AudioDevice,
+    Evidence,
+    JsonObject,
+    MediaError,
+    Number,
+    UnsetType,
+    details,
+    faithful,
+)
 from ..models import Advice, Message, Metric, Status
 from ..text.base import Text
 from ..text.ids import R, S
@@ -147,7 +157,7 @@ class MicObservation:
     def evidence(self) -> MicDetails:
         return faithful(MicDetails, {"devices": [], **self.seen}, "microphone")
 
-    def details(self) -> dict[str, Any]:
+    def details(self) -> JsonObject:
         return details(self.evidence())
 
 

@@ -17,12 +17,11 @@ import socket
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import msgspec
 
 from ..config import PROBE_DEADLINE_MARGIN_S, Config, Local
-from ..evidence import UNSET, DnsFailure, Evidence, UnsetType, details
+from ..evidence import UNSET, DnsFailure, Evidence, JsonObject, UnsetType, details
 from ..models import Advice, Message, Status
 from ..net import ResolveError, resolve
 from ..net.bind import family_of, open_socket
@@ -225,7 +224,7 @@ class NatObservation:
             dns_errors=self.dns_errors if self.dns_failures else UNSET,
             dns_failure=next(iter(self.dns_failures.values())) if self.dns_failures else UNSET)
 
-    def details(self) -> dict[str, Any]:
+    def details(self) -> JsonObject:
         return details(self.evidence())
 
 

@@ -30,7 +30,7 @@ from msgspec import Meta
 
 from .. import thresholds
 from ..config import PROBE_DEADLINE_MARGIN_S, Config
-from ..evidence import UNSET, Evidence, Place, UnsetType, details, of, of_entry
+from ..evidence import UNSET, Evidence, JsonObject, Place, UnsetType, details, of, of_entry
 from ..models import Advice, Message, Metric, Status
 from ..net import ResolveError, resolve
 from ..net.path import INTERVAL_S, LINGER_S, MAX_HOPS, PER_HOP, PathHop, Traced, trace
@@ -187,11 +187,11 @@ class PathObservation:
             limits=PathLimits(per_hop=PER_HOP, max_hops=MAX_HOPS,
                               seconds=round((PER_HOP - 1) * INTERVAL_S + LINGER_S, 1)))
 
-    def details(self) -> dict[str, Any]:
+    def details(self) -> JsonObject:
         return details(self.evidence())
 
 
-def place_message(where: PathStart) -> dict[str, Any]:
+def place_message(where: PathStart) -> JsonObject:
     """The words for where a loss or delay starts (loss_start, delay_start), as a nested
     message; the diagnosis' headline uses the same."""
     return {"id": PLACE_SENTENCES[where.place], "params": {}}

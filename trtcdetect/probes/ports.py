@@ -18,7 +18,7 @@ from typing import Any
 
 from .. import thresholds
 from ..config import PROBE_DEADLINE_MARGIN_S, Config
-from ..evidence import UNSET, DnsFailure, Evidence, UnsetType, details, of, of_entry
+from ..evidence import UNSET, DnsFailure, Evidence, JsonObject, UnsetType, details, of, of_entry
 from ..failures import Failure, Kind
 from ..models import Advice, Message, Metric, ProbeResult, Status
 from ..net import ResolveError, resolve
@@ -68,7 +68,7 @@ class PortsObservation:
             if self.trtc_udp is not None and is_tencent(self.host) else UNSET,
             large_datagram=UNSET if self.large_datagram is None else self.large_datagram)
 
-    def details(self) -> dict[str, Any]:
+    def details(self) -> JsonObject:
         return details(self.evidence())
 
 

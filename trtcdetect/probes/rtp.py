@@ -23,6 +23,7 @@ from ..config import PROBE_DEADLINE_MARGIN_S, Config
 from ..evidence import (
     UNSET,
     Evidence,
+    JsonObject,
     MinAvgMax,
     Number,
     Said,
@@ -202,7 +203,7 @@ class RtpObservation:
     def evidence(self) -> RtpDetails:
         return faithful(RtpDetails, self.seen, "rtp")
 
-    def details(self) -> dict[str, Any]:
+    def details(self) -> JsonObject:
         return details(self.evidence())
 
 

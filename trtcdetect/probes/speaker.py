@@ -21,7 +21,7 @@ from .. import thresholds
 from ..config import Config
 from ..devices.findings import audio_devices, problem_verdict
 from ..devices.threads import DEVICE_DEADLINE_MARGIN_S, DeviceProblem, release, run_in_thread
-from ..evidence import UNSET, AudioDevice, Evidence, Number, UnsetType, details, faithful, given
+from ..evidence import UNSET, AudioDevice, Evidence, JsonObject, Number, UnsetType, details, faithful, given
 from ..models import Advice, Message, Metric, Status
 from ..text.base import Text
 from ..text.ids import R, S
@@ -237,7 +237,7 @@ class SpeakerObservation:
     def evidence(self) -> SpeakerDetails:
         return faithful(SpeakerDetails, self.seen, "speaker")
 
-    def details(self) -> dict[str, Any]:
+    def details(self) -> JsonObject:
         return details(self.evidence())
 
 

@@ -24,7 +24,7 @@ from .. import thresholds
 from ..call.local import local_choice
 from ..config import PROBE_DEADLINE_MARGIN_S, Config
 from ..credentials import Secret
-from ..evidence import UNSET, Evidence, Number, UnsetType, details, faithful, read
+from ..evidence import UNSET, Evidence, Foreign, JsonObject, Number, UnsetType, details, faithful, read
 from ..models import Advice, Message, Metric, Status
 from ..net.bind import family_allows
 from ..net.local import route
@@ -136,7 +136,7 @@ class TrtcObservation:
     mode: str = "reach"
     target: str = ""
     log: SdkLog = field(default_factory=SdkLog)
-    events: tuple[dict[str, Any], ...] = ()
+    events: tuple[Foreign, ...] = ()
     ended_by: str = ""
     returncode: int | None = None
     deadline_s: float = 0.0
@@ -158,7 +158,7 @@ class TrtcObservation:
     def evidence(self) -> TrtcDetails:
         return faithful(TrtcDetails, self._seen(), "trtc")
 
-    def details(self) -> dict[str, Any]:
+    def details(self) -> JsonObject:
         return details(self.evidence())
 
     def _seen(self) -> dict[str, Any]:
@@ -212,7 +212,7 @@ def unavailable() -> str | None:
 
 # --- judge -------------------------------------------------------------------------------------
 
-def _proxy(observation: TrtcObservation) -> str | dict[str, Any]:
+def _proxy(observation: TrtcObservation) -> str | JsonObject:
     if observation.relayed is not None:  # -4/-6, --source, --interface through the relay
         return Message(S.TRTC_VIA_LOCAL_RELAY, {"which": observation.relayed.which}).as_dict()
     return "" if observation.proxy is None else \

@@ -28,7 +28,7 @@ from ..browser.headless import PAGE_LOAD_S
 from ..browser.trtcweb import run_trtc_page, sdk_version
 from ..call.local import local_choice
 from ..config import PROBE_DEADLINE_MARGIN_S, Config
-from ..evidence import UNSET, Evidence, Held, Number, UnsetType, details, faithful, given
+from ..evidence import UNSET, Evidence, Foreign, Held, JsonObject, Number, UnsetType, details, faithful, given
 from ..models import Advice, Message, Metric, Status
 from ..text.base import Text
 from ..text.ids import R, S
@@ -53,10 +53,10 @@ class Schedule(Evidence, frozen=True, kw_only=True):
     ms: Number | None | UnsetType = UNSET
     #: the error the SDK threw (Tencent's RtcError: code, extraCode, functionName, message ...;
     #: Tencent's shape, an edge: a mapping)
-    error: dict[str, Any] | None | UnsetType = UNSET
+    error: Foreign | None | UnsetType = UNSET
     #: with credentials: the SDK's events as the page recorded them (Tencent's event shapes:
     #: an edge, a mapping each)
-    network: tuple[dict[str, Any], ...] | UnsetType = UNSET
+    network: tuple[Foreign, ...] | UnsetType = UNSET
 
 
 class NetError(Evidence, frozen=True, kw_only=True):
@@ -89,7 +89,7 @@ class TrtcWebObservation:
     skipped: str | None = None
     browser: str | None = None
     sdk_version: str | None = None
-    schedule: dict[str, Any] | None = None
+    schedule: Foreign | None = None
     ended_by: str = ""
     deadline_s: float = 0.0
     elapsed_s: float = 0.0
@@ -114,7 +114,7 @@ class TrtcWebObservation:
             "net_errors": [{"host": h, "error": e} for h, e in self.net_errors],
             "proxy": self.proxy, "error": self.error, "held": self.held}, "trtcweb")
 
-    def details(self) -> dict[str, Any]:
+    def details(self) -> JsonObject:
         return details(self.evidence())
 
 
@@ -131,7 +131,7 @@ def judge(observation: TrtcWebObservation) -> Verdict:
         return Verdict(Status.SKIP, Message(S.TRTCWEB_SKIPPED, {"reason": skipped}),
                        (Advice(R.BROWSER_INSTALL),) if observation.no_browser else ())
     proxy, held = given(seen.proxy), given(seen.held)
-    via: str | dict[str, Any] = "" if proxy is None else \
+    via: str | JsonObject = "" if proxy is None else \
         Message(S.TRTC_VIA_PROXY_WEB, {"proxy": proxy}).as_dict()
     if held is not None:
         via = Message(S.TRTCWEB_HELD, {"which": held.which, "proxy": via}).as_dict()
@@ -171,7 +171,7 @@ def judge(observation: TrtcWebObservation) -> Verdict:
         "error": str(thrown.get("message", "")).split("\n")[0]}), (), metric)
 
 
-def judge_network(seen: TrtcWebDetails, net: NetworkTest, via: str | dict[str, Any]) -> Verdict:
+def judge_network(seen: TrtcWebDetails, net: NetworkTest, via: str | JsonObject) -> Verdict:
     """Tencent's two-client test, on Tencent's scale (the same limits as the trtc probe's)."""
     refused = next((e for e in net.errors if e.code == SERVER_ERROR), None)
     if refused is not None:
@@ -218,7 +218,7 @@ async def measure(config: Config, prior: Prior = NO_PRIOR) -> TrtcWebObservation
         browsers = prior.get("browsers")
         return TrtcWebObservation(skipped=why, no_browser=browsers is not None
                                   and browsers.status is Status.SKIP)
-    job: dict[str, Any] = {"schedule": True, "sdkAppId": PLACEHOLDER_SDK_APP_ID,
+    job: JsonObject = {"schedule": True, "sdkAppId": PLACEHOLDER_SDK_APP_ID,
                            "userId": "trtcdetect_" + secrets.token_hex(4),
                            "userSig": PLACEHOLDER_SIG, "roomId": secrets.randbelow(2**31) + 1}
     found = config.trtc.trtc_credentials

@@ -20,7 +20,7 @@ import msgspec
 
 from .. import thresholds
 from ..config import Config
-from ..evidence import UNSET, Evidence, Said, UnsetType, details, read
+from ..evidence import UNSET, Evidence, JsonObject, Said, UnsetType, details, read
 from ..failures import Failure, Kind
 from ..models import Advice, Message, Status, unique_advice, worst
 from ..net import https
@@ -91,7 +91,7 @@ class UrlObservation:
     def evidence(self) -> UrlDetails:
         return UrlDetails(urls=tuple(_entry(p) for p in self.pages) if self.pages else UNSET)
 
-    def details(self) -> dict[str, Any]:
+    def details(self) -> JsonObject:
         return details(self.evidence())
 
 

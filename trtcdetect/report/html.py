@@ -6,11 +6,11 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import asdict
-from typing import Any
 
 import jinja2
 
 from .. import text, thresholds
+from ..evidence import JsonObject
 from ..models import RunReport
 from ..probes import title
 from ..text.remedies import PARTIES
@@ -54,7 +54,7 @@ def render(report: RunReport, lang: str = "en") -> str:
     return render_document(to_dict(report), lang)
 
 
-def _summary(probe: dict[str, Any], lang: str) -> str:
+def _summary(probe: JsonObject, lang: str) -> str:
     message = probe.get("message")
     if message and message.get("id") in text.SENTENCES:
         try:
@@ -64,7 +64,7 @@ def _summary(probe: dict[str, Any], lang: str) -> str:
     return str(probe["summary"])
 
 
-def _advice(probe: dict[str, Any], lang: str) -> list[str]:
+def _advice(probe: JsonObject, lang: str) -> list[str]:
     ids = probe.get("advice_ids")
     if ids is None:
         return [str(a) for a in probe["advice"]]
@@ -77,7 +77,7 @@ def _advice(probe: dict[str, Any], lang: str) -> list[str]:
     return texts
 
 
-def render_document(document: dict[str, Any], lang: str = "en") -> str:
+def render_document(document: JsonObject, lang: str = "en") -> str:
     """Render a JSON document (a run's, or one saved earlier) in `lang` ("en" or "zh")."""
     template = _ENV.get_template("report.html.j2")
     probes = [

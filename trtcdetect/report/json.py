@@ -11,12 +11,13 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
+from ..evidence import JsonObject
 from ..models import Advice, Finding, ProbeResult, RunReport
 
 SCHEMA_VERSION = 1
 
 
-def probe_to_dict(result: ProbeResult) -> dict[str, Any]:
+def probe_to_dict(result: ProbeResult) -> JsonObject:
     return {
         "id": result.id,
         "title": result.title,
@@ -45,7 +46,7 @@ def _advice_text(advice: Advice) -> str:
         return advice.id
 
 
-def finding_to_dict(finding: Finding) -> dict[str, Any]:
+def finding_to_dict(finding: Finding) -> JsonObject:
     return {
         "id": finding.id,
         "severity": str(finding.severity),
@@ -58,7 +59,7 @@ def finding_to_dict(finding: Finding) -> dict[str, Any]:
     }
 
 
-def to_dict(report: RunReport) -> dict[str, Any]:
+def to_dict(report: RunReport) -> JsonObject:
     from .. import __name__ as tool_name
 
     return {
@@ -86,9 +87,9 @@ def dumps(report: RunReport) -> str:
 
 
 @cache
-def schema() -> dict[str, Any]:
+def schema() -> JsonObject:
     text = resources.files(__package__).joinpath("schema.json").read_text("utf-8")
-    loaded: dict[str, Any] = json.loads(text)
+    loaded: JsonObject = json.loads(text)
     return loaded
 
 
@@ -101,7 +102,7 @@ def _validator() -> Any:
     return checked(schema())
 
 
-def validate(document: dict[str, Any]) -> None:
+def validate(document: JsonObject) -> None:
     """Raise jsonschema.ValidationError when `document` breaks the contract, and
     evidence.EvidenceError when a probe's details are not its evidence type (the schema says
     the same, being generated from the types: this reads them into the types themselves)."""

@@ -10,18 +10,17 @@ probe's status and duration.
 
 from __future__ import annotations
 
-from typing import Any
-
 from prometheus_client import CollectorRegistry, Enum, Gauge
 from prometheus_client.openmetrics.exposition import generate_latest
 
+from ..evidence import JsonObject
 from ..models import Status
 from ..probes import REGISTRY
 
 STATUSES = [str(s) for s in Status]
 
 
-def render(document: dict[str, Any], flavour: str = "openmetrics") -> bytes:
+def render(document: JsonObject, flavour: str = "openmetrics") -> bytes:
     """The run's metrics as OpenMetrics text, or with flavour "prometheus" in Prometheus' text
     format 0.0.4 (node_exporter's textfile collector: no stateset type, state sets become
     gauges with one series per state, as prometheus-client writes them there)."""

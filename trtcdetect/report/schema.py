@@ -14,29 +14,28 @@ from __future__ import annotations
 import copy
 import json
 from importlib import resources
-from typing import Any
 
 import msgspec
 
-from ..evidence import schema_hook
+from ..evidence import JsonObject, schema_hook
 from ..probes import REGISTRY
 
 #: where the evidence types' schemas live inside schema.json
 EVIDENCE_PATH = "#/$defs/evidence/$defs/{name}"
 
 
-def _entry(probe_id: str) -> dict[str, Any]:
+def _entry(probe_id: str) -> JsonObject:
     return {"if": {"properties": {"id": {"const": probe_id},
                                   "status": {"not": {"const": "error"}}}},
             "then": {"properties": {"details": {"$ref": f"#/$defs/{probe_id}_details"}}}}
 
 
-def _entry_id(entry: dict[str, Any]) -> str | None:
+def _entry_id(entry: JsonObject) -> str | None:
     found = entry.get("if", {}).get("properties", {}).get("id", {}).get("const")
     return found if isinstance(found, str) else None
 
 
-def generate(current: dict[str, Any]) -> dict[str, Any]:
+def generate(current: JsonObject) -> JsonObject:
     """`current` (the schema as written) with every typed probe's details generated."""
     schema = copy.deepcopy(current)
     typed = {pid: probe.evidence for pid, probe in REGISTRY.items() if probe.evidence is not None}
@@ -55,12 +54,12 @@ def generate(current: dict[str, Any]) -> dict[str, Any]:
     return schema
 
 
-def written() -> dict[str, Any]:
+def written() -> JsonObject:
     text = resources.files(__package__).joinpath("schema.json").read_text("utf-8")
-    loaded: dict[str, Any] = json.loads(text)
+    loaded: JsonObject = json.loads(text)
     return loaded
 
 
-def text(schema: dict[str, Any]) -> str:
+def text(schema: JsonObject) -> str:
     """schema.json's text: indented as it always was, keys in the order given."""
     return json.dumps(schema, indent=2, ensure_ascii=False) + "\n"

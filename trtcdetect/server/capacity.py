@@ -21,6 +21,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from ..evidence import JsonObject
 from ..net import capacitywire as wire
 from ..net.capacitywire import send_paced
 from ..net.ramp import Arrivals, arrival_rate
@@ -53,7 +54,7 @@ class _Tally(Arrivals):
     def touched(self) -> float:
         return self.times[-1] if self.times else 0.0
 
-    def figures(self) -> dict[str, Any]:
+    def figures(self) -> JsonObject:
         delays = sorted(self.offsets)
         return {"count": len(self.times), "rate_kbps": arrival_rate(self.times, self.size),
                 "offset_min_s": delays[0] if delays else None,

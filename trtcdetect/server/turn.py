@@ -26,7 +26,8 @@ import subprocess
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
+
+from ..evidence import JsonObject
 
 #: how long the credentials /call/turn gives are valid, s
 TURN_TTL_S = 600
@@ -126,7 +127,7 @@ class TurnRelay:
             probe.settimeout(0.2)
             return probe.connect_ex((self.bind, self.port)) == 0
 
-    def offer(self, host: str, now: float | None = None, name: str | None = None) -> dict[str, Any]:
+    def offer(self, host: str, now: float | None = None, name: str | None = None) -> JsonObject:
         """What /call/turn answers: the relay at `host` (the address the caller dialled), over
         TLS first (at `name`, the host name the caller used, which the certificate names) and
         then plain TCP, and credentials for it."""

@@ -15,6 +15,7 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
+from ..evidence import JsonObject
 from ..failures import Failure
 from ..failures import say as evidence
 from .base import LANGS, Text
@@ -50,7 +51,7 @@ def words_of(text_id: str, params: Mapping[str, Any]) -> Mapping[str, Any]:
     would be shown in English to every reader: refused here, in the probe that made it."""
     if not any(isinstance(v, Failure) for v in params.values()):
         return params
-    words: dict[str, Any] = {}
+    words: JsonObject = {}
     for key, value in params.items():
         if isinstance(value, Failure):
             if key not in EVIDENCE_PARAMS:

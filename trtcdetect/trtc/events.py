@@ -10,9 +10,8 @@ from __future__ import annotations
 import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
-from ..evidence import Evidence, Number
+from ..evidence import Evidence, Foreign, Number
 
 #: Tencent's network quality scale (TRTC's NetworkQuality: 0 Unknown ... 6 Down)
 QUALITY_WORDS = {0: "unknown", 1: "excellent", 2: "good", 3: "poor", 4: "bad", 5: "very bad",
@@ -127,7 +126,7 @@ def mean_quality(samples: Sequence[int]) -> float | None:
     return round(statistics.fmean(known), 2) if known else None
 
 
-def _user(events: Sequence[dict[str, Any]], role: str) -> UserFigures:
+def _user(events: Sequence[Foreign], role: str) -> UserFigures:
     mine = [e for e in events if e.get("user") == role]
     asked = next((e["t"] for e in mine if e["event"] == "enter"), None)
     entered = next((e["t"] for e in mine if e["event"] == "entered"), None)
@@ -138,7 +137,7 @@ def _user(events: Sequence[dict[str, Any]], role: str) -> UserFigures:
         quality_t=tuple(float(e["t"]) for e in mine if e["event"] == "quality"))
 
 
-def summarize(events: Sequence[dict[str, Any]]) -> CallFigures:
+def summarize(events: Sequence[Foreign]) -> CallFigures:
     """The figures of a two-user call from its events (the uplink "up" sends, "down" receives)."""
     up, down = _user(events, "up"), _user(events, "down")
     sending = next((e["t"] for e in events

@@ -4,10 +4,9 @@ code means. Pure; used by the trtc probe's judge (probes/trtc.py)."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
 
 from .. import thresholds
-from ..evidence import UNSET, Evidence, Number, UnsetType
+from ..evidence import UNSET, Evidence, JsonObject, Number, UnsetType
 from ..models import Message, Status
 from ..text.ids import S
 from .sdklog import SdkLog
@@ -24,7 +23,7 @@ NO_ANSWER_CODES = frozenset({-3307, -3308, -6, -103})
 CREDENTIAL_CODES = frozenset({-3317, -3318, -3319, -3320, -100006, -100013, -100018})
 
 
-def meaning(code: int) -> dict[str, Any]:
+def meaning(code: int) -> JsonObject:
     """What Tencent's error table says a credential code means, as a nested message."""
     return Message(f"trtc.code{code}").as_dict()
 
@@ -58,7 +57,7 @@ def told_apart(outcome: str, checked: OwnCheck | None) -> str:
 
 
 def outcomes(log: SdkLog, routes: dict[str, str],
-             checked: Mapping[str, OwnCheck] | None = None) -> list[dict[str, Any]]:
+             checked: Mapping[str, OwnCheck] | None = None) -> list[JsonObject]:
     """'UDP 8000, 8080 no answer; TCP 443 refused; IPv6 no route; ...': one nested message per
     outcome. Endpoints this computer has no route to are grouped by address family (an IPv4-only
     network has no route to the SDK's IPv6 addresses: their ports say nothing). `checked`:
@@ -119,7 +118,7 @@ def answered_over(log: SdkLog) -> tuple[str, str]:
     return chosen.endpoint, f"{chosen.transport} {chosen.port}"
 
 
-def quality_word(level: float | None) -> dict[str, Any]:
+def quality_word(level: float | None) -> JsonObject:
     """Tencent's word for a mean level; "unknown" when Tencent gave no known sample."""
     rounded = 0 if level is None else min(6, max(1, round(level)))
     return Message(getattr(S, f"TRTC_QUALITY_{rounded}")).as_dict()
@@ -136,7 +135,7 @@ def quality_status(mean: float | None, worst: int | None) -> Status:
 
 
 def quality_words(mean: float | None, rtt_ms: float | None,
-                  loss_pct: float | None) -> dict[str, Any]:
+                  loss_pct: float | None) -> JsonObject:
     """The values of a call's sentence: Tencent's word for the mean, the mean, RTT and loss."""
     return {"quality": quality_word(mean), "mean": "-" if mean is None else f"{mean:.1f}",
             "rtt": "-" if rtt_ms is None else f"{rtt_ms:.0f} ms",

@@ -20,7 +20,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+
+from ..evidence import JsonObject
 
 _LINE = re.compile(r"^\[(?P<level>[A-Z])\]\[\d\d-\d\d/(?P<h>\d\d):(?P<m>\d\d):(?P<s>\d\d\.\d+)"
                    r"[^\]]*\]\[[^\]]*\]\[(?P<where>[^\]]*)\](?P<text>.*)$")
@@ -72,7 +73,7 @@ class Attempt:
     def host(self) -> str:
         return self.endpoint.rsplit(":", 1)[0].strip("[]")
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self) -> JsonObject:
         return {"endpoint": self.endpoint, "transport": self.transport, "port": self.port,
                 "first_s": round(self.first_s, 3), "sends": self.sends,
                 "outcome": self.outcome or "pending",
@@ -86,7 +87,7 @@ class Name:
     error: str | None = None
     ms: int | None = None
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self) -> JsonObject:
         return {"name": self.name, "addresses": self.addresses, "error": self.error,
                 "ms": self.ms}
 
@@ -113,7 +114,7 @@ class SdkLog:
     def tried(self) -> list[Attempt]:
         return sorted(self.attempts.values(), key=lambda a: a.first_s)
 
-    def details(self) -> dict[str, Any]:
+    def details(self) -> JsonObject:
         return {"sdk_version": self.version, "lines": self.lines,
                 "names": [n.as_dict() for n in self.names.values()],
                 "endpoints": [a.as_dict() for a in self.tried()],

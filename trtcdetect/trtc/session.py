@@ -23,10 +23,10 @@ import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from ..config import Config
 from ..credentials import Secret
+from ..evidence import Foreign, JsonObject
 from .reading import PLACEHOLDER_SDK_APP_ID, PLACEHOLDER_SIG
 
 #: After the parent closes the worker's stdin, how long it may take to leave its rooms (then
@@ -59,7 +59,7 @@ class Job:
 
     def line(self) -> str:
         """The job as the worker reads it: the only place the secrets are revealed, on a pipe."""
-        job: dict[str, Any] = {
+        job: JsonObject = {
             "mode": self.mode, "sdk_app_id": self.sdk_app_id, "room_id": self.room_id,
             "seconds": self.seconds,
             "users": [{"user_id": uid, "user_sig": sig.reveal()} for uid, sig in self.users]}
@@ -79,7 +79,7 @@ class Job:
 class WorkerRun:
     """What came back: the worker's events, the SDK's log lines, and how the process ended."""
 
-    events: list[dict[str, Any]] = field(default_factory=list)
+    events: list[Foreign] = field(default_factory=list)
     log: list[str] = field(default_factory=list)
     returncode: int | None = None
     #: the parent ended it: "deadline", "done" (it had what it needed) or "cancelled"

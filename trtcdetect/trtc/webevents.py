@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import statistics
 from collections.abc import Sequence
-from typing import Any
 
-from ..evidence import Evidence, Number, read
+from ..evidence import Evidence, Foreign, Number, read
 from .events import mean_quality
 
 
@@ -43,7 +42,7 @@ class NetworkTest(Evidence, frozen=True, kw_only=True):
     loss_median_pct: Number | None = None
 
 
-def _first(events: Sequence[dict[str, Any]], client: str, event: str) -> float | None:
+def _first(events: Sequence[Foreign], client: str, event: str) -> float | None:
     return next((float(e["t"]) for e in events
                  if e.get("client") == client and e.get("event") == event), None)
 
@@ -56,7 +55,7 @@ def _median(values: list[float]) -> float | None:
     return round(statistics.median(values), 1) if values else None
 
 
-def summarize(events: Sequence[dict[str, Any]]) -> NetworkTest:
+def summarize(events: Sequence[Foreign]) -> NetworkTest:
     quality = [e for e in events if e.get("event") == "quality"]
     up_q = [int(e["uplink"]) for e in quality if e.get("client") == "up"
             and isinstance(e.get("uplink"), int)]

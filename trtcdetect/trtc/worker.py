@@ -22,6 +22,7 @@ import threading
 import time
 from typing import Any
 
+from ..evidence import Foreign, JsonObject
 from .media import FRAME_MS, SAMPLE_RATE, VIDEO_FPS, VIDEO_H, VIDEO_W, level_dbfs, pattern_frame, tone_frame
 
 #: Custom-message ping: command id (Tencent allows 1-10) and its interval
@@ -51,7 +52,7 @@ def _take_stdout() -> None:
     _OUT = os.fdopen(events_fd, "w", buffering=1)
 
 
-def _run(job: dict[str, Any], stop: threading.Event) -> None:
+def _run(job: JsonObject, stop: threading.Event) -> None:
     # only here: the child is the one place the SDK is loaded. Typed Any: liteav's own stub
     # lacks names its module has (TXLiveSDK, CreateTRTCCloud, TrtcString(value)).
     import importlib
@@ -64,7 +65,7 @@ def _run(job: dict[str, Any], stop: threading.Event) -> None:
                                              proxy.get("user", ""), proxy.get("password", ""))
         emit("probe", "proxy", ok=bool(ok))
 
-    clouds: dict[str, Any] = {}
+    clouds: Foreign = {}
     users: dict[str, str] = {}
     entered = {"up": threading.Event(), "down": threading.Event(), "probe": threading.Event()}
     #: the uplink's channels: frames are sent only once their channel exists (the SDK's rule)
@@ -178,7 +179,7 @@ def _run(job: dict[str, Any], stop: threading.Event) -> None:
         clouds[role].CreateLocalAudioChannel(params)
         clouds[role].CreateLocalVideoChannel(liteav.StreamType.STREAM_TYPE_VIDEO_HIGH)
 
-    def _enter(role: str, user: dict[str, Any]) -> None:
+    def _enter(role: str, user: JsonObject) -> None:
         delegate = Delegate(role)
         cloud = liteav.CreateTRTCCloud(delegate)
         clouds[role] = cloud
@@ -215,7 +216,7 @@ def _run(job: dict[str, Any], stop: threading.Event) -> None:
         emit("probe", "done")
 
 
-def _pace(clouds: dict[str, Any], liteav: Any, stop: threading.Event, seconds: float,
+def _pace(clouds: Foreign, liteav: Any, stop: threading.Event, seconds: float,
           ready: dict[str, threading.Event]) -> None:
     """The uplink's tone (20 ms frames), pattern (15 fps) and pings (every 100 ms), paced in
     real time, until `seconds` after the first frame or until told to stop."""
