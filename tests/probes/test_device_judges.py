@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from trtcdetect.browser.find import BrowserEntry, Installed
 from trtcdetect.devices.threads import DeviceProblem
 from trtcdetect.models import Message, Status
 from trtcdetect.probes import browsers, camera, microphone, rtp, speaker
@@ -118,9 +119,9 @@ def test_rtp_judge(evidence: dict[str, Any], status: Status, message: str) -> No
     assert (verdict.status, verdict.message.id) == (status, message)
 
 
-def browser(family: str, binary: str, version: str) -> dict[str, Any]:
-    return browsers.judge_one({"family": family, "binary": binary, "path": f"/usr/bin/{binary}",
-                               "version_text": version})
+def browser(family: str, binary: str, version: str) -> BrowserEntry:
+    return browsers.judge_one(Installed(family=family, binary=binary, path=f"/usr/bin/{binary}",
+                                        version_text=version))
 
 
 CHROMIUM = browser("chrome", "chromium", "Chromium 120.0.6099.224 built on Debian")

@@ -15,6 +15,7 @@ import pytest
 
 from tests.conftest import SERVER_ADDRS, Services
 from tests.probes.test_microphone import pulse  # noqa: F401 - the fixture
+from trtcdetect.browser.find import BrowserEntry
 from trtcdetect.report.json import validate
 
 
@@ -141,9 +142,9 @@ def test_browser_webrtc_reaches_the_echo_peer_in_the_lab(services: Services) -> 
     assert code == 0
 
 
-CHROMIUM = ({"family": "chrome", "binary": "chromium", "path": "/usr/bin/chromium",
-             "version_text": "Chromium 150.0", "version": "150.0", "minimum": "56",
-             "name": "Chromium", "verdict": "supported"},)
+CHROMIUM = (BrowserEntry(family="chrome", binary="chromium", path="/usr/bin/chromium",
+                         version_text="Chromium 150.0", version="150.0", minimum="56",
+                         name="Chromium", verdict="supported"),)
 
 
 def path_from(local: str) -> dict[str, Any]:

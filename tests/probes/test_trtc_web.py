@@ -392,22 +392,26 @@ def test_real_devices_are_what_the_machine_has(web_lab: Lab) -> None:
 
 
 def test_every_headless_browser_is_asked_and_one_that_says_no_is_named() -> None:
+    import msgspec
+
+    from trtcdetect.browser.find import BrowserEntry
+    from trtcdetect.browser.tencent import TencentRun
     from trtcdetect.probes.browsers import BrowsersObservation
     from trtcdetect.probes.browsers import judge as browsers_judge
 
-    entries = ({"family": "chrome", "binary": "google-chrome", "path": "/usr/bin/google-chrome",
-                "version_text": "Google Chrome 150.0", "version": "150.0", "minimum": "56",
-                "name": "Chrome", "verdict": "supported"},)
-    good = {"name": "Chrome", "sdk_version": "5.17.1", "detect": SUPPORTED}
-    old = {"name": "Edge", "sdk_version": "5.17.1", "detect": {
-        **SUPPORTED, "isTRTCSupported": {"result": False}}}
+    entries = (BrowserEntry(family="chrome", binary="google-chrome", path="/usr/bin/google-chrome",
+                            version_text="Google Chrome 150.0", version="150.0", minimum="56",
+                            name="Chrome", verdict="supported"),)
+    good = TencentRun(name="Chrome", sdk_version="5.17.1", detect=SUPPORTED)
+    old = TencentRun(name="Edge", sdk_version="5.17.1", detect={
+        **SUPPORTED, "isTRTCSupported": {"result": False}})
     one_says_no = browsers_judge(BrowsersObservation(entries, tencent=good, tencent_others=(old,)))
     assert one_says_no.status is Status.WARN
     assert "in Edge says no: isTRTCSupported" in one_says_no.message.text("en")
     all_say_no = browsers_judge(BrowsersObservation(entries, tencent=old))
     assert all_say_no.status is Status.FAIL
     both_fine = browsers_judge(BrowsersObservation(entries, tencent=good, tencent_others=(
-        {**good, "name": "Edge"},)))
+        msgspec.structs.replace(good, name="Edge"),)))
     assert both_fine.status is Status.PASS and "in Chrome, Edge: supported" in \
         both_fine.message.text("en")
 

@@ -10,7 +10,9 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
+
+from ..evidence import Evidence
 
 #: Linux binaries per family; Chromium is Chrome's open-source build and shares its minimum.
 LINUX_BINARIES: dict[str, tuple[str, ...]] = {
@@ -26,8 +28,32 @@ WINDOWS_EXES: dict[str, tuple[str, ...]] = {
     "chrome": ("chrome.exe",), "firefox": ("firefox.exe",), "edge": ("msedge.exe",),
     "qqbrowser": ("QQBrowser.exe",),
 }
-def find_linux(path: str | None = None) -> list[dict[str, Any]]:
-    found: list[dict[str, Any]] = []
+class Installed(Evidence, frozen=True, kw_only=True):
+    """A browser found here: its family, the binary (or bundle, or exe) name, where it is, and
+    what it said its version was."""
+
+    family: str
+    binary: str
+    path: str
+    version_text: str
+
+
+class BrowserEntry(Evidence, frozen=True, kw_only=True):
+    """A browser found here, and its version against TRTC Web's minimum for its family."""
+
+    family: str
+    binary: str
+    path: str
+    version_text: str
+    version: str | None
+    minimum: str
+    name: str
+    verdict: Literal["supported", "too_old", "unknown"]
+
+
+
+def find_linux(path: str | None = None) -> list[Installed]:
+    found: list[Installed] = []
     seen: set[str] = set()
     for family, names in LINUX_BINARIES.items():
         for name in names:
@@ -42,12 +68,12 @@ def find_linux(path: str | None = None) -> list[dict[str, Any]]:
                 version_text = text[-1] if text else ""
             except (OSError, subprocess.TimeoutExpired) as exc:
                 version_text = f"could not run --version: {exc}"
-            found.append({"family": family, "binary": name, "path": binary,
-                          "version_text": version_text[:200]})
+            found.append(Installed(family=family, binary=name, path=binary,
+                                   version_text=version_text[:200]))
     return found
 
 
-def find_macos(apps: Path = Path("/Applications")) -> list[dict[str, Any]]:
+def find_macos(apps: Path = Path("/Applications")) -> list[Installed]:
     found = []
     for family, bundles in MACOS_APPS.items():
         for bundle in bundles:
@@ -56,12 +82,12 @@ def find_macos(apps: Path = Path("/Applications")) -> list[dict[str, Any]]:
                 info = plistlib.loads(plist.read_bytes())
             except (OSError, plistlib.InvalidFileException):
                 continue
-            found.append({"family": family, "binary": bundle, "path": str(apps / bundle),
-                          "version_text": str(info.get("CFBundleShortVersionString", ""))})
+            found.append(Installed(family=family, binary=bundle, path=str(apps / bundle),
+                                   version_text=str(info.get("CFBundleShortVersionString", ""))))
     return found
 
 
-def find_windows() -> list[dict[str, Any]]:  # pragma: no cover - not testable on Linux
+def find_windows() -> list[Installed]:  # pragma: no cover - not testable on Linux
     import importlib
 
     winreg: Any = importlib.import_module("winreg")  # Windows only
@@ -85,13 +111,13 @@ def find_windows() -> list[dict[str, Any]]:  # pragma: no cover - not testable o
                     version = out.stdout.strip()
                 except (OSError, subprocess.TimeoutExpired):
                     pass
-                found.append({"family": family, "binary": exe, "path": path,
-                              "version_text": version})
+                found.append(Installed(family=family, binary=exe, path=path,
+                                       version_text=version))
                 break
     return found
 
 
-def find() -> list[dict[str, Any]]:
+def find() -> list[Installed]:
     if sys.platform == "darwin":
         return find_macos()
     if sys.platform == "win32":
@@ -99,6 +125,6 @@ def find() -> list[dict[str, Any]]:
     return find_linux()
 
 
-def runs_headless(entry: dict[str, Any]) -> bool:
+def runs_headless(entry: BrowserEntry) -> bool:
     """A found browser that runs a page headless: Chrome, Chromium or Edge, new enough."""
-    return entry.get("family") in ("chrome", "edge") and entry.get("verdict") == "supported"
+    return entry.family in ("chrome", "edge") and entry.verdict == "supported"

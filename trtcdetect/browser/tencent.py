@@ -3,10 +3,9 @@ browser found: the measuring part of the browsers probe (its judge reads what th
 
 from __future__ import annotations
 
-from typing import Any
-
+from ..evidence import UNSET, Evidence, Foreign, UnsetType
 from ..trtc import DISABLE_ENV, switched_off
-from .find import runs_headless
+from .find import BrowserEntry, runs_headless
 from .trtcweb import run_trtc_page, sdk_version
 
 #: How long Tencent's capability checks may take in the page, s (the browsers probe took 1.1-1.4 s
@@ -14,32 +13,46 @@ from .trtcweb import run_trtc_page, sdk_version
 TENCENT_DETECT_S = 20.0
 
 
-def headless_capable(entries: tuple[dict[str, Any], ...]) -> list[dict[str, Any]]:
+class TencentRun(Evidence, frozen=True, kw_only=True):
+    """Tencent's own checks in one browser (browser/tencent.py), or why they did not run."""
+
+    skipped: str | UnsetType = UNSET
+    browser: str | UnsetType = UNSET
+    name: str | UnsetType = UNSET
+    sdk_version: str | None | UnsetType = UNSET
+    devices: str | UnsetType = UNSET
+    #: what trtc.js and rtc-detect answered: Tencent's own shapes (an edge: a mapping)
+    detect: Foreign | UnsetType = UNSET
+
+
+
+def headless_capable(entries: tuple[BrowserEntry, ...]) -> list[BrowserEntry]:
     """The supported Chromium-family browsers (Chrome, Chromium, Edge): they run headless."""
     return [e for e in entries if runs_headless(e)]
 
 
-async def tencent_all(entries: tuple[dict[str, Any], ...],
-                      devices: str) -> tuple[dict[str, Any] | None, tuple[dict[str, Any], ...]]:
+async def tencent_all(entries: tuple[BrowserEntry, ...],
+                      devices: str) -> tuple[TencentRun | None, tuple[TencentRun, ...]]:
     """Tencent's checks in every headless-capable browser found, one after another: the first
     browser's, and the others'."""
     if not entries:
         return None, ()
     if switched_off():
-        return {"skipped": f"switched off by {DISABLE_ENV}"}, ()
+        return TencentRun(skipped=f"switched off by {DISABLE_ENV}"), ()
     browsers = headless_capable(entries)
     if not browsers:
-        return {"skipped": "no supported Chrome, Chromium or Edge to run headless"}, ()
+        return TencentRun(skipped="no supported Chrome, Chromium or Edge to run headless"), ()
     found = [await tencent_checks(browser, devices) for browser in browsers]
     return found[0], tuple(found[1:])
 
 
-async def tencent_checks(browser: dict[str, Any], devices: str = "fake") -> dict[str, Any]:
-    run = await run_trtc_page(browser["path"], {"schedule": False}, TENCENT_DETECT_S,
+async def tencent_checks(browser: BrowserEntry, devices: str = "fake") -> TencentRun:
+    run = await run_trtc_page(browser.path, {"schedule": False}, TENCENT_DETECT_S,
                               fake_devices=devices == "fake")
     sdk = sdk_version()
     if run.detect is None:
-        return {"skipped": run.error or f"the page did not report within {TENCENT_DETECT_S:g} s",
-                "browser": browser["path"]}
-    return {"browser": browser["path"], "name": browser["name"], "sdk_version": sdk,
-            "devices": devices, "detect": run.detect}
+        return TencentRun(skipped=run.error
+                          or f"the page did not report within {TENCENT_DETECT_S:g} s",
+                          browser=browser.path)
+    return TencentRun(browser=browser.path, name=browser.name, sdk_version=sdk, devices=devices,
+                      detect=run.detect)

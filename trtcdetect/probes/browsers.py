@@ -22,12 +22,12 @@ import asyncio
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 from ..browser import netns
-from ..browser.find import find
+from ..browser.find import BrowserEntry, Installed, find
 from ..browser.page import browser_webrtc, local_asked
-from ..browser.tencent import TENCENT_DETECT_S, tencent_all
+from ..browser.tencent import TENCENT_DETECT_S, TencentRun, tencent_all
 from ..call.local import same_address
 from ..config import Config
 from ..evidence import UNSET, Evidence, Foreign, Held, JsonObject, Number, UnsetType, details, faithful, given
@@ -61,15 +61,18 @@ def parse_version(text: str) -> tuple[int, ...] | None:
     return tuple(int(p) for p in match.group(1).split(".")) if match else None
 
 
-def judge_one(entry: dict[str, Any]) -> dict[str, Any]:
-    minimum = MINIMUMS[entry["family"]]
-    version = parse_version(entry["version_text"])
-    verdict = "unknown" if version is None else (
-        "supported" if version >= minimum.version else "too_old")
-    return {**entry, "version": ".".join(map(str, version)) if version else None,
-            "minimum": ".".join(map(str, minimum.version)),
-            "name": "Chromium" if "chromium" in entry["binary"].lower() else minimum.name,
-            "verdict": verdict}
+def judge_one(found: Installed) -> BrowserEntry:
+    """A found browser's version against TRTC Web's minimum for its family."""
+    minimum = MINIMUMS[found.family]
+    version = parse_version(found.version_text)
+    return BrowserEntry(
+        family=found.family, binary=found.binary, path=found.path,
+        version_text=found.version_text,
+        version=".".join(map(str, version)) if version else None,
+        minimum=".".join(map(str, minimum.version)),
+        name="Chromium" if "chromium" in found.binary.lower() else minimum.name,
+        verdict="unknown" if version is None else (
+            "supported" if version >= minimum.version else "too_old"))
 
 
 def webrtc_metrics(stats: Sequence[Mapping[str, Any]]) -> list[Metric]:
@@ -83,19 +86,6 @@ def webrtc_metrics(stats: Sequence[Mapping[str, Any]]) -> list[Metric]:
     if rtts or pair:
         metrics.append(Metric("browser_rtt", round(max(rtts or pair), 2), "ms", better="lower"))
     return metrics
-
-
-class BrowserEntry(Evidence, frozen=True, kw_only=True):
-    """A browser found here, and its version against TRTC Web's minimum for its family."""
-
-    family: str
-    binary: str
-    path: str
-    version_text: str
-    version: str | None
-    minimum: str
-    name: str
-    verdict: Literal["supported", "too_old", "unknown"]
 
 
 class Viewport(Evidence, frozen=True, kw_only=True):
@@ -148,18 +138,6 @@ class WebrtcCall(Evidence, frozen=True, kw_only=True):
     held: Held | UnsetType = UNSET
 
 
-class TencentRun(Evidence, frozen=True, kw_only=True):
-    """Tencent's own checks in one browser (browser/tencent.py), or why they did not run."""
-
-    skipped: str | UnsetType = UNSET
-    browser: str | UnsetType = UNSET
-    name: str | UnsetType = UNSET
-    sdk_version: str | None | UnsetType = UNSET
-    devices: str | UnsetType = UNSET
-    #: what trtc.js and rtc-detect answered: Tencent's own shapes (an edge: a mapping)
-    detect: Foreign | UnsetType = UNSET
-
-
 class BrowsersDetails(Evidence, frozen=True, kw_only=True):
     """The browsers probe's details. The command line's: the browsers found, the minimums, the
     found Chromium's own WebRTC call and Tencent's checks in each. The check page's: the end
@@ -189,15 +167,15 @@ class BrowsersDetails(Evidence, frozen=True, kw_only=True):
 
 @dataclass(frozen=True)
 class BrowsersObservation:
-    entries: tuple[dict[str, Any], ...]
+    entries: tuple[BrowserEntry, ...]
     #: the --browser-webrtc call: None when not asked; else what the page said, or why not run
     webrtc: dict[str, Any] | None = None
     webrtc_asked: bool = False
     #: Tencent's own checks (trtc.js isSupported, rtc-detect) in the found Chromium/Chrome/Edge,
     #: headless and resolving no name: {"browser", "sdk_version", "detect"} or {"skipped": why}
-    tencent: dict[str, Any] | None = None
+    tencent: TencentRun | None = None
     #: the same in every other headless-capable browser found
-    tencent_others: tuple[dict[str, Any], ...] = ()
+    tencent_others: tuple[TencentRun, ...] = ()
 
     def evidence(self) -> BrowsersDetails:
         seen: dict[str, Any] = {"browsers": list(self.entries),
@@ -349,8 +327,8 @@ async def measure(config: Config, prior: Prior = NO_PRIOR) -> BrowsersObservatio
     tencent, others = await tencent_all(entries, config.devices.browser_devices)
     if not config.call.browser_webrtc:
         return BrowsersObservation(entries, tencent=tencent, tencent_others=others)
-    chromium = next((e for e in entries if e["family"] == "chrome"
-                     and e["verdict"] == "supported"), None)
+    chromium = next((e for e in entries if e.family == "chrome" and e.verdict == "supported"),
+                    None)
     if chromium is None:
         webrtc: dict[str, Any] = {"error": "no supported Chrome or Chromium to run"}
     elif not config.call.echo_url:
@@ -363,9 +341,9 @@ async def measure(config: Config, prior: Prior = NO_PRIOR) -> BrowsersObservatio
                 hold = netns.hold_for(config, (asked or {}).get("interface_addresses"))
             except netns.NotHeld as exc:
                 why = str(exc)
-        webrtc = {"browser": chromium["path"], **(
+        webrtc = {"browser": chromium.path, **(
             {"stage": "hold", "connected": False, "error": why} if why is not None else
-            await browser_webrtc(config, chromium["path"], asked["family"] if asked else None,
+            await browser_webrtc(config, chromium.path, asked["family"] if asked else None,
                                  hold))}
         if asked is not None:
             webrtc["local_asked"] = asked

@@ -23,12 +23,24 @@ from urllib.parse import urlsplit
 
 from .. import thresholds
 from ..browser import netns
-from ..browser.find import runs_headless
+from ..browser.find import BrowserEntry, runs_headless
 from ..browser.headless import PAGE_LOAD_S
 from ..browser.trtcweb import run_trtc_page, sdk_version
 from ..call.local import local_choice
 from ..config import PROBE_DEADLINE_MARGIN_S, Config
-from ..evidence import UNSET, Evidence, Foreign, Held, JsonObject, Number, UnsetType, details, faithful, given
+from ..evidence import (
+    UNSET,
+    Evidence,
+    Foreign,
+    Held,
+    JsonObject,
+    Number,
+    UnsetType,
+    details,
+    faithful,
+    given,
+    read,
+)
 from ..models import Advice, Message, Metric, Status
 from ..text.base import Text
 from ..text.ids import R, S
@@ -203,8 +215,9 @@ def _browser(prior: Prior) -> tuple[str | None, str]:
     if found is None:
         return None, "the browsers probe did not run"
     for entry in found.details.get("browsers") or ():
-        if runs_headless(entry):
-            return str(entry["path"]), ""
+        seen = read(BrowserEntry, entry, "browsers")
+        if runs_headless(seen):
+            return seen.path, ""
     return None, "no supported Chrome, Chromium or Edge to run headless"
 
 
