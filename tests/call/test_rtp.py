@@ -19,6 +19,7 @@ from trtcdetect.call.quality import mos
 from trtcdetect.call.stats import Series
 from trtcdetect.call.stats import kind_details as _kind_details
 from trtcdetect.config import Config
+from trtcdetect.evidence import MinAvgMax
 from trtcdetect.probes.rtp import PROBE
 from trtcdetect.report.json import validate
 
@@ -208,8 +209,8 @@ def test_each_receiver_reports_rtt_is_recovered_from_aiortcs_smoothed_value() ->
         _rtt_sample(entry, smoothed)  # read again before the next report: no new sample
     assert entry.rtt_samples == pytest.approx(reports)
     assert smoothed is not None and smoothed > 24  # what aiortc itself would say: the first
-    result = _kind_details(entry, Series())["rtt_ms"]
-    assert result == {"min": 10.0, "avg": 20.0, "max": 30.0}
+    result = _kind_details(entry, Series()).rtt_ms
+    assert result == MinAvgMax(min=10.0, avg=20.0, max=30.0)
 
 
 def test_a_busy_far_end_is_asked_again_until_two_answers_agree() -> None:

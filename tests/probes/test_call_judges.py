@@ -5,9 +5,10 @@ from __future__ import annotations
 import pytest
 
 from trtcdetect.call.quality import video_freezes
+from trtcdetect.call.session import Received, VideoBack
 from trtcdetect.call.stats import KindStats, Series, kind_details
 from trtcdetect.models import Message
-from trtcdetect.probes.rtp import Received, VideoBack, stalled_video
+from trtcdetect.probes.rtp import stalled_video
 from trtcdetect.text.ids import S
 
 
@@ -50,10 +51,10 @@ def test_counts_hidden_by_retransmissions_are_unknown_not_stale() -> None:
     were: they must read as unknown, not as "received 6, lost 0"."""
     k = KindStats("video", received=6, lost_down=0, down_hidden=True)
     details = kind_details(k, Series())
-    assert details["packets_received"] is None and details["downlink_loss_pct"] is None
-    assert details["downlink_counted"] == "hidden by retransmissions"
+    assert details.packets_received is None and details.downlink_loss_pct is None
+    assert details.downlink_counted == "hidden by retransmissions"
     shown = kind_details(KindStats("video", received=600, lost_down=6), Series())
-    assert shown["downlink_loss_pct"] == pytest.approx(0.99, abs=0.01)
+    assert shown.downlink_loss_pct == pytest.approx(0.99, abs=0.01)
 
 
 @pytest.mark.parametrize("stage, message, remedy", [

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..config import Config
 from ..devices.threads import DEVICE_RELEASE_S
+from ..evidence import UNSET, Evidence, Number, UnsetType
 from ..models import Message
 from ..text.ids import S
 from .signalling import CallFailed, apply_far, ask_until_stable, far_received, signal
@@ -40,6 +41,27 @@ if TYPE_CHECKING:
     from aiortc import MediaStreamTrack, RTCPeerConnection
 
 
+class VideoBack(Evidence, frozen=True, kw_only=True):
+    """The video that came back, as a viewer would see it."""
+
+    fps: Number
+    freezes: int
+    frozen_s: Number
+    frozen_share: Number
+
+
+class Received(Evidence, frozen=True, kw_only=True):
+    frames: dict[str, int] = {}
+    audio_rms_dbfs: Number | None | UnsetType = UNSET
+    video: VideoBack | UnsetType = UNSET
+
+
+class Codec(Evidence, frozen=True, kw_only=True):
+    mime_type: str
+    payload_type: int | UnsetType = UNSET
+    clock_rate: int | UnsetType = UNSET
+
+
 @dataclass(frozen=True)
 class CallResult:
     """What a call showed: set-up marks (ms from the start), per-kind stats, the series."""
@@ -48,8 +70,8 @@ class CallResult:
     stats: dict[str, KindStats]
     series: Series
     media_seconds: float
-    codecs: dict[str, Any]
-    received: dict[str, Any]
+    codecs: dict[str, Codec]
+    received: Received
 
 
 class Call:
@@ -120,7 +142,7 @@ class Call:
         except MediaStreamError:
             pass
 
-    def received(self, media_start: float, media_end: float) -> dict[str, Any]:
+    def received(self, media_start: float, media_end: float) -> Received:
         """What came back: frame counts, the level of the audio (it should be what was sent),
         and the echoed video's frame rate and freezes over the media time."""
         from ..devices.scale import dbfs
@@ -129,14 +151,14 @@ class Call:
         level = None
         if self.audio_samples:
             level = round(dbfs((self.audio_power / self.audio_samples) ** 0.5), 2)
-        found: dict[str, Any] = {"frames": dict(self.frames), "audio_rms_dbfs": level}
-        if "video" in self.kinds:
-            arrivals = [t for t in self.video_arrivals if media_start <= t <= media_end]
-            seconds = max(media_end - media_start, 1e-3)
-            freezes, frozen_s = video_freezes(arrivals, media_end)
-            found["video"] = {"fps": round(len(arrivals) / seconds, 1), "freezes": freezes,
-                              "frozen_s": frozen_s, "frozen_share": round(frozen_s / seconds, 3)}
-        return found
+        if "video" not in self.kinds:
+            return Received(frames=dict(self.frames), audio_rms_dbfs=level)
+        arrivals = [t for t in self.video_arrivals if media_start <= t <= media_end]
+        seconds = max(media_end - media_start, 1e-3)
+        freezes, frozen_s = video_freezes(arrivals, media_end)
+        return Received(frames=dict(self.frames), audio_rms_dbfs=level, video=VideoBack(
+            fps=round(len(arrivals) / seconds, 1), freezes=freezes, frozen_s=frozen_s,
+            frozen_share=round(frozen_s / seconds, 3)))
 
     async def wait_connected(self) -> None:
         deadline = self.config.call.connect_deadline_s
@@ -162,16 +184,18 @@ class Call:
             raise CallFailed("media", Message(S.CALL_NO_MEDIA)) from None
 
 
-def codecs(sdp: str) -> dict[str, Any]:
+def codecs(sdp: str) -> dict[str, Codec]:
     """The codec each m-line settled on, read with aiortc's own SDP parser."""
     from aiortc.sdp import SessionDescription
 
-    found: dict[str, Any] = {}
+    found: dict[str, Codec] = {}
     for media in SessionDescription.parse(sdp).media:
         if media.rtp.codecs:
             codec = media.rtp.codecs[0]
-            found[media.kind] = {"mime_type": codec.mimeType, "payload_type": codec.payloadType,
-                                 "clock_rate": codec.clockRate}
+            found[media.kind] = Codec(
+                mime_type=codec.mimeType,
+                payload_type=UNSET if codec.payloadType is None else codec.payloadType,
+                clock_rate=codec.clockRate)
     return found
 
 

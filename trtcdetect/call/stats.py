@@ -15,8 +15,11 @@ from __future__ import annotations
 
 import statistics
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Literal
 
+from msgspec import Meta
+
+from ..evidence import UNSET, Evidence, MinAvgMax, Number, UnsetType
 from .echo import CLOCK
 
 #: During the call its stats are read this often: faster than receiver reports come, so each
@@ -119,17 +122,41 @@ def row_rtt(k: KindStats) -> float | None:
     return statistics.fmean(fresh) if fresh else None
 
 
-def summary(values: list[float | None]) -> dict[str, float] | None:
+class CallKind(Evidence, frozen=True, kw_only=True):
+    """One kind of media (audio, video) of the call: packets each way and who counted the
+    losses, RTT from RTCP, jitter each way, bitrate."""
+
+    packets_sent: int
+    bytes_sent: int | UnsetType = UNSET
+    uplink_packets_lost: int | None | UnsetType = UNSET
+    uplink_loss_pct: Number | None
+    #: who counted the uplink loss: the far end itself when media stopped, or its RTCP
+    #: receiver reports
+    uplink_counted_by: Literal["far end", "receiver reports"] | None | UnsetType = UNSET
+    packets_received: int | None | UnsetType = UNSET
+    downlink_packets_lost: int | None | UnsetType = UNSET
+    downlink_counted: str | None | UnsetType = UNSET
+    downlink_loss_pct: Number | None
+    rtt_ms: MinAvgMax | None
+    #: receiver reports whose RTT went into rtt_ms
+    rtt_reports: Annotated[int, Meta(ge=0)] | UnsetType = UNSET
+    jitter_ms: MinAvgMax | None
+    downlink_jitter_ms: MinAvgMax | None | UnsetType = UNSET
+    bitrate_kbps: MinAvgMax | None
+
+
+
+def summary(values: list[float | None]) -> MinAvgMax | None:
     present = [v for v in values if v is not None]
     if not present:
         return None
-    return {"min": round(min(present), 2), "avg": round(statistics.fmean(present), 2),
-            "max": round(max(present), 2)}
+    return MinAvgMax(min=round(min(present), 2), avg=round(statistics.fmean(present), 2),
+                     max=round(max(present), 2))
 
 
-def kind_details(k: KindStats, series: Series) -> dict[str, Any]:
+def kind_details(k: KindStats, series: Series) -> CallKind:
     uplink_loss: float | None = None
-    counted_by: str | None
+    counted_by: Literal["far end", "receiver reports"] | None
     up_lost: int | None
     if k.far_lost is not None and k.far_received is not None:
         counted_by, up_lost = "far end", k.far_lost
@@ -144,24 +171,24 @@ def kind_details(k: KindStats, series: Series) -> dict[str, Any]:
     if received is not None and lost_down is not None and received + lost_down > 0:
         downlink_loss = 100 * lost_down / (received + lost_down)
     rows = series.rows.get(k.kind, {})
-    return {
-        "packets_sent": k.packets_sent,
-        "bytes_sent": k.bytes_sent,
-        "uplink_packets_lost": up_lost,
-        "uplink_loss_pct": None if uplink_loss is None else round(max(uplink_loss, 0), 3),
-        "uplink_counted_by": counted_by,
+    return CallKind(
+        packets_sent=k.packets_sent,
+        bytes_sent=k.bytes_sent,
+        uplink_packets_lost=up_lost,
+        uplink_loss_pct=None if uplink_loss is None else round(max(uplink_loss, 0), 3),
+        uplink_counted_by=counted_by,
         # None when retransmissions hid the primary stream's counts (never a stale count: it
         # read "received 6, lost 0" for video that stalled at 10 % loss)
-        "packets_received": received,
-        "downlink_packets_lost": lost_down,
-        "downlink_counted": "hidden by retransmissions" if k.down_hidden else
+        packets_received=received,
+        downlink_packets_lost=lost_down,
+        downlink_counted="hidden by retransmissions" if k.down_hidden else
         ("receiver" if received is not None else None),
-        "downlink_loss_pct": None if downlink_loss is None else round(max(downlink_loss, 0), 3),
-        "rtt_ms": summary(list(k.rtt_samples)),
-        "rtt_reports": len(k.rtt_samples),
-        "jitter_ms": summary(rows.get("jitter_ms", [])),
-        "downlink_jitter_ms": summary(rows.get("downlink_jitter_ms", [])),
-        "bitrate_kbps": summary(rows.get("bitrate_kbps", [])),
-    }
+        downlink_loss_pct=None if downlink_loss is None else round(max(downlink_loss, 0), 3),
+        rtt_ms=summary(list(k.rtt_samples)),
+        rtt_reports=len(k.rtt_samples),
+        jitter_ms=summary(rows.get("jitter_ms", [])),
+        downlink_jitter_ms=summary(rows.get("downlink_jitter_ms", [])),
+        bitrate_kbps=summary(rows.get("bitrate_kbps", [])),
+    )
 
 

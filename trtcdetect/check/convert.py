@@ -19,7 +19,7 @@ from .. import __version__, thresholds
 from ..call.signalling import CallFailed
 from ..call.stats import summary
 from ..diagnosis import diagnose
-from ..evidence import JsonObject
+from ..evidence import JsonObject, details
 from ..models import (
     Advice,
     Message,
@@ -215,6 +215,12 @@ def _loss_pct(lost: int, base: int) -> float | None:
     return round(100 * max(lost, 0) / base, 2) if base > 0 else None
 
 
+def _summary(values: Sequence[float | None]) -> JsonObject | None:
+    """min/avg/max of a series as the details write them (call.stats.summary)."""
+    found = summary(list(values))
+    return None if found is None else details(found)
+
+
 def call_evidence(call: Call, echo: str) -> JsonObject:
     """The call's figures in the shape of the command line's test call (rtp's details)."""
     received_all = call.packets_received + max(call.packets_lost_down, 0)
@@ -231,9 +237,9 @@ def call_evidence(call: Call, echo: str) -> JsonObject:
         "packets_received": call.packets_received,
         "downlink_packets_lost": max(call.packets_lost_down, 0),
         "downlink_loss_pct": _loss_pct(call.packets_lost_down, received_all),
-        "rtt_ms": summary(list(call.rtt_ms)), "jitter_ms": summary(list(call.jitter_ms)),
-        "downlink_jitter_ms": summary(list(call.downlink_jitter_ms)),
-        "bitrate_kbps": summary([call.bitrate_kbps]) if call.bitrate_kbps else None,
+        "rtt_ms": _summary(call.rtt_ms), "jitter_ms": _summary(call.jitter_ms),
+        "downlink_jitter_ms": _summary(call.downlink_jitter_ms),
+        "bitrate_kbps": _summary([call.bitrate_kbps]) if call.bitrate_kbps else None,
         "rtt_reports": len(call.rtt_ms),
     }
     ends = {side: {"type": c.type, "protocol": c.protocol, "address": clean(c.address or ""),

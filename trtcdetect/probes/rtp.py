@@ -10,21 +10,18 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Annotated, Any, Literal
-
-from msgspec import Meta
+from typing import TYPE_CHECKING, Any, Literal
 
 from .. import thresholds
 from ..call.quality import mos
-from ..call.session import RTCP_DRAIN_S
+from ..call.session import RTCP_DRAIN_S, Codec, Received
 from ..call.signalling import CallFailed
-from ..call.stats import kind_details
+from ..call.stats import CallKind, kind_details
 from ..config import PROBE_DEADLINE_MARGIN_S, Config
 from ..evidence import (
     UNSET,
     Evidence,
     JsonObject,
-    MinAvgMax,
     Number,
     Said,
     UnsetType,
@@ -80,50 +77,6 @@ async def choose_media(config: Config,
                 said.append(Message(S.MEDIA_PATTERN))
         tracks.append(video)
     return tracks, said
-
-
-class CallKind(Evidence, frozen=True, kw_only=True):
-    """One kind of media (audio, video) of the call: packets each way and who counted the
-    losses, RTT from RTCP, jitter each way, bitrate."""
-
-    packets_sent: int
-    bytes_sent: int | UnsetType = UNSET
-    uplink_packets_lost: int | None | UnsetType = UNSET
-    uplink_loss_pct: Number | None
-    #: who counted the uplink loss: the far end itself when media stopped, or its RTCP
-    #: receiver reports
-    uplink_counted_by: Literal["far end", "receiver reports"] | None | UnsetType = UNSET
-    packets_received: int | None | UnsetType = UNSET
-    downlink_packets_lost: int | None | UnsetType = UNSET
-    downlink_counted: str | None | UnsetType = UNSET
-    downlink_loss_pct: Number | None
-    rtt_ms: MinAvgMax | None
-    #: receiver reports whose RTT went into rtt_ms
-    rtt_reports: Annotated[int, Meta(ge=0)] | UnsetType = UNSET
-    jitter_ms: MinAvgMax | None
-    downlink_jitter_ms: MinAvgMax | None | UnsetType = UNSET
-    bitrate_kbps: MinAvgMax | None
-
-
-class VideoBack(Evidence, frozen=True, kw_only=True):
-    """The video that came back, as a viewer would see it."""
-
-    fps: Number
-    freezes: int
-    frozen_s: Number
-    frozen_share: Number
-
-
-class Received(Evidence, frozen=True, kw_only=True):
-    frames: dict[str, int] = {}
-    audio_rms_dbfs: Number | None | UnsetType = UNSET
-    video: VideoBack | UnsetType = UNSET
-
-
-class Codec(Evidence, frozen=True, kw_only=True):
-    mime_type: str
-    payload_type: int | UnsetType = UNSET
-    clock_rate: int | UnsetType = UNSET
 
 
 class CallEnd(Evidence, frozen=True, kw_only=True):
