@@ -9,6 +9,7 @@ import numpy as np
 import numpy.typing as npt
 
 from .. import thresholds
+from ..evidence import UNSET, Evidence, Number, UnsetType
 from .scale import dbfs
 
 #: Windows for the noise floor and the level series, s; the noise floor is the mean level of
@@ -29,7 +30,33 @@ def _window_rms(mono: npt.NDArray[np.float64], size: int) -> npt.NDArray[np.floa
     return result
 
 
-def analyse(samples: npt.NDArray[Any], rate: int) -> dict[str, Any]:
+class LevelSeries(Evidence, frozen=True, kw_only=True):
+    step_s: Number
+    dbfs: tuple[Number, ...]
+
+
+class MicCapture(Evidence, frozen=True, kw_only=True):
+    """What the recording held (devices/levels.py): level, peak, noise floor, clipping, which
+    channels carry a signal, and the level over time."""
+
+    sample_rate: int
+    channels: int
+    seconds: Number | UnsetType = UNSET
+    rms_dbfs: Number
+    peak_dbfs: Number
+    noise_floor_dbfs: Number
+    clipped_samples: int
+    clipped_ratio: Number | UnsetType = UNSET
+    silent: bool
+    channels_with_signal: tuple[int, ...] | UnsetType = UNSET
+    channel_rms_dbfs: tuple[Number, ...] | UnsetType = UNSET
+    level_series: LevelSeries | UnsetType = UNSET
+    first_audio_after_s: Number | UnsetType = UNSET
+    #: whether the driver let the stream go when asked
+    released: bool | UnsetType = UNSET
+
+
+def analyse(samples: npt.NDArray[Any], rate: int) -> MicCapture:
     """`samples`: float array (frames, channels) in [-1, 1]."""
     data = np.asarray(samples, dtype=np.float64)
     if data.ndim == 1:
@@ -46,19 +73,19 @@ def analyse(samples: npt.NDArray[Any], rate: int) -> dict[str, Any]:
     quiet = floor_windows[: max(1, int(len(floor_windows) * NOISE_FLOOR_SHARE))]
     series = _window_rms(loud, max(1, int(rate * LEVEL_SERIES_STEP_S)))
     rms_dbfs = dbfs(rms)
-    return {
-        "sample_rate": rate,
-        "channels": channels,
-        "seconds": round(frames / rate, 3) if rate else 0.0,
-        "rms_dbfs": round(rms_dbfs, 2),
-        "peak_dbfs": round(dbfs(peak), 2),
-        "noise_floor_dbfs": round(dbfs(float(np.mean(quiet))), 2),
-        "clipped_samples": clipped,
-        "clipped_ratio": round(clipped / data.size, 6) if data.size else 0.0,
-        "silent": rms_dbfs < thresholds.SILENCE_DBFS,
-        "channels_with_signal": [c for c, level in enumerate(per_channel)
-                                 if level >= thresholds.SILENCE_DBFS],
-        "channel_rms_dbfs": [round(level, 2) for level in per_channel],
-        "level_series": {"step_s": LEVEL_SERIES_STEP_S,
-                         "dbfs": [round(dbfs(float(v)), 1) for v in series]},
-    }
+    return MicCapture(
+        sample_rate=rate,
+        channels=channels,
+        seconds=round(frames / rate, 3) if rate else 0.0,
+        rms_dbfs=round(rms_dbfs, 2),
+        peak_dbfs=round(dbfs(peak), 2),
+        noise_floor_dbfs=round(dbfs(float(np.mean(quiet))), 2),
+        clipped_samples=clipped,
+        clipped_ratio=round(clipped / data.size, 6) if data.size else 0.0,
+        silent=rms_dbfs < thresholds.SILENCE_DBFS,
+        channels_with_signal=tuple(c for c, level in enumerate(per_channel)
+                                   if level >= thresholds.SILENCE_DBFS),
+        channel_rms_dbfs=tuple(round(level, 2) for level in per_channel),
+        level_series=LevelSeries(step_s=LEVEL_SERIES_STEP_S,
+                                 dbfs=tuple(round(dbfs(float(v)), 1) for v in series)),
+    )

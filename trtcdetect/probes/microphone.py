@@ -13,9 +13,12 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import msgspec
+
 from .. import thresholds
 from ..config import Config
 from ..devices.findings import audio_devices, problem_verdict
+from ..devices.levels import MicCapture
 from ..devices.threads import DEVICE_DEADLINE_MARGIN_S, DeviceProblem, release, run_in_thread
 from ..evidence import (
     UNSET,
@@ -23,10 +26,10 @@ from ..evidence import (
     Evidence,
     JsonObject,
     MediaError,
-    Number,
     UnsetType,
     details,
     faithful,
+    given,
 )
 from ..models import Advice, Message, Metric, Status
 from ..text.base import Text
@@ -57,7 +60,8 @@ def choose(devices: list[dict[str, Any]], wanted: str | None, default: int) -> d
     raise DeviceProblem(R.MIC_MISSING, Message(S.MIC_NO_MATCH, {"wanted": wanted}), missing=True)
 
 
-def record(sd: Any, device: dict[str, Any], seconds: float, stop: threading.Event) -> dict[str, Any]:
+def record(sd: Any, device: dict[str, Any], seconds: float, stop: threading.Event
+           ) -> MicCapture:
     """Capture `seconds` of audio after a short warm-up; runs in a worker thread."""
     import numpy as np
 
@@ -103,35 +107,10 @@ def record(sd: Any, device: dict[str, Any], seconds: float, stop: threading.Even
         raise DeviceProblem(R.MIC_NO_DATA, Message(S.MIC_NO_DATA if released else S.MIC_NO_DATA_STUCK))
     data = np.concatenate(blocks)[int(MIC_WARMUP_S * rate):]
     capture = analyse(data, rate)
-    capture["first_audio_after_s"] = round(time.monotonic() - opened - capture["seconds"], 2)
-    capture["released"] = released
-    return capture
-
-
-class LevelSeries(Evidence, frozen=True, kw_only=True):
-    step_s: Number
-    dbfs: tuple[Number, ...]
-
-
-class MicCapture(Evidence, frozen=True, kw_only=True):
-    """What the recording held (devices/levels.py): level, peak, noise floor, clipping, which
-    channels carry a signal, and the level over time."""
-
-    sample_rate: int
-    channels: int
-    seconds: Number | UnsetType = UNSET
-    rms_dbfs: Number
-    peak_dbfs: Number
-    noise_floor_dbfs: Number
-    clipped_samples: int
-    clipped_ratio: Number | UnsetType = UNSET
-    silent: bool
-    channels_with_signal: tuple[int, ...] | UnsetType = UNSET
-    channel_rms_dbfs: tuple[Number, ...] | UnsetType = UNSET
-    level_series: LevelSeries | UnsetType = UNSET
-    first_audio_after_s: Number | UnsetType = UNSET
-    #: whether the driver let the stream go when asked
-    released: bool | UnsetType = UNSET
+    return msgspec.structs.replace(
+        capture, released=released,
+        first_audio_after_s=round(time.monotonic() - opened - float(given(capture.seconds) or 0),
+                                  2))
 
 
 class MicDetails(Evidence, frozen=True, kw_only=True):
