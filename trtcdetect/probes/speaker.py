@@ -17,11 +17,24 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import msgspec
+
 from .. import thresholds
 from ..config import Config
 from ..devices.findings import audio_devices, problem_verdict
 from ..devices.threads import DEVICE_DEADLINE_MARGIN_S, DeviceProblem, release, run_in_thread
-from ..evidence import UNSET, AudioDevice, Evidence, JsonObject, Number, UnsetType, details, faithful, given
+from ..evidence import (
+    UNSET,
+    AudioDevice,
+    Evidence,
+    Foreign,
+    JsonObject,
+    Number,
+    UnsetType,
+    details,
+    faithful,
+    given,
+)
 from ..models import Advice, Message, Metric, Status
 from ..text.base import Text
 from ..text.ids import R, S
@@ -58,7 +71,31 @@ def sweep() -> Any:
     return (amplitude * signal * ramp).astype(np.float32)
 
 
-def _pick(sd: Any, wanted: str | None, kind: str) -> dict[str, Any] | None:
+class Loopback(Evidence, frozen=True, kw_only=True):
+    """Whether the input that can hear the speaker heard the sweep, how loud and how late."""
+
+    heard: bool
+    reason: str | UnsetType = UNSET
+    level_dbfs: Number | UnsetType = UNSET
+    delay_ms: Number | None | UnsetType = UNSET
+    peak_ratio: Number | UnsetType = UNSET
+
+
+class Playback(Evidence, frozen=True, kw_only=True):
+    """How the sweep played: whether to the end, the underruns, the output's latency, and
+    what the input that can hear the speaker heard."""
+
+    played: bool
+    underruns: int
+    underruns_at_s: tuple[Number, ...] | UnsetType = UNSET
+    output_latency_ms: Number
+    seconds: Number | UnsetType = UNSET
+    released: bool | UnsetType = UNSET
+    input_overflows: int | UnsetType = UNSET
+    loopback: Loopback | UnsetType = UNSET
+
+
+def _pick(sd: Any, wanted: str | None, kind: str) -> Foreign | None:
     """A device of `kind` ("input"/"output") by index or name part; None: the default."""
     channels = "max_input_channels" if kind == "input" else "max_output_channels"
     devices = [d for d in sd.query_devices() if d[channels] > 0]
@@ -72,8 +109,8 @@ def _pick(sd: Any, wanted: str | None, kind: str) -> dict[str, Any] | None:
     return None
 
 
-def play(sd: Any, output: dict[str, Any], loop_in: dict[str, Any] | None,
-         stop: threading.Event) -> dict[str, Any]:
+def play(sd: Any, output: AudioDevice, loop_in: Foreign | None,
+         stop: threading.Event) -> Playback:
     """Play the sweep (and record from `loop_in` at the same time); runs in a thread."""
     import numpy as np
 
@@ -133,7 +170,7 @@ def play(sd: Any, output: dict[str, Any], loop_in: dict[str, Any] | None,
             streams.append(sd.InputStream(device=loop_in["index"], channels=1, samplerate=RATE,
                                           dtype="float32", callback=record,
                                           latency=SPEAKER_LATENCY_S))
-        streams.append(sd.OutputStream(device=output["id"], channels=1, samplerate=RATE,
+        streams.append(sd.OutputStream(device=given(output.id), channels=1, samplerate=RATE,
                                        dtype="float32", callback=output_only,
                                        latency=SPEAKER_LATENCY_S))
     except Exception as exc:  # noqa: BLE001 - PortAudioError and friends
@@ -155,20 +192,19 @@ def play(sd: Any, output: dict[str, Any], loop_in: dict[str, Any] | None,
         released = all([release(stream, "speaker") for stream in reversed(streams)])
     if stop.is_set():
         raise DeviceProblem(R.PROBE_ERROR, Message(S.INTERRUPTED), params={"error": "interrupted"})
-    result: dict[str, Any] = {
-        "played": done.is_set(), "underruns": len(underruns), "underruns_at_s": underruns,
-        "output_latency_ms": round(1000 * latency, 1),
-        "seconds": round(time.monotonic() - started, 2), "released": released,
-    }
-    if loop_in is not None:
-        result["input_overflows"] = overflows
-        result["loopback"] = analyse_loopback(sound, np.concatenate(heard) if heard else
-                                              np.zeros(0, np.float32), delay_of)
-    return result
+    result = Playback(played=done.is_set(), underruns=len(underruns),
+                      underruns_at_s=tuple(underruns), output_latency_ms=round(1000 * latency, 1),
+                      seconds=round(time.monotonic() - started, 2), released=released)
+    if loop_in is None:
+        return result
+    return msgspec.structs.replace(
+        result, input_overflows=overflows,
+        loopback=analyse_loopback(sound, np.concatenate(heard) if heard else
+                                  np.zeros(0, np.float32), delay_of))
 
 
 def analyse_loopback(sound: Any, heard: Any,
-                     delay_of: Callable[[int], float] = lambda lag: lag / RATE) -> dict[str, Any]:
+                     delay_of: Callable[[int], float] = lambda lag: lag / RATE) -> Loopback:
     """Where the sweep is in the recording (cross-correlation), and how loud it came back;
     `delay_of`: the delay (s) at which a sweep found at a sample of the recording came back."""
     import numpy as np
@@ -176,7 +212,7 @@ def analyse_loopback(sound: Any, heard: Any,
     from ..devices.scale import dbfs
 
     if len(heard) < len(sound):
-        return {"heard": False, "reason": "too little audio recorded"}
+        return Loopback(heard=False, reason="too little audio recorded")
     size = 1 << int(math.ceil(math.log2(len(heard) + len(sound))))
     spectrum = np.fft.rfft(heard, size) * np.conj(np.fft.rfft(sound, size))
     correlation = np.abs(np.fft.irfft(spectrum, size)[:len(heard) - len(sound) + 1])
@@ -186,30 +222,9 @@ def analyse_loopback(sound: Any, heard: Any,
     segment = heard[lag:lag + len(sound)]
     level = dbfs(float(np.sqrt(np.mean(segment.astype(np.float64) ** 2))))
     came_back = ratio >= thresholds.SPEAKER_PEAK_RATIO_MIN and level >= thresholds.SILENCE_DBFS
-    return {"heard": came_back, "level_dbfs": round(level, 2),
-            "delay_ms": round(1000 * max(delay_of(lag), 0.0), 1) if came_back else None,
-            "peak_ratio": round(min(ratio, 1e6), 1)}
-
-
-class Loopback(Evidence, frozen=True, kw_only=True):
-    """Whether the input that can hear the speaker heard the sweep, how loud and how late."""
-
-    heard: bool
-    reason: str | UnsetType = UNSET
-    level_dbfs: Number | UnsetType = UNSET
-    delay_ms: Number | None | UnsetType = UNSET
-    peak_ratio: Number | UnsetType = UNSET
-
-
-class Playback(Evidence, frozen=True, kw_only=True):
-    played: bool
-    underruns: int
-    underruns_at_s: tuple[Number, ...] | UnsetType = UNSET
-    output_latency_ms: Number
-    seconds: Number | UnsetType = UNSET
-    released: bool | UnsetType = UNSET
-    input_overflows: int | UnsetType = UNSET
-    loopback: Loopback | UnsetType = UNSET
+    return Loopback(heard=came_back, level_dbfs=round(level, 2),
+                    delay_ms=round(1000 * max(delay_of(lag), 0.0), 1) if came_back else None,
+                    peak_ratio=round(min(ratio, 1e6), 1))
 
 
 class SpeakerDetails(Evidence, frozen=True, kw_only=True):
@@ -287,15 +302,15 @@ async def measure(config: Config, prior: Prior = NO_PRIOR) -> SpeakerObservation
     if output is None:  # a server has none: the same rule as camera and microphone
         seen.problem = DeviceProblem(R.SPEAKER_MISSING, Message(S.SPEAKER_NONE), missing=True)
         return seen
-    output = {"id": output["index"], "name": output["name"]}
-    details["device"] = output
+    device = AudioDevice(id=output["index"], name=output["name"])
+    details["device"] = device
     loop_in = None
     if config.devices.speaker_loopback != "none":
         wanted = None if config.devices.speaker_loopback == "auto" else config.devices.speaker_loopback
         loop_in = _pick(sd, wanted, "input")
     details["loopback_device"] = loop_in["name"] if loop_in else None
     try:
-        details["playback"] = await run_in_thread(lambda stop: play(sd, output, loop_in, stop))
+        details["playback"] = await run_in_thread(lambda stop: play(sd, device, loop_in, stop))
     except DeviceProblem as problem:
         seen.problem = problem
     return seen
