@@ -35,11 +35,38 @@ SNAPSHOT_WIDTH = 320
 SYSFS_V4L = Path("/sys/class/video4linux")
 
 
-def list_cameras(dev: Path = Path("/dev")) -> list[dict[str, Any]]:
+class CameraDevice(Evidence, frozen=True, kw_only=True):
+    """A camera found here: its index, its name, and its device node (Linux)."""
+
+    id: str
+    name: str
+    path: str | None
+
+
+class CameraCapture(Evidence, frozen=True, kw_only=True):
+    """What the capture saw: the size delivered and asked for, the frame rate measured and
+    claimed, and the share of black and frozen frames."""
+
+    width: int
+    height: int
+    requested_width: int | UnsetType = UNSET
+    requested_height: int | UnsetType = UNSET
+    fps: Number
+    claimed_fps: Number | None | UnsetType = UNSET
+    frames: int
+    black_ratio: Annotated[float, Meta(ge=0.0, le=1.0)]
+    frozen_ratio: Annotated[float, Meta(ge=0.0, le=1.0)]
+    changed_pixels_median: int | None | UnsetType = UNSET
+    snapshot_jpeg_base64: str | None | UnsetType = UNSET
+    #: the check page: the frames' mean brightness
+    mean_luma: Number | None | UnsetType = UNSET
+
+
+def list_cameras(dev: Path = Path("/dev")) -> list[CameraDevice]:
     """Linux: the /dev/video* nodes, named from sysfs. Elsewhere: indexes OpenCV can open."""
     if sys.platform.startswith("linux"):
         nodes = sorted(dev.glob("video*"), key=lambda p: int(re.sub(r"\D", "", p.name) or 0))
-        cameras = []
+        cameras: list[CameraDevice] = []
         for node in nodes:
             name_file = SYSFS_V4L / node.name / "name"
             try:
@@ -47,27 +74,27 @@ def list_cameras(dev: Path = Path("/dev")) -> list[dict[str, Any]]:
             except OSError:
                 name = node.name
             index = int(re.sub(r"\D", "", node.name) or 0)
-            cameras.append({"id": str(index), "name": name, "path": str(node)})
+            cameras.append(CameraDevice(id=str(index), name=name, path=str(node)))
         return cameras
     import cv2
 
-    found = []
+    found: list[CameraDevice] = []
     for index in range(4):
         capture = cv2.VideoCapture(index)
         if capture.isOpened():
-            found.append({"id": str(index), "name": f"camera {index}", "path": None})
+            found.append(CameraDevice(id=str(index), name=f"camera {index}", path=None))
         capture.release()
     return found
 
 
-def _source(config: Config, cameras: list[dict[str, Any]]) -> tuple[str | int, str | None]:
+def _source(config: Config, cameras: list[CameraDevice]) -> tuple[str | int, str | None]:
     """What to hand OpenCV (index or path/URL), and the local path to check permissions on."""
     wanted = config.devices.camera
     if wanted is None:
         if not cameras:
             raise DeviceProblem(R.CAMERA_MISSING, Message(S.CAMERA_NONE), missing=True)
         first = cameras[0]
-        return (first["path"] or int(first["id"])), first["path"]
+        return (first.path or int(first.id)), first.path
     if wanted.isdigit():
         node = f"/dev/video{wanted}"
         return (node if os.path.exists(node) else int(wanted)), (
@@ -98,7 +125,7 @@ def _permission(path: str) -> None:
         S.CAMERA_PERMISSION_GROUP if group else S.CAMERA_PERMISSION, {"path": path, "group": group}))
 
 
-def capture(source: str | int, config: Config, stop: threading.Event) -> dict[str, Any]:
+def capture(source: str | int, config: Config, stop: threading.Event) -> CameraCapture:
     """Open, read for camera_seconds paced in real time, analyse; always release."""
     import cv2
     import numpy as np
@@ -163,16 +190,17 @@ def capture(source: str | int, config: Config, stop: threading.Event) -> dict[st
     fps = (frames - 1) / (stamps[-1] - stamps[0]) if frames > 1 and stamps[-1] > stamps[0] else 0.0
     if snapshot is None:
         snapshot = last_good
-    return {
-        "width": size[0], "height": size[1],
-        "requested_width": config.devices.camera_size[0], "requested_height": config.devices.camera_size[1],
-        "fps": round(fps, 2), "claimed_fps": round(claimed_fps, 2) if claimed_fps > 0 else None,
-        "frames": frames,
-        "black_ratio": round(black / frames, 3),
-        "frozen_ratio": round(frozen / max(1, frames - 1), 3),
-        "changed_pixels_median": int(np.median(changes)) if changes else None,
-        "snapshot_jpeg_base64": _jpeg(snapshot) if snapshot is not None else None,
-    }
+    return CameraCapture(
+        width=size[0], height=size[1],
+        requested_width=config.devices.camera_size[0],
+        requested_height=config.devices.camera_size[1],
+        fps=round(fps, 2), claimed_fps=round(claimed_fps, 2) if claimed_fps > 0 else None,
+        frames=frames,
+        black_ratio=round(black / frames, 3),
+        frozen_ratio=round(frozen / max(1, frames - 1), 3),
+        changed_pixels_median=int(np.median(changes)) if changes else None,
+        snapshot_jpeg_base64=_jpeg(snapshot) if snapshot is not None else None,
+    )
 
 
 def _jpeg(frame: Any) -> str | None:
@@ -193,7 +221,7 @@ def judge_capture(c: CameraCapture) -> tuple[Status, Message, tuple[Advice, ...]
     if c.frozen_ratio > limit:
         return (Status.FAIL, Message(S.CAMERA_FROZEN, {"ratio": c.frozen_ratio}),
                 (Advice(R.CAMERA_FROZEN),))
-    problems: list[dict[str, Any]] = []
+    problems: list[JsonObject] = []
     advice = []
     if c.fps < thresholds.CAMERA_FPS_WARN:
         problems.append(Message(S.CAMERA_LOW_FPS, {"fps": c.fps}).as_dict())
@@ -208,31 +236,6 @@ def judge_capture(c: CameraCapture) -> tuple[Status, Message, tuple[Advice, ...]
         return Status.WARN, Message(S.CAMERA_DEGRADED, {"problems": problems}), tuple(advice)
     return (Status.PASS, Message(S.CAMERA_OK, {"width": c.width, "height": c.height,
                                                "fps": c.fps}), ())
-
-
-class CameraDevice(Evidence, frozen=True, kw_only=True):
-    id: str
-    name: str
-    path: str | None
-
-
-class CameraCapture(Evidence, frozen=True, kw_only=True):
-    """What the capture saw: the size delivered and asked for, the frame rate measured and
-    claimed, and the share of black and frozen frames."""
-
-    width: int
-    height: int
-    requested_width: int | UnsetType = UNSET
-    requested_height: int | UnsetType = UNSET
-    fps: Number
-    claimed_fps: Number | None | UnsetType = UNSET
-    frames: int
-    black_ratio: Annotated[float, Meta(ge=0.0, le=1.0)]
-    frozen_ratio: Annotated[float, Meta(ge=0.0, le=1.0)]
-    changed_pixels_median: int | None | UnsetType = UNSET
-    snapshot_jpeg_base64: str | None | UnsetType = UNSET
-    #: the check page: the frames' mean brightness
-    mean_luma: Number | None | UnsetType = UNSET
 
 
 class CameraDetails(Evidence, frozen=True, kw_only=True):
