@@ -13,6 +13,7 @@ import threading
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from ..evidence import AudioDevice
 from ..models import Message
 from ..offloop import in_thread
 
@@ -39,13 +40,13 @@ class DeviceProblem(Exception):
         self.params = params or {}
 
 
-def list_audio_devices(sd: Any, kind: str) -> list[dict[str, Any]]:
+def list_audio_devices(sd: Any, kind: str) -> list[AudioDevice]:
     """PortAudio's input or output devices (`kind`), with host API, channels and rate."""
     channels = "max_input_channels" if kind == "input" else "max_output_channels"
     hostapis = sd.query_hostapis()
     return [
-        {"id": d["index"], "name": d["name"], "host_api": hostapis[d["hostapi"]]["name"],
-         "channels": d[channels], "default_sample_rate": d["default_samplerate"]}
+        AudioDevice(id=d["index"], name=d["name"], host_api=hostapis[d["hostapi"]]["name"],
+                    channels=d[channels], default_sample_rate=d["default_samplerate"])
         for d in sd.query_devices() if d[channels] > 0
     ]
 
@@ -110,13 +111,13 @@ def _own_stderr() -> None:
                       errors=sys.stderr.errors)
 
 
-async def scan_audio(kind: str) -> tuple[Any, list[dict[str, Any]]]:
+async def scan_audio(kind: str) -> tuple[Any, list[AudioDevice]]:
     """Import sounddevice — PortAudio opens every device to list it — and list the `kind`
     devices, in a device thread and for at most AUDIO_SCAN_S: a driver that blocks an open must
     not block the run. TimeoutError when it did; OSError when PortAudio is not installed."""
     _own_stderr()
 
-    def scan(_stop: threading.Event) -> tuple[Any, list[dict[str, Any]]]:
+    def scan(_stop: threading.Event) -> tuple[Any, list[AudioDevice]]:
         import sounddevice as sd
 
         return sd, list_audio_devices(sd, kind)

@@ -41,39 +41,39 @@ MIC_SAMPLE_RATE = 48000
 MIC_WARMUP_S = 0.2
 
 
-def choose(devices: list[dict[str, Any]], wanted: str | None, default: int) -> dict[str, Any]:
+def choose(devices: list[AudioDevice], wanted: str | None, default: int) -> AudioDevice:
     if wanted is None:
         for device in devices:
-            if device["id"] == default:
+            if given(device.id) == default:
                 return device
         if devices:
             return devices[0]
         raise DeviceProblem(R.MIC_MISSING, Message(S.MIC_NONE), missing=True)
     if wanted.strip().isdigit():
         for device in devices:
-            if device["id"] == int(wanted):
+            if given(device.id) == int(wanted):
                 return device
     else:
         for device in devices:
-            if wanted.lower() in device["name"].lower():
+            if wanted.lower() in device.name.lower():
                 return device
     raise DeviceProblem(R.MIC_MISSING, Message(S.MIC_NO_MATCH, {"wanted": wanted}), missing=True)
 
 
-def record(sd: Any, device: dict[str, Any], seconds: float, stop: threading.Event
+def record(sd: Any, device: AudioDevice, seconds: float, stop: threading.Event
            ) -> MicCapture:
     """Capture `seconds` of audio after a short warm-up; runs in a worker thread."""
     import numpy as np
 
     from ..devices.levels import analyse
 
-    channels = max(1, min(2, int(device["channels"])))
+    channels = max(1, min(2, given(device.channels) or 1))
     rate = MIC_SAMPLE_RATE
     try:
-        sd.check_input_settings(device=device["id"], channels=channels, samplerate=rate,
+        sd.check_input_settings(device=given(device.id), channels=channels, samplerate=rate,
                                 dtype="float32")
     except Exception:  # noqa: BLE001 - 48 kHz not supported: use the device's own rate
-        rate = int(device["default_sample_rate"])
+        rate = int(given(device.default_sample_rate) or MIC_SAMPLE_RATE)
     blocks: list[Any] = []
     got = threading.Event()
     needed = int((seconds + MIC_WARMUP_S) * rate)
@@ -87,7 +87,7 @@ def record(sd: Any, device: dict[str, Any], seconds: float, stop: threading.Even
             got.set()
 
     try:
-        stream = sd.InputStream(device=device["id"], channels=channels, samplerate=rate,
+        stream = sd.InputStream(device=given(device.id), channels=channels, samplerate=rate,
                                 dtype="float32", callback=callback)
     except Exception as exc:  # noqa: BLE001 - PortAudioError and friends
         raise DeviceProblem(R.MIC_CANNOT_OPEN,
