@@ -198,12 +198,13 @@ class Config:
         unknown = sorted(set(flat) - set(SECTION_OF))
         if unknown:
             raise TypeError(f"Config has no field {', '.join(unknown)}")
-        changed: dict[str, Any] = {}
-        for section in _SECTIONS:
+        def part(section: str) -> Any:
+            current = getattr(self, section)
             given = {k: v for k, v in flat.items() if SECTION_OF[k] == section}
-            if given:
-                changed[section] = replace(getattr(self, section), **given)
-        return replace(self, **changed)
+            return replace(current, **given) if given else current
+
+        return Config(network=part("network"), devices=part("devices"), call=part("call"),
+                      trtc=part("trtc"))
 
     def get(self, name: str) -> Any:
         """A field by its flat name."""

@@ -322,7 +322,7 @@ def apply(profile: Profile, given: Mapping[str, Any]) -> Config:
     unknown = sorted(set(given) - set(BY_NAME))
     if unknown:
         raise ValueError(f"not an option: {unknown[0]}")
-    values: dict[str, Any] = {}
+    values: dict[str, object] = {}
     for option in OPTIONS:
         if option.target is None:
             continue

@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import time
 from pathlib import Path
-from typing import Any
 
 from .evidence import JsonObject
 
@@ -59,7 +58,7 @@ class LoadMonitor:
         if self._task is not None:
             self._task.cancel()
         lags = sorted(self.lags_ms)
-        found: dict[str, Any] = {"loop_lag_ms": None, "cpu_busy_pct": None}
+        found: JsonObject = {"loop_lag_ms": None, "cpu_busy_pct": None}
         if lags:
             found["loop_lag_ms"] = {"p50": round(_pick(lags, 0.50), 2),
                                     "p99": round(_pick(lags, 0.99), 2),

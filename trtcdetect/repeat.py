@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Any
 
+from .evidence import JsonObject
 from .models import Message, Metric, ProbeResult, RunReport, Status, worst
 from .probes import REGISTRY
 from .text.ids import S
@@ -57,11 +57,11 @@ def _clock(at: float) -> str:
     return dt.datetime.fromtimestamp(at, dt.UTC).strftime("%H:%M:%S")
 
 
-def worst_window(rounds: list[Round]) -> dict[str, Any] | None:
+def worst_window(rounds: list[Round]) -> JsonObject | None:
     """The longest stretch of consecutive rounds in which one check failed after (or before)
     working: its check, start, length in seconds (to the first round that worked again, or to
     the last round), and whether it came back."""
-    best: dict[str, Any] | None = None
+    best: JsonObject | None = None
     names = sorted({name for r in rounds for name in r.checks})
     for name in names:
         seen = [(r.at, r.checks[name]) for r in rounds if name in r.checks]
@@ -132,7 +132,7 @@ def figure_of(check: str) -> str:
     return f"ports.{kind.lower()}_{name}_rtt"
 
 
-def board(rounds: list[Round]) -> list[dict[str, Any]]:
+def board(rounds: list[Round]) -> list[JsonObject]:
     """mtr's table: per check, the last result (how it failed, if it did), rounds it worked
     of rounds seen, and the round-trip time last / best / worst (ms)."""
     rows = []

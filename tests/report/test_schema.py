@@ -64,12 +64,12 @@ def test_an_error_result_s_details_are_not_checked() -> None:
 def test_the_shapes_a_probe_writes_when_something_failed_read_into_its_type() -> None:
     """A probe that stopped early writes fewer keys; each such shape is still its type (the
     browser not held: only `which`; a call with no network; a camera that would not open)."""
-    from trtcdetect.evidence import details
+    from trtcdetect.evidence import Held, details
     from trtcdetect.probes import camera, rtp, speaker, trtcweb
 
     shapes = [
         trtcweb.TrtcWebObservation(browser="/usr/bin/chromium", ended_by="hold",
-                                   error="no slirp4netns", held={"which": "-4"}),
+                                   error="no slirp4netns", held=Held(which="-4")),
         trtcweb.TrtcWebObservation(skipped="switched off"),
         rtp.RtpObservation({"mode": "local", "echo_url": None, "media": "none",
                             "failed_stage": "network"}),

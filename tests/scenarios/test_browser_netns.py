@@ -21,6 +21,7 @@ from tests.probes.test_trtc_web import browsers_left, chromium_available, probe,
 from tests.scenarios.test_family_lab import V6_CLIENT, V6_SERVER
 from trtcdetect.browser import netns
 from trtcdetect.config import Config
+from trtcdetect.evidence import Held
 from trtcdetect.models import Status
 from trtcdetect.probes.trtcweb import TrtcWebObservation, judge
 from trtcdetect.text.ids import R, S
@@ -67,13 +68,13 @@ def test_an_interface_without_an_address_of_the_family_holds_nothing() -> None:
 def test_not_held_is_an_error_that_blames_no_network() -> None:
     verdict = judge(TrtcWebObservation(browser="chromium", ended_by="hold",
                                        error="slirp4netns: setns failed",
-                                       held={"which": "--source 10.0.0.9"}))
+                                       held=Held(which="--source 10.0.0.9")))
     assert verdict.status is Status.ERROR and verdict.message.id == S.TRTCWEB_NOT_HELD
     assert [a.id for a in verdict.advice] == [R.BROWSER_NAMESPACE]
 
 
 def test_held_runs_say_so_in_the_summary() -> None:
-    held = netns.Hold("-6", ipv4=False, ipv6=True).as_dict()
+    held = netns.Hold("-6", ipv4=False, ipv6=True).seen()
     verdict = judge(TrtcWebObservation(browser="chromium", held=held, proxy="10.0.0.7",
                                        schedule={"ms": 80, "error": {"code": 5400}}))
     via = verdict.message.params["via"]

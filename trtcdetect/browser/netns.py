@@ -28,7 +28,7 @@ from pathlib import Path
 
 from ..call.local import interface_addresses, local_choice
 from ..config import Config
-from ..evidence import JsonObject
+from ..evidence import Held
 from ..net.bind import ip_version
 from ..net.local import usable_address
 from .inside import IPV6_WAIT_S, NAME_SERVER, PREFIX
@@ -56,9 +56,10 @@ class Hold:
     v4: str | None = None
     v6: str | None = None
 
-    def as_dict(self) -> JsonObject:
-        return {"which": self.which, "ipv4": self.ipv4, "ipv6": self.ipv6, "v4": self.v4,
-                "v6": self.v6, "through": "slirp4netns"}
+    def seen(self) -> Held:
+        """As evidence: which options, the families and addresses it has, and through what."""
+        return Held(which=self.which, ipv4=self.ipv4, ipv6=self.ipv6, v4=self.v4, v6=self.v6,
+                    through="slirp4netns")
 
 
 def missing() -> str | None:

@@ -16,11 +16,11 @@ import asyncio
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from ..config import Config
 from ..devices.threads import DEVICE_RELEASE_S
-from ..evidence import UNSET, Evidence, Number, UnsetType
+from ..evidence import UNSET, Evidence, JsonObject, Number, UnsetType
 from ..models import Message
 from ..text.ids import S
 from .signalling import CallFailed, apply_far, ask_until_stable, far_received, signal
@@ -200,7 +200,7 @@ def codecs(sdp: str) -> dict[str, Codec]:
 
 
 async def run_call(config: Config, tracks: list[MediaStreamTrack],
-                   relay: dict[str, Any] | None = None) -> CallResult:
+                   relay: JsonObject | None = None) -> CallResult:
     """Make the call and return its details; raises CallFailed with the stage that failed.
     With `relay` (signalling.turn_offer: urls, username, credential) the call goes through
     that TURN relay only, as a call does when UDP does not get out."""
@@ -292,7 +292,7 @@ async def run_call(config: Config, tracks: list[MediaStreamTrack],
         stopped = time.monotonic()
         settle = CALL_SETTLE_LOCAL_S if far is not None else CALL_SETTLE_S
         if far is not None or received_url is not None:
-            async def ask() -> list[dict[str, Any]] | None:
+            async def ask() -> list[JsonObject] | None:
                 if far is not None:
                     return await far.received(local_id)
                 assert client is not None  # received_url comes with the signalling client

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from ..offloop import in_thread
 
@@ -20,13 +20,14 @@ T = TypeVar("T")
 
 
 async def in_own_loop(work: Callable[[], Awaitable[T]]) -> T:
-    running: dict[str, Any] = {}
+    #: the loop and its task, once the thread made them
+    running: list[tuple[asyncio.AbstractEventLoop, asyncio.Task[T]]] = []
 
     def target() -> T:
         loop = asyncio.new_event_loop()
         try:
             task = loop.create_task(_awaited(work))
-            running.update(loop=loop, task=task)
+            running.append((loop, task))
             return loop.run_until_complete(task)
         finally:
             try:
@@ -35,8 +36,7 @@ async def in_own_loop(work: Callable[[], Awaitable[T]]) -> T:
                 loop.close()
 
     def cancel() -> None:  # cancelling the awaiting task cancels the coroutine in its loop
-        loop, task = running.get("loop"), running.get("task")
-        if loop is not None and task is not None:
+        for loop, task in running:
             try:
                 loop.call_soon_threadsafe(task.cancel)
             except RuntimeError:  # it ended meanwhile

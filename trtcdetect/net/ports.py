@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import socket
 import time
-from typing import Any, Final, Literal
+from typing import Final, Literal
 
 import msgspec
 from aioice import stun
@@ -211,35 +211,34 @@ async def probe_large(address: str, port: int, timeout_s: float, local: Local | 
                       size: int = LARGE_DATAGRAM) -> LargeDatagram:
     """A STUN Binding request padded to `size` bytes (a SOFTWARE attribute), Don't Fragment,
     sent up to LARGE_ATTEMPTS times within `timeout_s`, to a port that answered a small one."""
-    found: dict[str, Any] = {"port": port, "size": size, "answered": False, "attempts": 0,
-                             "rtt_ms": None, "error": None, "dont_fragment": False}
     try:
         sock = await StunSocket.open(remote=(address, port), local=local)
     except OSError as exc:
-        found["error"] = os_error_text(exc)
-        return LargeDatagram(**found)
+        return LargeDatagram(port=port, size=size, answered=False, attempts=0, rtt_ms=None,
+                             error=os_error_text(exc), dont_fragment=False)
+    attempts, rtt_ms, error = 0, None, None
     try:
         raw = sock.transport.get_extra_info("socket") if sock.transport is not None else None
-        found["dont_fragment"] = raw is not None and _dont_fragment(raw)
+        dont_fragment = raw is not None and _dont_fragment(raw)
         request = binding_request()
         empty = len(bytes(request))
         request.attributes["SOFTWARE"] = "trtcdetect " + "." * max(0, size - empty - 4 - 11)
-        found["size"] = len(bytes(request))
         answer = sock.reply(request.transaction_id)
         wait = timeout_s / LARGE_ATTEMPTS
         for _ in range(LARGE_ATTEMPTS):
             sock.send_stun(request, None)
-            found["attempts"] += 1
+            attempts += 1
             sent_at = sock.sent[request.transaction_id]
             done, _ = await asyncio.wait((answer, sock.icmp), timeout=wait,
                                          return_when=asyncio.FIRST_COMPLETED)
             if answer.done():
-                found["answered"] = True
-                found["rtt_ms"] = round(max(answer.result().at - sent_at, 0.0) * 1000, 2)
+                rtt_ms = round(max(answer.result().at - sent_at, 0.0) * 1000, 2)
                 break
             if sock.icmp.done():  # EMSGSIZE from this computer, or an ICMP error on the way
-                found["error"] = os_error_text(sock.icmp.result())
+                error = os_error_text(sock.icmp.result())
                 break
     finally:
         sock.close()
-    return LargeDatagram(**found)
+    return LargeDatagram(port=port, size=len(bytes(request)), answered=rtt_ms is not None,
+                         attempts=attempts, rtt_ms=rtt_ms, error=error,
+                         dont_fragment=dont_fragment)

@@ -348,7 +348,7 @@ async def measure(config: Config, prior: Prior = NO_PRIOR) -> BrowsersObservatio
         if asked is not None:
             webrtc["local_asked"] = asked
         if hold is not None:
-            webrtc["held"] = hold.as_dict()
+            webrtc["held"] = hold.seen()
     return BrowsersObservation(entries, webrtc, True, tencent, others)
 
 

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass, field
-from typing import Any
 from urllib.parse import urlsplit
 
 from .. import thresholds
@@ -112,7 +111,7 @@ class TrtcWebObservation:
     #: with credentials: Tencent's two-client network test, summarized (trtc/webevents.py)
     network: NetworkTest | None = None
     #: -4/-6, --source, --interface: the browser's namespace (netns.Hold.as_dict)
-    held: dict[str, Any] | None = None
+    held: Held | None = None
     #: skipped because no Chrome, Chromium or Edge was found here
     no_browser: bool = False
 
@@ -249,7 +248,7 @@ async def measure(config: Config, prior: Prior = NO_PRIOR) -> TrtcWebObservation
             hold = netns.hold_for(config)
         except netns.NotHeld as exc:
             return TrtcWebObservation(browser=binary, ended_by="hold", error=str(exc),
-                                      held={"which": local_choice(config)})
+                                      held=Held(which=local_choice(config)))
     run = await run_trtc_page(binary, job, wait, hold=hold)
     network = None
     if found is not None and run.schedule is not None:
@@ -262,7 +261,7 @@ async def measure(config: Config, prior: Prior = NO_PRIOR) -> TrtcWebObservation
                               ended_by=run.ended_by, deadline_s=config.trtc.trtc_deadline_s,
                               elapsed_s=run.elapsed_s, net_errors=errors,
                               proxy=config.trtc.trtc_proxy, error=run.error, network=network,
-                              held=hold.as_dict() if hold is not None else None)
+                              held=hold.seen() if hold is not None else None)
 
 
 def deadline_s(config: Config) -> float:
