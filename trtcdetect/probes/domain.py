@@ -17,7 +17,7 @@ import msgspec
 
 from .. import thresholds
 from ..config import Config
-from ..evidence import UNSET, Evidence, JsonObject, UnsetType, details, of, of_entry
+from ..evidence import UNSET, Evidence, JsonObject, UnsetType, details, given, of, of_entry
 from ..failures import Failure, Kind
 from ..models import Advice, Message, Metric, ProbeResult, Status, unique_advice, worst
 from ..net import https, portal
@@ -106,7 +106,7 @@ def judge_host(observation: HostSteps) -> Verdict:
     """The direct path (judge_direct), and the path through the proxy when there is one."""
     direct = judge_direct(observation)
     return judge_via(observation.host, direct,
-                     https.step(observation.steps, "tls").info.get("issuer"),
+                     given(https.step(observation.steps, "tls").seen().issuer),
                      observation.via_proxy)
 
 
@@ -116,7 +116,7 @@ def judge_direct(observation: HostSteps) -> Verdict:
     metrics = [Metric(f"{s.name}_time", round(s.ms, 2), "ms", better="lower")
                for s in steps if s.ms is not None and s.ok]
     tls = https.step(steps, "tls")
-    days_left = tls.info.get("days_left")
+    days_left = given(tls.seen().days_left)
     if days_left is not None:
         metrics.append(Metric("cert_days_left", days_left, "days",
                               warn=thresholds.CERT_EXPIRY_WARN_DAYS, better="higher"))

@@ -20,7 +20,7 @@ import msgspec
 
 from .. import thresholds
 from ..config import Config
-from ..evidence import UNSET, Evidence, JsonObject, Said, UnsetType, details, read
+from ..evidence import UNSET, Evidence, JsonObject, Said, UnsetType, details, given, read
 from ..failures import Failure, Kind
 from ..models import Advice, Message, Status, unique_advice, worst
 from ..net import https
@@ -121,7 +121,7 @@ def judge_page(page: Page) -> tuple[Status, Message, str | None, dict[str, Any]]
     if final.status_code is not None and final.status_code >= 400:
         return Status.WARN, Message(S.URL_HTTP_ERROR, {"url": url, "code": final.status_code}), \
             None, extra
-    days_left = https.step(page.steps, "tls").info.get("days_left")
+    days_left = given(https.step(page.steps, "tls").seen().days_left)
     expiring = days_left is not None and days_left < thresholds.CERT_EXPIRY_WARN_DAYS
     return (Status.WARN if expiring else Status.PASS,
             Message(S.URL_OK, {"url": url, "code": final.status_code, "ms": extra["ms"]}),
@@ -142,7 +142,7 @@ def judge_with_proxy(page: Page) -> tuple[Status, Message, tuple[Advice, ...], d
     if page.via_proxy is None or page.steps is None:
         return status, message, advice, extra
     direct = Verdict(status, message, advice)
-    via = judge_via(host, direct, https.step(page.steps, "tls").info.get("issuer"),
+    via = judge_via(host, direct, given(https.step(page.steps, "tls").seen().issuer),
                     (page.via_proxy[0], via_steps(page)), R.WHITELIST_PAGE_HOST)
     if via is direct:
         return status, message, advice, extra

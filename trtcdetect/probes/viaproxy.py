@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from ..evidence import given
 from ..models import Advice, Message, Status, Verdict
 from ..net.https import Step, first_failure, step
 from ..text.ids import R, S
@@ -26,7 +27,7 @@ def judge_via(host: str, direct: Verdict, direct_issuer: str | None,
     failed = first_failure(list(steps))
     direct_ok = direct.status is not Status.FAIL
     if failed is None:
-        issuer = step(steps, "tls").info.get("issuer")
+        issuer = given(step(steps, "tls").seen().issuer)
         if direct_ok and issuer and direct_issuer and issuer != direct_issuer:
             return Verdict(Status.WARN, Message(S.DOMAIN_PROXY_INTERCEPTS, {
                 "proxy": proxy, "issuer": issuer}),
@@ -40,7 +41,7 @@ def judge_via(host: str, direct: Verdict, direct_issuer: str | None,
     said = {"proxy": proxy, "step": failed.name.upper(), "error": failed.error or "no reason given"}
     if direct_ok:
         # the host that failed: a redirect's (the url probe's GET step names it) or this one
-        blocked = failed.info.get("host") or host
+        blocked = given(failed.seen().host) or host
         return Verdict(Status.WARN, Message(S.DOMAIN_PROXY_FAILED, said),
                        (Advice(blocked_remedy, {"host": blocked}),), direct.metrics)
     return Verdict(Status.FAIL, Message(S.DOMAIN_BOTH_FAILED, {
