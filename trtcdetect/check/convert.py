@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from typing import Any
 
 import msgspec
 
@@ -32,11 +33,13 @@ from ..models import (
     unique_advice,
     worst,
 )
-from ..probes import REGISTRY
+from ..probes import browsers as browsers_probe
 from ..probes import camera as camera_probe
 from ..probes import microphone as microphone_probe
 from ..probes import rtp as rtp_probe
+from ..probes import speaker as speaker_probe
 from ..probes import trtcweb as trtcweb_probe
+from ..probes.base import MeasuredProbe
 from ..probes.browsers import tencent_failures
 from ..text.ids import R, S
 from ..trtc.webevents import summarize
@@ -46,8 +49,9 @@ from .upload import Call, Camera, MediaError, Microphone, Schedule, Speaker, Upl
 RAN_IN = "browser"
 
 
-def _result(probe_id: str, verdict: Verdict, details: JsonObject) -> ProbeResult:
-    return ProbeResult(probe_id, REGISTRY[probe_id].title, verdict.status,
+def _result(probe: MeasuredProbe[Any], verdict: Verdict, details: JsonObject) -> ProbeResult:
+    """The probe's result from what the page measured (its declaration gives id and title)."""
+    return ProbeResult(probe.id, probe.title, verdict.status,
                        message=verdict.message, metrics=verdict.metrics,
                        details={"ran_in": RAN_IN, **details}, advice=verdict.advice)
 
@@ -59,11 +63,10 @@ def permission_advice(family: str) -> Advice:
     return Advice(known.get(family, R.BROWSER_PERMISSION))
 
 
-def _media_error(device: str, error: MediaError, family: str) -> Verdict:
-    """What getUserMedia's rejection means, by the DOMException's name (and Chrome's message
-    for a refusal by the operating system)."""
+def _media_error(camera: bool, error: MediaError, family: str) -> Verdict:
+    """What getUserMedia's rejection means (of the camera, or else the microphone), by the
+    DOMException's name (and Chrome's message for a refusal by the operating system)."""
     text = clean(f"{error.name}: {error.message}" if error.message else error.name)
-    camera = device == "camera"
     if error.name in ("NotAllowedError", "PermissionDeniedError", "SecurityError"):
         if "system" in error.message.lower():
             return Verdict(Status.FAIL, Message(S.CHECK_CAMERA_DENIED_SYSTEM if camera
@@ -96,7 +99,7 @@ def camera_result(camera: Camera, family: str, labels: Sequence[str] = ()) -> Pr
     if camera.error is not None:
         details["media_error"] = {"name": clean(camera.error.name),
                                   "message": clean(camera.error.message)}
-        return _result("camera", _media_error("camera", camera.error, family), details)
+        return _result(camera_probe.PROBE, _media_error(True, camera.error, family), details)
     details["capture"] = {
         "width": camera.width, "height": camera.height,
         "requested_width": camera.requested_width, "requested_height": camera.requested_height,
@@ -106,10 +109,10 @@ def camera_result(camera: Camera, family: str, labels: Sequence[str] = ()) -> Pr
         "mean_luma": camera.mean_luma,
     }
     if camera.frames == 0:
-        return _result("camera", Verdict(Status.FAIL, Message(S.CAMERA_NO_FRAMES),
+        return _result(camera_probe.PROBE, Verdict(Status.FAIL, Message(S.CAMERA_NO_FRAMES),
                                          (Advice(R.CAMERA_NO_FRAMES),)), details)
     observation = camera_probe.CameraObservation(seen=details)
-    return _result("camera", camera_probe.judge(observation), details)
+    return _result(camera_probe.PROBE, camera_probe.judge(observation), details)
 
 
 def microphone_result(microphone: Microphone, family: str,
@@ -121,7 +124,7 @@ def microphone_result(microphone: Microphone, family: str,
     if microphone.error is not None:
         details["media_error"] = {"name": clean(microphone.error.name),
                                   "message": clean(microphone.error.message)}
-        return _result("microphone", _media_error("microphone", microphone.error, family), details)
+        return _result(microphone_probe.PROBE, _media_error(False, microphone.error, family), details)
     silent = microphone.rms_dbfs < thresholds.SILENCE_DBFS
     details["capture"] = {
         "sample_rate": microphone.sample_rate, "channels": 1, "seconds": microphone.seconds,
@@ -140,7 +143,7 @@ def microphone_result(microphone: Microphone, family: str,
         verdict = Verdict(Status.WARN, Message(S.CHECK_MIC_SILENT,
                                                {"level": microphone.rms_dbfs}),
                           (Advice(R.CHECK_SPEAK),), verdict.metrics)
-    return _result("microphone", verdict, details)
+    return _result(microphone_probe.PROBE, verdict, details)
 
 
 def speaker_result(speaker: Speaker | None) -> ProbeResult:
@@ -153,7 +156,7 @@ def speaker_result(speaker: Speaker | None) -> ProbeResult:
     else:
         verdict = Verdict(Status.WARN, Message(S.CHECK_SPEAKER_NOT_HEARD),
                           (Advice(R.CHECK_SPEAKER),))
-    return _result("speaker", verdict, details)
+    return _result(speaker_probe.PROBE, verdict, details)
 
 
 def browser_result(upload: Upload, judged: platform.Judged) -> ProbeResult:
@@ -208,7 +211,7 @@ def browser_result(upload: Upload, judged: platform.Judged) -> ProbeResult:
                                                    "version": clean(tencent.sdk_version or "?")})
     verdict = Verdict(worst(statuses), message, unique_advice(advice),
                       (Metric("browser_version", b.version[0] if b.version else None, "major"),))
-    return _result("browsers", verdict, details)
+    return _result(browsers_probe.PROBE, verdict, details)
 
 
 def _loss_pct(lost: int, base: int) -> float | None:
@@ -254,7 +257,7 @@ def call_evidence(call: Call, echo: str) -> JsonObject:
 def call_result(call: Call | None, echo: str) -> ProbeResult:
     if call is None:
         verdict = Verdict(Status.SKIP, Message(S.CHECK_CALL_NOT_RUN, {"error": "not asked"}))
-        return _result("rtp", verdict, {"mode": "browser"})
+        return _result(rtp_probe.PROBE, verdict, {"mode": "browser"})
     if not call.connected:
         # the stages of the command line's test call (schema.json); the page says "busy" when
         # the server had no free call slot after its retries
@@ -267,13 +270,13 @@ def call_result(call: Call | None, echo: str) -> ProbeResult:
             failure = CallFailed(stage, Message(S.CHECK_CALL_FAILED, {"stage": stage,
                                                                        "error": error}))
             verdict = rtp_probe.judge(rtp_probe.RtpObservation(failure=failure))
-        return _result("rtp", verdict, {"mode": "browser", "echo_url": clean(echo),
+        return _result(rtp_probe.PROBE, verdict, {"mode": "browser", "echo_url": clean(echo),
                                         "failed_stage": "signalling" if stage == "busy" else stage,
                                         "busy": stage == "busy", "error": error,
                                         "media": "camera and microphone"})
     evidence = call_evidence(call, echo)
     verdict = rtp_probe.judge(rtp_probe.RtpObservation(seen=evidence))
-    return _result("rtp", verdict, evidence)
+    return _result(rtp_probe.PROBE, verdict, evidence)
 
 
 def schedule_result(schedule: Schedule | None, upload: Upload,
@@ -294,7 +297,7 @@ def schedule_result(schedule: Schedule | None, upload: Upload,
         browser=browser, sdk_version=version or None, schedule=answer,
         ended_by="deadline" if schedule.timed_out else "done", deadline_s=schedule.deadline_s,
         elapsed_s=schedule.ms / 1000)
-    return _result("trtcweb", trtcweb_probe.judge(observation), observation.details())
+    return _result(trtcweb_probe.PROBE, trtcweb_probe.judge(observation), observation.details())
 
 
 def network_result(upload: Upload, browser: str) -> ProbeResult:
@@ -307,7 +310,7 @@ def network_result(upload: Upload, browser: str) -> ProbeResult:
         browser=browser, sdk_version=version or None,
         schedule={"network": events}, network=summarize(events), ended_by="done",
         error=clean(upload.network.error) if upload.network.error else None)
-    return _result("trtcweb", trtcweb_probe.judge(observation), observation.details())
+    return _result(trtcweb_probe.PROBE, trtcweb_probe.judge(observation), observation.details())
 
 
 def to_report(upload: Upload, *, server: str, echo: str, ref: str | None,
