@@ -361,8 +361,6 @@ def _ids_named(tree: ast.AST, ids: frozenset[str]) -> set[str]:
 #: about particular probes' evidence, and the check page turns the browser's measurements into
 #: those probes' results.
 STILL_NAMING_IDS = {
-    "trtcdetect.diagnosis.rules": {"domain", "nat", "path", "ports", "rtp", "trtc", "trtcweb",
-                                   "url"},
     # probes reading another's result (declared in `after`): by id, as `after` names them
     "trtcdetect.probes.path": {"ports"},
     "trtcdetect.probes.ports": {"trtc"},

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import errno
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import msgspec
 
@@ -20,12 +20,32 @@ from ..failures import Kind, said
 from ..models import Advice, Finding, Message, ProbeResult, Status
 from ..net.https import StepSeen
 from ..net.ports import PortVerdict
+from ..probes.domain import DomainDetails
+from ..probes.nat import NatDetails
+from ..probes.path import PathDetails
+from ..probes.ports import PortsDetails
+from ..probes.rtp import RtpDetails
+from ..probes.trtc import TrtcDetails
+from ..probes.trtcweb import TrtcWebDetails
+from ..probes.url import UrlDetails
 from ..text.ids import R, S
 from .names import public_hosts, same_site, special
 
-if TYPE_CHECKING:
-    from ..probes.domain import DomainDetails
-    from ..probes.ports import PortsDetails
+# These rules are about particular probes' evidence: each probe is found by its evidence type,
+# its id taken from its declaration in the registry, never written here.
+
+
+def _id_of(kind: type[evidence.Evidence]) -> str:
+    """The id of the probe whose evidence is `kind` (the registry's declaration)."""
+    from ..probes import REGISTRY
+
+    return next(pid for pid, probe in REGISTRY.items() if probe.evidence is kind)
+
+
+DOMAIN, NAT, PATH, PORTS = (_id_of(k) for k in (DomainDetails, NatDetails, PathDetails,
+                                                PortsDetails))
+RTP, TRTC, TRTCWEB, URL = (_id_of(k) for k in (RtpDetails, TrtcDetails, TrtcWebDetails,
+                                              UrlDetails))
 
 Probes = Mapping[str, ProbeResult]
 Network = Mapping[str, Any]
@@ -46,9 +66,8 @@ def _severity(probes: Probes, ids: list[str], at_least: Status = Status.WARN) ->
 
 
 def _ports_seen(probes: Probes) -> PortsDetails | None:
-    from ..probes.ports import PortsDetails
 
-    return evidence.of(PortsDetails, probes.get("ports"))
+    return evidence.of(PortsDetails, probes.get(PORTS))
 
 
 def _ports(probes: Probes) -> list[PortVerdict]:
@@ -57,9 +76,8 @@ def _ports(probes: Probes) -> list[PortVerdict]:
 
 
 def _domain(probes: Probes) -> DomainDetails | None:
-    from ..probes.domain import DomainDetails
 
-    return evidence.of(DomainDetails, probes.get("domain"))
+    return evidence.of(DomainDetails, probes.get(DOMAIN))
 
 
 def _steps(probes: Probes) -> list[StepSeen]:
@@ -113,10 +131,10 @@ def local_firewall(probes: Probes, network: Network,
                    explained: frozenset[str]) -> Finding | None:
     """This computer refused to send (EPERM/EACCES): its own firewall, not the network."""
     blocked = [e for e in _ports(probes) if e.refused_by == "here"]
-    if not blocked or "ports" in explained:
+    if not blocked or PORTS in explained:
         return None
     which = _words(blocked)
-    affected = ["ports"] + [i for i in _problems(probes, ("nat", "path", "rtp"), explained)
+    affected = [PORTS] + [i for i in _problems(probes, (NAT, PATH, RTP), explained)
                             if _all_udp_blocked(probes, blocked)]
     return Finding("local-firewall", _severity(probes, affected), Message(
         S.DX_LOCAL_FIREWALL, {"which": which}), tuple(affected),
@@ -130,16 +148,15 @@ def _all_udp_blocked(probes: Probes, blocked: list[PortVerdict]) -> bool:
 
 def dns(probes: Probes, network: Network, explained: frozenset[str]) -> Finding | None:
     """A name did not resolve: which DNS failure, and who can fix it."""
-    from ..probes.nat import NatDetails
 
     failures: list[tuple[str, DnsFailure]] = []
     for step in _steps(probes):
         if step.name == "dns" and step.ok is False:
-            failures.append(("domain", DnsFailure(
+            failures.append((DOMAIN, DnsFailure(
                 host=step.host or "?", error=step.error or said("?"), kind=step.kind or "failed",
                 server=step.server or None)))
-    nat = evidence.of(NatDetails, probes.get("nat"))
-    for probe_id, seen in (("ports", _ports_seen(probes)), ("nat", nat)):
+    nat = evidence.of(NatDetails, probes.get(NAT))
+    for probe_id, seen in ((PORTS, _ports_seen(probes)), (NAT, nat)):
         if seen is not None and seen.dns_failure:
             failures.append((probe_id, seen.dns_failure))
     affected = _problems(probes, list(dict.fromkeys(p for p, _ in failures)), explained)
@@ -219,7 +236,7 @@ def captive_portal(probes: Probes, network: Network,
     from ..trtc import is_tencent
 
     seen = _domain(probes)
-    if "domain" in explained or seen is None:
+    if DOMAIN in explained or seen is None:
         return None
     hosts = seen.hosts or (seen,)
     for entry in hosts:
@@ -262,7 +279,7 @@ def nat64(probes: Probes, network: Network, explained: frozenset[str]) -> Findin
     found = next((s.nat64 for s in _steps(probes) if s.name == "dns" and s.nat64), None)
     if not found:
         return None
-    affected = _problems(probes, ("nat", "trtc", "trtcweb", "rtp"), explained)
+    affected = _problems(probes, (NAT, TRTC, TRTCWEB, RTP), explained)
     if not affected:
         return None
     return Finding("nat64", _severity(probes, affected), Message(S.DX_NAT64, {
@@ -277,7 +294,7 @@ def proxy_only(probes: Probes, network: Network, explained: frozenset[str]) -> F
     from ..probes import with_trait
 
     domain = _domain(probes)
-    if "domain" in explained or domain is None:
+    if DOMAIN in explained or domain is None:
         return None
     via = domain.via_proxy or None
     if not via or not via.steps or not all(s.ok for s in via.steps):
@@ -301,7 +318,7 @@ def proxy_only(probes: Probes, network: Network, explained: frozenset[str]) -> F
 
 def tls(probes: Probes, network: Network, explained: frozenset[str]) -> Finding | None:
     """The media domain's certificate is not trusted: interception, or a wrong clock."""
-    if "domain" in explained or "domain" not in probes:
+    if DOMAIN in explained or DOMAIN not in probes:
         return None
     for step in _steps(probes):
         if step.name == "tls" and step.ok is False and step.error is not None \
@@ -310,8 +327,8 @@ def tls(probes: Probes, network: Network, explained: frozenset[str]) -> Finding 
             issuer = step.issuer or None
             error = str(step.error.get("said"))
             shown = f"{error}; issuer {issuer}" if issuer else error
-            return Finding("tls-untrusted", _severity(probes, ["domain"]), Message(
-                S.DX_TLS_UNTRUSTED, {"host": host, "error": shown}), ("domain",),
+            return Finding("tls-untrusted", _severity(probes, [DOMAIN]), Message(
+                S.DX_TLS_UNTRUSTED, {"host": host, "error": shown}), (DOMAIN,),
                 (Advice(R.TLS_UNTRUSTED, {"host": host, "error": shown}),), "network")
     return None
 
@@ -319,7 +336,7 @@ def tls(probes: Probes, network: Network, explained: frozenset[str]) -> Finding 
 def udp(probes: Probes, network: Network, explained: frozenset[str]) -> Finding | None:
     """UDP does not get through to the target while TCP does (or only on some ports)."""
     seen = _ports_seen(probes)
-    if "ports" in explained or seen is None:
+    if PORTS in explained or seen is None:
         return None
     if seen.udp_explained_by:
         return None  # Tencent's SDK reached TRTC's cloud over UDP in this run
@@ -335,18 +352,18 @@ def udp(probes: Probes, network: Network, explained: frozenset[str]) -> Finding 
     ports = ", ".join(str(e.port) for e in silent)
     advice = (Advice(R.WHITELIST_UDP, {"host": host, "ports": ports}),)
     if open_udp:
-        return Finding("udp-some", _severity(probes, ["ports"]), Message(S.DX_UDP_SOME, {
+        return Finding("udp-some", _severity(probes, [PORTS]), Message(S.DX_UDP_SOME, {
             "host": host, "open": "UDP " + ", ".join(str(e.port) for e in open_udp),
-            "blocked": "UDP " + ports}), ("ports",), advice, "network")
+            "blocked": "UDP " + ports}), (PORTS,), advice, "network")
     tcp_works = any(e.protocol == "tcp" and e.verdict == "open" for e in entries) \
         or any(s.name == "tcp" and s.ok for s in _steps(probes))
     if not tcp_works:
         return None
-    affected = ["ports"] + [i for i in _problems(probes, ("nat", "path"), explained)]
-    rtp = probes.get("rtp")
-    if rtp is not None and rtp.details.get("mode") == "echo" and "rtp" not in explained \
+    affected = [PORTS] + [i for i in _problems(probes, (NAT, PATH), explained)]
+    rtp = probes.get(RTP)
+    if rtp is not None and rtp.details.get("mode") == "echo" and RTP not in explained \
             and rtp.status in PROBLEM:
-        affected.append("rtp")
+        affected.append(RTP)
     headline = Message(S.DX_UDP_NONE, {"host": host, "ports": "UDP " + ports})
     slower = _fallback_figures(probes, entries)
     if slower is not None:  # how much slower the TCP fallback is, measured (serve --turn)
@@ -359,9 +376,9 @@ def udp(probes: Probes, network: Network, explained: frozenset[str]) -> Finding 
 def _fallback_figures(probes: Probes, entries: list[PortVerdict]) -> dict[str, float] | None:
     """The test call over serve's TURN relay (TCP) after the direct one failed: its RTT and
     loss, beside the direct TCP connect's RTT to the same host (the ports probe's), or None."""
-    from ..probes.rtp import RtpDetails, figures
+    from ..probes.rtp import figures
 
-    rtp = evidence.of(RtpDetails, probes.get("rtp"))
+    rtp = evidence.of(RtpDetails, probes.get(RTP))
     fallback = evidence.given(rtp.fallback) if rtp is not None else None
     audio = evidence.given(fallback.audio) if fallback is not None else None
     direct = [e.rtt_ms for e in entries if e.protocol == "tcp" and e.verdict == "open"
@@ -379,12 +396,12 @@ def path_mtu(probes: Probes, network: Network, explained: frozenset[str]) -> Fin
     the way drops large packets (a VPN, a tunnel, PPPoE) without saying so. STUN passes, calls
     lose their video. Said even when every port passed: the ports' verdicts are small ones."""
     ports = _ports_seen(probes)
-    if ports is None or "ports" in explained:
+    if ports is None or PORTS in explained:
         return None
     large = ports.large_datagram
     if not large or large.answered or not large.attempts:
         return None
-    affected = ["ports"] + _problems(probes, ("rtp",), explained)
+    affected = [PORTS] + _problems(probes, (RTP,), explained)
     host = ports.host or "?"
     error = large.error or f"no answer to {large.attempts} requests"
     return Finding("path-mtu", _severity(probes, affected), Message(S.DX_PATH_MTU, {
@@ -396,12 +413,12 @@ def path_loss(probes: Probes, network: Network, explained: frozenset[str]) -> Fi
     """Loss or delay placed on the path: the path probe saw where it starts (this computer's
     link, the middle, the server's end). The quality problems it explains fold under it: the
     quality trains' loss, a test call that crossed the network and was poor."""
-    from ..probes.path import PLACE_ADVICE, DelayStart, LossStart, PathDetails, place_message
+    from ..probes.path import PLACE_ADVICE, DelayStart, LossStart, place_message
     from ..text.remedies import PARTY
 
-    path = probes.get("path")
+    path = probes.get(PATH)
     seen = evidence.of(PathDetails, path)
-    if path is None or seen is None or "path" in explained or path.status not in PROBLEM:
+    if path is None or seen is None or PATH in explained or path.status not in PROBLEM:
         return None
     loss, delay = seen.loss_from or None, seen.delay_from or None
     where: LossStart | DelayStart | None = loss if loss is not None and loss.certain else delay
@@ -415,31 +432,30 @@ def path_loss(probes: Probes, network: Network, explained: frozenset[str]) -> Fi
         fid, headline = "path-delay", Message(S.DX_PATH_DELAY, {
             **said, "added": where.added_ms, "rtt": where.rtt_ms})
     advice = Advice(PLACE_ADVICE[where.place])
-    affected = ["path"]
-    ports = probes.get("ports")
-    if ports is not None and "ports" not in explained and ports.message is not None \
+    affected = [PATH]
+    ports = probes.get(PORTS)
+    if ports is not None and PORTS not in explained and ports.message is not None \
             and ports.message.id == S.PORTS_LOSSY:
-        affected.append("ports")
-    rtp = probes.get("rtp")
-    if rtp is not None and "rtp" not in explained and rtp.status == Status.WARN \
+        affected.append(PORTS)
+    rtp = probes.get(RTP)
+    if rtp is not None and RTP not in explained and rtp.status == Status.WARN \
             and rtp.details.get("mode") != "local":
-        affected.append("rtp")
+        affected.append(RTP)
     return Finding(fid, _severity(probes, affected), headline, tuple(affected), (advice,),
                    PARTY[advice.id])
 
 
 def http_page(probes: Probes, network: Network, explained: frozenset[str]) -> Finding | None:
     """A deployment page on plain HTTP: browsers refuse it the camera and microphone."""
-    from ..probes.url import UrlDetails
 
-    pages = evidence.of(UrlDetails, probes.get("url"))
-    if pages is None or "url" in explained:
+    pages = evidence.of(UrlDetails, probes.get(URL))
+    if pages is None or URL in explained:
         return None
     for entry in pages.urls or ():
         if entry.secure_context is False and entry.url.startswith("http://"):
             page = entry.url
-            return Finding("http-page", _severity(probes, ["url"]), Message(
-                S.DX_HTTP_PAGE, {"url": page}), ("url",),
+            return Finding("http-page", _severity(probes, [URL]), Message(
+                S.DX_HTTP_PAGE, {"url": page}), (URL,),
                 (Advice(R.HTTPS_REQUIRED, {"url": page}),), "owner")
     return None
 
@@ -447,24 +463,22 @@ def http_page(probes: Probes, network: Network, explained: frozenset[str]) -> Fi
 def local_call(probes: Probes, network: Network, explained: frozenset[str]) -> Finding | None:
     """A note: the default test call stays inside this computer, so it is no evidence that the
     network carries calls; said louder when nothing else crossed the network over UDP."""
-    rtp = probes.get("rtp")
+    rtp = probes.get(RTP)
     if rtp is None or rtp.details.get("mode") != "local" or rtp.status not in (
             Status.PASS, Status.WARN):
         return None
     crossed = any(e.protocol == "udp" and e.verdict == "open" for e in _ports(probes))
-    from ..probes.nat import NatDetails
-    from ..probes.path import PathDetails
 
-    nat = evidence.of(NatDetails, probes.get("nat"))
+    nat = evidence.of(NatDetails, probes.get(NAT))
     if nat is not None and any(b.mapped for b in nat.bindings):
         crossed = True
 
-    path = evidence.of(PathDetails, probes.get("path"))
+    path = evidence.of(PathDetails, probes.get(PATH))
     if path is not None and path.reached_at:
         crossed = True  # the target itself answered the path's UDP datagrams
     headline = Message(S.DX_LOCAL_CALL if crossed else S.DX_NO_UDP_EVIDENCE)
     return Finding("local-call" if crossed else "no-udp-evidence", Status.PASS, headline,
-                   ("rtp",), (), "user")
+                   (RTP,), (), "user")
 
 
 RULES: tuple[Rule, ...] = (no_network, local_firewall, dns, dns_elsewhere, captive_portal, nat64, tls,
