@@ -30,6 +30,8 @@ TRAIN_LOSSY = Train(port=8800, sent=200, answered=180, loss_pct=10.0, rtt_ms=Non
 
 @pytest.mark.parametrize("observation, status, message, advice", [
     (PortsObservation("h", "1.2.3.4", OPEN_ALL), Status.PASS, "ports.all-open", []),
+    # one port: "the one port checked answered", not "all 1 ports"
+    (PortsObservation("h", "1.2.3.4", OPEN_ALL[:1]), Status.PASS, "ports.the-one-open", []),
     (PortsObservation("h", "1.2.3.4", (v("tcp", 8687, "open"), v("udp", 8000, "no_answer"),
                                        v("udp", 8080, "open"))),
      Status.WARN, "ports.some-open", ["whitelist-udp"]),

@@ -81,6 +81,10 @@ def test_the_place_of_a_hop() -> None:
           reached_at=3), Status.WARN, "rises by 149.0 ms at hop 2"),
     (seen(hop(1, GW, 5, 1.0), hop(2, ISP, 5, 9.0), hop(3, None, 0, None)),
      Status.PASS, "2 hops answered without loss; media.example.com itself does not answer"),
+    (seen(hop(1, SERVER, 5, 0.4, said="answer"), reached_at=1),  # one hop: said as one
+     Status.PASS, "media.example.com is the next hop, 0.4 ms, no loss"),
+    (seen(hop(1, GW, 5, 1.0), hop(2, None, 0, None)),
+     Status.PASS, "the first hop answered without loss; media.example.com itself does not"),
     (seen(hop(1, None, 0, None), hop(2, None, 0, None)), Status.WARN, "nothing on the way"),
     (seen(hop(1, GW, 1, 1.0), hop(2, ISP, 1, 9.0), hop(3, SERVER, 4, 9.0, said="answer"),
           reached_at=3), Status.WARN, "cannot be told"),

@@ -222,11 +222,17 @@ def judge(observation: PathObservation) -> Verdict:
             (Advice(PLACE_ADVICE[delay.place]),), metrics)
     end = answering[-1]
     if seen.reached_at is None:
+        if end.ttl == 1:
+            return Verdict(Status.PASS, Message(S.PATH_NOT_REACHED_ONE_HOP, {
+                "host": host, "port": observation.port}), (), metrics)
         return Verdict(Status.PASS, Message(S.PATH_NOT_REACHED, {
             "host": host, "hops": end.ttl, "port": observation.port}), (), metrics)
     if loss is not None:  # lost at the end, but every router limited its answers
         return Verdict(Status.WARN, Message(S.PATH_LOSS_UNPLACED, {
             "host": host, "loss": loss.loss_pct}), (Advice(R.CALL_POOR),), metrics)
+    if end.ttl == 1:
+        return Verdict(Status.PASS, Message(S.PATH_CLEAN_ONE_HOP, {
+            "host": host, "rtt": end.rtt_ms}), (), metrics)
     return Verdict(Status.PASS, Message(S.PATH_CLEAN, {
         "host": host, "hops": end.ttl, "rtt": end.rtt_ms}), (), metrics)
 

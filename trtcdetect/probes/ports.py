@@ -156,6 +156,8 @@ def judge(observation: PortsObservation) -> Verdict:
         return Verdict(Status.WARN, Message(S.PORTS_LOSSY, {"which": ", ".join(
             f"UDP {q.port} {q.loss_pct:g} %" for q in lossy)}), (Advice(R.CALL_POOR),),
             metrics)
+    if len(verdicts) == 1:
+        return Verdict(Status.PASS, Message(S.PORTS_THE_ONE_OPEN), (), metrics)
     return Verdict(Status.PASS, Message(S.PORTS_ALL_OPEN, {"count": len(verdicts)}), (), metrics)
 
 
