@@ -20,6 +20,7 @@ from ..call.stats import CallKind, kind_details
 from ..config import PROBE_DEADLINE_MARGIN_S, Config
 from ..evidence import (
     UNSET,
+    AudioDevice,
     Evidence,
     JsonObject,
     Number,
@@ -28,6 +29,7 @@ from ..evidence import (
     details,
     faithful,
     given,
+    read,
 )
 from ..load import lag_during
 from ..models import Advice, Message, Metric, ProbeResult, Status
@@ -54,10 +56,13 @@ async def choose_media(config: Config,
     tracks: list[MediaStreamTrack] = []
     said: list[Message] = []
     if mic is not None and mic.details.get("device"):
-        device = mic.details["device"]
         try:
-            tracks.append(await open_mic(int(device["id"])))
-            said.append(Message(S.MEDIA_MIC, {"name": str(device["name"])}))
+            device = read(AudioDevice, mic.details["device"], "the microphone probe's device")
+            index = given(device.id)
+            if index is None:
+                raise ValueError("the microphone probe's device has no PortAudio index")
+            tracks.append(await open_mic(index))
+            said.append(Message(S.MEDIA_MIC, {"name": device.name}))
         except Exception as exc:  # noqa: BLE001 - fall back, and say so
             said.append(Message(S.MEDIA_TONE_MIC_FAILED, {"error": str(exc)}))
     if not tracks:
