@@ -18,11 +18,11 @@ from __future__ import annotations
 import asyncio
 import time
 from importlib import resources
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from ..call.local import interface_addresses, local_choice
 from ..config import Config
-from ..evidence import Foreign
+from ..evidence import UNSET, Evidence, Foreign, UnsetType
 from ..net.bind import ip_version
 from .headless import SEALED_FLAGS, open_page, wait_loaded
 
@@ -42,15 +42,26 @@ def held_family(config: Config, mine: list[str]) -> int | None:
     return families.pop() if len(families) == 1 else None
 
 
-def local_asked(config: Config) -> dict[str, Any] | None:
+class LocalAsked(Evidence, frozen=True, kw_only=True):
+    """What -4/-6, --source, --interface asked of the call's local end (browser/page.py)."""
+
+    which: str | UnsetType = UNSET
+    family: int | None | UnsetType = UNSET
+    source: str | None | UnsetType = UNSET
+    interface: str | None | UnsetType = UNSET
+    interface_addresses: tuple[str, ...] | UnsetType = UNSET
+
+
+
+def local_asked(config: Config) -> LocalAsked | None:
     """What the run's options asked of the call's local end, for the page (its family) and
     the judge; None: nothing."""
     if not config.network.local_chosen:
         return None
     mine = interface_addresses(config.network.interface) if config.network.interface else []
-    return {"which": local_choice(config), "family": held_family(config, mine),
-            "source": str(config.network.source) if config.network.source else None,
-            "interface": config.network.interface, "interface_addresses": mine}
+    return LocalAsked(which=local_choice(config), family=held_family(config, mine),
+                      source=str(config.network.source) if config.network.source else None,
+                      interface=config.network.interface, interface_addresses=tuple(mine))
 
 
 async def browser_webrtc(config: Config, binary: str, family: int | None = None,

@@ -26,7 +26,7 @@ from typing import Any
 
 from ..browser import netns
 from ..browser.find import BrowserEntry, Installed, find
-from ..browser.page import browser_webrtc, local_asked
+from ..browser.page import LocalAsked, browser_webrtc, local_asked
 from ..browser.tencent import TENCENT_DETECT_S, TencentRun, tencent_all
 from ..call.local import same_address
 from ..config import Config
@@ -109,16 +109,6 @@ class CallPath(Evidence, frozen=True, kw_only=True):
     remote: CallEnd
 
 
-class LocalAsked(Evidence, frozen=True, kw_only=True):
-    """What -4/-6, --source, --interface asked of the call's local end (browser/page.py)."""
-
-    which: str | UnsetType = UNSET
-    family: int | None | UnsetType = UNSET
-    source: str | None | UnsetType = UNSET
-    interface: str | None | UnsetType = UNSET
-    interface_addresses: tuple[str, ...] | UnsetType = UNSET
-
-
 class WebrtcCall(Evidence, frozen=True, kw_only=True):
     """The --browser-webrtc call as browser/static/webrtc.html reported it (the stage it got
     to, connected or why not, the pair it went over), with the browser that ran it, what the
@@ -168,8 +158,9 @@ class BrowsersDetails(Evidence, frozen=True, kw_only=True):
 @dataclass(frozen=True)
 class BrowsersObservation:
     entries: tuple[BrowserEntry, ...]
-    #: the --browser-webrtc call: None when not asked; else what the page said, or why not run
-    webrtc: dict[str, Any] | None = None
+    #: the --browser-webrtc call: None when not asked; else what the page reported (its JSON,
+    #: with the browser, what the options asked and the namespace added), or why not run
+    webrtc: Foreign | None = None
     webrtc_asked: bool = False
     #: Tencent's own checks (trtc.js isSupported, rtc-detect) in the found Chromium/Chrome/Edge,
     #: headless and resolving no name: {"browser", "sdk_version", "detect"} or {"skipped": why}
@@ -330,7 +321,7 @@ async def measure(config: Config, prior: Prior = NO_PRIOR) -> BrowsersObservatio
     chromium = next((e for e in entries if e.family == "chrome" and e.verdict == "supported"),
                     None)
     if chromium is None:
-        webrtc: dict[str, Any] = {"error": "no supported Chrome or Chromium to run"}
+        webrtc: Foreign = {"error": "no supported Chrome or Chromium to run"}
     elif not config.call.echo_url:
         webrtc = {"error": "--browser-webrtc needs --echo-url (trtcdetect serve)"}
     else:
@@ -338,13 +329,14 @@ async def measure(config: Config, prior: Prior = NO_PRIOR) -> BrowsersObservatio
         hold, why = None, None
         if (config.network.source or config.network.interface) and netns.missing() is None:
             try:
-                hold = netns.hold_for(config, (asked or {}).get("interface_addresses"))
+                hold = netns.hold_for(config, given(asked.interface_addresses)
+                                      if asked is not None else None)
             except netns.NotHeld as exc:
                 why = str(exc)
         webrtc = {"browser": chromium.path, **(
             {"stage": "hold", "connected": False, "error": why} if why is not None else
-            await browser_webrtc(config, chromium.path, asked["family"] if asked else None,
-                                 hold))}
+            await browser_webrtc(config, chromium.path,
+                                 given(asked.family) if asked is not None else None, hold))}
         if asked is not None:
             webrtc["local_asked"] = asked
         if hold is not None:
