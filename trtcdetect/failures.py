@@ -151,6 +151,11 @@ class Kind(enum.Enum):
     SAID = _w("{said}", "{said}", quoted={"said"})
 
 
+#: the most attempts one failure lists (the addresses a name has), and the deepest nesting
+#: trtcdetect writes (DNS: an address: ...) with room to spare: a document's text with more is
+#: read as someone else's words, whatever it holds (a document is outside input)
+MAX_EACH = 32
+MAX_DEPTH = 40
 #: each kind's grammar, in the order they are tried
 _PATTERNS = [(kind, kind.value.pattern()) for kind in Kind]
 
@@ -188,20 +193,26 @@ class Failure:
                                for name in wording.fields))
 
     @classmethod
-    def read(cls, text: str) -> Failure:
+    def read(cls, text: str, depth: int = 0) -> Failure:
         """The failure a text says, as trtcdetect wrote it (documents read back from JSON);
-        words of unknown origin are the outside world's (`SAID`)."""
+        words of unknown origin are the outside world's (`SAID`). A document is outside
+        input: failures nested deeper than trtcdetect nests them are someone else's words."""
+        if depth > MAX_DEPTH:
+            return said(text)
         for kind, pattern in _PATTERNS:
             match = pattern.fullmatch(text)
             if match is None:
                 continue
             values = match.groupdict()
             if kind is Kind.EACH:
+                if text.count("; ") > MAX_EACH:  # more addresses than a name has
+                    continue
                 # both halves must read as failures trtcdetect wrote, or it is someone's sentence
-                if any(cls.read(values[n]).kind is Kind.SAID for n in ("first", "rest")):
+                if any(cls.read(values[n], depth + 1).kind is Kind.SAID
+                       for n in ("first", "rest")):
                     continue
             return cls(kind, tuple(
-                (name, cls.read(value) if name in kind.value.nested else value)
+                (name, cls.read(value, depth + 1) if name in kind.value.nested else value)
                 for name, value in values.items()))
         return said(text)
 

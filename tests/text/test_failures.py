@@ -109,6 +109,22 @@ def test_each_address_tried_reads_back_in_order() -> None:
     assert each([]) is None
 
 
+def test_a_hostile_text_is_read_quickly_and_as_someone_else_s() -> None:
+    """A document is outside input: ten thousand parts that each look like trtcdetect's are not
+    read recursively (that was a RecursionError), and a long text does not backtrack."""
+    import time
+
+    parts = "; ".join(["192.0.2.1: no answer within 1 s"] * 10_000)
+    nested = "192.0.2.1: " * 10_000 + "no answer within 1 s"
+    started = time.perf_counter()
+    for text in (parts, nested, "x" * 200_000 + ": " + "y; " * 5_000):
+        failure = Failure.read(text)  # no RecursionError
+        assert str(failure) == text  # the text as it was, whatever it was read as
+        assert "「" in failure.say("zh")  # and not all of it taken for trtcdetect's words
+    assert time.perf_counter() - started < 2.0
+    assert Failure.read(nested).kind is Kind.AT and Failure.read(parts).kind is Kind.AT
+
+
 def test_a_failure_takes_exactly_its_values() -> None:
     with pytest.raises(ValueError, match="NO_ANSWER takes seconds"):
         Failure.of(Kind.NO_ANSWER)
