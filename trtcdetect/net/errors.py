@@ -55,7 +55,3 @@ class ResolveError(Exception):
     def failure(self, host: str) -> DnsFailure:
         """As typed evidence (a probe's `dns_failure`), for the diagnosis."""
         return DnsFailure(host=host, kind=self.kind, error=self.why, server=self.server)
-
-    def as_dict(self, host: str) -> dict[str, str | None]:
-        """As probes put it in their details (`dns_failure`), for the diagnosis."""
-        return {"host": host, "kind": self.kind, "error": str(self), "server": self.server}

@@ -154,10 +154,6 @@ class RtpObservation:
     seen: dict[str, Any] = field(default_factory=dict)
     failure: CallFailed | None = None
 
-    @property
-    def local(self) -> bool:
-        return self.seen.get("mode") == "local"
-
     def evidence(self) -> RtpDetails:
         return faithful(RtpDetails, self.seen, "rtp")
 
