@@ -17,7 +17,7 @@ import ssl
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypedDict
 
 import h11
 from cryptography import x509
@@ -40,13 +40,49 @@ STEP_CAUSE = {"dns": R.DNS_FAILURE, "tls": R.TLS_UNTRUSTED}
 _READ_SIZE = 16384
 
 
+class Nat64(Evidence, frozen=True, kw_only=True):
+    """The NAT64 prefix this network's DNS64 gives ipv4only.arpa (RFC 7050), and the IPv4
+    addresses the name's AAAA records carry under it."""
+
+    prefix: str
+    ipv4: tuple[str, ...]
+
+
+class Found(TypedDict, total=False):
+    """What a step found while it ran, key by key as each step learns it: the fields StepSeen
+    has beyond name, ok, ms and error (a test holds the two to the same names and types)."""
+
+    kind: str
+    source: str
+    a: tuple[str, ...]
+    aaaa: tuple[str, ...]
+    nat64: Nat64
+    address: str
+    port: int
+    timing: str
+    verified: bool
+    version: str | None
+    subject: str
+    issuer: str
+    not_after: str
+    days_left: float
+    dns_names: tuple[str, ...]
+    status_code: int
+    http_version: str
+    server: str | None
+    proxy: str
+    connect_status: str | None
+    loop_lag_ms: float
+    host: str
+
+
 @dataclass
 class Step:
     name: str
     ok: bool | None = None  # None: not run, because an earlier step failed
     ms: float | None = None
     error: Failure | None = None
-    info: dict[str, Any] = field(default_factory=dict)
+    info: Found = field(default_factory=lambda: Found())
 
     def as_dict(self) -> JsonObject:
         return {
@@ -64,12 +100,6 @@ class Step:
         return read(StepSeen, self.as_dict(), f"step {self.name}")
 
 
-class Nat64(Evidence, frozen=True, kw_only=True):
-    """The NAT64 prefix this network's DNS64 gives ipv4only.arpa (RFC 7050), and the IPv4
-    addresses the name's AAAA records carry under it."""
-
-    prefix: str
-    ipv4: tuple[str, ...]
 
 
 class StepSeen(Evidence, frozen=True, kw_only=True):
@@ -155,14 +185,14 @@ async def _dns(config: Config, host: str, port: int, step: Step) -> Resolution |
         return None
     step.ok = True
     step.ms = resolution.ms if resolution.source == "dns" else t.ms  # timed in its thread
-    step.info = {"source": resolution.source, "a": list(resolution.ipv4),
-                 "aaaa": list(resolution.ipv6)}
+    step.info = {"source": resolution.source, "a": tuple(resolution.ipv4),
+                 "aaaa": tuple(resolution.ipv6)}
     if resolution.source == "dns" and resolution.ipv6 and not resolution.ipv4:
         # IPv6 only: a DNS64's answer? (RFC 7050) -- the IPv4 servers behind its NAT64
         prefix = await discover_nat64(config)
         if prefix is not None:
-            step.info["nat64"] = {"prefix": prefix, "ipv4": [
-                e for e in (embedded_ipv4(a, prefix) for a in resolution.ipv6) if e]}
+            step.info["nat64"] = Nat64(prefix=prefix, ipv4=tuple(
+                e for e in (embedded_ipv4(a, prefix) for a in resolution.ipv6) if e))
     return resolution
 
 
@@ -206,9 +236,10 @@ async def tcp(config: Config, addresses: tuple[str, ...], port: int,
     return sock
 
 
-def certificate_info(der: bytes | None) -> dict[str, Any]:
+def certificate_info(der: bytes | None, found: Found) -> Found:
+    """What the certificate `der` says, added to what its step `found`."""
     if not der:
-        return {}
+        return found
     cert = x509.load_der_x509_certificate(der)
     not_after = cert.not_valid_after_utc
     days_left = (not_after - dt.datetime.now(dt.UTC)).total_seconds() / 86400
@@ -217,13 +248,10 @@ def certificate_info(der: bytes | None) -> dict[str, Any]:
         names = [str(n) for n in san.get_values_for_type(x509.DNSName)]
     except x509.ExtensionNotFound:
         names = []
-    return {
-        "subject": cert.subject.rfc4514_string(),
-        "issuer": cert.issuer.rfc4514_string(),
-        "not_after": not_after.isoformat(),
-        "days_left": round(days_left, 1),
-        "dns_names": names,
-    }
+    found.update(Found(subject=cert.subject.rfc4514_string(),
+                       issuer=cert.issuer.rfc4514_string(), not_after=not_after.isoformat(),
+                       days_left=round(days_left, 1), dns_names=tuple(names)))
+    return found
 
 
 Stream = tuple[asyncio.StreamReader, asyncio.StreamWriter]
@@ -251,8 +279,8 @@ async def _tls(config: Config, context: ssl.SSLContext, host: str, address: str,
         else:
             ssl_object = stream[1].get_extra_info("ssl_object")
             step.ok = True
-            step.info = {"verified": True, "version": ssl_object.version(),
-                         **certificate_info(ssl_object.getpeercert(binary_form=True))}
+            step.info = certificate_info(ssl_object.getpeercert(binary_form=True),
+                                         Found(verified=True, version=ssl_object.version()))
     step.ms = t.ms
     if stream is None:
         sock.close()
@@ -262,7 +290,7 @@ async def _tls(config: Config, context: ssl.SSLContext, host: str, address: str,
 
 
 async def _unverified_certificate(config: Config, host: str, address: str,
-                                  port: int) -> dict[str, Any]:
+                                  port: int) -> Found:
     """The certificate a server presents, without trusting it: evidence for the report."""
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     ctx.check_hostname = False
@@ -275,10 +303,10 @@ async def _unverified_certificate(config: Config, host: str, address: str,
             config.network.timeout_s,
         )
     except (TimeoutError, OSError):
-        return {}
+        return Found()
     ssl_object = writer.get_extra_info("ssl_object")
-    info = {"version": ssl_object.version(),
-            **certificate_info(ssl_object.getpeercert(binary_form=True))}
+    info = certificate_info(ssl_object.getpeercert(binary_form=True),
+                            Found(version=ssl_object.version()))
     writer.close()
     return info
 

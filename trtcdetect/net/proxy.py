@@ -103,7 +103,7 @@ async def _connect(config: Config, proxy: Proxy, host: str, port: int, sock: soc
         return False
     status_line = reply.split(b"\r\n", 1)[0].decode("latin-1", "replace")
     fields = status_line.split(" ", 2)
-    step.info.update(proxy=proxy.shown, connect_status=status_line)
+    step.info["proxy"], step.info["connect_status"] = proxy.shown, status_line
     if len(fields) >= 2 and fields[1].startswith("2"):
         step.ok = True
         return True

@@ -167,8 +167,9 @@ def via_steps(page: Page) -> tuple[Step, ...]:
         get.ok, get.error = False, page.via_problem
     elif code is not None and code >= 400 and (direct_code is None or direct_code < 400):
         get.ok, get.error = False, Failure.of(Kind.HTTP_ERROR, where=hops[-1].url, code=code)
-    if not get.ok and hops:
-        get.info["host"] = urlsplit(hops[-1].url).hostname  # the hop that failed
+    failed_host = urlsplit(hops[-1].url).hostname if hops and not get.ok else None
+    if failed_host:
+        get.info["host"] = failed_host  # the hop that failed
     return (*steps, get)
 
 
