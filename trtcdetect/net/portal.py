@@ -14,12 +14,12 @@ import re
 import socket
 import time
 import urllib.parse
-from typing import Any
+from dataclasses import dataclass
 
 import h11
 
 from ..config import Config
-from ..evidence import UNSET, Evidence, UnsetType, read
+from ..evidence import UNSET, Evidence, UnsetType
 from ..failures import Failure, Kind, said
 from .bind import family_of, open_socket
 from .errors import ResolveError, os_error_text
@@ -49,16 +49,14 @@ class PlainHttp(Evidence, frozen=True, kw_only=True):
 
 
 async def look(config: Config, host: str, port: int = 80) -> PlainHttp:
-    """GET http://host/ once: what answered (filled step by step as the exchange goes)."""
+    """GET http://host/ once: what answered, or what went wrong and where."""
     started = time.perf_counter()
-    found: dict[str, Any] = {"ok": False, "status_code": None, "location": None,
-                             "location_host": None, "login_page": False, "address": None,
-                             "error": None}
+    address: str | None = None
+    got: _Answer | Failure | None = None
     try:
         async with asyncio.timeout(min(PORTAL_S, config.network.timeout_s)):
             resolution = await resolve(config, host, port)
             address = resolution.addresses[0]
-            found["address"] = address
             # from --source / --interface, when given, as the other steps
             sock = open_socket(family_of(address), socket.SOCK_STREAM, config.network.local)
             try:
@@ -68,23 +66,40 @@ async def look(config: Config, host: str, port: int = 80) -> PlainHttp:
                 raise
             reader, writer = await asyncio.open_connection(sock=sock)
             try:
-                await _get(host, reader, writer, found)
+                got = await _get(host, reader, writer)
             finally:
                 writer.close()
     except TimeoutError:
-        found["error"] = Failure.of(Kind.NO_RESPONSE, seconds=min(PORTAL_S, config.network.timeout_s))
+        got = Failure.of(Kind.NO_RESPONSE, seconds=min(PORTAL_S, config.network.timeout_s))
     except ResolveError as exc:
-        found["error"] = exc.why
+        got = exc.why
     except OSError as exc:
-        found["error"] = said(os_error_text(exc))
+        got = said(os_error_text(exc))
     except h11.RemoteProtocolError as exc:
-        found["error"] = Failure.of(Kind.NOT_HTTP, said=exc)
-    found["ms"] = round((time.perf_counter() - started) * 1000, 2)
-    return read(PlainHttp, found, "plain HTTP")
+        got = Failure.of(Kind.NOT_HTTP, said=exc)
+    ms = round((time.perf_counter() - started) * 1000, 2)
+    if not isinstance(got, _Answer):
+        return PlainHttp(ok=False, status_code=None, location=None, location_host=None,
+                         login_page=False, address=address, error=got, ms=ms)
+    location = got.headers.get("location")
+    return PlainHttp(
+        ok=True, status_code=got.status_code, location=location,
+        location_host=urllib.parse.urlsplit(location).hostname if location else None,
+        login_page=bool(_LOGIN.search(got.body[:BODY_BYTES])), address=address, error=None,
+        ms=ms)
 
 
-async def _get(host: str, reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
-               found: dict[str, Any]) -> None:
+@dataclass(frozen=True)
+class _Answer:
+    status_code: int
+    headers: dict[str, str]  # names in lower case
+    body: bytes  # at most BODY_BYTES and a read more
+
+
+async def _get(host: str, reader: asyncio.StreamReader,
+               writer: asyncio.StreamWriter) -> _Answer | Failure | None:
+    """The response's status, headers and the start of its body; a Failure when the
+    connection closed before any response; None when it ended in the middle of one."""
     connection = h11.Connection(our_role=h11.CLIENT)
     writer.write(connection.send(h11.Request(method="GET", target="/", headers=[
         ("Host", host), ("User-Agent", "trtcdetect"), ("Accept", "*/*"),
@@ -99,8 +114,7 @@ async def _get(host: str, reader: asyncio.StreamReader, writer: asyncio.StreamWr
             data = await reader.read(8192)
             connection.receive_data(data)
             if not data and response is None:
-                found["error"] = Failure.of(Kind.CLOSED_SILENT)
-                return
+                return Failure.of(Kind.CLOSED_SILENT)
             continue
         if isinstance(event, h11.Response):
             response = event
@@ -109,9 +123,7 @@ async def _get(host: str, reader: asyncio.StreamReader, writer: asyncio.StreamWr
         elif isinstance(event, h11.EndOfMessage | h11.ConnectionClosed):
             break
     if response is None:
-        return
-    headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in response.headers}
-    location = headers.get("location")
-    found.update(ok=True, status_code=response.status_code, location=location,
-                 location_host=urllib.parse.urlsplit(location).hostname if location else None,
-                 login_page=bool(_LOGIN.search(body[:BODY_BYTES])))
+        return None
+    return _Answer(response.status_code,
+                   {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in response.headers},
+                   body)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TypedDict
 from urllib.parse import urlsplit
 
 import msgspec
@@ -95,7 +95,16 @@ class UrlObservation:
         return details(self.evidence())
 
 
-def judge_page(page: Page) -> tuple[Status, Message, str | None, dict[str, Any]]:
+class PageFigures(TypedDict, total=False):
+    """What a page's verdict adds to its entry: the host to allow (it did not load), or the
+    final status code and the fetch's time."""
+
+    host: str
+    status_code: int | None
+    ms: float
+
+
+def judge_page(page: Page) -> tuple[Status, Message, str | None, PageFigures]:
     """A page's status, sentence, remedy id and extra evidence (status code and time)."""
     url = page.url
     if page.steps is None:
@@ -116,8 +125,8 @@ def judge_page(page: Page) -> tuple[Status, Message, str | None, dict[str, Any]]
                 R.HTTPS_REQUIRED if insecure else R.WHITELIST_PAGE_HOST, {})
     hops = page.redirects or []
     final = hops[-1]
-    extra = {"status_code": final.status_code,
-             "ms": round(sum(h.ms for h in hops if h.ms is not None), 2)}
+    extra = PageFigures(status_code=final.status_code,
+                        ms=round(sum(h.ms for h in hops if h.ms is not None), 2))
     if final.status_code is not None and final.status_code >= 400:
         return Status.WARN, Message(S.URL_HTTP_ERROR, {"url": url, "code": final.status_code}), \
             None, extra
@@ -128,7 +137,7 @@ def judge_page(page: Page) -> tuple[Status, Message, str | None, dict[str, Any]]
             None, extra)
 
 
-def judge_with_proxy(page: Page) -> tuple[Status, Message, tuple[Advice, ...], dict[str, Any]]:
+def judge_with_proxy(page: Page) -> tuple[Status, Message, tuple[Advice, ...], PageFigures]:
     """judge_page, then the page's host through the proxy (viaproxy.judge_via), as the
     domain probe judges its hosts: a page that works only one way, or through a proxy that
     inspects HTTPS, says so."""
