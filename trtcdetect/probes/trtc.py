@@ -18,13 +18,12 @@ import contextlib
 import importlib.util
 import platform
 from dataclasses import dataclass, field, replace
-from typing import Any
 
 from .. import thresholds
 from ..call.local import local_choice
 from ..config import PROBE_DEADLINE_MARGIN_S, Config
 from ..credentials import Secret
-from ..evidence import UNSET, Evidence, Foreign, JsonObject, Number, UnsetType, details, faithful, read
+from ..evidence import UNSET, Evidence, Foreign, JsonObject, Number, UnsetType, details, read
 from ..models import Advice, Message, Metric, Status
 from ..net.bind import family_allows
 from ..net.local import route
@@ -46,7 +45,7 @@ from ..trtc.reading import (
     quality_words,
     told_apart,
 )
-from ..trtc.sdklog import SdkLog, parse
+from ..trtc.sdklog import Attempt, SdkLog, parse
 from ..trtc.session import Proxy, call_done, job_for, reach_done, run_worker, through_relay, unbound
 from .base import NO_PRIOR, MeasuredProbe, Prior, Verdict
 
@@ -156,39 +155,44 @@ class TrtcObservation:
     checked: dict[str, OwnCheck] = field(default_factory=dict)
 
     def evidence(self) -> TrtcDetails:
-        return faithful(TrtcDetails, self._seen(), "trtc")
+        if self.skipped is not None:
+            return TrtcDetails(skipped=self.skipped[0], reason=self.skipped[1])
+        log, reached = self.log, self.reached_over()
+        return TrtcDetails(
+            mode=self.mode, ended_by=self.ended_by, returncode=self.returncode,
+            deadline_s=self.deadline_s, elapsed_s=round(self.elapsed_s, 3), proxy=self.proxy,
+            routes=self.routes, sdk_version=log.version, lines=log.lines,
+            names=tuple(SdkName(name=n.name, addresses=tuple(n.addresses), error=n.error,
+                                ms=n.ms) for n in log.names.values()),
+            endpoints=tuple(self._endpoint(a, reached) for a in log.tried()),
+            enter_code=log.enter_code, enter_message=log.enter_message or None,
+            enter_cost_ms=log.enter_cost_ms,
+            exhausted_s=None if log.exhausted_s is None else round(log.exhausted_s, 3),
+            socks5=log.socks5, unsent_datagrams=log.unsent,
+            relayed=UNSET if self.relayed is None else self.relayed,
+            reached_over=UNSET if reached is None else Reached(endpoint=reached[0],
+                                                               transport=reached[1]),
+            call=UNSET if self.call is None else self.call.seen(),
+            kept_logs=self.kept_logs or UNSET, tail=self.tail or UNSET)
+
+    def _endpoint(self, attempt: Attempt, reached: tuple[str, str] | None) -> SdkEndpoint:
+        """An endpoint the SDK tried, with this computer's route toward it and this probe's
+        own check of it; the one the SDK reached answered, whatever its log last said."""
+        outcome = attempt.outcome or "pending"
+        checked = self.checked.get(f"{attempt.endpoint} {attempt.transport}")
+        if checked is not None:
+            outcome = told_apart(outcome, checked)
+        if reached is not None and attempt.endpoint == reached[0] and outcome == "pending":
+            outcome = "answered"
+        return SdkEndpoint(
+            endpoint=attempt.endpoint, transport=attempt.transport, port=attempt.port,
+            first_s=round(attempt.first_s, 3), sends=attempt.sends, outcome=outcome,
+            ended_s=None if attempt.ended_s is None else round(attempt.ended_s, 3),
+            route=self.routes.get(attempt.host),
+            checked=UNSET if checked is None else checked)
 
     def details(self) -> JsonObject:
         return details(self.evidence())
-
-    def _seen(self) -> dict[str, Any]:
-        if self.skipped is not None:
-            return {"skipped": self.skipped[0], "reason": self.skipped[1]}
-        details: dict[str, Any] = {
-            "mode": self.mode, "ended_by": self.ended_by, "returncode": self.returncode,
-            "deadline_s": self.deadline_s, "elapsed_s": round(self.elapsed_s, 3),
-            "proxy": self.proxy, "routes": self.routes, **self.log.details()}
-        if self.relayed is not None:
-            details["relayed"] = self.relayed
-        for endpoint in details["endpoints"]:  # this computer's route toward each
-            endpoint["route"] = self.routes.get(endpoint["endpoint"].rsplit(":", 1)[0].strip("[]"))
-            checked = self.checked.get(f"{endpoint['endpoint']} {endpoint['transport']}")
-            if checked is not None:
-                endpoint["checked"] = checked
-                endpoint["outcome"] = told_apart(endpoint["outcome"], checked)
-        reached = self.reached_over()
-        if reached is not None:
-            details["reached_over"] = {"endpoint": reached[0], "transport": reached[1]}
-            for endpoint in details["endpoints"]:
-                if endpoint["endpoint"] == reached[0] and endpoint["outcome"] == "pending":
-                    endpoint["outcome"] = "answered"
-        if self.call is not None:
-            details["call"] = self.call.seen()
-        if self.kept_logs:
-            details["kept_logs"] = list(self.kept_logs)
-        if self.tail:
-            details["tail"] = list(self.tail)
-        return details
 
     def reached_over(self) -> tuple[str, str] | None:
         """(endpoint, "UDP 8000") of the access server that answered, when one did."""

@@ -21,8 +21,6 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from ..evidence import JsonObject
-
 _LINE = re.compile(r"^\[(?P<level>[A-Z])\]\[\d\d-\d\d/(?P<h>\d\d):(?P<m>\d\d):(?P<s>\d\d\.\d+)"
                    r"[^\]]*\]\[[^\]]*\]\[(?P<where>[^\]]*)\](?P<text>.*)$")
 _EP = r"(?P<endpoint>\[[0-9a-fA-F:.]+\]:\d+|[0-9.]+:\d+|[^\s\[\]]+:\d+) \[(?P<transport>UDP|TCP)\]"
@@ -73,12 +71,6 @@ class Attempt:
     def host(self) -> str:
         return self.endpoint.rsplit(":", 1)[0].strip("[]")
 
-    def as_dict(self) -> JsonObject:
-        return {"endpoint": self.endpoint, "transport": self.transport, "port": self.port,
-                "first_s": round(self.first_s, 3), "sends": self.sends,
-                "outcome": self.outcome or "pending",
-                "ended_s": None if self.ended_s is None else round(self.ended_s, 3)}
-
 
 @dataclass
 class Name:
@@ -86,10 +78,6 @@ class Name:
     addresses: list[str] = field(default_factory=list)
     error: str | None = None
     ms: int | None = None
-
-    def as_dict(self) -> JsonObject:
-        return {"name": self.name, "addresses": self.addresses, "error": self.error,
-                "ms": self.ms}
 
 
 @dataclass
@@ -113,15 +101,6 @@ class SdkLog:
 
     def tried(self) -> list[Attempt]:
         return sorted(self.attempts.values(), key=lambda a: a.first_s)
-
-    def details(self) -> JsonObject:
-        return {"sdk_version": self.version, "lines": self.lines,
-                "names": [n.as_dict() for n in self.names.values()],
-                "endpoints": [a.as_dict() for a in self.tried()],
-                "enter_code": self.enter_code, "enter_message": self.enter_message or None,
-                "enter_cost_ms": self.enter_cost_ms,
-                "exhausted_s": None if self.exhausted_s is None else round(self.exhausted_s, 3),
-                "socks5": self.socks5, "unsent_datagrams": self.unsent}
 
 
 def _seconds(found: re.Match[str]) -> float:
