@@ -8,7 +8,9 @@ from typing import Any
 import pytest
 
 from trtcdetect.browser.find import BrowserEntry, Installed
+from trtcdetect.devices.levels import MicCapture
 from trtcdetect.devices.threads import DeviceProblem
+from trtcdetect.evidence import read
 from trtcdetect.models import Message, Status
 from trtcdetect.probes import browsers, camera, microphone, rtp, speaker
 
@@ -19,9 +21,10 @@ CANNOT = DeviceProblem("speaker-cannot-open", Message("speaker.cannot-open", {"e
 
 def playback(**over: Any) -> dict[str, Any]:
     loop = over.pop("loopback", {"heard": True, "level_dbfs": -20.1, "delay_ms": 200.0})
-    return {"seen": {"playback": {"played": True, "underruns": 0, "output_latency_ms": 32.0,
-                                      "loopback": loop, **over},
-                         "loopback_device": "vsink.monitor"}}
+    return {"playback": read(speaker.Playback, {"played": True, "underruns": 0,
+                                                "output_latency_ms": 32.0, "loopback": loop,
+                                                **over}),
+            "loopback_device": "vsink.monitor"}
 
 
 @pytest.mark.parametrize("observation, status, message, advice", [
@@ -67,7 +70,7 @@ def capture(**over: Any) -> dict[str, Any]:
     (capture(rms_dbfs=-55.0), Status.WARN, "mic.low"),
 ])
 def test_microphone_judge(evidence: dict[str, Any], status: Status, message: str) -> None:
-    verdict = microphone.judge(microphone.MicObservation({"capture": evidence}))
+    verdict = microphone.judge(microphone.MicObservation(capture=read(MicCapture, evidence)))
     assert (verdict.status, verdict.message.id) == (status, message)
     assert {m.name for m in verdict.metrics} >= {"rms", "peak", "noise_floor"}
 
@@ -93,7 +96,7 @@ def frames(**over: Any) -> dict[str, Any]:
     (frames(width=320, height=240), Status.WARN, "camera.degraded"),
 ])
 def test_camera_judge(evidence: dict[str, Any], status: Status, message: str) -> None:
-    verdict = camera.judge(camera.CameraObservation({"capture": evidence}))
+    verdict = camera.judge(camera.CameraObservation(capture=read(camera.CameraCapture, evidence)))
     assert (verdict.status, verdict.message.id) == (status, message)
 
 

@@ -73,7 +73,7 @@ def test_the_shapes_a_probe_writes_when_something_failed_read_into_its_type() ->
         trtcweb.TrtcWebObservation(skipped="switched off"),
         rtp.RtpObservation({"mode": "local", "echo_url": None, "media": "none",
                             "failed_stage": "network"}),
-        camera.CameraObservation({"devices": [], "source": None}),
+        camera.CameraObservation(),
         speaker.SpeakerObservation(no_sound=True),
     ]
     for observation in shapes:

@@ -19,8 +19,9 @@ import msgspec
 from .. import __version__, thresholds
 from ..call.signalling import CallFailed
 from ..call.stats import summary
+from ..devices.levels import MicCapture
 from ..diagnosis import diagnose
-from ..evidence import JsonObject, details
+from ..evidence import JsonObject, details, read
 from ..models import (
     Advice,
     Message,
@@ -111,7 +112,8 @@ def camera_result(camera: Camera, family: str, labels: Sequence[str] = ()) -> Pr
     if camera.frames == 0:
         return _result(camera_probe.PROBE, Verdict(Status.FAIL, Message(S.CAMERA_NO_FRAMES),
                                          (Advice(R.CAMERA_NO_FRAMES),)), details)
-    observation = camera_probe.CameraObservation(seen=details)
+    observation = camera_probe.CameraObservation(
+        capture=read(camera_probe.CameraCapture, details["capture"], "camera"))
     return _result(camera_probe.PROBE, camera_probe.judge(observation), details)
 
 
@@ -136,7 +138,8 @@ def microphone_result(microphone: Microphone, family: str,
         "level_series": {"step_s": microphone.step_s,
                          "dbfs": [round(v, 1) for v in microphone.level_series]},
     }
-    verdict = microphone_probe.judge(microphone_probe.MicObservation(seen=details))
+    verdict = microphone_probe.judge(microphone_probe.MicObservation(
+        capture=read(MicCapture, details["capture"], "microphone")))
     if silent:
         # The command line reads a device, where silence is a muted or dead microphone. In a
         # browser a live microphone is also silent while nobody speaks: a warning, said so.

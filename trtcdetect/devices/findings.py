@@ -4,8 +4,9 @@ answer. Pure: verdicts from findings."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol
 
+from ..evidence import AudioDevice
 from ..models import Advice, Message, Status, Verdict
 from ..text.ids import R, S
 from .threads import AUDIO_SCAN_S, STUCK, DeviceProblem, scan_audio
@@ -29,22 +30,29 @@ def problem_verdict(problem: DeviceProblem, require_devices: bool) -> Verdict:
     return Verdict(Status.FAIL, problem.message, device_advice(problem.cause, problem.params))
 
 
-def scan_hung(details: dict[str, object], who: str) -> DeviceProblem:
+class AudioSeen(Protocol):
+    """What an audio probe records of the scan: the devices found, or why there are none."""
+
+    devices: tuple[AudioDevice, ...]
+    error: str | None
+
+
+def scan_hung(seen: AudioSeen, who: str) -> DeviceProblem:
     """The audio scan did not end: the driver thread is left behind (see STUCK)."""
     STUCK.append(f"{who}-scan")
-    details["error"] = f"PortAudio's device scan did not end within {AUDIO_SCAN_S:g} s"
+    seen.error = f"PortAudio's device scan did not end within {AUDIO_SCAN_S:g} s"
     return DeviceProblem(R.AUDIO_SCAN_HUNG, Message(S.AUDIO_SCAN_HUNG))
 
 
-async def audio_devices(kind: str, details: dict[str, Any], who: str,
-                        no_portaudio: Message) -> Any:
-    """PortAudio's `kind` devices into details["devices"], and sounddevice; raises the finding
-    when the scan hung or PortAudio is missing (said in `who`'s own words)."""
+async def audio_devices(kind: str, seen: AudioSeen, who: str, no_portaudio: Message) -> Any:
+    """PortAudio's `kind` devices into seen.devices, and sounddevice (a module: Any); raises
+    the finding when the scan hung or PortAudio is missing (said in `who`'s own words)."""
     try:
-        sd, details["devices"] = await scan_audio(kind)
+        sd, devices = await scan_audio(kind)
     except TimeoutError:  # (an OSError too: first)
-        raise scan_hung(details, who) from None
+        raise scan_hung(seen, who) from None
     except OSError as exc:  # the library is there, PortAudio is not
-        details["error"] = str(exc)
+        seen.error = str(exc)
         raise DeviceProblem(R.PORTAUDIO_MISSING, no_portaudio, missing=True) from None
+    seen.devices = tuple(devices)
     return sd

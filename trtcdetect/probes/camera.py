@@ -13,7 +13,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -23,7 +23,7 @@ from .. import thresholds
 from ..config import Config
 from ..devices.findings import problem_verdict
 from ..devices.threads import DEVICE_DEADLINE_MARGIN_S, DeviceProblem, run_in_thread
-from ..evidence import UNSET, Evidence, JsonObject, MediaError, Number, UnsetType, details, faithful
+from ..evidence import UNSET, Evidence, JsonObject, MediaError, Number, UnsetType, details
 from ..models import Advice, Message, Metric, Status
 from ..text.base import Text
 from ..text.ids import R, S
@@ -253,13 +253,18 @@ class CameraDetails(Evidence, frozen=True, kw_only=True):
 
 @dataclass
 class CameraObservation:
-    #: what was seen, as it was gathered (a dict filled step by step); `evidence()` types it
-    seen: dict[str, Any] = field(default_factory=dict)
+    """What was seen, as it was gathered: the cameras, the source used (a device's path or
+    index, or a file), the capture, or the problem the judge says."""
+
+    devices: tuple[CameraDevice, ...] = ()
+    source: str | None = None
+    capture: CameraCapture | None = None
     problem: DeviceProblem | None = None
     require_devices: bool = False
 
     def evidence(self) -> CameraDetails:
-        return faithful(CameraDetails, {"devices": [], **self.seen}, "camera")
+        return CameraDetails(devices=self.devices, source=self.source,
+                             capture=UNSET if self.capture is None else self.capture)
 
     def details(self) -> JsonObject:
         return details(self.evidence())
@@ -288,15 +293,14 @@ def judge(observation: CameraObservation) -> Verdict:
 async def measure(config: Config, prior: Prior = NO_PRIOR) -> CameraObservation:
     os.environ.setdefault("OPENCV_LOG_LEVEL", "ERROR")  # no driver chatter on our stderr
     cameras = list_cameras()
-    seen = CameraObservation(require_devices=config.devices.require_devices)
-    details = seen.seen
-    details.update(devices=cameras, source=config.devices.camera)
+    seen = CameraObservation(devices=tuple(cameras), source=config.devices.camera,
+                             require_devices=config.devices.require_devices)
     try:
         source, path = _source(config, cameras)
-        details["source"] = str(source)
+        seen.source = str(source)
         if path is not None:
             _permission(path)
-        details["capture"] = await run_in_thread(lambda stop: capture(source, config, stop))
+        seen.capture = await run_in_thread(lambda stop: capture(source, config, stop))
     except DeviceProblem as problem:
         seen.problem = problem
     return seen

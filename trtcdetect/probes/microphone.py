@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import msgspec
@@ -28,7 +28,6 @@ from ..evidence import (
     MediaError,
     UnsetType,
     details,
-    faithful,
     given,
 )
 from ..models import Advice, Message, Metric, Status
@@ -41,7 +40,7 @@ MIC_SAMPLE_RATE = 48000
 MIC_WARMUP_S = 0.2
 
 
-def choose(devices: list[AudioDevice], wanted: str | None, default: int) -> AudioDevice:
+def choose(devices: Sequence[AudioDevice], wanted: str | None, default: int) -> AudioDevice:
     if wanted is None:
         for device in devices:
             if given(device.id) == default:
@@ -128,13 +127,20 @@ class MicDetails(Evidence, frozen=True, kw_only=True):
 
 @dataclass
 class MicObservation:
-    #: what was seen, as it was gathered (a dict filled step by step); `evidence()` types it
-    seen: dict[str, Any] = field(default_factory=dict)
+    """What was seen, as it was gathered: the inputs, the one chosen, the recording, or why
+    not (the audio system's error; the problem the judge says)."""
+
+    devices: tuple[AudioDevice, ...] = ()
+    device: AudioDevice | None = None
+    error: str | None = None
+    capture: MicCapture | None = None
     problem: DeviceProblem | None = None
     require_devices: bool = False
 
     def evidence(self) -> MicDetails:
-        return faithful(MicDetails, {"devices": [], **self.seen}, "microphone")
+        return MicDetails(devices=self.devices, device=self.device,
+                          error=UNSET if self.error is None else self.error,
+                          capture=UNSET if self.capture is None else self.capture)
 
     def details(self) -> JsonObject:
         return details(self.evidence())
@@ -171,13 +177,11 @@ def judge(observation: MicObservation) -> Verdict:
 
 async def measure(config: Config, prior: Prior = NO_PRIOR) -> MicObservation:
     seen = MicObservation(require_devices=config.devices.require_devices)
-    details = seen.seen
-    details.update(devices=[], device=None)
     try:
-        sd = await audio_devices("input", details, "microphone", Message(S.MIC_PORTAUDIO))
-        device = choose(details["devices"], config.devices.mic, int(sd.default.device[0]))
-        details["device"] = device
-        details["capture"] = await run_in_thread(
+        sd = await audio_devices("input", seen, "microphone", Message(S.MIC_PORTAUDIO))
+        device = choose(seen.devices, config.devices.mic, int(sd.default.device[0]))
+        seen.device = device
+        seen.capture = await run_in_thread(
             lambda stop: record(sd, device, config.devices.mic_seconds, stop))
     except DeviceProblem as problem:
         seen.problem = problem

@@ -14,7 +14,7 @@ import math
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import msgspec
@@ -32,7 +32,6 @@ from ..evidence import (
     Number,
     UnsetType,
     details,
-    faithful,
     given,
 )
 from ..models import Advice, Message, Metric, Status
@@ -243,14 +242,25 @@ class SpeakerDetails(Evidence, frozen=True, kw_only=True):
 
 @dataclass
 class SpeakerObservation:
-    #: what was seen, as it was gathered (a dict filled step by step); `evidence()` types it
-    seen: dict[str, Any] = field(default_factory=dict)
+    """What was seen, as it was gathered: the outputs, the one played on, the input that
+    listened (UNSET: not looked for), the playback, or why not; nothing with --no-sound."""
+
     no_sound: bool = False
+    devices: tuple[AudioDevice, ...] = ()
+    device: AudioDevice | None = None
+    loopback_device: str | None | UnsetType = UNSET
+    playback: Playback | None = None
+    error: str | None = None
     problem: DeviceProblem | None = None
     require_devices: bool = False
 
     def evidence(self) -> SpeakerDetails:
-        return faithful(SpeakerDetails, self.seen, "speaker")
+        if self.no_sound:
+            return SpeakerDetails()
+        return SpeakerDetails(devices=self.devices, device=self.device,
+                              loopback_device=self.loopback_device,
+                              playback=UNSET if self.playback is None else self.playback,
+                              error=UNSET if self.error is None else self.error)
 
     def details(self) -> JsonObject:
         return details(self.evidence())
@@ -291,10 +301,8 @@ async def measure(config: Config, prior: Prior = NO_PRIOR) -> SpeakerObservation
     if config.devices.no_sound:
         seen.no_sound = True
         return seen
-    details = seen.seen
-    details.update(devices=[], device=None)
     try:
-        sd = await audio_devices("output", details, "speaker", Message(S.SPEAKER_PORTAUDIO))
+        sd = await audio_devices("output", seen, "speaker", Message(S.SPEAKER_PORTAUDIO))
     except DeviceProblem as problem:
         seen.problem = problem
         return seen
@@ -303,14 +311,14 @@ async def measure(config: Config, prior: Prior = NO_PRIOR) -> SpeakerObservation
         seen.problem = DeviceProblem(R.SPEAKER_MISSING, Message(S.SPEAKER_NONE), missing=True)
         return seen
     device = AudioDevice(id=output["index"], name=output["name"])
-    details["device"] = device
+    seen.device = device
     loop_in = None
     if config.devices.speaker_loopback != "none":
         wanted = None if config.devices.speaker_loopback == "auto" else config.devices.speaker_loopback
         loop_in = _pick(sd, wanted, "input")
-    details["loopback_device"] = loop_in["name"] if loop_in else None
+    seen.loopback_device = loop_in["name"] if loop_in else None
     try:
-        details["playback"] = await run_in_thread(lambda stop: play(sd, device, loop_in, stop))
+        seen.playback = await run_in_thread(lambda stop: play(sd, device, loop_in, stop))
     except DeviceProblem as problem:
         seen.problem = problem
     return seen
