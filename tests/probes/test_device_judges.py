@@ -131,6 +131,11 @@ CHROMIUM = browser("chrome", "chromium", "Chromium 120.0.6099.224 built on Debia
 OLD_FIREFOX = browser("firefox", "firefox", "Mozilla Firefox 52.0")
 
 
+def call(report: dict[str, Any]) -> browsers.WebrtcCall:
+    """The --browser-webrtc call as the page reports it (browser/static/webrtc.html)."""
+    return read(browsers.WebrtcCall, report)
+
+
 @pytest.mark.parametrize("observation, status, message, advice", [
     (browsers.BrowsersObservation(()), Status.SKIP, "browsers.none", ["browser-install"]),
     (browsers.BrowsersObservation((CHROMIUM,)), Status.PASS, "browsers.ok", []),
@@ -138,21 +143,22 @@ OLD_FIREFOX = browser("firefox", "firefox", "Mozilla Firefox 52.0")
      ["browser-upgrade"]),
     (browsers.BrowsersObservation((OLD_FIREFOX,)), Status.FAIL, "browsers.none-supported",
      ["browser-upgrade"]),
-    (browsers.BrowsersObservation((CHROMIUM,), {"browser": "/usr/bin/chromium",
-                                                "connected": True}, True),
+    (browsers.BrowsersObservation((CHROMIUM,), call({"browser": "/usr/bin/chromium",
+                                                "connected": True}), True),
      Status.PASS, "browsers.webrtc-ok", []),
-    (browsers.BrowsersObservation((CHROMIUM,), {"browser": "/usr/bin/chromium",
+    (browsers.BrowsersObservation((CHROMIUM,), call({"browser": "/usr/bin/chromium",
                                                 "connected": False, "stage": "ice",
-                                                "error": "timeout"}, True),
+                                                "error": "timeout"}), True),
      Status.FAIL, "browsers.webrtc-failed", ["call-no-connect"]),
     # the browser never loaded the local page (or never started): not the network's doing
-    (browsers.BrowsersObservation((CHROMIUM,), {"browser": "/usr/bin/chromium",
+    (browsers.BrowsersObservation((CHROMIUM,), call({"browser": "/usr/bin/chromium",
                                                 "connected": False, "stage": "page",
                                                 "error": "the browser did not load "
-                                                         "trtcdetect's local page"}, True),
+                                                         "trtcdetect's local page"}), True),
      Status.WARN, "browsers.webrtc-not-run", []),
-    (browsers.BrowsersObservation((CHROMIUM,), {"error": "--browser-webrtc needs --echo-url"},
-                                  True), Status.WARN, "browsers.ok", []),
+    (browsers.BrowsersObservation((CHROMIUM,), call({"error": "--browser-webrtc needs "
+                                                              "--echo-url"}), True),
+     Status.WARN, "browsers.ok", []),
 ])
 def test_browsers_judge(observation: browsers.BrowsersObservation, status: Status, message: str,
                         advice: list[str]) -> None:

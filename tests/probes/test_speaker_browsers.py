@@ -181,10 +181,11 @@ def test_the_browser_call_is_judged_against_the_local_address_asked(
         webrtc: dict[str, Any], status: str, message: str) -> None:
     """Table (written from the page's report format; no browser): --source/--interface reach
     Chromium only as a check of the address its call went from."""
-    from trtcdetect.probes.browsers import BrowsersObservation, judge
+    from trtcdetect.evidence import read
+    from trtcdetect.probes.browsers import BrowsersObservation, WebrtcCall, judge
 
-    verdict = judge(BrowsersObservation(CHROMIUM, {"browser": "/usr/bin/chromium", **webrtc},
-                                        True))
+    verdict = judge(BrowsersObservation(CHROMIUM, read(WebrtcCall, {
+        "browser": "/usr/bin/chromium", **webrtc}), True))
     assert (verdict.status.value, verdict.message.id) == (status, message)
     if message == "browsers.webrtc-other-address":
         text = verdict.message.text("en")
@@ -197,12 +198,13 @@ def test_the_browser_call_is_judged_against_the_local_address_asked(
 def test_a_family_the_call_cannot_have_is_not_blamed_on_the_network() -> None:
     """The page's stage "family" (written from the page's code: -6 and an echo peer without an
     IPv6 address): a failure whose remedy is the options, addressed to the user."""
-    from trtcdetect.probes.browsers import BrowsersObservation, judge
+    from trtcdetect.evidence import read
+    from trtcdetect.probes.browsers import BrowsersObservation, WebrtcCall, judge
 
-    verdict = judge(BrowsersObservation(CHROMIUM, {
+    verdict = judge(BrowsersObservation(CHROMIUM, read(WebrtcCall, {
         "browser": "/usr/bin/chromium", "connected": False, "stage": "family",
         "error": "the echo peer offered no IPv6 address",
-        "local_asked": {"which": "-6", "family": 6}}, True))
+        "local_asked": {"which": "-6", "family": 6}}), True))
     assert verdict.status.value == "fail"
     assert [(a.id, dict(a.params)) for a in verdict.advice] == [
         ("local-options-left-nothing", {"which": "-6"})]

@@ -181,14 +181,14 @@ class Relay:
         loop = asyncio.get_running_loop()
         relay = self
         ways: dict[int, asyncio.DatagramTransport] = {}
-        client: dict[str, Any] = {}
+        client = _Client()
 
         class Far(asyncio.DatagramProtocol):
             def datagram_received(self, data: bytes, addr: tuple[Any, ...]) -> None:
-                if "addr" in client:
+                if client.addr is not None and client.near is not None:
                     relay.tally.datagrams_in += 1
-                    client["transport"].sendto(b"\x00\x00\x00" + pack_address(addr[0], addr[1])
-                                               + data, client["addr"])
+                    client.near.sendto(b"\x00\x00\x00" + pack_address(addr[0], addr[1]) + data,
+                                       client.addr)
 
         class Near(asyncio.DatagramProtocol):
             def datagram_received(self, data: bytes, addr: tuple[Any, ...]) -> None:
@@ -202,7 +202,7 @@ class Relay:
                 if not family_allows(relay.family, host):
                     relay.tally.other_family += 1
                     return
-                client["addr"] = addr
+                client.addr = addr
                 family = family_of(host)
                 if family not in ways:
                     return  # no socket of that family could be opened here
@@ -211,7 +211,7 @@ class Relay:
                 ways[family].sendto(data[end:], (host, port))
 
         near, _ = await loop.create_datagram_endpoint(Near, local_addr=("127.0.0.1", 0))
-        client["transport"] = near
+        client.near = near
         try:
             for family in (socket.AF_INET, socket.AF_INET6):
                 if self.family in (None, 6 if family == socket.AF_INET6 else 4):
@@ -225,6 +225,15 @@ class Relay:
             near.close()
             for way in ways.values():
                 way.close()
+
+
+@dataclass
+class _Client:
+    """The SDK's side of a UDP association: its address, once it has sent, and the socket
+    that answers it."""
+
+    addr: tuple[Any, ...] | None = None
+    near: asyncio.DatagramTransport | None = None
 
 
 def reply(code: int, host: str = "0.0.0.0", port: int = 0) -> bytes:

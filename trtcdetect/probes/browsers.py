@@ -24,6 +24,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import msgspec
+
 from ..browser import netns
 from ..browser.find import BrowserEntry, Installed, find
 from ..browser.page import LocalAsked, browser_webrtc, local_asked
@@ -158,9 +160,9 @@ class BrowsersDetails(Evidence, frozen=True, kw_only=True):
 @dataclass(frozen=True)
 class BrowsersObservation:
     entries: tuple[BrowserEntry, ...]
-    #: the --browser-webrtc call: None when not asked; else what the page reported (its JSON,
-    #: with the browser, what the options asked and the namespace added), or why not run
-    webrtc: Foreign | None = None
+    #: the --browser-webrtc call: what the page reported, with the browser, what the options
+    #: asked and the namespace added, or why it did not run (None: not asked)
+    webrtc: WebrtcCall | None = None
     webrtc_asked: bool = False
     #: Tencent's own checks (trtc.js isSupported, rtc-detect) in the found Chromium/Chrome/Edge,
     #: headless and resolving no name: {"browser", "sdk_version", "detect"} or {"skipped": why}
@@ -169,17 +171,12 @@ class BrowsersObservation:
     tencent_others: tuple[TencentRun, ...] = ()
 
     def evidence(self) -> BrowsersDetails:
-        seen: dict[str, Any] = {"browsers": list(self.entries),
-                                "minimums_source": MINIMUMS_SOURCE,
-                                "minimums": {k: ".".join(map(str, m.version))
-                                             for k, m in MINIMUMS.items()}}
-        if self.webrtc_asked:
-            seen["webrtc"] = self.webrtc
-        if self.tencent is not None:
-            seen["tencent"] = self.tencent
-        if self.tencent_others:
-            seen["tencent_others"] = list(self.tencent_others)
-        return faithful(BrowsersDetails, seen, "browsers")
+        return BrowsersDetails(
+            browsers=self.entries, minimums_source=MINIMUMS_SOURCE,
+            minimums={k: ".".join(map(str, m.version)) for k, m in MINIMUMS.items()},
+            webrtc=self.webrtc if self.webrtc_asked else UNSET,
+            tencent=UNSET if self.tencent is None else self.tencent,
+            tencent_others=self.tencent_others or UNSET)
 
     def details(self) -> JsonObject:
         return details(self.evidence())
@@ -321,9 +318,9 @@ async def measure(config: Config, prior: Prior = NO_PRIOR) -> BrowsersObservatio
     chromium = next((e for e in entries if e.family == "chrome" and e.verdict == "supported"),
                     None)
     if chromium is None:
-        webrtc: Foreign = {"error": "no supported Chrome or Chromium to run"}
+        webrtc = WebrtcCall(error="no supported Chrome or Chromium to run")
     elif not config.call.echo_url:
-        webrtc = {"error": "--browser-webrtc needs --echo-url (trtcdetect serve)"}
+        webrtc = WebrtcCall(error="--browser-webrtc needs --echo-url (trtcdetect serve)")
     else:
         asked = local_asked(config)
         hold, why = None, None
@@ -333,14 +330,15 @@ async def measure(config: Config, prior: Prior = NO_PRIOR) -> BrowsersObservatio
                                       if asked is not None else None)
             except netns.NotHeld as exc:
                 why = str(exc)
-        webrtc = {"browser": chromium.path, **(
-            {"stage": "hold", "connected": False, "error": why} if why is not None else
-            await browser_webrtc(config, chromium.path,
-                                 given(asked.family) if asked is not None else None, hold))}
-        if asked is not None:
-            webrtc["local_asked"] = asked
-        if hold is not None:
-            webrtc["held"] = hold.seen()
+        if why is not None:
+            webrtc = WebrtcCall(browser=chromium.path, stage="hold", connected=False, error=why)
+        else:  # the page's report: its own words, each kept (faithful) or the probe's error
+            page = await browser_webrtc(config, chromium.path,
+                                        given(asked.family) if asked is not None else None, hold)
+            webrtc = faithful(WebrtcCall, {"browser": chromium.path, **page}, "browser webrtc")
+        webrtc = msgspec.structs.replace(
+            webrtc, local_asked=UNSET if asked is None else asked,
+            held=UNSET if hold is None else hold.seen())
     return BrowsersObservation(entries, webrtc, True, tencent, others)
 
 
