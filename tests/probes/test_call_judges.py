@@ -85,13 +85,14 @@ def test_a_direct_call_that_failed_and_a_relayed_one_that_worked_is_a_warning() 
     A warning with the relayed call's figures and who can open UDP; no relay answered -- or the
     relayed call failed too -- leaves the failure as it was."""
     from trtcdetect.call.signalling import CallFailed
-    from trtcdetect.probes.rtp import RtpObservation, judge
+    from trtcdetect.evidence import read
+    from trtcdetect.probes.rtp import RtpDetails, RtpObservation, judge
 
     failed = CallFailed("ICE", Message(S.CALL_NO_CONNECT, {"stage": "ICE", "how": "failed"}))
     relayed = {"via": "TURN over TCP", "server": "192.0.2.9:3478",
                "audio": audio(48.0, 3.0, 0.0, 1.5)}
-    verdict = judge(RtpObservation({"mode": "echo", "failed_stage": "ICE",
-                                    "fallback": relayed}, failed))
+    verdict = judge(RtpObservation(read(RtpDetails, {"mode": "echo", "failed_stage": "ICE",
+                                                     "fallback": relayed}), failed))
     assert verdict.status.value == "warn" and [a.id for a in verdict.advice] == ["call-fallback"]
     text = verdict.message.text("en")
     assert "over TCP through the relay at 192.0.2.9:3478 it works: RTT 48 ms" in text
@@ -99,5 +100,6 @@ def test_a_direct_call_that_failed_and_a_relayed_one_that_worked_is_a_warning() 
     assert {m.name: m.value for m in verdict.metrics}["fallback_rtt"] == 48.0
     for fallback in (None, {"via": "TURN over TCP", "server": "192.0.2.9:3478",
                             "failed_stage": "ICE"}):
-        verdict = judge(RtpObservation({"mode": "echo", "fallback": fallback}, failed))
+        verdict = judge(RtpObservation(read(RtpDetails, {"mode": "echo", "fallback": fallback}),
+                                       failed))
         assert verdict.status.value == "fail" and verdict.advice[0].id == "call-no-connect"

@@ -118,7 +118,7 @@ def call(rtt: float | None, jitter: float, loss: float) -> dict[str, Any]:
     (call(None, 2.0, 0.0), Status.WARN, "call.no-rtcp"),
 ])
 def test_rtp_judge(evidence: dict[str, Any], status: Status, message: str) -> None:
-    verdict = rtp.judge(rtp.RtpObservation(evidence))
+    verdict = rtp.judge(rtp.RtpObservation(read(rtp.RtpDetails, evidence)))
     assert (verdict.status, verdict.message.id) == (status, message)
 
 

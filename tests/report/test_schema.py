@@ -71,8 +71,8 @@ def test_the_shapes_a_probe_writes_when_something_failed_read_into_its_type() ->
         trtcweb.TrtcWebObservation(browser="/usr/bin/chromium", ended_by="hold",
                                    error="no slirp4netns", held=Held(which="-4")),
         trtcweb.TrtcWebObservation(skipped="switched off"),
-        rtp.RtpObservation({"mode": "local", "echo_url": None, "media": "none",
-                            "failed_stage": "network"}),
+        rtp.RtpObservation(rtp.RtpDetails(mode="local", echo_url=None, media="none",
+                                          failed_stage="network")),
         camera.CameraObservation(),
         speaker.SpeakerObservation(no_sound=True),
     ]

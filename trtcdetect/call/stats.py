@@ -58,6 +58,15 @@ class KindStats:
     far_lost: int | None = None
 
 
+class SeriesSeen(Evidence, frozen=True, kw_only=True):
+    """A call's per-second figures: `t` (seconds into the call), and per kind, per figure (the
+    kind's own figure names: an open set, hence a mapping), a value each second."""
+
+    t: tuple[Number, ...]
+    audio: dict[str, tuple[Number | None, ...]] | UnsetType = UNSET
+    video: dict[str, tuple[Number | None, ...]] | UnsetType = UNSET
+
+
 @dataclass
 class Series:
     t: list[float] = field(default_factory=list)
@@ -67,6 +76,16 @@ class Series:
         columns = self.rows.setdefault(kind, {})
         for name, value in values.items():
             columns.setdefault(name, []).append(None if value is None else round(value, 2))
+
+    def seen(self) -> SeriesSeen:
+        def kind(name: str) -> dict[str, tuple[Number | None, ...]] | UnsetType:
+            columns = self.rows.get(name)
+            return UNSET if columns is None else {k: tuple(v) for k, v in columns.items()}
+
+        unknown = set(self.rows) - {"audio", "video"}
+        if unknown:
+            raise ValueError(f"a call's series of {sorted(unknown)}: neither audio nor video")
+        return SeriesSeen(t=tuple(self.t), audio=kind("audio"), video=kind("video"))
 
 
 async def collect(pc: RTCPeerConnection, stats: dict[str, KindStats], rtt: bool = True) -> None:

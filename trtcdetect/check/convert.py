@@ -278,7 +278,7 @@ def call_result(call: Call | None, echo: str) -> ProbeResult:
                                         "busy": stage == "busy", "error": error,
                                         "media": "camera and microphone"})
     evidence = call_evidence(call, echo)
-    verdict = rtp_probe.judge(rtp_probe.RtpObservation(seen=evidence))
+    verdict = rtp_probe.judge(rtp_probe.RtpObservation(seen=read(rtp_probe.RtpDetails, evidence, "rtp")))
     return _result(rtp_probe.PROBE, verdict, evidence)
 
 

@@ -9,14 +9,16 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal, NotRequired, TypedDict
+
+import msgspec
 
 from .. import thresholds
 from ..call.quality import mos
-from ..call.session import RTCP_DRAIN_S, Codec, Received
+from ..call.session import RTCP_DRAIN_S, CallResult, Codec, Received
 from ..call.signalling import CallFailed
-from ..call.stats import CallKind, kind_details
+from ..call.stats import CallKind, SeriesSeen, kind_details
 from ..config import PROBE_DEADLINE_MARGIN_S, Config
 from ..evidence import (
     UNSET,
@@ -27,8 +29,8 @@ from ..evidence import (
     Said,
     UnsetType,
     details,
-    faithful,
     given,
+    of,
     read,
 )
 from ..load import lag_during
@@ -46,18 +48,33 @@ def _usable(result: ProbeResult | None) -> ProbeResult | None:
     return result if result is not None and result.status in (Status.PASS, Status.WARN) else None
 
 
+class MicUsed(Evidence, frozen=True, kw_only=True):
+    """What a call reads of the microphone probe's evidence: the device it recorded from (a
+    view of its details, read by type: a probe does not import another)."""
+
+    device: AudioDevice | None | UnsetType = UNSET
+
+
+class CameraUsed(Evidence, frozen=True, kw_only=True):
+    """What a call reads of the camera probe's evidence: the source it captured."""
+
+    source: str | None | UnsetType = UNSET
+
+
 async def choose_media(config: Config,
                        prior: Prior = NO_PRIOR) -> tuple[list[MediaStreamTrack], list[Message]]:
     """The tracks a call from here would send: the camera and microphone the device probes
     found working in this run, else a generated tone and test pattern; and what they are."""
     from ..call.media import PatternTrack, ToneTrack, camera_track, open_mic
 
-    mic, cam = _usable(prior.get("microphone")), _usable(prior.get("camera"))
+    mic = of(MicUsed, _usable(prior.get("microphone")))
+    cam = of(CameraUsed, _usable(prior.get("camera")))
+    device = given(mic.device) if mic is not None else None
+    source = given(cam.source) if cam is not None else None
     tracks: list[MediaStreamTrack] = []
     said: list[Message] = []
-    if mic is not None and mic.details.get("device"):
+    if device is not None:
         try:
-            device = read(AudioDevice, mic.details["device"], "the microphone probe's device")
             index = given(device.id)
             if index is None:
                 raise ValueError("the microphone probe's device has no PortAudio index")
@@ -70,10 +87,10 @@ async def choose_media(config: Config,
         said = said or [Message(S.MEDIA_TONE)]
     if not config.call.audio_only:
         video = None
-        if cam is not None and cam.details.get("source"):
+        if source:
             try:
-                video = await camera_track(str(cam.details["source"]), config.devices.camera_size)
-                said.append(Message(S.MEDIA_CAMERA, {"source": str(cam.details["source"])}))
+                video = await camera_track(source, config.devices.camera_size)
+                said.append(Message(S.MEDIA_CAMERA, {"source": source}))
             except Exception as exc:  # noqa: BLE001
                 said.append(Message(S.MEDIA_PATTERN_CAMERA_FAILED, {"error": str(exc)}))
         if video is None:
@@ -112,8 +129,7 @@ class Fallback(Evidence, frozen=True, kw_only=True):
     media_seconds: Number | UnsetType = UNSET
     audio: CallKind | UnsetType = UNSET
     video: CallKind | UnsetType = UNSET
-    #: per-second figures: "t" (seconds into the call) and per kind, per figure, a value each
-    series: dict[str, Any] | UnsetType = UNSET
+    series: SeriesSeen | UnsetType = UNSET
     failed_before: tuple[Fallback, ...] | UnsetType = UNSET
 
 
@@ -139,23 +155,40 @@ class RtpDetails(Evidence, frozen=True, kw_only=True):
     media_seconds: Number | UnsetType = UNSET
     audio: CallKind | UnsetType = UNSET
     video: CallKind | UnsetType = UNSET
-    #: per-second figures: "t" (seconds into the call) and per kind, per figure, a value each
-    #: (the same keys as the kind's figures: an open set, hence a mapping)
-    series: dict[str, Any] | UnsetType = UNSET
+    series: SeriesSeen | UnsetType = UNSET
     #: the check page's call: the ICE pair it went over, how long, how often serve was busy
     path: dict[str, CallEnd] | UnsetType = UNSET
     seconds: Number | UnsetType = UNSET
     busy_retries: int | UnsetType = UNSET
 
 
+class CallRecord(TypedDict):
+    """What a call that connected showed: the fields RtpDetails and Fallback both have (mypy
+    holds each key to both types where they are made from it)."""
+
+    loop_lag_ms: float | None
+    media: str
+    media_messages: tuple[Said, ...]
+    received: Received
+    setup: dict[str, Number]
+    codecs: dict[str, Codec]
+    media_seconds: Number
+    audio: NotRequired[CallKind]
+    video: NotRequired[CallKind]
+    series: SeriesSeen
+
+
 @dataclass
 class RtpObservation:
-    #: what was seen, as it was gathered (a dict filled step by step); `evidence()` types it
-    seen: dict[str, Any] = field(default_factory=dict)
+    #: what the call showed, or how it failed (None: only the failure is known, as with the
+    #: check page's call that did not connect)
+    seen: RtpDetails | None = None
     failure: CallFailed | None = None
 
     def evidence(self) -> RtpDetails:
-        return faithful(RtpDetails, self.seen, "rtp")
+        if self.seen is None:
+            raise ValueError("the test call has no details to write")
+        return self.seen
 
     def details(self) -> JsonObject:
         return details(self.evidence())
@@ -177,8 +210,7 @@ def figures(audio: CallKind | None) -> tuple[float | None, float | None, float |
 def _fallback(observation: RtpObservation, failure: CallFailed) -> Verdict | None:
     """The direct call failed, the one through serve's TURN relay over TCP worked: a warning
     with that call's figures (calls work here, slower)."""
-    gathered = observation.seen.get("fallback")
-    found = faithful(Fallback, gathered, "rtp fallback") if isinstance(gathered, dict) else None
+    found = given(observation.seen.fallback) if observation.seen is not None else None
     if found is None or given(found.audio) is None:
         return None
     rtt, jitter, loss, score = figures(given(found.audio))
@@ -269,71 +301,69 @@ def host_addresses() -> list[str]:
 async def measure(config: Config, prior: Prior = NO_PRIOR) -> RtpObservation:
     from ..call.session import run_call
 
-    mode = "echo" if config.call.echo_url else "local"
-    seen = RtpObservation({"mode": mode, "echo_url": config.call.echo_url, "media": "none"})
-    details = seen.seen
+    mode: Literal["local", "echo"] = "echo" if config.call.echo_url else "local"
+    base = RtpDetails(mode=mode, echo_url=config.call.echo_url, media="none")
     if not host_addresses():
         # aiortc gathers no ICE candidate on loopback: with nothing else the call can only
         # time out at ICE (10 s); say why at once
-        seen.failure = CallFailed("network", Message(S.CALL_NO_NETWORK))
-        details["failed_stage"] = "network"
-        return seen
+        return RtpObservation(msgspec.structs.replace(base, failed_stage="network"),
+                              CallFailed("network", Message(S.CALL_NO_NETWORK)))
     tracks, media = await choose_media(config, prior)
     started = time.perf_counter()
     try:
         call = await run_call(config, tracks)
     except CallFailed as failure:
-        details["failed_stage"] = failure.stage
-        seen.failure = failure
-        if failure.stage.lower() == "ice" and mode == "echo":
-            await _fall_back(config, prior, details)
-        return seen
-    _record(details, call, media, started)
-    return seen
+        fallback = await _fall_back(config, prior) \
+            if failure.stage.lower() == "ice" and mode == "echo" else UNSET
+        return RtpObservation(msgspec.structs.replace(
+            base, failed_stage=failure.stage, fallback=fallback), failure)
+    return RtpObservation(RtpDetails(mode=mode, echo_url=config.call.echo_url,
+                                     **_record(call, media, started)))
 
 
-async def _fall_back(config: Config, prior: Prior, details: dict[str, Any]) -> None:
+async def _fall_back(config: Config, prior: Prior) -> Fallback | None | UnsetType:
     """The direct call failed at ICE: when the echo's serve fronts it with a TURN relay (serve
     --turn), the same call over TCP through it, as a call falls back when UDP does not get
-    out; its figures go in details["fallback"] (its credentials do not)."""
+    out: its figures (its credentials are not kept), or how it failed; None: no relay
+    (UNSET: a relay that offered no URL)."""
     from ..call.session import run_call
     from ..call.signalling import turn_offer
 
     relay = await turn_offer(config)
     if relay is None:
-        details["fallback"] = None
-        return
-    tried: list[dict[str, Any]] = []
+        return None
+    tried: list[Fallback] = []
     for url in relay["urls"][:2]:  # TLS first when offered, then plain TCP
         tls = url.startswith("turns:")
-        found: dict[str, Any] = {"via": "TURN over TLS" if tls else "TURN over TCP",
-                                 "server": url.split(":", 1)[1].split("?")[0]}
-        details["fallback"] = found
+        via, server = "TURN over TLS" if tls else "TURN over TCP", url.split(":", 1)[1].split("?")[0]
         tracks, media = await choose_media(config, prior)
         started = time.perf_counter()
         try:
             call = await run_call(config, tracks, relay={**relay, "urls": [url]})
         except CallFailed as failure:
-            found["failed_stage"], found["error"] = failure.stage, failure.message.as_dict()
-            tried.append(found)
+            tried.append(Fallback(via=via, server=server, failed_stage=failure.stage,
+                                  error=read(Said, failure.message.as_dict())))
             continue
-        _record(found, call, media, started)
-        break
-    if tried and details["fallback"] is not tried[-1]:
-        details["fallback"]["failed_before"] = tried
+        return Fallback(via=via, server=server, **_record(call, media, started),
+                        failed_before=tuple(tried) or UNSET)
+    return tried[-1] if tried else UNSET
 
 
-def _record(details: dict[str, Any], call: Any, media: list[Message], started: float) -> None:
-    details["loop_lag_ms"] = lag_during(started, time.perf_counter())  # RTCP is read on the loop
-    details["media"] = " and ".join(m.text("en") for m in media)  # as before: English
-    details["media_messages"] = [m.as_dict() for m in media]  # for the report, in its language
-    details["received"] = call.received
-    details["setup"] = call.marks
-    details["codecs"] = call.codecs
-    details["media_seconds"] = call.media_seconds
+def _record(call: CallResult, media: list[Message], started: float) -> CallRecord:
+    record = CallRecord(
+        loop_lag_ms=lag_during(started, time.perf_counter()),  # RTCP is read on the loop
+        media=" and ".join(m.text("en") for m in media),  # as before: English
+        media_messages=tuple(read(Said, m.as_dict()) for m in media),  # for the report
+        received=call.received, setup=dict(call.marks), codecs=call.codecs,
+        media_seconds=call.media_seconds, series=call.series.seen())
     for kind, k in call.stats.items():
-        details[kind] = kind_details(k, call.series)
-    details["series"] = {"t": call.series.t, **call.series.rows}
+        if kind == "audio":
+            record["audio"] = kind_details(k, call.series)
+        elif kind == "video":
+            record["video"] = kind_details(k, call.series)
+        else:
+            raise ValueError(f"a call's stats of {kind!r}: neither audio nor video")
+    return record
 
 
 def deadline_s(config: Config) -> float:
