@@ -115,12 +115,6 @@ def test_long_modules_are_flagged_for_a_look() -> None:
             warnings.warn(f"{name} has {lines} lines: is it still one idea?", stacklevel=1)
 
 
-#: dict[str, Any] outside trtcdetect/evidence.py's two names for the edges (JsonObject: JSON
-#: in and out; Foreign: someone else's shape): the shapes still to be typed. Lower it as they
-#: are; it may not rise.
-UNTYPED_DICTS = 0
-
-
 def untyped_dicts(where: dict[str, Path] | None = None) -> dict[str, int]:
     found = {}
     for name, path in (modules() if where is None else where).items():
@@ -132,16 +126,13 @@ def untyped_dicts(where: dict[str, Path] | None = None) -> dict[str, int]:
     return found
 
 
-def test_a_new_dict_of_anything_is_typed_or_named_as_an_edge() -> None:
+def test_a_dict_of_anything_is_only_an_edge_named_as_one() -> None:
+    """`dict[str, Any]` appears only in trtcdetect/evidence.py, as its two names for the edges
+    (JsonObject: JSON in and out; Foreign: someone else's shape); any other is a shape to type
+    (an Evidence Struct, a TypedDict, a dataclass) or an edge to name."""
     found = untyped_dicts()
-    total = sum(found.values())
-    assert total <= UNTYPED_DICTS, (
-        f"{total} dict[str, Any] (was {UNTYPED_DICTS}): type the new shape (an Evidence "
-        f"Struct), or name the edge (evidence.JsonObject, evidence.Foreign): {found}")
-    if total < UNTYPED_DICTS:
-        import warnings
-
-        warnings.warn(f"only {total} dict[str, Any] left: lower UNTYPED_DICTS", stacklevel=1)
+    assert found == {}, ("type the new shape (an Evidence Struct), or name the edge "
+                         f"(evidence.JsonObject, evidence.Foreign): {found}")
 
 
 def test_the_untyped_dict_count_sees_a_new_one(tmp_path: Path) -> None:
