@@ -4,11 +4,12 @@
 building a Config (`resolve` pins addresses, `ca_file` trusts a lab CA) instead of patching code.
 
 It is plain data in sections, one per concern: `network` (what the network probes reach, and
-how), `devices` (camera, microphone, speaker), `call` (the test call and the browser's), and
-`trtc` (Tencent's SDKs). What a run writes (--json, --html, the language) is the command's,
-not the probes': it is not here. Every field name is unique across the sections, so a field
-has one flat name too: the name its option declares (declared.py), the key the JSON document's
-`config` writes (`settings`), and the name `Config.of` and `Config.but` take.
+how), `devices` (camera, microphone, speaker), `call` (the test call and the browser's),
+`trtc` (Tencent's SDKs), and `output` (what the run writes, and where: the command reads it;
+no probe does, and the JSON document's `config` does not list it). Every field name is unique
+across the sections, so a field has one flat name too: the name its option declares
+(declared.py), the key the JSON document's `config` writes (`settings`), and the name
+`Config.of` and `Config.but` take.
 """
 
 from __future__ import annotations
@@ -162,9 +163,33 @@ class Trtc:
     trtc_proxy: str | None = None
 
 
+@dataclass(frozen=True)
+class Output:
+    """What a run writes, and where (the run command's; the probes never read it). Paths are
+    as given: the command creates and checks them when it writes, not before."""
+
+    #: stdout: the JSON document (--json), or --format's json, openmetrics or nagios
+    json: bool = False
+    format: str | None = None
+    #: also these files: OpenMetrics text, Prometheus' text format for node_exporter
+    openmetrics: str | None = None
+    textfile: str | None = None
+    #: the HTML report's and the summary's language; None: from the locale
+    lang: str | None = None
+    #: the reports' folder; None: "reports", unless stdout has the document
+    output: str | None = None
+    #: no progress on stderr
+    quiet: bool = False
+
+    @property
+    def stdout(self) -> str | None:
+        """What stdout carries: "json", "openmetrics", "nagios", or None (the summary)."""
+        return self.format or ("json" if self.json else None)
+
+
 #: each section's field names: a flat name to its section
 _SECTIONS: dict[str, type[Any]] = {"network": Network, "devices": Devices, "call": Call,
-                                   "trtc": Trtc}
+                                   "trtc": Trtc, "output": Output}
 SECTION_OF: Mapping[str, str] = {f.name: section for section, kind in _SECTIONS.items()
                                  for f in fields(kind)}
 #: the order the JSON document's `config` has always listed them in
@@ -187,6 +212,7 @@ class Config:
     devices: Devices = field(default_factory=Devices)
     call: Call = field(default_factory=Call)
     trtc: Trtc = field(default_factory=Trtc)
+    output: Output = field(default_factory=Output)
 
     @classmethod
     def of(cls, **flat: Any) -> Config:
@@ -204,14 +230,15 @@ class Config:
             return replace(current, **given) if given else current
 
         return Config(network=part("network"), devices=part("devices"), call=part("call"),
-                      trtc=part("trtc"))
+                      trtc=part("trtc"), output=part("output"))
 
     def get(self, name: str) -> Any:
         """A field by its flat name."""
         return getattr(getattr(self, SECTION_OF[name]), name)
 
     def settings(self) -> JsonObject:
-        """What the JSON report records: every field but secrets (credentials: public parts)."""
+        """What the JSON report records: every field but secrets (credentials: public parts)
+        and the output section's (where this copy of the report went is not the run's)."""
         result: JsonObject = {}
         for name in SETTINGS_ORDER:
             if name in _SECRET:

@@ -37,6 +37,7 @@ from .parse import (
     parse_url,
 )
 from .profiles import Profile
+from .text.base import LANGS
 
 #: the groups of a run's --help, in order ("" is argparse's own "options")
 GROUPS = ("", "devices", "test call", "trtc")
@@ -192,6 +193,23 @@ OPTIONS: tuple[Option, ...] = (
            "(default: $HTTPS_PROXY unless $NO_PROXY exempts the host)", "URL", "proxy", _proxy),
     Option(("--resolve",), "use ADDR for HOST instead of DNS, like curl (repeatable)",
            "HOST:ADDR", "resolve", lambda values: parse_resolve(list(values)), kind="repeat"),
+    # output: what the run writes (the command reads it; not the probes, not the JSON)
+    Option(("--json",), "print the JSON document on stdout and nothing else there (same as "
+           "--format json); progress goes to stderr; report files are written only when "
+           "--output is given", target="json", kind="flag"),
+    Option(("--format",), "print the JSON document, OpenMetrics text (Prometheus), or one "
+           "Nagios/Icinga plugin line with performance data, on stdout", target="format",
+           choices=("json", "openmetrics", "nagios")),
+    Option(("--openmetrics",), "also write OpenMetrics text to FILE, atomically (for a "
+           "Pushgateway or a scraper that takes OpenMetrics)", "FILE", "openmetrics"),
+    Option(("--textfile",), "also write the metrics in Prometheus' text format to FILE, "
+           "atomically: what node_exporter's textfile collector reads (*.prom in its "
+           "directory; it rejects OpenMetrics)", "FILE", "textfile"),
+    Option(("--lang",), "language of the HTML report and the summary table (default: from the "
+           "locale, zh for a Chinese locale, else en); the JSON is language-neutral",
+           target="lang", choices=LANGS),
+    Option(("--output",), "folder for the reports (default: reports)", "DIR", "output"),
+    Option(("-q", "--quiet"), "no progress output", target="quiet", kind="flag"),
     # devices
     Option(("--camera",), "camera to check: an index, a device path (/dev/video0), or a video "
            "file or stream URL OpenCV opens, e.g. an IP camera's rtsp:// URL (default: the "

@@ -121,3 +121,23 @@ def test_each_declared_option_is_added_only_from_its_declaration() -> None:
         for option in declared.of(command):
             assert actions[option.flags[-1]].help == declared.help_text(
                 option, BUILTIN[DEFAULT_PROFILE], command), (command, option.flags)
+
+
+def test_what_a_run_writes_is_the_output_section_and_not_the_documents_config() -> None:
+    """--json, --format, --openmetrics, --textfile, --lang, --output and --quiet are declared
+    options whose values land in Config.output (the command reads them there); the JSON
+    document's `config` lists the probes' settings only, as it always did."""
+    from trtcdetect.commands.options import config_from
+
+    args = build_parser().parse_args(["--json", "--lang", "zh", "--output", "out", "-q",
+                                      "--openmetrics", "m.txt", "--textfile", "t.prom"])
+    config = config_from(args)
+    out = config.output
+    assert (out.json, out.lang, out.output, out.quiet) == (True, "zh", "out", True)
+    assert (out.openmetrics, out.textfile, out.stdout) == ("m.txt", "t.prom", "json")
+    assert config_from(build_parser().parse_args(["--format", "nagios"])).output.stdout == \
+        "nagios"
+    assert config_from(build_parser().parse_args([])).output.stdout is None
+    settings = config.settings()
+    assert not set(settings) & {"json", "format", "openmetrics", "textfile", "lang", "output",
+                                "quiet"}

@@ -11,7 +11,7 @@ import os
 import re
 from collections.abc import Sequence
 
-from .. import __version__, declared, text
+from .. import __version__, declared
 from ..config import Config
 from ..errors import Parser, UsageError
 from ..profiles import BUILTIN, DEFAULT_PROFILE, load
@@ -101,25 +101,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="with --repeat/--for: a short test call (the 'rtp' probe, 2 s unless a call "
              "length is given) in every round, its RTT and MOS as series and 'CALL' among the "
              "checks of the worst window")
-    add("--json", action="store_true",
-        help="print the JSON document on stdout and nothing else there (same as --format "
-             "json); progress goes to stderr; report files are written only when --output is "
-             "given")
-    add("--format", choices=("json", "openmetrics", "nagios"), default=None,
-        help="print the JSON document, OpenMetrics text (Prometheus), or one Nagios/Icinga "
-             "plugin line with performance data, on stdout")
-    add("--openmetrics", metavar="FILE", default=None,
-        help="also write OpenMetrics text to FILE, atomically (for a Pushgateway or a scraper "
-             "that takes OpenMetrics)")
-    add("--textfile", metavar="FILE", default=None,
-        help="also write the metrics in Prometheus' text format to FILE, atomically: what "
-             "node_exporter's textfile collector reads (*.prom in its directory; it rejects "
-             "OpenMetrics)")
-    add("--lang", choices=text.LANGS, default=None,
-        help="language of the HTML report and the summary table (default: from the locale, "
-             "zh for a Chinese locale, else en); the JSON is language-neutral")
-    add("--output", metavar="DIR", default=None,
-        help="folder for the reports (default: reports)")
+    declared.add(parser, of_run("--json", "--output"), P)
     declared.add(parser, of_run("--ca-file", "--ca-file"), P)
     family = parser.add_mutually_exclusive_group()
     # -4 and -6 are accepted too (parse_run turns them into these): declared as options they
@@ -134,7 +116,7 @@ def build_parser() -> argparse.ArgumentParser:
     declared.add(parser.add_argument_group("test call"), declared.of("run", "test call"), P)
     declared.add(parser.add_argument_group(TRTC_TITLE, TRTC_DESCRIPTION),
                  declared.of("run", "trtc"), P)
-    add("-q", "--quiet", action="store_true", help="no progress output")
+    declared.add(parser, of_run("--quiet", "--quiet"), P)
     add("--version", action="version", version=f"trtcdetect {__version__}")
     return parser
 

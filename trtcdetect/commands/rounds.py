@@ -35,7 +35,7 @@ async def rounds(args: argparse.Namespace, config: Config, probes: list[Probe],
     total: int | None = int(args.repeat) if args.repeat else None
     began = time.time()
     until = began + args.for_s if args.for_s else None
-    with RepeatView(enabled=not args.quiet, total=total, until=until) as view:
+    with RepeatView(enabled=not config.output.quiet, total=total, until=until) as view:
         for index in range(1, (total or MAX_ROUNDS) + 1):
             started = time.time()
             report = await runner.run(config, probes, stop=stop, settings=settings)

@@ -66,19 +66,20 @@ def cmd_run(argv: Sequence[str], notes: Mapping[str, Any] | None = None) -> int:
     from ..report import json as json_report
     from ..ui import Progress, print_summary
 
-    lang = args.lang or text.default_lang()
-    if args.json and args.format not in (None, "json"):
-        raise UsageError(f"--json and --format {args.format} ask for two different outputs on "
+    out = config.output
+    lang = out.lang or text.default_lang()
+    if out.json and out.format not in (None, "json"):
+        raise UsageError(f"--json and --format {out.format} ask for two different outputs on "
                          "stdout: give one")
-    stdout_format = args.format or ("json" if args.json else None)
-    openmetrics_file = _metrics_path(args.openmetrics, "--openmetrics") \
-        if args.openmetrics else None
-    textfile = _metrics_path(args.textfile, "--textfile") if args.textfile else None
+    stdout_format = out.stdout
+    openmetrics_file = _metrics_path(out.openmetrics, "--openmetrics") \
+        if out.openmetrics else None
+    textfile = _metrics_path(out.textfile, "--textfile") if out.textfile else None
     output = None
-    if args.output is not None or stdout_format is None:
-        output = check_output_dir(args.output or "reports")
+    if out.output is not None or stdout_format is None:
+        output = check_output_dir(out.output or "reports")
     settings = {**config.settings(), "probes": [p.id for p in probes], **(notes or {})}
-    progress = Progress(enabled=not args.quiet and not (args.repeat or args.for_s),
+    progress = Progress(enabled=not out.quiet and not (args.repeat or args.for_s),
                         total=len(probes))
     ahead = threading.Thread(target=_prepare_report, name="trtcdetect-prepare-report", daemon=True)
 
@@ -144,7 +145,7 @@ def cmd_run(argv: Sequence[str], notes: Mapping[str, Any] | None = None) -> int:
         raise UsageError(f"cannot write the report: {exc.strerror or exc} "
                          f"({exc.filename or output})") from None
     if stdout_format is not None:
-        if not args.quiet:
+        if not out.quiet:
             print_summary(report, paths, stderr=True, lang=lang)
     else:
         print_summary(report, paths, stderr=False, lang=lang)
