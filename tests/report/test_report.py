@@ -226,3 +226,24 @@ def test_the_browser_call_shows_the_pair_it_went_over(lang: str, line: str, head
     rendered = html.render(report_a(), lang)
     assert line in rendered
     assert header in rendered and "<td>1.0</td>" in rendered
+
+
+def test_each_section_reads_its_probes_evidence_and_one_that_does_not_read_is_left_out() -> None:
+    """A probe's section is rendered from its typed evidence (report.html.seen); details that
+    do not read as the probe's type (a document from another version, hand-edited) leave that
+    section out, and the report still renders, with the raw details and every other section."""
+    from trtcdetect.net.https import StepSeen
+    from trtcdetect.probes.domain import DomainDetails
+
+    document = to_dict(report_a())
+    domain = next(p for p in document["probes"] if p["id"] == "domain")
+    found = html.seen(domain)
+    assert isinstance(found, DomainDetails) and isinstance(found.steps[0], StepSeen)
+    whole = html.render_document(document, "en")
+    assert "<td>DNS</td>" in whole
+    domain["details"]["steps"] = "not a list of steps"
+    assert html.seen(domain) is None
+    for lang in ("en", "zh"):
+        rendered = html.render_document(document, lang)
+        assert "<td>DNS</td>" not in rendered and "not a list of steps" in rendered
+        assert 'id="probe-ports"' in rendered and "<td>UDP</td>" in rendered

@@ -5,14 +5,17 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Iterable
 from dataclasses import asdict
 
 import jinja2
+import msgspec
 
 from .. import text, thresholds
-from ..evidence import JsonObject
+from ..evidence import UNSET, Evidence, EvidenceError, JsonObject, given, read
 from ..models import RunReport
-from ..probes import title
+from ..net.https import StepSeen
+from ..probes import REGISTRY, title
 from ..text.remedies import PARTIES
 from .files import checks_target
 from .json import to_dict
@@ -28,6 +31,8 @@ _ENV = jinja2.Environment(
     lstrip_blocks=True,
 )
 _ENV.filters["pretty"] = lambda value: json.dumps(value, ensure_ascii=False, indent=2)
+#: `x is given`: a field of typed evidence the document has (not left out: UNSET)
+_ENV.tests["given"] = lambda value: value is not UNSET
 
 
 def _nice_max(values: list[float | None], floor: float = 1.0) -> float:
@@ -77,11 +82,38 @@ def _advice(probe: JsonObject, lang: str) -> list[str]:
     return texts
 
 
+def seen(entry: JsonObject) -> Evidence | None:
+    """A probe entry's details as its probe's evidence type, for its section of the report;
+    None when the probe declares none, or the details do not read as it (a document from
+    another version, a probe that failed before it saw anything): the section is then left
+    out, and the raw details are still shown."""
+    probe = REGISTRY.get(str(entry.get("id")))
+    kind = probe.evidence if probe is not None else None
+    details = entry.get("details")
+    if kind is None or not isinstance(details, dict):
+        return None
+    try:
+        return read(kind, details, f"{entry.get('id')} details")
+    except EvidenceError:
+        return None
+
+
+def _message(value: object) -> object:
+    """A message as the document writes it: typed evidence's (a Said) as its JSON."""
+    return msgspec.to_builtins(value) if isinstance(value, msgspec.Struct) else value
+
+
+def _worst_lag(steps: Iterable[StepSeen]) -> float:
+    """How late the loop was at worst while the steps were timed, ms (0: not said)."""
+    return max([given(s.loop_lag_ms) or 0.0 for s in steps] or [0.0])
+
+
 def render_document(document: JsonObject, lang: str = "en") -> str:
-    """Render a JSON document (a run's, or one saved earlier) in `lang` ("en" or "zh")."""
+    """Render a JSON document (a run's, or one saved earlier) in `lang` ("en" or "zh"). Each
+    probe's section reads its typed evidence (`seen`); the rest reads the document."""
     template = _ENV.get_template("report.html.j2")
     probes = [
-        {"doc": p, "title": title(p["id"], p["title"], lang),
+        {"doc": p, "seen": seen(p), "title": title(p["id"], p["title"], lang),
          "summary": _summary(p, lang), "advice": _advice(p, lang)}
         for p in document["probes"]
     ]
@@ -107,6 +139,6 @@ def render_document(document: JsonObject, lang: str = "en") -> str:
         tt=lambda key, fallback: text.ui(key, lang) if key in text.WORDS else fallback,
         ev=lambda error: text.evidence(str(error), lang),
         busy_ms=thresholds.BUSY_NOTE_MS,
-        worst_lag=lambda steps: max([s.get("loop_lag_ms") or 0 for s in steps] or [0]),
-        render_message=lambda m: _summary({"message": m, "summary": ""}, lang),
+        worst_lag=_worst_lag,
+        render_message=lambda m: _summary({"message": _message(m), "summary": ""}, lang),
     )
