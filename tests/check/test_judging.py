@@ -187,3 +187,22 @@ def test_tencents_network_test_from_the_page_is_judged_as_the_command_lines(
     assert result.status is status
     assert result.message.id == sentence
     assert result.details["network"]["uplink_quality"] == ([] if error else [quality] * 7)
+
+
+def test_a_converted_result_is_read_into_its_probes_evidence_or_becomes_error() -> None:
+    """The page's figures become each probe's typed evidence, as the command line's do; details
+    a converter got wrong do not read, and that probe's result is `error` with the reason (the
+    report is still written), instead of a document the contract refuses later."""
+    from trtcdetect.check.convert import _result
+    from trtcdetect.models import Message, Verdict
+    from trtcdetect.probes import camera
+    from trtcdetect.probes.camera import CameraDetails
+
+    report = judged()
+    cam = probe(report, "camera")
+    assert isinstance(cam.evidence, CameraDetails) and cam.evidence.ran_in == "browser"
+    assert all(p.evidence is not None for p in report.probes)
+    wrong = _result(camera.PROBE, Verdict(Status.PASS, Message(S.CAMERA_OK, {
+        "width": 640, "height": 480, "fps": 30.0})),
+                    {"devices": "not a list"})
+    assert wrong.status is Status.ERROR and "camera details" in (wrong.error or "")

@@ -21,7 +21,8 @@ from ..call.signalling import CallFailed
 from ..call.stats import summary
 from ..devices.levels import MicCapture
 from ..diagnosis import diagnose
-from ..evidence import JsonObject, details, read
+from ..evidence import EvidenceError, JsonObject, details, read
+from ..failures import said
 from ..models import (
     Advice,
     Message,
@@ -42,6 +43,7 @@ from ..probes import speaker as speaker_probe
 from ..probes import trtcweb as trtcweb_probe
 from ..probes.base import MeasuredProbe
 from ..probes.browsers import tencent_failures
+from ..runner import error_result
 from ..text.ids import R, S
 from ..trtc.webevents import summarize
 from . import platform
@@ -51,10 +53,19 @@ RAN_IN = "browser"
 
 
 def _result(probe: MeasuredProbe[Any], verdict: Verdict, details: JsonObject) -> ProbeResult:
-    """The probe's result from what the page measured (its declaration gives id and title)."""
+    """The probe's result from what the page measured (its declaration gives id and title),
+    its details read into the probe's evidence type as the command line's are; details that do
+    not read (a converter's mistake) make that probe's result `error`, and the report is still
+    written."""
+    given = {"ran_in": RAN_IN, **details}
+    try:
+        evidence = None if probe.evidence is None else \
+            read(probe.evidence, given, f"{probe.id} details")
+    except EvidenceError as exc:
+        return error_result(probe, said(str(exc)))
     return ProbeResult(probe.id, probe.title, verdict.status,
                        message=verdict.message, metrics=verdict.metrics,
-                       details={"ran_in": RAN_IN, **details}, advice=verdict.advice)
+                       details=given, advice=verdict.advice, evidence=evidence)
 
 
 def permission_advice(family: str) -> Advice:
