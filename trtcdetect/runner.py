@@ -21,7 +21,7 @@ from typing import Any
 from . import __version__
 from .config import Config
 from .diagnosis import diagnose
-from .evidence import JsonObject
+from .evidence import JsonObject, details
 from .failures import Failure, Kind, said
 from .load import LoadMonitor
 from .models import Advice, Message, ProbeResult, RunReport, Status, Target
@@ -168,7 +168,8 @@ async def run(
         started_at=started_at.isoformat(timespec="seconds").replace("+00:00", "Z"),
         duration_s=round(time.perf_counter() - start, 3),
         target=Target(config.network.target, config.network.tcp_ports, config.network.udp_ports),
-        system={**system_info(), "network": network, **busy},
+        system={**system_info(), "network": {} if network is None else details(network),
+                **busy},
         config=settings or {},
         probes=ordered,
         interrupted=interrupted,
@@ -176,12 +177,12 @@ async def run(
     )
 
 
-def _local_network() -> JsonObject:
+def _local_network() -> local.NetworkSeen | None:
     try:
-        return local.read().details()
+        return local.read().seen()
     except Exception:  # noqa: BLE001 - context for support, never a reason to fail the run
         log.debug("reading the local network failed", exc_info=True)
-        return {}
+        return None
 
 
 def system_info() -> dict[str, str]:

@@ -14,9 +14,10 @@ not finish (`error`) because of a named cause counts as that cause's severity.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
 
+from ..evidence import JsonObject
 from ..models import Finding, ProbeResult, Status, worst
+from ..net.local import NetworkSeen, network_of
 from ..text.remedies import PARTY
 from . import rules
 
@@ -24,13 +25,17 @@ __all__ = ["contradictions", "diagnose", "finding_from_probe"]
 
 
 def diagnose(probes: Sequence[ProbeResult],
-             network: Mapping[str, Any] | None = None) -> tuple[Finding, ...]:
-    """Every cause the rules find, then a finding for each problem no rule explains."""
+             network: NetworkSeen | JsonObject | None = None) -> tuple[Finding, ...]:
+    """Every cause the rules find, then a finding for each problem no rule explains. `network`:
+    this computer's, as the run saw it, or a document's `system.network` (read into the type;
+    None, empty or unreadable: not known, and the rules that need it say nothing)."""
+    if not isinstance(network, NetworkSeen):
+        network = network_of(network)
     by_id = {p.id: p for p in probes}
     found: list[Finding] = []
     explained: set[str] = set()
     for rule in rules.RULES:
-        finding = rule(by_id, network or {}, frozenset(explained))
+        finding = rule(by_id, network, frozenset(explained))
         if finding is None:
             continue
         found.append(finding)

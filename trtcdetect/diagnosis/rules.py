@@ -1,16 +1,16 @@
 """The rules of the diagnosis: each looks for one cause in the probes' results.
 
 A rule is a pure function `(probes, network, explained) -> Finding | None`: `probes` by id,
-`network` this computer's network as the JSON's `system.network` holds it (empty when not
-read), `explained` the probes an earlier (nearer) cause already explains. Rules run in the
-order of RULES: the nearer the cause, the earlier (no network before DNS before the firewall).
+`network` this computer's network as the run saw it (net.local.NetworkSeen; None when not
+known: the check page's documents, a run where reading it failed), `explained` the probes an
+earlier (nearer) cause already explains. Rules run in the order of RULES: the nearer the
+cause, the earlier (no network before DNS before the firewall).
 """
 
 from __future__ import annotations
 
 import errno
 from collections.abc import Callable, Mapping
-from typing import Any
 
 import msgspec
 
@@ -19,6 +19,7 @@ from ..evidence import UNSET, DnsFailure
 from ..failures import Kind, said
 from ..models import Advice, Finding, Message, ProbeResult, Status
 from ..net.https import StepSeen
+from ..net.local import NetworkSeen
 from ..net.ports import PortVerdict
 from ..probes.domain import DomainDetails
 from ..probes.nat import NatDetails
@@ -48,7 +49,7 @@ RTP, TRTC, TRTCWEB, URL = (_id_of(k) for k in (RtpDetails, TrtcDetails, TrtcWebD
                                               UrlDetails))
 
 Probes = Mapping[str, ProbeResult]
-Network = Mapping[str, Any]
+Network = NetworkSeen | None
 Rule = Callable[[Probes, Network, frozenset[str]], Finding | None]
 
 PROBLEM = (Status.FAIL, Status.WARN, Status.ERROR)
@@ -107,11 +108,11 @@ def no_network(probes: Probes, network: Network, explained: frozenset[str]) -> F
 
     # the probes whose result depends on the network, in the registry's (the report's) order
     affected = _problems(probes, with_trait("network"), explained)
-    if not affected or "usable_addresses" not in network:
+    if not affected or network is None:
         return None
-    if network.get("no_network"):
+    if network.no_network:
         headline = Message(S.DX_NO_NETWORK_LOOPBACK)
-    elif not network.get("default_routes") and _unreachable(probes):
+    elif not network.default_routes and _unreachable(probes):
         headline = Message(S.DX_NO_NETWORK_ROUTE, {"reason": "no default route"})
     else:
         return None
@@ -167,7 +168,7 @@ def dns(probes: Probes, network: Network, explained: frozenset[str]) -> Finding 
     kind, server = first.kind or "failed", first.server
     if server is None and kind not in ("nxdomain", "nodata"):
         kind = "failed"
-    servers = list(network.get("dns_servers") or ())
+    servers = list(network.dns_servers) if network is not None else []
     server = str(server) if server else (servers[0] if servers else "?")
     advice: Advice
     if kind == "no-route":
@@ -260,10 +261,9 @@ def captive_portal(probes: Probes, network: Network,
     return None
 
 
-def _ipv4_usable(network: Network) -> bool:
+def _ipv4_usable(network: NetworkSeen) -> bool:
     """This computer has an IPv4 address a call could use and an IPv4 default route."""
-    addresses = [str(a) for a in network.get("usable_addresses") or ()]
-    routes = [str(r) for r in network.get("default_routes") or ()]
+    addresses, routes = network.usable_addresses, network.default_routes
     return any(":" not in a for a in addresses) and any(
         ":" not in r.removeprefix("via ").split(" dev ")[0] for r in routes if r.startswith("via"))
 
@@ -274,7 +274,7 @@ def nat64(probes: Probes, network: Network, explained: frozenset[str]) -> Findin
     given as IPv4 addresses do not (the native SDK's built-in access servers, a call's IPv4
     ICE candidates) unless this computer translates them itself (CLAT / 464XLAT). The checks
     that failed that way are folded under it; with none failed, nothing is said."""
-    if "usable_addresses" not in network or _ipv4_usable(network):
+    if network is None or _ipv4_usable(network):
         return None
     found = next((s.nat64 for s in _steps(probes) if s.name == "dns" and s.nat64), None)
     if not found:

@@ -17,8 +17,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from .. import evidence
 from ..config import Local
-from ..evidence import JsonObject
+from ..evidence import Evidence, EvidenceError, JsonObject
 from .bind import family_of, open_socket
 
 PROXY_VARIABLES = ("HTTPS_PROXY", "HTTP_PROXY", "ALL_PROXY", "NO_PROXY")
@@ -39,6 +40,37 @@ class Interface:
     def loopback(self) -> bool:
         return self.name == "lo" or any(ipaddress.ip_address(a.split("%")[0]).is_loopback
                                         for a in self.addresses)
+
+
+class InterfaceSeen(Evidence, frozen=True, kw_only=True):
+    name: str
+    up: bool
+    addresses: tuple[str, ...]
+
+
+class NetworkSeen(Evidence, frozen=True, kw_only=True):
+    """This computer's network as the run saw it (no packet sent): interfaces, default routes,
+    DNS servers, proxy variables without credentials."""
+
+    interfaces: tuple[InterfaceSeen, ...] = ()
+    default_routes: tuple[str, ...] = ()
+    dns_servers: tuple[str, ...] = ()
+    proxies: dict[str, str] = {}
+    routes: dict[str, str] = {}
+    usable_addresses: tuple[str, ...] = ()
+    no_network: bool = False
+
+
+def network_of(system_network: JsonObject | None) -> NetworkSeen | None:
+    """A document's `system.network` as NetworkSeen; None when it was not read (the check
+    page's documents have none, a run where reading failed has an empty one) or does not read
+    as the type (another version's): the rules that need it then say nothing."""
+    if not system_network or "usable_addresses" not in system_network:
+        return None
+    try:
+        return evidence.read(NetworkSeen, system_network, "system.network")
+    except EvidenceError:
+        return None
 
 
 @dataclass(frozen=True)
@@ -70,17 +102,16 @@ class LocalNetwork:
         the diagnosis looks for "network unreachable" in what the probes saw as well.)"""
         return self.known and not self.usable_addresses
 
+    def seen(self) -> NetworkSeen:
+        return NetworkSeen(
+            interfaces=tuple(InterfaceSeen(name=i.name, up=i.up, addresses=i.addresses)
+                             for i in self.interfaces),
+            default_routes=self.default_routes, dns_servers=self.dns_servers,
+            proxies=dict(self.proxies), routes=dict(self.routes),
+            usable_addresses=self.usable_addresses, no_network=self.no_network)
+
     def details(self) -> JsonObject:
-        return {
-            "interfaces": [{"name": i.name, "up": i.up, "addresses": list(i.addresses)}
-                           for i in self.interfaces],
-            "default_routes": list(self.default_routes),
-            "dns_servers": list(self.dns_servers),
-            "proxies": dict(self.proxies),
-            "routes": dict(self.routes),
-            "usable_addresses": list(self.usable_addresses),
-            "no_network": self.no_network,
-        }
+        return evidence.details(self.seen())
 
 
 def read(route_to: tuple[str, ...] = ROUTE_PROBES) -> LocalNetwork:

@@ -15,6 +15,7 @@ from .. import text, thresholds
 from ..evidence import UNSET, Evidence, EvidenceError, JsonObject, given, read
 from ..models import RunReport
 from ..net.https import StepSeen
+from ..net.local import NetworkSeen
 from ..probes import REGISTRY, title
 from ..text.remedies import PARTIES
 from .files import checks_target
@@ -98,6 +99,18 @@ def seen(entry: JsonObject) -> Evidence | None:
         return None
 
 
+def _network(document: JsonObject) -> NetworkSeen | None:
+    """The document's `system.network` as NetworkSeen, for the local network's section; None
+    when the run did not read it (or it does not read as the type)."""
+    found = document["system"].get("network")
+    if not isinstance(found, dict) or not found:
+        return None
+    try:
+        return read(NetworkSeen, found, "system.network")
+    except EvidenceError:
+        return None
+
+
 def _message(value: object) -> object:
     """A message as the document writes it: typed evidence's (a Said) as its JSON."""
     return msgspec.to_builtins(value) if isinstance(value, msgspec.Struct) else value
@@ -132,7 +145,7 @@ def render_document(document: JsonObject, lang: str = "en") -> str:
              for e in text.KNOWN_ERRORS]
     return template.render(
         doc=document, lang=lang, probes=probes, verdicts=verdicts, known_errors=known,
-        findings=findings, explained=explained, network=document["system"].get("network"),
+        findings=findings, explained=explained, network=_network(document),
         about=document["target"]["host"] if checks_target([p["id"] for p in document["probes"]])
         else None,
         t=lambda key, **values: text.ui(key, lang, **values),

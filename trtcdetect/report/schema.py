@@ -5,6 +5,7 @@ hand; the details of every probe that declares an evidence type (`MeasuredProbe.
 generated here with msgspec: the types' schemas under `$defs/evidence/$defs/<Type>`,
 `$defs/<probe id>_details` pointing at its type, and the probe's if/then entry that applies it
 (the details of an `error` result are whatever the probe had when it failed, so unchecked).
+`system.network` is generated the same way, from net.local.NetworkSeen.
 `scripts/update-schema` writes the file from `generate`; tests/report fail while the file and
 the types disagree.
 """
@@ -18,6 +19,7 @@ from importlib import resources
 import msgspec
 
 from ..evidence import JsonObject, schema_hook
+from ..net.local import NetworkSeen
 from ..probes import REGISTRY
 
 #: where the evidence types' schemas live inside schema.json
@@ -39,9 +41,11 @@ def generate(current: JsonObject) -> JsonObject:
     """`current` (the schema as written) with every typed probe's details generated."""
     schema = copy.deepcopy(current)
     typed = {pid: probe.evidence for pid, probe in REGISTRY.items() if probe.evidence is not None}
-    kinds = list(typed.values())
-    refs, components = msgspec.json.schema_components(kinds, ref_template=EVIDENCE_PATH,
-                                                      schema_hook=schema_hook)
+    kinds: list[type] = [*typed.values(), NetworkSeen]
+    found, components = msgspec.json.schema_components(kinds, ref_template=EVIDENCE_PATH,
+                                                       schema_hook=schema_hook)
+    *refs, network = found
+    schema["properties"]["system"]["properties"]["network"] = network
     defs = schema["$defs"]
     defs["evidence"] = {"$comment": "generated from the probes' evidence types "
                                     "(report/schema.py): do not edit",
