@@ -258,7 +258,7 @@ def _trtc(status: Status) -> ProbeResult:
 def _trtcweb(status: Status) -> ProbeResult:
     """fail: the real judge on what the page reported offline (recorded in a namespace with no
     route out); skip: no browser to run it in."""
-    from trtcdetect.probes.trtcweb import PROBE, TrtcWebObservation
+    from trtcdetect.probes.trtcweb import PROBE, Schedule, TrtcWebObservation
 
     if status is Status.SKIP:
         seen = TrtcWebObservation(skipped="no supported Chrome, Chromium or Edge to run headless")
@@ -276,14 +276,15 @@ def _trtcweb(status: Status) -> ProbeResult:
              "uplinkLoss": 0, "downlinkLoss": 1} for n in range(7) for c in ("up", "down")]
         seen = TrtcWebObservation(browser="/usr/bin/chromium", sdk_version="5.17.1",
                                   ended_by="done", deadline_s=12, elapsed_s=16.2,
-                                  schedule={"network": events}, network=summarize(events))
+                                  schedule=Schedule(network=tuple(events)),
+                                  network=summarize(events))
     else:
         seen = TrtcWebObservation(
             browser="/usr/bin/chromium", sdk_version="5.17.1", ended_by="done", deadline_s=12,
-            elapsed_s=1.1, schedule={"entered": False, "ms": 197, "error": {
+            elapsed_s=1.1, schedule=Schedule(entered=False, ms=197, error={
                 "name": "OPERATION_FAILED", "code": 5500, "functionName": "enterRoom",
                 "message": "'enterRoom' failed, reason: Failed to join room - schedule failed: "
-                           "Failed to fetch code: 0 \nRefer to: https://web.sdk.qcloud.com/"}},
+                           "Failed to fetch code: 0 \nRefer to: https://web.sdk.qcloud.com/"}),
             net_errors=(("schedule.cloud-rtc.com", "ERR_NAME_NOT_RESOLVED"),
                         ("schedule.cloud-rtc.net", "ERR_NAME_NOT_RESOLVED")))
     return _judged(PROBE, seen, status, seen.elapsed_s)

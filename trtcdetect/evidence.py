@@ -165,9 +165,10 @@ def given(value: T | UnsetType) -> T | None:
 
 
 def faithful(kind: type[E], value: Mapping[str, Any], where: str = "details") -> E:
-    """What a probe built as a dict, as `kind`, refusing to lose any of it: a key the type
-    lacks, or a value it would change, is an EvidenceError (a mistake in the type, found by the
-    tests, rather than a key silently gone from the report)."""
+    """Someone else's report (a page's JSON: browser/static's) as `kind`, refusing to lose any
+    of it: a key the type lacks, or a value it would change, is an EvidenceError (a mistake in
+    the type, found by the tests, rather than a key silently gone from the report). What
+    trtcdetect measures itself is made as its type where it is measured."""
     found = read(kind, value, where)
     given = _json(value)
     kept = details(found)

@@ -25,9 +25,10 @@ from typing import Any
 import pytest
 
 from tests.lab import SERVER_ADDRS, Lab, built, names_asked, run
+from trtcdetect.evidence import read
 from trtcdetect.models import Status
 from trtcdetect.probes.browsers import tencent_failures
-from trtcdetect.probes.trtcweb import TrtcWebObservation, judge
+from trtcdetect.probes.trtcweb import Schedule, TrtcWebObservation, judge
 from trtcdetect.profiles import BUILTIN, WEB_SDK_HOSTS, WEB_SDK_NOT_CONTACTED
 from trtcdetect.text.ids import R, S
 
@@ -93,7 +94,8 @@ def test_tencents_checks_name_what_said_no(change: dict[str, Any], failed: list[
 def web(schedule: dict[str, Any] | None, ended_by: str = "done",
         net_errors: tuple[tuple[str, str], ...] = (), proxy: str | None = None) -> TrtcWebObservation:
     return TrtcWebObservation(browser="/usr/bin/chromium", sdk_version="5.17.1",
-                              schedule=schedule, ended_by=ended_by, deadline_s=12,
+                              schedule=None if schedule is None else read(Schedule, schedule),
+                              ended_by=ended_by, deadline_s=12,
                               elapsed_s=1.0, net_errors=net_errors, proxy=proxy)
 
 
@@ -330,7 +332,8 @@ def network_verdict(events: list[Any]) -> Any:
     from trtcdetect.trtc.webevents import summarize
 
     return judge(TrtcWebObservation(browser="/usr/bin/chromium", sdk_version="5.17.1",
-                                    schedule={"network": events}, network=summarize(events),
+                                    schedule=read(Schedule, {"network": events}),
+                                    network=summarize(events),
                                     ended_by="done", deadline_s=12))
 
 

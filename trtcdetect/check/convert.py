@@ -302,11 +302,11 @@ def schedule_result(schedule: Schedule | None, upload: Upload,
     if schedule is None:
         return None
     version = clean(upload.tencent.sdk_version or "") if upload.tencent else ""
-    answer = None if schedule.timed_out else {
-        "entered": schedule.entered, "ms": round(schedule.ms),
-        "error": None if schedule.error is None else {
+    answer = None if schedule.timed_out else trtcweb_probe.Schedule(
+        entered=schedule.entered, ms=round(schedule.ms),
+        error=None if schedule.error is None else {
             "code": schedule.error.code, "extraCode": schedule.error.extra_code,
-            "name": clean(schedule.error.name or ""), "message": clean(schedule.error.message)}}
+            "name": clean(schedule.error.name or ""), "message": clean(schedule.error.message)})
     observation = trtcweb_probe.TrtcWebObservation(
         browser=browser, sdk_version=version or None, schedule=answer,
         ended_by="deadline" if schedule.timed_out else "done", deadline_s=schedule.deadline_s,
@@ -322,7 +322,8 @@ def network_result(upload: Upload, browser: str) -> ProbeResult:
     version = clean(upload.tencent.sdk_version or "") if upload.tencent else ""
     observation = trtcweb_probe.TrtcWebObservation(
         browser=browser, sdk_version=version or None,
-        schedule={"network": events}, network=summarize(events), ended_by="done",
+        schedule=trtcweb_probe.Schedule(network=tuple(events)), network=summarize(events),
+        ended_by="done",
         error=clean(upload.network.error) if upload.network.error else None)
     return _result(trtcweb_probe.PROBE, trtcweb_probe.judge(observation), observation.details())
 

@@ -100,7 +100,8 @@ class TrtcWebObservation:
     skipped: str | None = None
     browser: str | None = None
     sdk_version: str | None = None
-    schedule: Foreign | None = None
+    #: what the scheduling service answered (the page's report, read into its type)
+    schedule: Schedule | None = None
     ended_by: str = ""
     deadline_s: float = 0.0
     elapsed_s: float = 0.0
@@ -117,13 +118,13 @@ class TrtcWebObservation:
 
     def evidence(self) -> TrtcWebDetails:
         if self.skipped is not None:
-            return faithful(TrtcWebDetails, {"skipped": self.skipped}, "trtcweb")
-        return faithful(TrtcWebDetails, {
-            "browser": self.browser, "sdk_version": self.sdk_version,
-            "schedule": self.schedule, "network": self.network, "ended_by": self.ended_by,
-            "deadline_s": self.deadline_s, "elapsed_s": round(self.elapsed_s, 3),
-            "net_errors": [{"host": h, "error": e} for h, e in self.net_errors],
-            "proxy": self.proxy, "error": self.error, "held": self.held}, "trtcweb")
+            return TrtcWebDetails(skipped=self.skipped)
+        return TrtcWebDetails(
+            browser=self.browser, sdk_version=self.sdk_version, schedule=self.schedule,
+            network=self.network, ended_by=self.ended_by, deadline_s=self.deadline_s,
+            elapsed_s=round(self.elapsed_s, 3),
+            net_errors=tuple(NetError(host=h, error=e) for h, e in self.net_errors),
+            proxy=self.proxy, error=self.error, held=self.held)
 
     def details(self) -> JsonObject:
         return details(self.evidence())
@@ -257,7 +258,9 @@ async def measure(config: Config, prior: Prior = NO_PRIOR) -> TrtcWebObservation
     errors = tuple(dict.fromkeys(
         (host, error) for url, error in run.net_errors
         if (host := urlsplit(url).hostname or "") and is_tencent(host)))
-    return TrtcWebObservation(browser=binary, sdk_version=sdk, schedule=run.schedule,
+    schedule = None if run.schedule is None else \
+        faithful(Schedule, run.schedule, "the page's schedule")  # its words, each kept
+    return TrtcWebObservation(browser=binary, sdk_version=sdk, schedule=schedule,
                               ended_by=run.ended_by, deadline_s=config.trtc.trtc_deadline_s,
                               elapsed_s=run.elapsed_s, net_errors=errors,
                               proxy=config.trtc.trtc_proxy, error=run.error, network=network,
