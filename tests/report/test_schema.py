@@ -1,5 +1,6 @@
-"""schema.json's probe details are generated from the probes' evidence types (report/schema.py):
-the file is what generation gives, and the generated parts check what they say."""
+"""schema.json is generated from types (report/schema.py): the document's parts
+(report/document.py) and the probes' evidence types; the file is what generation gives, and
+the generated parts check what they say."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from trtcdetect.report.json import schema, to_dict, validate
 def test_the_file_is_what_the_evidence_types_generate() -> None:
     """Run scripts/update-schema after changing an evidence type."""
     written = generated.written()
-    assert generated.text(generated.generate(written)) == generated.text(written)
+    assert generated.text(generated.generate()) == generated.text(written)
     typed = [pid for pid, probe in REGISTRY.items() if probe.evidence is not None]
     assert typed == list(REGISTRY)  # every probe's details are typed
     for pid in typed:
@@ -29,7 +30,7 @@ def test_a_hand_edit_of_a_generated_part_is_caught() -> None:
     written = copy.deepcopy(generated.written())
     written["$defs"]["evidence"]["$defs"]["PortVerdict"]["properties"]["verdict"]["enum"].append(
         "open-ish")
-    assert generated.text(generated.generate(written)) != generated.text(written)
+    assert generated.text(generated.generate()) != generated.text(written)
 
 
 def _broken(change: Any) -> dict[str, Any]:
@@ -79,3 +80,39 @@ def test_the_shapes_a_probe_writes_when_something_failed_read_into_its_type() ->
     for observation in shapes:
         seen = observation.evidence()
         assert details(seen) == observation.details()
+
+
+@pytest.mark.parametrize("change", [
+    lambda d: d.update(started_at="2026-12-03 09:00"),
+    lambda d: d.update(status="skip"),
+    lambda d: d["target"]["tcp_ports"].append(0),
+    lambda d: d["probes"][0]["metrics"][0].update(name="Has Spaces"),
+    lambda d: d["probes"][0].update(duration_s=-1),
+    lambda d: d["probes"][0].pop("advice"),
+    lambda d: d["diagnosis"][0].update(party="everyone"),
+    lambda d: d["system"].pop("hostname"),
+    lambda d: d["system"]["network"].update(dns_servers="10.0.0.1"),
+], ids=["started_at", "run-status", "port", "metric-name", "duration", "advice", "party",
+        "hostname", "network"])
+def test_the_generated_document_parts_refuse_what_the_document_types_refuse(change: Any) -> None:
+    """The document's own parts (report/document.py) as the hand-written schema had them: the
+    pattern of started_at and of a metric's name, the run's four statuses, a port's range,
+    durations of at least 0, the parties, the required fields."""
+    from dataclasses import replace
+
+    from trtcdetect.diagnosis import diagnose
+    from trtcdetect.evidence import EvidenceError
+    from trtcdetect.report import document as types
+
+    report = report_a()
+    fine = to_dict(replace(report, diagnosis=diagnose(report.probes, None)))
+    assert fine["diagnosis"]
+    fine["system"]["network"] = {"usable_addresses": [], "dns_servers": ["10.0.0.1"]}
+    validate(fine)
+    types.read(fine)
+    broken = copy.deepcopy(fine)
+    change(broken)
+    with pytest.raises(jsonschema.ValidationError):
+        validate(broken)
+    with pytest.raises(EvidenceError):
+        types.read(broken)

@@ -104,8 +104,9 @@ def _validator() -> Any:
 
 def validate(document: JsonObject) -> None:
     """Raise jsonschema.ValidationError when `document` breaks the contract, and
-    evidence.EvidenceError when a probe's details are not its evidence type (the schema says
-    the same, being generated from the types: this reads them into the types themselves)."""
+    evidence.EvidenceError when it does not read as its types (report/document.py, and a
+    probe's details as its evidence type): the schema says the same, being generated from the
+    types; this reads the document into the types themselves."""
     import jsonschema
 
     from .. import evidence
@@ -115,6 +116,9 @@ def validate(document: JsonObject) -> None:
     error = jsonschema.exceptions.best_match(_validator().iter_errors(document))
     if error is not None:
         raise error
+    from .document import read
+
+    read(document)  # the document's own parts, as their types
     for probe in document["probes"]:
         kind = getattr(REGISTRY.get(probe["id"]), "evidence", None)
         if kind is not None and probe["status"] != "error":
