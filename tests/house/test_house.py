@@ -347,12 +347,11 @@ def _ids_named(tree: ast.AST, ids: frozenset[str]) -> set[str]:
     return named
 
 
-#: Modules outside the probes that still branch on probe ids, and which: the renovation's
-#: remaining debt. It may only shrink (a stale entry fails too): the diagnosis' rules are
-#: about particular probes' evidence, and the check page turns the browser's measurements into
-#: those probes' results.
+#: Modules that name another probe's id, and which: only probes reading the result of a probe
+#: their own declaration names in `after` (its dependency, by the id `after` gives; a probe
+#: does not import another, so it cannot name the other's declaration). Adding a probe touches
+#: none of them. The list may only shrink (a stale entry fails too).
 STILL_NAMING_IDS = {
-    # probes reading another's result (declared in `after`): by id, as `after` names them
     "trtcdetect.probes.path": {"ports"},
     "trtcdetect.probes.ports": {"trtc"},
     "trtcdetect.probes.rtp": {"camera", "microphone", "speaker"},
