@@ -23,7 +23,7 @@ from trtcdetect.browser import netns
 from trtcdetect.config import Config
 from trtcdetect.evidence import Held
 from trtcdetect.models import Status
-from trtcdetect.probes.trtcweb import TrtcWebObservation, judge
+from trtcdetect.probes.trtcweb import Schedule, TrtcWebObservation, judge
 from trtcdetect.text.ids import R, S
 
 SECOND = "198.18.0.100"
@@ -76,7 +76,7 @@ def test_not_held_is_an_error_that_blames_no_network() -> None:
 def test_held_runs_say_so_in_the_summary() -> None:
     held = netns.Hold("-6", ipv4=False, ipv6=True).seen()
     verdict = judge(TrtcWebObservation(browser="chromium", held=held, proxy="10.0.0.7",
-                                       schedule={"ms": 80, "error": {"code": 5400}}))
+                                       schedule=Schedule(ms=80, error={"code": 5400})))
     via = verdict.message.params["via"]
     assert verdict.status is Status.PASS and via["id"] == S.TRTCWEB_HELD
     assert via["params"]["which"] == "-6" and via["params"]["proxy"]["id"] == S.TRTC_VIA_PROXY_WEB
