@@ -3,7 +3,7 @@
 - `legacy` (default): the list in the TRTCCalling Web documents (docs/sources.md): TCP 8687;
   UDP 8000, 8080, 8800, 843, 443, 16285; qcloud.rtc.qq.com. TRTC Web SDK v4 before 4.12.0.
 - `current`: TRTC Web SDK 4.12.0 and later, by the names the SDK itself uses (`WEB_SDK_HOSTS`,
-  read from the vendored trtc.js; tests/probes/test_trtc_web.py fails when the SDK names a host the
+  read from the vendored trtc.js; tests/probes/test_tencent_web_tables.py fails when the SDK names a host the
   profile lacks): the scheduling service, signalling, reports and its asset hosts, plus the IM
   names TRTCCalling's documents add (events. and wss.my-imcloud.com); TCP 443; media on UDP 8000,
   8080, 8800, 843, 443, 16285 (Tencent Cloud's firewall FAQ, document 647/34399). The SDK never

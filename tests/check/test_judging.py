@@ -180,7 +180,7 @@ def test_tencents_network_test_from_the_page_is_judged_as_the_command_lines(
         quality: int, error: int | None, status: Status, sentence: str) -> None:
     """Event sequences written from Tencent's docs (TRTC.EVENT names and fields), the same the
     command line's page test uses (tests/probes/test_trtc_web.py)."""
-    from tests.probes.test_trtc_web import network_events
+    from tests.probes.test_tencent_web_tables import network_events
 
     events = network_events(quality=quality, error=error)
     result = probe(judged(network={"events": events}), "trtcweb")
