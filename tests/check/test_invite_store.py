@@ -86,6 +86,12 @@ def test_the_store_keeps_lists_and_ages_out(tmp_path: Path) -> None:
     assert store.load(first.id)["config"]["reference"] == "TICKET-1"
     with pytest.raises(KeyError):
         store.load("../../etc/passwd")
+    # a stored document damaged on disk does not read as the document's types: refused
+    # (the routes answer 404), not rendered from whatever is left
+    damaged = tmp_path / f"{second.id}.json"
+    damaged.write_text(damaged.read_text().replace('"started_at": "', '"started_at": "x'))
+    with pytest.raises(ValueError, match="started_at"):
+        store.load(second.id)
     clock.now += 86400 + 5
     assert store.prune() == 2
     assert store.entries() == []

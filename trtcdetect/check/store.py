@@ -22,6 +22,7 @@ from typing import Any
 
 from ..evidence import JsonObject
 from ..models import RunReport
+from ..report.document import read
 from ..report.json import to_dict
 
 log = logging.getLogger("trtcdetect.serve")
@@ -113,8 +114,11 @@ class Store:
         return entry
 
     def load(self, report_id: str) -> JsonObject:
+        """A stored report's document, read into the document's types as a check (a file that
+        does not read -- damaged on disk -- raises ValueError, as a missing one KeyError)."""
         document = self._paths(report_id)[0]
         loaded: JsonObject = json.loads(document.read_text("utf-8"))
+        read(loaded)
         return loaded
 
     def remove(self, report_id: str) -> None:
