@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 
 __all__ = ["UNSET", "AudioDevice", "DnsFailure", "Evidence", "EvidenceError", "Foreign",
            "Held", "JsonObject", "MediaError", "MinAvgMax", "Number", "Place", "Port", "Said",
-           "UnsetType", "details", "faithful", "given", "of", "of_entry", "read"]
+           "UnsetType", "details", "faithful", "given", "of", "of_entry", "read", "read_or_none"]
 
 #: A JSON object as it is written or read: a document, a probe's details, a message's values,
 #: a request's or an answer's body, a TOML table. The edge where typed values become text and
@@ -137,17 +137,19 @@ def of(kind: type[E], result: ProbeResult | None) -> E | None:
         return None
     if isinstance(result.evidence, kind):
         return result.evidence
-    return _read_or_none(kind, result.details)
+    return read_or_none(kind, result.details)
 
 
 def of_entry(kind: type[E], entry: Mapping[str, Any]) -> E | None:
     """Likewise for a probe's entry in a JSON document."""
     if entry.get("status") == "error":
         return None
-    return _read_or_none(kind, entry.get("details"))
+    return read_or_none(kind, entry.get("details"))
 
 
-def _read_or_none(kind: type[E], value: Any) -> E | None:
+def read_or_none(kind: type[E], value: Any) -> E | None:
+    """`value` as `kind`, or None when there is none or it does not read as `kind` (a document
+    from another version: what needs it then says nothing)."""
     if not value:
         return None
     try:

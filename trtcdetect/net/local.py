@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 
 from .. import evidence
 from ..config import Local
-from ..evidence import Evidence, EvidenceError, JsonObject
+from ..evidence import Evidence, JsonObject
 from .bind import family_of, open_socket
 
 PROXY_VARIABLES = ("HTTPS_PROXY", "HTTP_PROXY", "ALL_PROXY", "NO_PROXY")
@@ -67,10 +67,7 @@ def network_of(system_network: JsonObject | None) -> NetworkSeen | None:
     as the type (another version's): the rules that need it then say nothing."""
     if not system_network or "usable_addresses" not in system_network:
         return None
-    try:
-        return evidence.read(NetworkSeen, system_network, "system.network")
-    except EvidenceError:
-        return None
+    return evidence.read_or_none(NetworkSeen, system_network)
 
 
 @dataclass(frozen=True)

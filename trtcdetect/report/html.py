@@ -12,7 +12,7 @@ import jinja2
 import msgspec
 
 from .. import text, thresholds
-from ..evidence import UNSET, Evidence, EvidenceError, JsonObject, given, read
+from ..evidence import UNSET, Evidence, JsonObject, given, read_or_none
 from ..models import RunReport
 from ..net.https import StepSeen
 from ..net.local import NetworkSeen
@@ -90,25 +90,13 @@ def seen(entry: JsonObject) -> Evidence | None:
     out, and the raw details are still shown."""
     probe = REGISTRY.get(str(entry.get("id")))
     kind = probe.evidence if probe is not None else None
-    details = entry.get("details")
-    if kind is None or not isinstance(details, dict):
-        return None
-    try:
-        return read(kind, details, f"{entry.get('id')} details")
-    except EvidenceError:
-        return None
+    return None if kind is None else read_or_none(kind, entry.get("details"))
 
 
 def _network(document: JsonObject) -> NetworkSeen | None:
     """The document's `system.network` as NetworkSeen, for the local network's section; None
     when the run did not read it (or it does not read as the type)."""
-    found = document["system"].get("network")
-    if not isinstance(found, dict) or not found:
-        return None
-    try:
-        return read(NetworkSeen, found, "system.network")
-    except EvidenceError:
-        return None
+    return read_or_none(NetworkSeen, document["system"].get("network"))
 
 
 def _message(value: object) -> object:
